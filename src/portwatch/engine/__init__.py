@@ -1,0 +1,1 @@
+"""The decision for one arrival: custody verdict + risk + policy + capacity -> lane."""

@@ -1,0 +1,1 @@
+"""Handheld presumptive identification of unknown substances from Raman spectra."""

@@ -1,0 +1,1 @@
+"""Whom to inspect: inspection policies as data, risk scores, game solvers."""

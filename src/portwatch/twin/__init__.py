@@ -1,0 +1,1 @@
+"""The digital twin of a land port of entry."""
