@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from scipy import stats
 
 from portwatch.domain.errors import InputError
 
@@ -27,6 +28,8 @@ class ServiceDistribution(Protocol):
     def variance_s2(self) -> float: ...
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray: ...
+
+    def quantile(self, u: np.ndarray) -> np.ndarray: ...
 
 
 def _positive(name: str, value: float) -> None:
@@ -54,6 +57,9 @@ class Exponential:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.exponential(self.mean, n)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return -self.mean * np.log1p(-np.asarray(u, dtype=np.float64))
+
 
 @dataclass(frozen=True)
 class Deterministic:
@@ -75,6 +81,9 @@ class Deterministic:
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return np.full(n, self.value, dtype=np.float64)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,11 @@ class LogNormal:
         sigma2 = math.log1p(self.cv**2)
         mu = math.log(self.mean) - sigma2 / 2
         return rng.lognormal(mu, math.sqrt(sigma2), n)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        sigma2 = math.log1p(self.cv**2)
+        mu = math.log(self.mean) - sigma2 / 2
+        return np.asarray(stats.lognorm.ppf(u, s=math.sqrt(sigma2), scale=math.exp(mu)))
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,10 @@ class Gamma:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean / shape, n)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        shape = 1.0 / self.cv**2
+        return np.asarray(stats.gamma.ppf(u, shape, scale=self.mean / shape))
 
 
 def erlang(k: int, mean_s: float) -> Gamma:
@@ -159,6 +177,11 @@ class Empirical:
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, dtype=np.float64), n)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        ordered = np.sort(np.asarray(self.values, dtype=np.float64))
+        i = np.minimum((np.asarray(u) * len(ordered)).astype(np.int64), len(ordered) - 1)
+        return ordered[i]
 
 
 __all__ = [

@@ -288,6 +288,18 @@ class ScenarioSpec(_Model):
     custody: CustodySpec = CustodySpec()
     risk: RiskSpec = RiskSpec()
     cost: CostSpec
+    commodities: dict[str, float] = Field(default_factory=dict)
+    """Shares of the manifest commodities of trucks (empty: not modelled)."""
+
+    @field_validator("commodities")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, p in v.items():
+            if p < 0:
+                raise ValueError(f"{k}: must be >= 0, got {p}")
+        if v and sum(v.values()) <= 0:
+            raise ValueError("shares must not all be 0")
+        return v
 
     @model_validator(mode="after")
     def _drugs_known(self) -> ScenarioSpec:
@@ -362,6 +374,8 @@ class CompiledScenario:
     load_mode_share: np.ndarray  # float64 [mode], sums to 1
     concealment_share: np.ndarray  # float64 [concealment], sums to 1
     hour_value_usd: np.ndarray  # float64 [mode]
+    commodity_names: tuple[str, ...]
+    commodity_share: np.ndarray  # float64 [commodity], sums to 1 (empty: not modelled)
 
     @property
     def secondary_capacity(self) -> int:
@@ -483,6 +497,9 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         load_mode_share=mode_share / mode_share.sum() if mode_share.sum() > 0 else mode_share,
         concealment_share=conc_share / conc_share.sum(),
         hour_value_usd=hour_value,
+        commodity_names=tuple(spec.commodities),
+        commodity_share=np.array(list(spec.commodities.values()), dtype=np.float64)
+        / (sum(spec.commodities.values()) or 1.0),
     )
 
 

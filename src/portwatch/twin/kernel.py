@@ -1,0 +1,415 @@
+"""The twin's compiled kernel: one day of a port of entry, conveyance by conveyance.
+
+What it simulates, for conveyances sorted by arrival (seconds since the scenario start,
+which is local midnight of day 0):
+
+1. **Primary**: one FIFO queue per (mode, lane) station, served by the booths staffed in
+   each hour (``booths[station, hour]``). A booth that closes finishes the conveyance it
+   serves; a conveyance takes the booth that can start it first (Kiefer-Wolfowitz
+   recursion for the multi-server FIFO queue, with hour-by-hour staffing).
+2. **Canine sweep**: teams walk the primary queues; a conveyance of a swept mode is
+   screened if a team is free before it reaches the booth (teams take conveyances in
+   arrival order and skip them when all are busy, so decoys that make dogs alert keep the
+   teams busy while loads go by). Loads alert with ``canine_detect[drug, concealment]``,
+   decoys with ``canine_decoy``, clean conveyances with ``canine_fa`` (false alarms).
+3. **The decision** at the end of primary: ``portwatch.engine.decide.decide_code``, the
+   same compiled function the live engine runs, with the live number of conveyances in
+   secondary (a heap of their exit times).
+4. **Secondary**: a referred conveyance gets a scanner pass if a scanner type covers its
+   mode (the unit that can start it first), then a bay exam by officers (FIFO in order of
+   referral); a full search takes a bay for the full-search time. A suspect finding (a
+   load found, a scanner false alarm, an alert) adds a handheld analyzer pass.
+5. **Inland checkpoint**: a load that crossed undetected is checked with probability
+   ``inland_cov`` and found with ``inland_detect[drug, concealment]``.
+
+Every draw is a column of ``U`` (one row per conveyance, see ``U_*``), so the kernel is
+a pure function of its inputs and the carried ``PortState``: bit-for-bit reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from portwatch.engine.decide import SECONDARY, decide_code
+from portwatch.targeting.policy import Policy
+from portwatch.twin.distributions import Deterministic, ServiceDistribution
+from portwatch.twin.sampling import DistTable, draw, encode
+from portwatch.twin.scenario import N_STATIONS, CompiledScenario
+
+(U_PRIMARY, U_DECIDE, U_CANINE, U_CANINE_S, U_SCAN, U_SCAN_S, U_BAY, U_BAY_S, U_ANALYZER_S,
+ U_INLAND, U_INLAND_DETECT, U_IDENTIFY) = range(12)
+N_UNIFORMS = 12
+"""Columns of the per-conveyance uniform draws ``U``."""
+
+DETECTED_NONE, DETECTED_SCANNER, DETECTED_BAY, DETECTED_FULL, DETECTED_INLAND = range(5)
+DETECTED_BY: tuple[str, ...] = ("none", "scanner", "secondary exam", "full search", "inland")
+HOUR_S = 3600.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _heap_push(heap: np.ndarray, n: int, value: float) -> int:
+    i = n
+    heap[i] = value
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap[parent] <= heap[i]:
+            break
+        heap[parent], heap[i] = heap[i], heap[parent]
+        i = parent
+    return n + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _heap_pop(heap: np.ndarray, n: int) -> int:
+    n -= 1
+    heap[0] = heap[n]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        child = left
+        if left + 1 < n and heap[left + 1] < heap[left]:
+            child = left + 1
+        if heap[i] <= heap[child]:
+            break
+        heap[i], heap[child] = heap[child], heap[i]
+        i = child
+    return n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
+    """Earliest instant >= t at which booth k of a station is staffed (inf: never)."""
+    h = int(t // HOUR_S)
+    if k < booths_row[h % 24]:
+        return t
+    for step in range(1, 25):
+        if k < booths_row[(h + step) % 24]:
+            return (h + step) * HOUR_S
+    return np.inf
+
+
+@njit(cache=True, nogil=True)
+def simulate_day(
+    arrive_at, mode, lane, enrolled, custody, risk, drug, conc, decoy, U,  # conveyances
+    booths, max_booths, station_free, primary_dist,  # primary
+    canine_free, canine_modes, canine_detect, canine_fa, canine_decoy, canine_dist,
+    scanner_type, scanner_free, scanner_modes, scanner_detect, scanner_fa, scanner_dist,
+    bay_free, capacity, bay_detect, full_detect, secondary_dist, full_dist,
+    analyzer_dist, analyzer_identify, analyzer_fa,
+    inland_modes, inland_cov, inland_detect,
+    referral_by_hour, risk_threshold, broken_full, clean_express, hold,
+    sec_heap, sec_n,
+    dk, dp, dtab, doff, dlen, dvals,
+    primary_start_at, primary_end_at, exit_at, out_lane, out_reason, occupancy, screened,
+    alert, detected_by, false_alarm, identified, secondary_start_at, busy,
+):  # type: ignore[no-untyped-def]
+    """Simulate one day's conveyances (sorted by ``arrive_at``); returns the new number
+    of entries in the secondary heap. Mutates the state arrays and fills the outputs."""
+    n = arrive_at.shape[0]
+    n_units = scanner_type.shape[0]
+    n_types = scanner_dist.shape[0]
+    canine_busy = 8
+    bay_busy = 9 + n_types
+    # ---- primary and the canine sweep, in arrival order --------------------------------
+    for i in range(n):
+        a = arrive_at[i]
+        m = mode[i]
+        s = m * 2 + lane[i]
+        best = np.inf
+        bk = 0
+        for k in range(max_booths[s]):
+            t0 = station_free[s, k]
+            if t0 < a:
+                t0 = a
+            t0 = _open_at(t0, k, booths[s])
+            if t0 < best:
+                best = t0
+                bk = k
+        dur = draw(primary_dist[s], U[i, U_PRIMARY], dk, dp, dtab, doff, dlen, dvals)
+        primary_start_at[i] = best
+        primary_end_at[i] = best + dur
+        station_free[s, bk] = best + dur
+        busy[s] += dur
+        screened[i] = False
+        alert[i] = False
+        false_alarm[i] = False
+        if canine_modes[m] and canine_free.shape[0] > 0:
+            team = 0
+            for t in range(1, canine_free.shape[0]):
+                if canine_free[t] < canine_free[team]:
+                    team = t
+            if canine_free[team] <= best:
+                start = max(a, canine_free[team])
+                cdur = draw(canine_dist, U[i, U_CANINE_S], dk, dp, dtab, doff, dlen, dvals)
+                canine_free[team] = start + cdur
+                busy[canine_busy] += cdur
+                screened[i] = True
+                u = U[i, U_CANINE]
+                if decoy[i]:
+                    alert[i] = u < canine_decoy
+                elif drug[i] >= 0:
+                    alert[i] = u < canine_detect[drug[i], conc[i]]
+                else:
+                    alert[i] = u < canine_fa
+                    false_alarm[i] = alert[i]
+    # ---- decisions and secondary, in order of the end of primary -----------------------
+    order = np.argsort(primary_end_at, kind="mergesort")
+    for j in range(n):
+        i = order[j]
+        t = primary_end_at[i]
+        while sec_n > 0 and sec_heap[0] <= t:
+            sec_n = _heap_pop(sec_heap, sec_n)
+        m = mode[i]
+        occupancy[i] = sec_n
+        code, reason = decide_code(
+            custody[i], risk[i], enrolled[i], alert[i], m, lane[i], int(t // HOUR_S) % 24,
+            sec_n, capacity, U[i, U_DECIDE], referral_by_hour, risk_threshold, broken_full,
+            clean_express, hold,
+        )
+        out_lane[i] = code
+        out_reason[i] = reason
+        detected_by[i] = DETECTED_NONE
+        identified[i] = False
+        secondary_start_at[i] = np.nan
+        is_load = drug[i] >= 0 and not decoy[i]
+        if code >= SECONDARY:  # SECONDARY or FULL_SEARCH
+            ready = t
+            suspect = alert[i]
+            if code == SECONDARY:
+                unit = -1
+                ustart = np.inf
+                for k in range(n_units):
+                    if scanner_modes[scanner_type[k], m]:
+                        st = max(t, scanner_free[k])
+                        if st < ustart:
+                            ustart = st
+                            unit = k
+                if unit >= 0:
+                    ty = scanner_type[unit]
+                    sdur = draw(scanner_dist[ty], U[i, U_SCAN_S], dk, dp, dtab, doff, dlen, dvals)
+                    scanner_free[unit] = ustart + sdur
+                    busy[8 + 1 + ty] += sdur
+                    ready = ustart + sdur
+                    if is_load:
+                        if U[i, U_SCAN] < scanner_detect[ty, drug[i], conc[i]]:
+                            detected_by[i] = DETECTED_SCANNER
+                    elif not decoy[i] and U[i, U_SCAN] < scanner_fa[ty]:
+                        false_alarm[i] = True
+                        suspect = True
+                dist = secondary_dist[m]
+                table = bay_detect
+                found_by = DETECTED_BAY
+            else:
+                dist = full_dist[m]
+                table = full_detect
+                found_by = DETECTED_FULL
+            bay = 0
+            for k in range(1, bay_free.shape[0]):
+                if bay_free[k] < bay_free[bay]:
+                    bay = k
+            bstart = max(ready, bay_free[bay])
+            bdur = draw(dist, U[i, U_BAY_S], dk, dp, dtab, doff, dlen, dvals)
+            if (is_load and detected_by[i] == DETECTED_NONE
+                    and U[i, U_BAY] < table[drug[i], conc[i]]):
+                detected_by[i] = found_by
+            if detected_by[i] != DETECTED_NONE or suspect:
+                bdur += draw(analyzer_dist, U[i, U_ANALYZER_S], dk, dp, dtab, doff, dlen,
+                             dvals)
+                if detected_by[i] != DETECTED_NONE:
+                    identified[i] = U[i, U_IDENTIFY] < analyzer_identify[drug[i]]
+                elif not decoy[i] and not is_load and U[i, U_IDENTIFY] < analyzer_fa:
+                    false_alarm[i] = True
+            bay_free[bay] = bstart + bdur
+            busy[bay_busy] += bdur
+            secondary_start_at[i] = bstart
+            exit_at[i] = bstart + bdur
+            sec_n = _heap_push(sec_heap, sec_n, bstart + bdur)
+        else:
+            exit_at[i] = t
+        if (is_load and detected_by[i] == DETECTED_NONE and inland_modes[m]
+                and U[i, U_INLAND] < inland_cov
+                and U[i, U_INLAND_DETECT] < inland_detect[drug[i], conc[i]]):
+            detected_by[i] = DETECTED_INLAND
+    return sec_n
+
+
+class PortState:
+    """What carries over from one simulated day to the next: when each booth, canine
+    team, scanner and bay is next free, and the exit times of those in secondary."""
+
+    def __init__(self, scenario: CompiledScenario) -> None:
+        width = max(1, int(scenario.booths.max()))
+        self.station_free = np.zeros((N_STATIONS, width))
+        self.canine_free = np.zeros(scenario.canine_teams)
+        self.scanner_free = np.zeros(scenario.scanner_type.shape[0])
+        self.bay_free = np.zeros(scenario.bays)
+        self.secondary_exits = np.zeros(0)
+
+    def copy(self) -> PortState:
+        other = object.__new__(PortState)
+        for name, value in vars(self).items():
+            setattr(other, name, value.copy())
+        return other
+
+
+@dataclass(frozen=True, eq=False)
+class KernelModel:
+    """A scenario and a policy compiled together for ``run_day``."""
+
+    scenario: CompiledScenario
+    policy: Policy
+    dists: DistTable
+    max_booths: np.ndarray
+    primary_dist: np.ndarray
+    secondary_dist: np.ndarray
+    full_dist: np.ndarray
+    canine_dist: int
+    scanner_dist: np.ndarray
+    analyzer_dist: int
+    referral_by_hour: np.ndarray
+
+
+def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
+    """Compile ``scenario`` and ``policy`` into the kernel's arrays."""
+    placeholder = Deterministic(0.0)
+    dists: list[ServiceDistribution] = []
+
+    def add(d: ServiceDistribution | None) -> int:
+        dists.append(d if d is not None else placeholder)
+        return len(dists) - 1
+
+    primary = np.array([add(d) for d in scenario.primary_service], dtype=np.int64)
+    secondary = np.array([add(d) for d in scenario.secondary_service], dtype=np.int64)
+    full = np.array([add(d) for d in scenario.full_search_service], dtype=np.int64)
+    canine = add(scenario.canine_service)
+    scanners = np.array([add(d) for d in scenario.scanner_service], dtype=np.int64)
+    analyzer = add(scenario.analyzer_service)
+    return KernelModel(
+        scenario=scenario,
+        policy=policy,
+        dists=encode(dists),
+        max_booths=scenario.booths.max(axis=1).astype(np.int64),
+        primary_dist=primary,
+        secondary_dist=secondary,
+        full_dist=full,
+        canine_dist=canine,
+        scanner_dist=scanners.reshape(-1),
+        analyzer_dist=analyzer,
+        referral_by_hour=policy.referral_by_hour(),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class DayRun:
+    """Per-conveyance outputs of one simulated day (rows as in the input)."""
+
+    primary_start_at: np.ndarray
+    primary_end_at: np.ndarray
+    exit_at: np.ndarray
+    lane_code: np.ndarray  # int64, order of ``portwatch.engine.decide.LANE_CODES``
+    reason_code: np.ndarray  # int64, index of ``portwatch.engine.decide.REASONS``
+    occupancy: np.ndarray  # int64, conveyances in secondary at the decision
+    screened: np.ndarray  # bool: a canine team screened it
+    alert: np.ndarray  # bool: the canine alerted
+    detected_by: np.ndarray  # int64, index of ``DETECTED_BY``
+    false_alarm: np.ndarray  # bool
+    identified: np.ndarray  # bool: the handheld analyzer identified the drug
+    secondary_start_at: np.ndarray  # NaN if not inspected
+    busy_s: np.ndarray  # float64: booths by station, canines, scanners by type, bays
+
+    @property
+    def inspected(self) -> np.ndarray:
+        return self.lane_code >= SECONDARY
+
+
+def run_day(
+    model: KernelModel,
+    arrive_at_s: np.ndarray,
+    mode: np.ndarray,
+    lane: np.ndarray,
+    enrolled: np.ndarray,
+    custody: np.ndarray,
+    risk: np.ndarray,
+    drug: np.ndarray,
+    concealment: np.ndarray,
+    is_decoy: np.ndarray,
+    uniforms: np.ndarray,
+    state: PortState,
+) -> DayRun:
+    """Run the kernel on one day's conveyances, sorted by ``arrive_at_s`` (seconds since
+    the scenario start); ``uniforms`` is [n, N_UNIFORMS]. Updates ``state`` in place."""
+    n = arrive_at_s.shape[0]
+    if n > 1 and np.any(np.diff(arrive_at_s) < 0):
+        raise ValueError("run_day: conveyances must be sorted by arrive_at_s")
+    if uniforms.shape != (n, N_UNIFORMS):
+        raise ValueError(f"run_day: uniforms must have shape ({n}, {N_UNIFORMS})")
+    sc = model.scenario
+    pol = model.policy
+    d = model.dists
+    heap = np.empty(state.secondary_exits.shape[0] + n)
+    heap[: state.secondary_exits.shape[0]] = np.sort(state.secondary_exits)
+    n_types = len(sc.scanner_service)
+    busy = np.zeros(9 + n_types + 1)
+    out = DayRun(
+        primary_start_at=np.empty(n),
+        primary_end_at=np.empty(n),
+        exit_at=np.empty(n),
+        lane_code=np.empty(n, dtype=np.int64),
+        reason_code=np.empty(n, dtype=np.int64),
+        occupancy=np.empty(n, dtype=np.int64),
+        screened=np.empty(n, dtype=np.bool_),
+        alert=np.empty(n, dtype=np.bool_),
+        detected_by=np.empty(n, dtype=np.int64),
+        false_alarm=np.empty(n, dtype=np.bool_),
+        identified=np.empty(n, dtype=np.bool_),
+        secondary_start_at=np.empty(n),
+        busy_s=busy,
+    )
+    sec_n = simulate_day(
+        np.ascontiguousarray(arrive_at_s, dtype=np.float64),
+        np.ascontiguousarray(mode, dtype=np.int64),
+        np.ascontiguousarray(lane, dtype=np.int64),
+        np.ascontiguousarray(enrolled, dtype=np.bool_),
+        np.ascontiguousarray(custody, dtype=np.int64),
+        np.ascontiguousarray(risk, dtype=np.float64),
+        np.ascontiguousarray(drug, dtype=np.int64),
+        np.ascontiguousarray(concealment, dtype=np.int64),
+        np.ascontiguousarray(is_decoy, dtype=np.bool_),
+        np.ascontiguousarray(uniforms),
+        sc.booths, model.max_booths, state.station_free, model.primary_dist,
+        state.canine_free, sc.canine_modes, sc.canine_detect, sc.canine_false_alarm,
+        sc.canine_decoy_alert, model.canine_dist,
+        sc.scanner_type, state.scanner_free, sc.scanner_modes, sc.scanner_detect,
+        sc.scanner_false_alarm,
+        model.scanner_dist,
+        state.bay_free, sc.secondary_capacity, sc.bay_detect, sc.full_detect,
+        model.secondary_dist, model.full_dist,
+        model.analyzer_dist, sc.analyzer_identify, sc.analyzer_false_alarm,
+        sc.inland_modes, sc.inland_coverage, sc.inland_detect,
+        model.referral_by_hour, pol.risk_threshold_value(), pol.broken_to_full_search,
+        pol.clean_enrolled_express, pol.capacity_rule == "hold",
+        heap, state.secondary_exits.shape[0],
+        d.kind, d.param, d.table, d.offset, d.length, d.values,
+        out.primary_start_at, out.primary_end_at, out.exit_at, out.lane_code,
+        out.reason_code, out.occupancy, out.screened, out.alert, out.detected_by,
+        out.false_alarm, out.identified, out.secondary_start_at, busy,
+    )
+    state.secondary_exits = heap[:sec_n].copy()
+    return out
+
+
+__all__ = [
+    "DETECTED_BY",
+    "N_UNIFORMS",
+    "DayRun",
+    "KernelModel",
+    "PortState",
+    "prepare",
+    "run_day",
+    "simulate_day",
+]

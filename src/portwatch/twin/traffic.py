@@ -1,0 +1,158 @@
+"""Legitimate traffic of a day, and the day's full stream of conveyances with the loads.
+
+Legitimate conveyances of each mode arrive as a non-homogeneous Poisson process: a
+Poisson number per hour with mean ``daily_volume * hourly_profile[hour]``, uniform within
+the hour. Each carries what targeting reads: enrolled (trusted traveller / shipper, by
+``enrolled_share``; enrolled conveyances use the express lane where one is open), the
+custody verdict of enrolled trucks (monitored by ``custody.monitored_share``, a false
+``broken`` with ``custody.false_broken_prob``), its crossing history (Poisson number of
+prior crossings), a risk score in [0, 1] (Beta with mean ``risk.clean_mean``) and, for
+trucks, a manifest commodity.
+
+``compose_day`` merges them with an adversary's ``LoadPlan``: loads get a risk score with
+mean ``risk.load_mean`` unless they travel as enrolled (a compromised trusted shipper
+looks clean), and a load sealed into a shipment after sealing (``sealed_post``) shows a
+``broken`` custody verdict with ``custody.post_seal_catch_prob``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from portwatch.engine.decide import CUSTODY_BROKEN, CUSTODY_CLEAN, CUSTODY_NONE
+from portwatch.targeting.policy import N_MODES
+from portwatch.twin.adversary import DAY_S, LoadPlan
+from portwatch.twin.kernel import N_UNIFORMS
+from portwatch.twin.scenario import CONCEALMENTS, CompiledScenario
+
+SOURCE_LEGIT, SOURCE_LOAD, SOURCE_DECOY = 0, 1, 2
+TRUCK = 0
+SEALED_POST = CONCEALMENTS.index("sealed_post")
+
+
+@dataclass(frozen=True, eq=False)
+class DayTraffic:
+    """One day's conveyances as parallel arrays, sorted by ``arrive_at_s`` (seconds since
+    the scenario start). ``drug``/``concealment`` are -1 and ``mass_kg`` 0 on conveyances
+    that carry nothing; ``plan_row`` indexes the day's ``LoadPlan`` (-1: legitimate)."""
+
+    day: int
+    arrive_at_s: np.ndarray
+    mode: np.ndarray
+    lane: np.ndarray
+    enrolled: np.ndarray
+    custody: np.ndarray
+    risk: np.ndarray
+    prior_crossings: np.ndarray
+    commodity: np.ndarray
+    drug: np.ndarray
+    concealment: np.ndarray
+    mass_kg: np.ndarray
+    is_decoy: np.ndarray
+    source: np.ndarray
+    plan_row: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.arrive_at_s.shape[0])
+
+    @property
+    def is_load(self) -> np.ndarray:
+        return self.source == SOURCE_LOAD
+
+
+_ARRAYS = ("arrive_at_s", "mode", "lane", "enrolled", "custody", "risk", "prior_crossings",
+           "commodity", "drug", "concealment", "mass_kg", "is_decoy", "source", "plan_row")
+
+
+def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, n)
+
+
+def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -> DayTraffic:
+    """The legitimate conveyances of ``day``, sorted by arrival."""
+    sc = scenario
+    counts = rng.poisson(sc.daily_volume[:, None] * sc.hourly_profile)  # [mode, hour]
+    per_mode = counts.sum(axis=1)
+    n = int(per_mode.sum())
+    mode = np.repeat(np.arange(N_MODES), per_mode)
+    hour = np.concatenate([np.repeat(np.arange(24), counts[m]) for m in range(N_MODES)])
+    at = day * DAY_S + (hour + rng.random(n)) * 3600.0
+    enrolled = rng.random(n) < sc.enrolled_share[mode]
+    lane = (enrolled & sc.has_express[mode]).astype(np.int64)
+    custody = np.full(n, CUSTODY_NONE, dtype=np.int64)
+    monitored = enrolled & (mode == TRUCK) & (rng.random(n) < sc.spec.custody.monitored_share)
+    broken = rng.random(n) < sc.spec.custody.false_broken_prob
+    custody[monitored] = np.where(broken[monitored], CUSTODY_BROKEN, CUSTODY_CLEAN)
+    prior = rng.poisson(sc.spec.risk.mean_prior_crossings, n)
+    risk = _beta(rng, sc.spec.risk.clean_mean, sc.spec.risk.concentration, n)
+    commodity = np.full(n, -1, dtype=np.int64)
+    trucks = mode == TRUCK
+    if len(sc.commodity_names):
+        commodity[trucks] = rng.choice(len(sc.commodity_names), size=int(trucks.sum()),
+                                       p=sc.commodity_share)
+    order = np.argsort(at, kind="stable")
+    none = np.full(n, -1, dtype=np.int64)
+    return DayTraffic(
+        day=day, arrive_at_s=at[order], mode=mode[order], lane=lane[order],
+        enrolled=enrolled[order], custody=custody[order], risk=risk[order],
+        prior_crossings=prior[order], commodity=commodity[order], drug=none,
+        concealment=none.copy(), mass_kg=np.zeros(n), is_decoy=np.zeros(n, dtype=bool),
+        source=np.zeros(n, dtype=np.int64), plan_row=none.copy(),
+    )
+
+
+def plan_traffic(
+    scenario: CompiledScenario, day: int, plan: LoadPlan, rng: np.random.Generator
+) -> DayTraffic:
+    """The conveyances of an adversary's ``plan`` with the attributes targeting reads."""
+    sc = scenario
+    n = len(plan)
+    enrolled = plan.enrolled
+    custody = np.full(n, CUSTODY_NONE, dtype=np.int64)
+    monitored = enrolled & (plan.mode == TRUCK)
+    catch_prob = sc.spec.custody.post_seal_catch_prob
+    caught = (plan.concealment == SEALED_POST) & (rng.random(n) < catch_prob)
+    custody[monitored] = np.where(caught[monitored], CUSTODY_BROKEN, CUSTODY_CLEAN)
+    r = sc.spec.risk
+    looks_clean = enrolled | plan.is_decoy
+    risk = np.where(looks_clean, _beta(rng, r.clean_mean, r.concentration, n),
+                    _beta(rng, r.load_mean, r.concentration, n))
+    commodity = np.full(n, -1, dtype=np.int64)
+    trucks = plan.mode == TRUCK
+    if len(sc.commodity_names):
+        commodity[trucks] = rng.choice(len(sc.commodity_names), size=int(trucks.sum()),
+                                       p=sc.commodity_share)
+    return DayTraffic(
+        day=day, arrive_at_s=day * DAY_S + plan.arrive_at_s, mode=plan.mode, lane=plan.lane,
+        enrolled=enrolled, custody=custody, risk=risk,
+        prior_crossings=rng.poisson(r.mean_prior_crossings, n), commodity=commodity,
+        drug=np.where(plan.is_decoy, -1, plan.drug), concealment=np.where(
+            plan.is_decoy, -1, plan.concealment),
+        mass_kg=np.where(plan.is_decoy, 0.0, plan.mass_kg), is_decoy=plan.is_decoy,
+        source=np.where(plan.is_decoy, SOURCE_DECOY, SOURCE_LOAD).astype(np.int64),
+        plan_row=np.arange(n, dtype=np.int64),
+    )
+
+
+def compose_day(
+    legit: DayTraffic, planned: DayTraffic, u_legit: np.ndarray, u_plan: np.ndarray
+) -> tuple[DayTraffic, np.ndarray]:
+    """Merge legitimate and planned conveyances by arrival, with their uniform draws.
+
+    Legitimate rows keep their draws whatever the plan holds, so two policies compared
+    on one seed see the same legitimate traffic with the same service times.
+    """
+    if u_legit.shape != (len(legit), N_UNIFORMS) or u_plan.shape != (len(planned), N_UNIFORMS):
+        raise ValueError("compose_day: one row of uniforms per conveyance")
+    at = np.concatenate([legit.arrive_at_s, planned.arrive_at_s])
+    order = np.argsort(at, kind="stable")
+    merged = {
+        name: np.concatenate([getattr(legit, name), getattr(planned, name)])[order]
+        for name in _ARRAYS
+    }
+    return DayTraffic(day=legit.day, **merged), np.concatenate([u_legit, u_plan])[order]
+
+
+__all__ = ["DayTraffic", "compose_day", "draw_legit", "plan_traffic"]
