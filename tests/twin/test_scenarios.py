@@ -1,0 +1,85 @@
+"""The shipped scenarios: they load, their volumes are the BTS file's, and the generator
+reproduces them byte for byte (so every number is traceable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portwatch.domain.modes import Mode
+from portwatch.targeting.policy import MODE_ORDER
+from portwatch.twin import bts
+from portwatch.twin.scenario import load_scenario, scenario_names, scenario_path
+from portwatch.twin.scenario_build import SHIPPED_PORTS, YEAR, port_scenario, write_scenarios
+
+SHIPPED = ["laredo", "otay-mesa", "san-ysidro", "southern-border"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_four_calibrated_scenarios_are_shipped():
+    assert set(SHIPPED) <= set(scenario_names())
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_scenario_loads(name):
+    sc = load_scenario(name)
+    assert sc.name == name
+    assert sc.daily_volume.sum() > 0
+    assert len(sc.drugs) == 5
+
+
+def test_scenario_loads_by_the_root_path_too():
+    sc = load_scenario(REPO / "scenarios" / "otay-mesa.toml")
+    assert sc.name == "otay-mesa"
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_PORTS))
+def test_port_volumes_match_the_bts_file(name):
+    sc = load_scenario(name)
+    expected = bts.daily_volume(SHIPPED_PORTS[name], YEAR)
+    for m, mode in enumerate(MODE_ORDER):
+        assert sc.daily_volume[m] == pytest.approx(expected[mode], abs=0.05), mode
+
+
+def test_southern_border_is_every_port_of_the_bts_file():
+    sc = load_scenario("southern-border")
+    header = scenario_path("southern-border").read_text().split("\nname =")[0]
+    for port in bts.ports():
+        assert f"{port.code}  {port.name}" in header
+    for m, mode in enumerate(MODE_ORDER):
+        year_count = bts.total_crossings(YEAR, [mode])
+        # each port's volume is rounded to 0.1 a day in its file
+        assert sc.daily_volume[m] == pytest.approx(year_count / 365, abs=0.05 * 27), mode
+    # the ~130 M conveyances a year the benchmark simulates
+    assert sc.daily_volume.sum() * 365 == pytest.approx(129_565_111, rel=1e-4)
+
+
+def test_calibration_figures_are_in_the_files():
+    sc = load_scenario("laredo")
+    truck = sc.spec.modes[Mode.TRUCK]
+    assert truck.general.service.mean_s == 90.0  # 1-2 min standard truck primary
+    assert truck.express is not None and truck.express.service.mean_s == 27.0  # FAST
+    car = sc.spec.modes[Mode.CAR]
+    assert car.express is not None
+    assert car.express.service.mean_s == pytest.approx(0.8 * car.general.service.mean_s)
+    assert sc.canine_service.mean_s == 330.0  # 5-6 min per vehicle
+    assert {s: sc.scanner_service[i].mean_s for i, s in enumerate(sc.scanner_names)} == {
+        "legacy-xray": 480.0, "drive-through-portal": 45.0}
+    el_paso = port_scenario("el-paso")
+    assert el_paso["modes"]["car"]["general"]["service"]["mean_s"] == 34.0
+
+
+def test_every_table_names_its_source():
+    spec = load_scenario("otay-mesa").spec
+    assert spec.source and spec.cost.source and spec.contraband.source
+    for mode in spec.modes.values():
+        assert mode.source and mode.general.service.source
+    for drug in spec.contraband.drugs.values():
+        assert drug.source and "DHS" in drug.source
+
+
+def test_the_generator_reproduces_the_shipped_files(tmp_path):
+    for path in write_scenarios(tmp_path):
+        shipped = scenario_path(path.stem)
+        assert path.read_text() == shipped.read_text(), path.name
