@@ -1,0 +1,272 @@
+"""Preprocessing stages that turn a raw spectrum into one the search can compare.
+
+Each stage is a frozen dataclass with ``apply(shift_cm1, intensity) -> (shift_cm1,
+intensity)``; a ``Pipeline`` runs them in order. The default pipeline removes cosmic-ray
+spikes, crops to the fingerprint region, resamples onto a common axis, removes the
+fluorescence baseline and normalises to unit area, so that non-negative least squares
+coefficients of references scale like mass fractions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+from pybaselines import Baseline
+
+from portwatch.domain.errors import InputError, SpectrumFormatError
+from portwatch.fieldid.spectrum import Spectrum
+
+Array = np.ndarray
+
+#: Fingerprint region both lasers of the supported handhelds cover (cm-1). The C-H
+#: stretches above 2800 cm-1 are left out: 1064 nm InGaAs instruments lose them.
+FINGERPRINT_CM1 = (350.0, 1800.0)
+GRID_STEP_CM1 = 2.0
+
+
+class Stage(Protocol):
+    """One preprocessing step."""
+
+    def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]: ...
+
+
+@dataclass(frozen=True)
+class Despike:
+    """Cosmic-ray spike removal after Whitaker & Hayes (2018), with a sharpness check.
+
+    Candidates are the points next to a first difference whose modified z-score
+    (0.6745 (d - median) / MAD) exceeds ``threshold`` (Whitaker, D. A. & Hayes, K.,
+    Chemometr. Intell. Lab. Syst. 179 (2018) 82-84). A candidate that is a local
+    maximum is a spike only if it stands out from its two neighbours by more than
+    ``sharpness`` of its height above the local median: a cosmic ray is one or two
+    pixels wide, while a strong Raman band sampled every 2-3 cm-1 still spans several
+    pixels and would otherwise be erased. Spike points (and flagged neighbours) are
+    replaced by the mean of the clean points within ``window`` points.
+    """
+
+    threshold: float = 6.0
+    window: int = 3
+    sharpness: float = 0.4
+
+    def __post_init__(self) -> None:
+        if self.threshold <= 0:
+            raise InputError(f"despike.threshold: must be > 0, got {self.threshold}")
+        if self.window < 1:
+            raise InputError(f"despike.window: must be >= 1, got {self.window}")
+        if not 0 < self.sharpness < 1:
+            raise InputError(f"despike.sharpness: must be in (0, 1), got {self.sharpness}")
+
+    def spikes(self, intensity: Array) -> Array:
+        """Boolean mask of the points judged to be spikes."""
+        y = np.asarray(intensity, dtype=float)
+        n = y.size
+        diff = np.diff(y)
+        median = np.median(diff)
+        mad = np.median(np.abs(diff - median))
+        mask = np.zeros(n, dtype=bool)
+        if mad == 0:
+            return mask
+        z = 0.6745 * (diff - median) / mad
+        candidate = np.zeros(n, dtype=bool)
+        flagged = np.flatnonzero(np.abs(z) > self.threshold)
+        candidate[flagged] = True
+        candidate[flagged + 1] = True
+        half = 2 * self.window + 2
+        for i in np.flatnonzero(candidate):
+            if i == 0 or i == n - 1 or y[i] < y[i - 1] or y[i] < y[i + 1]:
+                continue
+            lo, hi = max(0, i - half), min(n, i + half + 1)
+            height = y[i] - np.median(y[lo:hi])
+            if height <= 0:
+                continue
+            drop = y[i] - 0.5 * (y[i - 1] + y[i + 1])
+            if drop > self.sharpness * height:
+                mask[i] = True
+                # a two-pixel spike: the higher neighbour is part of it when also flagged
+                for j in (i - 1, i + 1):
+                    if candidate[j] and y[j] - np.median(y[lo:hi]) > 0.5 * height:
+                        mask[j] = True
+        return mask
+
+    def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
+        y = np.asarray(intensity, dtype=float).copy()
+        mask = self.spikes(y)
+        if not mask.any():
+            return shift_cm1, y
+        clean = ~mask
+        for i in np.flatnonzero(mask):
+            lo, hi = max(0, i - self.window), min(y.size, i + self.window + 1)
+            neighbours = clean[lo:hi]
+            if neighbours.any():
+                y[i] = y[lo:hi][neighbours].mean()
+        return shift_cm1, y
+
+
+@dataclass(frozen=True)
+class Crop:
+    """Keep the points with ``low_cm1 <= shift <= high_cm1``."""
+
+    low_cm1: float = FINGERPRINT_CM1[0]
+    high_cm1: float = FINGERPRINT_CM1[1]
+
+    def __post_init__(self) -> None:
+        if self.high_cm1 <= self.low_cm1:
+            raise InputError(
+                f"crop: high_cm1 ({self.high_cm1}) must be above low_cm1 ({self.low_cm1})"
+            )
+
+    def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
+        keep = (shift_cm1 >= self.low_cm1) & (shift_cm1 <= self.high_cm1)
+        if keep.sum() < 16:
+            raise SpectrumFormatError(
+                f"spectrum covers {shift_cm1.min():.0f}-{shift_cm1.max():.0f} cm-1, too little "
+                f"of the {self.low_cm1:.0f}-{self.high_cm1:.0f} cm-1 region the search needs"
+            )
+        return shift_cm1[keep], intensity[keep]
+
+
+@dataclass(frozen=True)
+class Resample:
+    """Linear interpolation onto the common axis ``low_cm1 .. high_cm1`` every ``step_cm1``.
+
+    Points of the common axis outside the measured range are held at the nearest
+    measured value, so a spectrum that stops 10 cm-1 short still compares.
+    """
+
+    low_cm1: float = FINGERPRINT_CM1[0]
+    high_cm1: float = FINGERPRINT_CM1[1]
+    step_cm1: float = GRID_STEP_CM1
+
+    def __post_init__(self) -> None:
+        if self.step_cm1 <= 0:
+            raise InputError(f"resample.step_cm1: must be > 0, got {self.step_cm1}")
+
+    def axis(self) -> Array:
+        """The common Raman shift axis (cm-1)."""
+        n = int(round((self.high_cm1 - self.low_cm1) / self.step_cm1)) + 1
+        return self.low_cm1 + self.step_cm1 * np.arange(n)
+
+    def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
+        grid = self.axis()
+        return grid, np.interp(grid, shift_cm1, intensity)
+
+
+@dataclass(frozen=True)
+class RemoveBaseline:
+    """Fluorescence baseline removal by penalised least squares (pybaselines).
+
+    ``method`` is ``"arpls"`` (asymmetrically reweighted, Baek et al., Analyst 140
+    (2015) 250) or ``"asls"`` (asymmetric least squares, Eilers & Boelens 2005);
+    ``lam`` is the smoothness penalty and ``p`` the asymmetry (asls only). Both are
+    exactly equivariant to adding a straight line, so a linear background never
+    changes the result.
+    """
+
+    method: Literal["arpls", "asls"] = "arpls"
+    lam: float = 1e5
+    p: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.method not in ("arpls", "asls"):
+            raise InputError(f"baseline.method: must be arpls or asls, got {self.method!r}")
+        if self.lam <= 0:
+            raise InputError(f"baseline.lam: must be > 0, got {self.lam}")
+        if not 0 < self.p < 1:
+            raise InputError(f"baseline.p: must be in (0, 1), got {self.p}")
+
+    def baseline(self, shift_cm1: Array, intensity: Array) -> Array:
+        """The estimated background under ``intensity``."""
+        fitter = Baseline(x_data=shift_cm1)
+        if self.method == "arpls":
+            base, _ = fitter.arpls(intensity, lam=self.lam)
+        else:
+            base, _ = fitter.asls(intensity, lam=self.lam, p=self.p)
+        return np.asarray(base)
+
+    def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
+        return shift_cm1, intensity - self.baseline(shift_cm1, intensity)
+
+
+@dataclass(frozen=True)
+class Normalize:
+    """Scale to unit ``"area"`` (sum of |y| over the axis), ``"l2"`` norm or ``"max"``.
+
+    Unit area makes the least-squares coefficients of area-normalised references add
+    up to about one for a fully explained spectrum.
+    """
+
+    kind: Literal["area", "l2", "max"] = "area"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("area", "l2", "max"):
+            raise InputError(f"normalize.kind: must be area, l2 or max, got {self.kind!r}")
+
+    def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
+        if self.kind == "area":
+            scale = np.abs(intensity).sum()
+        elif self.kind == "l2":
+            scale = np.linalg.norm(intensity)
+        else:
+            scale = np.abs(intensity).max()
+        if not np.isfinite(scale) or scale == 0:
+            raise SpectrumFormatError("spectrum is flat after preprocessing: no Raman signal")
+        return shift_cm1, intensity / scale
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Preprocessing stages run in order."""
+
+    stages: Sequence[Stage] = field(default_factory=tuple)
+
+    def run(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
+        """Run every stage on the arrays; returns the final axis and intensities."""
+        x = np.asarray(shift_cm1, dtype=float)
+        y = np.asarray(intensity, dtype=float)
+        for stage in self.stages:
+            x, y = stage.apply(x, y)
+        return x, y
+
+    def apply(self, spectrum: Spectrum) -> tuple[Array, Array]:
+        """Run every stage on ``spectrum``; errors name the spectrum's source."""
+        try:
+            return self.run(spectrum.shift_cm1, spectrum.intensity)
+        except SpectrumFormatError as exc:
+            raise SpectrumFormatError(f"{spectrum.source}: {exc}") from None
+
+    def axis(self) -> Array:
+        """The common axis this pipeline resamples onto."""
+        for stage in self.stages:
+            if isinstance(stage, Resample):
+                return stage.axis()
+        raise InputError("pipeline has no Resample stage, so no common axis")
+
+
+def default_pipeline() -> Pipeline:
+    """Despike, crop, resample every 2 cm-1 over 350-1800 cm-1, arPLS baseline, unit area."""
+    low, high = FINGERPRINT_CM1
+    return Pipeline(
+        (
+            Despike(),
+            Crop(low - 20.0, high + 20.0),
+            Resample(low, high, GRID_STEP_CM1),
+            RemoveBaseline("arpls", 1e5),
+            Normalize("area"),
+        )
+    )
+
+
+__all__ = [
+    "FINGERPRINT_CM1",
+    "Crop",
+    "Despike",
+    "Normalize",
+    "Pipeline",
+    "RemoveBaseline",
+    "Resample",
+    "Stage",
+    "default_pipeline",
+]
