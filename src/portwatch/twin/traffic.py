@@ -3,7 +3,7 @@
 Legitimate conveyances of each mode arrive as a non-homogeneous Poisson process: a
 Poisson number per hour with mean ``daily_volume * hourly_profile[hour]``, uniform within
 the hour. Each carries what targeting reads: enrolled (trusted traveller / shipper, by
-``enrolled_share``; enrolled conveyances use the express lane where one is open), the
+``enrolled_share``; enrolled conveyances use the express lane in the hours it is open), the
 custody verdict of enrolled trucks (monitored by ``custody.monitored_share``, a false
 ``broken`` with ``custody.false_broken_prob``), its crossing history (Poisson number of
 prior crossings), a risk score in [0, 1] (Beta with mean ``risk.clean_mean``) and, for
@@ -66,6 +66,12 @@ _ARRAYS = ("arrive_at_s", "mode", "lane", "enrolled", "custody", "risk", "prior_
            "commodity", "drug", "concealment", "mass_kg", "is_decoy", "source", "plan_row")
 
 
+def express_open(scenario: CompiledScenario, mode: np.ndarray, hour: np.ndarray) -> np.ndarray:
+    """True where the express lane of ``mode`` is staffed in ``hour`` (0-23); enrolled
+    conveyances use the general lanes when it is closed."""
+    return scenario.booths[mode * 2 + 1, hour] > 0
+
+
 def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
     return rng.beta(mean * concentration, (1.0 - mean) * concentration, n)
 
@@ -80,7 +86,7 @@ def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -
     hour = np.concatenate([np.repeat(np.arange(24), counts[m]) for m in range(N_MODES)])
     at = day * DAY_S + (hour + rng.random(n)) * 3600.0
     enrolled = rng.random(n) < sc.enrolled_share[mode]
-    lane = (enrolled & sc.has_express[mode]).astype(np.int64)
+    lane = (enrolled & express_open(sc, mode, hour)).astype(np.int64)
     custody = np.full(n, CUSTODY_NONE, dtype=np.int64)
     monitored = enrolled & (mode == TRUCK) & (rng.random(n) < sc.spec.custody.monitored_share)
     broken = rng.random(n) < sc.spec.custody.false_broken_prob
@@ -124,8 +130,10 @@ def plan_traffic(
     if len(sc.commodity_names):
         commodity[trucks] = rng.choice(len(sc.commodity_names), size=int(trucks.sum()),
                                        p=sc.commodity_share)
+    hour = (plan.arrive_at_s // 3600).astype(np.int64).clip(0, 23)
+    lane = np.where(express_open(sc, plan.mode, hour), plan.lane, 0)
     return DayTraffic(
-        day=day, arrive_at_s=day * DAY_S + plan.arrive_at_s, mode=plan.mode, lane=plan.lane,
+        day=day, arrive_at_s=day * DAY_S + plan.arrive_at_s, mode=plan.mode, lane=lane,
         enrolled=enrolled, custody=custody, risk=risk,
         prior_crossings=rng.poisson(r.mean_prior_crossings, n), commodity=commodity,
         drug=np.where(plan.is_decoy, -1, plan.drug), concealment=np.where(
@@ -155,4 +163,4 @@ def compose_day(
     return DayTraffic(day=legit.day, **merged), np.concatenate([u_legit, u_plan])[order]
 
 
-__all__ = ["DayTraffic", "compose_day", "draw_legit", "plan_traffic"]
+__all__ = ["DayTraffic", "compose_day", "draw_legit", "express_open", "plan_traffic"]

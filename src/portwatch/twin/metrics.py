@@ -1,0 +1,301 @@
+"""What a simulated day measured, and how days add up into one summary.
+
+``day_metrics`` reduces one day's conveyances and kernel outputs to counts, sums and
+wait histograms (no per-conveyance arrays), so a year at southern-border volume sums in
+constant memory; ``combine`` adds days; ``summarise`` turns a sum into the figures a
+study reports. Definitions:
+
+- *crossed*: left the port and was not seized there; *share uninspected*: crossed
+  without a secondary exam or full search (waved-through referrals included); *share
+  unverified*: crossed neither inspected nor with a ``clean`` custody verdict.
+- *wait*: primary wait, from arrival to the start of primary service, per mode and lane
+  (mean and max exact; median and p95 from a histogram with 1% wide log bins).
+- *delay cost*: time in the port (arrival to exit, including inspection) times the
+  scenario's value of an hour for the mode.
+- *queue length*: conveyances waiting for primary, sampled every 5 minutes, hourly means.
+- *utilisation*: busy time over staffed time (booths by station, canine teams,
+  scanners by type, secondary bays).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from portwatch.engine.decide import R_WAVED, REASONS
+from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES
+from portwatch.twin.kernel import DETECTED_INLAND, DETECTED_NONE, DayRun
+from portwatch.twin.scenario import N_STATIONS, CompiledScenario
+from portwatch.twin.traffic import DayTraffic
+
+DAY_S = 86_400.0
+# Bin 0 holds the waits of zero (a free booth), then [1e-6, 1) s, then 1% wide log bins.
+WAIT_EDGES_S = np.concatenate([[0.0, 1e-6], np.geomspace(1.0, 2 * DAY_S, 1201)])
+N_WAIT_BINS = WAIT_EDGES_S.shape[0]  # the last bin holds waits beyond two days
+QUEUE_STEP_S = 300.0
+CUSTODY_CLEAN = 1
+
+
+@dataclass(frozen=True, eq=False)
+class DayMetrics:
+    """Sums over one day (or, after ``combine``, several). Arrays by mode follow
+    ``MODE_ORDER``; by station, ``mode * 2 + lane``; drug tables are [drug, (count, kg,
+    value_usd, harm)]."""
+
+    days: int
+    arrived: np.ndarray
+    crossed: np.ndarray
+    in_port_at_end: np.ndarray
+    seized_at_port: np.ndarray
+    inspected: np.ndarray
+    crossed_uninspected: np.ndarray
+    crossed_unverified: np.ndarray
+    loads_attempted: np.ndarray
+    loads_interdicted: np.ndarray
+    loads_interdicted_inland: np.ndarray
+    decoys: np.ndarray  # sent, screened by a canine, alerted, inspected
+    false_alarms: np.ndarray  # [mode]
+    reasons: np.ndarray  # [reason]
+    wait_sum_s: np.ndarray  # [station]
+    wait_max_s: np.ndarray
+    wait_count: np.ndarray
+    wait_hist: np.ndarray  # [station, N_WAIT_BINS]
+    secondary_wait_sum_s: np.ndarray  # [mode]: referral to the start of the bay exam
+    secondary_count: np.ndarray
+    time_in_port_sum_s: np.ndarray  # [mode]
+    delay_cost_usd: np.ndarray  # [mode]
+    queue_by_hour: np.ndarray  # [mode, 24], summed over days
+    busy_s: np.ndarray
+    staffed_s: np.ndarray
+
+
+def _drug_table(sc: CompiledScenario, drug: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    k = len(sc.drugs)
+    out = np.zeros((k, 4))
+    out[:, 0] = np.bincount(drug, minlength=k)
+    out[:, 1] = np.bincount(drug, weights=mass, minlength=k)
+    out[:, 2] = np.bincount(drug, weights=mass * sc.drug_value_usd_per_kg[drug], minlength=k)
+    out[:, 3] = np.bincount(drug, weights=mass * sc.drug_harm_per_kg[drug], minlength=k)
+    return out
+
+
+def _by_mode(mode: np.ndarray, mask: np.ndarray | None = None,
+             weights: np.ndarray | None = None) -> np.ndarray:
+    if mask is not None:
+        mode = mode[mask]
+        weights = None if weights is None else weights[mask]
+    return np.bincount(mode, weights=weights, minlength=N_MODES).astype(np.float64)
+
+
+def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
+    """Seconds of capacity per day, laid out like ``DayRun.busy_s``."""
+    n_types = len(sc.scanner_service)
+    out = np.zeros(9 + n_types + 1)
+    out[:N_STATIONS] = sc.booths.sum(axis=1) * 3600.0
+    out[8] = sc.canine_teams * DAY_S
+    for ty in range(n_types):
+        out[9 + ty] = float((sc.scanner_type == ty).sum()) * DAY_S
+    out[9 + n_types] = sc.bays * DAY_S
+    return out
+
+
+def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMetrics:
+    """Reduce one simulated day to its ``DayMetrics``."""
+    day_start = traffic.day * DAY_S
+    day_end = day_start + DAY_S
+    mode = traffic.mode
+    station = mode * N_LANES + traffic.lane
+    load = traffic.is_load
+    seized_port = (run.detected_by != DETECTED_NONE) & (run.detected_by != DETECTED_INLAND)
+    left = run.exit_at < day_end
+    crossed = left & ~seized_port
+    inspected = run.inspected
+    unverified = ~inspected & (traffic.custody != CUSTODY_CLEAN)
+    interdicted = load & (run.detected_by != DETECTED_NONE)
+    inland = load & (run.detected_by == DETECTED_INLAND)
+    wait = run.primary_start_at - traffic.arrive_at_s
+    wait_max = np.zeros(N_STATIONS)
+    np.maximum.at(wait_max, station, wait)
+    bins = np.clip(np.searchsorted(WAIT_EDGES_S, wait, side="right") - 1, 0, N_WAIT_BINS - 1)
+    hist = np.bincount(station * N_WAIT_BINS + bins, minlength=N_STATIONS * N_WAIT_BINS)
+    referred = ~np.isnan(run.secondary_start_at)
+    in_port = run.exit_at - traffic.arrive_at_s
+    decoy = traffic.is_decoy
+    samples = day_start + np.arange(0.0, DAY_S, QUEUE_STEP_S)
+    queue = np.zeros((N_MODES, 24))
+    for m in range(N_MODES):
+        rows = mode == m
+        if not rows.any():
+            continue
+        arrived_by = np.searchsorted(traffic.arrive_at_s[rows], samples, side="right")
+        started_by = np.searchsorted(np.sort(run.primary_start_at[rows]), samples, side="right")
+        queue[m] = (arrived_by - started_by).reshape(24, -1).mean(axis=1)
+    sec_wait = np.where(referred, run.secondary_start_at - run.primary_end_at, 0.0)
+    return DayMetrics(
+        days=1,
+        arrived=_by_mode(mode),
+        crossed=_by_mode(mode, crossed),
+        in_port_at_end=_by_mode(mode, ~left),
+        seized_at_port=_by_mode(mode, seized_port),
+        inspected=_by_mode(mode, inspected),
+        crossed_uninspected=_by_mode(mode, crossed & ~inspected),
+        crossed_unverified=_by_mode(mode, crossed & unverified),
+        loads_attempted=_drug_table(sc, traffic.drug[load], traffic.mass_kg[load]),
+        loads_interdicted=_drug_table(sc, traffic.drug[interdicted], traffic.mass_kg[interdicted]),
+        loads_interdicted_inland=_drug_table(sc, traffic.drug[inland], traffic.mass_kg[inland]),
+        decoys=np.array([decoy.sum(), (decoy & run.screened).sum(), (decoy & run.alert).sum(),
+                         (decoy & inspected).sum()], dtype=np.float64),
+        false_alarms=_by_mode(mode, run.false_alarm),
+        reasons=np.bincount(run.reason_code, minlength=len(REASONS)).astype(np.float64),
+        wait_sum_s=np.bincount(station, weights=wait, minlength=N_STATIONS),
+        wait_max_s=wait_max,
+        wait_count=np.bincount(station, minlength=N_STATIONS).astype(np.float64),
+        wait_hist=hist.reshape(N_STATIONS, N_WAIT_BINS).astype(np.float64),
+        secondary_wait_sum_s=_by_mode(mode, referred, sec_wait),
+        secondary_count=_by_mode(mode, referred),
+        time_in_port_sum_s=_by_mode(mode, None, in_port),
+        delay_cost_usd=_by_mode(mode, None, in_port) / 3600.0 * sc.hour_value_usd,
+        queue_by_hour=queue,
+        busy_s=run.busy_s.copy(),
+        staffed_s=staffed_seconds(sc),
+    )
+
+
+def combine(days: list[DayMetrics]) -> DayMetrics:
+    """The sum of several days (maxima for ``wait_max_s``)."""
+    if not days:
+        raise ValueError("combine: no days")
+    out = {}
+    for f in fields(DayMetrics):
+        values = [getattr(d, f.name) for d in days]
+        if f.name == "wait_max_s":
+            out[f.name] = np.maximum.reduce(values)
+        elif f.name == "days":
+            out[f.name] = sum(values)
+        else:
+            out[f.name] = np.sum(values, axis=0)
+    return DayMetrics(**out)
+
+
+def hist_quantile(hist: np.ndarray, q: float) -> float:
+    """The ``q``-quantile (s) of waits binned on ``WAIT_EDGES_S`` (linear within a bin)."""
+    total = hist.sum()
+    if total <= 0:
+        return float("nan")
+    cum = np.cumsum(hist)
+    target = q * total
+    b = int(np.searchsorted(cum, target, side="left"))
+    lo = WAIT_EDGES_S[b]
+    hi = WAIT_EDGES_S[b + 1] if b + 1 < WAIT_EDGES_S.shape[0] else lo
+    before = cum[b - 1] if b > 0 else 0.0
+    frac = (target - before) / hist[b] if hist[b] > 0 else 0.0
+    return float(lo + (hi - lo) * frac)
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("nan")
+
+
+def _wait_stats(total: DayMetrics, stations: list[int]) -> dict[str, float]:
+    hist = total.wait_hist[stations].sum(axis=0)
+    count = total.wait_count[stations].sum()
+    return {
+        "mean": _ratio(total.wait_sum_s[stations].sum(), count),
+        "median": hist_quantile(hist, 0.5),
+        "p95": hist_quantile(hist, 0.95),
+        "max": float(total.wait_max_s[stations].max()) if count > 0 else float("nan"),
+        "count": float(count),
+    }
+
+
+def summarise(sc: CompiledScenario, total: DayMetrics) -> dict[str, object]:
+    """The figures of a run (per-day counts are averages over ``total.days``)."""
+    d = max(total.days, 1)
+    present = [m for m in range(N_MODES) if sc.mode_present[m]]
+    wait: dict[str, dict[str, float]] = {}
+    wait_by_lane: dict[str, dict[str, float]] = {}
+    for m in present:
+        wait[str(MODE_ORDER[m])] = _wait_stats(total, [m * 2, m * 2 + 1])
+        for lane in range(N_LANES):
+            if total.wait_count[m * 2 + lane] > 0:
+                key = f"{MODE_ORDER[m]}.{LANE_ORDER[lane]}"
+                wait_by_lane[key] = _wait_stats(total, [m * 2 + lane])
+    names = [f"booths.{MODE_ORDER[s // 2]}.{LANE_ORDER[s % 2]}" for s in range(N_STATIONS)]
+    names += ["canine"] + [f"scanner.{n}" for n in sc.scanner_names] + ["secondary_bays"]
+    util = {
+        name: _ratio(busy, staffed)
+        for name, busy, staffed in zip(names, total.busy_s, total.staffed_s, strict=True)
+        if staffed > 0
+    }
+    by_drug = {
+        drug: {
+            "attempted": float(total.loads_attempted[k, 0] / d),
+            "interdicted": float(total.loads_interdicted[k, 0] / d),
+            "attempted_kg": float(total.loads_attempted[k, 1] / d),
+            "interdicted_kg": float(total.loads_interdicted[k, 1] / d),
+            "interdicted_value_usd": float(total.loads_interdicted[k, 2] / d),
+            "interdicted_harm": float(total.loads_interdicted[k, 3] / d),
+        }
+        for k, drug in enumerate(sc.drugs)
+    }
+    crossed = total.crossed.sum()
+    attempted = total.loads_attempted.sum(axis=0)
+    stopped = total.loads_interdicted.sum(axis=0)
+    return {
+        "days": total.days,
+        "arrivals": float(total.arrived.sum() / d),
+        "crossings": float(crossed / d),
+        "crossings_by_mode": {str(MODE_ORDER[m]): float(total.crossed[m] / d) for m in present},
+        "in_port_at_end": float(total.in_port_at_end.sum() / d),
+        "inspected": float(total.inspected.sum() / d),
+        "loads_attempted": float(attempted[0] / d),
+        "loads_interdicted": float(stopped[0] / d),
+        "loads_interdicted_inland": float(total.loads_interdicted_inland[:, 0].sum() / d),
+        "interdiction_rate": _ratio(stopped[0], attempted[0]),
+        "kg_attempted": float(attempted[1] / d),
+        "kg_interdicted": float(stopped[1] / d),
+        "value_interdicted_usd": float(stopped[2] / d),
+        "harm_attempted": float(attempted[3] / d),
+        "harm_interdicted": float(stopped[3] / d),
+        "by_drug": by_drug,
+        "share_uninspected": _ratio(total.crossed_uninspected.sum(), crossed),
+        "share_unverified": _ratio(total.crossed_unverified.sum(), crossed),
+        "wait_s": wait,
+        "wait_s_by_lane": wait_by_lane,
+        "secondary_wait_s": {
+            str(MODE_ORDER[m]): _ratio(total.secondary_wait_sum_s[m], total.secondary_count[m])
+            for m in present
+        },
+        "time_in_port_s": {
+            str(MODE_ORDER[m]): _ratio(total.time_in_port_sum_s[m], total.arrived[m])
+            for m in present
+        },
+        "queue_length_by_hour": {
+            str(MODE_ORDER[m]): (total.queue_by_hour[m] / d).tolist() for m in present
+        },
+        "utilisation": util,
+        "false_alarms": float(total.false_alarms.sum() / d),
+        "decoys_sent": float(total.decoys[0] / d),
+        "decoys_screened": float(total.decoys[1] / d),
+        "decoys_alerted": float(total.decoys[2] / d),
+        "decoys_inspected": float(total.decoys[3] / d),
+        "waved_through": float(total.reasons[R_WAVED] / d),
+        "decisions": {REASONS[r]: float(total.reasons[r] / d) for r in range(len(REASONS))},
+        "delay_cost_usd": float(total.delay_cost_usd.sum() / d),
+        "value_of_hour_usd": {
+            str(MODE_ORDER[m]): float(sc.hour_value_usd[m]) for m in present
+        },
+        "value_of_hour_source": sc.spec.cost.source or "",
+    }
+
+
+__all__ = [
+    "WAIT_EDGES_S",
+    "DayMetrics",
+    "combine",
+    "day_metrics",
+    "hist_quantile",
+    "staffed_seconds",
+    "summarise",
+]
