@@ -1,0 +1,226 @@
+"""The adversaries of ``portwatch.twin.adversaries``: a shared contract and each one's
+behaviour."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portwatch.domain.errors import InputError
+from portwatch.targeting.policy import MODE_ORDER, Policy
+from portwatch.twin import AdversaryView, DayOutcome, LoadPlan, load_scenario, make_adversary
+from portwatch.twin.adversaries import (
+    AdaptiveAdversary,
+    InformedAdversary,
+    InsiderAdversary,
+    PeakTimingAdversary,
+    ShotgunAdversary,
+    cell_arrivals_per_hour,
+    interdiction_model,
+    open_cells,
+)
+from portwatch.twin.scenario import CONCEALMENTS
+
+NEW = ["peak-timing", "shotgun", "informed", "adaptive", "insider"]
+SCENARIOS = ["test-port", "otay-mesa", "san-ysidro"]
+TRUCK, CAR, PEDESTRIAN = 0, 1, 2
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    return {name: load_scenario(name) for name in SCENARIOS}
+
+
+def view(sc, policy=None, **kw):
+    return AdversaryView.blank(sc, policy or Policy.uniform(0.05), **kw)
+
+
+@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_contract_valid_plan_deterministic_and_params_are_json(name, scenario, scenarios):
+    sc = scenarios[scenario]
+    for policy in (Policy.uniform(0.05), Policy.risk_based(0.6)):
+        a, b = make_adversary(name), make_adversary(name)
+        plan_a = a.plan_day(view(sc, policy), np.random.default_rng(7))
+        plan_b = b.plan_day(view(sc, policy), np.random.default_rng(7))
+        plan_a.validate(sc)
+        assert len(plan_a) > 0
+        assert np.all(np.diff(plan_a.arrive_at_s) >= 0)  # sorted by arrival
+        for field in ("arrive_at_s", "mode", "lane", "drug", "mass_kg", "concealment"):
+            assert np.array_equal(getattr(plan_a, field), getattr(plan_b, field)), field
+        json.dumps(a.params())
+        # every load arrives when a booth of its lane is open
+        hour = (plan_a.arrive_at_s // 3600).astype(int)
+        assert np.all(sc.booths[plan_a.mode * 2 + plan_a.lane, hour] > 0)
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_unknown_parameters_are_refused_with_the_name(name):
+    with pytest.raises(InputError, match=name):
+        make_adversary(name, no_such_parameter=1)
+
+
+def test_bad_parameter_values_name_the_field():
+    with pytest.raises(InputError, match="cells"):
+        PeakTimingAdversary(cells=0)
+    with pytest.raises(InputError, match="window_s"):
+        ShotgunAdversary(window_s=-1)
+    with pytest.raises(InputError, match="gamma"):
+        AdaptiveAdversary(gamma=0)
+    with pytest.raises(InputError, match="seal_phase"):
+        InsiderAdversary(seal_phase="during")
+    with pytest.raises(InputError, match="top"):
+        InformedAdversary(top=0)
+
+
+def test_cells_follow_the_traffic(scenarios):
+    sc = scenarios["otay-mesa"]
+    lam = cell_arrivals_per_hour(sc)
+    assert lam.sum() == pytest.approx(sc.daily_volume.sum())
+    cells = open_cells(sc)
+    assert not cells[TRUCK, :, 2].any()  # commercial lot closed at 2 am
+    assert cells[CAR, 0, 8]
+
+
+def test_peak_timing_starts_in_the_busiest_cells_then_follows_what_it_sees(scenarios):
+    sc = scenarios["otay-mesa"]
+    a = PeakTimingAdversary(cells=1, loads_per_day=20)
+    plan = a.plan_day(view(sc), np.random.default_rng(1))
+    lam = cell_arrivals_per_hour(sc)
+    m, lane, h = np.unravel_index(np.argmax(lam), lam.shape)
+    assert set(plan.mode) == {m} and set(plan.lane) == {lane}
+    assert set((plan.arrive_at_s // 3600).astype(int)) == {h}
+    # it watched the port: every cell inspected at 50% except trucks, general lane, 10 am
+    share = np.full(lam.shape, 0.5)
+    share[TRUCK, 0, 10] = 0.0
+    watched = AdversaryView(sc, Policy.uniform(0.05), 3, share, np.full(lam.shape, 60.0))
+    plan = a.plan_day(watched, np.random.default_rng(1))
+    assert set(plan.mode) == {TRUCK} and set(plan.lane) == {0}
+    assert set((plan.arrive_at_s // 3600).astype(int)) == {10}
+
+
+def test_shotgun_sends_decoys_first_then_the_loads_in_one_peak_window(scenarios):
+    sc = scenarios["otay-mesa"]
+    a = ShotgunAdversary(loads=30, decoys=12, window_s=1800, decoy_lead_s=600)
+    plan = a.plan_day(view(sc), np.random.default_rng(3))
+    assert plan.n_loads == 30 and plan.n_decoys == 12
+    m, hour = a.target(sc)
+    assert MODE_ORDER[m] == "car" and hour == int(np.argmax(sc.hourly_profile[m]))
+    start = hour * 3600
+    decoys, loads = plan.arrive_at_s[plan.is_decoy], plan.arrive_at_s[~plan.is_decoy]
+    assert np.all((decoys >= start) & (decoys < start + 600))
+    assert np.all((loads >= start + 600) & (loads < start + 600 + 1800))
+    # default size: a surge over the scenario's daily mean, at least one decoy per two loads
+    plan = ShotgunAdversary(surge=4).plan_day(view(sc), np.random.default_rng(3))
+    assert plan.n_loads > 2 * sc.loads_per_day
+    assert plan.n_decoys >= plan.n_loads // 2
+    with pytest.raises(InputError, match="truck"):
+        ShotgunAdversary(mode="truck").target(scenarios["san-ysidro"])
+
+
+def test_interdiction_model_grows_with_the_referral_rate(scenarios):
+    sc = scenarios["otay-mesa"]
+    low = interdiction_model(view(sc, Policy.uniform(0.01)))
+    high = interdiction_model(view(sc, Policy.uniform(0.3)))
+    assert np.all(high >= low - 1e-12)
+    assert high.mean() > low.mean()
+    assert np.all((low >= 0) & (low <= 1))
+    # holding referrals when secondary is full makes a peak-hour load no safer
+    hold = interdiction_model(view(sc, Policy.uniform(0.3, capacity_rule="hold")))
+    assert np.all(hold >= high - 1e-12)
+
+
+def test_informed_goes_where_the_policy_does_not_look(scenarios):
+    sc = scenarios["test-port"]
+    # refer every car and every truck in the general lane at random; the FAST lane is never
+    policy = Policy.fixed_rules({("truck", "general"): 1.0, ("car", "general"): 1.0,
+                                 ("car", "express"): 1.0}, default_rate=0.0)
+    plan = InformedAdversary(loads_per_day=40, decoys_per_day=0).plan_day(
+        view(sc, policy), np.random.default_rng(5))
+    assert set(plan.mode) == {TRUCK} and set(plan.lane) == {1}
+    # sealed before loading keeps custody clean: the best concealment in that lane
+    assert set(plan.concealment) <= {CONCEALMENTS.index("sealed_pre"),
+                                      CONCEALMENTS.index("trap")}
+
+
+def test_informed_with_zero_rationality_spreads_over_its_top_options(scenarios):
+    sc = scenarios["test-port"]
+    a = InformedAdversary(rationality=0.0, top=5, loads_per_day=200, decoys_per_day=0)
+    plan = a.plan_day(view(sc), np.random.default_rng(2))
+    hour = (plan.arrive_at_s // 3600).astype(int)
+    for d in np.unique(plan.drug):  # each drug has its own best options
+        rows = plan.drug == d
+        cells = set(zip(plan.mode[rows], plan.lane[rows], hour[rows], plan.concealment[rows],
+                        strict=True))
+        assert 1 < len(cells) <= 5
+
+
+def _outcome(plan, seized_cell, share, day):
+    hour = (plan.arrive_at_s // 3600).astype(int)
+    seized = np.zeros(len(plan), dtype=bool)
+    for i in range(len(plan)):
+        seized[i] = (plan.mode[i], plan.lane[i], hour[i]) == seized_cell
+    return DayOutcome(day, plan, seized, seized.copy(), share, np.full(share.shape, 60.0))
+
+
+def test_adaptive_learns_to_avoid_the_cell_where_its_loads_are_seized(scenarios):
+    sc = scenarios["test-port"]
+    a = AdaptiveAdversary(gamma=0.3, eta_watch=0.0, loads_per_day=60, decoys_per_day=0)
+    rng = np.random.default_rng(11)
+    share = np.full((4, 2, 24), 0.05)
+    first = a.plan_day(view(sc), rng)
+    hot = (int(first.mode[0]), int(first.lane[0]), int(first.arrive_at_s[0] // 3600))
+    arm = int(np.flatnonzero(a._cells == np.ravel_multi_index(hot, (4, 2, 24)))[0])
+    p_before = a.probabilities()[arm]
+    a.observe(_outcome(first, hot, share, 0))
+    for day in range(1, 15):
+        plan = a.plan_day(view(sc, day=day), rng)
+        a.observe(_outcome(plan, hot, share, day))
+    assert a.probabilities()[arm] < p_before
+    assert a.probabilities().sum() == pytest.approx(1.0)
+
+
+def test_adaptive_follows_the_referral_shares_it_watches(scenarios):
+    sc = scenarios["test-port"]
+    a = AdaptiveAdversary(gamma=0.05, eta_watch=1.0, wait_bonus=0.0, loads_per_day=5)
+    rng = np.random.default_rng(4)
+    share = np.full((4, 2, 24), 0.3)
+    share[CAR, 0, 16] = 0.0  # the one cell where nobody is ever referred
+    for day in range(10):
+        plan = a.plan_day(view(sc, day=day), rng)
+        a.observe(DayOutcome(day, plan, np.zeros(len(plan), bool), np.zeros(len(plan), bool),
+                             share, np.full(share.shape, 60.0)))
+    best = a._cells[np.argmax(a.probabilities())]
+    assert np.unravel_index(best, (4, 2, 24)) == (CAR, 0, 16)
+
+
+def test_insider_rides_the_express_lane_in_sealed_trucks(scenarios):
+    sc = scenarios["otay-mesa"]
+    before = InsiderAdversary(loads_per_day=30).plan_day(view(sc), np.random.default_rng(9))
+    assert set(before.mode) == {TRUCK} and set(before.lane) == {1}
+    assert set(before.concealment) == {CONCEALMENTS.index("sealed_pre")}
+    assert before.enrolled.all()
+    after = InsiderAdversary(seal_phase="after", loads_per_day=30).plan_day(
+        view(sc), np.random.default_rng(9))
+    assert set(after.concealment) == {CONCEALMENTS.index("sealed_post")}
+    # San Ysidro has no commercial traffic: a compromised SENTRI traveller instead
+    sy = InsiderAdversary(loads_per_day=10).plan_day(view(scenarios["san-ysidro"]),
+                                                      np.random.default_rng(9))
+    assert set(sy.mode) == {CAR} and set(sy.lane) == {1}
+    assert set(sy.concealment) == {CONCEALMENTS.index("trap")}
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), name=st.sampled_from(NEW),
+       rate=st.floats(0.0, 1.0))
+def test_any_seed_and_policy_gives_a_valid_plan(seed, name, rate):
+    sc = load_scenario("test-port")
+    plan = make_adversary(name).plan_day(view(sc, Policy.uniform(rate)),
+                                         np.random.default_rng(seed))
+    plan.validate(sc)
+    assert isinstance(plan, LoadPlan)
+    assert np.all(plan.mass_kg[~plan.is_decoy] > 0)
