@@ -88,8 +88,10 @@ ENROLLED_OVERRIDE = {("2504", Mode.CAR): 0.30, ("2506", Mode.CAR): 0.30}  # San 
 #: Express lanes exist where a mode's daily volume reaches this many conveyances (parameter).
 EXPRESS_MIN_DAILY = {Mode.TRUCK: 1000.0, Mode.CAR: 5000.0, Mode.PEDESTRIAN: 3000.0}
 
-#: Target utilisation of the staffed booths in each hour (calibration parameter).
-TARGET_UTILISATION = {Mode.TRUCK: 0.97, Mode.CAR: 0.92, Mode.PEDESTRIAN: 0.90, Mode.BUS: 0.80}
+#: Target utilisation of the staffed booths (calibration parameter): in each hour, or over
+#: the open hours for the modes in FLAT_STAFFING.
+TARGET_UTILISATION = {Mode.TRUCK: 0.82, Mode.CAR: 0.92, Mode.PEDESTRIAN: 0.90, Mode.BUS: 0.80}
+FLAT_STAFFING = frozenset({Mode.TRUCK})
 
 #: 24 relative weights per mode (hour 0 = midnight to 1 am local time); see SRC_PROFILE.
 HOURLY_PROFILE: dict[Mode, list[float]] = {
@@ -164,14 +166,20 @@ SRC_COST = (
 )
 
 
-def _booths(per_day: float, profile: list[float], service_s: float, rho: float) -> list[int]:
-    """Booths staffed per hour: enough for the hour's mean demand at utilisation ``rho``."""
+def _booths(per_day: float, profile: list[float], service_s: float, rho: float,
+            flat: bool = False) -> list[int]:
+    """Booths staffed per hour: enough for the hour's mean demand at utilisation ``rho``.
+
+    ``flat``: the same number in every hour with traffic, sized to the mean open hour, so
+    queues build in the peak and drain after it (how commercial lots run).
+    """
     total = sum(profile)
-    out = []
-    for w in profile:
-        load = per_day * w / total * service_s / 3600.0
-        out.append(math.ceil(load / rho) if load > 0 else 0)
-    return out
+    loads = [per_day * w / total * service_s / 3600.0 for w in profile]
+    if flat:
+        open_loads = [x for x in loads if x > 0]
+        n = math.ceil(sum(open_loads) / len(open_loads) / rho) if open_loads else 0
+        return [n if x > 0 else 0 for x in loads]
+    return [math.ceil(x / rho) if x > 0 else 0 for x in loads]
 
 
 def _service(mean_s: float, cv: float, source: str) -> dict[str, Any]:
@@ -185,7 +193,8 @@ def _mode_table(code: str, mode: Mode, per_day: float) -> dict[str, Any]:
     has_express = express_s is not None and per_day >= EXPRESS_MIN_DAILY.get(mode, math.inf)
     enrolled = ENROLLED_OVERRIDE.get((code, mode), ENROLLED_SHARE[mode]) if has_express else 0.0
     rho = TARGET_UTILISATION[mode]
-    general_booths = _booths(per_day * (1 - enrolled), profile, general_s, rho)
+    general_booths = _booths(per_day * (1 - enrolled), profile, general_s, rho,
+                             flat=mode in FLAT_STAFFING)
     general_src = SRC_TRUCK if mode is Mode.TRUCK else SRC_CBP_CAR if mode is Mode.CAR else (
         f"{mode.value} primary time: {SRC_PARAM}"
     )
