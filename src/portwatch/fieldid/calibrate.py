@@ -113,7 +113,9 @@ def fit_thresholds(measured: Sequence[Measured]) -> Thresholds:
 
 
 def calibrate(
-    seed: int, lasers: Sequence[int] = (785, 1064), repeats: int = 2,
+    seed: int,
+    lasers: Sequence[int] = (785, 1064),
+    repeats: int = 2,
     library: Library | None = None,
 ) -> dict[int, Thresholds]:
     """Thresholds per laser from the calibration set of ``seed`` (offset from evaluation)."""

@@ -127,9 +127,7 @@ class Identification:
 
     def controlled_names(self) -> list[str]:
         """Names of the controlled components reported."""
-        return [
-            c.name for c in self.components if c.substance_class is SubstanceClass.CONTROLLED
-        ]
+        return [c.name for c in self.components if c.substance_class is SubstanceClass.CONTROLLED]
 
     def to_json(self) -> dict[str, object]:
         """One JSON object: file, verdict, components, action and the rest."""
@@ -138,8 +136,7 @@ class Identification:
             "laser_nm": self.laser_nm,
             "verdict": self.verdict.value,
             "action": self.action.value,
-            "components": [c.to_json() for c in self.components],
-            "packaging": [c.to_json() for c in self.packaging],
+            "components": [c.to_json() for c in (*self.components, *self.packaging)],
             "reason": self.reason,
             "fit_r2": round(self.fit_r2, 4),
             "top_hits": [
@@ -171,9 +168,7 @@ def analyse(
         c.name: supporting_peaks(prepared, query, decomposition, c, laser)
         for c in decomposition.components
     }
-    display = {
-        c.name: prepared.references[c.index].display_name for c in decomposition.components
-    }
+    display = {c.name: prepared.references[c.index].display_name for c in decomposition.components}
     return Analysis(spectrum.source, laser, query, hits, decomposition, peaks, display)
 
 
@@ -261,7 +256,12 @@ def decide(analysis: Analysis, thresholds: Thresholds) -> Identification:
             f"(needs {thresholds.fit_r2_min:.0%}); unknown substance"
         )
     shown = [*confirmed, *suspected] if verdict is not Verdict.BENIGN else []
-    shown += others
+    # weak stand-ins that only soak up misfit would read as findings; show the real ones
+    shown += [
+        c
+        for c in others
+        if len(analysis.supporting_peaks.get(c.name, ())) >= 2 or _confidence(c, thresholds) >= 0.5
+    ]
 
     def report(c: Component) -> ReportedComponent:
         return ReportedComponent(

@@ -348,8 +348,15 @@ def padded_library(base: Library, size: int, laser_nm: int, rng: np.random.Gener
         spectrum = Spectrum(SYNTHETIC_AXIS_CM1, synthesize(peaks, shape), laser_nm, f"pad{i}")
         refs.append(
             Reference(
-                f"padding_{i:04d}", f"Padding compound {i}", SubstanceClass.BENIGN, laser_nm,
-                spectrum, True, "random synthetic padding", "synthetic", tuple(positions),
+                f"padding_{i:04d}",
+                f"Padding compound {i}",
+                SubstanceClass.BENIGN,
+                laser_nm,
+                spectrum,
+                True,
+                "random synthetic padding",
+                "synthetic",
+                tuple(positions),
             )
         )
         i += 1

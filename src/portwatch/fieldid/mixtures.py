@@ -219,8 +219,14 @@ def _best_replacement(
         if i in chosen or ref.substance_class is SubstanceClass.CONTROLLED:
             continue
         tried += 1
-        trial = np.hstack([without, prepared.matrix[i][:, None], prepared.drift_matrix[i][:, None],
-                           -prepared.drift_matrix[i][:, None]])
+        trial = np.hstack(
+            [
+                without,
+                prepared.matrix[i][:, None],
+                prepared.drift_matrix[i][:, None],
+                -prepared.drift_matrix[i][:, None],
+            ]
+        )
         best = min(best, _fit(trial, q)[1])
     return best
 

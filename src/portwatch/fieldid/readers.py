@@ -215,7 +215,9 @@ def _read_spc(path: Path) -> Spectrum:
 
 def write_columns(spectrum: Spectrum, path: str | Path) -> None:
     """Write ``spectrum`` as a two-column CSV (``shift_cm1,intensity``)."""
-    rows = "\n".join(f"{x:.4f},{y:.6g}" for x, y in zip(spectrum.shift_cm1, spectrum.intensity, strict=True))
+    rows = "\n".join(
+        f"{x:.4f},{y:.6g}" for x, y in zip(spectrum.shift_cm1, spectrum.intensity, strict=True)
+    )
     laser = f"# laser_nm={spectrum.laser_nm}\n" if spectrum.laser_nm else ""
     Path(path).write_text(f"{laser}shift_cm1,intensity\n{rows}\n")
 

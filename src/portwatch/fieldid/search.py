@@ -103,13 +103,9 @@ def hqi_scores(prepared: PreparedLibrary, query: np.ndarray) -> tuple[np.ndarray
     return np.where(r > 0, r * r, 0.0), np.where(dr > 0, dr * dr, 0.0)
 
 
-def search(
-    prepared: PreparedLibrary, spectrum: Spectrum | np.ndarray, top_k: int = 5
-) -> list[Hit]:
+def search(prepared: PreparedLibrary, spectrum: Spectrum | np.ndarray, top_k: int = 5) -> list[Hit]:
     """The ``top_k`` references most like ``spectrum``, best first (by HQI)."""
-    query = (
-        prepared.pipeline.apply(spectrum)[1] if isinstance(spectrum, Spectrum) else spectrum
-    )
+    query = prepared.pipeline.apply(spectrum)[1] if isinstance(spectrum, Spectrum) else spectrum
     hqi, dhqi = hqi_scores(prepared, query)
     order = np.argsort(-hqi, kind="stable")[:top_k]
     return [

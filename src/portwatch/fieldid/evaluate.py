@@ -1,0 +1,285 @@
+"""Reproducible evaluation of field identification on seeded simulated samples.
+
+``evaluate(seed)`` calibrates thresholds on the calibration set of ``seed`` and judges
+them on the evaluation set of ``seed`` (a different stream), then reports: a
+confusion matrix (truth x verdict), sensitivity and false-positive rate per drug,
+correct identification of pure drugs per laser and per bag, the detection limit per
+drug, matrix and laser (lowest swept fraction from which sensitivity stays >= 90%),
+and a plot of sensitivity against fraction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from portwatch.domain.substances import Verdict
+from portwatch.fieldid.calibrate import Measured, accepted_names, calibrate, run_cases
+from portwatch.fieldid.cases import FRACTIONS, SWEEP_MATRICES, build_cases
+from portwatch.fieldid.identify import Identification, Thresholds, decide
+from portwatch.fieldid.library import Library
+
+DETECTION_SENSITIVITY = 0.9
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One evaluated sample: its case and the identification."""
+
+    measured: Measured
+    identification: Identification
+
+    @property
+    def detected(self) -> bool:
+        """The case's drug (or an accepted analogue) was reported as controlled."""
+        drug = self.measured.case.drug
+        if drug is None or self.identification.verdict is not Verdict.CONTROLLED:
+            return False
+        return bool(accepted_names(drug) & set(self.identification.controlled_names()))
+
+
+@dataclass
+class Report:
+    """The evaluation's figures (plain data, JSON-ready)."""
+
+    seed: int
+    repeats: int
+    thresholds: dict[int, dict[str, float]]
+    samples: dict[int, int] = field(default_factory=dict)
+    confusion: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
+    per_drug: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
+    pure: dict[int, dict[str, float]] = field(default_factory=dict)
+    false_alarms: dict[int, dict[str, int]] = field(default_factory=dict)
+    sweep: dict[int, dict[str, dict[str, list[float]]]] = field(default_factory=dict)
+    detection_limit: dict[int, dict[str, dict[str, float | None]]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """The report as JSON-ready data."""
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def evaluate(
+    seed: int,
+    repeats: int = 3,
+    lasers: Sequence[int] = (785, 1064),
+    library: Library | None = None,
+    calibration_repeats: int = 2,
+) -> Report:
+    """Calibrate on the calibration set of ``seed``, then judge on its evaluation set."""
+    thresholds = calibrate(seed, lasers, calibration_repeats, library)
+    report = Report(seed, repeats, {k: v.to_dict() for k, v in thresholds.items()})
+    for laser in lasers:
+        measured = run_cases(build_cases(seed, laser, repeats), seed, library)
+        outcomes = [Outcome(m, decide(m.analysis, thresholds[laser])) for m in measured]
+        _summarise(report, laser, outcomes, thresholds[laser])
+    return report
+
+
+def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: Thresholds) -> None:
+    report.samples[laser] = len(outcomes)
+    confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for o in outcomes:
+        confusion[o.measured.case.truth][o.identification.verdict.value] += 1
+    report.confusion[laser] = {k: dict(v) for k, v in confusion.items()}
+
+    per_drug: dict[str, dict[str, float]] = {}
+    drugs = sorted({o.measured.case.drug for o in outcomes if o.measured.case.drug})
+    for drug in drugs:
+        with_drug = [o for o in outcomes if o.measured.case.drug == drug]
+        without = [o for o in outcomes if o.measured.case.drug != drug]
+        reported_without = sum(drug in o.identification.controlled_names() for o in without)
+        exact = [o for o in with_drug if drug in o.identification.controlled_names()]
+        per_drug[drug] = {
+            "samples": len(with_drug),
+            "sensitivity": _share(sum(o.detected for o in with_drug), len(with_drug)),
+            "exact_name": _share(len(exact), len(with_drug)),
+            "false_positive_rate": _share(reported_without, len(without)),
+        }
+    report.per_drug[laser] = per_drug
+
+    pure = [o for o in outcomes if o.measured.case.kind == "pure_drug"]
+    pure_table: dict[str, float] = {}
+    for bag in (None, "polyethylene", "polypropylene", "pet"):
+        group = [o for o in pure if o.measured.case.recipe.packaging == bag]
+        correct = sum(
+            o.identification.verdict is Verdict.CONTROLLED
+            and o.identification.components
+            and o.identification.components[0].name == o.measured.case.drug
+            for o in group
+        )
+        pure_table[bag or "bare"] = _share(correct, len(group))
+    all_correct = sum(
+        o.identification.verdict is Verdict.CONTROLLED
+        and bool(o.identification.components)
+        and o.identification.components[0].name == o.measured.case.drug
+        for o in pure
+    )
+    pure_table["all"] = _share(all_correct, len(pure))
+    pure_table["class_level"] = _share(sum(o.detected for o in pure), len(pure))
+    report.pure[laser] = pure_table
+
+    negatives = [o for o in outcomes if o.measured.case.truth != "controlled"]
+    report.false_alarms[laser] = {
+        "benign_and_bag_samples": sum(o.measured.case.truth == "benign" for o in negatives),
+        "unknown_samples": sum(o.measured.case.truth == "unknown" for o in negatives),
+        "controlled_verdicts": sum(
+            o.identification.verdict is Verdict.CONTROLLED for o in negatives
+        ),
+        "sent_to_lab": sum(o.identification.verdict is Verdict.INCONCLUSIVE for o in negatives),
+    }
+
+    sweep: dict[str, dict[str, list[float]]] = defaultdict(dict)
+    limits: dict[str, dict[str, float | None]] = defaultdict(dict)
+    for drug in drugs:
+        for matrix in SWEEP_MATRICES:
+            curve = []
+            for f in FRACTIONS:
+                cell = [
+                    o
+                    for o in outcomes
+                    if o.measured.case.kind == "sweep"
+                    and o.measured.case.drug == drug
+                    and o.measured.case.matrix == matrix
+                    and o.measured.case.drug_fraction == f
+                ]
+                curve.append(_share(sum(o.detected for o in cell), len(cell)))
+            sweep[drug][matrix] = curve
+            limits[drug][matrix] = detection_limit(curve)
+    report.sweep[laser] = dict(sweep)
+    report.detection_limit[laser] = dict(limits)
+
+
+def _share(k: int, n: int) -> float:
+    return float(k) / n if n else float("nan")
+
+
+def detection_limit(curve: Sequence[float], fractions: Sequence[float] = FRACTIONS) -> float | None:
+    """Lowest fraction from which sensitivity stays >= 90% at every higher fraction."""
+    limit = None
+    for f, s in zip(reversed(fractions), reversed(curve), strict=True):
+        if np.isnan(s) or s < DETECTION_SENSITIVITY:
+            break
+        limit = f
+    return limit
+
+
+def render_markdown(report: Report) -> str:
+    """The report as the Markdown section of docs/fieldid.md."""
+    out = [
+        f"Reproduce: `portwatch fieldid evaluate --seed {report.seed} "
+        f"--repeats {report.repeats}` (thresholds calibrated on the seed's separate "
+        "calibration stream).",
+        "",
+    ]
+    for laser in sorted(report.confusion):
+        th = report.thresholds[laser]
+        out += [
+            f"### {laser} nm ({report.samples[laser]} samples)",
+            "",
+            f"Calibrated thresholds: evidence >= {th['evidence_min']:.1f}, band-pattern HQI >= "
+            f"{th['shape_min']:.3f}, fit R^2 >= {th['fit_r2_min']:.3f}.",
+            "",
+            "Confusion matrix (rows: truth, columns: verdict)",
+            "",
+            "| truth | controlled | benign | inconclusive |",
+            "|---|---|---|---|",
+        ]
+        for truth in ("controlled", "benign", "unknown"):
+            row = report.confusion[laser].get(truth, {})
+            out.append(
+                f"| {truth} | {row.get('controlled', 0)} | {row.get('benign', 0)} | "
+                f"{row.get('inconclusive', 0)} |"
+            )
+        fa = report.false_alarms[laser]
+        out += [
+            "",
+            f"False alarms: {fa['controlled_verdicts']} controlled verdicts on "
+            f"{fa['benign_and_bag_samples']} benign/empty-bag and {fa['unknown_samples']} "
+            f"unknown samples; {fa['sent_to_lab']} of them sent to the lab.",
+            "",
+            "Pure drugs identified by exact name (top component, verdict controlled): "
+            + ", ".join(f"{k} {v:.1%}" for k, v in report.pure[laser].items()),
+            "",
+            "| drug | samples | sensitivity | exact name | false-positive rate |",
+            "|---|---|---|---|---|",
+        ]
+        for drug, row in report.per_drug[laser].items():
+            out.append(
+                f"| {drug} | {int(row['samples'])} | {row['sensitivity']:.1%} | "
+                f"{row['exact_name']:.1%} | {row['false_positive_rate']:.2%} |"
+            )
+        out += [
+            "",
+            "Detection limit (w/w, sensitivity >= 90% from there up; '-' = not reached "
+            "at 75%), no packaging:",
+            "",
+            "| drug | " + " | ".join(SWEEP_MATRICES) + " |",
+            "|---|" + "---|" * len(SWEEP_MATRICES),
+        ]
+        for drug, row in report.detection_limit[laser].items():
+            cells = [f"{row[m]:.0%}" if row[m] is not None else "-" for m in SWEEP_MATRICES]
+            out.append(f"| {drug} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def plot_sensitivity(report: Report, path: Path) -> None:
+    """Sensitivity against drug fraction, one panel per laser, one line per drug."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lasers = sorted(report.sweep)
+    fig, axes = plt.subplots(1, len(lasers), figsize=(6 * len(lasers), 4.2), squeeze=False)
+    for ax, laser in zip(axes[0], lasers, strict=True):
+        for drug, by_matrix in report.sweep[laser].items():
+            mean = np.nanmean(np.array(list(by_matrix.values())), axis=0)
+            ax.plot(np.array(FRACTIONS) * 100, mean, marker="o", label=drug)
+        ax.axhline(DETECTION_SENSITIVITY, color="grey", linestyle="--", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("drug fraction (% w/w)")
+        ax.set_ylabel("sensitivity (mean over matrices)")
+        ax.set_title(f"{laser} nm, seed {report.seed}")
+        ax.set_ylim(-0.02, 1.02)
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_outputs(report: Report, out_dir: Path) -> list[Path]:
+    """Write evaluation.json, evaluation.md and sensitivity_vs_fraction.png to ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [
+        out_dir / "evaluation.json",
+        out_dir / "evaluation.md",
+        out_dir / "sensitivity_vs_fraction.png",
+    ]
+    paths[0].write_text(json.dumps(report.to_json(), indent=1, default=_jsonable) + "\n")
+    paths[1].write_text(render_markdown(report) + "\n")
+    plot_sensitivity(report, paths[2])
+    return paths
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+__all__ = [
+    "Outcome",
+    "Report",
+    "detection_limit",
+    "evaluate",
+    "plot_sensitivity",
+    "render_markdown",
+    "write_outputs",
+]
