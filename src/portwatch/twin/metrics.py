@@ -186,6 +186,8 @@ def hist_quantile(hist: np.ndarray, q: float) -> float:
     cum = np.cumsum(hist)
     target = q * total
     b = int(np.searchsorted(cum, target, side="left"))
+    if b == 0:
+        return 0.0
     lo = WAIT_EDGES_S[b]
     hi = WAIT_EDGES_S[b + 1] if b + 1 < WAIT_EDGES_S.shape[0] else lo
     before = cum[b - 1] if b > 0 else 0.0

@@ -1,0 +1,152 @@
+"""Queueing theory and reduced ports that the kernel is checked against.
+
+- ``erlang_c_wait_s``: the mean wait in queue of M/M/c (Erlang C formula).
+- ``allen_cunneen_wait_s``: the Allen-Cunneen approximation for G/G/c,
+  ``Wq ~ Wq(M/M/c) * (Ca^2 + Cs^2) / 2``.
+- ``reduced_port``: a scenario with one mode, one lane of ``booths`` booths at every
+  hour, and optionally referral to ``bays`` secondary bays: nothing else (no canines,
+  scanners, express lane, contraband), so the kernel reduces to a textbook network.
+- ``run_reduced_port``: the kernel on given Poisson arrivals and uniforms, returning the
+  primary and secondary waits of each conveyance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from portwatch.targeting.policy import Policy
+from portwatch.twin.kernel import N_UNIFORMS, PortState, prepare, run_day
+from portwatch.twin.scenario import CompiledScenario, parse_scenario
+
+
+def erlang_c_probability(servers: int, offered_erlangs: float) -> float:
+    """Probability that an arrival waits in M/M/c with ``offered_erlangs`` = lambda/mu."""
+    c, a = servers, offered_erlangs
+    if not 0 < a < c:
+        raise ValueError(f"offered load must be in (0, {c}), got {a}")
+    # Sum of a^k / k! computed iteratively for numerical stability.
+    term = 1.0
+    total = 1.0
+    for k in range(1, c):
+        term *= a / k
+        total += term
+    last = term * a / c * c / (c - a)
+    return last / (total + last)
+
+
+def erlang_c_wait_s(arrival_rate_per_s: float, mean_service_s: float, servers: int) -> float:
+    """Mean wait in queue (s) of M/M/c."""
+    a = arrival_rate_per_s * mean_service_s
+    p_wait = erlang_c_probability(servers, a)
+    return p_wait * mean_service_s / (servers - a)
+
+
+def allen_cunneen_wait_s(
+    arrival_rate_per_s: float, mean_service_s: float, service_cv: float, servers: int,
+    arrival_cv: float = 1.0,
+) -> float:
+    """Allen-Cunneen approximation of the mean wait in queue (s) of G/G/c."""
+    mmc = erlang_c_wait_s(arrival_rate_per_s, mean_service_s, servers)
+    return mmc * (arrival_cv**2 + service_cv**2) / 2.0
+
+
+def reduced_port(
+    booths: int,
+    service: dict[str, Any],
+    *,
+    bays: int = 1,
+    secondary_service: dict[str, Any] | None = None,
+    daily_volume: float = 1000.0,
+) -> CompiledScenario:
+    """A one-mode (car), one-lane port: ``booths`` booths at every hour with primary
+    ``service`` (a scenario ``service`` table, e.g. ``{"kind": "exponential",
+    "mean_s": 60}``), then ``bays`` secondary bays with ``secondary_service``."""
+    sec = secondary_service or {"kind": "exponential", "mean_s": 600.0}
+    table = {"*": {"*": 0.0}}
+    data = {
+        "name": "reduced-port",
+        "modes": {"car": {
+            "daily_volume": daily_volume,
+            "hourly_profile": [1.0] * 24,
+            "general": {"booths_by_hour": [booths] * 24, "service": service},
+            "secondary_service": sec,
+            "full_search_service": sec,
+        }},
+        "canine": {"teams": 0, "service": {"kind": "deterministic", "mean_s": 1.0},
+                   "modes": [], "detection": table, "false_alarm_prob": 0.0,
+                   "decoy_alert_prob": 0.0},
+        "secondary": {"bays": bays, "queue_slots": 10**9, "detection": table,
+                      "full_search_detection": table},
+        "analyzer": {"count": 0, "service": {"kind": "deterministic", "mean_s": 1.0},
+                     "identify_prob": {}, "false_alarm_prob": 0.0},
+        "contraband": {"drugs": {"none": {"share": 1.0, "mass_kg_mean": 1.0,
+                                          "value_usd_per_kg": 0.0, "harm_per_kg": 0.0}},
+                       "loads_per_day": 0.0, "mode_share": {"car": 1.0},
+                       "concealment_share": {"trap": 1.0}},
+        "cost": {"truck_hour_usd": 0.0, "car_hour_usd": 0.0, "pedestrian_hour_usd": 0.0,
+                 "bus_hour_usd": 0.0},
+    }
+    return parse_scenario(data, "reduced-port")
+
+
+@dataclass(frozen=True, eq=False)
+class ReducedPortRun:
+    """Per-conveyance times of a reduced-port run (seconds)."""
+
+    arrive_at_s: np.ndarray
+    primary_wait_s: np.ndarray
+    primary_service_s: np.ndarray
+    referred: np.ndarray
+    secondary_wait_s: np.ndarray  # NaN where not referred
+    secondary_service_s: np.ndarray  # NaN where not referred
+
+
+def poisson_arrivals(rate_per_s: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` arrival instants (s) of a Poisson process of ``rate_per_s``."""
+    return np.cumsum(rng.exponential(1.0 / rate_per_s, n))
+
+
+def run_reduced_port(
+    scenario: CompiledScenario, referral_rate: float, arrive_at_s: np.ndarray,
+    uniforms: np.ndarray,
+) -> ReducedPortRun:
+    """The kernel on ``arrive_at_s`` (sorted) with per-conveyance ``uniforms``; a
+    conveyance is referred when its decision uniform is below ``referral_rate``."""
+    policy = Policy.uniform(referral_rate, capacity_rule="hold", name="reduced-port")
+    n = arrive_at_s.shape[0]
+    if uniforms.shape != (n, N_UNIFORMS):
+        raise ValueError(f"uniforms must have shape ({n}, {N_UNIFORMS})")
+    zeros = np.zeros(n, dtype=np.int64)
+    run = run_day(prepare(scenario, policy), arrive_at_s, zeros + 1, zeros, zeros.astype(bool),
+                  zeros, np.zeros(n), zeros - 1, zeros - 1, zeros.astype(bool), uniforms,
+                  PortState(scenario))
+    referred = run.inspected
+    return ReducedPortRun(
+        arrive_at_s=arrive_at_s,
+        primary_wait_s=run.primary_start_at - arrive_at_s,
+        primary_service_s=run.primary_end_at - run.primary_start_at,
+        referred=referred,
+        secondary_wait_s=np.where(referred, run.secondary_start_at - run.primary_end_at, np.nan),
+        secondary_service_s=np.where(referred, run.exit_at - run.secondary_start_at, np.nan),
+    )
+
+
+def relative_error(simulated: float, theory: float) -> float:
+    """|simulated - theory| / theory."""
+    return abs(simulated - theory) / theory if theory else math.inf
+
+
+__all__ = [
+    "ReducedPortRun",
+    "allen_cunneen_wait_s",
+    "erlang_c_probability",
+    "erlang_c_wait_s",
+    "poisson_arrivals",
+    "reduced_port",
+    "relative_error",
+    "run_reduced_port",
+]
