@@ -1,0 +1,264 @@
+"""The signed seal message: one canonical JSON line per message.
+
+A line is the JSON object of the fields below with keys sorted, no whitespace, ASCII
+only, and every value an integer, a string or ``null`` (so any language produces the
+same bytes)::
+
+    {"acc_m":8,"at":"2025-06-02T15:00:00.000Z","battery_pct":97,"kind":"position",
+     "lat_e7":325335000,"lon_e7":-1169245000,"seal_id":"SEAL-7","seq":12,
+     "shipment_id":"SHP-1","sig":"<base64, 64 bytes>","speed_cmps":1340,"v":1}
+
+The signature is Ed25519 over ``b"portwatch-seal-v1\\n"`` followed by the same JSON
+without the ``sig`` key. A line that is not exactly the canonical form of what it
+contains is malformed, so no two byte strings carry the same message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from portwatch.domain.custody import SealEventKind
+from portwatch.domain.errors import InputError
+
+VERSION = 1
+SIGNING_PREFIX = b"portwatch-seal-v1\n"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+_KINDS = {k.value: k for k in SealEventKind}
+_FIELDS = frozenset(
+    {"v", "seal_id", "shipment_id", "seq", "at", "kind", "lat_e7", "lon_e7", "acc_m",
+     "speed_cmps", "battery_pct", "sig"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SealMessage:
+    """One verified-or-not seal message, decoded from its canonical line.
+
+    ``at_ms`` is the device timestamp in milliseconds since the Unix epoch (UTC);
+    ``lat``/``lon`` in degrees (WGS 84), ``None`` when the device had no fix;
+    ``accuracy_m`` is the radius holding the true position with 95 % probability;
+    ``digest`` is the SHA-256 of the line, the message's identity.
+    """
+
+    seal_id: str
+    shipment_id: str
+    seq: int
+    at_ms: int
+    kind: SealEventKind
+    lat_e7: int | None
+    lon_e7: int | None
+    accuracy_m: int | None
+    speed_cmps: int | None
+    battery_pct: int | None
+    signature: bytes
+    signed_bytes: bytes
+    line: str
+    digest: str
+
+    @property
+    def at(self) -> datetime:
+        """The device timestamp as a UTC datetime."""
+        return _EPOCH + timedelta(milliseconds=self.at_ms)
+
+    @property
+    def lat(self) -> float | None:
+        return None if self.lat_e7 is None else self.lat_e7 / 1e7
+
+    @property
+    def lon(self) -> float | None:
+        return None if self.lon_e7 is None else self.lon_e7 / 1e7
+
+    @property
+    def has_fix(self) -> bool:
+        return self.lat_e7 is not None
+
+
+def format_at(at_ms: int) -> str:
+    """Milliseconds since the epoch as the envelope's UTC timestamp string."""
+    dt = _EPOCH + timedelta(milliseconds=at_ms)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z"
+
+
+def parse_at(text: str) -> int:
+    """The envelope's timestamp string as milliseconds since the epoch."""
+    if not _AT.match(text):
+        raise InputError(f"at: must look like 2025-06-02T15:00:00.000Z, got {text!r}")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"at: not a valid UTC time: {text!r}") from exc
+    return (dt - _EPOCH) // timedelta(milliseconds=1)
+
+
+def to_ms(at: datetime) -> int:
+    """A timezone-aware datetime as milliseconds since the epoch."""
+    if at.tzinfo is None:
+        raise InputError(f"time {at.isoformat()} has no timezone; portwatch uses UTC")
+    return (at - _EPOCH) // timedelta(milliseconds=1)
+
+
+def canonical_json(fields: dict[str, object]) -> str:
+    """The canonical JSON text of a mapping of ints, strings and nulls."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def body_fields(
+    *,
+    seal_id: str,
+    shipment_id: str,
+    seq: int,
+    at_ms: int,
+    kind: SealEventKind | str,
+    lat: float | None = None,
+    lon: float | None = None,
+    accuracy_m: float | None = None,
+    speed_mps: float | None = None,
+    battery_pct: float | None = None,
+) -> dict[str, object]:
+    """The unsigned fields of a message from natural units (degrees, m, m/s, %)."""
+    has_fix = lat is not None and lon is not None
+    fields: dict[str, object] = {
+        "v": VERSION,
+        "seal_id": seal_id,
+        "shipment_id": shipment_id,
+        "seq": int(seq),
+        "at": format_at(int(at_ms)),
+        "kind": SealEventKind(kind).value,
+        "lat_e7": round(lat * 1e7) if has_fix else None,  # type: ignore[operator]
+        "lon_e7": round(lon * 1e7) if has_fix else None,  # type: ignore[operator]
+        "acc_m": (max(1, round(accuracy_m)) if accuracy_m is not None else 10) if has_fix else None,
+        "speed_cmps": None if speed_mps is None else max(0, round(speed_mps * 100)),
+        "battery_pct": None if battery_pct is None else min(100, max(0, round(battery_pct))),
+    }
+    _check_fields(fields)
+    return fields
+
+
+def signing_bytes(fields: dict[str, object]) -> bytes:
+    """The bytes the Ed25519 signature covers."""
+    body = {k: v for k, v in fields.items() if k != "sig"}
+    return SIGNING_PREFIX + canonical_json(body).encode("ascii")
+
+
+def encode_line(fields: dict[str, object], signature: bytes) -> str:
+    """The canonical line of signed fields (without a newline)."""
+    return canonical_json({**fields, "sig": base64.b64encode(signature).decode("ascii")})
+
+
+def _int_or_none(fields: dict[str, object], key: str, lo: int, hi: int) -> None:
+    value = fields.get(key)
+    if value is None:
+        return
+    if type(value) is not int or not lo <= value <= hi:
+        raise InputError(f"{key}: must be an integer in [{lo}, {hi}] or null, got {value!r}")
+
+
+def _check_fields(fields: dict[str, object]) -> None:
+    missing = (_FIELDS - {"sig"}) - fields.keys()
+    if missing:
+        raise InputError(f"missing field(s): {', '.join(sorted(missing))}")
+    extra = fields.keys() - _FIELDS
+    if extra:
+        raise InputError(f"unknown field(s): {', '.join(sorted(extra))}")
+    if fields["v"] != VERSION or type(fields["v"]) is not int:
+        raise InputError(f"v: must be {VERSION}, got {fields['v']!r}")
+    for key in ("seal_id", "shipment_id"):
+        value = fields[key]
+        if not isinstance(value, str) or not _ID.match(value):
+            raise InputError(f"{key}: must be 1-64 of A-Z a-z 0-9 . _ : -, got {value!r}")
+    if type(fields["seq"]) is not int or not 0 <= fields["seq"] < 2**63:  # type: ignore[operator]
+        raise InputError(f"seq: must be an integer >= 0, got {fields['seq']!r}")
+    if not isinstance(fields["at"], str):
+        raise InputError(f"at: must be a string, got {fields['at']!r}")
+    parse_at(fields["at"])
+    if fields["kind"] not in _KINDS:
+        raise InputError(f"kind: must be one of {', '.join(_KINDS)}, got {fields['kind']!r}")
+    _int_or_none(fields, "lat_e7", -900_000_000, 900_000_000)
+    _int_or_none(fields, "lon_e7", -1_800_000_000, 1_800_000_000)
+    _int_or_none(fields, "acc_m", 1, 1_000_000)
+    _int_or_none(fields, "speed_cmps", 0, 100_000)
+    _int_or_none(fields, "battery_pct", 0, 100)
+    fix = [fields["lat_e7"] is None, fields["lon_e7"] is None, fields["acc_m"] is None]
+    if any(fix) and not all(fix):
+        raise InputError("lat_e7, lon_e7 and acc_m must be all set or all null")
+
+
+def decode_line(line: str) -> SealMessage:
+    """Decode one canonical line; raise ``InputError`` naming the problem.
+
+    The signature is not checked here (see ``verify``).
+    """
+    text = line.rstrip("\r\n")
+    try:
+        fields = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+    if not isinstance(fields, dict):
+        raise InputError("must be a JSON object")
+    _check_fields(fields)
+    sig_text = fields.get("sig")
+    if not isinstance(sig_text, str):
+        raise InputError("sig: missing or not a string")
+    try:
+        signature = base64.b64decode(sig_text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError("sig: not valid base64") from exc
+    if len(signature) != 64 or base64.b64encode(signature).decode("ascii") != sig_text:
+        raise InputError("sig: must be 64 bytes in canonical base64")
+    if canonical_json(fields) != text:
+        raise InputError("line is not in canonical form (sorted keys, no spaces, ASCII)")
+    return SealMessage(
+        seal_id=fields["seal_id"],
+        shipment_id=fields["shipment_id"],
+        seq=fields["seq"],
+        at_ms=parse_at(fields["at"]),
+        kind=_KINDS[fields["kind"]],
+        lat_e7=fields["lat_e7"],
+        lon_e7=fields["lon_e7"],
+        accuracy_m=fields["acc_m"],
+        speed_cmps=fields["speed_cmps"],
+        battery_pct=fields["battery_pct"],
+        signature=signature,
+        signed_bytes=signing_bytes(fields),
+        line=text,
+        digest=hashlib.sha256(text.encode("ascii")).hexdigest(),
+    )
+
+
+def attribution(line: str) -> tuple[str | None, str | None]:
+    """Best-effort (seal_id, shipment_id) named by a line that failed to decode."""
+    try:
+        fields = json.loads(line)
+    except ValueError:
+        return None, None
+    if not isinstance(fields, dict):
+        return None, None
+    seal = fields.get("seal_id")
+    ship = fields.get("shipment_id")
+    seal_ok = isinstance(seal, str) and bool(_ID.match(seal))
+    ship_ok = isinstance(ship, str) and bool(_ID.match(ship))
+    return (seal if seal_ok else None), (ship if ship_ok else None)  # type: ignore[return-value]
+
+
+__all__ = [
+    "SIGNING_PREFIX",
+    "VERSION",
+    "SealMessage",
+    "attribution",
+    "body_fields",
+    "canonical_json",
+    "decode_line",
+    "encode_line",
+    "format_at",
+    "parse_at",
+    "signing_bytes",
+    "to_ms",
+]

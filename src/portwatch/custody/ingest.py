@@ -1,0 +1,373 @@
+"""Ingestion of signed seal messages: verify, monitor, persist, one transaction per
+batch.
+
+Each line is decoded, checked against the registry and the stored messages, its
+signature verified, and then either accepted (fed to its shipment's monitor) or
+rejected with a security alert. A malformed line is rejected alone, with its line
+number; the batch's other lines are kept. An exact duplicate of a stored message is
+acknowledged and stored once. Monitors are kept in memory between batches; a message
+older than what its monitor has seen triggers a rebuild of that shipment from its
+stored messages, so the outcome never depends on arrival order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection
+
+from portwatch.custody.envelope import SealMessage, attribution, decode_line, to_ms
+from portwatch.custody.keys import load_public_key
+from portwatch.custody.monitor import ShipmentMonitor, alert_id
+from portwatch.custody.registry import Shipment, shipment_from_mapping
+from portwatch.custody.thresholds import Thresholds
+from portwatch.domain.custody import (
+    Alert,
+    AlertKind,
+    CustodyState,
+    SealEventKind,
+    Severity,
+)
+from portwatch.domain.errors import InputError
+from portwatch.store import custody_store as cs
+from portwatch.store.database import Database
+from portwatch.store.eventlog import LogRecord, append
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A line that was not accepted, and why."""
+
+    line_no: int
+    kind: AlertKind
+    detail: str
+    shipment_id: str | None
+    seal_id: str | None
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion did."""
+
+    lines: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    alerts_raised: int = 0
+    alerts_retracted: int = 0
+    shipments: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "lines": self.lines,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": [
+                {"line": r.line_no, "kind": r.kind.value, "detail": r.detail,
+                 "shipment_id": r.shipment_id, "seal_id": r.seal_id}
+                for r in self.rejected
+            ],
+            "alerts_raised": self.alerts_raised,
+            "alerts_retracted": self.alerts_retracted,
+            "shipments": sorted(self.shipments),
+        }
+
+
+@dataclass
+class _Ship:
+    shipment: Shipment
+    seal_id: str
+    state: CustodyState
+    armed_seq: int | None
+    armed_at_ms: int | None
+
+
+@dataclass
+class _Seal:
+    key: Ed25519PublicKey
+    bindings: list[str]
+
+
+def _now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ingestor:
+    """Verifies, monitors and persists seal messages into one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        thresholds: Thresholds | None = None,
+        clock: Callable[[], datetime] = _now_utc,
+    ) -> None:
+        self.db = db
+        self.thresholds = thresholds or Thresholds()
+        self.clock = clock
+        self._seals: dict[str, _Seal | None] = {}
+        self._ships: dict[str, _Ship | None] = {}
+        self._monitors: dict[str, ShipmentMonitor] = {}
+
+    def forget(self) -> None:
+        """Drop every cached registry entry and monitor (after a failed write, or a
+        registration by someone else)."""
+        self._seals.clear()
+        self._ships.clear()
+        self._monitors.clear()
+
+    # ------------------------------------------------------------ registry cache
+    def _ship(self, conn: Connection, shipment_id: str) -> _Ship | None:
+        if shipment_id not in self._ships:
+            row = cs.shipment_row(conn, shipment_id)
+            self._ships[shipment_id] = None if row is None else _Ship(
+                shipment=shipment_from_mapping(json.loads(row.document), f"stored {shipment_id}"),
+                seal_id=row.seal_id,
+                state=CustodyState(row.state),
+                armed_seq=row.armed_seq,
+                armed_at_ms=row.armed_at_ms,
+            )
+        return self._ships[shipment_id]
+
+    def _seal(self, conn: Connection, seal_id: str) -> _Seal | None:
+        if seal_id not in self._seals:
+            key = cs.seal_key(conn, seal_id)
+            self._seals[seal_id] = None if key is None else _Seal(
+                key=load_public_key(key, f"stored seal {seal_id}"),
+                bindings=[r.shipment_id for r in cs.shipments_of_seal(conn, seal_id)],
+            )
+        return self._seals[seal_id]
+
+    def monitor(self, conn: Connection, shipment_id: str) -> ShipmentMonitor:
+        """The shipment's monitor, rebuilt from its stored messages when not cached."""
+        mon = self._monitors.get(shipment_id)
+        if mon is None:
+            ship = self._ship(conn, shipment_id)
+            if ship is None:
+                raise InputError(f"shipment {shipment_id} is not registered")
+            mon = ShipmentMonitor(shipment_id, ship.shipment.route, self.thresholds)
+            mon.feed([decode_line(line) for line in cs.message_lines(conn, shipment_id)])
+            self._monitors[shipment_id] = mon
+        return mon
+
+    # ------------------------------------------------------------ ingestion
+    def ingest_lines(
+        self, lines: Iterable[str], source: str = "-", batch_size: int = 1000
+    ) -> IngestReport:
+        """Ingest JSON lines (numbered from 1) in batches of ``batch_size``."""
+        report = IngestReport()
+        batch: list[tuple[int, str]] = []
+        for line_no, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            batch.append((line_no, line.rstrip("\r\n")))
+            if len(batch) >= batch_size:
+                self._ingest_batch(batch, source, report)
+                batch = []
+        if batch:
+            self._ingest_batch(batch, source, report)
+        return report
+
+    def _ingest_batch(
+        self, batch: list[tuple[int, str]], source: str, report: IngestReport
+    ) -> None:
+        try:
+            with self.db.transaction() as conn:
+                self._ingest_in(conn, batch, source, report)
+        except BaseException:
+            self.forget()
+            raise
+
+    def _ingest_in(
+        self, conn: Connection, batch: list[tuple[int, str]], source: str, report: IngestReport
+    ) -> None:
+        th = self.thresholds
+        now = self.clock()
+        now_ms = to_ms(now)
+        recorded_at = now.isoformat()
+        report.lines += len(batch)
+        security: list[tuple[Alert, str]] = []  # alert and the rejection record's body
+
+        def reject(line_no: int, line: str, digest: str, kind: AlertKind, detail: str,
+                   shipment_id: str | None, seal_id: str | None,
+                   sev: Severity = Severity.CRITICAL, at_ms: int | None = None) -> None:
+            report.rejected.append(Rejection(line_no, kind, detail, shipment_id, seal_id))
+            ship = self._ships.get(shipment_id) if shipment_id else None
+            mon = self._monitors.get(shipment_id) if shipment_id else None
+            state = mon.state if mon else (ship.state if ship else CustodyState.REGISTERED)
+            alert = Alert(
+                alert_id=alert_id(shipment_id, kind, digest),
+                kind=kind,
+                severity=sev,
+                at=None if at_ms is None else datetime.fromtimestamp(at_ms / 1000, UTC),
+                shipment_id=shipment_id,
+                seal_id=seal_id,
+                detail=detail,
+                after_border=state in (CustodyState.CROSSED, CustodyState.DELIVERED),
+            )
+            body = json.dumps({"source": source, "line_no": line_no, "reason": kind.value,
+                               "detail": detail, "line": line[:4096]}, sort_keys=True)
+            security.append((alert, body))
+
+        decoded: list[tuple[int, SealMessage]] = []
+        for line_no, line in batch:
+            try:
+                decoded.append((line_no, decode_line(line)))
+            except InputError as exc:
+                seal_id, shipment_id = attribution(line)
+                known = shipment_id if shipment_id and self._ship(conn, shipment_id) else None
+                digest = hashlib.sha256(line.encode("utf-8", "replace")).hexdigest()
+                reject(line_no, line, digest, AlertKind.MALFORMED, f"line {line_no}: {exc}",
+                       known, seal_id, Severity.MAJOR)
+
+        seqs: dict[str, list[int]] = {}
+        for _, m in decoded:
+            seqs.setdefault(m.seal_id, []).append(m.seq)
+        stored: dict[str, dict[int, str]] = {}
+        for seal_id, values in seqs.items():
+            if self._seal(conn, seal_id) is not None:
+                stored[seal_id] = cs.stored_seqs(conn, seal_id, min(values), max(values))
+        in_batch: dict[tuple[str, int], str] = {}
+        accepted: list[SealMessage] = []
+        skew_ms = th.future_skew_s * 1000
+        for line_no, m in decoded:
+            key = (m.seal_id, m.seq)
+            prior = in_batch.get(key) or stored.get(m.seal_id, {}).get(m.seq)
+            if prior == m.digest:
+                report.duplicates += 1
+                continue
+            seal = self._seal(conn, m.seal_id)
+            named = self._ship(conn, m.shipment_id)
+            if seal is None:
+                reject(line_no, m.line, m.digest, AlertKind.UNKNOWN_SEAL,
+                       f"seal {m.seal_id} is not registered",
+                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
+                continue
+            try:
+                seal.key.verify(m.signature, m.signed_bytes)
+            except InvalidSignature:
+                reject(line_no, m.line, m.digest, AlertKind.BAD_SIGNATURE,
+                       f"seq {m.seq}: signature does not verify with seal {m.seal_id}'s key",
+                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
+                continue
+            if m.at_ms > now_ms + skew_ms:
+                reject(line_no, m.line, m.digest, AlertKind.FUTURE_TIMESTAMP,
+                       f"seq {m.seq}: stamped {(m.at_ms - now_ms) / 1000:.0f} s in the future",
+                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
+                continue
+            if named is None or named.seal_id != m.seal_id:
+                self._misbound(conn, line_no, m, seal, named, reject)
+                continue
+            if prior is not None:
+                reject(line_no, m.line, m.digest, AlertKind.EQUIVOCATION,
+                       f"seq {m.seq} already used by seal {m.seal_id} for another message",
+                       m.shipment_id, m.seal_id, at_ms=m.at_ms)
+                continue
+            if named.armed_seq is not None and m.seq < named.armed_seq:
+                reject(line_no, m.line, m.digest, AlertKind.REPLAY,
+                       f"seq {m.seq} is older than the arming of {m.shipment_id} "
+                       f"(seq {named.armed_seq})", m.shipment_id, m.seal_id, at_ms=m.at_ms)
+                continue
+            if m.kind is SealEventKind.ARMED and (
+                named.armed_seq is None or m.seq < named.armed_seq
+            ):
+                named.armed_seq, named.armed_at_ms = m.seq, m.at_ms
+            in_batch[key] = m.digest
+            accepted.append(m)
+
+        self._persist(conn, accepted, security, recorded_at, report)
+
+    def _misbound(self, conn: Connection, line_no: int, m: SealMessage, seal: _Seal,
+                  named: _Ship | None, reject: Callable[..., None]) -> None:
+        """A valid signature on a shipment the seal is not bound to: a replay of an older
+        trip when it predates the arming of the seal's current shipment, else a clone."""
+        current = self._ship(conn, seal.bindings[-1]) if seal.bindings else None
+        current_id = seal.bindings[-1] if seal.bindings else None
+        older = current is not None and current.armed_seq is not None and (
+            m.seq < current.armed_seq or m.at_ms < (current.armed_at_ms or 0)
+        )
+        kind = AlertKind.REPLAY if older else AlertKind.CLONE
+        what = "an older trip's message" if older else "the seal's identity used elsewhere"
+        reject(line_no, m.line, m.digest, kind,
+               f"seal {m.seal_id} signed seq {m.seq} for {m.shipment_id}, but is bound to "
+               f"{current_id or 'no shipment'}: {what}", current_id, m.seal_id, at_ms=m.at_ms)
+        if named is not None and m.shipment_id != current_id:
+            reject(line_no, m.line, m.digest, AlertKind.CLONE,
+                   f"seal {m.seal_id} is not bound to {m.shipment_id} "
+                   f"(its seal is {named.seal_id})", m.shipment_id, m.seal_id, at_ms=m.at_ms)
+
+    def _persist(
+        self,
+        conn: Connection,
+        accepted: list[SealMessage],
+        security: list[tuple[Alert, str]],
+        recorded_at: str,
+        report: IngestReport,
+    ) -> None:
+        by_ship: dict[str, list[SealMessage]] = {}
+        for m in accepted:
+            by_ship.setdefault(m.shipment_id, []).append(m)
+        raised: list[Alert] = []
+        retracted: list[str] = []
+        for shipment_id, msgs in by_ship.items():
+            msgs.sort(key=lambda m: m.seq)
+            mon = self.monitor(conn, shipment_id)
+            before = set(mon.alerts)
+            if msgs[0].seq > mon.last_seq:
+                mon.feed(msgs)
+            else:
+                stored = [decode_line(line) for line in cs.message_lines(conn, shipment_id)]
+                fresh = ShipmentMonitor(shipment_id, mon.plan, self.thresholds)
+                fresh.feed(sorted([*stored, *msgs], key=lambda m: m.seq))
+                self._monitors[shipment_id] = mon = fresh
+                retracted.extend(i for i in before if i not in mon.alerts)
+            raised.extend(a for i, a in mon.alerts.items() if i not in before)
+        known = cs.existing_alert_ids(conn, [a.alert_id for a, _ in security])
+        fresh_security: list[tuple[Alert, str]] = []
+        for alert, body in security:
+            if alert.alert_id not in known:
+                known.add(alert.alert_id)
+                fresh_security.append((alert, body))
+        records = [LogRecord("seal.message", m.shipment_id, m.line) for m in accepted]
+        records += [LogRecord("custody.rejection", a.shipment_id, body)
+                    for a, body in fresh_security]
+        records += [LogRecord("custody.alert", a.shipment_id, json.dumps(a.to_json(),
+                                                                         sort_keys=True))
+                    for a in raised]
+        records += [LogRecord("custody.alert_retracted", None,
+                              json.dumps({"alert_id": i}, sort_keys=True)) for i in retracted]
+        ids = append(conn, records, recorded_at)
+        n_acc, n_sec = len(accepted), len(fresh_security)
+        cs.add_messages(conn, [
+            {"seal_id": m.seal_id, "seq": m.seq, "shipment_id": m.shipment_id,
+             "at_ms": m.at_ms, "digest": m.digest, "log_id": log_id}
+            for m, log_id in zip(accepted, ids[:n_acc], strict=True)
+        ])
+        cs.remove_alerts(conn, retracted)
+        cs.add_alerts(conn, [a for a, _ in fresh_security], ["verifier"] * n_sec,
+                      ids[n_acc : n_acc + n_sec])
+        cs.add_alerts(conn, raised, ["monitor"] * len(raised),
+                      ids[n_acc + n_sec : n_acc + n_sec + len(raised)])
+        progress = []
+        for shipment_id in by_ship:
+            mon = self._monitors[shipment_id]
+            ship = self._ships[shipment_id]
+            if ship is not None:
+                ship.state = mon.state
+            progress.append({"shipment_id": shipment_id, "state": mon.state.value,
+                             "armed_seq": mon.armed_seq, "armed_at_ms": mon.armed_at_ms,
+                             "last_seq": mon.last_seq})
+        cs.update_progress(conn, progress)
+        report.accepted += n_acc
+        report.alerts_raised += len(raised) + n_sec
+        report.alerts_retracted += len(retracted)
+        report.shipments.update(by_ship)
+        report.shipments.update(a.shipment_id for a, _ in fresh_security if a.shipment_id)
+
+
+__all__ = ["IngestReport", "Ingestor", "Rejection"]

@@ -1,0 +1,292 @@
+"""The per-shipment custody monitor: a state machine that turns accepted seal
+messages, in sequence order, into alerts.
+
+The monitor is a pure function of the ordered messages it has been fed: feeding the
+same messages in one call or in several gives the same alerts, which is what makes the
+verdict independent of arrival order (late messages trigger a rebuild, see
+``custody.ingest``). Alert ids are derived from the shipment, the kind and the message
+that raised it, so a rebuild reproduces them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from portwatch.custody.envelope import SealMessage
+from portwatch.custody.geodesy import distance_scalar_m
+from portwatch.custody.registry import RoutePlan
+from portwatch.custody.thresholds import Thresholds
+from portwatch.domain.custody import Alert, AlertKind, CustodyState, SealEventKind, Severity
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _at(at_ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=at_ms)
+
+
+def alert_id(shipment_id: str | None, kind: AlertKind, key: str) -> str:
+    """A stable id for the alert of ``kind`` raised on ``shipment_id`` by ``key``."""
+    text = f"{shipment_id}|{kind.value}|{key}"
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@dataclass(slots=True)
+class _Fix:
+    seq: int
+    at_ms: int
+    lat: float
+    lon: float
+    acc_m: float
+    off_m: float
+    along_m: float
+
+
+@dataclass(slots=True)
+class _Stop:
+    anchor: _Fix
+    last_at_ms: int
+    allowed_s: float
+    zone: str
+    alerted: bool = False
+    pending: list[tuple[_Fix, np.ndarray]] = field(default_factory=list)
+
+
+@dataclass
+class ShipmentMonitor:
+    """Custody state and alerts of one shipment; ``feed`` messages in sequence order."""
+
+    shipment_id: str
+    plan: RoutePlan
+    thresholds: Thresholds
+    state: CustodyState = CustodyState.REGISTERED
+    last_seq: int = -1
+    armed_seq: int | None = None
+    armed_at_ms: int | None = None
+    messages_seen: int = 0
+    last_fix: tuple[int, float, float, float] | None = None
+    progress_m: float = 0.0
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    _prev: _Fix | None = None
+    _prev_any_fix: _Fix | None = None
+    _run: list[_Fix] = field(default_factory=list)
+    _run_alerted: bool = False
+    _stop: _Stop | None = None
+    _battery_alerted: bool = False
+
+    # ------------------------------------------------------------------ alerts
+    def _raise(
+        self,
+        kind: AlertKind,
+        severity: Severity,
+        msg: SealMessage | _Fix,
+        detail: str,
+        lat: float | None = None,
+        lon: float | None = None,
+    ) -> None:
+        seq = msg.seq
+        if lat is None and isinstance(msg, _Fix) or lat is None and isinstance(msg, SealMessage):
+            lat, lon = msg.lat, msg.lon
+        a = Alert(
+            alert_id=alert_id(self.shipment_id, kind, str(seq)),
+            kind=kind,
+            severity=severity,
+            at=_at(msg.at_ms),
+            shipment_id=self.shipment_id,
+            seal_id=None,
+            seq=seq,
+            lat=lat,
+            lon=lon,
+            detail=detail,
+            after_border=self.state in (CustodyState.CROSSED, CustodyState.DELIVERED),
+        )
+        self.alerts.setdefault(a.alert_id, a)
+
+    # ------------------------------------------------------------------ feeding
+    def feed(self, messages: list[SealMessage]) -> None:
+        """Process messages with increasing ``seq``, all above ``last_seq``."""
+        if not messages:
+            return
+        plan, th = self.plan, self.thresholds
+        with_fix = [m for m in messages if m.lat_e7 is not None]
+        lat = np.array([m.lat_e7 for m in with_fix], dtype=np.float64) / 1e7
+        lon = np.array([m.lon_e7 for m in with_fix], dtype=np.float64) / 1e7
+        off, along = plan.corridor.locate(lat, lon)
+        zone_names = [z.name for z in plan.authorised_zones]
+        in_zone = np.stack(
+            [z.contains(lat, lon) for z in plan.authorised_zones], axis=1
+        ) if len(with_fix) else np.zeros((0, len(zone_names)), dtype=bool)
+        in_crossing = in_zone[:, 1] if len(with_fix) else np.zeros(0, dtype=bool)
+        in_dest = in_zone[:, 2] if len(with_fix) else np.zeros(0, dtype=bool)
+        fix_index = {id(m): i for i, m in enumerate(with_fix)}
+        for m in messages:
+            if m.seq <= self.last_seq:
+                raise ValueError(f"monitor fed seq {m.seq} after {self.last_seq}")
+            self.last_seq = m.seq
+            self.messages_seen += 1
+            i = fix_index.get(id(m))
+            if self.state is CustodyState.DELIVERED:
+                continue
+            if self.armed_seq is None:
+                if m.kind is SealEventKind.ARMED:
+                    self._arm(m, i, off, in_zone)
+                continue
+            fix = None
+            if i is not None:
+                fix = _Fix(m.seq, m.at_ms, float(lat[i]), float(lon[i]), float(m.accuracy_m or 0),
+                           float(off[i]), float(along[i]))
+                self.last_fix = (m.at_ms, fix.lat, fix.lon, fix.acc_m)
+                self._advance_state(fix, bool(in_zone[i, 0]), bool(in_crossing[i]))
+            low = m.battery_pct is not None and m.battery_pct < th.low_battery_pct
+            if low and not self._battery_alerted:
+                self._battery_alerted = True
+                self._raise(AlertKind.LOW_BATTERY, Severity.MINOR, m,
+                            f"battery {m.battery_pct}% < {th.low_battery_pct:g}%")
+            dest = i is not None and bool(in_dest[i])
+            if m.kind is SealEventKind.OPENED and not dest:
+                self._raise(AlertKind.SEAL_OPENED, Severity.CRITICAL, m,
+                            "seal opened outside the destination")
+            elif m.kind is SealEventKind.TAMPER:
+                self._raise(AlertKind.TAMPER, Severity.CRITICAL, m, "seal housing tampered")
+            elif m.kind is SealEventKind.DISARMED:
+                if not dest or (fix is not None and fix.acc_m > th.usable_fix_accuracy_m):
+                    where = "no position" if fix is None else f"{fix.off_m:.0f} m off the route"
+                    self._raise(AlertKind.DISARMED_OUTSIDE_DESTINATION, Severity.CRITICAL, m,
+                                f"disarmed outside {plan.destination.name} ({where})")
+                self.state = CustodyState.DELIVERED
+                continue
+            if fix is not None:
+                self._on_fix(fix, in_zone[i], zone_names)
+
+    def _arm(self, m: SealMessage, i: int | None, off: np.ndarray, in_zone: np.ndarray) -> None:
+        self.armed_seq, self.armed_at_ms = m.seq, m.at_ms
+        self.state = CustodyState.SEALED
+        if i is None:
+            self._raise(AlertKind.ARMED_OUTSIDE_ORIGIN, Severity.MAJOR, m,
+                        "armed without a position fix")
+        elif not in_zone[i, 0]:
+            self._raise(AlertKind.ARMED_OUTSIDE_ORIGIN, Severity.MAJOR, m,
+                        f"armed outside {self.plan.origin.name}")
+        if i is not None:
+            self.last_fix = (m.at_ms, m.lat or 0.0, m.lon or 0.0, float(m.accuracy_m or 0))
+
+    def _advance_state(self, fix: _Fix, in_origin: bool, in_crossing: bool) -> None:
+        plan = self.plan
+        self.progress_m = max(self.progress_m, fix.along_m)
+        if self.state is CustodyState.SEALED and not in_origin:
+            self.state = CustodyState.IN_TRANSIT
+        if self.state in (CustodyState.SEALED, CustodyState.IN_TRANSIT) and in_crossing:
+            self.state = CustodyState.AT_BORDER
+        beyond = fix.along_m > plan.crossing_along_m
+        if self.state is CustodyState.AT_BORDER and beyond and not in_crossing:
+            self.state = CustodyState.CROSSED
+        if (
+            self.state is CustodyState.IN_TRANSIT
+            and fix.along_m > plan.crossing_along_m + plan.crossing.radius_m
+            and fix.off_m <= plan.corridor_width_m
+        ):
+            self.state = CustodyState.CROSSED
+
+    def _on_fix(self, fix: _Fix, in_zone: np.ndarray, zone_names: list[str]) -> None:
+        th, plan = self.thresholds, self.plan
+        usable = fix.acc_m <= th.usable_fix_accuracy_m
+        surely_out = fix.off_m - fix.acc_m > plan.corridor_width_m and not bool(np.any(in_zone))
+        prev_any = self._prev_any_fix
+        if prev_any is not None:
+            dt_s = (fix.at_ms - prev_any.at_ms) / 1000.0
+            d = distance_scalar_m(prev_any.lat, prev_any.lon, fix.lat, fix.lon)
+            excess = d - prev_any.acc_m - fix.acc_m
+            if excess > 0 and (dt_s <= 0 or excess / dt_s > th.max_speed_mps):
+                speed = "instantly" if dt_s <= 0 else f"at {excess / dt_s * 3.6:.0f} km/h"
+                self._raise(AlertKind.IMPOSSIBLE_MOVEMENT, Severity.CRITICAL, fix,
+                            f"moved {d:.0f} m in {dt_s:.0f} s ({speed} beyond accuracy)")
+            if dt_s > th.gap_s:
+                self._gap(prev_any, fix, dt_s)
+        self._prev_any_fix = fix
+        # excursions off the corridor, with hysteresis
+        if surely_out:
+            self._run.append(fix)
+            span_s = (fix.at_ms - self._run[0].at_ms) / 1000.0
+            if (not self._run_alerted and len(self._run) >= th.off_corridor_min_fixes
+                    and span_s >= th.off_corridor_min_s):
+                self._run_alerted = True
+                far = max(self._run, key=lambda f: f.off_m)
+                self._raise(AlertKind.OFF_CORRIDOR, Severity.MAJOR, self._run[0],
+                            f"{len(self._run)} fixes over {span_s:.0f} s outside the corridor, "
+                            f"up to {far.off_m:.0f} m from the route", far.lat, far.lon)
+        elif usable:
+            self._run, self._run_alerted = [], False
+        if not usable:
+            return
+        prev = self._prev
+        if prev is not None:
+            self._check_leg(prev, fix)
+        self._prev = fix
+        self._track_stop(fix, in_zone, zone_names)
+
+    def _gap(self, prev: _Fix, fix: _Fix, dt_s: float) -> None:
+        th, plan = self.thresholds, self.plan
+        consistent = (
+            fix.off_m <= plan.corridor_width_m + fix.acc_m
+            and abs(fix.along_m - prev.along_m) / dt_s <= th.max_route_speed_mps
+        )
+        minor = consistent and dt_s <= th.long_gap_s
+        self._raise(AlertKind.SIGNAL_GAP, Severity.MINOR if minor else Severity.MAJOR, fix,
+                    f"no position for {dt_s:.0f} s (limit {th.gap_s:.0f} s)"
+                    + ("" if consistent else ", position after the gap inconsistent"),
+                    prev.lat, prev.lon)
+
+    def _check_leg(self, prev: _Fix, fix: _Fix) -> None:
+        th, plan = self.thresholds, self.plan
+        dt_s = (fix.at_ms - prev.at_ms) / 1000.0
+        if dt_s > 0 and abs(fix.along_m - prev.along_m) / dt_s > th.max_route_speed_mps:
+            # progress along the route faster than a truck drives: the leg cut across;
+            # did it leave the corridor between two fixes that are both inside?
+            offset = plan.corridor.leg_max_offset_m(prev.lat, prev.lon, fix.lat, fix.lon)
+            if offset > plan.corridor_width_m:
+                self._raise(AlertKind.OFF_CORRIDOR, Severity.MAJOR, fix,
+                            f"leg from seq {prev.seq} leaves the corridor by "
+                            f"{offset - plan.corridor_width_m:.0f} m", prev.lat, prev.lon)
+
+    def _track_stop(self, fix: _Fix, in_zone: np.ndarray, zone_names: list[str]) -> None:
+        th = self.thresholds
+        stop = self._stop
+        if stop is None:
+            self._start_stop(fix, in_zone)
+            return
+        d = distance_scalar_m(stop.anchor.lat, stop.anchor.lon, fix.lat, fix.lon)
+        if d <= th.stop_radius_m:
+            stop.last_at_ms = fix.at_ms
+            stop.pending.clear()
+            self._check_dwell(stop)
+            return
+        stop.pending.append((fix, in_zone))
+        if len(stop.pending) >= th.stop_exit_fixes:
+            # the conveyance has left: replay the fixes beyond the radius as a new stop
+            pending, self._stop = stop.pending, None
+            for p_fix, p_zone in pending:
+                self._track_stop(p_fix, p_zone, zone_names)
+
+    def _start_stop(self, fix: _Fix, in_zone: np.ndarray) -> None:
+        allowed, zone = self.thresholds.unplanned_stop_max_s, ""
+        for inside, z in zip(in_zone, self.plan.authorised_zones, strict=True):
+            if inside and z.max_dwell_s >= allowed:
+                allowed, zone = z.max_dwell_s, z.name
+        self._stop = _Stop(anchor=fix, last_at_ms=fix.at_ms, allowed_s=allowed, zone=zone)
+
+    def _check_dwell(self, stop: _Stop) -> None:
+        if stop.alerted:
+            return
+        dwell_s = (stop.last_at_ms - stop.anchor.at_ms) / 1000.0
+        if dwell_s > stop.allowed_s:
+            stop.alerted = True
+            where = f"at {stop.zone}" if stop.zone else "outside any authorised stop"
+            self._raise(AlertKind.UNAUTHORISED_STOP, Severity.MAJOR, stop.anchor,
+                        f"stopped {dwell_s:.0f} s {where} (limit {stop.allowed_s:.0f} s)")
+
+
+__all__ = ["ShipmentMonitor", "alert_id"]

@@ -1,0 +1,169 @@
+"""The chain-of-custody service over one database: register shipments, ingest seal
+messages, and answer status, verdict, alerts and audit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from portwatch.custody.ingest import Ingestor, IngestReport, _now_utc
+from portwatch.custody.registry import Shipment
+from portwatch.custody.thresholds import Thresholds
+from portwatch.custody.verdict import decide
+from portwatch.domain.custody import Alert, CustodyState, CustodyVerdict
+from portwatch.domain.errors import ConflictError, NotFoundError
+from portwatch.store import custody_store as cs
+from portwatch.store.database import Database
+from portwatch.store.eventlog import AuditReport, LogRecord, append
+
+
+def _canonical(doc: object) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentStatus:
+    """Where a shipment is and what its seal last said."""
+
+    shipment_id: str
+    container_id: str
+    seal_id: str
+    state: CustodyState
+    messages: int
+    last_fix_at: datetime | None
+    last_lat: float | None
+    last_lon: float | None
+    progress_m: float
+    route_length_m: float
+    alerts: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "shipment_id": self.shipment_id,
+            "container_id": self.container_id,
+            "seal_id": self.seal_id,
+            "state": self.state.value,
+            "messages": self.messages,
+            "last_fix_at": None if self.last_fix_at is None else self.last_fix_at.isoformat(),
+            "last_lat": self.last_lat,
+            "last_lon": self.last_lon,
+            "progress_m": round(self.progress_m, 1),
+            "route_length_m": round(self.route_length_m, 1),
+            "alerts": self.alerts,
+        }
+
+
+class CustodyService:
+    """Registration, ingestion and queries of the chain of custody."""
+
+    def __init__(
+        self,
+        db: Database,
+        thresholds: Thresholds | None = None,
+        clock: Callable[[], datetime] = _now_utc,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.ingestor = Ingestor(db, thresholds, clock)
+
+    def register(self, shipment: Shipment) -> bool:
+        """Register a shipment with its seal and parties; ``False`` when the very same
+        shipment is already registered. A different shipment under the same id, or a
+        known seal with a different key, is a ``ConflictError``."""
+        doc = _canonical(shipment.document)
+        with self.db.transaction() as conn:
+            row = cs.shipment_row(conn, shipment.shipment_id)
+            if row is not None:
+                if _canonical(json.loads(row.document)) == doc:
+                    return False
+                raise ConflictError(
+                    f"shipment {shipment.shipment_id}: already registered with different content"
+                )
+            key = cs.seal_key(conn, shipment.seal.seal_id)
+            if key is not None and key != shipment.seal.public_key:
+                raise ConflictError(
+                    f"seal {shipment.seal.seal_id}: already registered with a different key"
+                )
+            records: list[tuple[str, LogRecord]] = []
+            if key is None:
+                seal_doc = {"seal_id": shipment.seal.seal_id,
+                            "public_key": shipment.seal.public_key}
+                seal_rec = LogRecord("registry.seal", shipment.seal.seal_id, _canonical(seal_doc))
+                records.append(("seal", seal_rec))
+            for party in shipment.document["parties"]:
+                pdoc = _canonical(party)
+                if cs.party_document(conn, party["party_id"]) != pdoc:
+                    records.append((party["party_id"],
+                                    LogRecord("registry.party", party["party_id"], pdoc)))
+            records.append(("shipment", LogRecord("registry.shipment", shipment.shipment_id, doc)))
+            ids = append(conn, [r for _, r in records], self.clock().isoformat())
+            for (what, rec), log_id in zip(records, ids, strict=True):
+                if what == "seal":
+                    cs.add_seal(conn, shipment.seal.seal_id, shipment.seal.public_key, log_id)
+                elif what == "shipment":
+                    cs.add_shipment(conn, shipment.shipment_id, shipment.seal.seal_id, doc, log_id)
+                else:
+                    cs.put_party(conn, what, rec.body, log_id)
+        self.ingestor.forget()
+        return True
+
+    def ingest(
+        self, lines: Iterable[str], source: str = "-", batch_size: int = 1000
+    ) -> IngestReport:
+        """Ingest seal-message lines; see ``Ingestor.ingest_lines``."""
+        return self.ingestor.ingest_lines(lines, source, batch_size)
+
+    def _shipment(self, shipment_id: str) -> tuple[Shipment, CustodyState]:
+        with self.db.reading() as conn:
+            ship = self.ingestor._ship(conn, shipment_id)  # noqa: SLF001 - same package
+        if ship is None:
+            raise NotFoundError(f"shipment {shipment_id}: not registered")
+        return ship.shipment, ship.state
+
+    def verdict(self, shipment_id: str) -> CustodyVerdict:
+        """The custody verdict of a shipment, with every alert raised on it."""
+        shipment, _ = self._shipment(shipment_id)
+        with self.db.reading() as conn:
+            row = cs.shipment_row(conn, shipment_id)
+            alerts = cs.alerts_of(conn, shipment_id)
+        return decide(shipment, CustodyState(row.state), alerts)
+
+    def status(self, shipment_id: str) -> ShipmentStatus:
+        """State, last position and progress of a shipment."""
+        shipment, _ = self._shipment(shipment_id)
+        with self.db.reading() as conn:
+            mon = self.ingestor.monitor(conn, shipment_id)
+            count = cs.message_count(conn, shipment_id)
+            n_alerts = len(cs.alerts_of(conn, shipment_id))
+        fix = mon.last_fix
+        return ShipmentStatus(
+            shipment_id=shipment_id,
+            container_id=shipment.container_id,
+            seal_id=shipment.seal.seal_id,
+            state=mon.state,
+            messages=count,
+            last_fix_at=None if fix is None else datetime.fromtimestamp(fix[0] / 1000, tz=UTC),
+            last_lat=None if fix is None else fix[1],
+            last_lon=None if fix is None else fix[2],
+            progress_m=mon.progress_m,
+            route_length_m=shipment.route.corridor.length_m,
+            alerts=n_alerts,
+        )
+
+    def alerts(self, shipment_id: str | None = None, unattributed: bool = False) -> list[Alert]:
+        """Alerts, optionally of one shipment or only those that name no shipment."""
+        with self.db.reading() as conn:
+            return cs.alerts_of(conn, shipment_id, unattributed=unattributed)
+
+    def shipment_ids(self) -> list[str]:
+        with self.db.reading() as conn:
+            return [r.shipment_id for r in cs.shipment_rows(conn)]
+
+    def audit(self) -> AuditReport:
+        """Verify the hash chain of the event log."""
+        return self.db.audit()
+
+
+__all__ = ["CustodyService", "ShipmentStatus"]

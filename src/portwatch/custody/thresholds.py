@@ -1,0 +1,112 @@
+"""Thresholds of the custody monitor: configuration with documented defaults.
+
+Every default names its source or its reason. A TOML file with any subset of these
+keys overrides them (``portwatch custody ingest --thresholds FILE``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from portwatch.domain.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When the custody monitor raises an alert."""
+
+    reporting_period_s: float = 60.0
+    """Seconds between position reports in transit (the seal's configured period)."""
+    gap_periods: float = 2.0
+    """A signal gap alert fires after this many periods without a position (of any
+    accuracy): deployed cargo-tracking systems alert on no message for two periods."""
+    long_gap_s: float = 600.0
+    """A gap up to this long, followed by a position consistent with the route, is
+    minor (review); longer, it could hide an unauthorised stop, so it is major."""
+    low_battery_pct: float = 15.0
+    """Low-battery alert below this charge, as deployed customs tracking systems do."""
+    off_corridor_min_fixes: int = 3
+    """Hysteresis: consecutive fixes surely outside the corridor before an alert."""
+    off_corridor_min_s: float = 120.0
+    """Hysteresis: and for at least this long, so one noisy fix is never an alert."""
+    unplanned_stop_max_s: float = 600.0
+    """Longest stop allowed outside an authorised stop (traffic, signals, congestion)."""
+    stop_radius_m: float = 100.0
+    """Fixes within this distance of the first fix of a stop belong to the stop."""
+    stop_exit_fixes: int = 2
+    """Consecutive fixes beyond the stop radius that end a stop (one outlier does not)."""
+    usable_fix_accuracy_m: float = 100.0
+    """Fixes less precise than this (cell-tower fallback) neither end a stop nor break
+    an excursion; they still fill a gap, and count when surely outside the corridor."""
+    max_speed_mps: float = 55.6
+    """200 km/h: no loaded truck moves this fast; a faster implied speed between two
+    fixes, after subtracting both accuracy radii, means spoofing or a clone."""
+    max_route_speed_mps: float = 33.4
+    """120 km/h: a leg whose progress along the route is faster than this cannot have
+    followed the route, and is checked for leaving the corridor between fixes."""
+    future_skew_s: float = 300.0
+    """Messages stamped further than this in the future (device clock ahead of the
+    server's) are rejected."""
+
+    @property
+    def gap_s(self) -> float:
+        """Seconds without a usable fix that raise a signal-gap alert."""
+        return self.gap_periods * self.reporting_period_s
+
+    def to_json(self) -> dict[str, float]:
+        return asdict(self)
+
+
+class _ThresholdsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reporting_period_s: float = Field(default=60.0, gt=0)
+    gap_periods: float = Field(default=2.0, gt=0)
+    long_gap_s: float = Field(default=600.0, gt=0)
+    low_battery_pct: float = Field(default=15.0, ge=0, le=100)
+    off_corridor_min_fixes: int = Field(default=3, ge=1)
+    off_corridor_min_s: float = Field(default=120.0, ge=0)
+    unplanned_stop_max_s: float = Field(default=600.0, gt=0)
+    stop_radius_m: float = Field(default=100.0, gt=0)
+    stop_exit_fixes: int = Field(default=2, ge=1)
+    usable_fix_accuracy_m: float = Field(default=100.0, gt=0)
+    max_speed_mps: float = Field(default=55.6, gt=0)
+    max_route_speed_mps: float = Field(default=33.4, gt=0)
+    future_skew_s: float = Field(default=300.0, ge=0)
+
+
+def pydantic_message(exc: ValidationError, source: str) -> str:
+    """One line naming the first invalid field of a pydantic error."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    got = err.get("input")
+    got_text = "" if isinstance(got, dict | list) else f", got {got!r}"
+    return f"{source}: {loc}: {err['msg'].lower()}{got_text}"
+
+
+def thresholds_from_mapping(data: dict[str, object], source: str) -> Thresholds:
+    """Thresholds from a mapping of overrides; ``source`` names the file in errors."""
+    try:
+        model = _ThresholdsFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(pydantic_message(exc, source)) from exc
+    return Thresholds(**{f.name: getattr(model, f.name) for f in fields(Thresholds)})
+
+
+def load_thresholds(path: Path | None) -> Thresholds:
+    """The defaults, overridden by the TOML file at ``path`` when given."""
+    if path is None:
+        return Thresholds()
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    return thresholds_from_mapping(data, str(path))
+
+
+__all__ = ["Thresholds", "load_thresholds", "pydantic_message", "thresholds_from_mapping"]

@@ -1,0 +1,230 @@
+"""Queries and writes of the chain of custody over the shared tables.
+
+Works in plain values and domain types only, so the store does not depend on the
+custody package; every write happens inside a caller's transaction and is mirrored
+by a record in the event log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from portwatch.domain.custody import Alert, AlertKind, Severity
+from portwatch.store.schema import (
+    alerts,
+    event_log,
+    parties,
+    seal_messages,
+    seals,
+    shipments,
+)
+
+
+def party_document(conn: Connection, party_id: str) -> str | None:
+    return conn.execute(
+        select(parties.c.document).where(parties.c.party_id == party_id)
+    ).scalar_one_or_none()
+
+
+def put_party(conn: Connection, party_id: str, document: str, log_id: int) -> None:
+    if party_document(conn, party_id) is None:
+        conn.execute(insert(parties).values(party_id=party_id, document=document, log_id=log_id))
+    else:
+        conn.execute(
+            update(parties)
+            .where(parties.c.party_id == party_id)
+            .values(document=document, log_id=log_id)
+        )
+
+
+def seal_key(conn: Connection, seal_id: str) -> str | None:
+    return conn.execute(
+        select(seals.c.public_key).where(seals.c.seal_id == seal_id)
+    ).scalar_one_or_none()
+
+
+def add_seal(conn: Connection, seal_id: str, public_key: str, log_id: int) -> None:
+    conn.execute(insert(seals).values(seal_id=seal_id, public_key=public_key, log_id=log_id))
+
+
+def shipment_row(conn: Connection, shipment_id: str) -> Any | None:
+    return conn.execute(
+        select(shipments).where(shipments.c.shipment_id == shipment_id)
+    ).first()
+
+
+def shipment_rows(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(shipments).order_by(shipments.c.log_id)).all())
+
+
+def shipments_of_seal(conn: Connection, seal_id: str) -> list[Any]:
+    """Shipments bound to a seal, oldest registration first."""
+    return list(
+        conn.execute(
+            select(shipments).where(shipments.c.seal_id == seal_id).order_by(shipments.c.log_id)
+        ).all()
+    )
+
+
+def add_shipment(
+    conn: Connection, shipment_id: str, seal_id: str, document: str, log_id: int
+) -> None:
+    conn.execute(
+        insert(shipments).values(
+            shipment_id=shipment_id,
+            seal_id=seal_id,
+            document=document,
+            log_id=log_id,
+            state="registered",
+            armed_seq=None,
+            armed_at_ms=None,
+            last_seq=-1,
+        )
+    )
+
+
+def update_progress(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Update state, arming and last seq of shipments (``shipment_id`` in each row)."""
+    for row in rows:
+        values = {k: v for k, v in row.items() if k != "shipment_id"}
+        conn.execute(
+            update(shipments).where(shipments.c.shipment_id == row["shipment_id"]).values(**values)
+        )
+
+
+def stored_seqs(conn: Connection, seal_id: str, lo: int, hi: int) -> dict[int, str]:
+    """``seq -> digest`` of the seal's stored messages with ``lo <= seq <= hi``."""
+    rows = conn.execute(
+        select(seal_messages.c.seq, seal_messages.c.digest).where(
+            and_(
+                seal_messages.c.seal_id == seal_id,
+                seal_messages.c.seq >= lo,
+                seal_messages.c.seq <= hi,
+            )
+        )
+    )
+    return {int(r.seq): r.digest for r in rows}
+
+
+def add_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(seal_messages), list(rows))
+
+
+def message_lines(conn: Connection, shipment_id: str) -> list[str]:
+    """The stored lines of a shipment's accepted messages, in sequence order."""
+    rows = conn.execute(
+        select(event_log.c.body)
+        .select_from(seal_messages.join(event_log, seal_messages.c.log_id == event_log.c.id))
+        .where(seal_messages.c.shipment_id == shipment_id)
+        .order_by(seal_messages.c.seq)
+    )
+    return [r.body for r in rows]
+
+
+def message_count(conn: Connection, shipment_id: str) -> int:
+    return len(
+        conn.execute(
+            select(seal_messages.c.seq).where(seal_messages.c.shipment_id == shipment_id)
+        ).all()
+    )
+
+
+def existing_alert_ids(conn: Connection, ids: Iterable[str]) -> set[str]:
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        found.update(
+            conn.execute(select(alerts.c.alert_id).where(alerts.c.alert_id.in_(chunk))).scalars()
+        )
+    return found
+
+
+def add_alerts(
+    conn: Connection, items: Sequence[Alert], sources: Sequence[str], log_ids: Sequence[int]
+) -> None:
+    rows = [
+        {
+            "alert_id": a.alert_id,
+            "shipment_id": a.shipment_id,
+            "seal_id": a.seal_id,
+            "kind": a.kind.value,
+            "severity": a.severity.value,
+            "at": None if a.at is None else a.at.isoformat(),
+            "seq": a.seq,
+            "lat": a.lat,
+            "lon": a.lon,
+            "detail": a.detail,
+            "after_border": a.after_border,
+            "source": source,
+            "log_id": log_id,
+        }
+        for a, source, log_id in zip(items, sources, log_ids, strict=True)
+    ]
+    if rows:
+        conn.execute(insert(alerts), rows)
+
+
+def remove_alerts(conn: Connection, ids: Iterable[str]) -> None:
+    wanted = list(ids)
+    for i in range(0, len(wanted), 500):
+        conn.execute(delete(alerts).where(alerts.c.alert_id.in_(wanted[i : i + 500])))
+
+
+def _alert(row: Any) -> Alert:
+    return Alert(
+        alert_id=row.alert_id,
+        kind=AlertKind(row.kind),
+        severity=Severity(row.severity),
+        at=None if row.at is None else datetime.fromisoformat(row.at),
+        shipment_id=row.shipment_id,
+        seal_id=row.seal_id,
+        seq=row.seq,
+        lat=row.lat,
+        lon=row.lon,
+        detail=row.detail,
+        after_border=bool(row.after_border),
+    )
+
+
+def alerts_of(
+    conn: Connection,
+    shipment_id: str | None = None,
+    source: str | None = None,
+    unattributed: bool = False,
+) -> list[Alert]:
+    """Alerts, oldest log record first, filtered by shipment and source."""
+    q = select(alerts).order_by(alerts.c.log_id, alerts.c.alert_id)
+    if shipment_id is not None:
+        q = q.where(alerts.c.shipment_id == shipment_id)
+    if unattributed:
+        q = q.where(alerts.c.shipment_id.is_(None))
+    if source is not None:
+        q = q.where(alerts.c.source == source)
+    return [_alert(r) for r in conn.execute(q)]
+
+
+__all__ = [
+    "add_alerts",
+    "add_messages",
+    "add_seal",
+    "add_shipment",
+    "alerts_of",
+    "existing_alert_ids",
+    "message_count",
+    "message_lines",
+    "party_document",
+    "put_party",
+    "remove_alerts",
+    "seal_key",
+    "shipment_row",
+    "shipment_rows",
+    "shipments_of_seal",
+    "stored_seqs",
+    "update_progress",
+]
