@@ -1,0 +1,94 @@
+"""The decision for one arrival, and the same decision made inside the twin's kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from portwatch.domain.errors import InputError
+from portwatch.domain.modes import Lane
+from portwatch.engine.decide import CUSTODY_VALUES, LANE_CODES, REASONS, decide_lane
+from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, Policy
+from portwatch.twin.kernel import N_UNIFORMS, U_DECIDE, PortState, prepare, run_day
+from portwatch.twin.scenario import load_scenario
+from portwatch.twin.traffic import draw_legit
+
+
+def _decide(policy, **kw):
+    args = dict(mode="truck", lane="general", hour=10, custody="none", risk=0.1,
+                enrolled=False, in_secondary=0, secondary_capacity=10, u=0.5)
+    args.update(kw)
+    return decide_lane(policy=policy, **args)
+
+
+def test_the_rule_in_order():
+    p = Policy.uniform(0.1)
+    assert _decide(p, custody="broken", in_secondary=99).lane is Lane.FULL_SEARCH
+    assert _decide(p, custody="review").lane is Lane.SECONDARY
+    assert _decide(p, alert=True, in_secondary=99).reason == "alert at primary"
+    assert _decide(p, u=0.05).lane is Lane.SECONDARY
+    assert _decide(p, u=0.05).reason == "random referral"
+    assert _decide(p, u=0.5).lane is Lane.FREE
+    assert _decide(p, u=0.5, lane="express").lane is Lane.EXPRESS
+    clean = _decide(p, custody="clean", enrolled=True)
+    assert (clean.lane, clean.reason) == (Lane.EXPRESS, "custody clean, enrolled")
+
+
+def test_capacity_rule_waves_or_holds_discretionary_referrals_only():
+    wave, hold = Policy.uniform(1.0), Policy.uniform(1.0, capacity_rule="hold")
+    full = dict(in_secondary=10, secondary_capacity=10)
+    assert _decide(wave, **full).reason == "secondary full, waved through"
+    assert _decide(wave, **full).lane is Lane.FREE
+    assert _decide(hold, **full).lane is Lane.SECONDARY
+    assert _decide(wave, alert=True, **full).lane is Lane.SECONDARY
+
+
+def test_risk_threshold_refers_regardless_of_the_draw():
+    p = Policy.risk_based(0.6)
+    assert _decide(p, risk=0.6, u=0.99).reason == "risk at or above threshold"
+    assert _decide(p, risk=0.59, u=0.0).lane is Lane.FREE
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"mode": "boat"}, "mode: unknown mode 'boat'"),
+        ({"lane": "fast"}, "lane: must be one of"),
+        ({"hour": 24}, "hour: must be in 0..23, got 24"),
+        ({"u": 1.0}, "u: must be in [0, 1), got 1.0"),
+        ({"custody": "open"}, "custody: must be one of"),
+    ],
+)
+def test_bad_inputs(kw, message):
+    with pytest.raises(InputError) as err:
+        _decide(Policy.uniform(0.1), **kw)
+    assert message in str(err.value)
+
+
+def test_kernel_and_engine_make_the_same_decisions():
+    """Every decision of a simulated day, remade by the live engine from the same inputs
+    and the same uniform draw, comes out the same (lane and reason)."""
+    sc = load_scenario("test-port")
+    rng = np.random.default_rng(5)
+    policy = Policy.fixed_rules(
+        {("truck", "general"): list(rng.random(24) * 0.3), ("car", "express"): 0.05},
+        default_rate=0.02, name="mixed",
+    )
+    policy = Policy(name="mixed-risk", referral_prob=policy.referral_prob, risk_threshold=0.55)
+    tr = draw_legit(sc, 0, rng)
+    n = len(tr)
+    custody = rng.integers(0, 4, n)  # every verdict, on every mode
+    enrolled = rng.random(n) < 0.5
+    u = rng.random((n, N_UNIFORMS))
+    run = run_day(prepare(sc, policy), tr.arrive_at_s, tr.mode, tr.lane, enrolled, custody,
+                  tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, PortState(sc))
+    assert len(set(run.reason_code.tolist())) >= 6  # the day exercises most of the rule
+    for i in range(n):
+        hour = int(run.primary_end_at[i] // 3600) % 24
+        d = decide_lane(
+            policy=policy, mode=MODE_ORDER[tr.mode[i]], lane=LANE_ORDER[tr.lane[i]], hour=hour,
+            custody=CUSTODY_VALUES[custody[i]], risk=tr.risk[i], enrolled=bool(enrolled[i]),
+            in_secondary=int(run.occupancy[i]), secondary_capacity=sc.secondary_capacity,
+            u=float(u[i, U_DECIDE]), alert=bool(run.alert[i]),
+        )
+        assert (d.lane, d.reason) == (LANE_CODES[run.lane_code[i]], REASONS[run.reason_code[i]])
