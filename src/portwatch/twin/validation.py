@@ -55,16 +55,18 @@ def allen_cunneen_wait_s(
 
 
 def reduced_port(
-    booths: int,
+    booths: int | list[int],
     service: dict[str, Any],
     *,
     bays: int = 1,
     secondary_service: dict[str, Any] | None = None,
     daily_volume: float = 1000.0,
 ) -> CompiledScenario:
-    """A one-mode (car), one-lane port: ``booths`` booths at every hour with primary
+    """A one-mode (car), one-lane port: ``booths`` booths at every hour (or a list of 24
+    hourly counts) with primary
     ``service`` (a scenario ``service`` table, e.g. ``{"kind": "exponential",
     "mean_s": 60}``), then ``bays`` secondary bays with ``secondary_service``."""
+    hourly = [booths] * 24 if isinstance(booths, int) else list(booths)
     sec = secondary_service or {"kind": "exponential", "mean_s": 600.0}
     table = {"*": {"*": 0.0}}
     data = {
@@ -72,7 +74,7 @@ def reduced_port(
         "modes": {"car": {
             "daily_volume": daily_volume,
             "hourly_profile": [1.0] * 24,
-            "general": {"booths_by_hour": [booths] * 24, "service": service},
+            "general": {"booths_by_hour": hourly, "service": service},
             "secondary_service": sec,
             "full_search_service": sec,
         }},
