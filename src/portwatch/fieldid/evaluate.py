@@ -92,8 +92,17 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
     for drug in drugs:
         with_drug = [o for o in outcomes if o.measured.case.drug == drug]
         without = [o for o in outcomes if o.measured.case.drug != drug]
-        reported_without = sum(drug in o.identification.controlled_names() for o in without)
-        exact = [o for o in with_drug if drug in o.identification.controlled_names()]
+        reported_without = sum(
+            o.identification.verdict is Verdict.CONTROLLED
+            and drug in o.identification.controlled_names()
+            for o in without
+        )
+        exact = [
+            o
+            for o in with_drug
+            if o.identification.verdict is Verdict.CONTROLLED
+            and drug in o.identification.controlled_names()
+        ]
         per_drug[drug] = {
             "samples": len(with_drug),
             "sensitivity": _share(sum(o.detected for o in with_drug), len(with_drug)),

@@ -52,7 +52,7 @@ class Thresholds:
 
     def to_dict(self) -> dict[str, float]:
         """Plain numbers, for the thresholds file."""
-        return {k: float(v) for k, v in self.__dict__.items()}
+        return {k: (v if isinstance(v, int) else float(v)) for k, v in self.__dict__.items()}
 
 
 def load_thresholds(path: Path | None = None) -> dict[int, Thresholds]:
@@ -63,10 +63,12 @@ def load_thresholds(path: Path | None = None) -> dict[int, Thresholds]:
         else:
             text = Path(path).read_text()
         doc = json.loads(text)
-        return {
-            int(laser): Thresholds(**{k: v for k, v in body.items()})
-            for laser, body in doc["lasers"].items()
-        }
+        out = {}
+        for laser, body in doc["lasers"].items():
+            values = {k: float(v) for k, v in body.items()}
+            peaks = int(values.pop("min_supporting_peaks", 2))
+            out[int(laser)] = Thresholds(**values, min_supporting_peaks=peaks)
+        return out
     except FileNotFoundError:
         return {785: Thresholds(), 1064: Thresholds()}
     except (KeyError, TypeError, ValueError) as exc:
