@@ -9,19 +9,21 @@ same bytes)::
      "shipment_id":"SHP-1","sig":"<base64, 64 bytes>","speed_cmps":1340,"v":1}
 
 The signature is Ed25519 over ``b"portwatch-seal-v1\\n"`` followed by the same JSON
-without the ``sig`` key. A line that is not exactly the canonical form of what it
-contains is malformed, so no two byte strings carry the same message.
+without the ``sig`` member, i.e. the line as received with ``"sig":"...",`` cut out.
+Keys out of order, whitespace or non-ASCII bytes make a line malformed; because the
+signature covers the received bytes, a change to any other byte breaks it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from portwatch.domain.custody import SealEventKind
 from portwatch.domain.errors import InputError
@@ -87,15 +89,23 @@ def format_at(at_ms: int) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z"
 
 
+@functools.lru_cache(maxsize=4096)
+def _day_ms(day: str) -> int:
+    try:
+        d = date.fromisoformat(day)
+    except ValueError as exc:
+        raise InputError(f"at: not a valid date: {day!r}") from exc
+    return (d - _EPOCH.date()).days * 86_400_000
+
+
 def parse_at(text: str) -> int:
     """The envelope's timestamp string as milliseconds since the epoch."""
     if not _AT.match(text):
         raise InputError(f"at: must look like 2025-06-02T15:00:00.000Z, got {text!r}")
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InputError(f"at: not a valid UTC time: {text!r}") from exc
-    return (dt - _EPOCH) // timedelta(milliseconds=1)
+    h, mi, sec = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    if h > 23 or mi > 59 or sec > 59:
+        raise InputError(f"at: not a valid UTC time: {text!r}")
+    return _day_ms(text[:10]) + ((h * 60 + mi) * 60 + sec) * 1000 + int(text[20:23])
 
 
 def to_ms(at: datetime) -> int:
@@ -153,48 +163,59 @@ def encode_line(fields: dict[str, object], signature: bytes) -> str:
     return canonical_json({**fields, "sig": base64.b64encode(signature).decode("ascii")})
 
 
-def _int_or_none(fields: dict[str, object], key: str, lo: int, hi: int) -> None:
-    value = fields.get(key)
-    if value is None:
-        return
-    if type(value) is not int or not lo <= value <= hi:
-        raise InputError(f"{key}: must be an integer in [{lo}, {hi}] or null, got {value!r}")
+_BODY_KEYS = frozenset(_FIELDS - {"sig"})
+_RANGES = (
+    ("lat_e7", -900_000_000, 900_000_000),
+    ("lon_e7", -1_800_000_000, 1_800_000_000),
+    ("acc_m", 1, 1_000_000),
+    ("speed_cmps", 0, 100_000),
+    ("battery_pct", 0, 100),
+)
 
 
-def _check_fields(fields: dict[str, object]) -> None:
-    missing = (_FIELDS - {"sig"}) - fields.keys()
-    if missing:
-        raise InputError(f"missing field(s): {', '.join(sorted(missing))}")
-    extra = fields.keys() - _FIELDS
-    if extra:
-        raise InputError(f"unknown field(s): {', '.join(sorted(extra))}")
+def _check_fields(fields: dict[str, object]) -> int:
+    """Check every field except ``sig`` (which ``fields`` must not hold); return the
+    timestamp in milliseconds since the epoch."""
+    if fields.keys() != _BODY_KEYS:
+        missing = _BODY_KEYS - fields.keys()
+        if missing:
+            raise InputError(f"missing field(s): {', '.join(sorted(missing))}")
+        raise InputError(f"unknown field(s): {', '.join(sorted(fields.keys() - _BODY_KEYS))}")
     if fields["v"] != VERSION or type(fields["v"]) is not int:
         raise InputError(f"v: must be {VERSION}, got {fields['v']!r}")
     for key in ("seal_id", "shipment_id"):
         value = fields[key]
-        if not isinstance(value, str) or not _ID.match(value):
+        if type(value) is not str or not _ID.match(value):
             raise InputError(f"{key}: must be 1-64 of A-Z a-z 0-9 . _ : -, got {value!r}")
-    if type(fields["seq"]) is not int or not 0 <= fields["seq"] < 2**63:  # type: ignore[operator]
-        raise InputError(f"seq: must be an integer >= 0, got {fields['seq']!r}")
-    if not isinstance(fields["at"], str):
-        raise InputError(f"at: must be a string, got {fields['at']!r}")
-    parse_at(fields["at"])
+    seq = fields["seq"]
+    if type(seq) is not int or not 0 <= seq < 2**63:
+        raise InputError(f"seq: must be an integer >= 0, got {seq!r}")
+    at = fields["at"]
+    if type(at) is not str:
+        raise InputError(f"at: must be a string, got {at!r}")
+    at_ms = parse_at(at)
     if fields["kind"] not in _KINDS:
         raise InputError(f"kind: must be one of {', '.join(_KINDS)}, got {fields['kind']!r}")
-    _int_or_none(fields, "lat_e7", -900_000_000, 900_000_000)
-    _int_or_none(fields, "lon_e7", -1_800_000_000, 1_800_000_000)
-    _int_or_none(fields, "acc_m", 1, 1_000_000)
-    _int_or_none(fields, "speed_cmps", 0, 100_000)
-    _int_or_none(fields, "battery_pct", 0, 100)
-    fix = [fields["lat_e7"] is None, fields["lon_e7"] is None, fields["acc_m"] is None]
+    for key, lo, hi in _RANGES:
+        value = fields[key]
+        if value is not None and (type(value) is not int or not lo <= value <= hi):
+            raise InputError(f"{key}: must be an integer in [{lo}, {hi}] or null, got {value!r}")
+    fix = (fields["lat_e7"] is None, fields["lon_e7"] is None, fields["acc_m"] is None)
     if any(fix) and not all(fix):
         raise InputError("lat_e7, lon_e7 and acc_m must be all set or all null")
+    return at_ms
+
+
+_KEY_ORDER = sorted(_FIELDS)
 
 
 def decode_line(line: str) -> SealMessage:
-    """Decode one canonical line; raise ``InputError`` naming the problem.
+    """Decode one line; raise ``InputError`` naming the problem.
 
-    The signature is not checked here (see ``verify``).
+    The line must be canonical: keys sorted, no whitespace. The signed bytes are the
+    line as received without its ``"sig":"...",`` member, so a change to any byte of
+    the line either breaks it or breaks the signature. The signature itself is
+    checked by the caller (``Ed25519PublicKey.verify(m.signature, m.signed_bytes)``).
     """
     text = line.rstrip("\r\n")
     try:
@@ -203,8 +224,11 @@ def decode_line(line: str) -> SealMessage:
         raise InputError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
     if not isinstance(fields, dict):
         raise InputError("must be a JSON object")
-    _check_fields(fields)
-    sig_text = fields.get("sig")
+    bad_form = list(fields) != _KEY_ORDER or " " in text or "\t" in text or not text.isascii()
+    if bad_form and fields.keys() == _FIELDS:
+        raise InputError("line is not in canonical form (sorted keys, no spaces, ASCII)")
+    sig_text = fields.pop("sig", None)
+    at_ms = _check_fields(fields)
     if not isinstance(sig_text, str):
         raise InputError("sig: missing or not a string")
     try:
@@ -213,23 +237,23 @@ def decode_line(line: str) -> SealMessage:
         raise InputError("sig: not valid base64") from exc
     if len(signature) != 64 or base64.b64encode(signature).decode("ascii") != sig_text:
         raise InputError("sig: must be 64 bytes in canonical base64")
-    if canonical_json(fields) != text:
-        raise InputError("line is not in canonical form (sorted keys, no spaces, ASCII)")
+    sig_part = f'"sig":"{sig_text}",'
+    raw = text.encode("ascii")
     return SealMessage(
-        seal_id=fields["seal_id"],
-        shipment_id=fields["shipment_id"],
-        seq=fields["seq"],
-        at_ms=parse_at(fields["at"]),
-        kind=_KINDS[fields["kind"]],
-        lat_e7=fields["lat_e7"],
-        lon_e7=fields["lon_e7"],
-        accuracy_m=fields["acc_m"],
-        speed_cmps=fields["speed_cmps"],
-        battery_pct=fields["battery_pct"],
+        seal_id=fields["seal_id"],  # type: ignore[arg-type]
+        shipment_id=fields["shipment_id"],  # type: ignore[arg-type]
+        seq=fields["seq"],  # type: ignore[arg-type]
+        at_ms=at_ms,
+        kind=_KINDS[fields["kind"]],  # type: ignore[index]
+        lat_e7=fields["lat_e7"],  # type: ignore[arg-type]
+        lon_e7=fields["lon_e7"],  # type: ignore[arg-type]
+        accuracy_m=fields["acc_m"],  # type: ignore[arg-type]
+        speed_cmps=fields["speed_cmps"],  # type: ignore[arg-type]
+        battery_pct=fields["battery_pct"],  # type: ignore[arg-type]
         signature=signature,
-        signed_bytes=signing_bytes(fields),
+        signed_bytes=SIGNING_PREFIX + text.replace(sig_part, "", 1).encode("ascii"),
         line=text,
-        digest=hashlib.sha256(text.encode("ascii")).hexdigest(),
+        digest=hashlib.sha256(raw).hexdigest(),
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
@@ -24,8 +24,8 @@ from sqlalchemy import Connection
 
 from portwatch.custody.envelope import SealMessage, attribution, decode_line, to_ms
 from portwatch.custody.keys import load_public_key
-from portwatch.custody.monitor import ShipmentMonitor, alert_id
-from portwatch.custody.registry import Shipment, shipment_from_mapping
+from portwatch.custody.monitor import ShipmentMonitor, alert_id, fix_geometry
+from portwatch.custody.registry import RoutePlan, Shipment, shipment_from_mapping
 from portwatch.custody.thresholds import Thresholds
 from portwatch.domain.custody import (
     Alert,
@@ -113,6 +113,12 @@ class Ingestor:
         self._seals: dict[str, _Seal | None] = {}
         self._ships: dict[str, _Ship | None] = {}
         self._monitors: dict[str, ShipmentMonitor] = {}
+        # shipments on the same route share one plan, so their corridor is built once
+        # and their fixes are located in one vectorised call per batch
+        self._routes: dict[str, RoutePlan] = {}
+        # the highest stored seq of each seal: a message above it cannot be a duplicate
+        # or an equivocation, so the common case needs no lookup
+        self._max_seq: dict[str, int] = {}
 
     def forget(self) -> None:
         """Drop every cached registry entry and monitor (after a failed write, or a
@@ -120,13 +126,21 @@ class Ingestor:
         self._seals.clear()
         self._ships.clear()
         self._monitors.clear()
+        self._max_seq.clear()
 
     # ------------------------------------------------------------ registry cache
     def _ship(self, conn: Connection, shipment_id: str) -> _Ship | None:
         if shipment_id not in self._ships:
             row = cs.shipment_row(conn, shipment_id)
-            self._ships[shipment_id] = None if row is None else _Ship(
-                shipment=shipment_from_mapping(json.loads(row.document), f"stored {shipment_id}"),
+            if row is None:
+                self._ships[shipment_id] = None
+                return None
+            doc = json.loads(row.document)
+            shipment = shipment_from_mapping(doc, f"stored {shipment_id}")
+            route_key = json.dumps(doc["route"], sort_keys=True)
+            plan = self._routes.setdefault(route_key, shipment.route)
+            self._ships[shipment_id] = _Ship(
+                shipment=replace(shipment, route=plan),
                 seal_id=row.seal_id,
                 state=CustodyState(row.state),
                 armed_seq=row.armed_seq,
@@ -225,19 +239,18 @@ class Ingestor:
                 reject(line_no, line, digest, AlertKind.MALFORMED, f"line {line_no}: {exc}",
                        known, seal_id, Severity.MAJOR)
 
-        seqs: dict[str, list[int]] = {}
         for _, m in decoded:
-            seqs.setdefault(m.seal_id, []).append(m.seq)
-        stored: dict[str, dict[int, str]] = {}
-        for seal_id, values in seqs.items():
-            if self._seal(conn, seal_id) is not None:
-                stored[seal_id] = cs.stored_seqs(conn, seal_id, min(values), max(values))
+            if m.seal_id not in self._max_seq and self._seal(conn, m.seal_id) is not None:
+                self._max_seq[m.seal_id] = cs.max_seq(conn, m.seal_id)
+        stored = cs.stored_digests(conn, {
+            (m.seal_id, m.seq) for _, m in decoded if m.seq <= self._max_seq.get(m.seal_id, -1)
+        })
         in_batch: dict[tuple[str, int], str] = {}
         accepted: list[SealMessage] = []
         skew_ms = th.future_skew_s * 1000
         for line_no, m in decoded:
             key = (m.seal_id, m.seq)
-            prior = in_batch.get(key) or stored.get(m.seal_id, {}).get(m.seq)
+            prior = in_batch.get(key) or stored.get(key)
             if prior == m.digest:
                 report.duplicates += 1
                 continue
@@ -281,6 +294,9 @@ class Ingestor:
             accepted.append(m)
 
         self._persist(conn, accepted, security, recorded_at, report)
+        for m in accepted:
+            if m.seq > self._max_seq.get(m.seal_id, -1):
+                self._max_seq[m.seal_id] = m.seq
 
     def _misbound(self, conn: Connection, line_no: int, m: SealMessage, seal: _Seal,
                   named: _Ship | None, reject: Callable[..., None]) -> None:
@@ -314,20 +330,40 @@ class Ingestor:
             by_ship.setdefault(m.shipment_id, []).append(m)
         raised: list[Alert] = []
         retracted: list[str] = []
+        by_route: dict[int, list[str]] = {}
+        incremental: set[str] = set()
         for shipment_id, msgs in by_ship.items():
             msgs.sort(key=lambda m: m.seq)
             mon = self.monitor(conn, shipment_id)
-            before = set(mon.alerts)
             if msgs[0].seq > mon.last_seq:
-                mon.feed(msgs)
-            else:
-                stored = [decode_line(line) for line in cs.message_lines(conn, shipment_id)]
-                fresh = ShipmentMonitor(shipment_id, mon.plan, self.thresholds)
-                fresh.feed(sorted([*stored, *msgs], key=lambda m: m.seq))
-                self._monitors[shipment_id] = mon = fresh
-                retracted.extend(i for i in before if i not in mon.alerts)
-            raised.extend(a for i, a in mon.alerts.items() if i not in before)
-        known = cs.existing_alert_ids(conn, [a.alert_id for a, _ in security])
+                by_route.setdefault(id(mon.plan), []).append(shipment_id)
+                incremental.add(shipment_id)
+        for group in by_route.values():
+            plan = self._monitors[group[0]].plan
+            geo = fix_geometry(plan, [m for sid in group for m in by_ship[sid]])
+            start = 0
+            for sid in group:
+                n_fix = sum(1 for m in by_ship[sid] if m.lat_e7 is not None)
+                mon = self._monitors[sid]
+                before = set(mon.alerts)
+                mon.feed(by_ship[sid], geo.take(start, start + n_fix))
+                start += n_fix
+                raised.extend(a for i, a in mon.alerts.items() if i not in before)
+        for shipment_id, msgs in by_ship.items():
+            if shipment_id in incremental:
+                continue
+            # a message older than what the monitor has seen: rebuild in sequence order
+            mon = self._monitors[shipment_id]
+            before = set(mon.alerts)
+            stored = [decode_line(line) for line in cs.message_lines(conn, shipment_id)]
+            fresh = ShipmentMonitor(shipment_id, mon.plan, self.thresholds)
+            fresh.feed(sorted([*stored, *msgs], key=lambda m: m.seq))
+            self._monitors[shipment_id] = fresh
+            retracted.extend(i for i in before if i not in fresh.alerts)
+            raised.extend(a for i, a in fresh.alerts.items() if i not in before)
+        known = (
+            cs.existing_alert_ids(conn, [a.alert_id for a, _ in security]) if security else set()
+        )
         fresh_security: list[tuple[Alert, str]] = []
         for alert, body in security:
             if alert.alert_id not in known:
@@ -344,8 +380,7 @@ class Ingestor:
         ids = append(conn, records, recorded_at)
         n_acc, n_sec = len(accepted), len(fresh_security)
         cs.add_messages(conn, [
-            {"seal_id": m.seal_id, "seq": m.seq, "shipment_id": m.shipment_id,
-             "at_ms": m.at_ms, "digest": m.digest, "log_id": log_id}
+            (m.seal_id, m.seq, m.shipment_id, m.at_ms, m.digest, log_id)
             for m, log_id in zip(accepted, ids[:n_acc], strict=True)
         ])
         cs.remove_alerts(conn, retracted)

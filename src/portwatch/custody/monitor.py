@@ -11,13 +11,14 @@ that raised it, so a rebuild reproduces them.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from portwatch.custody.envelope import SealMessage
-from portwatch.custody.geodesy import distance_scalar_m
+from portwatch.custody.geodesy import ecef_m
 from portwatch.custody.registry import RoutePlan
 from portwatch.custody.thresholds import Thresholds
 from portwatch.domain.custody import Alert, AlertKind, CustodyState, SealEventKind, Severity
@@ -35,6 +36,41 @@ def alert_id(shipment_id: str | None, kind: AlertKind, key: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+@dataclass(frozen=True, slots=True)
+class FixGeometry:
+    """Where a run of messages' fixes lie: distance from the route (m), position along
+    it (m), membership of each authorised zone (origin, crossing, destination, stops),
+    and Earth-centred coordinates (m) for short distances between fixes."""
+
+    off_m: np.ndarray
+    along_m: np.ndarray
+    in_zone: np.ndarray
+    ecef_m: np.ndarray
+
+    def take(self, start: int, stop: int) -> FixGeometry:
+        """The geometry of fixes ``start`` to ``stop`` (exclusive)."""
+        return FixGeometry(self.off_m[start:stop], self.along_m[start:stop],
+                           self.in_zone[start:stop], self.ecef_m[start:stop])
+
+
+def fix_geometry(plan: RoutePlan, messages: list[SealMessage]) -> FixGeometry:
+    """The geometry of every message of ``messages`` that carries a fix, in order."""
+    lat = np.fromiter((m.lat_e7 for m in messages if m.lat_e7 is not None), np.float64) / 1e7
+    lon = np.fromiter((m.lon_e7 for m in messages if m.lat_e7 is not None), np.float64) / 1e7
+    off, along = plan.corridor.locate(lat, lon)
+    zones = plan.authorised_zones
+    in_zone = np.empty((len(lat), len(zones)), dtype=bool)
+    for k, z in enumerate(zones):
+        in_zone[:, k] = z.contains(lat, lon)
+    return FixGeometry(off, along, in_zone, ecef_m(lat, lon).reshape(-1, 3))
+
+
+def _chord_m(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    # the straight line through the Earth is within a millimetre of the geodesic
+    # below 10 km, which is all the stop and speed rules compare
+    return math.sqrt((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2)
+
+
 @dataclass(slots=True)
 class _Fix:
     seq: int
@@ -44,6 +80,7 @@ class _Fix:
     acc_m: float
     off_m: float
     along_m: float
+    xyz: tuple[float, float, float]
 
 
 @dataclass(slots=True)
@@ -107,46 +144,47 @@ class ShipmentMonitor:
         self.alerts.setdefault(a.alert_id, a)
 
     # ------------------------------------------------------------------ feeding
-    def feed(self, messages: list[SealMessage]) -> None:
-        """Process messages with increasing ``seq``, all above ``last_seq``."""
+    def feed(self, messages: list[SealMessage], geo: FixGeometry | None = None) -> None:
+        """Process messages with increasing ``seq``, all above ``last_seq``.
+
+        ``geo`` is ``fix_geometry(plan, messages)`` when the caller computed it for many
+        shipments at once (one vectorised call per route instead of one per shipment).
+        """
         if not messages:
             return
         plan, th = self.plan, self.thresholds
-        with_fix = [m for m in messages if m.lat_e7 is not None]
-        lat = np.array([m.lat_e7 for m in with_fix], dtype=np.float64) / 1e7
-        lon = np.array([m.lon_e7 for m in with_fix], dtype=np.float64) / 1e7
-        off, along = plan.corridor.locate(lat, lon)
-        zone_names = [z.name for z in plan.authorised_zones]
-        in_zone = np.stack(
-            [z.contains(lat, lon) for z in plan.authorised_zones], axis=1
-        ) if len(with_fix) else np.zeros((0, len(zone_names)), dtype=bool)
-        in_crossing = in_zone[:, 1] if len(with_fix) else np.zeros(0, dtype=bool)
-        in_dest = in_zone[:, 2] if len(with_fix) else np.zeros(0, dtype=bool)
-        fix_index = {id(m): i for i, m in enumerate(with_fix)}
+        if geo is None:
+            geo = fix_geometry(plan, messages)
+        off, along, in_zone, xyz = geo.off_m, geo.along_m, geo.in_zone, geo.ecef_m
+        i = -1
         for m in messages:
             if m.seq <= self.last_seq:
                 raise ValueError(f"monitor fed seq {m.seq} after {self.last_seq}")
             self.last_seq = m.seq
             self.messages_seen += 1
-            i = fix_index.get(id(m))
+            has_fix = m.lat_e7 is not None
+            if has_fix:
+                i += 1
             if self.state is CustodyState.DELIVERED:
                 continue
             if self.armed_seq is None:
                 if m.kind is SealEventKind.ARMED:
-                    self._arm(m, i, off, in_zone)
+                    self._arm(m, i if has_fix else None, in_zone)
                 continue
             fix = None
-            if i is not None:
-                fix = _Fix(m.seq, m.at_ms, float(lat[i]), float(lon[i]), float(m.accuracy_m or 0),
-                           float(off[i]), float(along[i]))
+            zones = in_zone[i] if has_fix else None
+            if has_fix:
+                fix = _Fix(m.seq, m.at_ms, m.lat_e7 / 1e7, m.lon_e7 / 1e7,  # type: ignore[operator]
+                           float(m.accuracy_m or 0), float(off[i]), float(along[i]),
+                           tuple(xyz[i]))
                 self.last_fix = (m.at_ms, fix.lat, fix.lon, fix.acc_m)
-                self._advance_state(fix, bool(in_zone[i, 0]), bool(in_crossing[i]))
+                self._advance_state(fix, bool(zones[0]), bool(zones[1]))  # type: ignore[index]
             low = m.battery_pct is not None and m.battery_pct < th.low_battery_pct
             if low and not self._battery_alerted:
                 self._battery_alerted = True
                 self._raise(AlertKind.LOW_BATTERY, Severity.MINOR, m,
                             f"battery {m.battery_pct}% < {th.low_battery_pct:g}%")
-            dest = i is not None and bool(in_dest[i])
+            dest = has_fix and bool(zones[2])  # type: ignore[index]
             if m.kind is SealEventKind.OPENED and not dest:
                 self._raise(AlertKind.SEAL_OPENED, Severity.CRITICAL, m,
                             "seal opened outside the destination")
@@ -160,9 +198,9 @@ class ShipmentMonitor:
                 self.state = CustodyState.DELIVERED
                 continue
             if fix is not None:
-                self._on_fix(fix, in_zone[i], zone_names)
+                self._on_fix(fix, zones)  # type: ignore[arg-type]
 
-    def _arm(self, m: SealMessage, i: int | None, off: np.ndarray, in_zone: np.ndarray) -> None:
+    def _arm(self, m: SealMessage, i: int | None, in_zone: np.ndarray) -> None:
         self.armed_seq, self.armed_at_ms = m.seq, m.at_ms
         self.state = CustodyState.SEALED
         if i is None:
@@ -191,14 +229,14 @@ class ShipmentMonitor:
         ):
             self.state = CustodyState.CROSSED
 
-    def _on_fix(self, fix: _Fix, in_zone: np.ndarray, zone_names: list[str]) -> None:
+    def _on_fix(self, fix: _Fix, in_zone: np.ndarray) -> None:
         th, plan = self.thresholds, self.plan
         usable = fix.acc_m <= th.usable_fix_accuracy_m
         surely_out = fix.off_m - fix.acc_m > plan.corridor_width_m and not bool(np.any(in_zone))
         prev_any = self._prev_any_fix
         if prev_any is not None:
             dt_s = (fix.at_ms - prev_any.at_ms) / 1000.0
-            d = distance_scalar_m(prev_any.lat, prev_any.lon, fix.lat, fix.lon)
+            d = _chord_m(prev_any.xyz, fix.xyz)
             excess = d - prev_any.acc_m - fix.acc_m
             if excess > 0 and (dt_s <= 0 or excess / dt_s > th.max_speed_mps):
                 speed = "instantly" if dt_s <= 0 else f"at {excess / dt_s * 3.6:.0f} km/h"
@@ -226,7 +264,7 @@ class ShipmentMonitor:
         if prev is not None:
             self._check_leg(prev, fix)
         self._prev = fix
-        self._track_stop(fix, in_zone, zone_names)
+        self._track_stop(fix, in_zone)
 
     def _gap(self, prev: _Fix, fix: _Fix, dt_s: float) -> None:
         th, plan = self.thresholds, self.plan
@@ -252,13 +290,13 @@ class ShipmentMonitor:
                             f"leg from seq {prev.seq} leaves the corridor by "
                             f"{offset - plan.corridor_width_m:.0f} m", prev.lat, prev.lon)
 
-    def _track_stop(self, fix: _Fix, in_zone: np.ndarray, zone_names: list[str]) -> None:
+    def _track_stop(self, fix: _Fix, in_zone: np.ndarray) -> None:
         th = self.thresholds
         stop = self._stop
         if stop is None:
             self._start_stop(fix, in_zone)
             return
-        d = distance_scalar_m(stop.anchor.lat, stop.anchor.lon, fix.lat, fix.lon)
+        d = _chord_m(stop.anchor.xyz, fix.xyz)
         if d <= th.stop_radius_m:
             stop.last_at_ms = fix.at_ms
             stop.pending.clear()
@@ -269,7 +307,7 @@ class ShipmentMonitor:
             # the conveyance has left: replay the fixes beyond the radius as a new stop
             pending, self._stop = stop.pending, None
             for p_fix, p_zone in pending:
-                self._track_stop(p_fix, p_zone, zone_names)
+                self._track_stop(p_fix, p_zone)
 
     def _start_stop(self, fix: _Fix, in_zone: np.ndarray) -> None:
         allowed, zone = self.thresholds.unplanned_stop_max_s, ""

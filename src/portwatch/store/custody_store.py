@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from portwatch.domain.custody import Alert, AlertKind, Severity
+from portwatch.store.bulk import bulk_insert
 from portwatch.store.schema import (
     alerts,
     event_log,
@@ -89,11 +90,19 @@ def add_shipment(
 
 def update_progress(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Update state, arming and last seq of shipments (``shipment_id`` in each row)."""
-    for row in rows:
-        values = {k: v for k, v in row.items() if k != "shipment_id"}
-        conn.execute(
-            update(shipments).where(shipments.c.shipment_id == row["shipment_id"]).values(**values)
+    if not rows:
+        return
+    stmt = (
+        update(shipments)
+        .where(shipments.c.shipment_id == bindparam("b_shipment_id"))
+        .values(
+            state=bindparam("b_state"),
+            armed_seq=bindparam("b_armed_seq"),
+            armed_at_ms=bindparam("b_armed_at_ms"),
+            last_seq=bindparam("b_last_seq"),
         )
+    )
+    conn.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
 
 
 def stored_seqs(conn: Connection, seal_id: str, lo: int, hi: int) -> dict[int, str]:
@@ -110,9 +119,45 @@ def stored_seqs(conn: Connection, seal_id: str, lo: int, hi: int) -> dict[int, s
     return {int(r.seq): r.digest for r in rows}
 
 
-def add_messages(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(seal_messages), list(rows))
+def max_seq(conn: Connection, seal_id: str) -> int:
+    """The highest stored sequence number of a seal (-1 when none)."""
+    value = conn.execute(
+        select(func.max(seal_messages.c.seq)).where(seal_messages.c.seal_id == seal_id)
+    ).scalar_one_or_none()
+    return -1 if value is None else int(value)
+
+
+def stored_digests(
+    conn: Connection, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], str]:
+    """``(seal_id, seq) -> digest`` of those of ``keys`` already stored."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    seal_ids = sorted({k[0] for k in wanted})
+    lo, hi = min(k[1] for k in wanted), max(k[1] for k in wanted)
+    found: dict[tuple[str, int], str] = {}
+    # one range query per chunk of seals (cheap to compile, unlike a long tuple IN)
+    for i in range(0, len(seal_ids), 200):
+        rows = conn.execute(
+            select(seal_messages.c.seal_id, seal_messages.c.seq, seal_messages.c.digest).where(
+                and_(
+                    seal_messages.c.seal_id.in_(seal_ids[i : i + 200]),
+                    seal_messages.c.seq >= lo,
+                    seal_messages.c.seq <= hi,
+                )
+            )
+        )
+        for r in rows:
+            key = (r.seal_id, int(r.seq))
+            if key in wanted:
+                found[key] = r.digest
+    return found
+
+
+def add_messages(conn: Connection, rows: Sequence[tuple[str, int, str, int, str, int]]) -> None:
+    """Index accepted messages: (seal_id, seq, shipment_id, at_ms, digest, log_id)."""
+    bulk_insert(conn, seal_messages, rows)
 
 
 def message_lines(conn: Connection, shipment_id: str) -> list[str]:
@@ -217,6 +262,7 @@ __all__ = [
     "alerts_of",
     "existing_alert_ids",
     "message_count",
+    "max_seq",
     "message_lines",
     "party_document",
     "put_party",
@@ -225,6 +271,7 @@ __all__ = [
     "shipment_row",
     "shipment_rows",
     "shipments_of_seal",
+    "stored_digests",
     "stored_seqs",
     "update_progress",
 ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, insert, select, update
 
 from portwatch.domain.errors import AuditError
+from portwatch.store.bulk import bulk_insert
 from portwatch.store.schema import event_log, log_head
 
 GENESIS_HASH = "0" * 64
@@ -63,20 +64,10 @@ def append(conn: Connection, records: Sequence[LogRecord], recorded_at: str) -> 
     for offset, rec in enumerate(records, start=1):
         rid = last_id + offset
         h = record_hash(prev, rid, recorded_at, rec)
-        rows.append(
-            {
-                "id": rid,
-                "recorded_at": recorded_at,
-                "kind": rec.kind,
-                "subject": rec.subject,
-                "body": rec.body,
-                "prev_hash": prev,
-                "hash": h,
-            }
-        )
+        rows.append((rid, recorded_at, rec.kind, rec.subject, rec.body, prev, h))
         ids.append(rid)
         prev = h
-    conn.execute(insert(event_log), rows)
+    bulk_insert(conn, event_log, rows)
     conn.execute(
         update(log_head).where(log_head.c.id == 1).values(last_id=ids[-1], last_hash=prev)
     )
