@@ -1,9 +1,115 @@
-"""CLI commands of portwatch.twin."""
+"""CLI commands of portwatch.twin: ``portwatch simulate`` and ``portwatch scenarios``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from portwatch.twin.experiment import run_study
+from portwatch.twin.scenario import load_scenario, scenario_names
+from portwatch.twin.study import (
+    dask_map,
+    default_workers,
+    local_map,
+    parse_params,
+    parse_policy,
+    study_table,
+)
 
 
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to the root app."""
+
+    @app.command("simulate")
+    def simulate(
+        scenario: Annotated[str, typer.Argument(
+            help="A shipped scenario name (see `portwatch scenarios`) or a TOML path.")],
+        policy: Annotated[list[str] | None, typer.Option(
+            "--policy", "-p",
+            help="uniform:RATE, rules, risk:THRESHOLD[:BASE_RATE] (add :hold to hold "
+            "referrals when secondary is full), or a policy JSON file. Repeat to compare "
+            "policies on common random numbers. Default: rules.")] = None,
+        adversary: Annotated[str, typer.Option("--adversary", "-a",
+                                               help="Adversary name.")] = "naive",
+        adversary_param: Annotated[list[str] | None, typer.Option(
+            "--adversary-param", help="KEY=VALUE parameter of the adversary (repeat).")] = None,
+        days: Annotated[int, typer.Option(help="Measured days per replication.")] = 7,
+        replications: Annotated[int, typer.Option("--replications", "-r")] = 4,
+        seed: Annotated[int, typer.Option()] = 0,
+        warmup_days: Annotated[int, typer.Option(help="Days run before measuring.")] = 0,
+        workers: Annotated[int, typer.Option(
+            help="Local processes (default 0: all cores).")] = 0,
+        scheduler: Annotated[str | None, typer.Option(
+            help="Address of a Dask scheduler to run replications on.")] = None,
+        out: Annotated[Path | None, typer.Option(
+            help="Folder for metrics (CSV, JSON), plots and report.html.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
+    ) -> None:
+        """Run policies against an adversary in the port's digital twin."""
+        sc = load_scenario(scenario)
+        policies = [parse_policy(p) for p in (policy or ["rules"])]
+        params = parse_params(adversary_param or [])
+        if workers < 0:
+            raise typer.BadParameter(f"must be >= 0, got {workers}", param_hint="--workers")
+        err = Console(stderr=True)
+        progress = Progress(
+            TextColumn("[progress.description]{task.description}"), BarColumn(),
+            MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
+            disable=not err.is_terminal,
+        )
+        with progress:
+            bar = progress.add_task(f"{sc.name}: replications", total=replications)
+
+            def advance(n: int) -> None:
+                progress.advance(bar, n)
+
+            map_fn = (dask_map(scheduler, advance) if scheduler
+                      else local_map(workers or default_workers(), advance))
+            result = run_study(sc, policies, adversary, days=days, replications=replications,
+                               seed=seed, warmup_days=warmup_days, map_fn=map_fn,
+                               adversary_params=params)
+        data = result.to_dict()
+        if out is not None:
+            from portwatch.twin.report import write_report
+
+            written = write_report(result, sc, out)
+            if not as_json:
+                err.print(f"wrote {len(written)} files to {out} (open {out / 'report.html'})")
+        if as_json:
+            typer.echo(json.dumps(data, indent=2))
+        else:
+            title = (f"{sc.name} vs {adversary}: {days} days x {replications} replications, "
+                     f"seed {seed}")
+            Console().print(study_table(data, title))
+
+    @app.command("scenarios")
+    def scenarios(
+        as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    ) -> None:
+        """List the scenarios shipped with portwatch."""
+        rows = []
+        for name in scenario_names():
+            sc = load_scenario(name)
+            rows.append({
+                "name": name,
+                "description": sc.spec.description,
+                "modes": {str(m): float(v) for m, v in zip(
+                    ("truck", "car", "pedestrian", "bus"), sc.daily_volume, strict=True
+                ) if v > 0},
+            })
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        table = Table(title="shipped scenarios (portwatch simulate NAME)", title_justify="left")
+        table.add_column("name")
+        table.add_column("conveyances / day", justify="right")
+        table.add_column("description")
+        for row in rows:
+            table.add_row(row["name"], f"{sum(row['modes'].values()):,.0f}", row["description"])
+        Console().print(table)
