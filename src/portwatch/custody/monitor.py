@@ -319,7 +319,10 @@ class ShipmentMonitor:
     def _check_dwell(self, stop: _Stop) -> None:
         if stop.alerted:
             return
+        # each fix stands for one reporting period: the stop began up to a period
+        # before its first fix and lasted up to a period after its last one
         dwell_s = (stop.last_at_ms - stop.anchor.at_ms) / 1000.0
+        dwell_s += self.thresholds.reporting_period_s
         if dwell_s > stop.allowed_s:
             stop.alerted = True
             where = f"at {stop.zone}" if stop.zone else "outside any authorised stop"

@@ -34,7 +34,8 @@ class Thresholds:
     off_corridor_min_s: float = 120.0
     """Hysteresis: and for at least this long, so one noisy fix is never an alert."""
     unplanned_stop_max_s: float = 600.0
-    """Longest stop allowed outside an authorised stop (traffic, signals, congestion)."""
+    """Longest stop allowed outside an authorised stop (traffic, signals, congestion).
+    A stop lasts from its first to its last fix plus one reporting period."""
     stop_radius_m: float = 100.0
     """Fixes within this distance of the first fix of a stop belong to the stop."""
     stop_exit_fixes: int = 2
