@@ -82,6 +82,26 @@ def _heap_pop(heap: np.ndarray, n: int) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _sift_down(key: np.ndarray, idx: np.ndarray, n: int, i: int) -> None:
+    """Restore the min-heap on (key, idx) below ``i``; ties go to the lower index, so
+    the choice among equally free servers is deterministic."""
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            return
+        child = left
+        right = left + 1
+        if right < n and (key[right] < key[left]
+                          or (key[right] == key[left] and idx[right] < idx[left])):
+            child = right
+        if key[i] < key[child] or (key[i] == key[child] and idx[i] < idx[child]):
+            return
+        key[i], key[child] = key[child], key[i]
+        idx[i], idx[child] = idx[child], idx[i]
+        i = child
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
     """Earliest instant >= t at which booth k of a station is staffed (inf: never)."""
     h = int(t // HOUR_S)
@@ -96,8 +116,8 @@ def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
 @njit(cache=True, nogil=True)
 def simulate_day(
     arrive_at, mode, lane, enrolled, custody, risk, drug, conc, decoy, U,  # conveyances
-    booths, max_booths, station_free, primary_dist,  # primary
-    canine_free, canine_modes, canine_detect, canine_fa, canine_decoy, canine_dist,
+    booths, max_booths, station_key, station_idx, primary_dist,  # primary
+    canine_key, canine_idx, canine_modes, canine_detect, canine_fa, canine_decoy, canine_dist,
     scanner_type, scanner_free, scanner_modes, scanner_detect, scanner_fa, scanner_dist,
     bay_free, capacity, bay_detect, full_detect, secondary_dist, full_dist,
     analyzer_dist, analyzer_identify, analyzer_fa,
@@ -120,43 +140,43 @@ def simulate_day(
         a = arrive_at[i]
         m = mode[i]
         s = m * 2 + lane[i]
+        # The booth free first (a heap); a booth closed at that time moves to the hour
+        # it reopens, which loses nothing: it cannot start anyone before then.
+        nb = max_booths[s]
+        hk = station_key[s]
+        hi = station_idx[s]
         best = np.inf
-        bk = 0
-        for k in range(max_booths[s]):
-            t0 = station_free[s, k]
-            if t0 < a:
-                t0 = a
-            t0 = _open_at(t0, k, booths[s])
-            if t0 < best:
-                best = t0
-                bk = k
+        while nb > 0:
+            best = max(a, hk[0])
+            if best == np.inf or hi[0] < booths[s, int(best // HOUR_S) % 24]:
+                break
+            hk[0] = _open_at(best, hi[0], booths[s])
+            _sift_down(hk, hi, nb, 0)
         dur = draw(primary_dist[s], U[i, U_PRIMARY], dk, dp, dtab, doff, dlen, dvals)
         primary_start_at[i] = best
         primary_end_at[i] = best + dur
-        station_free[s, bk] = best + dur
+        if nb > 0:
+            hk[0] = best + dur
+            _sift_down(hk, hi, nb, 0)
         busy[s] += dur
         screened[i] = False
         alert[i] = False
         false_alarm[i] = False
-        if canine_modes[m] and canine_free.shape[0] > 0:
-            team = 0
-            for t in range(1, canine_free.shape[0]):
-                if canine_free[t] < canine_free[team]:
-                    team = t
-            if canine_free[team] <= best:
-                start = max(a, canine_free[team])
-                cdur = draw(canine_dist, U[i, U_CANINE_S], dk, dp, dtab, doff, dlen, dvals)
-                canine_free[team] = start + cdur
-                busy[canine_busy] += cdur
-                screened[i] = True
-                u = U[i, U_CANINE]
-                if decoy[i]:
-                    alert[i] = u < canine_decoy
-                elif drug[i] >= 0:
-                    alert[i] = u < canine_detect[drug[i], conc[i]]
-                else:
-                    alert[i] = u < canine_fa
-                    false_alarm[i] = alert[i]
+        if canine_modes[m] and canine_key.shape[0] > 0 and canine_key[0] <= best:
+            start = max(a, canine_key[0])
+            cdur = draw(canine_dist, U[i, U_CANINE_S], dk, dp, dtab, doff, dlen, dvals)
+            canine_key[0] = start + cdur
+            _sift_down(canine_key, canine_idx, canine_key.shape[0], 0)
+            busy[canine_busy] += cdur
+            screened[i] = True
+            u = U[i, U_CANINE]
+            if decoy[i]:
+                alert[i] = u < canine_decoy
+            elif drug[i] >= 0:
+                alert[i] = u < canine_detect[drug[i], conc[i]]
+            else:
+                alert[i] = u < canine_fa
+                false_alarm[i] = alert[i]
     # ---- decisions and secondary, in order of the end of primary -----------------------
     order = np.argsort(primary_end_at, kind="mergesort")
     for j in range(n):
@@ -244,8 +264,11 @@ class PortState:
 
     def __init__(self, scenario: CompiledScenario) -> None:
         width = max(1, int(scenario.booths.max()))
-        self.station_free = np.zeros((N_STATIONS, width))
-        self.canine_free = np.zeros(scenario.canine_teams)
+        # min-heaps of (free at, booth) per station and of (free at, team) for canines
+        self.station_key = np.zeros((N_STATIONS, width))
+        self.station_idx = np.tile(np.arange(width, dtype=np.int64), (N_STATIONS, 1))
+        self.canine_key = np.zeros(scenario.canine_teams)
+        self.canine_idx = np.arange(scenario.canine_teams, dtype=np.int64)
         self.scanner_free = np.zeros(scenario.scanner_type.shape[0])
         self.bay_free = np.zeros(scenario.bays)
         self.secondary_exits = np.zeros(0)
@@ -381,9 +404,9 @@ def run_day(
         np.ascontiguousarray(concealment, dtype=np.int64),
         np.ascontiguousarray(is_decoy, dtype=np.bool_),
         np.ascontiguousarray(uniforms),
-        sc.booths, model.max_booths, state.station_free, model.primary_dist,
-        state.canine_free, sc.canine_modes, sc.canine_detect, sc.canine_false_alarm,
-        sc.canine_decoy_alert, model.canine_dist,
+        sc.booths, model.max_booths, state.station_key, state.station_idx, model.primary_dist,
+        state.canine_key, state.canine_idx, sc.canine_modes, sc.canine_detect,
+        sc.canine_false_alarm, sc.canine_decoy_alert, model.canine_dist,
         sc.scanner_type, state.scanner_free, sc.scanner_modes, sc.scanner_detect,
         sc.scanner_false_alarm,
         model.scanner_dist,

@@ -116,7 +116,8 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
     inland = load & (run.detected_by == DETECTED_INLAND)
     wait = run.primary_start_at - traffic.arrive_at_s
     wait_max = np.zeros(N_STATIONS)
-    np.maximum.at(wait_max, station, wait)
+    for s in np.unique(station):
+        wait_max[s] = wait[station == s].max()
     bins = np.clip(np.searchsorted(WAIT_EDGES_S, wait, side="right") - 1, 0, N_WAIT_BINS - 1)
     hist = np.bincount(station * N_WAIT_BINS + bins, minlength=N_STATIONS * N_WAIT_BINS)
     referred = ~np.isnan(run.secondary_start_at)

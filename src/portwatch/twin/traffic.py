@@ -36,7 +36,8 @@ SEALED_POST = CONCEALMENTS.index("sealed_post")
 class DayTraffic:
     """One day's conveyances as parallel arrays, sorted by ``arrive_at_s`` (seconds since
     the scenario start). ``drug``/``concealment`` are -1 and ``mass_kg`` 0 on conveyances
-    that carry nothing; ``plan_row`` indexes the day's ``LoadPlan`` (-1: legitimate)."""
+    that carry nothing; ``plan_row`` indexes the day's ``LoadPlan`` (-1: legitimate).
+    Only ``draw_legit(..., sort=False)`` returns rows unsorted (grouped by mode)."""
 
     day: int
     arrive_at_s: np.ndarray
@@ -76,8 +77,11 @@ def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -
     return rng.beta(mean * concentration, (1.0 - mean) * concentration, n)
 
 
-def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -> DayTraffic:
-    """The legitimate conveyances of ``day``, sorted by arrival."""
+def draw_legit(
+    scenario: CompiledScenario, day: int, rng: np.random.Generator, *, sort: bool = True
+) -> DayTraffic:
+    """The legitimate conveyances of ``day``, sorted by arrival (``sort=False``: grouped
+    by mode, for ``compose_day``, which sorts anyway)."""
     sc = scenario
     counts = rng.poisson(sc.daily_volume[:, None] * sc.hourly_profile)  # [mode, hour]
     per_mode = counts.sum(axis=1)
@@ -98,7 +102,7 @@ def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -
     if len(sc.commodity_names):
         commodity[trucks] = rng.choice(len(sc.commodity_names), size=int(trucks.sum()),
                                        p=sc.commodity_share)
-    order = np.argsort(at, kind="stable")
+    order = np.argsort(at, kind="stable") if sort else np.arange(n)
     none = np.full(n, -1, dtype=np.int64)
     return DayTraffic(
         day=day, arrive_at_s=at[order], mode=mode[order], lane=lane[order],
