@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from fieldid_helpers import clean_spectrum
 
 from portwatch.domain.errors import ConfigError, ConflictError
 from portwatch.domain.substances import SubstanceClass
@@ -19,8 +20,6 @@ from portwatch.fieldid.library import (
 )
 from portwatch.fieldid.synthesis import INSTRUMENT_FWHM_CM1, line_shape, synthesize
 
-from fieldid_helpers import clean_spectrum
-
 
 def test_default_library_is_synthetic_and_covers_both_lasers(table):
     lib = build_default_library()
@@ -30,7 +29,11 @@ def test_default_library_is_synthetic_and_covers_both_lasers(table):
         names = {r.name for r in lib.select(laser)}
         assert names == set(table)
     classes = {r.substance_class for r in lib.references}
-    assert {SubstanceClass.CONTROLLED, SubstanceClass.CUTTING_AGENT, SubstanceClass.PACKAGING} <= classes
+    assert {
+        SubstanceClass.CONTROLLED,
+        SubstanceClass.CUTTING_AGENT,
+        SubstanceClass.PACKAGING,
+    } <= classes
 
 
 def test_line_width_follows_the_laser():
@@ -58,7 +61,7 @@ def test_file_round_trip_and_measured_precedence(tmp_path, table):
     assert chosen["lactose"].synthetic is False and chosen["lactose"].source == "lab A"
     assert chosen["fentanyl"].synthetic is True
     assert {r.name: r for r in again.select(785)}["lactose"].synthetic is True
-    assert 477 == pytest.approx(min(chosen["lactose"].peaks_cm1, key=lambda p: abs(p - 477)), abs=4)
+    assert pytest.approx(min(chosen["lactose"].peaks_cm1, key=lambda p: abs(p - 477)), abs=4) == 477
 
 
 def test_add_with_another_class_is_a_conflict_and_file_is_kept(tmp_path, table):
@@ -78,10 +81,24 @@ def test_add_with_another_class_is_a_conflict_and_file_is_kept(tmp_path, table):
     [
         ("not json", "not JSON"),
         ({"format": "other", "format_version": 1, "revision": 1, "references": []}, "format"),
-        ({"format": "portwatch-raman-library", "format_version": 1, "revision": 0,
-          "references": []}, "revision"),
-        ({"format": "portwatch-raman-library", "format_version": 9, "revision": 1,
-          "references": []}, "format_version"),
+        (
+            {
+                "format": "portwatch-raman-library",
+                "format_version": 1,
+                "revision": 0,
+                "references": [],
+            },
+            "revision",
+        ),
+        (
+            {
+                "format": "portwatch-raman-library",
+                "format_version": 9,
+                "revision": 1,
+                "references": [],
+            },
+            "format_version",
+        ),
     ],
 )
 def test_bad_library_files(tmp_path, doc, message):

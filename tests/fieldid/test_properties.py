@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fieldid_helpers import simulate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,13 +15,12 @@ from portwatch.fieldid.search import prepare
 from portwatch.fieldid.spectrum import Spectrum
 from portwatch.fieldid.synthesis import line_shape, synthesize
 
-from fieldid_helpers import simulate
-
 TABLE = peak_table()
 BASES = [
     simulate(TABLE, [("fentanyl", 0.3), ("lactose", 0.7)], laser=1064, snr=80, seed=11),
-    simulate(TABLE, [("cocaine_hcl", 1.0)], laser=785, bag="polyethylene", share=0.4,
-             fl=5.0, seed=12),
+    simulate(
+        TABLE, [("cocaine_hcl", 1.0)], laser=785, bag="polyethylene", share=0.4, fl=5.0, seed=12
+    ),
     simulate(TABLE, [("lactose", 0.5), ("caffeine", 0.5)], laser=1064, snr=80, seed=13),
 ]
 SETTINGS = settings(
@@ -46,9 +46,7 @@ def _same_identification(a: Spectrum, b: Spectrum) -> None:
 def test_identification_invariant_to_scale_and_linear_baseline(base, scale, offset, slope):
     s = BASES[base]
     x = s.shift_cm1
-    changed = Spectrum(
-        x, scale * s.intensity + offset + slope * (x - x[0]), s.laser_nm, s.source
-    )
+    changed = Spectrum(x, scale * s.intensity + offset + slope * (x - x[0]), s.laser_nm, s.source)
     _same_identification(changed, s)
 
 
@@ -60,8 +58,10 @@ def _reference_counts(name: str, spectrum: Spectrum) -> np.ndarray:
 MIXTURES = [
     (simulate(TABLE, [("cocaine_hcl", 0.3), ("caffeine", 0.7)], snr=100, seed=21), "cocaine_hcl"),
     (simulate(TABLE, [("fentanyl", 0.2), ("mannitol", 0.8)], snr=100, seed=22), "mannitol"),
-    (simulate(TABLE, [("heroin_hcl", 0.5), ("lactose", 0.5)], bag="pet", share=0.3, seed=23),
-     "heroin_hcl"),
+    (
+        simulate(TABLE, [("heroin_hcl", 0.5), ("lactose", 0.5)], bag="pet", share=0.3, seed=23),
+        "heroin_hcl",
+    ),
 ]
 
 

@@ -6,12 +6,11 @@ import io
 
 import numpy as np
 import pytest
+from fieldid_helpers import DATA
 
 from portwatch.domain.errors import SpectrumFormatError
 from portwatch.fieldid.readers import read_spectrum, write_columns
 from portwatch.fieldid.spectrum import Spectrum
-
-from fieldid_helpers import DATA
 
 
 def _spectrum() -> Spectrum:
@@ -103,8 +102,13 @@ def test_spc(tmp_path):
         ("short.csv", "100,1\n200,2\n", "at least 16 points"),
         ("nan.csv", "".join(f"{i},nan\n" for i in range(100)), "non-finite"),
         ("bad.jdx", "##TITLE=x\n##END=\n", "bad.jdx"),
-        ("units.jdx", "##TITLE=x\n##XUNITS=NANOMETERS\n##XYPOINTS=(XY..XY)\n"
-         + "".join(f"{500 + i}, {i}\n" for i in range(30)) + "##END=\n", "XUNITS"),
+        (
+            "units.jdx",
+            "##TITLE=x\n##XUNITS=NANOMETERS\n##XYPOINTS=(XY..XY)\n"
+            + "".join(f"{500 + i}, {i}\n" for i in range(30))
+            + "##END=\n",
+            "XUNITS",
+        ),
     ],
 )
 def test_malformed_files_name_file_and_problem(tmp_path, name, content, message):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fieldid_helpers import clean_spectrum, simulate
 
 from portwatch.domain.substances import SubstanceClass
 from portwatch.fieldid.library import default_library
 from portwatch.fieldid.mixtures import baseline_columns, decompose, exhaustive_pairs
 from portwatch.fieldid.search import prepare, search
-
-from fieldid_helpers import clean_spectrum, simulate
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +57,11 @@ def test_contents_found_through_packaging(prepared, table, bag):
 
 def test_at_most_max_components(prepared, table):
     spectrum = simulate(
-        table, [("cocaine_hcl", 0.3), ("caffeine", 0.3), ("lactose", 0.2), ("procaine", 0.2)],
-        bag="pet", share=0.5, seed=6,
+        table,
+        [("cocaine_hcl", 0.3), ("caffeine", 0.3), ("lactose", 0.2), ("procaine", 0.2)],
+        bag="pet",
+        share=0.5,
+        seed=6,
     )
     _, q = prepared.pipeline.apply(spectrum)
     assert len(decompose(prepared, q, max_components=3).components) <= 3

@@ -2,10 +2,10 @@
 
 The calibration set comes from ``cases.build_cases`` with its own seed; the
 evaluation uses another, so no threshold is fitted on the samples that judge it.
-For each laser the confirmation thresholds are the pair (evidence, band-pattern HQI)
-that leaves no benign, empty-bag or unknown calibration sample above both while
-confirming the most drug samples, then widened by a safety margin. The lab
-thresholds sit at a third of the evidence and half of the HQI; the fit threshold is
+For each laser the confirmation thresholds are the pair (unique-signal z-score,
+unique-signal HQI) that leaves no benign, empty-bag or unknown calibration sample
+above both while confirming the most drug samples, then widened by a safety margin.
+The lab thresholds sit at half of each; the fit threshold is
 the 2nd percentile of the fit of samples the library can explain.
 """
 
@@ -31,8 +31,9 @@ ANALOGUES: dict[str, frozenset[str]] = {
     "fentanyl": frozenset({"fentanyl", "carfentanil"}),
     "carfentanil": frozenset({"fentanyl", "carfentanil"}),
 }
-EVIDENCE_MARGIN = 1.25
-SHAPE_MARGIN = 0.05
+Z_MARGIN = 1.25
+Z_FLOOR = 3.0
+HQI_MARGIN = 0.05
 CALIBRATION_SEED_OFFSET = 1_000_003
 
 
@@ -63,14 +64,14 @@ def run_cases(cases: Sequence[Case], seed: int, library: Library | None = None) 
 
 
 def _controlled(m: Measured, fraction_min: float, peaks_min: int) -> list[tuple[str, float, float]]:
-    """(name, evidence, shape) of controlled components that pass the fixed gates."""
+    """(name, unique z, unique HQI) of controlled components past the fixed gates."""
     rows = []
     for c in m.analysis.decomposition.components:
         if c.substance_class is not SubstanceClass.CONTROLLED or c.fraction < fraction_min:
             continue
         if len(m.analysis.supporting_peaks.get(c.name, ())) < peaks_min:
             continue
-        rows.append((c.name, c.evidence, c.shape_hqi))
+        rows.append((c.name, c.unique_z, c.unique_hqi))
     return rows
 
 
@@ -87,8 +88,10 @@ def fit_thresholds(measured: Sequence[Measured]) -> Thresholds:
         else:
             negatives.extend((e, s) for _, e, s in rows)
     neg = np.array(negatives).reshape(-1, 2)
-    evidence_grid = np.unique(np.concatenate([[1.0], neg[:, 0] * 1.0001])) if neg.size else [1.0]
-    best = (-1, 1.0, 1.0)
+    # below z = 3 a "unique signal" is indistinguishable from noise, whatever calibration says
+    grid = np.unique(np.concatenate([[Z_FLOOR], neg[:, 0] * 1.0001])) if neg.size else [Z_FLOOR]
+    evidence_grid = [z for z in grid if z >= Z_FLOOR]
+    best = (-1, Z_FLOOR, 1.0)
     for e_min in evidence_grid:
         # the smallest shape threshold that clears every negative at this evidence level
         above = neg[neg[:, 0] >= e_min, 1] if neg.size else np.zeros(0)
@@ -97,15 +100,15 @@ def fit_thresholds(measured: Sequence[Measured]) -> Thresholds:
         if hits > best[0]:
             best = (hits, float(e_min), s_min)
     _, e_min, s_min = best
-    evidence_min = e_min * EVIDENCE_MARGIN
-    shape_min = min(s_min + SHAPE_MARGIN, 0.99)
+    z_min = e_min * Z_MARGIN
+    hqi_min = min(s_min + HQI_MARGIN, 0.99)
     explainable = [m.analysis.decomposition.fit_r2 for m in measured if m.case.truth != "unknown"]
     fit_min = float(np.percentile(explainable, 2.0)) if explainable else base.fit_r2_min
     return Thresholds(
-        evidence_min=round(evidence_min, 3),
-        shape_min=round(shape_min, 4),
-        lab_evidence_min=round(evidence_min / 3.0, 3),
-        lab_shape_min=round(shape_min / 2.0, 4),
+        unique_z_min=round(z_min, 3),
+        unique_hqi_min=round(hqi_min, 4),
+        lab_z_min=round(z_min / 2.0, 3),
+        lab_hqi_min=round(hqi_min / 2.0, 4),
         fit_r2_min=round(fit_min, 4),
         fraction_min=base.fraction_min,
         min_supporting_peaks=base.min_supporting_peaks,

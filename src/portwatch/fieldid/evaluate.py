@@ -190,8 +190,8 @@ def render_markdown(report: Report) -> str:
         out += [
             f"### {laser} nm ({report.samples[laser]} samples)",
             "",
-            f"Calibrated thresholds: evidence >= {th['evidence_min']:.1f}, band-pattern HQI >= "
-            f"{th['shape_min']:.3f}, fit R^2 >= {th['fit_r2_min']:.3f}.",
+            f"Calibrated thresholds: unique-signal z >= {th['unique_z_min']:.2f} and HQI >= "
+            f"{th['unique_hqi_min']:.3f}; fit R^2 >= {th['fit_r2_min']:.3f} to release.",
             "",
             "Confusion matrix (rows: truth, columns: verdict)",
             "",

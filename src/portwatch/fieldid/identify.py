@@ -2,10 +2,10 @@
 
 ``analyse`` does the measurement-dependent work once (preprocess, search, mixture
 decomposition, supporting peaks); ``decide`` applies calibrated thresholds to it. A
-controlled compound is reported only when its F evidence (against the best benign
-stand-in), the match of its band pattern and at least two supporting peaks all clear
-the thresholds calibrated for zero false alarms; weaker signs of one send the sample
-to the lab rather than guess.
+controlled compound is reported only when the signal it alone explains (where it
+makes most of the fitted spectrum) is both strong (z-score) and shaped like its
+reference (HQI there), with a supporting peak, all above thresholds calibrated for
+zero false alarms; weaker signs of one send the sample to the lab rather than guess.
 """
 
 from __future__ import annotations
@@ -36,19 +36,19 @@ PEAK_TOLERANCE_CM1 = {785: 7.0, 1064: 10.0}
 class Thresholds:
     """Decision thresholds for one laser (see ``calibrate``).
 
-    Confirm a controlled component: ``evidence >= evidence_min``, ``shape_hqi >=
-    shape_min``, ``fraction >= fraction_min`` and two supporting peaks. Send to the lab:
-    ``evidence >= lab_evidence_min`` and ``shape_hqi >= lab_shape_min``. Release as
-    benign: nothing controlled and ``fit_r2 >= fit_r2_min``.
+    Confirm a controlled component: ``unique_z >= unique_z_min``, ``unique_hqi >=
+    unique_hqi_min``, ``fraction >= fraction_min`` and ``min_supporting_peaks``
+    supporting peaks. Send to the lab: ``unique_z >= lab_z_min`` and ``unique_hqi >=
+    lab_hqi_min``. Release as benign: nothing controlled and ``fit_r2 >= fit_r2_min``.
     """
 
-    evidence_min: float = 40.0
-    shape_min: float = 0.5
-    lab_evidence_min: float = 10.0
-    lab_shape_min: float = 0.2
+    unique_z_min: float = 8.0
+    unique_hqi_min: float = 0.5
+    lab_z_min: float = 4.0
+    lab_hqi_min: float = 0.25
     fit_r2_min: float = 0.8
     fraction_min: float = 0.01
-    min_supporting_peaks: int = 2
+    min_supporting_peaks: int = 1
 
     def to_dict(self) -> dict[str, float]:
         """Plain numbers, for the thresholds file."""
@@ -66,7 +66,7 @@ def load_thresholds(path: Path | None = None) -> dict[int, Thresholds]:
         out = {}
         for laser, body in doc["lasers"].items():
             values = {k: float(v) for k, v in body.items()}
-            peaks = int(values.pop("min_supporting_peaks", 2))
+            peaks = int(values.pop("min_supporting_peaks", 1))
             out[int(laser)] = Thresholds(**values, min_supporting_peaks=peaks)
         return out
     except FileNotFoundError:
@@ -208,8 +208,8 @@ def supporting_peaks(
 
 def _confidence(component: Component, thresholds: Thresholds) -> float:
     ratio = min(
-        component.evidence / max(thresholds.evidence_min, 1e-9),
-        component.shape_hqi / max(thresholds.shape_min, 1e-9),
+        component.unique_z / max(thresholds.unique_z_min, 1e-9),
+        component.unique_hqi / max(thresholds.unique_hqi_min, 1e-9),
     )
     return float(ratio / (1.0 + ratio))
 
@@ -225,16 +225,13 @@ def decide(analysis: Analysis, thresholds: Thresholds) -> Identification:
         peaks = analysis.supporting_peaks.get(c.name, ())
         if c.substance_class is SubstanceClass.CONTROLLED:
             if (
-                c.evidence >= thresholds.evidence_min
-                and c.shape_hqi >= thresholds.shape_min
+                c.unique_z >= thresholds.unique_z_min
+                and c.unique_hqi >= thresholds.unique_hqi_min
                 and c.fraction >= thresholds.fraction_min
                 and len(peaks) >= thresholds.min_supporting_peaks
             ):
                 confirmed.append(c)
-            elif (
-                c.evidence >= thresholds.lab_evidence_min
-                and c.shape_hqi >= thresholds.lab_shape_min
-            ):
+            elif c.unique_z >= thresholds.lab_z_min and c.unique_hqi >= thresholds.lab_hqi_min:
                 suspected.append(c)
         elif c.substance_class is SubstanceClass.PACKAGING:
             packaging.append(c)

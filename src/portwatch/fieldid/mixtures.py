@@ -43,6 +43,8 @@ class Component:
     fraction_sd: float
     evidence: float
     shape_hqi: float
+    unique_z: float = 0.0
+    unique_hqi: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,9 @@ def _summarise(
         fraction_sd = _ratio_sd(k, group, ref_coef, cov, total)
         partial = q - fitted + a[:, mine] @ coef[mine]
         shape_hqi = _shape_hqi(refs[i], partial)
+        unique_z, unique_hqi = _unique_signal(
+            ref_coef[k] * refs[i], fitted, partial, refs[i], np.sqrt(sigma2)
+        )
         components.append(
             Component(
                 int(i),
@@ -186,6 +191,8 @@ def _summarise(
                 fraction_sd,
                 float(evidence),
                 shape_hqi,
+                unique_z,
+                unique_hqi,
             )
         )
     components.sort(key=lambda c: (c.substance_class is SubstanceClass.PACKAGING, -c.fraction))
@@ -229,6 +236,30 @@ def _best_replacement(
         )
         best = min(best, _fit(trial, q)[1])
     return best
+
+
+def _unique_signal(
+    contribution: np.ndarray,
+    fitted: np.ndarray,
+    partial: np.ndarray,
+    reference: np.ndarray,
+    sigma: float,
+) -> tuple[float, float]:
+    """Signal a component carries alone: z-score and band-pattern HQI where it dominates.
+
+    Points where the component makes at least half of the fitted spectrum are the only
+    ones no other component (or misfit of one) can account for. ``z`` is the partial
+    residual summed over them in units of its noise; the HQI compares its shape there
+    with the reference's.
+    """
+    where = (contribution >= 0.5 * np.abs(fitted)) & (reference > 0.05 * reference.max())
+    n = int(where.sum())
+    if n < 3 or sigma <= 0:
+        return 0.0, 0.0
+    z = float(partial[where].sum() / (sigma * np.sqrt(n)))
+    r = np.corrcoef(reference[where], partial[where])[0, 1]
+    hqi = float(r * r) if np.isfinite(r) and r > 0 else 0.0
+    return z, hqi
 
 
 def _shape_hqi(reference: np.ndarray, partial: np.ndarray, floor: float = 0.05) -> float:
