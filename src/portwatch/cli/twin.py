@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     ) -> None:
         """List the scenarios shipped with portwatch."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name in scenario_names():
             sc = load_scenario(name)
             rows.append({

@@ -95,7 +95,8 @@ def _concealment_for(scenario: CompiledScenario, mode: np.ndarray, lane: np.ndar
     needs a truck and, where the express lane is open, goes through it: rows drawn as
     sealed in the general lane, or on another mode, fall back to commingled or a trap.
     """
-    conc = rng.choice(len(CONCEALMENTS), size=mode.shape[0], p=scenario.concealment_share)
+    conc = np.asarray(rng.choice(len(CONCEALMENTS), size=mode.shape[0],
+                                 p=scenario.concealment_share), dtype=np.int64)
     truck = mode == TRUCK
     conc[~truck] = TRAP
     sealed = np.isin(conc, SEALED)

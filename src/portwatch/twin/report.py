@@ -172,12 +172,12 @@ def _html(data: dict[str, Any], images: dict[str, bytes]) -> str:
     first = data["policies"][policies[0]]
     for mode in first["wait_s"]:
         for stat in ("mean", "p95"):
-            cells = "".join(
+            wait_cells = "".join(
                 f"<td>{_fmt(data['policies'][p]['wait_s'][mode][stat] / 60.0)}</td>"
                 if data["policies"][p]["wait_s"][mode][stat] is not None else "<td>n/a</td>"
                 for p in policies
             )
-            rows.append(f"<tr><th>{mode} primary wait, {stat} (min)</th>{cells}</tr>")
+            rows.append(f"<tr><th>{mode} primary wait, {stat} (min)</th>{wait_cells}</tr>")
     figures = "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(png).decode()}"><figcaption>{html.escape(name)}</figcaption>'

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from portwatch.domain.errors import ConfigError, InputError
+from portwatch.domain.modes import Mode
 from portwatch.targeting.policy import CapacityRule, Policy
 from portwatch.twin.experiment import (
     ReplicationResult,
@@ -37,7 +38,7 @@ Progress = Callable[[int], None]
 #: scanned on the southwest border in 2021 (CBP, Office of Field Operations testimony to
 #: the House Homeland Security Subcommittee on Border Security, 2022); enrolled (express)
 #: traffic at a tenth of those rates, pedestrians and buses at the car rate (parameters).
-RULES_RATES: dict[tuple[str, str], float] = {
+RULES_RATES: dict[tuple[Mode | str, str], float | list[float]] = {
     ("truck", "general"): 0.15,
     ("truck", "express"): 0.015,
     ("car", "general"): 0.018,
