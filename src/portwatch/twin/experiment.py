@@ -121,7 +121,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
         })
     run_end = (task.warmup_days + task.days) * DAY_S
     for day in range(task.warmup_days + task.days):
-        legit = draw_legit(sc, day, traffic_rng, sort=False)
+        legit = draw_legit(sc, day, traffic_rng)
         u_legit = ulegit_rng.random((len(legit), N_UNIFORMS), dtype=np.float32)
         for lane in lanes:
             obs: _Observer = lane["observer"]

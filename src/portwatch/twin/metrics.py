@@ -123,14 +123,18 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
     referred = ~np.isnan(run.secondary_start_at)
     in_port = run.exit_at - traffic.arrive_at_s
     decoy = traffic.is_decoy
-    samples = day_start + np.arange(0.0, DAY_S, QUEUE_STEP_S)
+    # Waiting for primary at the end of each 5-minute step: arrived minus started so far.
+    steps = int(DAY_S // QUEUE_STEP_S)
+    arrived_bin = ((traffic.arrive_at_s - day_start) // QUEUE_STEP_S).astype(np.int64)
+    started_bin = np.minimum((run.primary_start_at - day_start) // QUEUE_STEP_S,
+                             steps).astype(np.int64)
     queue = np.zeros((N_MODES, 24))
     for m in range(N_MODES):
         rows = mode == m
         if not rows.any():
             continue
-        arrived_by = np.searchsorted(traffic.arrive_at_s[rows], samples, side="right")
-        started_by = np.searchsorted(np.sort(run.primary_start_at[rows]), samples, side="right")
+        arrived_by = np.cumsum(np.bincount(arrived_bin[rows], minlength=steps + 1)[:steps])
+        started_by = np.cumsum(np.bincount(started_bin[rows], minlength=steps + 1)[:steps])
         queue[m] = (arrived_by - started_by).reshape(24, -1).mean(axis=1)
     sec_wait = np.where(referred, run.secondary_start_at - run.primary_end_at, 0.0)
     return DayMetrics(

@@ -18,8 +18,10 @@ looks clean), and a load sealed into a shipment after sealing (``sealed_post``) 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from scipy import stats
 
 from portwatch.engine.decide import CUSTODY_BROKEN, CUSTODY_CLEAN, CUSTODY_NONE
 from portwatch.targeting.policy import N_MODES
@@ -37,7 +39,7 @@ class DayTraffic:
     """One day's conveyances as parallel arrays, sorted by ``arrive_at_s`` (seconds since
     the scenario start). ``drug``/``concealment`` are -1 and ``mass_kg`` 0 on conveyances
     that carry nothing; ``plan_row`` indexes the day's ``LoadPlan`` (-1: legitimate).
-    Only ``draw_legit(..., sort=False)`` returns rows unsorted (grouped by mode)."""
+    """
 
     day: int
     arrive_at_s: np.ndarray
@@ -74,40 +76,69 @@ def express_open(scenario: CompiledScenario, mode: np.ndarray, hour: np.ndarray)
 
 
 def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
-    return rng.beta(mean * concentration, (1.0 - mean) * concentration, n)
+    # Inverse CDF on a fine grid: several times faster than rng.beta at 10^5 draws a day,
+    # within 1e-4 of the exact quantile (the risk score is a model input, not a measurement).
+    grid = _beta_grid(mean, concentration)
+    x = rng.random(n) * (_U_GRID.shape[0] - 1)
+    i = x.astype(np.int64)
+    f = x - i
+    return grid[i] * (1.0 - f) + grid[np.minimum(i + 1, _U_GRID.shape[0] - 1)] * f
 
 
-def draw_legit(
-    scenario: CompiledScenario, day: int, rng: np.random.Generator, *, sort: bool = True
-) -> DayTraffic:
-    """The legitimate conveyances of ``day``, sorted by arrival (``sort=False``: grouped
-    by mode, for ``compose_day``, which sorts anyway)."""
+def _poisson(rng: np.random.Generator, mean: float, n: int) -> np.ndarray:
+    # Exact inverse-CDF sampling against the tabulated CDF (faster than rng.poisson).
+    return np.searchsorted(_poisson_cdf(mean), rng.random(n), side="right").astype(np.int64)
+
+
+@lru_cache(maxsize=16)
+def _poisson_cdf(mean: float) -> np.ndarray:
+    top = int(mean + 12 * np.sqrt(mean) + 12)
+    return np.asarray(stats.poisson.cdf(np.arange(top), mean))
+
+
+_U_GRID = np.linspace(0.0, 1.0, 8193)
+
+
+@lru_cache(maxsize=64)
+def _beta_grid(mean: float, concentration: float) -> np.ndarray:
+    return np.asarray(stats.beta.ppf(_U_GRID, mean * concentration,
+                                     (1.0 - mean) * concentration))
+
+
+def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -> DayTraffic:
+    """The legitimate conveyances of ``day``, sorted by arrival."""
     sc = scenario
     counts = rng.poisson(sc.daily_volume[:, None] * sc.hourly_profile)  # [mode, hour]
-    per_mode = counts.sum(axis=1)
-    n = int(per_mode.sum())
-    mode = np.repeat(np.arange(N_MODES), per_mode)
-    hour = np.concatenate([np.repeat(np.arange(24), counts[m]) for m in range(N_MODES)])
-    at = day * DAY_S + (hour + rng.random(n)) * 3600.0
+    # Hour by hour: sorted uniform instants, and the hour's modes in random order, so
+    # the day comes out sorted without sorting it.
+    at_parts, mode_parts = [], []
+    for h in range(24):
+        modes = np.repeat(np.arange(N_MODES), counts[:, h])
+        rng.shuffle(modes)
+        mode_parts.append(modes)
+        at_parts.append(day * DAY_S + (h + np.sort(rng.random(modes.shape[0]))) * 3600.0)
+    at = np.concatenate(at_parts)
+    mode = np.concatenate(mode_parts)
+    n = at.shape[0]
+    hour = (at - day * DAY_S) // 3600.0
+    hour = hour.astype(np.int64).clip(0, 23)
     enrolled = rng.random(n) < sc.enrolled_share[mode]
     lane = (enrolled & express_open(sc, mode, hour)).astype(np.int64)
     custody = np.full(n, CUSTODY_NONE, dtype=np.int64)
     monitored = enrolled & (mode == TRUCK) & (rng.random(n) < sc.spec.custody.monitored_share)
     broken = rng.random(n) < sc.spec.custody.false_broken_prob
     custody[monitored] = np.where(broken[monitored], CUSTODY_BROKEN, CUSTODY_CLEAN)
-    prior = rng.poisson(sc.spec.risk.mean_prior_crossings, n)
+    prior = _poisson(rng, sc.spec.risk.mean_prior_crossings, n)
     risk = _beta(rng, sc.spec.risk.clean_mean, sc.spec.risk.concentration, n)
     commodity = np.full(n, -1, dtype=np.int64)
     trucks = mode == TRUCK
     if len(sc.commodity_names):
         commodity[trucks] = rng.choice(len(sc.commodity_names), size=int(trucks.sum()),
                                        p=sc.commodity_share)
-    order = np.argsort(at, kind="stable") if sort else np.arange(n)
     none = np.full(n, -1, dtype=np.int64)
     return DayTraffic(
-        day=day, arrive_at_s=at[order], mode=mode[order], lane=lane[order],
-        enrolled=enrolled[order], custody=custody[order], risk=risk[order],
-        prior_crossings=prior[order], commodity=commodity[order], drug=none,
+        day=day, arrive_at_s=at, mode=mode, lane=lane, enrolled=enrolled, custody=custody,
+        risk=risk, prior_crossings=prior, commodity=commodity, drug=none,
         concealment=none.copy(), mass_kg=np.zeros(n), is_decoy=np.zeros(n, dtype=bool),
         source=np.zeros(n, dtype=np.int64), plan_row=none.copy(),
     )
@@ -139,7 +170,7 @@ def plan_traffic(
     return DayTraffic(
         day=day, arrive_at_s=day * DAY_S + plan.arrive_at_s, mode=plan.mode, lane=lane,
         enrolled=enrolled, custody=custody, risk=risk,
-        prior_crossings=rng.poisson(r.mean_prior_crossings, n), commodity=commodity,
+        prior_crossings=_poisson(rng, r.mean_prior_crossings, n), commodity=commodity,
         drug=np.where(plan.is_decoy, -1, plan.drug), concealment=np.where(
             plan.is_decoy, -1, plan.concealment),
         mass_kg=np.where(plan.is_decoy, 0.0, plan.mass_kg), is_decoy=plan.is_decoy,
@@ -158,13 +189,18 @@ def compose_day(
     """
     if u_legit.shape != (len(legit), N_UNIFORMS) or u_plan.shape != (len(planned), N_UNIFORMS):
         raise ValueError("compose_day: one row of uniforms per conveyance")
-    at = np.concatenate([legit.arrive_at_s, planned.arrive_at_s])
-    order = np.argsort(at, kind="stable")
+    if len(legit) > 1 and np.any(np.diff(legit.arrive_at_s) < 0):
+        raise ValueError("compose_day: legitimate traffic must be sorted by arrival")
+    # The plan is small and legitimate traffic sorted: insert the planned rows after any
+    # legitimate arrival at the same instant (the order a stable sort would give).
+    order = np.argsort(planned.arrive_at_s, kind="stable")
+    at = planned.arrive_at_s[order]
+    where = np.searchsorted(legit.arrive_at_s, at, side="right")
     merged = {
-        name: np.concatenate([getattr(legit, name), getattr(planned, name)])[order]
+        name: np.insert(getattr(legit, name), where, getattr(planned, name)[order])
         for name in _ARRAYS
     }
-    return DayTraffic(day=legit.day, **merged), np.concatenate([u_legit, u_plan])[order]
+    return DayTraffic(day=legit.day, **merged), np.insert(u_legit, where, u_plan[order], axis=0)
 
 
 __all__ = ["DayTraffic", "compose_day", "draw_legit", "express_open", "plan_traffic"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from portwatch.targeting.policy import Policy
 from portwatch.twin.kernel import N_UNIFORMS, PortState, prepare, run_day
@@ -142,6 +143,41 @@ def relative_error(simulated: float, theory: float) -> float:
     return abs(simulated - theory) / theory if theory else math.inf
 
 
+def validation_table(seeds: int = 6, n: int = 200_000) -> str:
+    """The markdown table of kernel vs theory that ``docs/twin-model.md`` shows
+    (``python -m portwatch.twin.validation`` prints it)."""
+    mean_s = 60.0
+    cases: list[tuple[str, int, float, dict[str, Any], float]] = [
+        ("M/M/1", 1, 0.5, {"kind": "exponential", "mean_s": mean_s}, 1.0),
+        ("M/M/3", 3, 0.8, {"kind": "exponential", "mean_s": mean_s}, 1.0),
+        ("M/M/5", 5, 0.9, {"kind": "exponential", "mean_s": mean_s}, 1.0),
+        ("M/M/10", 10, 0.95, {"kind": "exponential", "mean_s": mean_s}, 1.0),
+        ("M/LN(cv 0.5)/4", 4, 0.85, {"kind": "lognormal", "mean_s": mean_s, "cv": 0.5}, 0.5),
+        ("M/G(cv 1.5)/4", 4, 0.85, {"kind": "gamma", "mean_s": mean_s, "cv": 1.5}, 1.5),
+        ("M/E4/4", 4, 0.85, {"kind": "erlang", "mean_s": mean_s, "k": 4}, 0.5),
+        ("M/D/4", 4, 0.85, {"kind": "deterministic", "mean_s": mean_s}, 0.0),
+    ]
+    rows = ["| queue | utilisation | theory Wq (s) | kernel Wq (s) | 95% CI | rel. error |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for label, c, rho, service, cv in cases:
+        rate = rho * c / mean_s
+        sc = reduced_port(c, service)
+        waits = []
+        for seed in range(seeds):
+            rng = np.random.default_rng(seed)
+            at = poisson_arrivals(rate, n, rng)
+            run = run_reduced_port(sc, 0.0, at, rng.random((n, N_UNIFORMS)))
+            waits.append(run.primary_wait_s[n // 10:].mean())
+        w = np.asarray(waits)
+        half = stats.t.ppf(0.975, len(w) - 1) * w.std(ddof=1) / math.sqrt(len(w))
+        theory = (erlang_c_wait_s(rate, mean_s, c) if service["kind"] == "exponential"
+                  else allen_cunneen_wait_s(rate, mean_s, cv, c))
+        name = "Erlang C" if service["kind"] == "exponential" else "Allen-Cunneen"
+        rows.append(f"| {label} ({name}) | {rho:.2f} | {theory:.2f} | {w.mean():.2f} | "
+                    f"+/- {half:.2f} | {relative_error(w.mean(), theory):.1%} |")
+    return "\n".join(rows)
+
+
 __all__ = [
     "ReducedPortRun",
     "allen_cunneen_wait_s",
@@ -151,4 +187,9 @@ __all__ = [
     "reduced_port",
     "relative_error",
     "run_reduced_port",
+    "validation_table",
 ]
+
+
+if __name__ == "__main__":
+    print(validation_table())
