@@ -30,7 +30,7 @@ SIZES: dict[Attack, tuple[float, ...]] = {
     # unplanned stops are allowed up to 600 s, resolved to one 60 s reporting period
     Attack.LONG_STOP: (690.0, 900.0, 1_800.0, 3_600.0, 10_800.0),
     # a gap alert fires after two 60 s reporting periods; major beyond 600 s
-    Attack.JAMMING: (150.0, 300.0, 600.0, 1_200.0, 3_600.0),
+    Attack.JAMMING: (150.0, 300.0, 900.0, 1_800.0, 3_600.0),
 }
 UNSIZED: tuple[Attack, ...] = (Attack.DOOR_OPENED, Attack.REPLAY, Attack.FORGERY, Attack.CLONE)
 _CLOCK_AT = datetime(2026, 1, 1, tzinfo=UTC)
