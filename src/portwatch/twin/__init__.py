@@ -13,6 +13,9 @@ from portwatch.twin.adversary import (
     make_adversary,
     register_adversary,
 )
+from portwatch.twin.experiment import StudyResult, run_study
+from portwatch.twin.kernel import DayRun, PortState, prepare, run_day
+from portwatch.twin.metrics import DayMetrics, combine, day_metrics, summarise
 from portwatch.twin.scenario import (
     CONCEALMENTS,
     CompiledScenario,
@@ -20,18 +23,33 @@ from portwatch.twin.scenario import (
     load_scenario,
     scenario_names,
 )
+from portwatch.twin.traffic import DayTraffic, compose_day, draw_legit, plan_traffic
 
 __all__ = [
     "CONCEALMENTS",
     "Adversary",
     "AdversaryView",
     "CompiledScenario",
+    "DayMetrics",
     "DayOutcome",
+    "DayRun",
+    "DayTraffic",
     "LoadPlan",
+    "PortState",
     "ScenarioSpec",
+    "StudyResult",
     "adversary_names",
+    "combine",
+    "compose_day",
+    "day_metrics",
+    "draw_legit",
     "load_scenario",
     "make_adversary",
+    "plan_traffic",
+    "prepare",
     "register_adversary",
+    "run_day",
+    "run_study",
     "scenario_names",
+    "summarise",
 ]
