@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit
 
 from portwatch.engine.decide import R_WAVED, REASONS
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES
@@ -100,6 +101,36 @@ def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
     return out
 
 
+@njit(cache=True, nogil=True)
+def _reduce_waits(station, mode, wait, arrive_at, start_at, day_start, edges,
+                  wait_sum, wait_max, wait_count, hist, queue_steps):  # type: ignore[no-untyped-def]
+    """Per-station wait sums, maxima, counts and histogram; per-mode queue steps
+    (+1 at the step of an arrival, -1 at the step its primary starts) in one pass."""
+    n_bins = edges.shape[0]
+    steps = queue_steps.shape[1] - 1
+    for i in range(wait.shape[0]):
+        s = station[i]
+        w = wait[i]
+        wait_sum[s] += w
+        wait_count[s] += 1.0
+        if w > wait_max[s]:
+            wait_max[s] = w
+        b = np.searchsorted(edges, w, side="right") - 1
+        if b < 0:
+            b = 0
+        elif b >= n_bins:
+            b = n_bins - 1
+        hist[s, b] += 1.0
+        a = int((arrive_at[i] - day_start) // QUEUE_STEP_S)
+        st = int((start_at[i] - day_start) // QUEUE_STEP_S)
+        if a > steps:
+            a = steps
+        if st > steps:
+            st = steps
+        queue_steps[mode[i], a] += 1.0
+        queue_steps[mode[i], st] -= 1.0
+
+
 def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMetrics:
     """Reduce one simulated day to its ``DayMetrics``."""
     day_start = traffic.day * DAY_S
@@ -115,52 +146,57 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
     interdicted = load & (run.detected_by != DETECTED_NONE)
     inland = load & (run.detected_by == DETECTED_INLAND)
     wait = run.primary_start_at - traffic.arrive_at_s
+    wait_sum = np.zeros(N_STATIONS)
     wait_max = np.zeros(N_STATIONS)
-    for s in np.unique(station):
-        wait_max[s] = wait[station == s].max()
-    bins = np.clip(np.searchsorted(WAIT_EDGES_S, wait, side="right") - 1, 0, N_WAIT_BINS - 1)
-    hist = np.bincount(station * N_WAIT_BINS + bins, minlength=N_STATIONS * N_WAIT_BINS)
-    referred = ~np.isnan(run.secondary_start_at)
+    wait_count = np.zeros(N_STATIONS)
+    hist = np.zeros((N_STATIONS, N_WAIT_BINS))
+    steps = int(DAY_S // QUEUE_STEP_S)
+    queue_steps = np.zeros((N_MODES, steps + 1))
+    _reduce_waits(station, mode, wait, traffic.arrive_at_s, run.primary_start_at, day_start,
+                  WAIT_EDGES_S, wait_sum, wait_max, wait_count, hist, queue_steps)
+    # Waiting for primary at the end of each 5-minute step: arrived minus started so far.
+    queue = np.cumsum(queue_steps[:, :steps], axis=1).reshape(N_MODES, 24, -1).mean(axis=2)
+    # One pass counts every per-mode flag: key = mode * 64 + flag bits.
+    flags = (crossed.astype(np.int64) | (~left << 1) | (seized_port << 2) | (inspected << 3)
+             | (unverified << 4) | (run.false_alarm << 5))
+    table = np.bincount(mode * 64 + flags, minlength=N_MODES * 64).reshape(N_MODES, 64)
+    bits = np.arange(64)
+
+    def count(*need: int) -> np.ndarray:
+        sel = np.ones(64, dtype=bool)
+        for b in need:
+            sel &= (bits >> b) & 1 == 1
+        return table[:, sel].sum(axis=1).astype(np.float64)
+
+    referred = inspected
     in_port = run.exit_at - traffic.arrive_at_s
     decoy = traffic.is_decoy
-    # Waiting for primary at the end of each 5-minute step: arrived minus started so far.
-    steps = int(DAY_S // QUEUE_STEP_S)
-    arrived_bin = ((traffic.arrive_at_s - day_start) // QUEUE_STEP_S).astype(np.int64)
-    started_bin = np.minimum((run.primary_start_at - day_start) // QUEUE_STEP_S,
-                             steps).astype(np.int64)
-    queue = np.zeros((N_MODES, 24))
-    for m in range(N_MODES):
-        rows = mode == m
-        if not rows.any():
-            continue
-        arrived_by = np.cumsum(np.bincount(arrived_bin[rows], minlength=steps + 1)[:steps])
-        started_by = np.cumsum(np.bincount(started_bin[rows], minlength=steps + 1)[:steps])
-        queue[m] = (arrived_by - started_by).reshape(24, -1).mean(axis=1)
     sec_wait = np.where(referred, run.secondary_start_at - run.primary_end_at, 0.0)
+    in_port_sum = _by_mode(mode, None, in_port)
     return DayMetrics(
         days=1,
-        arrived=_by_mode(mode),
-        crossed=_by_mode(mode, crossed),
-        in_port_at_end=_by_mode(mode, ~left),
-        seized_at_port=_by_mode(mode, seized_port),
-        inspected=_by_mode(mode, inspected),
-        crossed_uninspected=_by_mode(mode, crossed & ~inspected),
-        crossed_unverified=_by_mode(mode, crossed & unverified),
+        arrived=table.sum(axis=1).astype(np.float64),
+        crossed=count(0),
+        in_port_at_end=count(1),
+        seized_at_port=count(2),
+        inspected=count(3),
+        crossed_uninspected=count(0) - count(0, 3),
+        crossed_unverified=count(0, 4),
         loads_attempted=_drug_table(sc, traffic.drug[load], traffic.mass_kg[load]),
         loads_interdicted=_drug_table(sc, traffic.drug[interdicted], traffic.mass_kg[interdicted]),
         loads_interdicted_inland=_drug_table(sc, traffic.drug[inland], traffic.mass_kg[inland]),
         decoys=np.array([decoy.sum(), (decoy & run.screened).sum(), (decoy & run.alert).sum(),
                          (decoy & inspected).sum()], dtype=np.float64),
-        false_alarms=_by_mode(mode, run.false_alarm),
+        false_alarms=count(5),
         reasons=np.bincount(run.reason_code, minlength=len(REASONS)).astype(np.float64),
-        wait_sum_s=np.bincount(station, weights=wait, minlength=N_STATIONS),
+        wait_sum_s=wait_sum,
         wait_max_s=wait_max,
-        wait_count=np.bincount(station, minlength=N_STATIONS).astype(np.float64),
-        wait_hist=hist.reshape(N_STATIONS, N_WAIT_BINS).astype(np.float64),
+        wait_count=wait_count,
+        wait_hist=hist,
         secondary_wait_sum_s=_by_mode(mode, referred, sec_wait),
-        secondary_count=_by_mode(mode, referred),
-        time_in_port_sum_s=_by_mode(mode, None, in_port),
-        delay_cost_usd=_by_mode(mode, None, in_port) / 3600.0 * sc.hour_value_usd,
+        secondary_count=count(3),
+        time_in_port_sum_s=in_port_sum,
+        delay_cost_usd=in_port_sum / 3600.0 * sc.hour_value_usd,
         queue_by_hour=queue,
         busy_s=run.busy_s.copy(),
         staffed_s=staffed_seconds(sc),

@@ -2,7 +2,9 @@
 
 Legitimate conveyances of each mode arrive as a non-homogeneous Poisson process: a
 Poisson number per hour with mean ``daily_volume * hourly_profile[hour]``, uniform within
-the hour. Each carries what targeting reads: enrolled (trusted traveller / shipper, by
+the hour (drawn as one Poisson stream per hour split among the modes by their rates,
+which is the same process). Each carries what targeting reads: enrolled (trusted
+traveller / shipper, by
 ``enrolled_share``; enrolled conveyances use the express lane in the hours it is open), the
 custody verdict of enrolled trucks (monitored by ``custody.monitored_share``, a false
 ``broken`` with ``custody.false_broken_prob``), its crossing history (Poisson number of
@@ -24,7 +26,6 @@ import numpy as np
 from scipy import stats
 
 from portwatch.engine.decide import CUSTODY_BROKEN, CUSTODY_CLEAN, CUSTODY_NONE
-from portwatch.targeting.policy import N_MODES
 from portwatch.twin.adversary import DAY_S, LoadPlan
 from portwatch.twin.kernel import N_UNIFORMS
 from portwatch.twin.scenario import CONCEALMENTS, CompiledScenario
@@ -86,14 +87,16 @@ def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -
 
 
 def _poisson(rng: np.random.Generator, mean: float, n: int) -> np.ndarray:
-    # Exact inverse-CDF sampling against the tabulated CDF (faster than rng.poisson).
-    return np.searchsorted(_poisson_cdf(mean), rng.random(n), side="right").astype(np.int64)
+    # Inverse CDF read from a table of 2^16 quantiles (probability resolution 1.5e-5):
+    # several times faster than rng.poisson for a model attribute such as history.
+    table = _poisson_table(mean)
+    return table[(rng.random(n) * table.shape[0]).astype(np.int64)]
 
 
 @lru_cache(maxsize=16)
-def _poisson_cdf(mean: float) -> np.ndarray:
-    top = int(mean + 12 * np.sqrt(mean) + 12)
-    return np.asarray(stats.poisson.cdf(np.arange(top), mean))
+def _poisson_table(mean: float) -> np.ndarray:
+    k = 1 << 16
+    return np.asarray(stats.poisson.ppf((np.arange(k) + 0.5) / k, mean), dtype=np.int64)
 
 
 _U_GRID = np.linspace(0.0, 1.0, 8193)
@@ -108,20 +111,32 @@ def _beta_grid(mean: float, concentration: float) -> np.ndarray:
 def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -> DayTraffic:
     """The legitimate conveyances of ``day``, sorted by arrival."""
     sc = scenario
-    counts = rng.poisson(sc.daily_volume[:, None] * sc.hourly_profile)  # [mode, hour]
-    # Hour by hour: sorted uniform instants, and the hour's modes in random order, so
-    # the day comes out sorted without sorting it.
-    at_parts, mode_parts = [], []
+    rate = sc.daily_volume[:, None] * sc.hourly_profile  # [mode, hour], per hour
+    per_hour = rng.poisson(rate.sum(axis=0))  # Poisson splitting: modes drawn below
+    n = int(per_hour.sum())
+    hour = np.repeat(np.arange(24), per_hour)
+    # Sorted uniform instants in each hour from exponential spacings (the k-th of n
+    # sorted uniforms is the k-th partial sum of n + 1 exponentials over their total),
+    # so the day comes out in arrival order without a sort.
+    spacing = rng.exponential(size=n + 24)
+    slot = np.repeat(np.arange(24), per_hour + 1)
+    ends = np.cumsum(per_hour + 1)
+    cum = np.cumsum(spacing)
+    before = np.concatenate([[0.0], cum[ends[:-1] - 1]])
+    within = cum - before[slot]
+    keep = np.ones(n + 24, dtype=bool)
+    keep[ends - 1] = False
+    total = within[ends - 1]
+    frac = within[keep] / total[hour]
+    at = day * DAY_S + (hour + frac) * 3600.0
+    # Each arrival's mode in proportion to the modes' rates in its hour.
+    share = np.cumsum(rate / np.maximum(rate.sum(axis=0), 1e-300), axis=0)  # [mode, hour]
+    u = rng.random(n)
+    mode = np.empty(n, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(per_hour)])
     for h in range(24):
-        modes = np.repeat(np.arange(N_MODES), counts[:, h])
-        rng.shuffle(modes)
-        mode_parts.append(modes)
-        at_parts.append(day * DAY_S + (h + np.sort(rng.random(modes.shape[0]))) * 3600.0)
-    at = np.concatenate(at_parts)
-    mode = np.concatenate(mode_parts)
-    n = at.shape[0]
-    hour = (at - day * DAY_S) // 3600.0
-    hour = hour.astype(np.int64).clip(0, 23)
+        a, b = starts[h], starts[h + 1]
+        mode[a:b] = np.searchsorted(share[:-1, h], u[a:b], side="right")
     enrolled = rng.random(n) < sc.enrolled_share[mode]
     lane = (enrolled & express_open(sc, mode, hour)).astype(np.int64)
     custody = np.full(n, CUSTODY_NONE, dtype=np.int64)
