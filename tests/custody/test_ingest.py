@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -156,10 +157,8 @@ def test_a_failed_batch_stores_nothing(service, key, make_line, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(custody_store, "add_messages", broken)
-    try:
+    with pytest.raises(RuntimeError, match="disk full"):
         service.ingest(lines)
-    except RuntimeError:
-        pass
     monkeypatch.undo()
     assert service.status("SHP-T1").messages == 0
     assert service.audit().records == 6  # the registration only

@@ -22,8 +22,8 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from portwatch.domain.custody import SealEventKind
 from portwatch.domain.errors import InputError
@@ -40,13 +40,12 @@ _FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SealMessage:
-    """One verified-or-not seal message, decoded from its canonical line.
+class SealMessage(NamedTuple):
+    """One seal message, decoded from its canonical line (signature not yet checked).
 
     ``at_ms`` is the device timestamp in milliseconds since the Unix epoch (UTC);
-    ``lat``/``lon`` in degrees (WGS 84), ``None`` when the device had no fix;
-    ``accuracy_m`` is the radius holding the true position with 95 % probability;
+    ``lat_e7``/``lon_e7`` are degrees x 1e7 (WGS 84), ``None`` when the device had no
+    fix; ``accuracy_m`` is the radius holding the true position with 95 % probability;
     ``digest`` is the SHA-256 of the line, the message's identity.
     """
 
@@ -207,6 +206,59 @@ def _check_fields(fields: dict[str, object]) -> int:
 
 
 _KEY_ORDER = sorted(_FIELDS)
+_NAT = r"(0|[1-9][0-9]*)"
+_OPT_NAT = r"(null|0|[1-9][0-9]*)"
+_OPT_INT = r"(null|0|-?[1-9][0-9]*)"
+# the canonical line, field by field: one match parses it and proves its form
+_CANONICAL = re.compile(
+    r'\{"acc_m":' + _OPT_NAT
+    + r',"at":"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z"'
+    + r',"battery_pct":' + _OPT_NAT
+    + r',"kind":"(' + "|".join(k.value for k in SealEventKind) + r')"'
+    + r',"lat_e7":' + _OPT_INT + r',"lon_e7":' + _OPT_INT
+    + r',"seal_id":"([A-Za-z0-9._:-]{1,64})","seq":' + _NAT
+    + r',"shipment_id":"([A-Za-z0-9._:-]{1,64})"'
+    + r',("sig":"([A-Za-z0-9+/]{86}==)",)"speed_cmps":' + _OPT_NAT + r',"v":1\}'
+)
+
+
+def _opt(text: str) -> int | None:
+    return None if text == "null" else int(text)
+
+
+def _decode_fast(text: str) -> SealMessage | None:
+    """Decode a canonical line with one regular expression; ``None`` when the line is
+    not canonical (the slow path then says exactly what is wrong)."""
+    m = _CANONICAL.fullmatch(text)
+    if m is None:
+        return None
+    (acc, day, hh, mi, ss, ms, batt, kind, lat, lon, seal, seq, ship, sig_part, sig,
+     speed) = m.groups()
+    h, mn, sec = int(hh), int(mi), int(ss)
+    acc_i, batt_i, lat_i, lon_i = _opt(acc), _opt(batt), _opt(lat), _opt(lon)
+    speed_i, seq_i = _opt(speed), int(seq)
+    fix = (lat_i is None, lon_i is None, acc_i is None)
+    if (
+        h > 23 or mn > 59 or sec > 59
+        or (fix[0] != fix[1] or fix[0] != fix[2])
+        or (lat_i is not None and not -900_000_000 <= lat_i <= 900_000_000)
+        or (lon_i is not None and not -1_800_000_000 <= lon_i <= 1_800_000_000)
+        or (acc_i is not None and not 1 <= acc_i <= 1_000_000)
+        or (batt_i is not None and batt_i > 100)
+        or (speed_i is not None and speed_i > 100_000)
+        or seq_i >= 2**63
+    ):
+        return None
+    signature = base64.b64decode(sig)
+    if len(signature) != 64 or base64.b64encode(signature).decode("ascii") != sig:
+        return None
+    return SealMessage(
+        seal, ship, seq_i,
+        _day_ms(day) + ((h * 60 + mn) * 60 + sec) * 1000 + int(ms),
+        _KINDS[kind], lat_i, lon_i, acc_i, speed_i, batt_i, signature,
+        SIGNING_PREFIX + text.replace(sig_part, "", 1).encode("ascii"),
+        text, hashlib.sha256(text.encode("ascii")).hexdigest(),
+    )
 
 
 def decode_line(line: str) -> SealMessage:
@@ -218,6 +270,10 @@ def decode_line(line: str) -> SealMessage:
     checked by the caller (``Ed25519PublicKey.verify(m.signature, m.signed_bytes)``).
     """
     text = line.rstrip("\r\n")
+    if text.isascii():
+        fast = _decode_fast(text)
+        if fast is not None:
+            return fast
     try:
         fields = json.loads(text)
     except ValueError as exc:

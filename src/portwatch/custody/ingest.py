@@ -86,6 +86,7 @@ class _Ship:
     state: CustodyState
     armed_seq: int | None
     armed_at_ms: int | None
+    stored_any: bool = True
 
 
 @dataclass
@@ -120,6 +121,22 @@ class Ingestor:
         # or an equivocation, so the common case needs no lookup
         self._max_seq: dict[str, int] = {}
 
+    def registered(self, shipment: Shipment, new_seal: bool) -> None:
+        """Learn a shipment this process just registered, without asking the database."""
+        key = json.dumps(shipment.document["route"], sort_keys=True)
+        plan = self._routes.setdefault(key, shipment.route)
+        self._ships[shipment.shipment_id] = _Ship(
+            replace(shipment, route=plan), shipment.seal.seal_id, CustodyState.REGISTERED,
+            None, None, stored_any=False)
+        self._monitors.pop(shipment.shipment_id, None)
+        seal_id = shipment.seal.seal_id
+        if new_seal:
+            self._seals[seal_id] = _Seal(load_public_key(shipment.seal.public_key),
+                                         [shipment.shipment_id])
+            self._max_seq[seal_id] = -1
+        else:
+            self._seals.pop(seal_id, None)
+
     def forget(self) -> None:
         """Drop every cached registry entry and monitor (after a failed write, or a
         registration by someone else)."""
@@ -145,6 +162,7 @@ class Ingestor:
                 state=CustodyState(row.state),
                 armed_seq=row.armed_seq,
                 armed_at_ms=row.armed_at_ms,
+                stored_any=row.last_seq >= 0,
             )
         return self._ships[shipment_id]
 
@@ -165,7 +183,8 @@ class Ingestor:
             if ship is None:
                 raise InputError(f"shipment {shipment_id} is not registered")
             mon = ShipmentMonitor(shipment_id, ship.shipment.route, self.thresholds)
-            mon.feed([decode_line(line) for line in cs.message_lines(conn, shipment_id)])
+            if ship.stored_any:
+                mon.feed([decode_line(line) for line in cs.message_lines(conn, shipment_id)])
             self._monitors[shipment_id] = mon
         return mon
 
@@ -393,7 +412,7 @@ class Ingestor:
             mon = self._monitors[shipment_id]
             ship = self._ships[shipment_id]
             if ship is not None:
-                ship.state = mon.state
+                ship.state, ship.stored_any = mon.state, True
             progress.append({"shipment_id": shipment_id, "state": mon.state.value,
                              "armed_seq": mon.armed_seq, "armed_at_ms": mon.armed_at_ms,
                              "last_seq": mon.last_seq})

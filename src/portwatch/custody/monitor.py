@@ -58,14 +58,15 @@ def fix_geometry(plan: RoutePlan, messages: list[SealMessage]) -> FixGeometry:
     lat = np.fromiter((m.lat_e7 for m in messages if m.lat_e7 is not None), np.float64) / 1e7
     lon = np.fromiter((m.lon_e7 for m in messages if m.lat_e7 is not None), np.float64) / 1e7
     off, along = plan.corridor.locate(lat, lon)
-    zones = plan.authorised_zones
-    in_zone = np.empty((len(lat), len(zones)), dtype=bool)
-    for k, z in enumerate(zones):
-        in_zone[:, k] = z.contains(lat, lon)
-    return FixGeometry(off, along, in_zone, ecef_m(lat, lon).reshape(-1, 3))
+    xyz = ecef_m(lat, lon).reshape(-1, 3)
+    centres, radii = plan.zone_ecef_m
+    # chord and geodesic differ by under a millimetre at geofence sizes (< 10 km)
+    gap = xyz[:, None, :] - centres[None, :, :]
+    in_zone = np.einsum("nzk,nzk->nz", gap, gap) <= radii[None, :] ** 2
+    return FixGeometry(off, along, in_zone, xyz)
 
 
-def _chord_m(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+def _chord_m(a: list[float], b: list[float]) -> float:
     # the straight line through the Earth is within a millimetre of the geodesic
     # below 10 km, which is all the stop and speed rules compare
     return math.sqrt((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2)
@@ -80,7 +81,7 @@ class _Fix:
     acc_m: float
     off_m: float
     along_m: float
-    xyz: tuple[float, float, float]
+    xyz: list[float]
 
 
 @dataclass(slots=True)
@@ -90,7 +91,7 @@ class _Stop:
     allowed_s: float
     zone: str
     alerted: bool = False
-    pending: list[tuple[_Fix, np.ndarray]] = field(default_factory=list)
+    pending: list[tuple[_Fix, list[bool]]] = field(default_factory=list)
 
 
 @dataclass
@@ -155,7 +156,9 @@ class ShipmentMonitor:
         plan, th = self.plan, self.thresholds
         if geo is None:
             geo = fix_geometry(plan, messages)
-        off, along, in_zone, xyz = geo.off_m, geo.along_m, geo.in_zone, geo.ecef_m
+        # plain lists: indexing them is much cheaper than numpy scalars in this loop
+        off, along = geo.off_m.tolist(), geo.along_m.tolist()
+        in_zone, xyz = geo.in_zone.tolist(), geo.ecef_m.tolist()
         i = -1
         for m in messages:
             if m.seq <= self.last_seq:
@@ -175,16 +178,15 @@ class ShipmentMonitor:
             zones = in_zone[i] if has_fix else None
             if has_fix:
                 fix = _Fix(m.seq, m.at_ms, m.lat_e7 / 1e7, m.lon_e7 / 1e7,  # type: ignore[operator]
-                           float(m.accuracy_m or 0), float(off[i]), float(along[i]),
-                           tuple(xyz[i]))
+                           float(m.accuracy_m or 0), off[i], along[i], xyz[i])
                 self.last_fix = (m.at_ms, fix.lat, fix.lon, fix.acc_m)
-                self._advance_state(fix, bool(zones[0]), bool(zones[1]))  # type: ignore[index]
+                self._advance_state(fix, zones[0], zones[1])  # type: ignore[index]
             low = m.battery_pct is not None and m.battery_pct < th.low_battery_pct
             if low and not self._battery_alerted:
                 self._battery_alerted = True
                 self._raise(AlertKind.LOW_BATTERY, Severity.MINOR, m,
                             f"battery {m.battery_pct}% < {th.low_battery_pct:g}%")
-            dest = has_fix and bool(zones[2])  # type: ignore[index]
+            dest = has_fix and zones[2]  # type: ignore[index]
             if m.kind is SealEventKind.OPENED and not dest:
                 self._raise(AlertKind.SEAL_OPENED, Severity.CRITICAL, m,
                             "seal opened outside the destination")
@@ -200,13 +202,13 @@ class ShipmentMonitor:
             if fix is not None:
                 self._on_fix(fix, zones)  # type: ignore[arg-type]
 
-    def _arm(self, m: SealMessage, i: int | None, in_zone: np.ndarray) -> None:
+    def _arm(self, m: SealMessage, i: int | None, in_zone: list[list[bool]]) -> None:
         self.armed_seq, self.armed_at_ms = m.seq, m.at_ms
         self.state = CustodyState.SEALED
         if i is None:
             self._raise(AlertKind.ARMED_OUTSIDE_ORIGIN, Severity.MAJOR, m,
                         "armed without a position fix")
-        elif not in_zone[i, 0]:
+        elif not in_zone[i][0]:
             self._raise(AlertKind.ARMED_OUTSIDE_ORIGIN, Severity.MAJOR, m,
                         f"armed outside {self.plan.origin.name}")
         if i is not None:
@@ -229,10 +231,10 @@ class ShipmentMonitor:
         ):
             self.state = CustodyState.CROSSED
 
-    def _on_fix(self, fix: _Fix, in_zone: np.ndarray) -> None:
+    def _on_fix(self, fix: _Fix, in_zone: list[bool]) -> None:
         th, plan = self.thresholds, self.plan
         usable = fix.acc_m <= th.usable_fix_accuracy_m
-        surely_out = fix.off_m - fix.acc_m > plan.corridor_width_m and not bool(np.any(in_zone))
+        surely_out = fix.off_m - fix.acc_m > plan.corridor_width_m and not any(in_zone)
         prev_any = self._prev_any_fix
         if prev_any is not None:
             dt_s = (fix.at_ms - prev_any.at_ms) / 1000.0
@@ -290,7 +292,7 @@ class ShipmentMonitor:
                             f"leg from seq {prev.seq} leaves the corridor by "
                             f"{offset - plan.corridor_width_m:.0f} m", prev.lat, prev.lon)
 
-    def _track_stop(self, fix: _Fix, in_zone: np.ndarray) -> None:
+    def _track_stop(self, fix: _Fix, in_zone: list[bool]) -> None:
         th = self.thresholds
         stop = self._stop
         if stop is None:
@@ -309,7 +311,7 @@ class ShipmentMonitor:
             for p_fix, p_zone in pending:
                 self._track_stop(p_fix, p_zone)
 
-    def _start_stop(self, fix: _Fix, in_zone: np.ndarray) -> None:
+    def _start_stop(self, fix: _Fix, in_zone: list[bool]) -> None:
         allowed, zone = self.thresholds.unplanned_stop_max_s, ""
         for inside, z in zip(in_zone, self.plan.authorised_zones, strict=True):
             if inside and z.max_dwell_s >= allowed:

@@ -12,9 +12,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from portwatch.custody.corridor import Corridor, Zone
+from portwatch.custody.geodesy import ecef_m
 from portwatch.custody.keys import load_public_key
 from portwatch.custody.thresholds import pydantic_message
 from portwatch.domain.custody import Party, PartyRole, Standing
@@ -46,6 +48,13 @@ class RoutePlan:
         """Where the border crossing lies along the route (m from the start)."""
         _, along = self.corridor.locate([self.crossing.lat], [self.crossing.lon])
         return float(along[0])
+
+    @cached_property
+    def zone_ecef_m(self) -> tuple[np.ndarray, np.ndarray]:
+        """Earth-centred coordinates (m) of the authorised zones' centres, and radii."""
+        zones = self.authorised_zones
+        centres = ecef_m([z.lat for z in zones], [z.lon for z in zones]).reshape(-1, 3)
+        return centres, np.array([z.radius_m for z in zones])
 
     @property
     def authorised_zones(self) -> tuple[Zone, ...]:

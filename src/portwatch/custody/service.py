@@ -106,7 +106,7 @@ class CustodyService:
                     cs.add_shipment(conn, shipment.shipment_id, shipment.seal.seal_id, doc, log_id)
                 else:
                     cs.put_party(conn, what, rec.body, log_id)
-        self.ingestor.forget()
+        self.ingestor.registered(shipment, new_seal=key is None)
         return True
 
     def ingest(

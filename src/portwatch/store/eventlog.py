@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -21,8 +22,7 @@ from portwatch.store.schema import event_log, log_head
 GENESIS_HASH = "0" * 64
 
 
-@dataclass(frozen=True, slots=True)
-class LogRecord:
+class LogRecord(NamedTuple):
     """One record to append: a kind (``seal.message``, ``custody.alert``...), the thing
     it is about, and its body (a JSON text or a raw message line)."""
 

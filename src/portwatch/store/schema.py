@@ -37,7 +37,6 @@ event_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
-Index("ix_event_log_subject", event_log.c.subject)
 
 parties = Table(
     "parties",
