@@ -174,7 +174,7 @@ def _build_timeline(plan: RoutePlan, rng: Generator, attack: Attack, size: float
     queue_to = plan.crossing_along_m + 0.5 * plan.crossing.radius_m
     events: list[tuple[float, str]] = [(float(yard_along[0]), "yard"), (queue_from, "queue"),
                                        (c.length_m, "end")]
-    if attack in (Attack.DIVERSION, Attack.LONG_STOP, Attack.JAMMING, Attack.DOOR_OPENED):
+    if attack is not Attack.NONE:
         events.append((attack_s, "attack"))
     events.sort()
     next_light = float(rng.uniform(200, 900))
@@ -356,7 +356,7 @@ def simulate_trip(
     for i in range(len(lines)):
         if rng.random() < 0.01:
             extra.append((arrival[i] + float(rng.uniform(5, 60)), lines[i]))
-    attack_t = marks.get("attack_t", float(rng.uniform(0.3, 0.6)) * end_t)
+    attack_t = marks.get("attack_t", 0.0)
     if attack is Attack.REPLAY:
         old = simulate_trip(np.random.default_rng(int(rng.integers(2**32))), Attack.NONE,
                             route=route_doc, start_at=start_at, trip_no=trip_no)
