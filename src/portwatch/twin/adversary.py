@@ -55,7 +55,7 @@ class LoadPlan:
         }
         n = None
         for name, dtype in casts.items():
-            arr = np.ascontiguousarray(getattr(self, name), dtype=dtype)
+            arr: np.ndarray = np.ascontiguousarray(getattr(self, name), dtype=dtype)
             if arr.ndim != 1:
                 raise InputError(f"LoadPlan.{name}: must be one-dimensional, got {arr.shape}")
             if n is not None and arr.shape[0] != n:

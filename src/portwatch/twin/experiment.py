@@ -27,8 +27,8 @@ from scipy import stats
 from portwatch import __version__
 from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import N_LANES, N_MODES, Policy
-from portwatch.twin.adversary import AdversaryView, DayOutcome, make_adversary
-from portwatch.twin.kernel import N_UNIFORMS, PortState, prepare, run_day
+from portwatch.twin.adversary import Adversary, AdversaryView, DayOutcome, make_adversary
+from portwatch.twin.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
 from portwatch.twin.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
 from portwatch.twin.scenario import CompiledScenario, load_scenario
 from portwatch.twin.traffic import compose_day, draw_legit, plan_traffic
@@ -97,6 +97,23 @@ class _Observer:
             return np.where(b > 0, a / np.maximum(b, 1), np.nan)
 
 
+@dataclass
+class _Arm:
+    """One policy's run inside a replication: its own port state and adversary."""
+
+    policy: Policy
+    model: KernelModel
+    state: PortState
+    adversary: Adversary
+    adv_rng: np.random.Generator
+    plan_rng: np.random.Generator
+    uplan_rng: np.random.Generator
+    observer: _Observer
+    days: list[DayMetrics] = field(default_factory=list)
+    conservation: dict[str, int] = field(
+        default_factory=lambda: {"arrived": 0, "left": 0, "in_port": 0})
+
+
 def run_replication(task: ReplicationTask) -> ReplicationResult:
     """Run every policy of ``task`` over its days on common random numbers."""
     sc = task.scenario
@@ -105,41 +122,40 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
     traffic_ss, ulegit_ss, adversary_ss, plan_ss, uplan_ss = root.spawn(5)
     traffic_rng = np.random.default_rng(traffic_ss)
     ulegit_rng = np.random.default_rng(ulegit_ss)
-    lanes = []
-    for policy in task.policies:
-        lanes.append({
-            "policy": policy,
-            "model": prepare(sc, policy),
-            "state": PortState(sc),
-            "adversary": make_adversary(task.adversary, **task.adversary_params),
-            "adv_rng": np.random.default_rng(adversary_ss),
-            "plan_rng": np.random.default_rng(plan_ss),
-            "uplan_rng": np.random.default_rng(uplan_ss),
-            "observer": _Observer(),
-            "days": [],
-            "conservation": {"arrived": 0, "left": 0, "in_port": 0},
-        })
+    arms = [
+        _Arm(
+            policy=policy,
+            model=prepare(sc, policy),
+            state=PortState(sc),
+            adversary=make_adversary(task.adversary, **task.adversary_params),
+            adv_rng=np.random.default_rng(adversary_ss),
+            plan_rng=np.random.default_rng(plan_ss),
+            uplan_rng=np.random.default_rng(uplan_ss),
+            observer=_Observer(),
+        )
+        for policy in task.policies
+    ]
     run_end = (task.warmup_days + task.days) * DAY_S
     for day in range(task.warmup_days + task.days):
         legit = draw_legit(sc, day, traffic_rng)
         u_legit = ulegit_rng.random((len(legit), N_UNIFORMS), dtype=np.float32)
-        for lane in lanes:
-            obs: _Observer = lane["observer"]
-            adversary = lane["adversary"]
+        for arm in arms:
+            obs = arm.observer
+            adversary = arm.adversary
             view = AdversaryView(
-                scenario=sc, policy=lane["policy"], day=day,
+                scenario=sc, policy=arm.policy, day=day,
                 inspection_share=obs.ratio(obs.inspected, obs.count),
                 mean_wait_s=obs.ratio(obs.wait, obs.count),
                 history=tuple(getattr(adversary, "history", ())),
             )
-            plan = adversary.plan_day(view, lane["adv_rng"])
+            plan = adversary.plan_day(view, arm.adv_rng)
             plan.validate(sc)
-            planned = plan_traffic(sc, day, plan, lane["plan_rng"])
-            u_plan = lane["uplan_rng"].random((len(planned), N_UNIFORMS), dtype=np.float32)
+            planned = plan_traffic(sc, day, plan, arm.plan_rng)
+            u_plan = arm.uplan_rng.random((len(planned), N_UNIFORMS), dtype=np.float32)
             tr, u = compose_day(legit, planned, u_legit, u_plan)
-            run = run_day(lane["model"], tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled,
+            run = run_day(arm.model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled,
                           tr.custody, tr.risk, tr.drug, tr.concealment, tr.is_decoy, u,
-                          lane["state"])
+                          arm.state)
             hour = ((tr.arrive_at_s - day * DAY_S) // 3600).astype(np.int64).clip(0, 23)
             wait = run.primary_start_at - tr.arrive_at_s
             count, insp, w = _Observer.day(tr.mode, tr.lane, hour, run.inspected, wait)
@@ -155,16 +171,16 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
                 inspection_share=_Observer.ratio(insp, count),
                 mean_wait_s=_Observer.ratio(w, count),
             ))
-            cons = lane["conservation"]
+            cons = arm.conservation
             cons["arrived"] += len(tr)
             cons["left"] += int((run.exit_at < run_end).sum())
             cons["in_port"] += int((run.exit_at >= run_end).sum())
             if day >= task.warmup_days:
-                lane["days"].append(day_metrics(sc, tr, run))
+                arm.days.append(day_metrics(sc, tr, run))
     return ReplicationResult(
         replication=task.replication,
-        totals={lane["policy"].name: combine(lane["days"]) for lane in lanes},
-        conservation={lane["policy"].name: lane["conservation"] for lane in lanes},
+        totals={arm.policy.name: combine(arm.days) for arm in arms},
+        conservation={arm.policy.name: arm.conservation for arm in arms},
     )
 
 

@@ -127,7 +127,7 @@ def simulate_day(
     dk, dp, dtab, doff, dlen, dvals,
     primary_start_at, primary_end_at, exit_at, out_lane, out_reason, occupancy, screened,
     alert, detected_by, false_alarm, identified, secondary_start_at, busy,
-):  # type: ignore[no-untyped-def]
+):
     """Simulate one day's conveyances (sorted by ``arrive_at``); returns the new number
     of entries in the secondary heap. Mutates the state arrays and fills the outputs."""
     n = arrive_at.shape[0]

@@ -103,7 +103,7 @@ def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def _reduce_waits(station, mode, wait, arrive_at, start_at, day_start, edges,
-                  wait_sum, wait_max, wait_count, hist, queue_steps):  # type: ignore[no-untyped-def]
+                  wait_sum, wait_max, wait_count, hist, queue_steps):
     """Per-station wait sums, maxima, counts and histogram; per-mode queue steps
     (+1 at the step of an arrival, -1 at the step its primary starts) in one pass."""
     n_bins = edges.shape[0]

@@ -539,7 +539,7 @@ def parse_scenario(data: dict[str, Any], where: str) -> CompiledScenario:
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{where}: {_describe(exc.errors()[0])}") from None
+        raise ConfigError(f"{where}: {_describe(dict(exc.errors()[0]))}") from None
     try:
         return compile_scenario(spec)
     except InputError as exc:
