@@ -128,7 +128,7 @@ def sign(
 
 # ---------------------------------------------------------------- portwatch custody
 @custody_app.command("register")
-def register(
+def register_cmd(
     shipment: Annotated[Path, typer.Argument(help="shipment.json")],
     db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -290,14 +290,10 @@ def demo(
         raise typer.Exit(1)
 
 
-def register_app(app: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
+    """Add this capability's commands (``seal``, ``custody``) to the root app."""
     app.add_typer(seal_app, name="seal")
     app.add_typer(custody_app, name="custody")
-
-
-def register(app: typer.Typer) -> None:  # noqa: F811 - the root app's hook, see cli.main
-    """Add this capability's commands to the root app."""
-    register_app(app)
 
 
 __all__ = ["custody_app", "register", "run_custody_demo", "seal_app"]

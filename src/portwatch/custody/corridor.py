@@ -35,7 +35,7 @@ class Zone:
     radius_m: float
     max_dwell_s: float = 0.0
 
-    def contains(self, lat: ArrayLike, lon: ArrayLike) -> Array:
+    def contains(self, lat: ArrayLike, lon: ArrayLike) -> np.ndarray:
         """True where a point lies within the zone."""
         return distance_m(lat, lon, self.lat, self.lon) <= self.radius_m
 

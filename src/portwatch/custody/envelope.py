@@ -276,7 +276,7 @@ def decode_line(line: str) -> SealMessage:
             return fast
     try:
         fields = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
     if not isinstance(fields, dict):
         raise InputError("must be a JSON object")
@@ -296,16 +296,16 @@ def decode_line(line: str) -> SealMessage:
     sig_part = f'"sig":"{sig_text}",'
     raw = text.encode("ascii")
     return SealMessage(
-        seal_id=fields["seal_id"],  # type: ignore[arg-type]
-        shipment_id=fields["shipment_id"],  # type: ignore[arg-type]
-        seq=fields["seq"],  # type: ignore[arg-type]
+        seal_id=fields["seal_id"],
+        shipment_id=fields["shipment_id"],
+        seq=fields["seq"],
         at_ms=at_ms,
-        kind=_KINDS[fields["kind"]],  # type: ignore[index]
-        lat_e7=fields["lat_e7"],  # type: ignore[arg-type]
-        lon_e7=fields["lon_e7"],  # type: ignore[arg-type]
-        accuracy_m=fields["acc_m"],  # type: ignore[arg-type]
-        speed_cmps=fields["speed_cmps"],  # type: ignore[arg-type]
-        battery_pct=fields["battery_pct"],  # type: ignore[arg-type]
+        kind=_KINDS[fields["kind"]],
+        lat_e7=fields["lat_e7"],
+        lon_e7=fields["lon_e7"],
+        accuracy_m=fields["acc_m"],
+        speed_cmps=fields["speed_cmps"],
+        battery_pct=fields["battery_pct"],
         signature=signature,
         signed_bytes=SIGNING_PREFIX + text.replace(sig_part, "", 1).encode("ascii"),
         line=text,
@@ -325,7 +325,7 @@ def attribution(line: str) -> tuple[str | None, str | None]:
     ship = fields.get("shipment_id")
     seal_ok = isinstance(seal, str) and bool(_ID.match(seal))
     ship_ok = isinstance(ship, str) and bool(_ID.match(ship))
-    return (seal if seal_ok else None), (ship if ship_ok else None)  # type: ignore[return-value]
+    return (seal if seal_ok else None), (ship if ship_ok else None)
 
 
 __all__ = [

@@ -128,7 +128,8 @@ class CustodyService:
         with self.db.reading() as conn:
             row = cs.shipment_row(conn, shipment_id)
             alerts = cs.alerts_of(conn, shipment_id)
-        return decide(shipment, CustodyState(row.state), alerts)
+        state = CustodyState.REGISTERED if row is None else CustodyState(row.state)
+        return decide(shipment, state, alerts)
 
     def status(self, shipment_id: str) -> ShipmentStatus:
         """State, last position and progress of a shipment."""
