@@ -222,10 +222,6 @@ _CANONICAL = re.compile(
 )
 
 
-def _opt(text: str) -> int | None:
-    return None if text == "null" else int(text)
-
-
 def _decode_fast(text: str) -> SealMessage | None:
     """Decode a canonical line with one regular expression; ``None`` when the line is
     not canonical (the slow path then says exactly what is wrong)."""
@@ -235,22 +231,31 @@ def _decode_fast(text: str) -> SealMessage | None:
     (acc, day, hh, mi, ss, ms, batt, kind, lat, lon, seal, seq, ship, sig_part, sig,
      speed) = m.groups()
     h, mn, sec = int(hh), int(mi), int(ss)
-    acc_i, batt_i, lat_i, lon_i = _opt(acc), _opt(batt), _opt(lat), _opt(lon)
-    speed_i, seq_i = _opt(speed), int(seq)
-    fix = (lat_i is None, lon_i is None, acc_i is None)
+    if h > 23 or mn > 59 or sec > 59:
+        return None
+    seq_i = int(seq)
+    speed_i = None if speed == "null" else int(speed)
+    batt_i = None if batt == "null" else int(batt)
+    if lat == "null":
+        if lon != "null" or acc != "null":
+            return None
+        lat_i = lon_i = acc_i = None
+    else:
+        if lon == "null" or acc == "null":
+            return None
+        lat_i, lon_i, acc_i = int(lat), int(lon), int(acc)
+        if not (-900_000_000 <= lat_i <= 900_000_000 and -1_800_000_000 <= lon_i <= 1_800_000_000
+                and 1 <= acc_i <= 1_000_000):
+            return None
     if (
-        h > 23 or mn > 59 or sec > 59
-        or (fix[0] != fix[1] or fix[0] != fix[2])
-        or (lat_i is not None and not -900_000_000 <= lat_i <= 900_000_000)
-        or (lon_i is not None and not -1_800_000_000 <= lon_i <= 1_800_000_000)
-        or (acc_i is not None and not 1 <= acc_i <= 1_000_000)
-        or (batt_i is not None and batt_i > 100)
+        (batt_i is not None and batt_i > 100)
         or (speed_i is not None and speed_i > 100_000)
         or seq_i >= 2**63
     ):
         return None
-    signature = base64.b64decode(sig)
-    if len(signature) != 64 or base64.b64encode(signature).decode("ascii") != sig:
+    signature = binascii.a2b_base64(sig)
+    # the pattern fixes the length; only the unused bits of the last digit can vary
+    if binascii.b2a_base64(signature, newline=False).decode("ascii") != sig:
         return None
     return SealMessage(
         seal, ship, seq_i,
