@@ -104,3 +104,18 @@ def test_reduced_port_agrees_with_simpy_conveyance_by_conveyance():
     # and so do the distributions a study reports
     for q in (0.5, 0.95, 0.99):
         assert np.quantile(k_primary, q) == pytest.approx(np.quantile(s_primary, q), abs=1e-6)
+
+
+def test_validation_command_prints_the_table():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "portwatch.twin.validation", "--quick"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("| queue | utilisation | theory Wq (s)")
+    assert len(lines) == 2 + 8
+    assert "M/M/10 (Erlang C)" in done.stdout and "M/D/4 (Allen-Cunneen)" in done.stdout
