@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
 from portwatch.store import eventlog
-from portwatch.store.engine import describe_failure, open_engine
+from portwatch.store.engine import describe_failure, open_engine, safe_name
 from portwatch.store.schema import metadata
 
 
@@ -20,7 +20,7 @@ class Database:
     """One portwatch database (SQLite file, in-memory SQLite, or PostgreSQL URL)."""
 
     def __init__(self, db: str | Path) -> None:
-        self.name = str(db)
+        self.name = safe_name(db)
         self.engine: Engine = open_engine(db)
         try:
             with self.engine.begin() as conn:

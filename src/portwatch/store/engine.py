@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -39,6 +39,17 @@ def _sqlite_engine(url: str, memory: bool) -> Engine:
     return engine
 
 
+def safe_name(db: str | Path) -> str:
+    """``db`` as it may appear in messages: a URL's password is masked."""
+    text = str(db)
+    if "://" not in text:
+        return text
+    try:
+        return make_url(text).render_as_string(hide_password=True)
+    except ArgumentError:
+        return text.split("://", 1)[0] + "://..."
+
+
 def open_engine(db: str | Path) -> Engine:
     """An engine for ``db``: a file path (SQLite), ``:memory:``, or a SQLAlchemy URL
     such as ``postgresql+psycopg://user:pass@host/dbname``."""
@@ -55,7 +66,7 @@ def open_engine(db: str | Path) -> Engine:
             raise StoreError(f"--db {text}: directory {path.parent} does not exist")
         return _sqlite_engine(f"sqlite:///{path}", memory=False)
     except (ArgumentError, ImportError) as exc:
-        raise StoreError(f"--db {text}: cannot open ({exc})") from exc
+        raise StoreError(f"--db {safe_name(text)}: cannot open ({exc})") from exc
 
 
 def describe_failure(exc: SQLAlchemyError, db: str) -> StoreError:
@@ -66,4 +77,4 @@ def describe_failure(exc: SQLAlchemyError, db: str) -> StoreError:
     return StoreError(f"database {db}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
 
 
-__all__ = ["describe_failure", "open_engine"]
+__all__ = ["describe_failure", "open_engine", "safe_name"]
