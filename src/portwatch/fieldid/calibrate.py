@@ -5,8 +5,9 @@ evaluation uses another, so no threshold is fitted on the samples that judge it.
 For each laser the confirmation thresholds are the pair (unique-signal z-score,
 unique-signal HQI) that leaves no benign, empty-bag or unknown calibration sample
 above both while confirming the most drug samples, then widened by a safety margin.
-The lab thresholds sit at half of each; the fit threshold is
-the 2nd percentile of the fit of samples the library can explain.
+The lab thresholds sit at half of each; the fit threshold (below which
+nothing is confirmed or released) is the 2nd percentile of the fit of samples the
+library can explain, and only samples above it enter the threshold search.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from portwatch.domain.substances import SubstanceClass
 from portwatch.fieldid.cases import Case, build_cases, peak_table
-from portwatch.fieldid.identify import Analysis, Thresholds, analyse
+from portwatch.fieldid.identify import Analysis, Thresholds, analyse, controlled_statistics
 from portwatch.fieldid.library import Library, default_library
 from portwatch.fieldid.samples import render
 from portwatch.fieldid.search import prepare
@@ -66,21 +66,25 @@ def run_cases(cases: Sequence[Case], seed: int, library: Library | None = None) 
 def _controlled(m: Measured, fraction_min: float, peaks_min: int) -> list[tuple[str, float, float]]:
     """(name, unique z, unique HQI) of controlled components past the fixed gates."""
     rows = []
-    for c in m.analysis.decomposition.components:
-        if c.substance_class is not SubstanceClass.CONTROLLED or c.fraction < fraction_min:
+    for c, z, hqi in controlled_statistics(m.analysis.decomposition):
+        if c.fraction < fraction_min:
             continue
         if len(m.analysis.supporting_peaks.get(c.name, ())) < peaks_min:
             continue
-        rows.append((c.name, c.unique_z, c.unique_hqi))
+        rows.append((c.name, z, hqi))
     return rows
 
 
 def fit_thresholds(measured: Sequence[Measured]) -> Thresholds:
     """Thresholds for one laser from its calibration measurements."""
     base = Thresholds()
+    explainable = [m.analysis.decomposition.fit_r2 for m in measured if m.case.truth != "unknown"]
+    fit_min = float(np.percentile(explainable, 2.0)) if explainable else base.fit_r2_min
     negatives: list[tuple[float, float]] = []
     positives: list[list[tuple[float, float]]] = []
     for m in measured:
+        if m.analysis.decomposition.fit_r2 < fit_min:
+            continue  # never confirmed, whatever its statistics: the fit gate sends it to the lab
         rows = _controlled(m, base.fraction_min, base.min_supporting_peaks)
         if m.case.truth == "controlled" and m.case.drug is not None:
             ok = accepted_names(m.case.drug)
@@ -93,7 +97,7 @@ def fit_thresholds(measured: Sequence[Measured]) -> Thresholds:
     evidence_grid = [z for z in grid if z >= Z_FLOOR]
     best = (-1, Z_FLOOR, 1.0)
     for e_min in evidence_grid:
-        # the smallest shape threshold that clears every negative at this evidence level
+        # the smallest HQI threshold that clears every negative at this z level
         above = neg[neg[:, 0] >= e_min, 1] if neg.size else np.zeros(0)
         s_min = float(above.max()) + 1e-4 if above.size else 0.0
         hits = sum(any(e >= e_min and s >= s_min for e, s in p) for p in positives)
@@ -102,8 +106,6 @@ def fit_thresholds(measured: Sequence[Measured]) -> Thresholds:
     _, e_min, s_min = best
     z_min = e_min * Z_MARGIN
     hqi_min = min(s_min + HQI_MARGIN, 0.99)
-    explainable = [m.analysis.decomposition.fit_r2 for m in measured if m.case.truth != "unknown"]
-    fit_min = float(np.percentile(explainable, 2.0)) if explainable else base.fit_r2_min
     return Thresholds(
         unique_z_min=round(z_min, 3),
         unique_hqi_min=round(hqi_min, 4),

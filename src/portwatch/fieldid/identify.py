@@ -38,8 +38,10 @@ class Thresholds:
 
     Confirm a controlled component: ``unique_z >= unique_z_min``, ``unique_hqi >=
     unique_hqi_min``, ``fraction >= fraction_min`` and ``min_supporting_peaks``
-    supporting peaks. Send to the lab: ``unique_z >= lab_z_min`` and ``unique_hqi >=
-    lab_hqi_min``. Release as benign: nothing controlled and ``fit_r2 >= fit_r2_min``.
+    supporting peaks, in a spectrum the library explains (``fit_r2 >= fit_r2_min``).
+    Send to the lab: ``unique_z >= lab_z_min`` and ``unique_hqi >= lab_hqi_min``, or a
+    confirmed pattern in an unexplained spectrum. Release as benign: nothing
+    controlled and ``fit_r2 >= fit_r2_min``.
     """
 
     unique_z_min: float = 8.0
@@ -214,6 +216,25 @@ def _confidence(component: Component, thresholds: Thresholds) -> float:
     return float(ratio / (1.0 + ratio))
 
 
+def controlled_statistics(dec: Decomposition) -> list[tuple[Component, float, float]]:
+    """Each controlled component with the (unique z, unique HQI) its decision uses.
+
+    The leading controlled component (largest fraction) is judged on the statistics of
+    all controlled components together, since drug analogues split one drug's bands
+    between them; any other controlled component must stand on its own.
+    """
+    controlled = [c for c in dec.components if c.substance_class is SubstanceClass.CONTROLLED]
+    out = []
+    for rank, c in enumerate(sorted(controlled, key=lambda c: -c.fraction)):
+        if rank == 0:
+            out.append(
+                (c, max(c.unique_z, dec.controlled_z), max(c.unique_hqi, dec.controlled_hqi))
+            )
+        else:
+            out.append((c, c.unique_z, c.unique_hqi))
+    return out
+
+
 def decide(analysis: Analysis, thresholds: Thresholds) -> Identification:
     """Apply ``thresholds`` to ``analysis``: the verdict and the action."""
     dec = analysis.decomposition
@@ -221,21 +242,24 @@ def decide(analysis: Analysis, thresholds: Thresholds) -> Identification:
     suspected: list[Component] = []
     others: list[Component] = []
     packaging: list[Component] = []
-    for c in dec.components:
+    for c, z, hqi in controlled_statistics(dec):
         peaks = analysis.supporting_peaks.get(c.name, ())
-        if c.substance_class is SubstanceClass.CONTROLLED:
-            if (
-                c.unique_z >= thresholds.unique_z_min
-                and c.unique_hqi >= thresholds.unique_hqi_min
-                and c.fraction >= thresholds.fraction_min
-                and len(peaks) >= thresholds.min_supporting_peaks
-            ):
-                confirmed.append(c)
-            elif c.unique_z >= thresholds.lab_z_min and c.unique_hqi >= thresholds.lab_hqi_min:
-                suspected.append(c)
-        elif c.substance_class is SubstanceClass.PACKAGING:
+        if (
+            z >= thresholds.unique_z_min
+            and hqi >= thresholds.unique_hqi_min
+            and c.fraction >= thresholds.fraction_min
+            and len(peaks) >= thresholds.min_supporting_peaks
+            # a drug pattern inside a spectrum the library cannot explain is a lookalike
+            # of an unknown substance as often as it is the drug: the lab decides
+            and dec.fit_r2 >= thresholds.fit_r2_min
+        ):
+            confirmed.append(c)
+        elif z >= thresholds.lab_z_min and hqi >= thresholds.lab_hqi_min and c.fraction > 0:
+            suspected.append(c)
+    for c in dec.components:
+        if c.substance_class is SubstanceClass.PACKAGING:
             packaging.append(c)
-        else:
+        elif c.substance_class is not SubstanceClass.CONTROLLED:
             others.append(c)
     if confirmed:
         verdict = Verdict.CONTROLLED

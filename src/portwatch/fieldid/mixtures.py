@@ -49,13 +49,21 @@ class Component:
 
 @dataclass(frozen=True)
 class Decomposition:
-    """The components found, the fitted spectrum and what it leaves unexplained."""
+    """The components found, the fitted spectrum and what it leaves unexplained.
+
+    ``controlled_z`` and ``controlled_hqi`` are the unique-signal statistics of all
+    controlled components taken together: near-identical drug references (fentanyl and
+    its analogues) may share one drug's bands between them, so that neither dominates
+    alone although together they plainly do.
+    """
 
     components: tuple[Component, ...]
     fitted: np.ndarray
     residual: np.ndarray
     fit_r2: float
     rss: float
+    controlled_z: float = 0.0
+    controlled_hqi: float = 0.0
 
     def fraction_of(self, name: str) -> float:
         """The estimated fraction of ``name`` (0 when it was not found)."""
@@ -197,7 +205,16 @@ def _summarise(
         )
     components.sort(key=lambda c: (c.substance_class is SubstanceClass.PACKAGING, -c.fraction))
     fit_r2 = 1.0 - rss / tss if tss > 0 else 0.0
-    return Decomposition(tuple(components), fitted, q - fitted, float(fit_r2), float(rss))
+    group = [k for k, c in enumerate(classes) if c is SubstanceClass.CONTROLLED]
+    group_z = group_hqi = 0.0
+    if group:
+        mine = np.isin(owner, group)
+        together = sum(ref_coef[k] * refs[chosen[k]] for k in group)
+        partial = q - fitted + a[:, mine] @ coef[mine]
+        group_z, group_hqi = _unique_signal(together, fitted, partial, together, np.sqrt(sigma2))
+    return Decomposition(
+        tuple(components), fitted, q - fitted, float(fit_r2), float(rss), group_z, group_hqi
+    )
 
 
 def _best_replacement(
@@ -252,7 +269,10 @@ def _unique_signal(
     residual summed over them in units of its noise; the HQI compares its shape there
     with the reference's.
     """
-    where = (contribution >= 0.5 * np.abs(fitted)) & (reference > 0.05 * reference.max())
+    top = reference.max()
+    if top <= 0:
+        return 0.0, 0.0
+    where = (contribution >= 0.5 * np.abs(fitted)) & (reference > 0.05 * top)
     n = int(where.sum())
     if n < 3 or sigma <= 0:
         return 0.0, 0.0
