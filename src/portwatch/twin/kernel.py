@@ -102,6 +102,21 @@ def _sift_down(key: np.ndarray, idx: np.ndarray, n: int, i: int) -> None:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _push(key: np.ndarray, idx: np.ndarray, n: int, k: float, j: int) -> None:
+    """Add (k, j) to the min-heap on (key, idx) of size ``n``."""
+    pos = n
+    key[pos] = k
+    idx[pos] = j
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if key[parent] < key[pos] or (key[parent] == key[pos] and idx[parent] < idx[pos]):
+            return
+        key[parent], key[pos] = key[pos], key[parent]
+        idx[parent], idx[pos] = idx[pos], idx[parent]
+        pos = parent
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
     """Earliest instant >= t at which booth k of a station is staffed (inf: never)."""
     h = int(t // HOUR_S)
@@ -135,8 +150,100 @@ def simulate_day(
     n_types = scanner_dist.shape[0]
     canine_busy = 8
     bay_busy = 9 + n_types
-    # ---- primary and the canine sweep, in arrival order --------------------------------
-    for i in range(n):
+    # Two kinds of step, merged in time order: an arrival (primary and the canine sweep,
+    # in arrival order) and a decision at the end of a conveyance's primary (decisions
+    # and secondary, in order of the end of primary, ties by arrival). A decision due at
+    # or before the next arrival is taken first: every later end of primary is at or
+    # after that arrival, so the pending ends form a small heap instead of a sort.
+    pend_key = np.empty(n)
+    pend_idx = np.empty(n, dtype=np.int64)
+    n_pend = 0
+    i = 0
+    while True:
+        if n_pend > 0 and (i >= n or pend_key[0] <= arrive_at[i]):
+            c = pend_idx[0]
+            n_pend -= 1
+            pend_key[0] = pend_key[n_pend]
+            pend_idx[0] = pend_idx[n_pend]
+            _sift_down(pend_key, pend_idx, n_pend, 0)
+            t = primary_end_at[c]
+            while sec_n > 0 and sec_heap[0] <= t:
+                sec_n = _heap_pop(sec_heap, sec_n)
+            m = mode[c]
+            occupancy[c] = sec_n
+            code, reason = decide_code(
+                custody[c], risk[c], enrolled[c], alert[c], m, lane[c], int(t // HOUR_S) % 24,
+                sec_n, capacity, U[c, U_DECIDE], referral_by_hour, risk_threshold, broken_full,
+                clean_express, hold,
+            )
+            out_lane[c] = code
+            out_reason[c] = reason
+            detected_by[c] = DETECTED_NONE
+            identified[c] = False
+            secondary_start_at[c] = np.nan
+            is_load = drug[c] >= 0 and not decoy[c]
+            if code >= SECONDARY:  # SECONDARY or FULL_SEARCH
+                ready = t
+                suspect = alert[c]
+                if code == SECONDARY:
+                    unit = -1
+                    ustart = np.inf
+                    for k in range(n_units):
+                        if scanner_modes[scanner_type[k], m]:
+                            st = max(t, scanner_free[k])
+                            if st < ustart:
+                                ustart = st
+                                unit = k
+                    if unit >= 0:
+                        ty = scanner_type[unit]
+                        sdur = draw(scanner_dist[ty], U[c, U_SCAN_S], dk, dp, dtab, doff,
+                                    dlen, dvals)
+                        scanner_free[unit] = ustart + sdur
+                        busy[8 + 1 + ty] += sdur
+                        ready = ustart + sdur
+                        if is_load:
+                            if U[c, U_SCAN] < scanner_detect[ty, drug[c], conc[c]]:
+                                detected_by[c] = DETECTED_SCANNER
+                        elif not decoy[c] and U[c, U_SCAN] < scanner_fa[ty]:
+                            false_alarm[c] = True
+                            suspect = True
+                    dist = secondary_dist[m]
+                    table = bay_detect
+                    found_by = DETECTED_BAY
+                else:
+                    dist = full_dist[m]
+                    table = full_detect
+                    found_by = DETECTED_FULL
+                bay = 0
+                for k in range(1, bay_free.shape[0]):
+                    if bay_free[k] < bay_free[bay]:
+                        bay = k
+                bstart = max(ready, bay_free[bay])
+                bdur = draw(dist, U[c, U_BAY_S], dk, dp, dtab, doff, dlen, dvals)
+                if (is_load and detected_by[c] == DETECTED_NONE
+                        and U[c, U_BAY] < table[drug[c], conc[c]]):
+                    detected_by[c] = found_by
+                if detected_by[c] != DETECTED_NONE or suspect:
+                    bdur += draw(analyzer_dist, U[c, U_ANALYZER_S], dk, dp, dtab, doff, dlen,
+                                 dvals)
+                    if detected_by[c] != DETECTED_NONE:
+                        identified[c] = U[c, U_IDENTIFY] < analyzer_identify[drug[c]]
+                    elif not decoy[c] and not is_load and U[c, U_IDENTIFY] < analyzer_fa:
+                        false_alarm[c] = True
+                bay_free[bay] = bstart + bdur
+                busy[bay_busy] += bdur
+                secondary_start_at[c] = bstart
+                exit_at[c] = bstart + bdur
+                sec_n = _heap_push(sec_heap, sec_n, bstart + bdur)
+            else:
+                exit_at[c] = t
+            if (is_load and detected_by[c] == DETECTED_NONE and inland_modes[m]
+                    and U[c, U_INLAND] < inland_cov
+                    and U[c, U_INLAND_DETECT] < inland_detect[drug[c], conc[c]]):
+                detected_by[c] = DETECTED_INLAND
+            continue
+        if i >= n:
+            break
         a = arrive_at[i]
         m = mode[i]
         s = m * 2 + lane[i]
@@ -177,84 +284,9 @@ def simulate_day(
             else:
                 alert[i] = u < canine_fa
                 false_alarm[i] = alert[i]
-    # ---- decisions and secondary, in order of the end of primary -----------------------
-    order = np.argsort(primary_end_at, kind="mergesort")
-    for j in range(n):
-        i = order[j]
-        t = primary_end_at[i]
-        while sec_n > 0 and sec_heap[0] <= t:
-            sec_n = _heap_pop(sec_heap, sec_n)
-        m = mode[i]
-        occupancy[i] = sec_n
-        code, reason = decide_code(
-            custody[i], risk[i], enrolled[i], alert[i], m, lane[i], int(t // HOUR_S) % 24,
-            sec_n, capacity, U[i, U_DECIDE], referral_by_hour, risk_threshold, broken_full,
-            clean_express, hold,
-        )
-        out_lane[i] = code
-        out_reason[i] = reason
-        detected_by[i] = DETECTED_NONE
-        identified[i] = False
-        secondary_start_at[i] = np.nan
-        is_load = drug[i] >= 0 and not decoy[i]
-        if code >= SECONDARY:  # SECONDARY or FULL_SEARCH
-            ready = t
-            suspect = alert[i]
-            if code == SECONDARY:
-                unit = -1
-                ustart = np.inf
-                for k in range(n_units):
-                    if scanner_modes[scanner_type[k], m]:
-                        st = max(t, scanner_free[k])
-                        if st < ustart:
-                            ustart = st
-                            unit = k
-                if unit >= 0:
-                    ty = scanner_type[unit]
-                    sdur = draw(scanner_dist[ty], U[i, U_SCAN_S], dk, dp, dtab, doff, dlen, dvals)
-                    scanner_free[unit] = ustart + sdur
-                    busy[8 + 1 + ty] += sdur
-                    ready = ustart + sdur
-                    if is_load:
-                        if U[i, U_SCAN] < scanner_detect[ty, drug[i], conc[i]]:
-                            detected_by[i] = DETECTED_SCANNER
-                    elif not decoy[i] and U[i, U_SCAN] < scanner_fa[ty]:
-                        false_alarm[i] = True
-                        suspect = True
-                dist = secondary_dist[m]
-                table = bay_detect
-                found_by = DETECTED_BAY
-            else:
-                dist = full_dist[m]
-                table = full_detect
-                found_by = DETECTED_FULL
-            bay = 0
-            for k in range(1, bay_free.shape[0]):
-                if bay_free[k] < bay_free[bay]:
-                    bay = k
-            bstart = max(ready, bay_free[bay])
-            bdur = draw(dist, U[i, U_BAY_S], dk, dp, dtab, doff, dlen, dvals)
-            if (is_load and detected_by[i] == DETECTED_NONE
-                    and U[i, U_BAY] < table[drug[i], conc[i]]):
-                detected_by[i] = found_by
-            if detected_by[i] != DETECTED_NONE or suspect:
-                bdur += draw(analyzer_dist, U[i, U_ANALYZER_S], dk, dp, dtab, doff, dlen,
-                             dvals)
-                if detected_by[i] != DETECTED_NONE:
-                    identified[i] = U[i, U_IDENTIFY] < analyzer_identify[drug[i]]
-                elif not decoy[i] and not is_load and U[i, U_IDENTIFY] < analyzer_fa:
-                    false_alarm[i] = True
-            bay_free[bay] = bstart + bdur
-            busy[bay_busy] += bdur
-            secondary_start_at[i] = bstart
-            exit_at[i] = bstart + bdur
-            sec_n = _heap_push(sec_heap, sec_n, bstart + bdur)
-        else:
-            exit_at[i] = t
-        if (is_load and detected_by[i] == DETECTED_NONE and inland_modes[m]
-                and U[i, U_INLAND] < inland_cov
-                and U[i, U_INLAND_DETECT] < inland_detect[drug[i], conc[i]]):
-            detected_by[i] = DETECTED_INLAND
+        _push(pend_key, pend_idx, n_pend, primary_end_at[i], i)
+        n_pend += 1
+        i += 1
     return sec_n
 
 
