@@ -52,7 +52,10 @@ def test_contract_valid_plan_deterministic_and_params_are_json(name, scenario, s
         assert np.all(np.diff(plan_a.arrive_at_s) >= 0)  # sorted by arrival
         for field in ("arrive_at_s", "mode", "lane", "drug", "mass_kg", "concealment"):
             assert np.array_equal(getattr(plan_a, field), getattr(plan_b, field)), field
-        json.dumps(a.params())
+        # the parameters are JSON and remake the same adversary
+        again = make_adversary(name, **json.loads(json.dumps(a.params())))
+        plan_c = again.plan_day(view(sc, policy), np.random.default_rng(7))
+        assert np.array_equal(plan_a.arrive_at_s, plan_c.arrive_at_s)
         # every load arrives when a booth of its lane is open
         hour = (plan_a.arrive_at_s // 3600).astype(int)
         assert np.all(sc.booths[plan_a.mode * 2 + plan_a.lane, hour] > 0)

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from portwatch.domain.errors import InputError
 from portwatch.domain.modes import Mode
 from portwatch.targeting.policy import MODE_ORDER
 from portwatch.twin import bts
-from portwatch.twin.scenario import load_scenario, scenario_names, scenario_path
+from portwatch.twin.scenario import load_scenario, parse_scenario, scenario_names, scenario_path
 from portwatch.twin.scenario_build import SHIPPED_PORTS, YEAR, port_scenario, write_scenarios
 
 SHIPPED = ["laredo", "otay-mesa", "san-ysidro", "southern-border"]
@@ -83,3 +87,21 @@ def test_the_generator_reproduces_the_shipped_files(tmp_path):
     for path in write_scenarios(tmp_path):
         shipped = scenario_path(path.stem)
         assert path.read_text() == shipped.read_text(), path.name
+
+
+@settings(max_examples=20, deadline=None)
+@given(port=st.sampled_from([p.code for p in bts.ports()]),
+       year=st.integers(bts.FIRST_YEAR, bts.LAST_YEAR))
+def test_any_bts_port_and_year_gives_a_valid_scenario(port, year):
+    if sum(bts.daily_volume(port, year).values()) < 0.05:
+        with pytest.raises(InputError, match="no inbound traffic"):
+            port_scenario(port, year)
+        return
+    sc = parse_scenario(port_scenario(port, year), f"{port}-{year}")
+    expected = bts.daily_volume(port, year)
+    for m, mode in enumerate(MODE_ORDER):
+        assert sc.daily_volume[m] == pytest.approx(expected[mode], abs=0.05)
+        if sc.mode_present[m]:
+            # every hour with arrivals has a booth open
+            busy = sc.hourly_profile[m] > 0
+            assert np.all(sc.booths[m * 2][busy] > 0)

@@ -24,6 +24,7 @@ from typing import Any
 
 import tomli_w
 
+from portwatch.domain.errors import InputError
 from portwatch.domain.modes import Mode
 from portwatch.twin import bts
 
@@ -347,7 +348,10 @@ def _scanner_share(year: int) -> dict[str, int]:
 def port_scenario(port_key: str, year: int = YEAR) -> dict[str, Any]:
     """One BTS port's scenario (the TOML's content as a dict)."""
     port = bts.find_port(port_key)
-    volumes = {m: v for m, v in bts.daily_volume(port.code, year).items() if v > 0}
+    # a mode under 0.05 a day rounds to no traffic in the file
+    volumes = {m: v for m, v in bts.daily_volume(port.code, year).items() if round(v, 1) > 0}
+    if not volumes:
+        raise InputError(f"port {port.name}: no inbound traffic in the BTS file in {year}")
     data: dict[str, Any] = {
         "name": port.slug,
         "description": f"{port.name}, {port.state} (BTS port code {port.code}): volumes of "
