@@ -89,6 +89,7 @@ def build_cases(seed: int, laser_nm: int, repeats: int = 3) -> list[Case]:
     cutting = names_of(table, SubstanceClass.CUTTING_AGENT)
     cases: list[Case] = []
     bags: tuple[str | None, ...] = (None, *BAGS)
+    bag_choices = np.array(bags, dtype=object)
     for _ in range(repeats):
         for drug in drugs:
             for bag in bags:
@@ -102,7 +103,7 @@ def build_cases(seed: int, laser_nm: int, repeats: int = 3) -> list[Case]:
             f = float(rng.choice(FRACTIONS[2:]))
             split = float(rng.uniform(0.3, 0.7))
             contents = ((drug, f), (str(a), (1 - f) * split), (str(b), (1 - f) * (1 - split)))
-            recipe = _recipe(rng, laser_nm, contents, rng.choice(bags))
+            recipe = _recipe(rng, laser_nm, contents, rng.choice(bag_choices))
             cases.append(Case(recipe, "controlled", "ternary", drug, f, f"{a}+{b}"))
         for agent in cutting:
             for bag in bags:
@@ -111,13 +112,13 @@ def build_cases(seed: int, laser_nm: int, repeats: int = 3) -> list[Case]:
         for _ in range(len(cutting)):
             a, b = rng.choice(cutting, 2, replace=False)
             f = float(rng.uniform(0.2, 0.8))
-            recipe = _recipe(rng, laser_nm, ((str(a), f), (str(b), 1 - f)), rng.choice(bags))
+            recipe = _recipe(rng, laser_nm, ((str(a), f), (str(b), 1 - f)), rng.choice(bag_choices))
             cases.append(Case(recipe, "benign", "benign"))
         for bag in (*BAGS, "polystyrene"):
             cases.append(Case(_recipe(rng, laser_nm, (), bag), "benign", "empty_bag"))
         for _ in range(6):
             unknown = random_unknown(rng)
-            recipe = _recipe(rng, laser_nm, (("unknown", 1.0),), rng.choice(bags), unknown)
+            recipe = _recipe(rng, laser_nm, (("unknown", 1.0),), rng.choice(bag_choices), unknown)
             cases.append(Case(recipe, "unknown", "unknown"))
     return cases
 

@@ -57,6 +57,10 @@ class Report:
     false_alarms: dict[int, dict[str, int]] = field(default_factory=dict)
     sweep: dict[int, dict[str, dict[str, list[float]]]] = field(default_factory=dict)
     detection_limit: dict[int, dict[str, dict[str, float | None]]] = field(default_factory=dict)
+    by_snr: dict[int, dict[str, float]] = field(default_factory=dict)
+    detection_limit_alarm: dict[int, dict[str, dict[str, float | None]]] = field(
+        default_factory=dict
+    )
 
     def to_json(self) -> dict[str, object]:
         """The report as JSON-ready data."""
@@ -117,7 +121,7 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         group = [o for o in pure if o.measured.case.recipe.packaging == bag]
         correct = sum(
             o.identification.verdict is Verdict.CONTROLLED
-            and o.identification.components
+            and bool(o.identification.components)
             and o.identification.components[0].name == o.measured.case.drug
             for o in group
         )
@@ -132,6 +136,11 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
     pure_table["class_level"] = _share(sum(o.detected for o in pure), len(pure))
     report.pure[laser] = pure_table
 
+    report.by_snr[laser] = {}
+    for snr in sorted({o.measured.case.recipe.snr for o in outcomes}):
+        group = [o for o in outcomes if o.measured.case.drug and o.measured.case.recipe.snr == snr]
+        report.by_snr[laser][f"{snr:g}"] = _share(sum(o.detected for o in group), len(group))
+
     negatives = [o for o in outcomes if o.measured.case.truth != "controlled"]
     report.false_alarms[laser] = {
         "benign_and_bag_samples": sum(o.measured.case.truth == "benign" for o in negatives),
@@ -144,9 +153,10 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
 
     sweep: dict[str, dict[str, list[float]]] = defaultdict(dict)
     limits: dict[str, dict[str, float | None]] = defaultdict(dict)
+    alarm_limits: dict[str, dict[str, float | None]] = defaultdict(dict)
     for drug in drugs:
         for matrix in SWEEP_MATRICES:
-            curve = []
+            curve, alarm = [], []
             for f in FRACTIONS:
                 cell = [
                     o
@@ -157,10 +167,14 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
                     and o.measured.case.drug_fraction == f
                 ]
                 curve.append(_share(sum(o.detected for o in cell), len(cell)))
+                alarms = sum(o.identification.verdict is Verdict.CONTROLLED for o in cell)
+                alarm.append(_share(alarms, len(cell)))
             sweep[drug][matrix] = curve
             limits[drug][matrix] = detection_limit(curve)
+            alarm_limits[drug][matrix] = detection_limit(alarm)
     report.sweep[laser] = dict(sweep)
     report.detection_limit[laser] = dict(limits)
+    report.detection_limit_alarm[laser] = dict(alarm_limits)
 
 
 def _share(k: int, n: int) -> float:
@@ -214,25 +228,34 @@ def render_markdown(report: Report) -> str:
             "Pure drugs identified by exact name (top component, verdict controlled): "
             + ", ".join(f"{k} {v:.1%}" for k, v in report.pure[laser].items()),
             "",
+            "Sensitivity by signal-to-noise of the tallest band: "
+            + ", ".join(f"SNR {k}: {v:.1%}" for k, v in report.by_snr[laser].items()),
+            "",
             "| drug | samples | sensitivity | exact name | false-positive rate |",
             "|---|---|---|---|---|",
         ]
-        for drug, row in report.per_drug[laser].items():
+        for drug, stats in report.per_drug[laser].items():
             out.append(
-                f"| {drug} | {int(row['samples'])} | {row['sensitivity']:.1%} | "
-                f"{row['exact_name']:.1%} | {row['false_positive_rate']:.2%} |"
+                f"| {drug} | {int(stats['samples'])} | {stats['sensitivity']:.1%} | "
+                f"{stats['exact_name']:.1%} | {stats['false_positive_rate']:.2%} |"
             )
-        out += [
-            "",
-            "Detection limit (w/w, sensitivity >= 90% from there up; '-' = not reached "
-            "at 75%), no packaging:",
-            "",
-            "| drug | " + " | ".join(SWEEP_MATRICES) + " |",
-            "|---|" + "---|" * len(SWEEP_MATRICES),
-        ]
-        for drug, row in report.detection_limit[laser].items():
-            cells = [f"{row[m]:.0%}" if row[m] is not None else "-" for m in SWEEP_MATRICES]
-            out.append(f"| {drug} | " + " | ".join(cells) + " |")
+        for title, table in (
+            ("the drug named (or its analogue)", report.detection_limit[laser]),
+            ("any controlled verdict (seize)", report.detection_limit_alarm[laser]),
+        ):
+            out += [
+                "",
+                f"Detection limit, {title}: lowest fraction (w/w) from which sensitivity "
+                "stays >= 90% at every higher fraction; '-' = not reached at 75%; no bag.",
+                "",
+                "| drug | " + " | ".join(SWEEP_MATRICES) + " |",
+                "|---|" + "---|" * len(SWEEP_MATRICES),
+            ]
+            for drug, limits in table.items():
+                cells = [
+                    f"{limits[m]:.0%}" if limits[m] is not None else "-" for m in SWEEP_MATRICES
+                ]
+                out.append(f"| {drug} | " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
 

@@ -205,11 +205,11 @@ def _summarise(
         )
     components.sort(key=lambda c: (c.substance_class is SubstanceClass.PACKAGING, -c.fraction))
     fit_r2 = 1.0 - rss / tss if tss > 0 else 0.0
-    group = [k for k, c in enumerate(classes) if c is SubstanceClass.CONTROLLED]
+    drugs = [k for k, c in enumerate(classes) if c is SubstanceClass.CONTROLLED]
     group_z = group_hqi = 0.0
-    if group:
-        mine = np.isin(owner, group)
-        together = sum(ref_coef[k] * refs[chosen[k]] for k in group)
+    if drugs:
+        mine = np.isin(owner, drugs)
+        together = np.sum([ref_coef[k] * refs[chosen[k]] for k in drugs], axis=0)
         partial = q - fitted + a[:, mine] @ coef[mine]
         group_z, group_hqi = _unique_signal(together, fitted, partial, together, np.sqrt(sigma2))
     return Decomposition(

@@ -117,7 +117,9 @@ def _read_bwtek(text: str, name: str) -> Spectrum:
             laser = nearest_supported_laser(_number(header["laser_wavelength"], True))
         except ValueError:
             laser = None
-    metadata = {k: header[k] for k in ("title", "model", "Date", "laser_wavelength") if k in header}
+    metadata: dict[str, str] = {
+        k: header[k] for k in ("title", "model", "Date", "laser_wavelength") if k in header
+    }
     return Spectrum(np.array(xs), np.array(ys), laser, name, metadata)
 
 
