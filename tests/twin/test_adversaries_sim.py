@@ -20,7 +20,7 @@ def naive() -> float:
     return rate("naive")
 
 
-@pytest.mark.parametrize("adversary", ["peak-timing", "shotgun", "informed"])
+@pytest.mark.parametrize("adversary", ["peak-timing", "shotgun", "informed", "adaptive"])
 def test_strategic_adversaries_are_interdicted_less_than_naive_loads(adversary, naive):
     assert rate(adversary) < naive
 

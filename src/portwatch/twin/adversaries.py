@@ -402,24 +402,32 @@ class InformedAdversary(Adversary):
 class AdaptiveAdversary(Adversary):
     """Learns day by day where to cross, with multiplicative weights over the open cells.
 
-    Each day it draws every load's cell from ``p = (1 - gamma) w / sum(w) + gamma / K``
-    (EXP3, Auer et al. 2002). From the outcome it learns in two ways:
+    Each day it draws every load's cell from ``p = (1 - gamma) w / sum(w) + gamma q``
+    (EXP3, Auer et al. 2002, exploring along the traffic shares ``q`` instead of uniformly,
+    and starting from ``w = q``: it first blends in like the naive smuggler). From the
+    outcome it learns in two ways:
 
     - its own loads (bandit feedback): a load that crossed earns reward 1, a seized one 0;
       the reward of a cell is importance-weighted by ``1 / p`` and ``w *= exp(gamma r / K)``;
     - what it watches at the port (full information): the share of conveyances inspected
-      in every cell and the queue (mean primary wait); a cell earns ``1 - share`` plus
-      ``wait_bonus`` times its wait relative to the longest, since crowded queues outrun
-      the canine teams, with learning rate ``eta_watch``.
+      in every cell (shrunk towards the port-wide share by ``prior_weight``
+      pseudo-conveyances, so a quiet cell's one-day share does not dominate) and the
+      queue (mean primary wait); a cell earns ``1 - share`` plus ``wait_bonus`` times its
+      wait relative to the longest, since crowded queues outrun the canine teams, with
+      learning rate ``eta_watch``.
     """
 
     def __init__(self, gamma: float = 0.1, eta_watch: float = 0.5, wait_bonus: float = 0.2,
-                 loads_per_day: float | None = None,
+                 prior_weight: float = 200.0, loads_per_day: float | None = None,
                  decoys_per_day: float | None = None) -> None:
         super().__init__()
         if not 0 < gamma <= 1:
             raise InputError(f"gamma: must be in (0, 1], got {gamma}")
         _check_non_negative("eta_watch", eta_watch)
+        _check_non_negative("prior_weight", prior_weight)
+        self.prior_weight = prior_weight
+        self._arrivals = np.zeros((N_MODES, N_LANES, 24))
+        self._traffic_share = np.zeros(0)
         _check_non_negative("wait_bonus", wait_bonus)
         _check_non_negative("loads_per_day", loads_per_day)
         _check_non_negative("decoys_per_day", decoys_per_day)
@@ -431,21 +439,25 @@ class AdaptiveAdversary(Adversary):
 
     def params(self) -> dict[str, Any]:
         return {"gamma": self.gamma, "eta_watch": self.eta_watch,
-                "wait_bonus": self.wait_bonus, "loads_per_day": self.loads_per_day,
+                "wait_bonus": self.wait_bonus, "prior_weight": self.prior_weight,
+                "loads_per_day": self.loads_per_day,
                 "decoys_per_day": self.decoys_per_day}
 
     def probabilities(self) -> np.ndarray:
         """The current EXP3 distribution over the open cells."""
-        assert self.log_weights is not None
+        assert self.log_weights is not None and self._cells is not None
         w = np.exp(self.log_weights - self.log_weights.max())
-        k = len(w)
-        return (1.0 - self.gamma) * w / w.sum() + self.gamma / k
+        return (1.0 - self.gamma) * w / w.sum() + self.gamma * self._traffic_share
 
     def plan_day(self, view: AdversaryView, rng: np.random.Generator) -> LoadPlan:
         sc = view.scenario
         if self._cells is None:
             self._cells = _cell_index(open_cells(sc))
-            self.log_weights = np.zeros(len(self._cells))
+            self._arrivals = cell_arrivals_per_hour(sc)
+            lam = self._arrivals.ravel()[self._cells]
+            # it starts by blending in like the naive smuggler: weights follow traffic
+            self._traffic_share = lam / lam.sum() if lam.sum() > 0 else lam
+            self.log_weights = np.log(np.maximum(self._traffic_share, 1e-300))
         if not len(self._cells):
             return LoadPlan.empty()
         n_loads, n_decoys = _counts(view, rng, self.loads_per_day, self.decoys_per_day)
@@ -486,6 +498,13 @@ class AdaptiveAdversary(Adversary):
         wait = outcome.mean_wait_s.ravel()[self._cells]
         seen = np.isfinite(share)
         if seen.any() and self.eta_watch > 0:
+            # one day's share in a quiet cell is noise: shrink it towards the port-wide
+            # share by prior_weight pseudo-conveyances (as peak-timing does)
+            lam = self._arrivals.ravel()[self._cells]
+            watched = np.where(seen, lam, 0.0)
+            share = np.where(seen, share, 0.0)
+            pooled = (share * watched).sum() / max(watched.sum(), 1e-9)
+            share = (share * watched + pooled * self.prior_weight) / (watched + self.prior_weight)
             longest = np.nanmax(wait) if np.isfinite(wait).any() else 0.0
             rel_wait = np.where(np.isfinite(wait) & (longest > 0), wait / max(longest, 1e-9), 0)
             signal = np.where(seen, 1.0 - share + self.wait_bonus * rel_wait, 0.0)
