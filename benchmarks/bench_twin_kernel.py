@@ -140,8 +140,14 @@ def main() -> None:
     kernel_inputs = reduced_inputs(1_000_000, seed=11)
     simpy_inputs = reduced_inputs(100_000, seed=12)
     kernel_reduced_port(reduced_inputs(1000, seed=1))  # compile / load the cache
-    kernel_rate, _ = _rate(kernel_reduced_port, kernel_inputs, repeats=3)
-    simpy_rate, simpy_out = _rate(simpy_reduced_port, simpy_inputs, repeats=1)
+    # Alternate the two, twice, and keep each one's best: on a shared machine the load
+    # then weighs on both alike.
+    kernel_rate = simpy_rate = 0.0
+    for _ in range(2):
+        rate, _ = _rate(kernel_reduced_port, kernel_inputs, repeats=3)
+        kernel_rate = max(kernel_rate, rate)
+        rate, simpy_out = _rate(simpy_reduced_port, simpy_inputs, repeats=1)
+        simpy_rate = max(simpy_rate, rate)
     kernel_out = kernel_reduced_port(simpy_inputs)
     primary_gap = float(np.max(np.abs(kernel_out[0] - simpy_out[0])))
     referred = ~np.isnan(simpy_out[1])
@@ -161,7 +167,8 @@ def main() -> None:
 The reduced port (Poisson arrivals, 10 booths at 90% utilisation with exponential
 service of mean {PRIMARY_MEAN_S:.0f} s, {REFERRAL:.0%} referred to {BAYS} bays with
 exponential service of mean {SECONDARY_MEAN_S:.0f} s) run on the same arrivals, service
-times and referral draws by the numba kernel and by SimPy, one core each:
+times and referral draws by the numba kernel and by SimPy, one core each, alternated
+twice (best rate of each kept):
 
 | implementation | conveyances | conveyances / s |
 |---|---:|---:|
