@@ -4,7 +4,8 @@ Two runs of 365 days (the BTS 2018 volumes: about 130 million inbound trucks, ca
 pedestrians and buses), each with the ``rules`` policy and the naive adversary:
 
 - **per port**: every US-Mexico port of the BTS file as its own scenario (its own
-  queues and resources), the ports spread over all local cores;
+  queues and resources), the ports spread over all local cores (what
+  ``portwatch simulate southern-border --per-port`` runs);
 - **pooled**: the shipped ``southern-border.toml`` (all ports pooled into one), in one
   process, since a replication's days run in sequence.
 
@@ -15,59 +16,49 @@ Reports wall time, conveyances simulated per second, and the ratio to the target
 from __future__ import annotations
 
 import os
+import resource
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 from benchmarks.report import machine_line, write_section
 from portwatch.twin import bts
+from portwatch.twin.border import run_border_study
 from portwatch.twin.experiment import run_study
-from portwatch.twin.scenario import load_scenario, parse_scenario
-from portwatch.twin.scenario_build import YEAR, port_scenario
-from portwatch.twin.study import rules_policy
+from portwatch.twin.scenario import load_scenario
+from portwatch.twin.scenario_build import YEAR
+from portwatch.twin.study import local_map, rules_policy
 
 DAYS = 365
 TARGET_S = 60.0
 SEED = 2018
 
 
-def _year(scenario_name: str, days: int) -> tuple[str, float, float, float]:
-    """(name, arrivals, crossings, CPU seconds) of one scenario over ``days``."""
-    if scenario_name == "southern-border":
-        sc = load_scenario(scenario_name)
-    else:
-        sc = parse_scenario(port_scenario(scenario_name, YEAR), f"{scenario_name} ({YEAR})")
-    start = time.process_time()
-    data = run_study(sc, rules_policy(), "naive", days=days, replications=1,
-                     seed=SEED).to_dict()
-    cpu = time.process_time() - start
-    arrivals = data["policies"]["rules"]["arrivals"] * days
-    return scenario_name, arrivals, data["crossings"] * days, cpu
-
-
-def _warm_up() -> None:
-    # compile (or load from numba's cache) outside the timed runs
-    run_study("test-port", rules_policy(), "naive", days=1, replications=1, seed=1)
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run(days: int = DAYS, workers: int | None = None) -> dict[str, dict[str, float]]:
     """Both runs over ``days``; returns their figures."""
     workers = workers or os.cpu_count() or 1
-    _warm_up()
-    codes = sorted((p.code for p in bts.ports()),
-                   key=lambda c: -sum(bts.daily_volume(c, YEAR).values()))
-    start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers, initializer=_warm_up) as pool:
-        per_port = list(pool.map(_year, codes, [days] * len(codes)))
+    # compile (or load from numba's cache) outside the timed runs
+    run_study("test-port", rules_policy(), "naive", days=1, replications=1, seed=1)
+    cpu0, start = _children_cpu_s(), time.perf_counter()
+    border = run_border_study(rules_policy(), "naive", days=days, replications=1, seed=SEED,
+                              map_fn=local_map(workers)).to_dict()
     per_port_s = time.perf_counter() - start
-    start = time.perf_counter()
-    pooled = _year("southern-border", days)
-    pooled_s = time.perf_counter() - start
+    per_port_cpu = _children_cpu_s() - cpu0 if workers > 1 else time.process_time()
+    sc = load_scenario("southern-border")
+    cpu0, start = time.process_time(), time.perf_counter()
+    pooled = run_study(sc, rules_policy(), "naive", days=days, replications=1,
+                       seed=SEED).to_dict()
+    pooled_s, pooled_cpu = time.perf_counter() - start, time.process_time() - cpu0
     return {
-        "per port": {"wall_s": per_port_s, "arrivals": sum(r[1] for r in per_port),
-                     "crossings": sum(r[2] for r in per_port),
-                     "cpu_s": sum(r[3] for r in per_port), "workers": float(workers)},
-        "pooled": {"wall_s": pooled_s, "arrivals": pooled[1], "crossings": pooled[2],
-                   "cpu_s": pooled[3], "workers": 1.0},
+        "per port": {"wall_s": per_port_s, "arrivals": border["policies"]["rules"]["arrivals"]
+                     * days, "crossings": border["crossings"] * days, "cpu_s": per_port_cpu,
+                     "workers": float(workers)},
+        "pooled": {"wall_s": pooled_s, "arrivals": pooled["policies"]["rules"]["arrivals"]
+                   * days, "crossings": pooled["crossings"] * days, "cpu_s": pooled_cpu,
+                   "workers": 1.0},
     }
 
 
@@ -100,9 +91,11 @@ def main() -> None:
     lines += [
         "",
         "Per port: each port's own queues and resources, the ports on all local cores "
-        "(process start-up and each port's set-up included); pooled: "
-        "`scenarios/southern-border.toml`, one process. CPU time is the simulation's own "
-        "(`time.process_time` in each process), so the last column estimates the wall "
+        "(`portwatch simulate southern-border --per-port --days 365 -r 1`; process "
+        "start-up and each port's set-up included); pooled: "
+        "`scenarios/southern-border.toml`, one process. CPU time is that of the "
+        "simulating processes (`resource` / `time.process_time`), so the last column "
+        "estimates the wall "
         f"time on cores not shared with other work; 1-minute load average {load_before:.1f} "
         f"before the run and {load_after:.1f} after it. Reproduce: "
         "`python -m benchmarks twin_year`.",

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from portwatch.twin import bts
+from portwatch.twin.border import run_border_study
 from portwatch.twin.experiment import run_study
 from portwatch.twin.scenario import load_scenario, scenario_names
 from portwatch.twin.study import (
@@ -50,9 +52,15 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(
             help="Folder for metrics (CSV, JSON), plots and report.html.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
+        per_port: Annotated[bool, typer.Option(
+            "--per-port", help="southern-border only: simulate every port on its own "
+            "(its own queues) and add them up, instead of one pooled port.")] = False,
     ) -> None:
         """Run policies against an adversary in the port's digital twin."""
         sc = load_scenario(scenario)
+        if per_port and sc.name != "southern-border":
+            raise typer.BadParameter("only with the southern-border scenario",
+                                     param_hint="--per-port")
         policies = [parse_policy(p) for p in (policy or ["rules"])]
         params = parse_params(adversary_param or [])
         if workers < 0:
@@ -64,16 +72,25 @@ def register(app: typer.Typer) -> None:
             disable=not err.is_terminal,
         )
         with progress:
-            bar = progress.add_task(f"{sc.name}: replications", total=replications)
+            unit = "port-replications" if per_port else "replications"
+            total = replications * (len(bts.ports()) if per_port else 1)
+            bar = progress.add_task(f"{sc.name}: {unit}", total=total)
 
             def advance(n: int) -> None:
                 progress.advance(bar, n)
 
             map_fn = (dask_map(scheduler, advance) if scheduler
                       else local_map(workers or default_workers(), advance))
-            result = run_study(sc, policies, adversary, days=days, replications=replications,
-                               seed=seed, warmup_days=warmup_days, map_fn=map_fn,
-                               adversary_params=params)
+            if per_port:
+                result = run_border_study(policies, adversary, days=days,
+                                          replications=replications, seed=seed,
+                                          warmup_days=warmup_days, map_fn=map_fn,
+                                          adversary_params=params)
+            else:
+                result = run_study(sc, policies, adversary, days=days,
+                                   replications=replications, seed=seed,
+                                   warmup_days=warmup_days, map_fn=map_fn,
+                                   adversary_params=params)
         data = result.to_dict()
         if out is not None:
             from portwatch.twin.report import write_report
