@@ -71,6 +71,10 @@ class DayMetrics:
     staffed_s: np.ndarray
 
 
+# _HAS_BITS[mask][flags] = 1.0 where ``flags`` has every bit of ``mask``.
+_HAS_BITS = np.array([[float(f & m == m) for f in range(64)] for m in range(64)])
+
+
 def _drug_table(sc: CompiledScenario, drug: np.ndarray, mass: np.ndarray) -> np.ndarray:
     k = len(sc.drugs)
     out = np.zeros((k, 4))
@@ -160,13 +164,13 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
     flags = (crossed.astype(np.int64) | (~left << 1) | (seized_port << 2) | (inspected << 3)
              | (unverified << 4) | (run.false_alarm << 5))
     table = np.bincount(mode * 64 + flags, minlength=N_MODES * 64).reshape(N_MODES, 64)
-    bits = np.arange(64)
+    table = table.astype(np.float64)
 
     def count(*need: int) -> np.ndarray:
-        sel = np.ones(64, dtype=bool)
+        mask = 0
         for b in need:
-            sel &= (bits >> b) & 1 == 1
-        return table[:, sel].sum(axis=1).astype(np.float64)
+            mask |= 1 << b
+        return table @ _HAS_BITS[mask]
 
     referred = inspected
     in_port = run.exit_at - traffic.arrive_at_s

@@ -210,12 +210,22 @@ def compose_day(
     # legitimate arrival at the same instant (the order a stable sort would give).
     order = np.argsort(planned.arrive_at_s, kind="stable")
     at = planned.arrive_at_s[order]
-    where = np.searchsorted(legit.arrive_at_s, at, side="right")
-    merged = {
-        name: np.insert(getattr(legit, name), where, getattr(planned, name)[order])
-        for name in _ARRAYS
-    }
-    return DayTraffic(day=legit.day, **merged), np.insert(u_legit, where, u_plan[order], axis=0)
+    k = at.shape[0]
+    total = len(legit) + k
+    rows = np.searchsorted(legit.arrive_at_s, at, side="right") + np.arange(k)
+    is_plan = np.zeros(total, dtype=bool)
+    is_plan[rows] = True
+    merged = {}
+    for name in _ARRAYS:
+        a, b = getattr(legit, name), getattr(planned, name)
+        out = np.empty(total, dtype=np.result_type(a, b))
+        out[~is_plan] = a
+        out[rows] = b[order]
+        merged[name] = out
+    u = np.empty((total, N_UNIFORMS), dtype=np.result_type(u_legit, u_plan))
+    u[~is_plan] = u_legit
+    u[rows] = u_plan[order]
+    return DayTraffic(day=legit.day, **merged), u
 
 
 __all__ = ["DayTraffic", "compose_day", "draw_legit", "express_open", "plan_traffic"]
