@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 from scipy import stats
 
 from portwatch.engine.decide import CUSTODY_BROKEN, CUSTODY_CLEAN, CUSTODY_NONE
@@ -108,6 +109,40 @@ def _beta_grid(mean: float, concentration: float) -> np.ndarray:
                                      (1.0 - mean) * concentration))
 
 
+@njit(cache=True, nogil=True)
+def _legit_attributes(hour, u, share, enrolled_share, booths, monitored_share, false_broken,
+                      prior_table, risk_grid, commodity_cdf,
+                      mode, enrolled, lane, custody, prior, risk, commodity):
+    """Mode, enrolment, lane, custody verdict, crossing history, risk and commodity of
+    each legitimate arrival from its row of uniforms (columns in that order)."""
+    n_modes = share.shape[0]
+    n_grid = risk_grid.shape[0]
+    for i in range(hour.shape[0]):
+        h = hour[i]
+        m = 0
+        while m < n_modes - 1 and u[i, 0] >= share[m, h]:
+            m += 1
+        mode[i] = m
+        e = u[i, 1] < enrolled_share[m]
+        enrolled[i] = e
+        lane[i] = 1 if e and booths[m * 2 + 1, h] > 0 else 0
+        if e and m == TRUCK and u[i, 2] < monitored_share:
+            custody[i] = CUSTODY_BROKEN if u[i, 3] < false_broken else CUSTODY_CLEAN
+        else:
+            custody[i] = CUSTODY_NONE
+        prior[i] = prior_table[int(u[i, 4] * prior_table.shape[0])]
+        x = u[i, 5] * (n_grid - 1)
+        j = int(x)
+        f = x - j
+        risk[i] = risk_grid[j] * (1.0 - f) + risk_grid[min(j + 1, n_grid - 1)] * f
+        c = -1
+        if m == TRUCK and commodity_cdf.shape[0] > 0:
+            c = 0
+            while c < commodity_cdf.shape[0] - 1 and u[i, 6] >= commodity_cdf[c]:
+                c += 1
+        commodity[i] = c
+
+
 def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -> DayTraffic:
     """The legitimate conveyances of ``day``, sorted by arrival."""
     sc = scenario
@@ -129,27 +164,24 @@ def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -
     total = within[ends - 1]
     frac = within[keep] / total[hour]
     at = day * DAY_S + (hour + frac) * 3600.0
-    # Each arrival's mode in proportion to the modes' rates in its hour.
+    # Each arrival's mode in proportion to the modes' rates in its hour, then its
+    # attributes, in one compiled pass over one block of uniforms.
     share = np.cumsum(rate / np.maximum(rate.sum(axis=0), 1e-300), axis=0)  # [mode, hour]
-    u = rng.random(n)
+    u = rng.random((n, 7))
     mode = np.empty(n, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(per_hour)])
-    for h in range(24):
-        a, b = starts[h], starts[h + 1]
-        mode[a:b] = np.searchsorted(share[:-1, h], u[a:b], side="right")
-    enrolled = rng.random(n) < sc.enrolled_share[mode]
-    lane = (enrolled & express_open(sc, mode, hour)).astype(np.int64)
-    custody = np.full(n, CUSTODY_NONE, dtype=np.int64)
-    monitored = enrolled & (mode == TRUCK) & (rng.random(n) < sc.spec.custody.monitored_share)
-    broken = rng.random(n) < sc.spec.custody.false_broken_prob
-    custody[monitored] = np.where(broken[monitored], CUSTODY_BROKEN, CUSTODY_CLEAN)
-    prior = _poisson(rng, sc.spec.risk.mean_prior_crossings, n)
-    risk = _beta(rng, sc.spec.risk.clean_mean, sc.spec.risk.concentration, n)
-    commodity = np.full(n, -1, dtype=np.int64)
-    trucks = mode == TRUCK
-    if len(sc.commodity_names):
-        commodity[trucks] = rng.choice(len(sc.commodity_names), size=int(trucks.sum()),
-                                       p=sc.commodity_share)
+    enrolled = np.empty(n, dtype=np.bool_)
+    lane = np.empty(n, dtype=np.int64)
+    custody = np.empty(n, dtype=np.int64)
+    prior = np.empty(n, dtype=np.int64)
+    risk = np.empty(n)
+    commodity = np.empty(n, dtype=np.int64)
+    cust = sc.spec.custody
+    r = sc.spec.risk
+    commodity_cdf = np.cumsum(sc.commodity_share) if len(sc.commodity_names) else np.zeros(0)
+    _legit_attributes(hour, u, share, sc.enrolled_share, sc.booths, cust.monitored_share,
+                      cust.false_broken_prob, _poisson_table(r.mean_prior_crossings),
+                      _beta_grid(r.clean_mean, r.concentration), commodity_cdf,
+                      mode, enrolled, lane, custody, prior, risk, commodity)
     none = np.full(n, -1, dtype=np.int64)
     return DayTraffic(
         day=day, arrive_at_s=at, mode=mode, lane=lane, enrolled=enrolled, custody=custody,
