@@ -211,3 +211,20 @@ def test_states_and_alerts_after_the_border(shipment, make_line):
     assert mon.state is CustodyState.CROSSED
     (alert,) = mon.alerts.values()
     assert alert.after_border
+
+
+def test_imprecise_fixes_at_either_end_do_not_shorten_a_stop(shipment, make_line):
+    pts = approach(32.53)  # ends about 550 m short of the stop
+    t = pts[-1][0]
+    lines = drive(make_line, pts)
+    seq = len(lines) + 1
+    # stopped from t+60 to t+660: cell-tower fixes open and close the stop; the nine
+    # precise fixes alone span only 480 s (+60 s), under the limit
+    lines.append(make_line(seq, t + 60, "position", MID, -116.95, 800.0))
+    for k in range(2, 11):
+        lines.append(make_line(seq + k - 1, t + 60 * k, "position", MID, -116.95))
+    lines.append(make_line(seq + 10, t + 660, "position", MID, -116.95, 900.0))
+    lines.append(make_line(seq + 11, t + 720, "position", north(MID, 600), -116.95))
+    assert AlertKind.UNAUTHORISED_STOP in kinds(run(shipment, lines))
+    precise_only = [line for line in lines if '"acc_m":8' in line]
+    assert AlertKind.UNAUTHORISED_STOP not in kinds(run(shipment, precise_only))

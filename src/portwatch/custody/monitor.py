@@ -82,16 +82,20 @@ class _Fix:
     off_m: float
     along_m: float
     xyz: list[float]
+    before: tuple[_Fix, ...] = ()  # the imprecise fixes received just before this one
+    zones: list[bool] = field(default_factory=list)  # inside each authorised zone
 
 
 @dataclass(slots=True)
 class _Stop:
     anchor: _Fix
+    first_at_ms: int
     last_at_ms: int
     allowed_s: float
     zone: str
     alerted: bool = False
     pending: list[tuple[_Fix, list[bool]]] = field(default_factory=list)
+    members: list[_Fix] = field(default_factory=list)
 
 
 @dataclass
@@ -114,6 +118,7 @@ class ShipmentMonitor:
     _run: list[_Fix] = field(default_factory=list)
     _run_alerted: bool = False
     _stop: _Stop | None = None
+    _imprecise: list[_Fix] = field(default_factory=list)
     _battery_alerted: bool = False
 
     # ------------------------------------------------------------------ alerts
@@ -178,7 +183,8 @@ class ShipmentMonitor:
             zones = in_zone[i] if has_fix else None
             if has_fix:
                 fix = _Fix(m.seq, m.at_ms, m.lat_e7 / 1e7, m.lon_e7 / 1e7,  # type: ignore[operator]
-                           float(m.accuracy_m or 0), off[i], along[i], xyz[i])
+                           float(m.accuracy_m or 0), off[i], along[i], xyz[i],
+                           zones=zones)  # type: ignore[arg-type]
                 self.last_fix = (m.at_ms, fix.lat, fix.lon, fix.acc_m)
                 self._advance_state(fix, zones[0], zones[1])  # type: ignore[index]
             low = m.battery_pct is not None and m.battery_pct < th.low_battery_pct
@@ -261,7 +267,9 @@ class ShipmentMonitor:
         elif usable:
             self._run, self._run_alerted = [], False
         if not usable:
+            self._imprecise_fix(fix)
             return
+        fix.before, self._imprecise = tuple(self._imprecise), []
         prev = self._prev
         if prev is not None:
             self._check_leg(prev, fix)
@@ -301,29 +309,69 @@ class ShipmentMonitor:
         d = _chord_m(stop.anchor.xyz, fix.xyz)
         if d <= th.stop_radius_m:
             stop.last_at_ms = fix.at_ms
+            stop.members.append(fix)
             stop.pending.clear()
+            # the stop is allowed the longest dwell of any authorised zone it touches
+            allowed, zone = self._allowance(in_zone)
+            if allowed > stop.allowed_s:
+                stop.allowed_s, stop.zone = allowed, zone
             self._check_dwell(stop)
             return
         stop.pending.append((fix, in_zone))
         if len(stop.pending) >= th.stop_exit_fixes:
-            # the conveyance has left: replay the fixes beyond the radius as a new stop
-            pending, self._stop = stop.pending, None
-            for p_fix, p_zone in pending:
+            # the conveyance has left the anchor: the fixes beyond the radius start a new
+            # stop, which keeps the old stop's last fixes that lie within its radius (the
+            # old anchor may have been the last moving fix, at the edge of the radius)
+            pending, carried, self._stop = stop.pending, stop.members, None
+            self._start_stop(pending[0][0], pending[0][1], carried)
+            for p_fix, p_zone in pending[1:]:
                 self._track_stop(p_fix, p_zone)
 
-    def _start_stop(self, fix: _Fix, in_zone: list[bool]) -> None:
+    def _imprecise_fix(self, fix: _Fix) -> None:
+        """A cell-tower fix cannot start or end a stop, but one that agrees with the
+        current stop extends it: a stop is not shortened because its last fix was
+        imprecise."""
+        stop, th = self._stop, self.thresholds
+        consistent = stop is not None and not stop.pending and (
+            _chord_m(stop.anchor.xyz, fix.xyz) <= th.stop_radius_m + fix.acc_m
+        )
+        if stop is not None and consistent:
+            stop.last_at_ms = fix.at_ms
+            self._check_dwell(stop)
+        self._imprecise.append(fix)
+
+    def _start_stop(
+        self, fix: _Fix, in_zone: list[bool], carried: list[_Fix] | None = None
+    ) -> None:
+        radius = self.thresholds.stop_radius_m
+        members = [m for m in (carried or []) if _chord_m(m.xyz, fix.xyz) <= radius]
+        allowed, zone = max(
+            (self._allowance(m.zones) for m in [*members, fix]), key=lambda a: a[0]
+        )
+        first = members[0] if members else fix
+        first_at = first.at_ms
+        # imprecise fixes just before, that agree with this one, start the stop
+        for before in reversed(first.before):
+            if _chord_m(before.xyz, fix.xyz) > radius + before.acc_m:
+                break
+            first_at = before.at_ms
+        self._stop = _Stop(anchor=fix, first_at_ms=first_at, last_at_ms=fix.at_ms,
+                           allowed_s=allowed, zone=zone, members=[*members, fix])
+
+    def _allowance(self, in_zone: list[bool]) -> tuple[float, str]:
+        """The longest dwell allowed at a fix, and the zone that allows it."""
         allowed, zone = self.thresholds.unplanned_stop_max_s, ""
         for inside, z in zip(in_zone, self.plan.authorised_zones, strict=True):
             if inside and z.max_dwell_s >= allowed:
                 allowed, zone = z.max_dwell_s, z.name
-        self._stop = _Stop(anchor=fix, last_at_ms=fix.at_ms, allowed_s=allowed, zone=zone)
+        return allowed, zone
 
     def _check_dwell(self, stop: _Stop) -> None:
         if stop.alerted:
             return
         # each fix stands for one reporting period: the stop began up to a period
         # before its first fix and lasted up to a period after its last one
-        dwell_s = (stop.last_at_ms - stop.anchor.at_ms) / 1000.0
+        dwell_s = (stop.last_at_ms - stop.first_at_ms) / 1000.0
         dwell_s += self.thresholds.reporting_period_s
         if dwell_s > stop.allowed_s:
             stop.alerted = True

@@ -36,8 +36,9 @@ class Thresholds:
     unplanned_stop_max_s: float = 600.0
     """Longest stop allowed outside an authorised stop (traffic, signals, congestion).
     A stop lasts from its first to its last fix plus one reporting period."""
-    stop_radius_m: float = 100.0
-    """Fixes within this distance of the first fix of a stop belong to the stop."""
+    stop_radius_m: float = 150.0
+    """Fixes within this distance of the first fix of a stop belong to the stop; wide
+    enough for multipath errors of about 100 m among buildings and trailers."""
     stop_exit_fixes: int = 2
     """Consecutive fixes beyond the stop radius that end a stop (one outlier does not)."""
     usable_fix_accuracy_m: float = 100.0
@@ -71,7 +72,7 @@ class _ThresholdsFile(BaseModel):
     off_corridor_min_fixes: int = Field(default=3, ge=1)
     off_corridor_min_s: float = Field(default=120.0, ge=0)
     unplanned_stop_max_s: float = Field(default=600.0, gt=0)
-    stop_radius_m: float = Field(default=100.0, gt=0)
+    stop_radius_m: float = Field(default=150.0, gt=0)
     stop_exit_fixes: int = Field(default=2, ge=1)
     usable_fix_accuracy_m: float = Field(default=100.0, gt=0)
     max_speed_mps: float = Field(default=55.6, gt=0)
