@@ -8,7 +8,7 @@ times for the same conveyance (common random numbers), whatever else they change
 Exponential and deterministic durations are exact; empirical ones resample the observed
 values exactly; lognormal and gamma quantiles are tabulated on a grid uniform in
 ``logit(u)`` over [-16, 16] (u from 1.1e-7 to 1 - 1.1e-7) and interpolated linearly,
-which keeps the relative error of the mean below 1e-4 (a test checks it).
+which keeps the relative error of the mean below 2e-4 (a test checks it).
 """
 
 from __future__ import annotations
