@@ -16,9 +16,11 @@ which is local midnight of day 0):
    same compiled function the live engine runs, with the live number of conveyances in
    secondary (a heap of their exit times).
 4. **Secondary**: a referred conveyance gets a scanner pass if a scanner type covers its
-   mode (the unit that can start it first), then a bay exam by officers (FIFO in order of
-   referral); a full search takes a bay for the full-search time. A suspect finding (a
-   load found, a scanner false alarm, an alert) adds a handheld analyzer pass.
+   mode (the unit that can start it first), then waits for a bay exam by officers; a full
+   search takes a bay for the full-search time. Bays serve two FIFO queues by priority:
+   full searches, alerts and custody reviews first, then discretionary referrals. A
+   suspect finding (a load found, a scanner false alarm, an alert) adds a handheld
+   analyzer pass.
 5. **Inland checkpoint**: a load that crossed undetected is checked with probability
    ``inland_cov`` and found with ``inland_detect[drug, concealment]``.
 
@@ -33,7 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from portwatch.engine.decide import SECONDARY, decide_code
+from portwatch.engine.decide import (
+    FULL_SEARCH,
+    R_ALERT,
+    R_CUSTODY_REVIEW,
+    SECONDARY,
+    decide_code,
+)
 from portwatch.targeting.policy import Policy
 from portwatch.twin.distributions import Deterministic, ServiceDistribution
 from portwatch.twin.sampling import DistTable, draw, encode
@@ -148,6 +156,7 @@ def simulate_day(
     n = arrive_at.shape[0]
     n_units = scanner_type.shape[0]
     n_types = scanner_dist.shape[0]
+    exit_at_owner = np.full(bay_free.shape[0], -1, dtype=np.int64)  # who is in each bay
     canine_busy = 8
     bay_busy = 9 + n_types
     # Two kinds of step, merged in time order: an arrival (primary and the canine sweep,
@@ -158,9 +167,58 @@ def simulate_day(
     pend_key = np.empty(n)
     pend_idx = np.empty(n, dtype=np.int64)
     n_pend = 0
+    # Secondary as events: conveyances ready for a bay (after any scanner pass) wait in
+    # two FIFO queues, full searches and alerts ahead of discretionary referrals; a bay
+    # that frees up takes the head of the first non-empty queue.
+    ready_key = np.empty(n)
+    ready_idx = np.empty(n, dtype=np.int64)
+    n_ready = 0
+    n_bays = bay_free.shape[0]
+    bay_key = np.empty(n_bays)
+    bay_idx = np.empty(n_bays, dtype=np.int64)
+    n_busy = 0
+    for b in range(n_bays):  # yesterday's bays free up as events
+        _push(bay_key, bay_idx, n_busy, bay_free[b], b)
+        n_busy += 1
+    idle = np.empty(n_bays, dtype=np.int64)
+    n_idle = 0
+    queue_hi = np.empty(n, dtype=np.int64)
+    queue_lo = np.empty(n, dtype=np.int64)
+    hi_head = hi_tail = lo_head = lo_tail = 0
+    suspect = np.zeros(n, dtype=np.bool_)
+    in_secondary = 0  # today's conveyances referred and not yet out
     i = 0
     while True:
-        if n_pend > 0 and (i >= n or pend_key[0] <= arrive_at[i]):
+        t_arrival = arrive_at[i] if i < n else np.inf
+        t_decision = pend_key[0] if n_pend > 0 else np.inf
+        t_ready = ready_key[0] if n_ready > 0 else np.inf
+        t_bay = bay_key[0] if n_busy > 0 else np.inf
+        if t_bay <= t_ready and t_bay <= t_decision and t_bay <= t_arrival and n_busy > 0:
+            # a bay frees up (its conveyance, if any, leaves the port)
+            b = bay_idx[0]
+            n_busy -= 1
+            bay_key[0] = bay_key[n_busy]
+            bay_idx[0] = bay_idx[n_busy]
+            _sift_down(bay_key, bay_idx, n_busy, 0)
+            if exit_at_owner[b] >= 0:
+                in_secondary -= 1
+                exit_at_owner[b] = -1
+            idle[n_idle] = b
+            n_idle += 1
+        elif t_ready <= t_decision and t_ready <= t_arrival and n_ready > 0:
+            c = ready_idx[0]
+            n_ready -= 1
+            ready_key[0] = ready_key[n_ready]
+            ready_idx[0] = ready_idx[n_ready]
+            _sift_down(ready_key, ready_idx, n_ready, 0)
+            if out_lane[c] == FULL_SEARCH or out_reason[c] == R_ALERT or (
+                    out_reason[c] == R_CUSTODY_REVIEW):
+                queue_hi[hi_tail] = c
+                hi_tail += 1
+            else:
+                queue_lo[lo_tail] = c
+                lo_tail += 1
+        elif t_decision <= t_arrival and n_pend > 0:
             c = pend_idx[0]
             n_pend -= 1
             pend_key[0] = pend_key[n_pend]
@@ -170,21 +228,22 @@ def simulate_day(
             while sec_n > 0 and sec_heap[0] <= t:
                 sec_n = _heap_pop(sec_heap, sec_n)
             m = mode[c]
-            occupancy[c] = sec_n
+            occupancy[c] = sec_n + in_secondary
             code, reason = decide_code(
                 custody[c], risk[c], enrolled[c], alert[c], m, lane[c], int(t // HOUR_S) % 24,
-                sec_n, capacity, U[c, U_DECIDE], referral_by_hour, risk_threshold, broken_full,
-                clean_express, hold,
+                sec_n + in_secondary, capacity, U[c, U_DECIDE], referral_by_hour,
+                risk_threshold, broken_full, clean_express, hold,
             )
             out_lane[c] = code
             out_reason[c] = reason
             detected_by[c] = DETECTED_NONE
             identified[c] = False
             secondary_start_at[c] = np.nan
-            is_load = drug[c] >= 0 and not decoy[c]
+            exit_at[c] = t
             if code >= SECONDARY:  # SECONDARY or FULL_SEARCH
+                in_secondary += 1
                 ready = t
-                suspect = alert[c]
+                suspect[c] = alert[c]
                 if code == SECONDARY:
                     unit = -1
                     ustart = np.inf
@@ -201,92 +260,107 @@ def simulate_day(
                         scanner_free[unit] = ustart + sdur
                         busy[8 + 1 + ty] += sdur
                         ready = ustart + sdur
-                        if is_load:
+                        if drug[c] >= 0 and not decoy[c]:
                             if U[c, U_SCAN] < scanner_detect[ty, drug[c], conc[c]]:
                                 detected_by[c] = DETECTED_SCANNER
                         elif not decoy[c] and U[c, U_SCAN] < scanner_fa[ty]:
                             false_alarm[c] = True
-                            suspect = True
-                    dist = secondary_dist[m]
-                    table = bay_detect
-                    found_by = DETECTED_BAY
+                            suspect[c] = True
+                _push(ready_key, ready_idx, n_ready, ready, c)
+                n_ready += 1
+        elif i < n:
+            a = arrive_at[i]
+            m = mode[i]
+            s = m * 2 + lane[i]
+            # The booth free first (a heap); a booth closed at that time moves to the hour
+            # it reopens, which loses nothing: it cannot start anyone before then.
+            nb = max_booths[s]
+            hk = station_key[s]
+            hi = station_idx[s]
+            best = np.inf
+            while nb > 0:
+                best = max(a, hk[0])
+                if best == np.inf or hi[0] < booths[s, int(best // HOUR_S) % 24]:
+                    break
+                hk[0] = _open_at(best, hi[0], booths[s])
+                _sift_down(hk, hi, nb, 0)
+            dur = draw(primary_dist[s], U[i, U_PRIMARY], dk, dp, dtab, doff, dlen, dvals)
+            primary_start_at[i] = best
+            primary_end_at[i] = best + dur
+            if nb > 0:
+                hk[0] = best + dur
+                _sift_down(hk, hi, nb, 0)
+            busy[s] += dur
+            screened[i] = False
+            alert[i] = False
+            false_alarm[i] = False
+            if canine_modes[m] and canine_key.shape[0] > 0 and canine_key[0] <= best:
+                start = max(a, canine_key[0])
+                cdur = draw(canine_dist, U[i, U_CANINE_S], dk, dp, dtab, doff, dlen, dvals)
+                canine_key[0] = start + cdur
+                _sift_down(canine_key, canine_idx, canine_key.shape[0], 0)
+                busy[canine_busy] += cdur
+                screened[i] = True
+                u = U[i, U_CANINE]
+                if decoy[i]:
+                    alert[i] = u < canine_decoy
+                elif drug[i] >= 0:
+                    alert[i] = u < canine_detect[drug[i], conc[i]]
                 else:
-                    dist = full_dist[m]
-                    table = full_detect
-                    found_by = DETECTED_FULL
-                bay = 0
-                for k in range(1, bay_free.shape[0]):
-                    if bay_free[k] < bay_free[bay]:
-                        bay = k
-                bstart = max(ready, bay_free[bay])
-                bdur = draw(dist, U[c, U_BAY_S], dk, dp, dtab, doff, dlen, dvals)
-                if (is_load and detected_by[c] == DETECTED_NONE
-                        and U[c, U_BAY] < table[drug[c], conc[c]]):
-                    detected_by[c] = found_by
-                if detected_by[c] != DETECTED_NONE or suspect:
-                    bdur += draw(analyzer_dist, U[c, U_ANALYZER_S], dk, dp, dtab, doff, dlen,
-                                 dvals)
-                    if detected_by[c] != DETECTED_NONE:
-                        identified[c] = U[c, U_IDENTIFY] < analyzer_identify[drug[c]]
-                    elif not decoy[c] and not is_load and U[c, U_IDENTIFY] < analyzer_fa:
-                        false_alarm[c] = True
-                bay_free[bay] = bstart + bdur
-                busy[bay_busy] += bdur
-                secondary_start_at[c] = bstart
-                exit_at[c] = bstart + bdur
-                sec_n = _heap_push(sec_heap, sec_n, bstart + bdur)
-            else:
-                exit_at[c] = t
-            if (is_load and detected_by[c] == DETECTED_NONE and inland_modes[m]
-                    and U[c, U_INLAND] < inland_cov
-                    and U[c, U_INLAND_DETECT] < inland_detect[drug[c], conc[c]]):
-                detected_by[c] = DETECTED_INLAND
-            continue
-        if i >= n:
+                    alert[i] = u < canine_fa
+                    false_alarm[i] = alert[i]
+            _push(pend_key, pend_idx, n_pend, primary_end_at[i], i)
+            n_pend += 1
+            i += 1
+        else:
             break
-        a = arrive_at[i]
-        m = mode[i]
-        s = m * 2 + lane[i]
-        # The booth free first (a heap); a booth closed at that time moves to the hour
-        # it reopens, which loses nothing: it cannot start anyone before then.
-        nb = max_booths[s]
-        hk = station_key[s]
-        hi = station_idx[s]
-        best = np.inf
-        while nb > 0:
-            best = max(a, hk[0])
-            if best == np.inf or hi[0] < booths[s, int(best // HOUR_S) % 24]:
-                break
-            hk[0] = _open_at(best, hi[0], booths[s])
-            _sift_down(hk, hi, nb, 0)
-        dur = draw(primary_dist[s], U[i, U_PRIMARY], dk, dp, dtab, doff, dlen, dvals)
-        primary_start_at[i] = best
-        primary_end_at[i] = best + dur
-        if nb > 0:
-            hk[0] = best + dur
-            _sift_down(hk, hi, nb, 0)
-        busy[s] += dur
-        screened[i] = False
-        alert[i] = False
-        false_alarm[i] = False
-        if canine_modes[m] and canine_key.shape[0] > 0 and canine_key[0] <= best:
-            start = max(a, canine_key[0])
-            cdur = draw(canine_dist, U[i, U_CANINE_S], dk, dp, dtab, doff, dlen, dvals)
-            canine_key[0] = start + cdur
-            _sift_down(canine_key, canine_idx, canine_key.shape[0], 0)
-            busy[canine_busy] += cdur
-            screened[i] = True
-            u = U[i, U_CANINE]
-            if decoy[i]:
-                alert[i] = u < canine_decoy
-            elif drug[i] >= 0:
-                alert[i] = u < canine_detect[drug[i], conc[i]]
+        # an idle bay takes the next conveyance waiting, full searches and alerts first
+        while n_idle > 0 and (hi_head < hi_tail or lo_head < lo_tail):
+            if hi_head < hi_tail:
+                c = queue_hi[hi_head]
+                hi_head += 1
             else:
-                alert[i] = u < canine_fa
-                false_alarm[i] = alert[i]
-        _push(pend_key, pend_idx, n_pend, primary_end_at[i], i)
-        n_pend += 1
-        i += 1
+                c = queue_lo[lo_head]
+                lo_head += 1
+            n_idle -= 1
+            b = idle[n_idle]
+            bstart = max(bay_free[b], min(t_bay, t_ready, t_decision, t_arrival))
+            m = mode[c]
+            if out_lane[c] == FULL_SEARCH:
+                bdur = draw(full_dist[m], U[c, U_BAY_S], dk, dp, dtab, doff, dlen, dvals)
+                table = full_detect
+                found_by = DETECTED_FULL
+            else:
+                bdur = draw(secondary_dist[m], U[c, U_BAY_S], dk, dp, dtab, doff, dlen, dvals)
+                table = bay_detect
+                found_by = DETECTED_BAY
+            is_load = drug[c] >= 0 and not decoy[c]
+            if (is_load and detected_by[c] == DETECTED_NONE
+                    and U[c, U_BAY] < table[drug[c], conc[c]]):
+                detected_by[c] = found_by
+            if detected_by[c] != DETECTED_NONE or suspect[c]:
+                bdur += draw(analyzer_dist, U[c, U_ANALYZER_S], dk, dp, dtab, doff, dlen,
+                             dvals)
+                if detected_by[c] != DETECTED_NONE:
+                    identified[c] = U[c, U_IDENTIFY] < analyzer_identify[drug[c]]
+                elif not decoy[c] and not is_load and U[c, U_IDENTIFY] < analyzer_fa:
+                    false_alarm[c] = True
+            bay_free[b] = bstart + bdur
+            busy[bay_busy] += bdur
+            secondary_start_at[c] = bstart
+            exit_at[c] = bstart + bdur
+            exit_at_owner[b] = c
+            _push(bay_key, bay_idx, n_busy, bstart + bdur, b)
+            n_busy += 1
+    # Everyone referred today is out by now; tomorrow counts them in secondary until
+    # they leave, and the inland checkpoint sees the loads that crossed undetected.
+    for c in range(n):
+        if out_lane[c] >= SECONDARY:
+            sec_n = _heap_push(sec_heap, sec_n, exit_at[c])
+        if (drug[c] >= 0 and not decoy[c] and detected_by[c] == DETECTED_NONE
+                and inland_modes[mode[c]] and U[c, U_INLAND] < inland_cov
+                and U[c, U_INLAND_DETECT] < inland_detect[drug[c], conc[c]]):
+            detected_by[c] = DETECTED_INLAND
     return sec_n
 
 
