@@ -118,3 +118,29 @@ def test_the_same_seed_gives_the_same_result(seed):
     assert a.to_json() == b.to_json()
     c = run_study(SC, pols, "naive", days=2, replications=2, seed=seed + 1)
     assert c.to_json() != a.to_json()
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**32 - 1), broken_share=st.floats(0.02, 0.2))
+def test_full_searches_go_ahead_of_discretionary_referrals_in_secondary(seed, broken_share):
+    sc = reduced_port(4, {"kind": "exponential", "mean_s": 60.0}, bays=2,
+                      secondary_service={"kind": "exponential", "mean_s": 900.0})
+    policy = Policy.uniform(0.2, capacity_rule="hold")
+    rng = np.random.default_rng(seed)
+    n = 2000
+    at = poisson_arrivals(0.8 * 4 / 60.0, n, rng)
+    z = np.zeros(n, dtype=np.int64)
+    custody = np.where(rng.random(n) < broken_share, 3, 0)
+    run = run_day(prepare(sc, policy), at, z + 1, z, z.astype(bool), custody, np.zeros(n),
+                  z - 1, z - 1, z.astype(bool), rng.random((n, N_UNIFORMS)), PortState(sc))
+    full = np.flatnonzero(run.lane_code == 3)
+    referred = np.flatnonzero(run.reason_code == 3)
+    assert len(full) > 0 and len(referred) > 0
+    ready = run.primary_end_at  # no scanner in the reduced port
+    start = run.secondary_start_at
+    # no random referral starts a bay exam while a full search ready before it waits
+    for f in full:
+        overtaken = (start[referred] > ready[f]) & (start[referred] < start[f])
+        assert not overtaken.any()
+    wait = start - ready
+    assert wait[full].mean() < wait[referred].mean()
