@@ -152,16 +152,22 @@ def library_build(
 @fieldid_app.command("evaluate")
 def evaluate_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of evaluation and calibration.")] = 2026,
-    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Samples per cell.")] = 3,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Samples per cell.")] = 5,
     calibration_repeats: Annotated[int, typer.Option("--calibration-repeats", min=1)] = 4,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
         "fieldid-evaluation"
     ),
+    lasers: Annotated[
+        list[int] | None, typer.Option("--laser", help="Only this laser (repeatable).")
+    ] = None,
 ) -> None:
     """Calibrate on one seeded set, evaluate on another; write tables and a plot."""
     from portwatch.fieldid.evaluate import evaluate, render_markdown, write_outputs
 
-    report = evaluate(seed, repeats, calibration_repeats=calibration_repeats)
+    for laser in lasers or []:
+        _check_laser(laser)
+    chosen = tuple(lasers) if lasers else (785, 1064)
+    report = evaluate(seed, repeats, chosen, calibration_repeats=calibration_repeats)
     paths = write_outputs(report, out)
     typer.echo(render_markdown(report))
     typer.echo("wrote " + ", ".join(str(p) for p in paths))

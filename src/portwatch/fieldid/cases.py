@@ -3,8 +3,9 @@
 One generator builds both; they differ only in their seed, so the thresholds are
 never fitted on the samples they are judged by. Each set holds, per laser: pure
 drugs (bare and through PE, PP and PET), drug-in-matrix sweeps over the drug fraction
-(the detection-limit design), ternary mixtures, pure and mixed cutting agents (the
-look-alikes among them), empty bags, and compounds no library holds.
+at each signal-to-noise level (the detection-limit design), ternary mixtures, pure and
+mixed cutting agents (the look-alikes among them), empty bags, and compounds no
+library holds.
 """
 
 from __future__ import annotations
@@ -73,12 +74,14 @@ def _recipe(
     contents: tuple[tuple[str, float], ...],
     bag: str | None,
     unknown: tuple[tuple[float, float], ...] = (),
+    snr: float | None = None,
 ) -> Recipe:
     heroin = any(name == "heroin_hcl" for name, _ in contents)
     share = float(rng.uniform(0.2, 0.8)) if bag else 0.0
-    return Recipe(
-        contents, laser_nm, bag, share, unknown_peaks=unknown, **_conditions(rng, laser_nm, heroin)
-    )
+    conditions = _conditions(rng, laser_nm, heroin)
+    if snr is not None:
+        conditions["snr"] = snr
+    return Recipe(contents, laser_nm, bag, share, unknown_peaks=unknown, **conditions)
 
 
 def build_cases(seed: int, laser_nm: int, repeats: int = 3) -> list[Case]:
@@ -97,8 +100,11 @@ def build_cases(seed: int, laser_nm: int, repeats: int = 3) -> list[Case]:
                 cases.append(Case(recipe, "controlled", "pure_drug", drug, 1.0, None))
             for matrix in SWEEP_MATRICES:
                 for f in FRACTIONS:
-                    recipe = _recipe(rng, laser_nm, ((drug, f), (matrix, 1.0 - f)), None)
-                    cases.append(Case(recipe, "controlled", "sweep", drug, f, matrix))
+                    # stratified by signal-to-noise, so a detection limit exists per level
+                    for snr in SNR_LEVELS:
+                        binary = ((drug, f), (matrix, 1.0 - f))
+                        recipe = _recipe(rng, laser_nm, binary, None, snr=snr)
+                        cases.append(Case(recipe, "controlled", "sweep", drug, f, matrix))
             a, b = rng.choice(cutting, 2, replace=False)
             f = float(rng.choice(FRACTIONS[2:]))
             split = float(rng.uniform(0.3, 0.7))

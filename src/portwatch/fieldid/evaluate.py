@@ -20,7 +20,7 @@ import numpy as np
 
 from portwatch.domain.substances import Verdict
 from portwatch.fieldid.calibrate import Measured, accepted_names, calibrate, run_cases
-from portwatch.fieldid.cases import FRACTIONS, SWEEP_MATRICES, build_cases
+from portwatch.fieldid.cases import FRACTIONS, SNR_LEVELS, SWEEP_MATRICES, build_cases
 from portwatch.fieldid.identify import Identification, Thresholds, decide
 from portwatch.fieldid.library import Library
 
@@ -49,6 +49,7 @@ class Report:
 
     seed: int
     repeats: int
+    calibration_repeats: int
     thresholds: dict[int, dict[str, float]]
     samples: dict[int, int] = field(default_factory=dict)
     confusion: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
@@ -58,6 +59,9 @@ class Report:
     sweep: dict[int, dict[str, dict[str, list[float]]]] = field(default_factory=dict)
     detection_limit: dict[int, dict[str, dict[str, float | None]]] = field(default_factory=dict)
     by_snr: dict[int, dict[str, float]] = field(default_factory=dict)
+    detection_limit_by_snr: dict[int, dict[str, dict[str, dict[str, float | None]]]] = field(
+        default_factory=dict
+    )
     detection_limit_alarm: dict[int, dict[str, dict[str, float | None]]] = field(
         default_factory=dict
     )
@@ -76,7 +80,9 @@ def evaluate(
 ) -> Report:
     """Calibrate on the calibration set of ``seed``, then judge on its evaluation set."""
     thresholds = calibrate(seed, lasers, calibration_repeats, library)
-    report = Report(seed, repeats, {k: v.to_dict() for k, v in thresholds.items()})
+    report = Report(
+        seed, repeats, calibration_repeats, {k: v.to_dict() for k, v in thresholds.items()}
+    )
     for laser in lasers:
         measured = run_cases(build_cases(seed, laser, repeats), seed, library)
         outcomes = [Outcome(m, decide(m.analysis, thresholds[laser])) for m in measured]
@@ -172,6 +178,26 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
             sweep[drug][matrix] = curve
             limits[drug][matrix] = detection_limit(curve)
             alarm_limits[drug][matrix] = detection_limit(alarm)
+    by_level: dict[str, dict[str, dict[str, float | None]]] = {}
+    for snr in SNR_LEVELS:
+        level: dict[str, dict[str, float | None]] = defaultdict(dict)
+        for drug in drugs:
+            for matrix in SWEEP_MATRICES:
+                curve = []
+                for f in FRACTIONS:
+                    cell = [
+                        o
+                        for o in outcomes
+                        if o.measured.case.kind == "sweep"
+                        and o.measured.case.drug == drug
+                        and o.measured.case.matrix == matrix
+                        and o.measured.case.drug_fraction == f
+                        and o.measured.case.recipe.snr == snr
+                    ]
+                    curve.append(_share(sum(o.detected for o in cell), len(cell)))
+                level[drug][matrix] = detection_limit(curve)
+        by_level[f"{snr:g}"] = dict(level)
+    report.detection_limit_by_snr[laser] = by_level
     report.sweep[laser] = dict(sweep)
     report.detection_limit[laser] = dict(limits)
     report.detection_limit_alarm[laser] = dict(alarm_limits)
@@ -195,8 +221,8 @@ def render_markdown(report: Report) -> str:
     """The report as the Markdown section of docs/fieldid.md."""
     out = [
         f"Reproduce: `portwatch fieldid evaluate --seed {report.seed} "
-        f"--repeats {report.repeats}` (thresholds calibrated on the seed's separate "
-        "calibration stream).",
+        f"--repeats {report.repeats} --calibration-repeats {report.calibration_repeats}` "
+        "(thresholds calibrated on the seed's separate calibration stream).",
         "",
     ]
     for laser in sorted(report.confusion):
@@ -239,10 +265,15 @@ def render_markdown(report: Report) -> str:
                 f"| {drug} | {int(stats['samples'])} | {stats['sensitivity']:.1%} | "
                 f"{stats['exact_name']:.1%} | {stats['false_positive_rate']:.2%} |"
             )
-        for title, table in (
-            ("the drug named (or its analogue)", report.detection_limit[laser]),
-            ("any controlled verdict (seize)", report.detection_limit_alarm[laser]),
-        ):
+        tables = [
+            ("the drug named (or its analogue), all SNR pooled", report.detection_limit[laser]),
+            ("any controlled verdict (seize), all SNR pooled", report.detection_limit_alarm[laser]),
+        ]
+        tables += [
+            (f"the drug named (or its analogue), SNR {snr}", table)
+            for snr, table in report.detection_limit_by_snr[laser].items()
+        ]
+        for title, table in tables:
             out += [
                 "",
                 f"Detection limit, {title}: lowest fraction (w/w) from which sensitivity "
