@@ -14,6 +14,7 @@ from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import MODE_ORDER, Policy
 from portwatch.twin import AdversaryView, DayOutcome, LoadPlan, load_scenario, make_adversary
 from portwatch.twin.adversaries import (
+    PEDESTRIAN_MAX_KG,
     AdaptiveAdversary,
     InformedAdversary,
     InsiderAdversary,
@@ -56,6 +57,8 @@ def test_contract_valid_plan_deterministic_and_params_are_json(name, scenario, s
         again = make_adversary(name, **json.loads(json.dumps(a.params())))
         plan_c = again.plan_day(view(sc, policy), np.random.default_rng(7))
         assert np.array_equal(plan_a.arrive_at_s, plan_c.arrive_at_s)
+        # a pedestrian carries no more than a body carry
+        assert np.all(plan_a.mass_kg[plan_a.mode == PEDESTRIAN] <= PEDESTRIAN_MAX_KG)
         # every load arrives when a booth of its lane is open
         hour = (plan_a.arrive_at_s // 3600).astype(int)
         assert np.all(sc.booths[plan_a.mode * 2 + plan_a.lane, hour] > 0)

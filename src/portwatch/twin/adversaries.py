@@ -44,6 +44,10 @@ from portwatch.twin.adversary import (
 from portwatch.twin.scenario import CONCEALMENTS, CompiledScenario
 
 HOUR_S = 3600.0
+PEDESTRIAN = 2
+PEDESTRIAN_MAX_KG = 5.0
+"""The most a pedestrian carries on the body (kg): no public figure, a parameter; body
+carries in CBP's seizure releases are a few kilograms."""
 COMMINGLED = CONCEALMENTS.index("commingled")
 SEALED_PRE = CONCEALMENTS.index("sealed_pre")
 SEALED_POST = CONCEALMENTS.index("sealed_post")
@@ -106,8 +110,10 @@ def _concealment_for(scenario: CompiledScenario, mode: np.ndarray, lane: np.ndar
 
 def _plan(at: np.ndarray, mode: np.ndarray, lane: np.ndarray, drug: np.ndarray,
           mass: np.ndarray, conc: np.ndarray, decoy: np.ndarray) -> LoadPlan:
-    """A plan sorted by arrival, with the decoy rows cleared of drug, mass and concealment."""
+    """A plan sorted by arrival, with the decoy rows cleared of drug, mass and concealment,
+    and a pedestrian's load no heavier than ``PEDESTRIAN_MAX_KG``."""
     drug = np.where(decoy, -1, drug)
+    mass = np.where(mode == PEDESTRIAN, np.minimum(mass, PEDESTRIAN_MAX_KG), mass)
     mass = np.where(decoy, 0.0, mass)
     conc = np.where(decoy, -1, conc)
     order = np.argsort(at, kind="stable")
@@ -331,9 +337,10 @@ class InformedAdversary(Adversary):
     """Knows the defender's policy and best-responds to it, as the follower of a
     Stackelberg game: for each load (drug drawn by the scenario's shares) it picks the
     cell and concealment that maximise the expected value delivered, value x (1 - P),
-    with P from ``interdiction_model``. ``rationality`` is the precision of a quantal
-    response (large: the pure best response; 0: uniform over cells); ``top`` spreads
-    loads over that many best options so one cell is not flooded.
+    with P from ``interdiction_model`` and the value reduced where the conveyance carries
+    less (a pedestrian: at most ``PEDESTRIAN_MAX_KG``). ``rationality`` is the precision
+    of a quantal response (large: the pure best response; 0: uniform over cells); ``top``
+    spreads loads over that many best options so one cell is not flooded.
     """
 
     def __init__(self, rationality: float = 50.0, top: int = 3,
@@ -379,9 +386,13 @@ class InformedAdversary(Adversary):
         n = n_loads + n_decoys
         drug, mass = draw_drugs(sc, n, rng)
         choice = np.empty(n, dtype=np.int64)
+        opt_mode = _unravel(opts[:, 0])[0]
         for d in np.unique(drug[:n_loads]):
             rows = np.flatnonzero(drug[:n_loads] == d)
-            delivered = 1.0 - p_seize[:, d]
+            mean_kg = sc.drug_mass_kg_mean[d]
+            carried = np.where(opt_mode == PEDESTRIAN, min(mean_kg, PEDESTRIAN_MAX_KG) / mean_kg,
+                               1.0)
+            delivered = carried * (1.0 - p_seize[:, d])
             best = np.argsort(-delivered, kind="stable")[: self.top]
             logits = self.rationality * (delivered[best] - delivered[best].max())
             weights = np.exp(logits) / np.exp(logits).sum()
