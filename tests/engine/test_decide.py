@@ -84,7 +84,7 @@ def test_kernel_and_engine_make_the_same_decisions():
                   tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, PortState(sc))
     assert len(set(run.reason_code.tolist())) >= 6  # the day exercises most of the rule
     for i in range(n):
-        hour = int(run.primary_end_at[i] // 3600) % 24
+        hour = int(run.primary_end_at[i] / 3600) % 24  # the kernel's hour of the decision
         d = decide_lane(
             policy=policy, mode=MODE_ORDER[tr.mode[i]], lane=LANE_ORDER[tr.lane[i]], hour=hour,
             custody=CUSTODY_VALUES[custody[i]], risk=tr.risk[i], enrolled=bool(enrolled[i]),

@@ -125,9 +125,23 @@ def _push(key: np.ndarray, idx: np.ndarray, n: int, k: float, j: int) -> None:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _hour_index(t: float) -> int:
+    """Hours since the scenario start of an instant ``t >= 0``. One function for every
+    hour lookup, so a booth's opening and the check of it never disagree at a boundary
+    (a correctly rounded division, cheaper than Python's float floor division)."""
+    return int(t / HOUR_S)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hour_of(t: float) -> int:
+    """Hour of day (0-23) of an instant ``t >= 0``."""
+    return _hour_index(t) % 24
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
     """Earliest instant >= t at which booth k of a station is staffed (inf: never)."""
-    h = int(t // HOUR_S)
+    h = _hour_index(t)
     if k < booths_row[h % 24]:
         return t
     for step in range(1, 25):
@@ -230,7 +244,7 @@ def simulate_day(
             m = mode[c]
             occupancy[c] = sec_n + in_secondary
             code, reason = decide_code(
-                custody[c], risk[c], enrolled[c], alert[c], m, lane[c], int(t // HOUR_S) % 24,
+                custody[c], risk[c], enrolled[c], alert[c], m, lane[c], _hour_of(t),
                 sec_n + in_secondary, capacity, U[c, U_DECIDE], referral_by_hour,
                 risk_threshold, broken_full, clean_express, hold,
             )
@@ -280,7 +294,7 @@ def simulate_day(
             best = np.inf
             while nb > 0:
                 best = max(a, hk[0])
-                if best == np.inf or hi[0] < booths[s, int(best // HOUR_S) % 24]:
+                if best == np.inf or hi[0] < booths[s, _hour_of(best)]:
                     break
                 hk[0] = _open_at(best, hi[0], booths[s])
                 _sift_down(hk, hi, nb, 0)
