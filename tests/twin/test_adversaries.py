@@ -20,6 +20,7 @@ from portwatch.twin.adversaries import (
     InsiderAdversary,
     PeakTimingAdversary,
     ShotgunAdversary,
+    canine_coverage,
     cell_arrivals_per_hour,
     interdiction_model,
     open_cells,
@@ -148,9 +149,8 @@ def test_informed_goes_where_the_policy_does_not_look(scenarios):
     plan = InformedAdversary(loads_per_day=40, decoys_per_day=0).plan_day(
         view(sc, policy), np.random.default_rng(5))
     assert set(plan.mode) == {TRUCK} and set(plan.lane) == {1}
-    # sealed before loading keeps custody clean: the best concealment in that lane
-    assert set(plan.concealment) <= {CONCEALMENTS.index("sealed_pre"),
-                                      CONCEALMENTS.index("trap")}
+    # never after sealing: the custody monitor would see the seal broken
+    assert CONCEALMENTS.index("sealed_post") not in set(plan.concealment)
 
 
 def test_informed_with_zero_rationality_spreads_over_its_top_options(scenarios):
@@ -230,3 +230,24 @@ def test_any_seed_and_policy_gives_a_valid_plan(seed, name, rate):
     plan.validate(sc)
     assert isinstance(plan, LoadPlan)
     assert np.all(plan.mass_kg[~plan.is_decoy] > 0)
+
+
+def test_canine_coverage_favours_long_queues_and_respects_capacity(scenarios):
+    sc = scenarios["otay-mesa"]
+    cov = canine_coverage(view(sc))
+    lam = cell_arrivals_per_hour(sc)
+    capacity = sc.canine_teams * 3600 / sc.canine_service.mean_s
+    assert np.all((cov >= 0) & (cov <= 1))
+    screened = (cov * lam).sum(axis=(0, 1))
+    assert np.all(screened <= capacity * 1.001)
+    # at 9 am trucks queue for tens of minutes, cars for seconds
+    assert cov[TRUCK, 0, 9] > 10 * cov[CAR, 0, 9]
+    assert not cov[PEDESTRIAN].any()  # pedestrians are not swept in this scenario
+    # watching the port: a cell seen with a long queue gets the teams' attention
+    waits = np.full(lam.shape, 10.0)
+    waits[CAR, 0, 9] = 3600.0
+    watched = AdversaryView(sc, Policy.uniform(0.05), 2, np.full(lam.shape, 0.05), waits)
+    seen = canine_coverage(watched)
+    assert seen[CAR, 0, 9] > cov[CAR, 0, 9]
+    # that cell then takes (nearly) all the teams can do in the hour
+    assert seen[CAR, 0, 9] * lam[CAR, 0, 9] == pytest.approx(capacity, rel=0.1)

@@ -137,11 +137,59 @@ def _check_non_negative(name: str, value: float | None) -> None:
 
 
 # ---- the informed adversary's model of the defender --------------------------------------
+def expected_wait_s(view: AdversaryView) -> np.ndarray:
+    """Primary wait per cell [mode, lane, hour] (s): what the adversary watched where it
+    has seen the cell, else Sakasegawa's M/M/c approximation from the scenario,
+    ``Wq = s rho^(sqrt(2(c+1)) - 1) / (c (1 - rho))``, and an hour where ``rho >= 1``."""
+    sc = view.scenario
+    lam = cell_arrivals_per_hour(sc)
+    booths = sc.booths.reshape(N_MODES, N_LANES, 24).astype(np.float64)
+    service = np.array([[d.mean_s if d is not None else 0.0 for d in
+                         sc.primary_service[m * N_LANES:(m + 1) * N_LANES]]
+                        for m in range(N_MODES)])[:, :, None]
+    c = np.maximum(booths, 1.0)
+    rho = lam * service / (c * HOUR_S)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wq = service * rho ** (np.sqrt(2.0 * (c + 1.0)) - 1.0) / (c * (1.0 - rho))
+    model = np.where((rho >= 1.0) | (booths == 0), HOUR_S, np.nan_to_num(wq))
+    seen = np.isfinite(view.mean_wait_s)
+    return np.where(seen, np.nan_to_num(view.mean_wait_s), model)
+
+
+def canine_coverage(view: AdversaryView) -> np.ndarray:
+    """Chance that a canine team screens a conveyance, per cell [mode, lane, hour].
+
+    A team takes a conveyance if it is free before that conveyance reaches the booth, so
+    teams end up booked some horizon ``H`` ahead, and only conveyances waiting longer
+    than ``H`` are screened: those queueing long (trucks, buses) rather than those
+    through primary in seconds. With waits exponential around each cell's mean ``W``, a
+    conveyance waits longer than ``H`` with chance ``exp(-H / W)``; each hour's ``H``
+    is where the screened flow, ``sum(arrivals x exp(-H / W))``, equals the teams'
+    capacity, ``teams x 3600 / service`` (``H = 0`` when the teams keep up).
+    """
+    sc = view.scenario
+    out = np.zeros((N_MODES, N_LANES, 24))
+    if sc.canine_teams == 0 or not sc.canine_modes.any():
+        return out
+    lam = cell_arrivals_per_hour(sc) * sc.canine_modes[:, None, None]
+    wait = np.maximum(expected_wait_s(view), 1e-3)
+    capacity = sc.canine_teams * HOUR_S / sc.canine_service.mean_s
+    low, high = np.zeros(24), np.full(24, DAY_S)
+    for _ in range(60):  # bisection on each hour's horizon
+        mid = (low + high) / 2
+        flow = (lam * np.exp(-mid[None, None, :] / wait)).sum(axis=(0, 1))
+        over = flow > capacity
+        low, high = np.where(over, mid, low), np.where(over, high, mid)
+    horizon = np.where(lam.sum(axis=(0, 1)) > capacity, high, 0.0)
+    out[:] = np.exp(-horizon[None, None, :] / wait)
+    return out * sc.canine_modes[:, None, None]
+
+
 def interdiction_model(view: AdversaryView) -> np.ndarray:
     """Estimated chance that a load is seized, float64 [mode, lane, hour, drug, concealment].
 
-    Built from the scenario and the policy alone (what a Stackelberg follower knows):
-    canine coverage is the teams' hourly capacity over the swept traffic; a discretionary
+    Built from the scenario and the policy (what a Stackelberg follower knows) and the
+    waits it watched: canine coverage from ``canine_coverage``; a discretionary
     referral (random or by risk) happens with the policy's probability, thinned by the
     share of referrals secondary can absorb that hour when the capacity rule waves the
     rest through; a referred load is found by the best scanner for its mode or the bay
@@ -161,10 +209,7 @@ def interdiction_model(view: AdversaryView) -> np.ndarray:
         return float(stats.beta.sf(thr, a, b))
 
     p_risk_load, p_risk_clean = p_risk(risk.load_mean), p_risk(risk.clean_mean)
-    # canine teams screen at most teams * 3600 / service vehicles an hour
-    swept = lam[sc.canine_modes].sum(axis=(0, 1)) if sc.canine_modes.any() else np.zeros(24)
-    capacity = sc.canine_teams * HOUR_S / sc.canine_service.mean_s
-    coverage = np.minimum(1.0, capacity / np.maximum(swept, 1e-9))  # [hour]
+    coverage = canine_coverage(view)  # [mode, lane, hour]
     # secondary absorbs bays * 3600 / mean exam time referrals an hour
     exam_s = [d.mean_s for d in sc.secondary_service if d is not None]
     sec_capacity = sc.bays * HOUR_S / (float(np.mean(exam_s)) if exam_s else HOUR_S)
@@ -186,8 +231,7 @@ def interdiction_model(view: AdversaryView) -> np.ndarray:
                 looks_clean = enrolled_lane or c in SEALED
                 pr = p_risk_clean if looks_clean else p_risk_load
                 discretionary = ref[m, lane] + (1.0 - ref[m, lane]) * pr  # [hour]
-                alert = (coverage[:, None] * sc.canine_detect[None, :, c]
-                         if sc.canine_modes[m] else np.zeros((24, n_drugs)))
+                alert = coverage[m, lane][:, None] * sc.canine_detect[None, :, c]
                 refer = 1.0 - (1.0 - alert) * (1.0 - (absorbed * discretionary)[:, None])
                 at_port = refer * found[None, :, c]
                 if c == SEALED_POST and m == TRUCK:
@@ -580,7 +624,9 @@ __all__ = [
     "InsiderAdversary",
     "PeakTimingAdversary",
     "ShotgunAdversary",
+    "canine_coverage",
     "cell_arrivals_per_hour",
+    "expected_wait_s",
     "interdiction_model",
     "open_cells",
 ]
