@@ -196,9 +196,9 @@ class Ingestor:
         report = IngestReport()
         batch: list[tuple[int, str]] = []
         for line_no, line in enumerate(lines, start=1):
-            if not line.strip():
+            if not line or line.isspace():
                 continue
-            batch.append((line_no, line.rstrip("\r\n")))
+            batch.append((line_no, line))
             if len(batch) >= batch_size:
                 self._ingest_batch(batch, source, report)
                 batch = []
@@ -267,14 +267,17 @@ class Ingestor:
         in_batch: dict[tuple[str, int], str] = {}
         accepted: list[SealMessage] = []
         skew_ms = th.future_skew_s * 1000
+        seals, ships = self._seals, self._ships
         for line_no, m in decoded:
             key = (m.seal_id, m.seq)
             prior = in_batch.get(key) or stored.get(key)
             if prior == m.digest:
                 report.duplicates += 1
                 continue
-            seal = self._seal(conn, m.seal_id)
-            named = self._ship(conn, m.shipment_id)
+            # the caches answer almost every time; the methods load what they miss
+            seal = seals[m.seal_id] if m.seal_id in seals else self._seal(conn, m.seal_id)
+            named = (ships[m.shipment_id] if m.shipment_id in ships
+                     else self._ship(conn, m.shipment_id))
             if seal is None:
                 reject(line_no, m.line, m.digest, AlertKind.UNKNOWN_SEAL,
                        f"seal {m.seal_id} is not registered",

@@ -24,6 +24,9 @@ from portwatch.custody.thresholds import Thresholds
 from portwatch.domain.custody import Alert, AlertKind, CustodyState, SealEventKind, Severity
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ARMED, _POSITION, _HEARTBEAT = SealEventKind.ARMED, SealEventKind.POSITION, SealEventKind.HEARTBEAT
+_OPENED, _TAMPER, _DISARMED = SealEventKind.OPENED, SealEventKind.TAMPER, SealEventKind.DISARMED
+_DELIVERED = CustodyState.DELIVERED
 
 
 def _at(at_ms: int) -> datetime:
@@ -110,7 +113,6 @@ class ShipmentMonitor:
     armed_seq: int | None = None
     armed_at_ms: int | None = None
     messages_seen: int = 0
-    last_fix: tuple[int, float, float, float] | None = None
     progress_m: float = 0.0
     alerts: dict[str, Alert] = field(default_factory=dict)
     _prev: _Fix | None = None
@@ -118,6 +120,7 @@ class ShipmentMonitor:
     _run: list[_Fix] = field(default_factory=list)
     _run_alerted: bool = False
     _stop: _Stop | None = None
+    _last: _Fix | None = None
     _imprecise: list[_Fix] = field(default_factory=list)
     _battery_alerted: bool = False
 
@@ -165,18 +168,19 @@ class ShipmentMonitor:
         off, along = geo.off_m.tolist(), geo.along_m.tolist()
         in_zone, xyz = geo.in_zone.tolist(), geo.ecef_m.tolist()
         i = -1
+        low_battery = th.low_battery_pct
+        last_seq = self.last_seq
         for m in messages:
-            if m.seq <= self.last_seq:
-                raise ValueError(f"monitor fed seq {m.seq} after {self.last_seq}")
-            self.last_seq = m.seq
-            self.messages_seen += 1
+            if m.seq <= last_seq:
+                raise ValueError(f"monitor fed seq {m.seq} after {last_seq}")
+            last_seq = self.last_seq = m.seq
             has_fix = m.lat_e7 is not None
             if has_fix:
                 i += 1
-            if self.state is CustodyState.DELIVERED:
+            if self.state is _DELIVERED:
                 continue
             if self.armed_seq is None:
-                if m.kind is SealEventKind.ARMED:
+                if m.kind is _ARMED:
                     self._arm(m, i if has_fix else None, in_zone)
                 continue
             fix = None
@@ -185,28 +189,38 @@ class ShipmentMonitor:
                 fix = _Fix(m.seq, m.at_ms, m.lat_e7 / 1e7, m.lon_e7 / 1e7,  # type: ignore[operator]
                            float(m.accuracy_m or 0), off[i], along[i], xyz[i],
                            zones=zones)  # type: ignore[arg-type]
-                self.last_fix = (m.at_ms, fix.lat, fix.lon, fix.acc_m)
+                self._last = fix
                 self._advance_state(fix, zones[0], zones[1])  # type: ignore[index]
-            low = m.battery_pct is not None and m.battery_pct < th.low_battery_pct
-            if low and not self._battery_alerted:
+            if (m.battery_pct is not None and m.battery_pct < low_battery
+                    and not self._battery_alerted):
                 self._battery_alerted = True
                 self._raise(AlertKind.LOW_BATTERY, Severity.MINOR, m,
-                            f"battery {m.battery_pct}% < {th.low_battery_pct:g}%")
-            dest = has_fix and zones[2]  # type: ignore[index]
-            if m.kind is SealEventKind.OPENED and not dest:
-                self._raise(AlertKind.SEAL_OPENED, Severity.CRITICAL, m,
-                            "seal opened outside the destination")
-            elif m.kind is SealEventKind.TAMPER:
-                self._raise(AlertKind.TAMPER, Severity.CRITICAL, m, "seal housing tampered")
-            elif m.kind is SealEventKind.DISARMED:
-                if not dest or (fix is not None and fix.acc_m > th.usable_fix_accuracy_m):
-                    where = "no position" if fix is None else f"{fix.off_m:.0f} m off the route"
-                    self._raise(AlertKind.DISARMED_OUTSIDE_DESTINATION, Severity.CRITICAL, m,
-                                f"disarmed outside {plan.destination.name} ({where})")
-                self.state = CustodyState.DELIVERED
-                continue
+                            f"battery {m.battery_pct}% < {low_battery:g}%")
+            kind = m.kind
+            if kind is not _POSITION and kind is not _HEARTBEAT:
+                dest = has_fix and zones[2]  # type: ignore[index]
+                if kind is _OPENED and not dest:
+                    self._raise(AlertKind.SEAL_OPENED, Severity.CRITICAL, m,
+                                "seal opened outside the destination")
+                elif kind is _TAMPER:
+                    self._raise(AlertKind.TAMPER, Severity.CRITICAL, m, "seal housing tampered")
+                elif kind is _DISARMED:
+                    if not dest or (fix is not None and fix.acc_m > th.usable_fix_accuracy_m):
+                        where = ("no position" if fix is None
+                                 else f"{fix.off_m:.0f} m off the route")
+                        self._raise(AlertKind.DISARMED_OUTSIDE_DESTINATION, Severity.CRITICAL,
+                                    m, f"disarmed outside {plan.destination.name} ({where})")
+                    self.state = CustodyState.DELIVERED
+                    continue
             if fix is not None:
                 self._on_fix(fix, zones)  # type: ignore[arg-type]
+        self.messages_seen += len(messages)
+
+    @property
+    def last_fix(self) -> tuple[int, float, float, float] | None:
+        """(at_ms, lat, lon, accuracy_m) of the latest fix after arming."""
+        f = self._last
+        return None if f is None else (f.at_ms, f.lat, f.lon, f.acc_m)
 
     def _arm(self, m: SealMessage, i: int | None, in_zone: list[list[bool]]) -> None:
         self.armed_seq, self.armed_at_ms = m.seq, m.at_ms
@@ -218,7 +232,8 @@ class ShipmentMonitor:
             self._raise(AlertKind.ARMED_OUTSIDE_ORIGIN, Severity.MAJOR, m,
                         f"armed outside {self.plan.origin.name}")
         if i is not None:
-            self.last_fix = (m.at_ms, m.lat or 0.0, m.lon or 0.0, float(m.accuracy_m or 0))
+            self._last = _Fix(m.seq, m.at_ms, m.lat or 0.0, m.lon or 0.0,
+                              float(m.accuracy_m or 0), 0.0, 0.0, [0.0, 0.0, 0.0])
 
     def _advance_state(self, fix: _Fix, in_origin: bool, in_crossing: bool) -> None:
         plan = self.plan
@@ -264,12 +279,13 @@ class ShipmentMonitor:
                 self._raise(AlertKind.OFF_CORRIDOR, Severity.MAJOR, self._run[0],
                             f"{len(self._run)} fixes over {span_s:.0f} s outside the corridor, "
                             f"up to {far.off_m:.0f} m from the route", far.lat, far.lon)
-        elif usable:
+        elif usable and self._run:
             self._run, self._run_alerted = [], False
         if not usable:
             self._imprecise_fix(fix)
             return
-        fix.before, self._imprecise = tuple(self._imprecise), []
+        if self._imprecise:
+            fix.before, self._imprecise = tuple(self._imprecise), []
         prev = self._prev
         if prev is not None:
             self._check_leg(prev, fix)
@@ -312,9 +328,10 @@ class ShipmentMonitor:
             stop.members.append(fix)
             stop.pending.clear()
             # the stop is allowed the longest dwell of any authorised zone it touches
-            allowed, zone = self._allowance(in_zone)
-            if allowed > stop.allowed_s:
-                stop.allowed_s, stop.zone = allowed, zone
+            if any(in_zone):
+                allowed, zone = self._allowance(in_zone)
+                if allowed > stop.allowed_s:
+                    stop.allowed_s, stop.zone = allowed, zone
             self._check_dwell(stop)
             return
         stop.pending.append((fix, in_zone))
@@ -344,10 +361,12 @@ class ShipmentMonitor:
         self, fix: _Fix, in_zone: list[bool], carried: list[_Fix] | None = None
     ) -> None:
         radius = self.thresholds.stop_radius_m
-        members = [m for m in (carried or []) if _chord_m(m.xyz, fix.xyz) <= radius]
-        allowed, zone = max(
-            (self._allowance(m.zones) for m in [*members, fix]), key=lambda a: a[0]
-        )
+        members = [m for m in carried if _chord_m(m.xyz, fix.xyz) <= radius] if carried else []
+        allowed, zone = self._allowance(fix.zones)
+        for m in members:
+            m_allowed, m_zone = self._allowance(m.zones)
+            if m_allowed > allowed:
+                allowed, zone = m_allowed, m_zone
         first = members[0] if members else fix
         first_at = first.at_ms
         # imprecise fixes just before, that agree with this one, start the stop
@@ -361,6 +380,8 @@ class ShipmentMonitor:
     def _allowance(self, in_zone: list[bool]) -> tuple[float, str]:
         """The longest dwell allowed at a fix, and the zone that allows it."""
         allowed, zone = self.thresholds.unplanned_stop_max_s, ""
+        if not any(in_zone):
+            return allowed, zone
         for inside, z in zip(in_zone, self.plan.authorised_zones, strict=True):
             if inside and z.max_dwell_s >= allowed:
                 allowed, zone = z.max_dwell_s, z.name

@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+# on SQLite an INTEGER PRIMARY KEY is the rowid itself: one b-tree per table, not two
+_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 log_head = Table(
     "log_head",
@@ -29,7 +31,7 @@ log_head = Table(
 event_log = Table(
     "event_log",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", _ID, primary_key=True, autoincrement=False),
     Column("recorded_at", String(32), nullable=False),
     Column("kind", String(64), nullable=False),
     Column("subject", String(64), nullable=True),
@@ -77,6 +79,7 @@ seal_messages = Table(
     Column("at_ms", BigInteger, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("log_id", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 Index("ix_seal_messages_shipment", seal_messages.c.shipment_id, seal_messages.c.seq)
 
