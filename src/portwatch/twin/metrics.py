@@ -71,28 +71,6 @@ class DayMetrics:
     staffed_s: np.ndarray
 
 
-# _HAS_BITS[mask][flags] = 1.0 where ``flags`` has every bit of ``mask``.
-_HAS_BITS = np.array([[float(f & m == m) for f in range(64)] for m in range(64)])
-
-
-def _drug_table(sc: CompiledScenario, drug: np.ndarray, mass: np.ndarray) -> np.ndarray:
-    k = len(sc.drugs)
-    out = np.zeros((k, 4))
-    out[:, 0] = np.bincount(drug, minlength=k)
-    out[:, 1] = np.bincount(drug, weights=mass, minlength=k)
-    out[:, 2] = np.bincount(drug, weights=mass * sc.drug_value_usd_per_kg[drug], minlength=k)
-    out[:, 3] = np.bincount(drug, weights=mass * sc.drug_harm_per_kg[drug], minlength=k)
-    return out
-
-
-def _by_mode(mode: np.ndarray, mask: np.ndarray | None = None,
-             weights: np.ndarray | None = None) -> np.ndarray:
-    if mask is not None:
-        mode = mode[mask]
-        weights = None if weights is None else weights[mask]
-    return np.bincount(mode, weights=weights, minlength=N_MODES).astype(np.float64)
-
-
 def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
     """Seconds of capacity per day, laid out like ``DayRun.busy_s``."""
     n_types = len(sc.scanner_service)
@@ -106,15 +84,66 @@ def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _reduce_waits(station, mode, wait, arrive_at, start_at, day_start, edges,
-                  wait_sum, wait_max, wait_count, hist, queue_steps):
-    """Per-station wait sums, maxima, counts and histogram; per-mode queue steps
-    (+1 at the step of an arrival, -1 at the step its primary starts) in one pass."""
+def _reduce_day(
+    mode, lane, custody, drug, mass_kg, is_load, is_decoy, arrive_at,
+    start_at, end_at, exit_at, lane_code, reason_code, screened, alert, detected_by,
+    false_alarm, secondary_start_at, day_start, edges, value_per_kg, harm_per_kg,
+    by_mode, drugs, decoys, reasons, wait_sum, wait_max, wait_count, hist, queue_steps,
+):
+    """Every sum of a day in one pass. ``by_mode`` rows: arrived, crossed, in port at the
+    end, seized at the port, inspected, crossed uninspected, crossed unverified, false
+    alarms, secondary wait sum, time in port sum. ``drugs`` [table, drug, quantity]:
+    attempted / interdicted / interdicted inland x count, kg, value, harm."""
     n_bins = edges.shape[0]
     steps = queue_steps.shape[1] - 1
-    for i in range(wait.shape[0]):
-        s = station[i]
-        w = wait[i]
+    day_end = day_start + 86_400.0
+    for i in range(mode.shape[0]):
+        m = mode[i]
+        s = m * 2 + lane[i]
+        det = detected_by[i]
+        seized = det != DETECTED_NONE and det != DETECTED_INLAND
+        left = exit_at[i] < day_end
+        crossed = left and not seized
+        inspected = lane_code[i] >= 2
+        by_mode[0, m] += 1.0
+        if crossed:
+            by_mode[1, m] += 1.0
+            if not inspected:
+                by_mode[5, m] += 1.0
+                if custody[i] != CUSTODY_CLEAN:
+                    by_mode[6, m] += 1.0
+        if not left:
+            by_mode[2, m] += 1.0
+        if seized:
+            by_mode[3, m] += 1.0
+        if inspected:
+            by_mode[4, m] += 1.0
+            by_mode[8, m] += secondary_start_at[i] - end_at[i]
+        if false_alarm[i]:
+            by_mode[7, m] += 1.0
+        by_mode[9, m] += exit_at[i] - arrive_at[i]
+        reasons[reason_code[i]] += 1.0
+        if is_decoy[i]:
+            decoys[0] += 1.0
+            if screened[i]:
+                decoys[1] += 1.0
+            if alert[i]:
+                decoys[2] += 1.0
+            if inspected:
+                decoys[3] += 1.0
+        if is_load[i]:
+            d = drug[i]
+            kg = mass_kg[i]
+            for table in range(3):
+                if table == 1 and det == DETECTED_NONE:
+                    break
+                if table == 2 and det != DETECTED_INLAND:
+                    break
+                drugs[table, d, 0] += 1.0
+                drugs[table, d, 1] += kg
+                drugs[table, d, 2] += kg * value_per_kg[d]
+                drugs[table, d, 3] += kg * harm_per_kg[d]
+        w = start_at[i] - arrive_at[i]
         wait_sum[s] += w
         wait_count[s] += 1.0
         if w > wait_max[s]:
@@ -125,82 +154,63 @@ def _reduce_waits(station, mode, wait, arrive_at, start_at, day_start, edges,
         elif b >= n_bins:
             b = n_bins - 1
         hist[s, b] += 1.0
-        a = int((arrive_at[i] - day_start) // QUEUE_STEP_S)
-        st = int((start_at[i] - day_start) // QUEUE_STEP_S)
+        a = int((arrive_at[i] - day_start) / QUEUE_STEP_S)
+        st = int((start_at[i] - day_start) / QUEUE_STEP_S)
         if a > steps:
             a = steps
         if st > steps:
             st = steps
-        queue_steps[mode[i], a] += 1.0
-        queue_steps[mode[i], st] -= 1.0
+        queue_steps[m, a] += 1.0
+        queue_steps[m, st] -= 1.0
 
 
 def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMetrics:
     """Reduce one simulated day to its ``DayMetrics``."""
     day_start = traffic.day * DAY_S
-    day_end = day_start + DAY_S
-    mode = traffic.mode
-    station = mode * N_LANES + traffic.lane
-    load = traffic.is_load
-    seized_port = (run.detected_by != DETECTED_NONE) & (run.detected_by != DETECTED_INLAND)
-    left = run.exit_at < day_end
-    crossed = left & ~seized_port
-    inspected = run.inspected
-    unverified = ~inspected & (traffic.custody != CUSTODY_CLEAN)
-    interdicted = load & (run.detected_by != DETECTED_NONE)
-    inland = load & (run.detected_by == DETECTED_INLAND)
-    wait = run.primary_start_at - traffic.arrive_at_s
+    k = len(sc.drugs)
+    by_mode = np.zeros((10, N_MODES))
+    drugs = np.zeros((3, k, 4))
+    decoys = np.zeros(4)
+    reasons = np.zeros(len(REASONS))
     wait_sum = np.zeros(N_STATIONS)
     wait_max = np.zeros(N_STATIONS)
     wait_count = np.zeros(N_STATIONS)
     hist = np.zeros((N_STATIONS, N_WAIT_BINS))
     steps = int(DAY_S // QUEUE_STEP_S)
     queue_steps = np.zeros((N_MODES, steps + 1))
-    _reduce_waits(station, mode, wait, traffic.arrive_at_s, run.primary_start_at, day_start,
-                  WAIT_EDGES_S, wait_sum, wait_max, wait_count, hist, queue_steps)
+    _reduce_day(
+        traffic.mode, traffic.lane, traffic.custody, traffic.drug, traffic.mass_kg,
+        traffic.is_load, traffic.is_decoy, traffic.arrive_at_s, run.primary_start_at,
+        run.primary_end_at, run.exit_at, run.lane_code, run.reason_code, run.screened,
+        run.alert, run.detected_by, run.false_alarm, run.secondary_start_at, day_start,
+        WAIT_EDGES_S, sc.drug_value_usd_per_kg, sc.drug_harm_per_kg,
+        by_mode, drugs, decoys, reasons, wait_sum, wait_max, wait_count, hist, queue_steps,
+    )
     # Waiting for primary at the end of each 5-minute step: arrived minus started so far.
     queue = np.cumsum(queue_steps[:, :steps], axis=1).reshape(N_MODES, 24, -1).mean(axis=2)
-    # One pass counts every per-mode flag: key = mode * 64 + flag bits.
-    flags = (crossed.astype(np.int64) | (~left << 1) | (seized_port << 2) | (inspected << 3)
-             | (unverified << 4) | (run.false_alarm << 5))
-    table = np.bincount(mode * 64 + flags, minlength=N_MODES * 64).reshape(N_MODES, 64)
-    table = table.astype(np.float64)
-
-    def count(*need: int) -> np.ndarray:
-        mask = 0
-        for b in need:
-            mask |= 1 << b
-        return table @ _HAS_BITS[mask]
-
-    referred = inspected
-    in_port = run.exit_at - traffic.arrive_at_s
-    decoy = traffic.is_decoy
-    sec_wait = np.where(referred, run.secondary_start_at - run.primary_end_at, 0.0)
-    in_port_sum = _by_mode(mode, None, in_port)
     return DayMetrics(
         days=1,
-        arrived=table.sum(axis=1).astype(np.float64),
-        crossed=count(0),
-        in_port_at_end=count(1),
-        seized_at_port=count(2),
-        inspected=count(3),
-        crossed_uninspected=count(0) - count(0, 3),
-        crossed_unverified=count(0, 4),
-        loads_attempted=_drug_table(sc, traffic.drug[load], traffic.mass_kg[load]),
-        loads_interdicted=_drug_table(sc, traffic.drug[interdicted], traffic.mass_kg[interdicted]),
-        loads_interdicted_inland=_drug_table(sc, traffic.drug[inland], traffic.mass_kg[inland]),
-        decoys=np.array([decoy.sum(), (decoy & run.screened).sum(), (decoy & run.alert).sum(),
-                         (decoy & inspected).sum()], dtype=np.float64),
-        false_alarms=count(5),
-        reasons=np.bincount(run.reason_code, minlength=len(REASONS)).astype(np.float64),
+        arrived=by_mode[0],
+        crossed=by_mode[1],
+        in_port_at_end=by_mode[2],
+        seized_at_port=by_mode[3],
+        inspected=by_mode[4],
+        crossed_uninspected=by_mode[5],
+        crossed_unverified=by_mode[6],
+        loads_attempted=drugs[0],
+        loads_interdicted=drugs[1],
+        loads_interdicted_inland=drugs[2],
+        decoys=decoys,
+        false_alarms=by_mode[7],
+        reasons=reasons,
         wait_sum_s=wait_sum,
         wait_max_s=wait_max,
         wait_count=wait_count,
         wait_hist=hist,
-        secondary_wait_sum_s=_by_mode(mode, referred, sec_wait),
-        secondary_count=count(3),
-        time_in_port_sum_s=in_port_sum,
-        delay_cost_usd=in_port_sum / 3600.0 * sc.hour_value_usd,
+        secondary_wait_sum_s=by_mode[8],
+        secondary_count=by_mode[4].copy(),
+        time_in_port_sum_s=by_mode[9],
+        delay_cost_usd=by_mode[9] / 3600.0 * sc.hour_value_usd,
         queue_by_hour=queue,
         busy_s=run.busy_s.copy(),
         staffed_s=staffed_seconds(sc),
