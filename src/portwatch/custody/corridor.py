@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
-from portwatch.custody.geodesy import GEOD, Array, distance_m, ecef_m, local_xy_m
+from portwatch.custody.geodesy import GEOD, Array, distance_m, ecef_m, radii_m
 from portwatch.domain.errors import InputError
 
 _K_NEAREST = 8
@@ -87,22 +87,22 @@ class Corridor:
         a_lat, a_lon = self.lat[seg], self.lon[seg]
         b_lat, b_lon = self.lat[seg + 1], self.lon[seg + 1]
         p_lat, p_lon = lat[:, None], lon[:, None]
-        # the plane sits at the mean latitude of the point and its segment, so the
-        # scale error is second order in their separation
+        # the plane sits at the mean latitude of the point and its segment, with the
+        # ellipsoid's radii of curvature there: its scale error is second order in their
+        # separation (centimetres at a few kilometres), see tests/custody/test_geodesy.py
         lat0 = 0.5 * (p_lat + 0.5 * (a_lat + b_lat))
-        lon0 = p_lon
-        px, py = local_xy_m(p_lat, p_lon, lat0, lon0)
-        ax, ay = local_xy_m(a_lat, a_lon, lat0, lon0)
-        bx, by = local_xy_m(b_lat, b_lon, lat0, lon0)
+        m_rad, n_rad = radii_m(lat0)
+        kx = np.radians(1.0) * n_rad * np.cos(np.radians(lat0))
+        ky = np.radians(1.0) * m_rad
+        py = (p_lat - lat0) * ky
+        ax = ((a_lon - p_lon + 180.0) % 360.0 - 180.0) * kx  # across the antimeridian too
+        bx = ((b_lon - p_lon + 180.0) % 360.0 - 180.0) * kx
+        ay, by = (a_lat - lat0) * ky, (b_lat - lat0) * ky
         vx, vy = bx - ax, by - ay
         vv = vx * vx + vy * vy
-        num = (px - ax) * vx + (py - ay) * vy
+        num = -ax * vx + (py - ay) * vy
         t = np.clip(np.where(vv > 0, num / np.where(vv > 0, vv, 1), 0), 0, 1)
-        # the foot is found on the plane; its distance is then measured on the ellipsoid
-        # (segments are short, so linear lat/lon interpolation stays on the geodesic)
-        m_lat = a_lat + t * (b_lat - a_lat)
-        m_lon = a_lon + t * (b_lon - a_lon)
-        dist = distance_m(p_lat, p_lon, m_lat, m_lon)
+        dist = np.hypot(ax + t * vx, ay + t * vy - py)
         along = self.along_start_m[seg] + t * self.segment_m[seg]
         return dist, along
 
