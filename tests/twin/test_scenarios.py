@@ -105,3 +105,19 @@ def test_any_bts_port_and_year_gives_a_valid_scenario(port, year):
             # every hour with arrivals has a booth open
             busy = sc.hourly_profile[m] > 0
             assert np.all(sc.booths[m * 2][busy] > 0)
+
+
+def test_a_month_of_a_port_uses_that_months_bts_count(tmp_path, capsys):
+    from portwatch.twin import scenario_build
+
+    sc = parse_scenario(port_scenario("otay-mesa", 2018, month=12), "dec")
+    assert sc.name == "otay-mesa-2018-12"
+    for m, mode in enumerate(MODE_ORDER):
+        count = bts.monthly_counts("otay-mesa", mode, 2018)[11]
+        assert sc.daily_volume[m] == pytest.approx(count / 31, abs=0.05)
+    with pytest.raises(InputError, match="month"):
+        port_scenario("otay-mesa", 2018, month=13)
+    assert scenario_build.main(["--port", "laredo", "--month", "2", "--out", str(tmp_path)]) == 0
+    assert load_scenario(tmp_path / "laredo-2018-02.toml").name == "laredo-2018-02"
+    assert scenario_build.main(["--port", "atlantis", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("error: port 'atlantis'")

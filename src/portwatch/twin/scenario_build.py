@@ -16,6 +16,7 @@ own volumes listed in the file's header) into one scenario.
 from __future__ import annotations
 
 import argparse
+import calendar
 import math
 import re
 import sys
@@ -24,7 +25,7 @@ from typing import Any
 
 import tomli_w
 
-from portwatch.domain.errors import InputError
+from portwatch.domain.errors import InputError, NotFoundError
 from portwatch.domain.modes import Mode
 from portwatch.twin import bts
 
@@ -345,18 +346,31 @@ def _scanner_share(year: int) -> dict[str, int]:
     return {code: round(SW_LEGACY_SCANNERS * w / total) for code, w in weights.items()}
 
 
-def port_scenario(port_key: str, year: int = YEAR) -> dict[str, Any]:
-    """One BTS port's scenario (the TOML's content as a dict)."""
+def port_scenario(port_key: str, year: int = YEAR, month: int | None = None) -> dict[str, Any]:
+    """One BTS port's scenario (the TOML's content as a dict).
+
+    Daily volumes are the year's mean day, or with ``month`` (1-12) that month's mean day
+    (its BTS count over its days: the seasonality of ``bts.monthly_seasonality``).
+    """
     port = bts.find_port(port_key)
+    if month is None:
+        daily = bts.daily_volume(port.code, year)
+        period = f"{year}"
+    else:
+        if not 1 <= month <= 12:
+            raise InputError(f"month: must be within 1-12, got {month}")
+        days = calendar.monthrange(year, month)[1]
+        daily = {m: bts.monthly_counts(port.code, m, year)[month - 1] / days for m in Mode}
+        period = f"{calendar.month_name[month]} {year}"
     # a mode under 0.05 a day rounds to no traffic in the file
-    volumes = {m: v for m, v in bts.daily_volume(port.code, year).items() if round(v, 1) > 0}
+    volumes = {m: v for m, v in daily.items() if round(v, 1) > 0}
     if not volumes:
-        raise InputError(f"port {port.name}: no inbound traffic in the BTS file in {year}")
+        raise InputError(f"port {port.name}: no inbound traffic in the BTS file in {period}")
     data: dict[str, Any] = {
-        "name": port.slug,
+        "name": port.slug if month is None else f"{port.slug}-{year}-{month:02d}",
         "description": f"{port.name}, {port.state} (BTS port code {port.code}): volumes of "
-        f"{year}, calibrated service times and resources",
-        "source": f"volumes: BTS Border Crossing Entry Data, {year}; other figures as cited "
+        f"{period}, calibrated service times and resources",
+        "source": f"volumes: BTS Border Crossing Entry Data, {period}; other figures as cited "
         "in each table",
         "modes": {m.value: _mode_table(port.code, m, v) for m, v in volumes.items()},
     }
@@ -467,12 +481,29 @@ def write_scenarios(out_dir: Path, year: int = YEAR) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m portwatch.twin.scenario_build [--year Y] --out DIR``."""
+    """``python -m portwatch.twin.scenario_build [--year Y] --out DIR``: the shipped files;
+    ``... --port PORT [--month M]``: one port's scenario, ``DIR/NAME.toml``."""
     parser = argparse.ArgumentParser(prog="python -m portwatch.twin.scenario_build")
     parser.add_argument("--year", type=int, default=YEAR)
+    parser.add_argument("--port", help="one BTS port (name, slug or code)")
+    parser.add_argument("--month", type=int, help="with --port: that month's volumes")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    for path in write_scenarios(args.out, args.year):
+    try:
+        if args.port:
+            data = port_scenario(args.port, args.year, args.month)
+            args.out.mkdir(parents=True, exist_ok=True)
+            path = args.out / f"{data['name']}.toml"
+            path.write_text(_header(data, args.year, False) + _dumps(data))
+            paths = [path]
+        else:
+            if args.month is not None:
+                raise InputError("--month: needs --port")
+            paths = write_scenarios(args.out, args.year)
+    except (InputError, NotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
         print(f"wrote {path}")
     return 0
 
