@@ -167,7 +167,7 @@ def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -
     # Each arrival's mode in proportion to the modes' rates in its hour, then its
     # attributes, in one compiled pass over one block of uniforms.
     share = np.cumsum(rate / np.maximum(rate.sum(axis=0), 1e-300), axis=0)  # [mode, hour]
-    u = rng.random((n, 7))
+    u = rng.random((n, 7), dtype=np.float32)
     mode = np.empty(n, dtype=np.int64)
     enrolled = np.empty(n, dtype=np.bool_)
     lane = np.empty(n, dtype=np.int64)
