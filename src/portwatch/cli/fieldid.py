@@ -151,24 +151,34 @@ def library_build(
 
 @fieldid_app.command("evaluate")
 def evaluate_command(
-    seed: Annotated[int, typer.Option("--seed", help="Seed of evaluation and calibration.")] = 2026,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of evaluation and calibration.")] = 2027,
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Samples per cell.")] = 5,
-    calibration_repeats: Annotated[int, typer.Option("--calibration-repeats", min=1)] = 4,
+    calibration_repeats: Annotated[int, typer.Option("--calibration-repeats", min=1)] = 8,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
         "fieldid-evaluation"
     ),
     lasers: Annotated[
         list[int] | None, typer.Option("--laser", help="Only this laser (repeatable).")
     ] = None,
+    thresholds_out: Annotated[
+        Path | None,
+        typer.Option("--thresholds-out", help="Also write the calibrated thresholds here."),
+    ] = None,
 ) -> None:
     """Calibrate on one seeded set, evaluate on another; write tables and a plot."""
+    from portwatch.fieldid.calibrate import save_thresholds
     from portwatch.fieldid.evaluate import evaluate, render_markdown, write_outputs
+    from portwatch.fieldid.identify import Thresholds
 
     for laser in lasers or []:
         _check_laser(laser)
     chosen = tuple(lasers) if lasers else (785, 1064)
     report = evaluate(seed, repeats, chosen, calibration_repeats=calibration_repeats)
     paths = write_outputs(report, out)
+    if thresholds_out is not None:
+        calibrated = {k: Thresholds(**v) for k, v in report.thresholds.items()}
+        save_thresholds(calibrated, thresholds_out, seed, calibration_repeats)
+        paths.append(thresholds_out)
     typer.echo(render_markdown(report))
     typer.echo("wrote " + ", ".join(str(p) for p in paths))
 
@@ -176,8 +186,8 @@ def evaluate_command(
 @fieldid_app.command("calibrate")
 def calibrate_command(
     out: Annotated[Path, typer.Option("--out", help="Thresholds file to write (JSON).")],
-    seed: Annotated[int, typer.Option("--seed")] = 2026,
-    repeats: Annotated[int, typer.Option("--repeats", min=1)] = 4,
+    seed: Annotated[int, typer.Option("--seed")] = 2027,
+    repeats: Annotated[int, typer.Option("--repeats", min=1)] = 8,
 ) -> None:
     """Calibrate decision thresholds on the seeded calibration set and write them."""
     from portwatch.fieldid.calibrate import calibrate, save_thresholds
