@@ -166,6 +166,11 @@ class Ingestor:
             )
         return self._ships[shipment_id]
 
+    def lookup(self, conn: Connection, shipment_id: str) -> tuple[Shipment, CustodyState] | None:
+        """A registered shipment and its last stored custody state, or ``None``."""
+        ship = self._ship(conn, shipment_id)
+        return None if ship is None else (ship.shipment, ship.state)
+
     def _seal(self, conn: Connection, seal_id: str) -> _Seal | None:
         if seal_id not in self._seals:
             key = cs.seal_key(conn, seal_id)

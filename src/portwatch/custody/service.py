@@ -117,10 +117,10 @@ class CustodyService:
 
     def _shipment(self, shipment_id: str) -> tuple[Shipment, CustodyState]:
         with self.db.reading() as conn:
-            ship = self.ingestor._ship(conn, shipment_id)  # noqa: SLF001 - same package
-        if ship is None:
+            found = self.ingestor.lookup(conn, shipment_id)
+        if found is None:
             raise NotFoundError(f"shipment {shipment_id}: not registered")
-        return ship.shipment, ship.state
+        return found
 
     def verdict(self, shipment_id: str) -> CustodyVerdict:
         """The custody verdict of a shipment, with every alert raised on it."""
