@@ -24,7 +24,10 @@ def _decide(policy, **kw):
 def test_the_rule_in_order():
     p = Policy.uniform(0.1)
     assert _decide(p, custody="broken", in_secondary=99).lane is Lane.FULL_SEARCH
-    assert _decide(p, custody="review").lane is Lane.SECONDARY
+    # a custody review loses the express lane but is not referred by itself
+    review = _decide(p, custody="review", enrolled=True, lane="express")
+    assert (review.lane, review.reason) == (Lane.FREE, "custody review, standard lane")
+    assert _decide(p, custody="review", u=0.05).lane is Lane.SECONDARY
     assert _decide(p, alert=True, in_secondary=99).reason == "alert at primary"
     assert _decide(p, u=0.05).lane is Lane.SECONDARY
     assert _decide(p, u=0.05).reason == "random referral"

@@ -108,7 +108,7 @@ class Verdict(StrEnum):
 
 VERDICT_LANE: dict[Verdict, Lane] = {
     Verdict.CLEAN: Lane.EXPRESS,
-    Verdict.REVIEW: Lane.SECONDARY,
+    Verdict.REVIEW: Lane.FREE,
     Verdict.BROKEN: Lane.FULL_SEARCH,
 }
 

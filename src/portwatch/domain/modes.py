@@ -17,7 +17,7 @@ class Mode(StrEnum):
 class Lane(StrEnum):
     """The outcome of the decision for one arrival.
 
-    ``FREE``: primary inspection only; ``EXPRESS``: trusted-traveller or trusted-shipper
+    ``FREE``: the standard lane, primary inspection only; ``EXPRESS``: trusted-traveller or trusted-shipper
     lane (FAST, SENTRI, Ready); ``SECONDARY``: referred to secondary inspection;
     ``FULL_SEARCH``: a full physical search before entry.
     """

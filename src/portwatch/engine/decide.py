@@ -8,15 +8,16 @@ same lane and reason from the same inputs and the same uniform draw.
 The rule, in order:
 
 1. custody ``broken`` and the policy sends broken custody to a full search: FULL_SEARCH;
-2. custody ``review``, or an alert (a canine or detector alarm at primary): SECONDARY;
+2. an alert (a canine or detector alarm at primary): SECONDARY;
 3. risk at or above the policy's threshold, or the uniform draw below the policy's
    referral probability for (mode, lane, hour): a discretionary referral. When secondary
    is full (``in_secondary >= secondary_capacity``) and the capacity rule is ``wave``,
    the conveyance is released instead;
-4. otherwise released: EXPRESS if it came through the express lane or is enrolled with a
-   clean custody verdict (and the policy sends those to express), else FREE.
-Rules 1 and 2 ignore the capacity rule: a broken seal, a custody review or an alert is
-never waved through.
+4. otherwise released: a custody ``review`` (minor, explained events only) loses the
+   express lane and is released to the standard lane (FREE); else EXPRESS if it came
+   through the express lane or is enrolled with a clean custody verdict (and the policy
+   sends those to express), else FREE.
+Rules 1 and 2 ignore the capacity rule: a broken seal or an alert is never waved through.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ REASONS: tuple[str, ...] = (
     "risk at or above threshold",
     "alert at primary",
     "custody broken",
-    "custody needs review",
+    "custody review, standard lane",
     "secondary full, waved through",
 )
 (R_NOT_SELECTED, R_EXPRESS_LANE, R_CLEAN_ENROLLED, R_RANDOM, R_RISK, R_ALERT,
@@ -79,8 +80,6 @@ def decide_code(
     """
     if custody == CUSTODY_BROKEN and broken_to_full_search:
         return FULL_SEARCH, R_CUSTODY_BROKEN
-    if custody == CUSTODY_REVIEW:
-        return SECONDARY, R_CUSTODY_REVIEW
     if alert:
         return SECONDARY, R_ALERT
     reason = -1
@@ -88,11 +87,14 @@ def decide_code(
         reason = R_RISK
     elif u < referral_by_hour[mode, lane, hour]:
         reason = R_RANDOM
-    release = EXPRESS if lane == 1 else FREE
+    review = custody == CUSTODY_REVIEW
+    release = EXPRESS if lane == 1 and not review else FREE
     if reason >= 0:
         if in_secondary >= secondary_capacity and not hold_when_full:
             return release, R_WAVED
         return SECONDARY, reason
+    if review:
+        return FREE, R_CUSTODY_REVIEW
     if lane == 1:
         return EXPRESS, R_EXPRESS_LANE
     if enrolled and custody == CUSTODY_CLEAN and clean_enrolled_express:

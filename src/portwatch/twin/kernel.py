@@ -18,7 +18,7 @@ which is local midnight of day 0):
 4. **Secondary**: a referred conveyance gets a scanner pass if a scanner type covers its
    mode (the unit that can start it first), then waits for a bay exam by officers; a full
    search takes a bay for the full-search time. Bays serve two FIFO queues by priority:
-   full searches, alerts and custody reviews first, then discretionary referrals. A
+   full searches and alerts first, then discretionary referrals. A
    suspect finding (a load found, a scanner false alarm, an alert) adds a handheld
    analyzer pass.
 5. **Inland checkpoint**: a load that crossed undetected is checked with probability
@@ -38,7 +38,6 @@ from numba import njit
 from portwatch.engine.decide import (
     FULL_SEARCH,
     R_ALERT,
-    R_CUSTODY_REVIEW,
     SECONDARY,
     decide_code,
 )
@@ -225,8 +224,7 @@ def simulate_day(
             ready_key[0] = ready_key[n_ready]
             ready_idx[0] = ready_idx[n_ready]
             _sift_down(ready_key, ready_idx, n_ready, 0)
-            if out_lane[c] == FULL_SEARCH or out_reason[c] == R_ALERT or (
-                    out_reason[c] == R_CUSTODY_REVIEW):
+            if out_lane[c] == FULL_SEARCH or out_reason[c] == R_ALERT:
                 queue_hi[hi_tail] = c
                 hi_tail += 1
             else:
