@@ -9,6 +9,7 @@ import sys
 from fieldid_helpers import DATA, simulate
 
 from portwatch.cli.main import run
+from portwatch.fieldid.identify import load_thresholds
 from portwatch.fieldid.readers import write_columns
 
 
@@ -102,9 +103,12 @@ def test_evaluate_small_run_writes_outputs(tmp_path, capsys):
             str(out),
             "--laser",
             "1064",
+            "--thresholds-out",
+            str(tmp_path / "thresholds.json"),
         ]
     )
     assert code == 0
+    assert set(load_thresholds(tmp_path / "thresholds.json")) == {1064}
     assert "Confusion matrix" in capsys.readouterr().out
     report = json.loads((out / "evaluation.json").read_text())
     assert (out / "sensitivity_vs_fraction.png").stat().st_size > 10_000

@@ -176,7 +176,7 @@ def evaluate_command(
     report = evaluate(seed, repeats, chosen, calibration_repeats=calibration_repeats)
     paths = write_outputs(report, out)
     if thresholds_out is not None:
-        calibrated = {k: Thresholds(**v) for k, v in report.thresholds.items()}
+        calibrated = {k: Thresholds.from_dict(v) for k, v in report.thresholds.items()}
         save_thresholds(calibrated, thresholds_out, seed, calibration_repeats)
         paths.append(thresholds_out)
     typer.echo(render_markdown(report))

@@ -52,6 +52,13 @@ class Thresholds:
     fraction_min: float = 0.01
     min_supporting_peaks: int = 1
 
+    @classmethod
+    def from_dict(cls, values: dict[str, float]) -> Thresholds:
+        """Thresholds from the plain numbers of ``to_dict`` (unknown keys are an error)."""
+        numbers = {k: float(v) for k, v in values.items()}
+        peaks = int(numbers.pop("min_supporting_peaks", 1))
+        return cls(**numbers, min_supporting_peaks=peaks)
+
     def to_dict(self) -> dict[str, float]:
         """Plain numbers, for the thresholds file."""
         return {k: (v if isinstance(v, int) else float(v)) for k, v in self.__dict__.items()}
@@ -65,12 +72,7 @@ def load_thresholds(path: Path | None = None) -> dict[int, Thresholds]:
         else:
             text = Path(path).read_text()
         doc = json.loads(text)
-        out = {}
-        for laser, body in doc["lasers"].items():
-            values = {k: float(v) for k, v in body.items()}
-            peaks = int(values.pop("min_supporting_peaks", 1))
-            out[int(laser)] = Thresholds(**values, min_supporting_peaks=peaks)
-        return out
+        return {int(laser): Thresholds.from_dict(body) for laser, body in doc["lasers"].items()}
     except FileNotFoundError:
         return {785: Thresholds(), 1064: Thresholds()}
     except (KeyError, TypeError, ValueError) as exc:
