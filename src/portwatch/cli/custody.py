@@ -28,7 +28,7 @@ from portwatch.custody.registry import load_shipment
 from portwatch.custody.service import CustodyService
 from portwatch.custody.thresholds import load_thresholds
 from portwatch.custody.tripgen import Attack, simulate_trip
-from portwatch.domain.custody import Verdict
+from portwatch.domain.custody import AlertKind, Verdict
 from portwatch.domain.errors import InputError
 from portwatch.store.database import Database
 
@@ -150,16 +150,25 @@ def ingest(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Verify, monitor and store signed seal messages (one transaction per batch)."""
+    """Verify, monitor and store signed seal messages (one transaction per batch).
+
+    Every valid line is kept. A line that fails verification (forged, replayed, cloned)
+    is recorded as a security alert: that is the command doing its job, exit 0. A line
+    that cannot be read as a seal message at all is bad input: exit 1 after the rest
+    is stored.
+    """
     report = _service(db, thresholds).ingest(_read_lines(events), str(events), batch_size)
     if as_json:
         _emit(report.to_json())
-        return
-    for r in report.rejected:
-        typer.echo(f"{events}: line {r.line_no}: rejected ({r.kind.value}): {r.detail}", err=True)
-    typer.echo(f"{report.accepted} accepted, {report.duplicates} duplicate, "
-               f"{len(report.rejected)} rejected, {report.alerts_raised} alert(s) raised, "
-               f"{report.alerts_retracted} retracted")
+    else:
+        for r in report.rejected:
+            typer.echo(f"{events}: line {r.line_no}: rejected ({r.kind.value}): {r.detail}",
+                       err=True)
+        typer.echo(f"{report.accepted} accepted, {report.duplicates} duplicate, "
+                   f"{len(report.rejected)} rejected, {report.alerts_raised} alert(s) raised, "
+                   f"{report.alerts_retracted} retracted")
+    if any(r.kind is AlertKind.MALFORMED for r in report.rejected):
+        raise typer.Exit(1)
 
 
 @custody_app.command("status")
