@@ -9,12 +9,14 @@ coefficients of references scale like mass fractions.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
 from pybaselines import Baseline
+from pybaselines.utils import ParameterWarning
 
 from portwatch.domain.errors import InputError, SpectrumFormatError
 from portwatch.fieldid.spectrum import Spectrum
@@ -180,10 +182,14 @@ class RemoveBaseline:
     def baseline(self, shift_cm1: Array, intensity: Array) -> Array:
         """The estimated background under ``intensity``."""
         fitter = Baseline(x_data=shift_cm1)
-        if self.method == "arpls":
-            base, _ = fitter.arpls(intensity, lam=self.lam)
-        else:
-            base, _ = fitter.asls(intensity, lam=self.lam, p=self.p)
+        with warnings.catch_warnings():
+            # arPLS notes when a band-free reference leaves few points under the baseline;
+            # the result is still the baseline, and the note would clutter every report
+            warnings.simplefilter("ignore", ParameterWarning)
+            if self.method == "arpls":
+                base, _ = fitter.arpls(intensity, lam=self.lam)
+            else:
+                base, _ = fitter.asls(intensity, lam=self.lam, p=self.p)
         return np.asarray(base)
 
     def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
