@@ -6,11 +6,11 @@ import json
 import subprocess
 import sys
 
-from fieldid_helpers import DATA, simulate
-
 from portwatch.cli.main import run
 from portwatch.fieldid.identify import load_thresholds
 from portwatch.fieldid.readers import write_columns
+
+from .fieldid_helpers import DATA, simulate
 
 
 def _write(tmp_path, table, name, contents, **kw):

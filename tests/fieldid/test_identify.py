@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from fieldid_helpers import simulate
 
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.substances import Action, SubstanceClass, Verdict
 from portwatch.fieldid.identify import Thresholds, identify, load_thresholds
 from portwatch.fieldid.samples import Recipe, random_unknown, render
+
+from .fieldid_helpers import simulate
 
 
 @pytest.mark.parametrize("laser", [785, 1064])

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from fieldid_helpers import clean_spectrum
 
 from portwatch.domain.errors import ConfigError, ConflictError
 from portwatch.domain.substances import SubstanceClass
@@ -19,6 +18,8 @@ from portwatch.fieldid.library import (
     save_library,
 )
 from portwatch.fieldid.synthesis import INSTRUMENT_FWHM_CM1, line_shape, synthesize
+
+from .fieldid_helpers import clean_spectrum
 
 
 def test_default_library_is_synthetic_and_covers_both_lasers(table):

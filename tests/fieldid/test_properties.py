@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fieldid_helpers import simulate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,8 @@ from portwatch.fieldid.library import default_library
 from portwatch.fieldid.search import prepare
 from portwatch.fieldid.spectrum import Spectrum
 from portwatch.fieldid.synthesis import line_shape, synthesize
+
+from .fieldid_helpers import simulate
 
 TABLE = peak_table()
 BASES = [

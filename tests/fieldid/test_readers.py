@@ -6,11 +6,12 @@ import io
 
 import numpy as np
 import pytest
-from fieldid_helpers import DATA
 
 from portwatch.domain.errors import SpectrumFormatError
 from portwatch.fieldid.readers import read_spectrum, write_columns
 from portwatch.fieldid.spectrum import Spectrum
+
+from .fieldid_helpers import DATA
 
 
 def _spectrum() -> Spectrum:

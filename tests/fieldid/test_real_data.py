@@ -7,11 +7,12 @@ Plus and a Horiba, both 785 nm) are identified against the synthetic library.
 from __future__ import annotations
 
 import pytest
-from fieldid_helpers import DATA
 
 from portwatch.domain.substances import Action, Verdict
 from portwatch.fieldid.identify import identify
 from portwatch.fieldid.readers import read_spectrum
+
+from .fieldid_helpers import DATA
 
 FILES = ["PST02_iRPlus785_Z050_100_3200ms.txt", "PST10_iR785_OP01_40000msx4.txt"]
 

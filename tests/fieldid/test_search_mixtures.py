@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fieldid_helpers import clean_spectrum, simulate
 
 from portwatch.domain.substances import SubstanceClass
 from portwatch.fieldid.library import default_library
 from portwatch.fieldid.mixtures import baseline_columns, decompose, exhaustive_pairs
 from portwatch.fieldid.search import prepare, search
+
+from .fieldid_helpers import clean_spectrum, simulate
 
 
 @pytest.fixture(scope="module")
