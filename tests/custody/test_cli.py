@@ -99,7 +99,7 @@ def test_custody_demo_as_a_subprocess():
     assert all(r["verdict"] == "broken" for t, r in rows.items() if t != "none")
 
 
-def test_ingest_keeps_valid_lines_and_exits_1_on_a_malformed_line(tmp_path, capsys):
+def test_ingest_keeps_valid_lines_and_exits_2_on_a_malformed_line(tmp_path, capsys):
     out, db = tmp_path / "trip", str(tmp_path / "pw.db")
     assert run(["custody", "simulate-trip", "--out", str(out), "--seed", "4"]) == 0
     shipment_id = capsys.readouterr().out.strip()
@@ -108,7 +108,7 @@ def test_ingest_keeps_valid_lines_and_exits_1_on_a_malformed_line(tmp_path, caps
     bad = out / "bad.jsonl"
     bad.write_text("\n".join([*lines[:5], "{not json", *lines[5:]]) + "\n")
     capsys.readouterr()
-    assert run(["custody", "ingest", str(bad), "--db", db]) == 1
+    assert run(["custody", "ingest", str(bad), "--db", db]) == 2
     captured = capsys.readouterr()
     assert "line 6: rejected (malformed)" in captured.err
     assert "1 rejected" in captured.out

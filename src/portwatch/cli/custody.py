@@ -154,7 +154,7 @@ def ingest(
 
     Every valid line is kept. A line that fails verification (forged, replayed, cloned)
     is recorded as a security alert: that is the command doing its job, exit 0. A line
-    that cannot be read as a seal message at all is bad input: exit 1 after the rest
+    that cannot be read as a seal message at all is bad input: exit 2 after the rest
     is stored.
     """
     report = _service(db, thresholds).ingest(_read_lines(events), str(events), batch_size)
@@ -168,7 +168,7 @@ def ingest(
                    f"{len(report.rejected)} rejected, {report.alerts_raised} alert(s) raised, "
                    f"{report.alerts_retracted} retracted")
     if any(r.kind is AlertKind.MALFORMED for r in report.rejected):
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 @custody_app.command("status")
@@ -296,7 +296,7 @@ def demo(
     wrong = [r["trip"] for r in rows
              if (r["trip"] == "none") != (r["verdict"] == Verdict.CLEAN.value)]
     if wrong:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
