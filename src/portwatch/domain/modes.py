@@ -17,9 +17,10 @@ class Mode(StrEnum):
 class Lane(StrEnum):
     """The outcome of the decision for one arrival.
 
-    ``FREE``: the standard lane, primary inspection only; ``EXPRESS``: trusted-traveller or trusted-shipper
-    lane (FAST, SENTRI, Ready); ``SECONDARY``: referred to secondary inspection;
-    ``FULL_SEARCH``: a full physical search before entry.
+    ``FREE``: the standard lane, primary inspection only; ``EXPRESS``: the
+    trusted-traveller or trusted-shipper lane (FAST, SENTRI, Ready); ``SECONDARY``:
+    referred to secondary inspection; ``FULL_SEARCH``: a full physical search before
+    entry.
     """
 
     FREE = "free"
