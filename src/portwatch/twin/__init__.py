@@ -1,7 +1,10 @@
 """The digital twin of a land port of entry.
 
 Scenarios (``load_scenario``), adversaries (``make_adversary``), the compiled kernel
-(``portwatch.twin.kernel``), per-day metrics and multi-replication studies (``run_study``).
+(``portwatch.twin.kernel``), per-day metrics, multi-replication studies (``run_study``;
+``run_border_study`` for the southern border port by port), policies by name
+(``parse_policy``) and the demonstration study (``run_demo_study``). The report writer,
+``portwatch.twin.report.write_report``, is imported on its own: it loads matplotlib.
 """
 
 from portwatch.twin.adversary import (
@@ -13,6 +16,7 @@ from portwatch.twin.adversary import (
     make_adversary,
     register_adversary,
 )
+from portwatch.twin.border import run_border_study
 from portwatch.twin.experiment import StudyResult, run_study
 from portwatch.twin.kernel import DayRun, PortState, prepare, run_day
 from portwatch.twin.metrics import DayMetrics, combine, day_metrics, summarise
@@ -23,6 +27,7 @@ from portwatch.twin.scenario import (
     load_scenario,
     scenario_names,
 )
+from portwatch.twin.study import parse_policy, run_demo_study
 from portwatch.twin.traffic import DayTraffic, compose_day, draw_legit, plan_traffic
 
 __all__ = [
@@ -45,10 +50,13 @@ __all__ = [
     "draw_legit",
     "load_scenario",
     "make_adversary",
+    "parse_policy",
     "plan_traffic",
     "prepare",
     "register_adversary",
+    "run_border_study",
     "run_day",
+    "run_demo_study",
     "run_study",
     "scenario_names",
     "summarise",

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from portwatch import __version__
-from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import Policy
 from portwatch.twin import bts
 from portwatch.twin.adversary import make_adversary
@@ -29,6 +28,7 @@ from portwatch.twin.experiment import (
     ReplicationResult,
     ReplicationTask,
     StudyResult,
+    check_study_args,
     run_replication,
 )
 from portwatch.twin.metrics import DayMetrics, combine, summarise
@@ -87,16 +87,8 @@ def run_border_study(
     ``southern-border (per port)``), with each port simulated on its own. ``map_fn``
     must return the results in the order of the tasks, as ``map`` does.
     """
-    pols = (policies,) if isinstance(policies, Policy) else tuple(policies)
-    if not pols:
-        raise InputError("policies: give at least one policy")
+    pols = check_study_args(policies, days, replications, warmup_days)
     names = [p.name for p in pols]
-    if len(set(names)) != len(names):
-        raise InputError(f"policies: names must be unique, got {names}")
-    for name, value, low in (("days", days, 1), ("replications", replications, 1),
-                             ("warmup_days", warmup_days, 0)):
-        if value < low:
-            raise InputError(f"{name}: must be >= {low}, got {value}")
     params = dict(adversary_params or {})
     make_adversary(adversary, **params)  # fail early on a bad name or parameter
     border = load_scenario("southern-border")

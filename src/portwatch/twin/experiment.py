@@ -300,6 +300,27 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+def check_study_args(
+    policies: Policy | Sequence[Policy],
+    days: int,
+    replications: int,
+    warmup_days: int,
+    workers: int = 1,
+) -> tuple[Policy, ...]:
+    """The study's policies as a tuple, after checking every argument of a study."""
+    pols = (policies,) if isinstance(policies, Policy) else tuple(policies)
+    if not pols:
+        raise InputError("policies: give at least one policy")
+    names = [p.name for p in pols]
+    if len(set(names)) != len(names):
+        raise InputError(f"policies: names must be unique, got {names}")
+    for name, value, low in (("days", days, 1), ("replications", replications, 1),
+                             ("warmup_days", warmup_days, 0), ("workers", workers, 1)):
+        if value < low:
+            raise InputError(f"{name}: must be >= {low}, got {value}")
+    return pols
+
+
 def run_study(
     scenario: CompiledScenario | str,
     policies: Policy | Sequence[Policy],
@@ -320,16 +341,8 @@ def run_study(
     they are mapped (e.g. a Dask client's ``map`` + ``gather``).
     """
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
-    pols = (policies,) if isinstance(policies, Policy) else tuple(policies)
-    if not pols:
-        raise InputError("policies: give at least one policy")
+    pols = check_study_args(policies, days, replications, warmup_days, workers)
     names = [p.name for p in pols]
-    if len(set(names)) != len(names):
-        raise InputError(f"policies: names must be unique, got {names}")
-    for name, value, low in (("days", days, 1), ("replications", replications, 1),
-                             ("warmup_days", warmup_days, 0), ("workers", workers, 1)):
-        if value < low:
-            raise InputError(f"{name}: must be >= {low}, got {value}")
     params = dict(adversary_params or {})
     make_adversary(adversary, **params)  # fail early on a bad name or parameter
     children = np.random.SeedSequence(seed).spawn(replications)
