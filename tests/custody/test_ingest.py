@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -120,7 +121,9 @@ def test_a_seal_signing_for_another_shipment_is_a_clone(service, key, make_line)
     lines.append(make_line(6, 400, "position", 32.51, shipment_id="SHP-ELSEWHERE"))
     report = service.ingest(lines)
     assert [r.kind for r in report.rejected] == [AlertKind.CLONE]
-    assert {a.kind for a in service.verdict("SHP-T1").alerts} == {AlertKind.CLONE}
+    # judged a minute after the last fix (t = 240 s), before the seal could be silent
+    as_of = datetime(2025, 6, 2, 14, 5, tzinfo=UTC)
+    assert {a.kind for a in service.verdict("SHP-T1", as_of).alerts} == {AlertKind.CLONE}
 
 
 def test_a_malformed_line_is_rejected_alone_with_its_line_number(service, key, make_line):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +48,22 @@ def _emit(data: Any) -> None:
 
 def _service(db: str, thresholds: Path | None = None) -> CustodyService:
     return CustodyService(Database(db), load_thresholds(thresholds))
+
+
+AS_OF_HELP = "Judge as of this UTC time (ISO 8601, e.g. 2026-03-01T14:05:00Z); default: now."
+
+
+def _as_of(value: str | None) -> datetime | None:
+    """The ``--as-of`` value as an aware UTC datetime."""
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"--as-of {value!r}: not an ISO 8601 time ({exc})") from exc
+    if at.tzinfo is None:
+        raise InputError(f"--as-of {value!r}: needs a UTC designator, e.g. {value}Z")
+    return at.astimezone(UTC)
 
 
 def run_custody_demo(console: Console, seed: int = DEMO_SEED) -> list[dict[str, Any]]:
@@ -175,28 +191,36 @@ def ingest(
 def status(
     shipment_id: Annotated[str, typer.Argument()],
     db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Where a shipment is and what its seal last reported."""
-    st = _service(db).status(shipment_id)
+    """Where a shipment is, what its seal last reported, and how long it has been silent."""
+    st = _service(db).status(shipment_id, _as_of(as_of))
     if as_json:
         _emit(st.to_json())
         return
     where = "no fix yet" if st.last_lat is None else (
         f"last fix {st.last_lat:.5f}, {st.last_lon:.5f} at {st.last_fix_at:%Y-%m-%d %H:%M:%S}Z")
+    silence = "" if st.silent_s is None else (
+        f", no position for {st.silent_s:.0f} s as of {st.as_of:%Y-%m-%d %H:%M:%S}Z"
+        + ("" if st.signal_lost is None else f" (signal lost, {st.signal_lost.value})"))
     typer.echo(f"{st.shipment_id} ({st.container_id}, seal {st.seal_id}): {st.state.value}, "
-               f"{st.messages} messages, {where}, {st.progress_m / 1000:.1f} of "
-               f"{st.route_length_m / 1000:.1f} km, {st.alerts} alert(s)")
+               f"{st.messages} messages, {where}{silence}, {st.progress_m / 1000:.1f} of "
+               f"{st.route_length_m / 1000:.1f} km, {st.alerts} stored alert(s)")
 
 
 @custody_app.command("verdict")
 def verdict(
     shipment_id: Annotated[str, typer.Argument()],
     db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """The custody verdict: clean (express lane), review, or broken (full search)."""
-    v = _service(db).verdict(shipment_id)
+    """The custody verdict: clean (express lane), review, or broken (full search).
+
+    A seal silent for longer than two reporting periods up to --as-of (default: now)
+    adds a signal_lost alert, unless the shipment was delivered."""
+    v = _service(db).verdict(shipment_id, _as_of(as_of))
     if as_json:
         _emit(v.to_json())
         return
@@ -248,7 +272,8 @@ def simulate(
     attack: Annotated[Attack, typer.Option("--attack", help="The attack to stage.")] = Attack.NONE,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     size: Annotated[
-        float | None, typer.Option("--size", help="Diversion distance (m), stop or gap (s).")
+        float | None,
+        typer.Option("--size", help="Diversion distance (m); stop, jamming or silence (s)."),
     ] = None,
 ) -> None:
     """Simulate a signed trip on the Otay Mesa route; prints the shipment id."""
@@ -259,6 +284,9 @@ def simulate(
     (out / "shipment.json").write_text(json.dumps(trip.shipment, indent=2) + "\n")
     (out / "events.jsonl").write_text("".join(line + "\n" for line in trip.lines))
     typer.echo(trip.shipment_id)
+    if trip.as_of is not None:
+        at = trip.as_of.isoformat().replace("+00:00", "Z")
+        typer.echo(f"the seal falls silent: judge at the crossing with --as-of {at}", err=True)
 
 
 @custody_app.command("evaluate")

@@ -28,7 +28,8 @@ def demo_rows(seed: int = DEMO_SEED, db_dir: Path | None = None) -> list[dict[st
             trip = simulate_trip(np.random.default_rng([seed, k]), attack, trip_no=k)
             svc.register(shipment_from_mapping(trip.shipment))
             report = svc.ingest(trip.lines, f"demo {attack.value}")
-            verdict = svc.verdict(trip.shipment_id)
+            # a trip whose seal fell silent is judged when the truck reaches the crossing
+            verdict = svc.verdict(trip.shipment_id, as_of=trip.as_of)
             kinds = sorted({a.kind.value for a in verdict.alerts})
             rows.append({
                 "trip": attack.value,

@@ -31,6 +31,8 @@ SIZES: dict[Attack, tuple[float, ...]] = {
     Attack.LONG_STOP: (690.0, 900.0, 1_800.0, 3_600.0, 10_800.0),
     # a gap alert fires after two 60 s reporting periods; major beyond 600 s
     Attack.JAMMING: (150.0, 300.0, 900.0, 1_800.0, 3_600.0),
+    # silence up to the crossing: the same gap thresholds, judged as of the crossing
+    Attack.SILENT: (150.0, 300.0, 900.0, 1_800.0, 3_600.0),
 }
 UNSIZED: tuple[Attack, ...] = (Attack.DOOR_OPENED, Attack.REPLAY, Attack.FORGERY, Attack.CLONE)
 _CLOCK_AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -131,7 +133,7 @@ class Evaluation:
 def _run_trip(svc: CustodyService, trip: SimulatedTrip) -> tuple[Verdict, set[str]]:
     svc.register(shipment_from_mapping(trip.shipment))
     svc.ingest(trip.lines, f"trip {trip.shipment_id}")
-    verdict = svc.verdict(trip.shipment_id)
+    verdict = svc.verdict(trip.shipment_id, as_of=trip.as_of)
     return verdict.verdict, {a.kind.value for a in verdict.alerts}
 
 

@@ -180,9 +180,15 @@ class Ingestor:
             )
         return self._seals[seal_id]
 
-    def monitor(self, conn: Connection, shipment_id: str) -> ShipmentMonitor:
-        """The shipment's monitor, rebuilt from its stored messages when not cached."""
+    def monitor(
+        self, conn: Connection, shipment_id: str, stored_last_seq: int | None = None
+    ) -> ShipmentMonitor:
+        """The shipment's monitor, rebuilt from its stored messages when not cached, or
+        when ``stored_last_seq`` (the database's) shows that another writer fed it."""
         mon = self._monitors.get(shipment_id)
+        if mon is not None and stored_last_seq is not None and mon.last_seq != stored_last_seq:
+            self.forget()
+            mon = None
         if mon is None:
             ship = self._ship(conn, shipment_id)
             if ship is None:

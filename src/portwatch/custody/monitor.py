@@ -216,6 +216,50 @@ class ShipmentMonitor:
                 self._on_fix(fix, zones)  # type: ignore[arg-type]
         self.messages_seen += len(messages)
 
+    def silence_alert(self, as_of: datetime) -> Alert | None:
+        """The ``signal_lost`` alert of an armed, undelivered shipment whose seal has sent
+        no position (of any accuracy) for longer than the signal-gap threshold up to
+        ``as_of`` (UTC); ``None`` otherwise.
+
+        It is derived, never stored: a late burst of stored reports can fill the silence,
+        and the same trace gives a different answer at a different ``as_of``. Minor up to
+        ``long_gap_s``, major beyond, as a gap that later closes; its ``at`` is the last
+        position's device time (or the arming's, when no position followed it).
+        """
+        silent_s = self.silent_s(as_of)
+        th = self.thresholds
+        if silent_s is None or silent_s <= th.gap_s:
+            return None
+        last = self._last
+        since_ms = self._silent_since_ms()
+        seq = self.armed_seq if last is None else last.seq
+        major = silent_s > th.long_gap_s
+        return Alert(
+            alert_id=alert_id(self.shipment_id, AlertKind.SIGNAL_LOST, str(seq)),
+            kind=AlertKind.SIGNAL_LOST,
+            severity=Severity.MAJOR if major else Severity.MINOR,
+            at=_at(since_ms),
+            shipment_id=self.shipment_id,
+            seq=seq,
+            lat=None if last is None else last.lat,
+            lon=None if last is None else last.lon,
+            detail=(f"no position for {silent_s:.0f} s as of "
+                    f"{as_of.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z (limit {th.gap_s:.0f} s"
+                    + (f", major beyond {th.long_gap_s:.0f} s)" if major else ")")),
+            after_border=self.state is CustodyState.CROSSED,
+        )
+
+    def silent_s(self, as_of: datetime) -> float | None:
+        """Seconds from the last position (or the arming) to ``as_of``, for an armed,
+        undelivered shipment; ``None`` otherwise."""
+        if self.armed_at_ms is None or self.state is _DELIVERED:
+            return None
+        return (as_of - _at(self._silent_since_ms())).total_seconds()
+
+    def _silent_since_ms(self) -> int:
+        armed_at_ms = self.armed_at_ms or 0
+        return armed_at_ms if self._last is None else max(self._last.at_ms, armed_at_ms)
+
     @property
     def last_fix(self) -> tuple[int, float, float, float] | None:
         """(at_ms, lat, lon, accuracy_m) of the latest fix after arming."""

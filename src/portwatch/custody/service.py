@@ -12,7 +12,7 @@ from portwatch.custody.ingest import Ingestor, IngestReport, _now_utc
 from portwatch.custody.registry import Shipment
 from portwatch.custody.thresholds import Thresholds
 from portwatch.custody.verdict import decide
-from portwatch.domain.custody import Alert, CustodyState, CustodyVerdict
+from portwatch.domain.custody import Alert, CustodyState, CustodyVerdict, Severity
 from portwatch.domain.errors import ConflictError, NotFoundError
 from portwatch.store import custody_store as cs
 from portwatch.store.database import Database
@@ -38,6 +38,11 @@ class ShipmentStatus:
     progress_m: float
     route_length_m: float
     alerts: int
+    as_of: datetime
+    silent_s: float | None
+    """Seconds without a position up to ``as_of``; ``None`` unless armed and undelivered."""
+    signal_lost: Severity | None
+    """The severity of the derived ``signal_lost`` alert as of ``as_of``, if any."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -52,6 +57,9 @@ class ShipmentStatus:
             "progress_m": round(self.progress_m, 1),
             "route_length_m": round(self.route_length_m, 1),
             "alerts": self.alerts,
+            "as_of": self.as_of.isoformat().replace("+00:00", "Z"),
+            "silent_s": None if self.silent_s is None else round(self.silent_s, 1),
+            "signal_lost": None if self.signal_lost is None else self.signal_lost.value,
         }
 
 
@@ -122,23 +130,38 @@ class CustodyService:
             raise NotFoundError(f"shipment {shipment_id}: not registered")
         return found
 
-    def verdict(self, shipment_id: str) -> CustodyVerdict:
-        """The custody verdict of a shipment, with every alert raised on it."""
+    def verdict(self, shipment_id: str, as_of: datetime | None = None) -> CustodyVerdict:
+        """The custody verdict of a shipment as of ``as_of`` (UTC; default: the
+        service's clock), with every stored alert raised on it and, for an armed
+        shipment not yet delivered whose seal has been silent for longer than the
+        signal-gap threshold up to ``as_of``, a derived ``signal_lost`` alert.
+
+        Reading a verdict writes nothing: the silence is evidence of this reading only.
+        """
+        when = self.clock() if as_of is None else as_of
         shipment, _ = self._shipment(shipment_id)
         with self.db.reading() as conn:
             row = cs.shipment_row(conn, shipment_id)
             alerts = cs.alerts_of(conn, shipment_id)
+            mon = self.ingestor.monitor(conn, shipment_id,
+                                        None if row is None else row.last_seq)
         state = CustodyState.REGISTERED if row is None else CustodyState(row.state)
-        return decide(shipment, state, alerts)
+        silence = mon.silence_alert(when)
+        return decide(shipment, state, alerts if silence is None else [*alerts, silence])
 
-    def status(self, shipment_id: str) -> ShipmentStatus:
-        """State, last position and progress of a shipment."""
+    def status(self, shipment_id: str, as_of: datetime | None = None) -> ShipmentStatus:
+        """State, last position, progress and silence (as of ``as_of``, default: the
+        service's clock) of a shipment."""
+        when = self.clock() if as_of is None else as_of
         shipment, _ = self._shipment(shipment_id)
         with self.db.reading() as conn:
-            mon = self.ingestor.monitor(conn, shipment_id)
+            row = cs.shipment_row(conn, shipment_id)
+            mon = self.ingestor.monitor(conn, shipment_id,
+                                        None if row is None else row.last_seq)
             count = cs.message_count(conn, shipment_id)
             n_alerts = len(cs.alerts_of(conn, shipment_id))
         fix = mon.last_fix
+        silence = mon.silence_alert(when)
         return ShipmentStatus(
             shipment_id=shipment_id,
             container_id=shipment.container_id,
@@ -151,6 +174,9 @@ class CustodyService:
             progress_m=mon.progress_m,
             route_length_m=shipment.route.corridor.length_m,
             alerts=n_alerts,
+            as_of=when,
+            silent_s=mon.silent_s(when),
+            signal_lost=None if silence is None else silence.severity,
         )
 
     def alerts(self, shipment_id: str | None = None, unattributed: bool = False) -> list[Alert]:

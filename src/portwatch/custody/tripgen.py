@@ -50,6 +50,7 @@ class Attack(StrEnum):
     REPLAY = "replay"
     FORGERY = "forgery"
     CLONE = "clone"
+    SILENT = "silent"
 
 
 EXPECTED_KIND: dict[Attack, AlertKind] = {
@@ -60,17 +61,20 @@ EXPECTED_KIND: dict[Attack, AlertKind] = {
     Attack.REPLAY: AlertKind.REPLAY,
     Attack.FORGERY: AlertKind.BAD_SIGNATURE,
     Attack.CLONE: AlertKind.CLONE,
+    Attack.SILENT: AlertKind.SIGNAL_LOST,
 }
 
 DEFAULT_SIZE: dict[Attack, float] = {
     Attack.DIVERSION: 2_000.0,  # m from the route to the stash house
     Attack.LONG_STOP: 1_800.0,  # s standing still outside an authorised stop
     Attack.JAMMING: 1_200.0,  # s without a GNSS fix
+    Attack.SILENT: 900.0,  # s of silence when the truck reaches the crossing
 }
 SIZE_UNIT: dict[Attack, str] = {
     Attack.DIVERSION: "m",
     Attack.LONG_STOP: "s",
     Attack.JAMMING: "s",
+    Attack.SILENT: "s",
 }
 
 DEFAULT_START = datetime(2025, 6, 2, 14, 0, tzinfo=UTC)
@@ -88,6 +92,9 @@ class SimulatedTrip:
     size: float | None
     expected: AlertKind | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    as_of: datetime | None = None
+    """When to judge the trip: the truck at the crossing for a seal that fell silent;
+    ``None`` for a trip that ends delivered, whose verdict no later time changes."""
 
     @property
     def shipment_id(self) -> str:
@@ -174,7 +181,7 @@ def _build_timeline(plan: RoutePlan, rng: Generator, attack: Attack, size: float
     queue_to = plan.crossing_along_m + 0.5 * plan.crossing.radius_m
     events: list[tuple[float, str]] = [(float(yard_along[0]), "yard"), (queue_from, "queue"),
                                        (c.length_m, "end")]
-    if attack is not Attack.NONE:
+    if attack is not Attack.NONE and attack is not Attack.SILENT:
         events.append((attack_s, "attack"))
     events.sort()
     next_light = float(rng.uniform(200, 900))
@@ -203,6 +210,11 @@ def _build_timeline(plan: RoutePlan, rng: Generator, attack: Attack, size: float
                 marks["travel_s"] = travel
                 tl.wait(2 * travel + STASH_STAY_S)
             marks["attack_end_t"] = tl.t[-1]
+    # the truck reaches the crossing point itself inside its queue
+    cross_s = plan.crossing_along_m
+    k = next(i for i, s_m in enumerate(tl.s) if s_m >= cross_s)
+    frac = (cross_s - tl.s[k - 1]) / max(tl.s[k] - tl.s[k - 1], 1e-9)
+    marks["cross_t"] = tl.t[k - 1] + frac * (tl.t[k] - tl.t[k - 1])
     marks["arrive_t"] = tl.t[-1]
     tl.wait(float(rng.uniform(300, 1200)))  # unloading dock before the seal is disarmed
     return tl, marks
@@ -317,10 +329,23 @@ def simulate_trip(
     if attack is Attack.JAMMING:
         jammed = (t_s > marks["attack_t"]) & (t_s < marks["attack_end_t"])
         has_fix &= ~jammed
+    as_of = None
+    if attack is Attack.SILENT:
+        # the seal's last report is the last one at least ``size`` before the crossing
+        # (never the arming); the verdict is read ``size`` after it, at the crossing
+        last = max(1, int(np.searchsorted(t_s, marks["cross_t"] - float(size or 0),
+                                          side="right")) - 1)
+        t_s = t_s[: last + 1]
+        has_fix[last] = True
+        marks["silent_from_t"] = float(t_s[-1])
+        marks["as_of_t"] = float(t_s[-1]) + float(size or 0)
+        as_of = datetime.fromtimestamp((start_ms + int(marks["as_of_t"] * 1000)) / 1000, UTC)
     seq0 = int(rng.integers(1_000, 1_000_000))
     battery0 = float(rng.uniform(60, 100))
     kinds = [SealEventKind.POSITION] * len(t_s)
-    kinds[0], kinds[-1] = SealEventKind.ARMED, SealEventKind.DISARMED
+    kinds[0] = SealEventKind.ARMED
+    if as_of is None:
+        kinds[-1] = SealEventKind.DISARMED
     bodies = []
     for i, t in enumerate(t_s):
         bodies.append(body_fields(
@@ -332,13 +357,15 @@ def simulate_trip(
             accuracy_m=float(acc[i]) if has_fix[i] else None,
             speed_mps=None, battery_pct=battery0 - 1.5 * t / 3600.0,
         ))
-    # the seal reports its opening at the dock, after it was disarmed
-    bodies.append(body_fields(
-        seal_id=seal_id, shipment_id=shipment_id, seq=seq0 + len(t_s),
-        at_ms=start_ms + int((end_t + 60) * 1000), kind=SealEventKind.OPENED,
-        lat=float(lat[-1]), lon=float(lon[-1]), accuracy_m=8.0,
-        battery_pct=battery0 - 1.5 * end_t / 3600.0))
-    arrival = [b_t + float(rng.uniform(1, 5)) for b_t in [*t_s, end_t + 60]]
+    if as_of is None:
+        # the seal reports its opening at the dock, after it was disarmed
+        bodies.append(body_fields(
+            seal_id=seal_id, shipment_id=shipment_id, seq=seq0 + len(t_s),
+            at_ms=start_ms + int((end_t + 60) * 1000), kind=SealEventKind.OPENED,
+            lat=float(lat[-1]), lon=float(lon[-1]), accuracy_m=8.0,
+            battery_pct=battery0 - 1.5 * end_t / 3600.0))
+    sent_t = [*t_s, end_t + 60] if as_of is None else list(t_s)
+    arrival = [b_t + float(rng.uniform(1, 5)) for b_t in sent_t]
     extra: list[tuple[float, str]] = []
     if attack is Attack.DOOR_OPENED:
         k = int(np.searchsorted(t_s, marks["attack_t"]))
@@ -396,6 +423,7 @@ def simulate_trip(
         size=size if attack in DEFAULT_SIZE else None,
         expected=EXPECTED_KIND.get(attack),
         notes={k: round(v, 1) for k, v in marks.items()},
+        as_of=as_of,
     )
 
 

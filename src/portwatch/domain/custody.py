@@ -71,6 +71,8 @@ class AlertKind(StrEnum):
     OFF_CORRIDOR = "off_corridor"
     UNAUTHORISED_STOP = "unauthorised_stop"
     SIGNAL_GAP = "signal_gap"
+    # derived when a verdict is read: no position since the last one, up to that time
+    SIGNAL_LOST = "signal_lost"
     LOW_BATTERY = "low_battery"
     IMPOSSIBLE_MOVEMENT = "impossible_movement"
     ARMED_OUTSIDE_ORIGIN = "armed_outside_origin"
