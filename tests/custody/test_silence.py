@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from portwatch.cli.main import run
 from portwatch.custody.envelope import decode_line
+from portwatch.custody.registry import shipment_from_mapping
 from portwatch.custody.service import CustodyService
 from portwatch.custody.thresholds import Thresholds
 from portwatch.custody.tripgen import Attack, simulate_trip
@@ -157,8 +158,6 @@ _BY_SEQ = sorted(_TRIP.lines, key=lambda line: decode_line(line).seq)
        after_s=st.floats(Thresholds().gap_s + 0.01, 30 * 86_400.0))
 def test_an_undelivered_trip_judged_long_after_its_last_message_is_never_clean(cut, after_s):
     svc = CustodyService(Database(":memory:"), Thresholds(), clock=lambda: NOW)
-    from portwatch.custody.registry import shipment_from_mapping
-
     svc.register(shipment_from_mapping(_TRIP.shipment))
     prefix = _BY_SEQ[:cut]
     svc.ingest(prefix)
