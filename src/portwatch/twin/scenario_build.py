@@ -95,6 +95,34 @@ EXPRESS_MIN_DAILY = {Mode.TRUCK: 1000.0, Mode.CAR: 5000.0, Mode.PEDESTRIAN: 3000
 TARGET_UTILISATION = {Mode.TRUCK: 0.82, Mode.CAR: 0.92, Mode.PEDESTRIAN: 0.90, Mode.BUS: 0.80}
 FLAT_STAFFING = frozenset({Mode.TRUCK})
 
+#: Truck general-lane staffing by hour of the ports calibrated on the published truck waits,
+#: per BTS port code: booths added to (or taken from) the flat demand-sized staffing in
+#: each hour 0-23. Found by the seeded search of ``portwatch.twin.staffing_search``
+#: (``python -m portwatch.twin.scenario_build --calibrate``); other ports stay flat.
+TRUCK_STAFFING_SHAPE: dict[str, tuple[int, ...]] = {
+    "2506": (0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0),
+    "2304": (0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, -1, -1, -1, -1, 1, 1, 0, 0, 0, 0),
+}
+FLAT: tuple[int, ...] = (0,) * 24
+"""The staffing shape that leaves the flat demand-sized truck staffing as it is."""
+#: Commercial primary inspection booths of the calibrated ports in 2018 (general + FAST):
+#: no staffing shape may open more.
+TRUCK_PRIMARY_BOOTHS: dict[str, tuple[int, str]] = {
+    "2506": (10, "Otay Mesa commercial inspection booths: 10, before the expansion to 16 "
+             "(Border Report, 2020-05-27; GSA, completed 2022)"),
+    "2304": (12, "Laredo port: World Trade Bridge inspection booths 11, before four were "
+             "added for a total of 15 (Transport Topics, 2023-02, on the FAST lane project), "
+             "plus at least one at the Colombia-Solidarity Bridge, the port's other commercial "
+             "crossing (FreightWaves, 2020-11; its booth count is not published)"),
+}
+SRC_TRUCK_STAFFING = (
+    "CBP's hourly booth staffing is not published: the demand-sized flat staffing (mean "
+    "open hour at a target utilisation) reshaped by hour ({shape}) by a seeded search "
+    "(rules policy, naive adversary, 4 days x 4 replications, seed 0) so that truck primary "
+    "waits average 20-30 min with a 95th percentile of 70-85 min, the published range for "
+    "large southwest-border commercial crossings; never more booths than the port has: {lanes}"
+)
+
 #: 24 relative weights per mode (hour 0 = midnight to 1 am local time); see SRC_PROFILE.
 HOURLY_PROFILE: dict[Mode, list[float]] = {
     Mode.TRUCK: [0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 2.0, 4.0, 6.0, 7.0, 7.5, 7.5,
@@ -184,11 +212,32 @@ def _booths(per_day: float, profile: list[float], service_s: float, rho: float,
     return [math.ceil(x / rho) if x > 0 else 0 for x in loads]
 
 
+def shaped_booths(flat: list[int], shape: tuple[int, ...]) -> list[int]:
+    """Flat staffing ``flat`` reshaped by ``shape``, the booths added in each hour 0-23;
+    closed hours stay closed and open ones keep at least one booth."""
+    return [max(1, n + d) if n > 0 else 0 for n, d in zip(flat, shape, strict=True)]
+
+
+def describe_shape(shape: tuple[int, ...]) -> str:
+    """A staffing shape in words, e.g. ``+1 booth 06:00-10:00, -1 booth 20:00-22:00``."""
+    runs: list[str] = []
+    h = 0
+    while h < len(shape):
+        end = h
+        while end < len(shape) and shape[end] == shape[h]:
+            end += 1
+        if shape[h] != 0:
+            runs.append(f"{shape[h]:+d} booth {h:02d}:00-{end:02d}:00")
+        h = end
+    return ", ".join(runs) if runs else "flat"
+
+
 def _service(mean_s: float, cv: float, source: str) -> dict[str, Any]:
     return {"kind": "lognormal", "mean_s": round(mean_s, 1), "cv": cv, "source": source}
 
 
-def _mode_table(code: str, mode: Mode, per_day: float) -> dict[str, Any]:
+def _mode_table(code: str, mode: Mode, per_day: float,
+                truck_shape: tuple[int, ...]) -> dict[str, Any]:
     profile = HOURLY_PROFILE[mode]
     general_s = PRIMARY_OVERRIDE_S.get((code, mode), PRIMARY_S[mode][0])
     express_s = PRIMARY_S[mode][1]
@@ -197,6 +246,12 @@ def _mode_table(code: str, mode: Mode, per_day: float) -> dict[str, Any]:
     rho = TARGET_UTILISATION[mode]
     general_booths = _booths(per_day * (1 - enrolled), profile, general_s, rho,
                              flat=mode in FLAT_STAFFING)
+    staffing_src = SRC_STAFFING
+    if mode is Mode.TRUCK:
+        general_booths = shaped_booths(general_booths, truck_shape)
+        if code in TRUCK_PRIMARY_BOOTHS:
+            staffing_src = SRC_TRUCK_STAFFING.format(shape=describe_shape(truck_shape),
+                                                     lanes=TRUCK_PRIMARY_BOOTHS[code][1])
     general_src = SRC_TRUCK if mode is Mode.TRUCK else SRC_CBP_CAR if mode is Mode.CAR else (
         f"{mode.value} primary time: {SRC_PARAM}"
     )
@@ -209,7 +264,7 @@ def _mode_table(code: str, mode: Mode, per_day: float) -> dict[str, Any]:
         "general": {
             "booths_by_hour": general_booths,
             "service": _service(general_s, PRIMARY_CV, general_src),
-            "source": SRC_STAFFING,
+            "source": staffing_src,
         },
         "secondary_service": _service(
             SECONDARY_S[mode], 0.6, f"{mode.value} secondary exam in a bay: {SRC_PARAM}; "
@@ -346,13 +401,18 @@ def _scanner_share(year: int) -> dict[str, int]:
     return {code: round(SW_LEGACY_SCANNERS * w / total) for code, w in weights.items()}
 
 
-def port_scenario(port_key: str, year: int = YEAR, month: int | None = None) -> dict[str, Any]:
+def port_scenario(port_key: str, year: int = YEAR, month: int | None = None,
+                  truck_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
     """One BTS port's scenario (the TOML's content as a dict).
 
     Daily volumes are the year's mean day, or with ``month`` (1-12) that month's mean day
     (its BTS count over its days: the seasonality of ``bts.monthly_seasonality``).
+    ``truck_shape`` reshapes the general truck lanes' staffing (``shaped_booths``); by
+    default the port's calibrated shape in ``TRUCK_STAFFING_SHAPE``, else flat.
     """
     port = bts.find_port(port_key)
+    if truck_shape is None:
+        truck_shape = TRUCK_STAFFING_SHAPE.get(port.code, FLAT)
     if month is None:
         daily = bts.daily_volume(port.code, year)
         period = f"{year}"
@@ -372,7 +432,8 @@ def port_scenario(port_key: str, year: int = YEAR, month: int | None = None) -> 
         f"{period}, calibrated service times and resources",
         "source": f"volumes: BTS Border Crossing Entry Data, {period}; other figures as cited "
         "in each table",
-        "modes": {m.value: _mode_table(port.code, m, v) for m, v in volumes.items()},
+        "modes": {m.value: _mode_table(port.code, m, v, truck_shape)
+                  for m, v in volumes.items()},
     }
     data.update(_common(volumes, _scanner_share(year).get(port.code, 0)))
     return data
@@ -482,13 +543,28 @@ def write_scenarios(out_dir: Path, year: int = YEAR) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m portwatch.twin.scenario_build [--year Y] --out DIR``: the shipped files;
-    ``... --port PORT [--month M]``: one port's scenario, ``DIR/NAME.toml``."""
+    ``... --port PORT [--month M]``: one port's scenario, ``DIR/NAME.toml``;
+    ``... --calibrate``: rerun the truck staffing search and print ``TRUCK_STAFFING_SHAPE``
+    (exit 1 if a port misses the published wait ranges)."""
     parser = argparse.ArgumentParser(prog="python -m portwatch.twin.scenario_build")
     parser.add_argument("--year", type=int, default=YEAR)
     parser.add_argument("--port", help="one BTS port (name, slug or code)")
     parser.add_argument("--month", type=int, help="with --port: that month's volumes")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--calibrate", action="store_true",
+                        help="search the truck staffing by hour of the calibrated ports")
     args = parser.parse_args(argv)
+    if args.calibrate:
+        from portwatch.twin.staffing_search import calibrate  # runs the twin: imported late
+
+        chosen = calibrate(args.year)
+        print("TRUCK_STAFFING_SHAPE = {")
+        for code, c in chosen.items():
+            print(f"    {code!r}: {c.shape},")
+        print("}")
+        return 0 if all(c.inside for c in chosen.values()) else 1
+    if args.out is None:
+        parser.error("the following arguments are required: --out")
     try:
         if args.port:
             data = port_scenario(args.port, args.year, args.month)

@@ -1,0 +1,111 @@
+"""Truck booth staffing by hour: the shipped ports land in the published truck wait ranges
+(20-30 min mean, 70-85 min 95th percentile), within their booth counts, and the cars and
+pedestrians keep their demand-sized staffing."""
+
+from __future__ import annotations
+
+import pytest
+
+from portwatch.domain.modes import Mode
+from portwatch.twin import scenario_build
+from portwatch.twin.scenario import load_scenario
+from portwatch.twin.scenario_build import (
+    FLAT,
+    SHIPPED_PORTS,
+    TRUCK_PRIMARY_BOOTHS,
+    TRUCK_STAFFING_SHAPE,
+    describe_shape,
+    port_scenario,
+    shaped_booths,
+)
+from portwatch.twin.staffing_search import (
+    Candidate,
+    general_booth_limit,
+    neighbours,
+    truck_waits_min,
+)
+
+CALIBRATED = {"otay-mesa": "2506", "laredo": "2304"}
+
+
+@pytest.mark.parametrize("name", sorted(CALIBRATED))
+def test_shipped_truck_waits_are_in_the_published_ranges(name):
+    data = port_scenario(CALIBRATED[name])
+    mean_min, p95_min = truck_waits_min(data)  # rules, naive, 4 days x 4 replications, seed 0
+    assert Candidate(TRUCK_STAFFING_SHAPE[CALIBRATED[name]], (), mean_min, p95_min).inside, (
+        mean_min, p95_min)
+
+
+@pytest.mark.parametrize("name", sorted(CALIBRATED))
+def test_staffing_never_exceeds_the_ports_booths(name):
+    code = CALIBRATED[name]
+    truck = load_scenario(name).spec.modes[Mode.TRUCK]
+    express = truck.express.booths_by_hour if truck.express else [0] * 24
+    total = [g + e for g, e in zip(truck.general.booths_by_hour, express, strict=True)]
+    assert max(total) <= TRUCK_PRIMARY_BOOTHS[code][0]
+    assert max(truck.general.booths_by_hour) <= general_booth_limit(code)
+    assert "booths" in truck.general.source and describe_shape(
+        TRUCK_STAFFING_SHAPE[code]) in truck.general.source
+
+
+@pytest.mark.parametrize("name", sorted(CALIBRATED))
+def test_the_shape_moves_only_the_general_truck_lanes(name):
+    shaped = port_scenario(CALIBRATED[name])
+    flat = port_scenario(CALIBRATED[name], truck_shape=FLAT)
+    flat_booths = flat["modes"]["truck"]["general"].pop("booths_by_hour")
+    shaped_booths_now = shaped["modes"]["truck"]["general"].pop("booths_by_hour")
+    assert shaped_booths_now == shaped_booths(flat_booths, TRUCK_STAFFING_SHAPE[CALIBRATED[name]])
+    for mode in ("car", "pedestrian", "bus"):
+        assert shaped["modes"][mode] == flat["modes"][mode]
+    assert shaped["modes"]["truck"]["express"] == flat["modes"]["truck"]["express"]
+
+
+def test_car_and_pedestrian_waits_stay_under_a_few_minutes():
+    from portwatch.twin.experiment import run_study
+    from portwatch.twin.study import rules_policy
+
+    summary = run_study("otay-mesa", rules_policy(), "naive", days=2, replications=2,
+                        seed=0).summary("rules")
+    for lane in ("car.general", "car.express", "pedestrian.general"):
+        assert summary["wait_s_by_lane"][lane]["mean"] < 120.0, lane
+
+
+def test_uncalibrated_ports_stay_flat():
+    assert set(TRUCK_STAFFING_SHAPE) == set(TRUCK_PRIMARY_BOOTHS)
+    assert set(TRUCK_STAFFING_SHAPE) <= set(SHIPPED_PORTS.values())
+    booths = port_scenario("el-paso")["modes"]["truck"]["general"]["booths_by_hour"]
+    assert len({n for n in booths if n > 0}) == 1
+
+
+def test_shaped_booths_keeps_closed_hours_closed_and_one_booth_open():
+    flat = [0, 2, 2, 1]
+    assert shaped_booths(flat, (1, 1, -1, -1)) == [0, 3, 1, 1]
+    assert shaped_booths(flat, (0, 0, 0, 0)) == flat
+
+
+def test_neighbours_change_one_open_hour_by_one_booth_within_limits():
+    flat = [0, 3, 3]
+    found = neighbours((0, 0, 1), flat, max_booths=4)
+    assert sorted(found) == [(0, -1, 1), (0, 0, 0), (0, 1, 1)]
+    assert neighbours((0, 0, 0), [0, 4, 0], max_booths=4) == [(0, -1, 0)]
+
+
+def test_describe_shape_names_the_hours():
+    shape = (0,) * 6 + (1,) * 4 + (0,) * 4 + (-1,) * 2 + (0,) * 8
+    assert describe_shape(shape) == "+1 booth 06:00-10:00, -1 booth 14:00-16:00"
+    assert describe_shape(FLAT) == "flat"
+
+
+def test_candidate_inside_and_distance():
+    middle = Candidate(FLAT, (), 25.0, 77.5)
+    assert middle.inside and middle.distance == 0.0
+    edge = Candidate(FLAT, (), 30.0, 70.0)
+    assert edge.inside and edge.distance == pytest.approx(2.0)
+    assert not Candidate(FLAT, (), 44.7, 93.5).inside
+
+
+def test_build_command_needs_out_unless_calibrating(capsys):
+    with pytest.raises(SystemExit) as exc:
+        scenario_build.main([])
+    assert exc.value.code == 2
+    assert "--out" in capsys.readouterr().err
