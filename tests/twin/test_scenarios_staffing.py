@@ -109,3 +109,33 @@ def test_build_command_needs_out_unless_calibrating(capsys):
         scenario_build.main([])
     assert exc.value.code == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_calibrate_command_prints_the_shapes_it_found(monkeypatch, capsys):
+    from portwatch.twin import staffing_search
+
+    def walk(code, limit, year):
+        # the walk itself is minutes of simulation: a two-step walk stands in for it
+        assert limit == general_booth_limit(code, year)
+        shape = TRUCK_STAFFING_SHAPE[code]
+        return [Candidate(FLAT, (), 44.7, 93.5), Candidate(shape, (4,) * 24, 28.7, 70.9)]
+
+    monkeypatch.setattr(staffing_search, "search", walk)
+    assert scenario_build.main(["--calibrate"]) == 0
+    out = capsys.readouterr().out
+    assert "step 1: mean  28.7 min, p95  70.9 min, inside the ranges" in out
+    for code, shape in TRUCK_STAFFING_SHAPE.items():
+        assert f"{code!r}: {shape}," in out
+
+
+def test_build_command_in_a_subprocess_writes_the_shaped_staffing(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "portwatch.twin.scenario_build", "--port", "laredo",
+         "--out", str(tmp_path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    truck = load_scenario(tmp_path / "laredo.toml").spec.modes[Mode.TRUCK]
+    assert list(truck.general.booths_by_hour) == list(
+        load_scenario("laredo").spec.modes[Mode.TRUCK].general.booths_by_hour)
