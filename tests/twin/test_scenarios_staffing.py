@@ -139,3 +139,11 @@ def test_build_command_in_a_subprocess_writes_the_shaped_staffing(tmp_path):
     truck = load_scenario(tmp_path / "laredo.toml").spec.modes[Mode.TRUCK]
     assert list(truck.general.booths_by_hour) == list(
         load_scenario("laredo").spec.modes[Mode.TRUCK].general.booths_by_hour)
+
+
+def test_a_busier_month_never_opens_more_booths_than_the_port_has():
+    for month in range(1, 13):
+        truck = port_scenario("laredo", 2018, month=month)["modes"]["truck"]
+        total = [g + e for g, e in zip(truck["general"]["booths_by_hour"],
+                                       truck["express"]["booths_by_hour"], strict=True)]
+        assert max(total) <= TRUCK_PRIMARY_BOOTHS["2304"][0], month

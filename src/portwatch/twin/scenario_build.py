@@ -280,6 +280,11 @@ def _mode_table(code: str, mode: Mode, per_day: float,
             "service": _service(express_s, PRIMARY_CV, src),
             "source": f"{SRC_ENROLLED[mode]}; {SRC_STAFFING}",
         }
+    if mode is Mode.TRUCK and code in TRUCK_PRIMARY_BOOTHS:
+        # a busier month or year cannot open booths the port does not have
+        express_most = max(table["express"]["booths_by_hour"]) if "express" in table else 0
+        most = max(1, TRUCK_PRIMARY_BOOTHS[code][0] - express_most)
+        table["general"]["booths_by_hour"] = [min(n, most) for n in general_booths]
     return table
 
 
