@@ -147,3 +147,24 @@ def test_a_busier_month_never_opens_more_booths_than_the_port_has():
         total = [g + e for g, e in zip(truck["general"]["booths_by_hour"],
                                        truck["express"]["booths_by_hour"], strict=True)]
         assert max(total) <= TRUCK_PRIMARY_BOOTHS["2304"][0], month
+
+
+def test_search_walks_one_booth_hour_at_a_time_into_the_ranges(monkeypatch):
+    from portwatch.twin import staffing_search
+
+    def waits(data):
+        # a stand-in for the twin: each booth-hour over the flat 4 x 18 cuts the mean
+        # by 4 min, and the tail follows the mean
+        booth_hours = sum(data["modes"]["truck"]["general"]["booths_by_hour"])
+        mean_min = 40.0 - 4.0 * (booth_hours - 72)
+        return mean_min, 2.6 * mean_min
+
+    monkeypatch.setattr(staffing_search, "truck_waits_min", waits)
+    walk = staffing_search.search("2506", max_booths=9)
+    # a fourth booth-hour would take the tail under 70 min: the walk stops inside
+    assert [round(c.mean_min) for c in walk] == [40, 36, 32, 28]
+    assert walk[-1].inside and not walk[-2].inside
+    for before, after in zip(walk, walk[1:], strict=False):
+        assert after.distance < before.distance
+        changed = [h for h in range(24) if before.shape[h] != after.shape[h]]
+        assert len(changed) == 1 and abs(after.shape[changed[0]]) <= 1

@@ -11,7 +11,7 @@ A candidate runs through the twin with the ``rules`` policy and the naive advers
 --days 4 --replications 4 --seed 0``), scored by its distance from the middle of both
 ranges. The search is a steepest-descent walk from the flat staffing: at each step it
 tries every single-hour change of one booth and takes the best, until no change brings
-it ``MIN_GAIN`` closer.
+it closer (once inside the ranges: ``MIN_GAIN`` closer).
 It never staffs more booths than the port has commercial primary booths.
 """
 
@@ -40,8 +40,8 @@ DAYS = 4
 REPLICATIONS = 4
 SEED = 0
 MAX_STEPS = 12
-#: A step must bring the candidate this much closer to the middle of the ranges (squared
-#: half-widths): smaller gains are noise of a 4 x 4 study, not worth a booth-hour.
+#: Once inside the ranges, a step must bring the candidate this much closer to their middle
+#: (squared half-widths): smaller gains are noise of a 4 x 4 study, not worth a booth-hour.
 MIN_GAIN = 0.1
 
 
@@ -114,7 +114,8 @@ def search(port_code: str, max_booths: int, year: int = YEAR) -> list[Candidate]
     for _ in range(MAX_STEPS):
         options = [evaluate(s) for s in neighbours(walk[-1].shape, flat, max_booths)]
         best = min(options, key=lambda c: (c.distance, c.shape), default=None)
-        if best is None or best.distance > walk[-1].distance - MIN_GAIN:
+        gain = MIN_GAIN if walk[-1].inside else 0.0
+        if best is None or best.distance >= walk[-1].distance - gain:
             break
         walk.append(best)
     return walk
