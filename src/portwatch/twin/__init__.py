@@ -1,10 +1,12 @@
 """The digital twin of a land port of entry.
 
 Scenarios (``load_scenario``), adversaries (``make_adversary``), the compiled kernel
-(``portwatch.twin.kernel``), per-day metrics, multi-replication studies (``run_study``;
-``run_border_study`` for the southern border port by port), policies by name
-(``parse_policy``) and the demonstration study (``run_demo_study``). The report writer,
-``portwatch.twin.report.write_report``, is imported on its own: it loads matplotlib.
+(``portwatch.twin.kernel``), per-day metrics, multi-replication studies (``run_study``),
+policies by name (``parse_policy``) and the demonstration study (``run_demo_study``).
+Imported on their own, so that ``python -m`` can run them as scripts and a kernel
+worker does not load what it does not use: ``portwatch.twin.border.run_border_study``
+(the southern border port by port), ``portwatch.twin.bts`` and ``scenario_build`` (the
+volumes and the scenario files), ``portwatch.twin.report.write_report`` (matplotlib).
 """
 
 from portwatch.twin.adversary import (
@@ -16,7 +18,6 @@ from portwatch.twin.adversary import (
     make_adversary,
     register_adversary,
 )
-from portwatch.twin.border import run_border_study
 from portwatch.twin.experiment import StudyResult, run_study
 from portwatch.twin.kernel import DayRun, PortState, prepare, run_day
 from portwatch.twin.metrics import DayMetrics, combine, day_metrics, summarise
@@ -54,7 +55,6 @@ __all__ = [
     "plan_traffic",
     "prepare",
     "register_adversary",
-    "run_border_study",
     "run_day",
     "run_demo_study",
     "run_study",
