@@ -1,5 +1,8 @@
-"""The shared vocabulary of portwatch: modes, lanes, errors, and the value types
-that the other packages exchange."""
+"""The shared vocabulary of portwatch: modes, lanes and errors, exported here, and the
+value types the other packages exchange, in their own modules because both name a
+``Verdict``: ``portwatch.domain.custody`` (seal events, alerts, the custody verdict)
+and ``portwatch.domain.substances`` (substance classes, the identification verdict,
+actions)."""
 
 from portwatch.domain.errors import (
     AuditError,
