@@ -164,14 +164,7 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         for matrix in SWEEP_MATRICES:
             curve, alarm = [], []
             for f in FRACTIONS:
-                cell = [
-                    o
-                    for o in outcomes
-                    if o.measured.case.kind == "sweep"
-                    and o.measured.case.drug == drug
-                    and o.measured.case.matrix == matrix
-                    and o.measured.case.drug_fraction == f
-                ]
+                cell = _sweep_cell(outcomes, drug, matrix, f)
                 curve.append(_share(sum(o.detected for o in cell), len(cell)))
                 alarms = sum(o.identification.verdict is Verdict.CONTROLLED for o in cell)
                 alarm.append(_share(alarms, len(cell)))
@@ -185,15 +178,7 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
             for matrix in SWEEP_MATRICES:
                 curve = []
                 for f in FRACTIONS:
-                    cell = [
-                        o
-                        for o in outcomes
-                        if o.measured.case.kind == "sweep"
-                        and o.measured.case.drug == drug
-                        and o.measured.case.matrix == matrix
-                        and o.measured.case.drug_fraction == f
-                        and o.measured.case.recipe.snr == snr
-                    ]
+                    cell = _sweep_cell(outcomes, drug, matrix, f, snr)
                     curve.append(_share(sum(o.detected for o in cell), len(cell)))
                 level[drug][matrix] = detection_limit(curve)
         by_level[f"{snr:g}"] = dict(level)
@@ -201,6 +186,21 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
     report.sweep[laser] = dict(sweep)
     report.detection_limit[laser] = dict(limits)
     report.detection_limit_alarm[laser] = dict(alarm_limits)
+
+
+def _sweep_cell(
+    outcomes: list[Outcome], drug: str, matrix: str, fraction: float, snr: float | None = None
+) -> list[Outcome]:
+    """The detection-limit sweep's outcomes for one drug, matrix, fraction (and SNR)."""
+    return [
+        o
+        for o in outcomes
+        if o.measured.case.kind == "sweep"
+        and o.measured.case.drug == drug
+        and o.measured.case.matrix == matrix
+        and o.measured.case.drug_fraction == fraction
+        and (snr is None or o.measured.case.recipe.snr == snr)
+    ]
 
 
 def _share(k: int, n: int) -> float:

@@ -87,8 +87,8 @@ class Deterministic:
 
 
 @dataclass(frozen=True)
-class LogNormal:
-    """Lognormal durations given by their mean (s) and coefficient of variation."""
+class _MeanCV:
+    """A duration distribution given by its mean (s) and coefficient of variation."""
 
     mean: float
     cv: float
@@ -105,38 +105,30 @@ class LogNormal:
     def variance_s2(self) -> float:
         return (self.cv * self.mean) ** 2
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+
+@dataclass(frozen=True)
+class LogNormal(_MeanCV):
+    """Lognormal durations given by their mean (s) and coefficient of variation."""
+
+    def _mu_sigma(self) -> tuple[float, float]:
         sigma2 = math.log1p(self.cv**2)
-        mu = math.log(self.mean) - sigma2 / 2
-        return rng.lognormal(mu, math.sqrt(sigma2), n)
+        return math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        mu, sigma = self._mu_sigma()
+        return rng.lognormal(mu, sigma, n)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
-        sigma2 = math.log1p(self.cv**2)
-        mu = math.log(self.mean) - sigma2 / 2
-        return np.asarray(stats.lognorm.ppf(u, s=math.sqrt(sigma2), scale=math.exp(mu)))
+        mu, sigma = self._mu_sigma()
+        return np.asarray(stats.lognorm.ppf(u, s=sigma, scale=math.exp(mu)))
 
 
 @dataclass(frozen=True)
-class Gamma:
+class Gamma(_MeanCV):
     """Gamma durations given by mean (s) and coefficient of variation.
 
     An Erlang-k distribution is ``Gamma(mean, 1/sqrt(k))``.
     """
-
-    mean: float
-    cv: float
-
-    def __post_init__(self) -> None:
-        _positive("mean_s", self.mean)
-        _positive("cv", self.cv)
-
-    @property
-    def mean_s(self) -> float:
-        return self.mean
-
-    @property
-    def variance_s2(self) -> float:
-        return (self.cv * self.mean) ** 2
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
