@@ -40,6 +40,10 @@ def test_each_trace_through_the_cli_gets_its_verdict(tmp_path, capsys, attack):
     assert all({"kind", "severity", "at"} <= a.keys() for a in verdict["alerts"])
     if attack is Attack.NONE:
         assert verdict["verdict"] == "clean" and verdict["lane"] == "express"
+    elif attack is Attack.FORGERY:
+        # a forged line is evidence against the channel, not the container
+        assert verdict["verdict"] == "review" and verdict["lane"] == "free"
+        assert EXPECTED_KIND[attack].value in kinds
     else:
         assert verdict["verdict"] == "broken" and verdict["lane"] == "full_search"
         assert EXPECTED_KIND[attack].value in kinds
@@ -101,7 +105,9 @@ def test_custody_demo_as_a_subprocess():
     assert done.returncode == 0, done.stderr
     rows = {r["trip"]: r for r in json.loads(done.stdout)}
     assert rows["none"]["verdict"] == "clean"
-    assert all(r["verdict"] == "broken" for t, r in rows.items() if t != "none")
+    assert rows["forgery"]["verdict"] == "review"  # unauthenticated: never broken
+    assert all(r["verdict"] == "broken" for t, r in rows.items()
+               if t not in ("none", "forgery"))
 
 
 def test_ingest_keeps_valid_lines_and_exits_2_on_a_malformed_line(tmp_path, capsys):

@@ -16,7 +16,7 @@ def test_small_study_has_no_false_alarm_and_flags_every_attack(tmp_path):
         assert row.flagged == 1, row
         assert row.expected_seen == 1, row
         gap_like = row.attack in (Attack.JAMMING, Attack.SILENT)
-        above_major = not gap_like or (row.size or 0) > 600
+        above_major = (not gap_like or (row.size or 0) > 600) and row.attack is not Attack.FORGERY
         assert row.broken == (1 if above_major else 0), row
     doc = tmp_path / "custody.md"
     doc.write_text("# page\n\n<!-- custody-evaluation -->\nold\n<!-- /custody-evaluation -->\n")

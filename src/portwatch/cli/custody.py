@@ -39,6 +39,7 @@ seal_app = typer.Typer(help="Act as an electronic seal: make keys, sign messages
                        no_args_is_help=True)
 custody_app = typer.Typer(help="Chain of custody of sealed containers.", no_args_is_help=True)
 
+_ECHO_REJECTIONS = 20
 _VERDICT_STYLE = {"clean": "green", "review": "yellow", "broken": "bold red"}
 
 
@@ -104,12 +105,15 @@ def keygen(
 
 
 def _read_lines(src: Path) -> Iterator[str]:
+    """Lines of a file (or stdin), each cut to the envelope's line limit."""
+    from portwatch.custody.lines import read_lines
+
     if str(src) == "-":
-        yield from sys.stdin
+        yield from read_lines(sys.stdin.buffer)
         return
     try:
-        with src.open(encoding="utf-8", errors="replace") as handle:
-            yield from handle
+        with src.open("rb") as handle:
+            yield from read_lines(handle)
     except OSError as exc:
         raise InputError(f"{src}: cannot read ({exc.strerror})") from exc
 
@@ -177,9 +181,12 @@ def ingest(
     if as_json:
         _emit(report.to_json())
     else:
-        for r in report.rejected:
+        for r in report.rejected[:_ECHO_REJECTIONS]:
             typer.echo(f"{events}: line {r.line_no}: rejected ({r.kind.value}): {r.detail}",
                        err=True)
+        if len(report.rejected) > _ECHO_REJECTIONS:
+            typer.echo(f"{events}: ... and {len(report.rejected) - _ECHO_REJECTIONS} more "
+                       "rejected line(s) (see --json or custody alerts)", err=True)
         typer.echo(f"{report.accepted} accepted, {report.duplicates} duplicate, "
                    f"{len(report.rejected)} rejected, {report.alerts_raised} alert(s) raised, "
                    f"{report.alerts_retracted} retracted")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -39,6 +40,20 @@ from portwatch.store import custody_store as cs
 from portwatch.store.database import Database
 from portwatch.store.eventlog import LogRecord, append
 
+UNAUTHENTICATED: frozenset[AlertKind] = frozenset(
+    {AlertKind.MALFORMED, AlertKind.UNKNOWN_SEAL, AlertKind.BAD_SIGNATURE})
+"""Rejections that prove nothing about a container: anyone can write such a line, so
+on a shipment they are minor (review, never broken) and name the channel."""
+REJECT_DETAIL_LIMIT = 20
+"""Rejections of one kind on one shipment recorded one by one per call; the rest are
+counted in one summary record and alert (a flood of forged lines stays small)."""
+_DETAIL_CHARS = 200
+_LINE_CHARS = 512
+
+
+def _cut(text: str, limit: int = _DETAIL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
@@ -58,6 +73,8 @@ class IngestReport:
     lines: int = 0
     accepted: int = 0
     duplicates: int = 0
+    repeated: int = 0
+    """Rejected lines seen before (in this call or an earlier one): not recorded again."""
     rejected: list[Rejection] = field(default_factory=list)
     alerts_raised: int = 0
     alerts_retracted: int = 0
@@ -68,6 +85,7 @@ class IngestReport:
             "lines": self.lines,
             "accepted": self.accepted,
             "duplicates": self.duplicates,
+            "repeated_rejections": self.repeated,
             "rejected": [
                 {"line": r.line_no, "kind": r.kind.value, "detail": r.detail,
                  "shipment_id": r.shipment_id, "seal_id": r.seal_id}
@@ -77,6 +95,33 @@ class IngestReport:
             "alerts_retracted": self.alerts_retracted,
             "shipments": sorted(self.shipments),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Reject:
+    line_no: int
+    digest: str
+    line: str
+    alert: Alert
+
+    @property
+    def rejection_id(self) -> str:
+        return rejection_id(self.digest, self.alert.shipment_id)
+
+
+def rejection_id(digest: str, shipment_id: str | None) -> str:
+    """The identity of a rejected line held against a shipment (or none)."""
+    return hashlib.sha256(f"{digest}|{shipment_id or ''}".encode()).hexdigest()
+
+
+@dataclass
+class _Call:
+    """What one ingestion call remembers across its batches."""
+
+    source: str
+    counts: Counter[tuple[AlertKind, str | None]] = field(default_factory=Counter)
+    suppressed: dict[tuple[AlertKind, str | None], list[_Reject]] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -205,42 +250,84 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest JSON lines (numbered from 1) in batches of ``batch_size``."""
         report = IngestReport()
+        call = _Call(source)
         batch: list[tuple[int, str]] = []
         for line_no, line in enumerate(lines, start=1):
             if not line or line.isspace():
                 continue
             batch.append((line_no, line))
             if len(batch) >= batch_size:
-                self._ingest_batch(batch, source, report)
+                self._ingest_batch(batch, call, report)
                 batch = []
         if batch:
-            self._ingest_batch(batch, source, report)
+            self._ingest_batch(batch, call, report)
+        if call.suppressed:
+            self._write(lambda conn: self._summarise(conn, call, report))
         return report
 
-    def _ingest_batch(
-        self, batch: list[tuple[int, str]], source: str, report: IngestReport
-    ) -> None:
+    def _ingest_batch(self, batch: list[tuple[int, str]], call: _Call,
+                      report: IngestReport) -> None:
+        self._write(lambda conn: self._ingest_in(conn, batch, call, report))
+
+    def _write(self, work: Callable[[Connection], None]) -> None:
         try:
             with self.db.transaction() as conn:
-                self._ingest_in(conn, batch, source, report)
+                work(conn)
         except BaseException:
             self.forget()
             raise
 
+    def _summarise(self, conn: Connection, call: _Call, report: IngestReport) -> None:
+        """One record and one alert for every rejection beyond the first
+        ``REJECT_DETAIL_LIMIT`` of a kind on a shipment (or on no shipment)."""
+        records, alerts, rows = [], [], []
+        for (kind, shipment_id), items in sorted(call.suppressed.items(),
+                                                 key=lambda kv: (kv[0][0], kv[0][1] or "")):
+            digests = sorted(r.digest for r in items)
+            first, last = min(r.line_no for r in items), max(r.line_no for r in items)
+            proto = items[0].alert
+            alert = replace(
+                proto,
+                alert_id=alert_id(shipment_id, kind,
+                                  hashlib.sha256("".join(digests).encode()).hexdigest()),
+                detail=_cut(f"via {call.source}: {len(items)} more line(s) rejected as "
+                            f"{kind.value} (lines {first}-{last}), beyond the first "
+                            f"{REJECT_DETAIL_LIMIT} recorded one by one"),
+            )
+            body = {"source": call.source, "reason": kind.value, "count": len(items),
+                    "lines": [first, last], "digests": digests, "alert": alert.to_json()}
+            records.append(LogRecord("custody.rejection", shipment_id,
+                                     json.dumps(body, sort_keys=True)))
+            alerts.append(alert)
+            rows.append([(r.rejection_id, r.digest, shipment_id, kind.value) for r in items])
+        ids = append(conn, records, self.clock().isoformat())
+        for group, log_id in zip(rows, ids, strict=True):
+            cs.add_rejections(conn, [(*row, log_id) for row in group])
+        known = cs.existing_alert_ids(conn, [a.alert_id for a in alerts])
+        new = [(a, i) for a, i in zip(alerts, ids, strict=True) if a.alert_id not in known]
+        cs.add_alerts(conn, [a for a, _ in new], ["verifier"] * len(new), [i for _, i in new])
+        report.alerts_raised += len(new)
+        call.suppressed.clear()
+
     def _ingest_in(
-        self, conn: Connection, batch: list[tuple[int, str]], source: str, report: IngestReport
+        self, conn: Connection, batch: list[tuple[int, str]], call: _Call, report: IngestReport
     ) -> None:
+        source = call.source
         th = self.thresholds
         now = self.clock()
         now_ms = to_ms(now)
         recorded_at = now.isoformat()
         report.lines += len(batch)
-        security: list[tuple[Alert, str]] = []  # alert and the rejection record's body
+        security: list[_Reject] = []
 
         def reject(line_no: int, line: str, digest: str, kind: AlertKind, detail: str,
                    shipment_id: str | None, seal_id: str | None,
                    sev: Severity = Severity.CRITICAL, at_ms: int | None = None) -> None:
+            detail = _cut(detail)
             report.rejected.append(Rejection(line_no, kind, detail, shipment_id, seal_id))
+            if kind in UNAUTHENTICATED and shipment_id is not None:
+                # not evidence about the container: the channel is under attack
+                sev = Severity.MINOR
             ship = self._ships.get(shipment_id) if shipment_id else None
             mon = self._monitors.get(shipment_id) if shipment_id else None
             state = mon.state if mon else (ship.state if ship else CustodyState.REGISTERED)
@@ -251,21 +338,21 @@ class Ingestor:
                 at=None if at_ms is None else datetime.fromtimestamp(at_ms / 1000, UTC),
                 shipment_id=shipment_id,
                 seal_id=seal_id,
-                detail=detail,
+                detail=_cut(f"via {source}: {detail}"),
                 after_border=state in (CustodyState.CROSSED, CustodyState.DELIVERED),
             )
-            body = json.dumps({"source": source, "line_no": line_no, "reason": kind.value,
-                               "detail": detail, "line": line[:4096]}, sort_keys=True)
-            security.append((alert, body))
+            security.append(_Reject(line_no, digest, line[:_LINE_CHARS], alert))
 
         decoded: list[tuple[int, SealMessage]] = []
         for line_no, line in batch:
             try:
                 decoded.append((line_no, decode_line(line)))
-            except InputError as exc:
+            except (InputError, ValueError, RecursionError) as exc:
                 seal_id, shipment_id = attribution(line)
                 known = shipment_id if shipment_id and self._ship(conn, shipment_id) else None
                 digest = hashlib.sha256(line.encode("utf-8", "replace")).hexdigest()
+                if not isinstance(exc, InputError):
+                    exc = InputError(f"unreadable ({type(exc).__name__})")
                 reject(line_no, line, digest, AlertKind.MALFORMED, f"line {line_no}: {exc}",
                        known, seal_id, Severity.MAJOR)
 
@@ -326,7 +413,7 @@ class Ingestor:
             in_batch[key] = m.digest
             accepted.append(m)
 
-        self._persist(conn, accepted, security, recorded_at, report)
+        self._persist(conn, accepted, security, recorded_at, report, call)
         for m in accepted:
             if m.seq > self._max_seq.get(m.seal_id, -1):
                 self._max_seq[m.seal_id] = m.seq
@@ -354,9 +441,10 @@ class Ingestor:
         self,
         conn: Connection,
         accepted: list[SealMessage],
-        security: list[tuple[Alert, str]],
+        security: list[_Reject],
         recorded_at: str,
         report: IngestReport,
+        call: _Call,
     ) -> None:
         by_ship: dict[str, list[SealMessage]] = {}
         for m in accepted:
@@ -394,17 +482,12 @@ class Ingestor:
             self._monitors[shipment_id] = fresh
             retracted.extend(i for i in before if i not in fresh.alerts)
             raised.extend(a for i, a in fresh.alerts.items() if i not in before)
-        known = (
-            cs.existing_alert_ids(conn, [a.alert_id for a, _ in security]) if security else set()
-        )
-        fresh_security: list[tuple[Alert, str]] = []
-        for alert, body in security:
-            if alert.alert_id not in known:
-                known.add(alert.alert_id)
-                fresh_security.append((alert, body))
+        fresh_security = self._fresh_rejections(conn, security, call, report)
         records = [LogRecord("seal.message", m.shipment_id, m.line) for m in accepted]
-        records += [LogRecord("custody.rejection", a.shipment_id, body)
-                    for a, body in fresh_security]
+        records += [LogRecord("custody.rejection", r.alert.shipment_id, json.dumps(
+            {"source": call.source, "line_no": r.line_no, "reason": r.alert.kind.value,
+             "detail": r.alert.detail, "line": r.line, "alert": r.alert.to_json()},
+            sort_keys=True)) for r in fresh_security]
         records += [LogRecord("custody.alert", a.shipment_id, json.dumps(a.to_json(),
                                                                          sort_keys=True))
                     for a in raised]
@@ -417,8 +500,15 @@ class Ingestor:
             for m, log_id in zip(accepted, ids[:n_acc], strict=True)
         ])
         cs.remove_alerts(conn, retracted)
-        cs.add_alerts(conn, [a for a, _ in fresh_security], ["verifier"] * n_sec,
-                      ids[n_acc : n_acc + n_sec])
+        sec_ids = ids[n_acc : n_acc + n_sec]
+        cs.add_rejections(conn, [(r.rejection_id, r.digest, r.alert.shipment_id,
+                                  r.alert.kind.value, i)
+                                 for r, i in zip(fresh_security, sec_ids, strict=True)])
+        known = cs.existing_alert_ids(conn, [r.alert.alert_id for r in fresh_security])
+        new_sec = [(r.alert, i) for r, i in zip(fresh_security, sec_ids, strict=True)
+                   if r.alert.alert_id not in known]
+        cs.add_alerts(conn, [a for a, _ in new_sec], ["verifier"] * len(new_sec),
+                      [i for _, i in new_sec])
         cs.add_alerts(conn, raised, ["monitor"] * len(raised),
                       ids[n_acc + n_sec : n_acc + n_sec + len(raised)])
         progress = []
@@ -432,10 +522,36 @@ class Ingestor:
                              "last_seq": mon.last_seq})
         cs.update_progress(conn, progress)
         report.accepted += n_acc
-        report.alerts_raised += len(raised) + n_sec
+        report.alerts_raised += len(raised) + len(new_sec)
         report.alerts_retracted += len(retracted)
         report.shipments.update(by_ship)
-        report.shipments.update(a.shipment_id for a, _ in fresh_security if a.shipment_id)
+        report.shipments.update(r.alert.shipment_id for r in fresh_security
+                                if r.alert.shipment_id)
+
+    def _fresh_rejections(self, conn: Connection, security: list[_Reject], call: _Call,
+                          report: IngestReport) -> list[_Reject]:
+        """The rejections to record one by one: not seen before (a line delivered again
+        is recognised, not classified again), and within the first
+        ``REJECT_DETAIL_LIMIT`` of their kind and shipment in this call; the others are
+        summarised at the end of the call."""
+        if not security:
+            return []
+        known = cs.known_rejections(conn, [r.rejection_id for r in security]) | call.seen
+        fresh = []
+        for r in security:
+            rid = r.rejection_id
+            if rid in known:
+                report.repeated += 1
+                continue
+            known.add(rid)
+            call.seen.add(rid)
+            key = (r.alert.kind, r.alert.shipment_id)
+            call.counts[key] += 1
+            if call.counts[key] <= REJECT_DETAIL_LIMIT:
+                fresh.append(r)
+            else:
+                call.suppressed.setdefault(key, []).append(r)
+        return fresh
 
 
 __all__ = ["IngestReport", "Ingestor", "Rejection"]

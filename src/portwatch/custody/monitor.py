@@ -173,6 +173,8 @@ class ShipmentMonitor:
         for m in messages:
             if m.seq <= last_seq:
                 raise ValueError(f"monitor fed seq {m.seq} after {last_seq}")
+            if m.seq > last_seq + 1 and self.armed_seq is not None and self.state is not _DELIVERED:
+                self._seq_gap(last_seq, m)
             last_seq = self.last_seq = m.seq
             has_fix = m.lat_e7 is not None
             if has_fix:
@@ -215,6 +217,25 @@ class ShipmentMonitor:
             if fix is not None:
                 self._on_fix(fix, zones)  # type: ignore[arg-type]
         self.messages_seen += len(messages)
+
+    def _seq_gap(self, last_seq: int, m: SealMessage) -> None:
+        """Messages between the arming and now that never arrived: whatever they said
+        (an ``opened`` event, a stop), the trip cannot be judged better than if they had
+        been delivered, so an open gap is major; the late message that fills it
+        retracts the alert (the monitor is rebuilt from every stored message)."""
+        lo, hi = last_seq + 1, m.seq - 1
+        missing = f"seq {lo}" if lo == hi else f"seq {lo}-{hi}"
+        a = Alert(
+            alert_id=alert_id(self.shipment_id, AlertKind.SEQ_GAP, str(lo)),
+            kind=AlertKind.SEQ_GAP,
+            severity=Severity.MAJOR,
+            at=_at(m.at_ms),
+            shipment_id=self.shipment_id,
+            seq=m.seq,
+            detail=f"{missing} missing ({hi - lo + 1} message(s) not received)",
+            after_border=self.state in (CustodyState.CROSSED, CustodyState.DELIVERED),
+        )
+        self.alerts.setdefault(a.alert_id, a)
 
     def silence_alert(self, as_of: datetime) -> Alert | None:
         """The ``signal_lost`` alert of an armed, undelivered shipment whose seal has sent

@@ -9,11 +9,15 @@ from portwatch.custody.registry import Shipment
 from portwatch.domain.custody import (
     VERDICT_LANE,
     Alert,
+    AlertKind,
     CustodyState,
     CustodyVerdict,
     Severity,
     Verdict,
 )
+
+_UNAUTHENTICATED = frozenset(
+    {AlertKind.MALFORMED, AlertKind.UNKNOWN_SEAL, AlertKind.BAD_SIGNATURE})
 
 
 def _order(a: Alert) -> tuple[str, int, str]:
@@ -31,6 +35,9 @@ def decide(shipment: Shipment, state: CustodyState, alerts: Iterable[Alert]) -> 
     reasons: list[str] = []
     serious = [a for a in evidence if a.severity in (Severity.MAJOR, Severity.CRITICAL)]
     minor = [a for a in evidence if a.severity is Severity.MINOR]
+    if any(a.kind in _UNAUTHENTICATED and a.severity is Severity.MINOR for a in evidence):
+        reasons.append("unauthenticated lines (forged or corrupted) name this shipment: "
+                       "evidence against the channel, not the container")
     if serious:
         kinds = sorted({a.kind.value for a in serious})
         reasons.append(f"{len(serious)} serious alert(s): {', '.join(kinds)}")

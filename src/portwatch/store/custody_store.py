@@ -19,6 +19,7 @@ from portwatch.store.schema import (
     alerts,
     event_log,
     parties,
+    rejections,
     seal_messages,
     seals,
     shipments,
@@ -215,6 +216,25 @@ def add_alerts(
         conn.execute(insert(alerts), rows)
 
 
+def known_rejections(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` (rejection ids) already recorded."""
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        found.update(conn.execute(
+            select(rejections.c.rejection_id)
+            .where(rejections.c.rejection_id.in_(wanted[i : i + 500]))
+        ).scalars())
+    return found
+
+
+def add_rejections(
+    conn: Connection, rows: Sequence[tuple[str, str, str | None, str, int]]
+) -> None:
+    """Record rejected lines: (rejection_id, digest, shipment_id, kind, log_id)."""
+    bulk_insert(conn, rejections, rows)
+
+
 def remove_alerts(conn: Connection, ids: Iterable[str]) -> None:
     wanted = list(ids)
     for i in range(0, len(wanted), 500):
@@ -256,11 +276,13 @@ def alerts_of(
 
 __all__ = [
     "add_alerts",
+    "add_rejections",
     "add_messages",
     "add_seal",
     "add_shipment",
     "alerts_of",
     "existing_alert_ids",
+    "known_rejections",
     "message_count",
     "max_seq",
     "message_lines",

@@ -102,12 +102,26 @@ alerts = Table(
 )
 Index("ix_alerts_shipment", alerts.c.shipment_id)
 
+# every rejected line once per shipment it was held against (``rejection_id`` is the
+# SHA-256 of the line's digest and that shipment): a line delivered again is
+# recognised, not classified a second time
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("rejection_id", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("shipment_id", String(64), nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("log_id", BigInteger, nullable=False),
+)
+
 __all__ = [
     "alerts",
     "event_log",
     "log_head",
     "metadata",
     "parties",
+    "rejections",
     "seal_messages",
     "seals",
     "shipments",
