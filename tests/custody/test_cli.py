@@ -95,7 +95,17 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
     assert run(["custody", "register", str(bad), "--db", str(tmp_path / "x.db")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: shipment.json: ") and err.count("\n") == 1
+    # read-only commands never create a database
+    for cmd in (["verdict", "NOPE"], ["status", "NOPE"], ["alerts"], ["audit"]):
+        assert run(["custody", *cmd, "--db", str(tmp_path / "x.db")]) == 2
+        assert capsys.readouterr().err.endswith("x.db: no such database file\n")
+        assert not (tmp_path / "x.db").exists()
+    example = Path(__file__).parents[2] / "examples/otay-mesa/shipment.json"
+    assert run(["custody", "register", str(example), "--db", str(tmp_path / "x.db")]) == 0
+    capsys.readouterr()
     assert run(["custody", "verdict", "NOPE", "--db", str(tmp_path / "x.db")]) == 2
+    assert capsys.readouterr().err == "error: shipment NOPE: not registered\n"
+    assert run(["custody", "alerts", "--shipment", "NOPE", "--db", str(tmp_path / "x.db")]) == 2
     assert capsys.readouterr().err == "error: shipment NOPE: not registered\n"
 
 

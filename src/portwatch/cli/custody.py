@@ -29,7 +29,7 @@ from portwatch.custody.service import CustodyService
 from portwatch.custody.thresholds import load_thresholds
 from portwatch.custody.tripgen import Attack, simulate_trip
 from portwatch.domain.custody import AlertKind, Verdict
-from portwatch.domain.errors import InputError
+from portwatch.domain.errors import InputError, NotFoundError
 from portwatch.store.database import Database
 
 DB_HELP = "SQLite file, or a postgresql+psycopg:// URL."
@@ -47,23 +47,28 @@ def _emit(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-def _service(db: str, thresholds: Path | None = None) -> CustodyService:
+def _service(db: str, thresholds: Path | None = None, must_exist: bool = False
+             ) -> CustodyService:
+    """The service over ``db``; ``must_exist`` for commands that only read or amend a
+    database: a mistyped path is an error naming the file, never a new empty database."""
+    if must_exist and "://" not in db and db != ":memory:" and not Path(db).is_file():
+        raise NotFoundError(f"--db {db}: no such database file")
     return CustodyService(Database(db), load_thresholds(thresholds))
 
 
 AS_OF_HELP = "Judge as of this UTC time (ISO 8601, e.g. 2026-03-01T14:05:00Z); default: now."
 
 
-def _as_of(value: str | None) -> datetime | None:
+def _as_of(value: str | None, option: str = "--as-of") -> datetime | None:
     """The ``--as-of`` value as an aware UTC datetime."""
     if value is None:
         return None
     try:
         at = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise InputError(f"--as-of {value!r}: not an ISO 8601 time ({exc})") from exc
+        raise InputError(f"{option} {value!r}: not an ISO 8601 time ({exc})") from exc
     if at.tzinfo is None:
-        raise InputError(f"--as-of {value!r}: needs a UTC designator, e.g. {value}Z")
+        raise InputError(f"{option} {value!r}: needs a UTC designator, e.g. {value}Z")
     return at.astimezone(UTC)
 
 
@@ -82,6 +87,16 @@ def run_custody_demo(console: Console, seed: int = DEMO_SEED) -> list[dict[str, 
     return rows
 
 
+def _check_file_id(value: str, option: str) -> None:
+    """An id used in a file name: 1-64 of A-Z a-z 0-9 . _ : -, no ``..``, so the file
+    stays inside the folder named."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", value) or ".." in value or value == ".":
+        raise InputError(f"{option} {value[:64]!r}: must be 1-64 of A-Z a-z 0-9 . _ : - "
+                         "without '..' (it names a file)")
+
+
 # ---------------------------------------------------------------- portwatch seal
 @seal_app.command("keygen")
 def keygen(
@@ -90,6 +105,7 @@ def keygen(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Make an Ed25519 key for a seal: writes OUT/SEAL_ID.key, prints the public key."""
+    _check_file_id(seal_id, "--seal-id")
     if not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
     key = generate_private_key()
@@ -102,6 +118,26 @@ def keygen(
         _emit({"seal_id": seal_id, "key_file": str(path), "public_key": pub})
     else:
         typer.echo(f"{seal_id} public key {pub} (private key in {path})")
+
+
+@seal_app.command("revoke")
+def revoke(
+    seal_id: Annotated[str, typer.Argument(help="The seal whose key is revoked.")],
+    at: Annotated[str | None, typer.Option("--at", help="Revoked as of this UTC time "
+                                           "(ISO 8601); default: now.")] = None,
+    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Revoke a seal's key: messages signed after the revocation (by time or counter)
+    are refused, and its shipments lose the express lane."""
+    at_ms, after_seq = _service(db, must_exist=True).revoke(seal_id, _as_of(at, "--at"))
+    from portwatch.custody.envelope import format_at
+
+    if as_json:
+        _emit({"seal_id": seal_id, "revoked_at": format_at(at_ms), "after_seq": after_seq})
+    else:
+        typer.echo(f"{seal_id} revoked as of {format_at(at_ms)}: messages stamped from then, "
+                   f"or numbered above seq {after_seq}, are refused")
 
 
 def _read_lines(src: Path) -> Iterator[str]:
@@ -202,7 +238,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Where a shipment is, what its seal last reported, and how long it has been silent."""
-    st = _service(db).status(shipment_id, _as_of(as_of))
+    st = _service(db, must_exist=True).status(shipment_id, _as_of(as_of))
     if as_json:
         _emit(st.to_json())
         return
@@ -227,7 +263,7 @@ def verdict(
 
     A seal silent for longer than two reporting periods up to --as-of (default: now)
     adds a signal_lost alert, unless the shipment was delivered."""
-    v = _service(db).verdict(shipment_id, _as_of(as_of))
+    v = _service(db, must_exist=True).verdict(shipment_id, _as_of(as_of))
     if as_json:
         _emit(v.to_json())
         return
@@ -250,7 +286,7 @@ def alerts(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List alerts, oldest first."""
-    items = _service(db).alerts(shipment_id, unattributed)
+    items = _service(db, must_exist=True).alerts(shipment_id, unattributed)
     if as_json:
         _emit([a.to_json() for a in items])
         return
@@ -266,7 +302,7 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Verify the hash chain of the event log; exit 2 when history was edited."""
-    report = _service(db).audit()
+    report = _service(db, must_exist=True).audit()
     if as_json:
         _emit({"ok": True, "records": report.records, "head_hash": report.head_hash})
     else:

@@ -41,7 +41,8 @@ from portwatch.store.database import Database
 from portwatch.store.eventlog import LogRecord, append
 
 UNAUTHENTICATED: frozenset[AlertKind] = frozenset(
-    {AlertKind.MALFORMED, AlertKind.UNKNOWN_SEAL, AlertKind.BAD_SIGNATURE})
+    {AlertKind.MALFORMED, AlertKind.UNKNOWN_SEAL, AlertKind.BAD_SIGNATURE,
+     AlertKind.REVOKED_KEY})
 """Rejections that prove nothing about a container: anyone can write such a line, so
 on a shipment they are minor (review, never broken) and name the channel."""
 REJECT_DETAIL_LIMIT = 20
@@ -138,6 +139,14 @@ class _Ship:
 class _Seal:
     key: Ed25519PublicKey
     bindings: list[str]
+    revoked_at_ms: int | None = None
+    revoked_after_seq: int | None = None
+
+    def revoked(self, m: SealMessage) -> bool:
+        """Signed after the key's revocation (by device time or by counter)?"""
+        if self.revoked_at_ms is None:
+            return False
+        return m.at_ms >= self.revoked_at_ms or m.seq > (self.revoked_after_seq or -1)
 
 
 def _now_utc() -> datetime:
@@ -218,10 +227,12 @@ class Ingestor:
 
     def _seal(self, conn: Connection, seal_id: str) -> _Seal | None:
         if seal_id not in self._seals:
-            key = cs.seal_key(conn, seal_id)
-            self._seals[seal_id] = None if key is None else _Seal(
-                key=load_public_key(key, f"stored seal {seal_id}"),
+            row = cs.seal_row(conn, seal_id)
+            self._seals[seal_id] = None if row is None else _Seal(
+                key=load_public_key(row.public_key, f"stored seal {seal_id}"),
                 bindings=[r.shipment_id for r in cs.shipments_of_seal(conn, seal_id)],
+                revoked_at_ms=row.revoked_at_ms,
+                revoked_after_seq=row.revoked_after_seq,
             )
         return self._seals[seal_id]
 
@@ -393,8 +404,17 @@ class Ingestor:
                        f"seq {m.seq}: stamped {(m.at_ms - now_ms) / 1000:.0f} s in the future",
                        m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
                 continue
+            if seal.revoked(m):
+                reject(line_no, m.line, m.digest, AlertKind.REVOKED_KEY,
+                       f"seq {m.seq}: signed with seal {m.seal_id}'s key after its revocation",
+                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
+                continue
             if named is None or named.seal_id != m.seal_id:
                 self._misbound(conn, line_no, m, seal, named, reject)
+                continue
+            closed = self._closed(conn, m, seal)
+            if closed is not None:
+                self._reject_closed(line_no, m, seal, closed, reject)
                 continue
             if prior is not None:
                 reject(line_no, m.line, m.digest, AlertKind.EQUIVOCATION,
@@ -417,6 +437,34 @@ class Ingestor:
         for m in accepted:
             if m.seq > self._max_seq.get(m.seal_id, -1):
                 self._max_seq[m.seal_id] = m.seq
+
+    def _closed(self, conn: Connection, m: SealMessage, seal: _Seal) -> str | None:
+        """Why a message for one of the seal's shipments is refused as closed, or
+        ``None``: a shipment no longer bound to its seal accepts only late messages
+        inside its own history, and a delivered one only its opening at the dock."""
+        current = seal.bindings[-1] if seal.bindings else None
+        mon = self.monitor(conn, m.shipment_id)
+        if m.shipment_id != current:
+            cur = self._ship(conn, current) if current else None
+            beyond = cur is not None and cur.armed_seq is not None and m.seq >= cur.armed_seq
+            if mon.state is CustodyState.DELIVERED or beyond:
+                return (f"shipment {m.shipment_id} is closed: seal {m.seal_id} is now bound "
+                        f"to {current}")
+            return None
+        return mon.after_close(m)
+
+    def _reject_closed(self, line_no: int, m: SealMessage, seal: _Seal, reason: str,
+                       reject: Callable[..., None]) -> None:
+        """A valid signature for a closed shipment: the key is in use where it should not
+        be (leaked, or a second device), so the seal's current shipment is suspect too."""
+        reject(line_no, m.line, m.digest, AlertKind.REPLAY, f"seq {m.seq}: {reason}",
+               m.shipment_id, m.seal_id, at_ms=m.at_ms)
+        current = seal.bindings[-1] if seal.bindings else None
+        if current is not None and current != m.shipment_id:
+            reject(line_no, m.line, m.digest, AlertKind.CLONE,
+                   f"seal {m.seal_id}'s key signed seq {m.seq} for closed shipment "
+                   f"{m.shipment_id}: its key is in use elsewhere", current, m.seal_id,
+                   at_ms=m.at_ms)
 
     def _misbound(self, conn: Connection, line_no: int, m: SealMessage, seal: _Seal,
                   named: _Ship | None, reject: Callable[..., None]) -> None:

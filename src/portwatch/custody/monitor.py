@@ -115,6 +115,11 @@ class ShipmentMonitor:
     messages_seen: int = 0
     progress_m: float = 0.0
     alerts: dict[str, Alert] = field(default_factory=dict)
+    crossing_fix_at_ms: int | None = None
+    """Device time of the latest usable fix inside the crossing zone."""
+    closed_seq: int | None = None
+    """The disarming's seq: the shipment is closed after it."""
+    closed_at_ms: int | None = None
     _prev: _Fix | None = None
     _prev_any_fix: _Fix | None = None
     _run: list[_Fix] = field(default_factory=list)
@@ -180,6 +185,7 @@ class ShipmentMonitor:
             if has_fix:
                 i += 1
             if self.state is _DELIVERED:
+                self._after_close(m)
                 continue
             if self.armed_seq is None:
                 if m.kind is _ARMED:
@@ -192,6 +198,8 @@ class ShipmentMonitor:
                            float(m.accuracy_m or 0), off[i], along[i], xyz[i],
                            zones=zones)  # type: ignore[arg-type]
                 self._last = fix
+                if zones[1] and fix.acc_m <= th.usable_fix_accuracy_m:  # type: ignore[index]
+                    self.crossing_fix_at_ms = m.at_ms
                 self._advance_state(fix, zones[0], zones[1])  # type: ignore[index]
             if (m.battery_pct is not None and m.battery_pct < low_battery
                     and not self._battery_alerted):
@@ -213,10 +221,27 @@ class ShipmentMonitor:
                         self._raise(AlertKind.DISARMED_OUTSIDE_DESTINATION, Severity.CRITICAL,
                                     m, f"disarmed outside {plan.destination.name} ({where})")
                     self.state = CustodyState.DELIVERED
+                    self.closed_seq, self.closed_at_ms = m.seq, m.at_ms
                     continue
             if fix is not None:
                 self._on_fix(fix, zones)  # type: ignore[arg-type]
         self.messages_seen += len(messages)
+
+    def after_close(self, m: SealMessage) -> str | None:
+        """Why ``m`` has no place in this closed shipment, or ``None``: after the
+        disarming only the opening at the dock within ``close_grace_s`` belongs."""
+        if self.closed_seq is None or self.closed_at_ms is None or m.seq < self.closed_seq:
+            return None
+        grace_ms = self.thresholds.close_grace_s * 1000
+        if m.kind is _OPENED and m.at_ms <= self.closed_at_ms + grace_ms:
+            return None
+        return (f"shipment {self.shipment_id} closed at seq {self.closed_seq}: "
+                f"seq {m.seq} ({m.kind.value}) signed after it")
+
+    def _after_close(self, m: SealMessage) -> None:
+        reason = self.after_close(m)
+        if reason is not None:
+            self._raise(AlertKind.REPLAY, Severity.CRITICAL, m, reason)
 
     def _seq_gap(self, last_seq: int, m: SealMessage) -> None:
         """Messages between the arming and now that never arrived: whatever they said

@@ -8,15 +8,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
+
+from portwatch.custody.envelope import format_at, to_ms
 from portwatch.custody.ingest import Ingestor, IngestReport, _now_utc
+from portwatch.custody.monitor import ShipmentMonitor, alert_id
 from portwatch.custody.registry import Shipment
 from portwatch.custody.thresholds import Thresholds
 from portwatch.custody.verdict import decide
-from portwatch.domain.custody import Alert, CustodyState, CustodyVerdict, Severity
+from portwatch.domain.custody import Alert, AlertKind, CustodyState, CustodyVerdict, Severity
 from portwatch.domain.errors import ConflictError, NotFoundError
 from portwatch.store import custody_store as cs
 from portwatch.store.database import Database
 from portwatch.store.eventlog import AuditReport, LogRecord, append
+
+
+def _at_text(at_ms: int) -> str:
+    return format_at(at_ms)
 
 
 def _canonical(doc: object) -> str:
@@ -106,16 +114,83 @@ class CustodyService:
                     records.append((party["party_id"],
                                     LogRecord("registry.party", party["party_id"], pdoc)))
             records.append(("shipment", LogRecord("registry.shipment", shipment.shipment_id, doc)))
+            clones = [] if key is None else self._live_bindings(conn, shipment)
+            for alert in clones:
+                body = _canonical({"reason": alert.kind.value, "detail": alert.detail,
+                                   "alert": alert.to_json()})
+                records.append(("alert", LogRecord("custody.security", alert.shipment_id, body)))
             ids = append(conn, [r for _, r in records], self.clock().isoformat())
+            pending = iter(clones)
             for (what, rec), log_id in zip(records, ids, strict=True):
                 if what == "seal":
                     cs.add_seal(conn, shipment.seal.seal_id, shipment.seal.public_key, log_id)
                 elif what == "shipment":
                     cs.add_shipment(conn, shipment.shipment_id, shipment.seal.seal_id, doc, log_id)
+                elif what == "alert":
+                    cs.add_alerts(conn, [next(pending)], ["registry"], [log_id])
                 else:
                     cs.put_party(conn, what, rec.body, log_id)
         self.ingestor.registered(shipment, new_seal=key is None)
         return True
+
+    def _live_bindings(self, conn: Connection, shipment: Shipment) -> list[Alert]:
+        """``clone`` alerts on both sides when the seal is still bound to a shipment that
+        is not delivered: one seal, one shipment at a time."""
+        seal_id = shipment.seal.seal_id
+        alerts: list[Alert] = []
+        for row in cs.shipments_of_seal(conn, seal_id):
+            other = row.shipment_id
+            if self.ingestor.monitor(conn, other).state is CustodyState.DELIVERED:
+                continue
+            for on, peer in ((other, shipment.shipment_id), (shipment.shipment_id, other)):
+                alerts.append(Alert(
+                    alert_id=alert_id(on, AlertKind.CLONE, f"binding:{peer}"),
+                    kind=AlertKind.CLONE, severity=Severity.CRITICAL, at=self.clock(),
+                    shipment_id=on, seal_id=seal_id,
+                    detail=f"seal {seal_id} bound to {peer} while {other} is not delivered: "
+                           "one seal, two live shipments"))
+        return alerts
+
+    def revoke(self, seal_id: str, at: datetime | None = None) -> tuple[int, int]:
+        """Revoke a seal's key as of ``at`` (default: the service's clock): messages
+        stamped at or after it, or numbered above the highest seq stored now, are refused
+        from then on. Returns (revoked_at_ms, after_seq)."""
+        when = self.clock() if at is None else at
+        at_ms = to_ms(when)
+        with self.db.transaction() as conn:
+            row = cs.seal_row(conn, seal_id)
+            if row is None:
+                raise NotFoundError(f"seal {seal_id}: not registered")
+            after_seq = cs.max_seq(conn, seal_id)
+            body = _canonical({"seal_id": seal_id, "revoked_at_ms": at_ms,
+                               "after_seq": after_seq})
+            (log_id,) = append(conn, [LogRecord("registry.revocation", seal_id, body)],
+                               self.clock().isoformat())
+            cs.revoke_seal(conn, seal_id, at_ms, after_seq, log_id)
+        self.ingestor.forget()
+        return at_ms, after_seq
+
+    def _concerns(self, conn: Connection, shipment: Shipment, mon: ShipmentMonitor,
+                  when: datetime) -> list[str]:
+        """What keeps a shipment out of the express lane besides its alerts."""
+        concerns = []
+        row = cs.seal_row(conn, shipment.seal.seal_id)
+        if row is not None and row.revoked_at_ms is not None:
+            concerns.append(f"seal {shipment.seal.seal_id}: key revoked as of "
+                            f"{_at_text(row.revoked_at_ms)}")
+        th = self.ingestor.thresholds
+        if th.require_border_fix and mon.armed_seq is not None:
+            crossing = shipment.route.crossing.name
+            seen = mon.crossing_fix_at_ms
+            if mon.state in (CustodyState.CROSSED, CustodyState.DELIVERED):
+                if seen is None:
+                    concerns.append(f"the seal never reported a usable fix near {crossing} "
+                                    "(crossing)")
+            elif seen is None or (to_ms(when) - seen) / 1000 > th.border_fix_max_age_s:
+                concerns.append(f"no usable position near {crossing} (crossing) in the "
+                                f"{th.border_fix_max_age_s:.0f} s before "
+                                f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z")
+        return concerns
 
     def ingest(
         self, lines: Iterable[str], source: str = "-", batch_size: int = 1000
@@ -145,9 +220,11 @@ class CustodyService:
             alerts = cs.alerts_of(conn, shipment_id)
             mon = self.ingestor.monitor(conn, shipment_id,
                                         None if row is None else row.last_seq)
+            concerns = self._concerns(conn, shipment, mon, when)
         state = CustodyState.REGISTERED if row is None else CustodyState(row.state)
         silence = mon.silence_alert(when)
-        return decide(shipment, state, alerts if silence is None else [*alerts, silence])
+        return decide(shipment, state, alerts if silence is None else [*alerts, silence],
+                      concerns)
 
     def status(self, shipment_id: str, as_of: datetime | None = None) -> ShipmentStatus:
         """State, last position, progress and silence (as of ``as_of``, default: the
@@ -181,6 +258,8 @@ class CustodyService:
 
     def alerts(self, shipment_id: str | None = None, unattributed: bool = False) -> list[Alert]:
         """Alerts, optionally of one shipment or only those that name no shipment."""
+        if shipment_id is not None:
+            self._shipment(shipment_id)  # NotFoundError for an unknown id
         with self.db.reading() as conn:
             return cs.alerts_of(conn, shipment_id, unattributed=unattributed)
 

@@ -49,8 +49,19 @@ def seal_key(conn: Connection, seal_id: str) -> str | None:
     ).scalar_one_or_none()
 
 
+def seal_row(conn: Connection, seal_id: str) -> Any | None:
+    return conn.execute(select(seals).where(seals.c.seal_id == seal_id)).first()
+
+
+def revoke_seal(conn: Connection, seal_id: str, at_ms: int, after_seq: int, log_id: int) -> None:
+    conn.execute(update(seals).where(seals.c.seal_id == seal_id).values(
+        revoked_at_ms=at_ms, revoked_after_seq=after_seq, revoked_log_id=log_id))
+
+
 def add_seal(conn: Connection, seal_id: str, public_key: str, log_id: int) -> None:
-    conn.execute(insert(seals).values(seal_id=seal_id, public_key=public_key, log_id=log_id))
+    conn.execute(insert(seals).values(seal_id=seal_id, public_key=public_key, log_id=log_id,
+                                      revoked_at_ms=None, revoked_after_seq=None,
+                                      revoked_log_id=None))
 
 
 def shipment_row(conn: Connection, shipment_id: str) -> Any | None:
@@ -289,7 +300,9 @@ __all__ = [
     "party_document",
     "put_party",
     "remove_alerts",
+    "revoke_seal",
     "seal_key",
+    "seal_row",
     "shipment_row",
     "shipment_rows",
     "shipments_of_seal",

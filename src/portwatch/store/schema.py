@@ -54,6 +54,11 @@ seals = Table(
     Column("seal_id", String(64), primary_key=True),
     Column("public_key", String(64), nullable=False),
     Column("log_id", BigInteger, nullable=False),
+    # a revoked key: messages stamped at or after revoked_at_ms, or with a seq above
+    # revoked_after_seq (the highest stored when it was revoked), are refused
+    Column("revoked_at_ms", BigInteger, nullable=True),
+    Column("revoked_after_seq", BigInteger, nullable=True),
+    Column("revoked_log_id", BigInteger, nullable=True),
 )
 
 shipments = Table(
