@@ -73,9 +73,10 @@ class Thresholds:
     close_grace_s: float = 3600.0
     """After the disarming, only the opening at the dock within this long is expected
     (assumed: an hour); any other message for a closed shipment is refused."""
-    degraded_s: float = 300.0
+    degraded_s: float = 420.0
     """GNSS degraded: no usable fix for longer than this while the seal keeps reporting
-    (assumed: 5 periods; benign cell-tower fallbacks last 1-3 fixes, 240 s at most)."""
+    (assumed: 7 periods; a benign cell-tower fallback lasts 1-3 fixes, two back to back
+    at most 6, 420 s between usable fixes)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -120,7 +121,7 @@ class _ThresholdsFile(BaseModel):
     require_border_fix: bool = True
     border_fix_max_age_s: float = Field(default=1800.0, gt=0)
     close_grace_s: float = Field(default=3600.0, ge=0)
-    degraded_s: float = Field(default=300.0, gt=0)
+    degraded_s: float = Field(default=420.0, gt=0)
 
 
 def pydantic_message(exc: ValidationError, source: str) -> str:
