@@ -9,6 +9,7 @@ from portwatch.cli.main import run
 from portwatch.custody.service import CustodyService
 from portwatch.custody.thresholds import Thresholds
 from portwatch.domain.custody import AlertKind, Verdict
+from portwatch.store.anchor import Anchor
 from portwatch.store.database import Database
 
 from .conftest import NOW, T0_MS, north, registered, shipment_doc, straight_trip
@@ -83,14 +84,17 @@ def test_a_closed_shipment_accepts_nothing_new(service, key, make_line):
 def test_revoked_key_messages_signed_after_revocation_are_rejected(tmp_path, key, make_line,
                                                                     capsys):
     db = str(tmp_path / "pw.db")
-    svc = CustodyService(Database(db), Thresholds(), clock=lambda: NOW)
+    # every writer shares the database's anchor (the CLI's default: beside the file)
+    svc = CustodyService(Database(db, Anchor.beside(tmp_path / "pw.db")), Thresholds(),
+                         clock=lambda: NOW)
     registered(svc, shipment_doc(key))
     lines = straight_trip(make_line)
     svc.ingest(lines[:5])
     revoke_at = (T0 + timedelta(seconds=250)).isoformat().replace("+00:00", "Z")
     assert run(["seal", "revoke", "SEAL-T1", "--at", revoke_at, "--db", db]) == 0
     assert "SEAL-T1" in capsys.readouterr().out
-    svc2 = CustodyService(Database(db), Thresholds(), clock=lambda: NOW)
+    svc2 = CustodyService(Database(db, Anchor.beside(tmp_path / "pw.db")), Thresholds(),
+                          clock=lambda: NOW)
     report = svc2.ingest(lines[5:])
     assert report.accepted == 0
     assert {r.kind for r in report.rejected} == {AlertKind.REVOKED_KEY}

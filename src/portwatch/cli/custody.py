@@ -30,6 +30,7 @@ from portwatch.custody.thresholds import load_thresholds
 from portwatch.custody.tripgen import Attack, simulate_trip
 from portwatch.domain.custody import AlertKind, Verdict
 from portwatch.domain.errors import InputError, NotFoundError
+from portwatch.store.anchor import Anchor
 from portwatch.store.database import Database
 
 DB_HELP = "SQLite file, or a postgresql+psycopg:// URL."
@@ -53,7 +54,27 @@ def _service(db: str, thresholds: Path | None = None, must_exist: bool = False
     database: a mistyped path is an error naming the file, never a new empty database."""
     if must_exist and "://" not in db and db != ":memory:" and not Path(db).is_file():
         raise NotFoundError(f"--db {db}: no such database file")
-    return CustodyService(Database(db), load_thresholds(thresholds))
+    return CustodyService(Database(db, _anchor(db)), load_thresholds(thresholds))
+
+
+def _anchor(db: str) -> Anchor | None:
+    """The event log's anchor: ``PORTWATCH_ANCHOR_DIR`` (keep it where the database's
+    writers cannot reach), else beside a SQLite file; none for an in-memory database,
+    nor for a URL without ``PORTWATCH_ANCHOR_DIR``."""
+    import hashlib
+    import os
+
+    from portwatch.store.anchor import Anchor
+
+    folder = os.environ.get("PORTWATCH_ANCHOR_DIR")
+    if db == ":memory:":
+        return None
+    if "://" in db:
+        if not folder:
+            return None
+        name = "db-" + hashlib.sha256(db.encode()).hexdigest()[:16]
+        return Anchor.beside(Path(name), Path(folder))
+    return Anchor.beside(Path(db), Path(folder) if folder else None)
 
 
 AS_OF_HELP = "Judge as of this UTC time (ISO 8601, e.g. 2026-03-01T14:05:00Z); default: now."
@@ -301,12 +322,23 @@ def audit(
     db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Verify the hash chain of the event log; exit 2 when history was edited."""
-    report = _service(db, must_exist=True).audit()
+    """Check the event log's chain and its anchor, and every custody table against the
+    log; name each inconsistency and exit 2 when there is any."""
+    report = _service(db, must_exist=True).check()
     if as_json:
-        _emit({"ok": True, "records": report.records, "head_hash": report.head_hash})
+        _emit({"ok": report.ok, "records": report.records, "head_hash": report.head_hash,
+               "anchored": report.anchored, "problems": list(report.problems)})
+    elif report.ok:
+        anchored = "anchored" if report.anchored else "NOT anchored (no anchor key)"
+        typer.echo(f"custody store intact: {report.records} records, head "
+                   f"{report.head_hash}, {anchored}")
     else:
-        typer.echo(f"event log intact: {report.records} records, head {report.head_hash}")
+        for problem in report.problems:
+            typer.echo(f"inconsistent: {problem}", err=True)
+        typer.echo(f"{len(report.problems)} inconsistency(ies) in {report.records} records; "
+                   "express refused until resolved")
+    if not report.ok:
+        raise typer.Exit(2)
 
 
 @custody_app.command("simulate-trip")

@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 
 from portwatch.custody.envelope import SealMessage, attribution, decode_line, to_ms
 from portwatch.custody.keys import load_public_key
+from portwatch.custody.ledger import rejection_id, seal_ledger
 from portwatch.custody.monitor import ShipmentMonitor, alert_id, fix_geometry
 from portwatch.custody.registry import RoutePlan, Shipment, shipment_from_mapping
 from portwatch.custody.thresholds import Thresholds
@@ -108,11 +109,6 @@ class _Reject:
     @property
     def rejection_id(self) -> str:
         return rejection_id(self.digest, self.alert.shipment_id)
-
-
-def rejection_id(digest: str, shipment_id: str | None) -> str:
-    """The identity of a rejected line held against a shipment (or none)."""
-    return hashlib.sha256(f"{digest}|{shipment_id or ''}".encode()).hexdigest()
 
 
 @dataclass
@@ -220,19 +216,29 @@ class Ingestor:
             )
         return self._ships[shipment_id]
 
+    def parse_document(self, doc: dict[str, object], shipment_id: str) -> Shipment:
+        """A stored shipment document as a ``Shipment`` sharing its route plan (and so
+        its corridor) with every other shipment on the same route."""
+        shipment = shipment_from_mapping(doc, f"stored {shipment_id}")
+        route_key = json.dumps(doc["route"], sort_keys=True)
+        return replace(shipment, route=self._routes.setdefault(route_key, shipment.route))
+
     def lookup(self, conn: Connection, shipment_id: str) -> tuple[Shipment, CustodyState] | None:
         """A registered shipment and its last stored custody state, or ``None``."""
         ship = self._ship(conn, shipment_id)
         return None if ship is None else (ship.shipment, ship.state)
 
     def _seal(self, conn: Connection, seal_id: str) -> _Seal | None:
+        """The seal's key and revocation from its records in the event log (never from
+        the ``seals`` index, which anyone with write access could swap); ``None`` when
+        it is not registered or its registration fails its hash."""
         if seal_id not in self._seals:
-            row = cs.seal_row(conn, seal_id)
-            self._seals[seal_id] = None if row is None else _Seal(
-                key=load_public_key(row.public_key, f"stored seal {seal_id}"),
+            led = seal_ledger(conn, seal_id, self.db.key, self.db.keyed_from())
+            self._seals[seal_id] = None if led.public_key is None else _Seal(
+                key=load_public_key(led.public_key, f"stored seal {seal_id}"),
                 bindings=[r.shipment_id for r in cs.shipments_of_seal(conn, seal_id)],
-                revoked_at_ms=row.revoked_at_ms,
-                revoked_after_seq=row.revoked_after_seq,
+                revoked_at_ms=led.revoked_at_ms,
+                revoked_after_seq=led.revoked_after_seq,
             )
         return self._seals[seal_id]
 
@@ -251,7 +257,8 @@ class Ingestor:
                 raise InputError(f"shipment {shipment_id} is not registered")
             mon = ShipmentMonitor(shipment_id, ship.shipment.route, self.thresholds)
             if ship.stored_any:
-                mon.feed([decode_line(line) for line in cs.message_lines(conn, shipment_id)])
+                mon.feed(sorted((decode_line(line) for line in cs.message_lines(conn, shipment_id)),
+                                key=lambda m: m.seq))
             self._monitors[shipment_id] = mon
         return mon
 
@@ -534,7 +541,8 @@ class Ingestor:
         records = [LogRecord("seal.message", m.shipment_id, m.line) for m in accepted]
         records += [LogRecord("custody.rejection", r.alert.shipment_id, json.dumps(
             {"source": call.source, "line_no": r.line_no, "reason": r.alert.kind.value,
-             "detail": r.alert.detail, "line": r.line, "alert": r.alert.to_json()},
+             "detail": r.alert.detail, "line": r.line, "digest": r.digest,
+             "alert": r.alert.to_json()},
             sort_keys=True)) for r in fresh_security]
         records += [LogRecord("custody.alert", a.shipment_id, json.dumps(a.to_json(),
                                                                          sort_keys=True))

@@ -173,14 +173,22 @@ def add_messages(conn: Connection, rows: Sequence[tuple[str, int, str, int, str,
 
 
 def message_lines(conn: Connection, shipment_id: str) -> list[str]:
-    """The stored lines of a shipment's accepted messages, in sequence order."""
+    """The lines of a shipment's accepted messages, straight from the event log (so an
+    edit of the ``seal_messages`` index cannot hide one), in the order stored."""
     rows = conn.execute(
         select(event_log.c.body)
-        .select_from(seal_messages.join(event_log, seal_messages.c.log_id == event_log.c.id))
-        .where(seal_messages.c.shipment_id == shipment_id)
-        .order_by(seal_messages.c.seq)
+        .where(and_(event_log.c.subject == shipment_id, event_log.c.kind == "seal.message"))
+        .order_by(event_log.c.id)
     )
     return [r.body for r in rows]
+
+
+def log_records(conn: Connection, subject: str) -> list[Any]:
+    """Every event-log record about ``subject`` (a shipment, a seal, a party), oldest
+    first, with its chain fields."""
+    return list(conn.execute(
+        select(event_log).where(event_log.c.subject == subject).order_by(event_log.c.id)
+    ).all())
 
 
 def message_count(conn: Connection, shipment_id: str) -> int:
@@ -296,6 +304,7 @@ __all__ = [
     "known_rejections",
     "message_count",
     "max_seq",
+    "log_records",
     "message_lines",
     "party_document",
     "put_party",

@@ -39,6 +39,8 @@ event_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+# a verdict reads the records about its shipment (and seal) straight from the log
+Index("ix_event_log_subject", event_log.c.subject, event_log.c.id)
 
 parties = Table(
     "parties",
