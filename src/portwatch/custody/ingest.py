@@ -39,7 +39,7 @@ from portwatch.domain.custody import (
 from portwatch.domain.errors import InputError
 from portwatch.store import custody_store as cs
 from portwatch.store.database import Database
-from portwatch.store.eventlog import LogRecord, append
+from portwatch.store.eventlog import HEAD_INFO, LogRecord, append, head
 
 UNAUTHENTICATED: frozenset[AlertKind] = frozenset(
     {AlertKind.MALFORMED, AlertKind.UNKNOWN_SEAL, AlertKind.BAD_SIGNATURE,
@@ -170,6 +170,9 @@ class Ingestor:
         # the highest stored seq of each seal: a message above it cannot be a duplicate
         # or an equivocation, so the common case needs no lookup
         self._max_seq: dict[str, int] = {}
+        # the log head this process last wrote or saw: any other value means another
+        # writer has been at the database since, and the caches may be stale
+        self._known_head: int | None = None
 
     def registered(self, shipment: Shipment, new_seal: bool) -> None:
         """Learn a shipment this process just registered, without asking the database."""
@@ -194,6 +197,7 @@ class Ingestor:
         self._ships.clear()
         self._monitors.clear()
         self._max_seq.clear()
+        self._known_head = None
 
     # ------------------------------------------------------------ registry cache
     def _ship(self, conn: Connection, shipment_id: str) -> _Ship | None:
@@ -290,10 +294,28 @@ class Ingestor:
     def _write(self, work: Callable[[Connection], None]) -> None:
         try:
             with self.db.transaction() as conn:
+                self.sync(conn)
                 work(conn)
+                self.wrote(conn)
         except BaseException:
             self.forget()
             raise
+
+    def sync(self, conn: Connection) -> None:
+        """At the start of a write transaction: take the log head's lock (writers
+        serialise here, on SQLite and PostgreSQL alike) and, when another writer has
+        appended since this process last did, drop every cached registry entry and
+        monitor, so this batch is judged on exactly what is stored."""
+        last_id, _ = head(conn, lock=True)
+        if last_id != self._known_head:
+            self.forget()
+            self._known_head = last_id
+
+    def wrote(self, conn: Connection) -> None:
+        """At the end of a write transaction: remember the head this process left."""
+        appended = conn.info.get(HEAD_INFO)
+        if appended is not None:
+            self._known_head = appended[0]
 
     def _summarise(self, conn: Connection, call: _Call, report: IngestReport) -> None:
         """One record and one alert for every rejection beyond the first

@@ -115,6 +115,8 @@ class ShipmentMonitor:
     messages_seen: int = 0
     progress_m: float = 0.0
     alerts: dict[str, Alert] = field(default_factory=dict)
+    crossed_at_ms: int | None = None
+    """Device time of the first fix past the crossing."""
     crossing_fix_at_ms: int | None = None
     """Device time of the latest usable fix inside the crossing zone."""
     closed_seq: int | None = None
@@ -366,13 +368,13 @@ class ShipmentMonitor:
             self.state = CustodyState.AT_BORDER
         beyond = fix.along_m > plan.crossing_along_m
         if self.state is CustodyState.AT_BORDER and beyond and not in_crossing:
-            self.state = CustodyState.CROSSED
+            self.state, self.crossed_at_ms = CustodyState.CROSSED, fix.at_ms
         if (
             self.state is CustodyState.IN_TRANSIT
             and fix.along_m > plan.crossing_along_m + plan.crossing.radius_m
             and fix.off_m <= plan.corridor_width_m
         ):
-            self.state = CustodyState.CROSSED
+            self.state, self.crossed_at_ms = CustodyState.CROSSED, fix.at_ms
 
     def _on_fix(self, fix: _Fix, in_zone: list[bool]) -> None:
         th, plan = self.thresholds, self.plan

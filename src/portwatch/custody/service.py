@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
@@ -105,6 +105,7 @@ class CustodyService:
         known seal with a different key, is a ``ConflictError``."""
         doc = _canonical(shipment.document)
         with self.db.transaction() as conn:
+            self.ingestor.sync(conn)
             row = cs.shipment_row(conn, shipment.shipment_id)
             if row is not None:
                 if _canonical(json.loads(row.document)) == doc:
@@ -145,6 +146,7 @@ class CustodyService:
                     cs.add_alerts(conn, [next(pending)], ["registry"], [log_id])
                 else:
                     cs.put_party(conn, what, rec.body, log_id)
+            self.ingestor.wrote(conn)
         self.ingestor.registered(shipment, new_seal=key is None)
         return True
 
@@ -173,6 +175,7 @@ class CustodyService:
         when = self.clock() if at is None else at
         at_ms = to_ms(when)
         with self.db.transaction() as conn:
+            self.ingestor.sync(conn)
             row = cs.seal_row(conn, seal_id)
             if row is None:
                 raise NotFoundError(f"seal {seal_id}: not registered")
@@ -268,7 +271,12 @@ class CustodyService:
             mon.feed(led.messages)
             self._monitors[shipment_id] = (cache_key, mon)
         seal = seal_ledger(conn, shipment.seal.seal_id, key, keyed_from)
-        alerts = [*mon.alerts.values(), *led.security.values()]
+        # a rejection is after the border when its device time is past the crossing, not
+        # when it happened to arrive: the same for any arrival order
+        crossed = mon.crossed_at_ms
+        security = [replace(a, after_border=crossed is not None and a.at is not None
+                            and to_ms(a.at) >= crossed) for a in led.security.values()]
+        alerts = [*mon.alerts.values(), *security]
         problems = [*led.problems, *seal.problems, *log_whole(conn, self._anchored_head())]
         problems += index_problems(conn, shipment, mon, alerts, led, seal)
         integrity = [] if not problems else [
