@@ -8,30 +8,23 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from portwatch.custody.demo import DEMO_SEED, demo_rows
-from portwatch.custody.envelope import body_fields, to_ms
-from portwatch.custody.evaluate import evaluate, write_into_doc
-from portwatch.custody.keys import (
-    generate_private_key,
-    load_private_key,
-    public_key_b64,
-    save_private_key,
-    sign_fields,
-)
-from portwatch.custody.registry import load_shipment
-from portwatch.custody.service import CustodyService
-from portwatch.custody.thresholds import load_thresholds
-from portwatch.custody.tripgen import Attack, simulate_trip
 from portwatch.domain.custody import AlertKind, Verdict
 from portwatch.domain.errors import InputError, NotFoundError
-from portwatch.store.anchor import Anchor
-from portwatch.store.database import Database
+
+if TYPE_CHECKING:  # the custody package pulls numpy, pyproj and SQLAlchemy: load lazily
+    from rich.console import Console
+
+    from portwatch.custody.service import CustodyService
+    from portwatch.store.anchor import Anchor
+
+# the attacks of portwatch.custody.tripgen.Attack (a test keeps the two lists equal)
+ATTACKS = ("none", "diversion", "door-opened", "long-stop", "jamming", "replay", "forgery",
+           "clone", "silent", "zone-edge", "jammed-stop", "dropped-event", "seq-gap")
+DEMO_SEED = 7
 
 DB_HELP = "SQLite file, or a postgresql+psycopg:// URL."
 DEFAULT_DB = "portwatch.db"
@@ -52,6 +45,10 @@ def _service(db: str, thresholds: Path | None = None, must_exist: bool = False
              ) -> CustodyService:
     """The service over ``db``; ``must_exist`` for commands that only read or amend a
     database: a mistyped path is an error naming the file, never a new empty database."""
+    from portwatch.custody.service import CustodyService
+    from portwatch.custody.thresholds import load_thresholds
+    from portwatch.store.database import Database
+
     if must_exist and "://" not in db and db != ":memory:" and not Path(db).is_file():
         raise NotFoundError(f"--db {db}: no such database file")
     return CustodyService(Database(db, _anchor(db)), load_thresholds(thresholds))
@@ -96,6 +93,10 @@ def _as_of(value: str | None, option: str = "--as-of") -> datetime | None:
 def run_custody_demo(console: Console, seed: int = DEMO_SEED) -> list[dict[str, Any]]:
     """Run the clean trip and every attack through a temporary database, print a table
     (trip, verdict, lane, alerts) on ``console`` and return its rows."""
+    from rich.table import Table
+
+    from portwatch.custody.demo import demo_rows
+
     rows = demo_rows(seed)
     table = Table(title="Chain of custody: Tijuana -> Otay Mesa -> San Diego")
     for col in ("trip", "verdict", "lane", "alerts", "messages"):
@@ -126,6 +127,8 @@ def keygen(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Make an Ed25519 key for a seal: writes OUT/SEAL_ID.key, prints the public key."""
+    from portwatch.custody.keys import generate_private_key, public_key_b64, save_private_key
+
     _check_file_id(seal_id, "--seal-id")
     if not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
@@ -139,6 +142,21 @@ def keygen(
         _emit({"seal_id": seal_id, "key_file": str(path), "public_key": pub})
     else:
         typer.echo(f"{seal_id} public key {pub} (private key in {path})")
+
+
+@seal_app.command("pubkey")
+def pubkey(
+    key_file: Annotated[Path, typer.Argument(help="A seal's private key file.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print the public half (base64, raw 32 bytes) of a seal's private key file."""
+    from portwatch.custody.keys import load_private_key, public_key_b64
+
+    pub = public_key_b64(load_private_key(key_file))
+    if as_json:
+        _emit({"key_file": str(key_file), "public_key": pub})
+    else:
+        typer.echo(pub)
 
 
 @seal_app.command("revoke")
@@ -184,6 +202,9 @@ def sign(
     """Sign messages as the seal would. Each input line holds seal_id, shipment_id, seq,
     at (ISO 8601 UTC), kind, and optionally lat, lon, accuracy_m, speed_mps,
     battery_pct."""
+    from portwatch.custody.envelope import body_fields, to_ms
+    from portwatch.custody.keys import load_private_key, sign_fields
+
     private = load_private_key(key)
     signed = []
     for n, line in enumerate(_read_lines(src), start=1):
@@ -211,6 +232,8 @@ def register_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Register a shipment with its seal, parties and route plan."""
+    from portwatch.custody.registry import load_shipment
+
     s = load_shipment(shipment)
     created = _service(db).register(s)
     if as_json:
@@ -275,7 +298,9 @@ def status(
 
 @custody_app.command("verdict")
 def verdict(
-    shipment_id: Annotated[str, typer.Argument()],
+    shipment_ids: Annotated[list[str] | None, typer.Argument(help="One or more shipments.")
+                            ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every registered shipment.")] = False,
     db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -283,11 +308,22 @@ def verdict(
     """The custody verdict: clean (express lane), review, or broken (full search).
 
     A seal silent for longer than two reporting periods up to --as-of (default: now)
-    adds a signal_lost alert, unless the shipment was delivered."""
-    v = _service(db, must_exist=True).verdict(shipment_id, _as_of(as_of))
+    adds a signal_lost alert, unless the shipment was delivered. Several ids, or --all,
+    give one verdict each (--json: a list)."""
+    if all_ == bool(shipment_ids):
+        raise InputError("verdict: name one or more shipments, or --all (not both)")
+    svc = _service(db, must_exist=True)
+    ids = svc.shipment_ids() if all_ else list(shipment_ids or [])
+    verdicts = svc.verdicts(ids, _as_of(as_of))
     if as_json:
-        _emit(v.to_json())
+        docs = [v.to_json() for v in verdicts]
+        _emit(docs[0] if len(docs) == 1 and not all_ else docs)
         return
+    for v in verdicts:
+        _echo_verdict(v)
+
+
+def _echo_verdict(v: Any) -> None:
     typer.echo(f"{v.shipment_id}: {v.verdict.value} -> {v.lane.value} lane ({v.state.value})")
     for reason in v.reasons:
         typer.echo(f"  {reason}")
@@ -344,20 +380,36 @@ def audit(
 @custody_app.command("simulate-trip")
 def simulate(
     out: Annotated[Path, typer.Option("--out", help="Directory for shipment.json, events.jsonl.")],
-    attack: Annotated[Attack, typer.Option("--attack", help="The attack to stage.")] = Attack.NONE,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    attack: Annotated[str, typer.Option(
+        "--attack", help=f"The attack to stage: {', '.join(ATTACKS)}.")] = "none",
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     size: Annotated[
         float | None,
         typer.Option("--size", help="Diversion distance (m); stop, jamming or silence (s)."),
     ] = None,
+    write_key: Annotated[bool, typer.Option(
+        "--write-key", help="Also write the seal's private key (OUT/SEAL_ID.key), so altered "
+        "trips can be re-signed with `portwatch seal sign`.")] = False,
 ) -> None:
     """Simulate a signed trip on the Otay Mesa route; prints the shipment id."""
     import numpy as np
 
+    from portwatch.custody.keys import private_key_from_seed, save_private_key
+    from portwatch.custody.tripgen import simulate_trip
+
+    if attack not in ATTACKS:
+        raise InputError(f"--attack {attack[:40]!r}: must be one of {', '.join(ATTACKS)}")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a directory")
     trip = simulate_trip(np.random.default_rng(seed), attack, size)
     out.mkdir(parents=True, exist_ok=True)
     (out / "shipment.json").write_text(json.dumps(trip.shipment, indent=2) + "\n")
     (out / "events.jsonl").write_text("".join(line + "\n" for line in trip.lines))
+    if write_key:
+        seal_id = trip.shipment["seal"]["seal_id"]
+        key_path = out / f"{seal_id}.key"
+        key_path.unlink(missing_ok=True)
+        save_private_key(private_key_from_seed(trip.seal_seed), key_path)
     typer.echo(trip.shipment_id)
     if trip.as_of is not None:
         at = trip.as_of.isoformat().replace("+00:00", "Z")
@@ -366,13 +418,21 @@ def simulate(
 
 @custody_app.command("evaluate")
 def evaluate_cmd(
-    clean: Annotated[int, typer.Option("--clean", min=0, help="Clean trips.")] = 1000,
-    attacked: Annotated[int, typer.Option("--attacked", min=0, help="Attacked trips.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed")] = 2026,
+    clean: Annotated[int, typer.Option("--clean", min=0, max=1_000_000, help="Clean trips.")
+                     ] = 1000,
+    attacked: Annotated[int, typer.Option("--attacked", min=0, max=1_000_000,
+                                          help="Attacked trips.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 2026,
     doc: Annotated[Path | None, typer.Option("--doc", help="Write the tables here.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Measure false alarms on clean trips and detection on attacked ones."""
+    """Measure false alarms on clean trips and detection of every attack class."""
+    from rich.console import Console
+
+    from portwatch.custody.evaluate import evaluate, write_into_doc
+
+    if doc is not None and doc.is_dir():
+        raise InputError(f"--doc {doc}: is a directory")
     console = Console(stderr=True)
     with console.status("simulating trips") as spinner:
         result = evaluate(clean, attacked, seed,
@@ -388,10 +448,14 @@ def evaluate_cmd(
 
 @custody_app.command("demo")
 def demo(
-    seed: Annotated[int, typer.Option("--seed")] = DEMO_SEED,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = DEMO_SEED,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the clean trip and every attack; print trip, verdict, lane and alerts."""
+    from rich.console import Console
+
+    from portwatch.custody.demo import demo_rows
+
     if as_json:
         _emit(demo_rows(seed))
         return
