@@ -352,13 +352,49 @@ class Ingestor:
     def _ingest_in(
         self, conn: Connection, batch: list[tuple[int, str]], call: _Call, report: IngestReport
     ) -> None:
-        source = call.source
-        th = self.thresholds
         now = self.clock()
         now_ms = to_ms(now)
-        recorded_at = now.isoformat()
         report.lines += len(batch)
         security: list[_Reject] = []
+        reject = self._rejecter(call.source, report, security)
+        decoded = self._decode(conn, batch, reject)
+        for _, m in decoded:
+            if m.seal_id not in self._max_seq and self._seal(conn, m.seal_id) is not None:
+                self._max_seq[m.seal_id] = cs.max_seq(conn, m.seal_id)
+        stored = cs.stored_digests(conn, {
+            (m.seal_id, m.seq) for _, m in decoded if m.seq <= self._max_seq.get(m.seal_id, -1)
+        })
+        in_batch: dict[tuple[str, int], str] = {}
+        accepted: list[SealMessage] = []
+        seals, ships = self._seals, self._ships
+        for line_no, m in decoded:
+            key = (m.seal_id, m.seq)
+            prior = in_batch.get(key) or stored.get(key)
+            if prior == m.digest:
+                report.duplicates += 1
+                continue
+            # the caches answer almost every time; the methods load what they miss
+            seal = seals[m.seal_id] if m.seal_id in seals else self._seal(conn, m.seal_id)
+            named = (ships[m.shipment_id] if m.shipment_id in ships
+                     else self._ship(conn, m.shipment_id))
+            if not self._admit(conn, line_no, m, seal, named, prior, now_ms, reject):
+                continue
+            assert named is not None
+            if m.kind is SealEventKind.ARMED and (
+                named.armed_seq is None or m.seq < named.armed_seq
+            ):
+                named.armed_seq, named.armed_at_ms = m.seq, m.at_ms
+            in_batch[key] = m.digest
+            accepted.append(m)
+        self._persist(conn, accepted, security, now.isoformat(), report, call)
+        for m in accepted:
+            if m.seq > self._max_seq.get(m.seal_id, -1):
+                self._max_seq[m.seal_id] = m.seq
+
+    def _rejecter(self, source: str, report: IngestReport, security: list[_Reject]
+                  ) -> Callable[..., None]:
+        """The function that rejects one line: a ``Rejection`` in the report and a
+        security alert to record (minor on a shipment when unauthenticated)."""
 
         def reject(line_no: int, line: str, digest: str, kind: AlertKind, detail: str,
                    shipment_id: str | None, seal_id: str | None,
@@ -383,6 +419,11 @@ class Ingestor:
             )
             security.append(_Reject(line_no, digest, line[:_LINE_CHARS], alert))
 
+        return reject
+
+    def _decode(self, conn: Connection, batch: list[tuple[int, str]],
+                reject: Callable[..., None]) -> list[tuple[int, SealMessage]]:
+        """Decode each line alone; a line that is not a seal message is one rejection."""
         decoded: list[tuple[int, SealMessage]] = []
         for line_no, line in batch:
             try:
@@ -395,77 +436,52 @@ class Ingestor:
                     exc = InputError(f"unreadable ({type(exc).__name__})")
                 reject(line_no, line, digest, AlertKind.MALFORMED, f"line {line_no}: {exc}",
                        known, seal_id, Severity.MAJOR)
+        return decoded
 
-        for _, m in decoded:
-            if m.seal_id not in self._max_seq and self._seal(conn, m.seal_id) is not None:
-                self._max_seq[m.seal_id] = cs.max_seq(conn, m.seal_id)
-        stored = cs.stored_digests(conn, {
-            (m.seal_id, m.seq) for _, m in decoded if m.seq <= self._max_seq.get(m.seal_id, -1)
-        })
-        in_batch: dict[tuple[str, int], str] = {}
-        accepted: list[SealMessage] = []
-        skew_ms = th.future_skew_s * 1000
-        seals, ships = self._seals, self._ships
-        for line_no, m in decoded:
-            key = (m.seal_id, m.seq)
-            prior = in_batch.get(key) or stored.get(key)
-            if prior == m.digest:
-                report.duplicates += 1
-                continue
-            # the caches answer almost every time; the methods load what they miss
-            seal = seals[m.seal_id] if m.seal_id in seals else self._seal(conn, m.seal_id)
-            named = (ships[m.shipment_id] if m.shipment_id in ships
-                     else self._ship(conn, m.shipment_id))
-            if seal is None:
-                reject(line_no, m.line, m.digest, AlertKind.UNKNOWN_SEAL,
-                       f"seal {m.seal_id} is not registered",
-                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
-                continue
-            try:
-                seal.key.verify(m.signature, m.signed_bytes)
-            except InvalidSignature:
-                reject(line_no, m.line, m.digest, AlertKind.BAD_SIGNATURE,
-                       f"seq {m.seq}: signature does not verify with seal {m.seal_id}'s key",
-                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
-                continue
-            if m.at_ms > now_ms + skew_ms:
-                reject(line_no, m.line, m.digest, AlertKind.FUTURE_TIMESTAMP,
-                       f"seq {m.seq}: stamped {(m.at_ms - now_ms) / 1000:.0f} s in the future",
-                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
-                continue
-            if seal.revoked(m):
-                reject(line_no, m.line, m.digest, AlertKind.REVOKED_KEY,
-                       f"seq {m.seq}: signed with seal {m.seal_id}'s key after its revocation",
-                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
-                continue
-            if named is None or named.seal_id != m.seal_id:
-                self._misbound(conn, line_no, m, seal, named, reject)
-                continue
-            closed = self._closed(conn, m, seal)
-            if closed is not None:
-                self._reject_closed(line_no, m, seal, closed, reject)
-                continue
-            if prior is not None:
-                reject(line_no, m.line, m.digest, AlertKind.EQUIVOCATION,
-                       f"seq {m.seq} already used by seal {m.seal_id} for another message",
-                       m.shipment_id, m.seal_id, at_ms=m.at_ms)
-                continue
-            if named.armed_seq is not None and m.seq < named.armed_seq:
-                reject(line_no, m.line, m.digest, AlertKind.REPLAY,
-                       f"seq {m.seq} is older than the arming of {m.shipment_id} "
-                       f"(seq {named.armed_seq})", m.shipment_id, m.seal_id, at_ms=m.at_ms)
-                continue
-            if m.kind is SealEventKind.ARMED and (
-                named.armed_seq is None or m.seq < named.armed_seq
-            ):
-                named.armed_seq, named.armed_at_ms = m.seq, m.at_ms
-            in_batch[key] = m.digest
-            accepted.append(m)
-
-        self._persist(conn, accepted, security, recorded_at, report, call)
-        for m in accepted:
-            if m.seq > self._max_seq.get(m.seal_id, -1):
-                self._max_seq[m.seal_id] = m.seq
+    def _admit(self, conn: Connection, line_no: int, m: SealMessage, seal: _Seal | None,
+               named: _Ship | None, prior: str | None, now_ms: int,
+               reject: Callable[..., None]) -> bool:
+        """Every check of a message that is not a duplicate; ``False`` after rejecting it."""
+        named_id = m.shipment_id if named else None
+        if seal is None:
+            reject(line_no, m.line, m.digest, AlertKind.UNKNOWN_SEAL,
+                   f"seal {m.seal_id} is not registered", named_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        try:
+            seal.key.verify(m.signature, m.signed_bytes)
+        except InvalidSignature:
+            reject(line_no, m.line, m.digest, AlertKind.BAD_SIGNATURE,
+                   f"seq {m.seq}: signature does not verify with seal {m.seal_id}'s key",
+                   named_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        if m.at_ms > now_ms + self.thresholds.future_skew_s * 1000:
+            reject(line_no, m.line, m.digest, AlertKind.FUTURE_TIMESTAMP,
+                   f"seq {m.seq}: stamped {(m.at_ms - now_ms) / 1000:.0f} s in the future",
+                   named_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        if seal.revoked(m):
+            reject(line_no, m.line, m.digest, AlertKind.REVOKED_KEY,
+                   f"seq {m.seq}: signed with seal {m.seal_id}'s key after its revocation",
+                   named_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        if named is None or named.seal_id != m.seal_id:
+            self._misbound(conn, line_no, m, seal, named, reject)
+            return False
+        closed = self._closed(conn, m, seal)
+        if closed is not None:
+            self._reject_closed(line_no, m, seal, closed, reject)
+            return False
+        if prior is not None:
+            reject(line_no, m.line, m.digest, AlertKind.EQUIVOCATION,
+                   f"seq {m.seq} already used by seal {m.seal_id} for another message",
+                   m.shipment_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        if named.armed_seq is not None and m.seq < named.armed_seq:
+            reject(line_no, m.line, m.digest, AlertKind.REPLAY,
+                   f"seq {m.seq} is older than the arming of {m.shipment_id} "
+                   f"(seq {named.armed_seq})", m.shipment_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        return True
 
     def _closed(self, conn: Connection, m: SealMessage, seal: _Seal) -> str | None:
         """Why a message for one of the seal's shipments is refused as closed, or
@@ -526,39 +542,7 @@ class Ingestor:
         by_ship: dict[str, list[SealMessage]] = {}
         for m in accepted:
             by_ship.setdefault(m.shipment_id, []).append(m)
-        raised: list[Alert] = []
-        retracted: list[str] = []
-        by_route: dict[int, list[str]] = {}
-        incremental: set[str] = set()
-        for shipment_id, msgs in by_ship.items():
-            msgs.sort(key=lambda m: m.seq)
-            mon = self.monitor(conn, shipment_id)
-            if msgs[0].seq > mon.last_seq:
-                by_route.setdefault(id(mon.plan), []).append(shipment_id)
-                incremental.add(shipment_id)
-        for group in by_route.values():
-            plan = self._monitors[group[0]].plan
-            geo = fix_geometry(plan, [m for sid in group for m in by_ship[sid]])
-            start = 0
-            for sid in group:
-                n_fix = sum(1 for m in by_ship[sid] if m.lat_e7 is not None)
-                mon = self._monitors[sid]
-                before = set(mon.alerts)
-                mon.feed(by_ship[sid], geo.take(start, start + n_fix))
-                start += n_fix
-                raised.extend(a for i, a in mon.alerts.items() if i not in before)
-        for shipment_id, msgs in by_ship.items():
-            if shipment_id in incremental:
-                continue
-            # a message older than what the monitor has seen: rebuild in sequence order
-            mon = self._monitors[shipment_id]
-            before = set(mon.alerts)
-            stored = [decode_line(line) for line in cs.message_lines(conn, shipment_id)]
-            fresh = ShipmentMonitor(shipment_id, mon.plan, self.thresholds)
-            fresh.feed(sorted([*stored, *msgs], key=lambda m: m.seq))
-            self._monitors[shipment_id] = fresh
-            retracted.extend(i for i in before if i not in fresh.alerts)
-            raised.extend(a for i, a in fresh.alerts.items() if i not in before)
+        raised, retracted = self._monitor_batch(conn, by_ship)
         fresh_security = self._fresh_rejections(conn, security, call, report)
         records = [LogRecord("seal.message", m.shipment_id, m.line) for m in accepted]
         records += [LogRecord("custody.rejection", r.alert.shipment_id, json.dumps(
@@ -605,6 +589,47 @@ class Ingestor:
         report.shipments.update(by_ship)
         report.shipments.update(r.alert.shipment_id for r in fresh_security
                                 if r.alert.shipment_id)
+
+    def _monitor_batch(self, conn: Connection, by_ship: dict[str, list[SealMessage]]
+                       ) -> tuple[list[Alert], list[str]]:
+        """Feed each shipment's accepted messages to its monitor (fixes located in one
+        vectorised call per route); a message older than what a monitor has seen
+        rebuilds it from every stored message. Returns the alerts raised and the ids of
+        those retracted."""
+        raised: list[Alert] = []
+        retracted: list[str] = []
+        by_route: dict[int, list[str]] = {}
+        incremental: set[str] = set()
+        for shipment_id, msgs in by_ship.items():
+            msgs.sort(key=lambda m: m.seq)
+            mon = self.monitor(conn, shipment_id)
+            if msgs[0].seq > mon.last_seq:
+                by_route.setdefault(id(mon.plan), []).append(shipment_id)
+                incremental.add(shipment_id)
+        for group in by_route.values():
+            plan = self._monitors[group[0]].plan
+            geo = fix_geometry(plan, [m for sid in group for m in by_ship[sid]])
+            start = 0
+            for sid in group:
+                n_fix = sum(1 for m in by_ship[sid] if m.lat_e7 is not None)
+                mon = self._monitors[sid]
+                before = set(mon.alerts)
+                mon.feed(by_ship[sid], geo.take(start, start + n_fix))
+                start += n_fix
+                raised.extend(a for i, a in mon.alerts.items() if i not in before)
+        for shipment_id, msgs in by_ship.items():
+            if shipment_id in incremental:
+                continue
+            # a message older than what the monitor has seen: rebuild in sequence order
+            mon = self._monitors[shipment_id]
+            before = set(mon.alerts)
+            stored = [decode_line(line) for line in cs.message_lines(conn, shipment_id)]
+            fresh = ShipmentMonitor(shipment_id, mon.plan, self.thresholds)
+            fresh.feed(sorted([*stored, *msgs], key=lambda m: m.seq))
+            self._monitors[shipment_id] = fresh
+            retracted.extend(i for i in before if i not in fresh.alerts)
+            raised.extend(a for i, a in fresh.alerts.items() if i not in before)
+        return raised, retracted
 
     def _fresh_rejections(self, conn: Connection, security: list[_Reject], call: _Call,
                           report: IngestReport) -> list[_Reject]:
