@@ -217,7 +217,7 @@ def mimic(table: RiskTable, mimicable: tuple[str, ...], share: float,
     unknown = [c for c in mimicable if c not in table.feature_names]
     if unknown:
         raise InputError(f"mimicable: unknown feature {unknown[0]!r}")
-    cols = [table.feature_names.index(c) for c in mimicable]
+    cols = np.array([table.feature_names.index(c) for c in mimicable], dtype=np.int64)
     x = np.array(table.features)
     loads = np.flatnonzero(table.label)
     clean = np.flatnonzero(~table.label)
