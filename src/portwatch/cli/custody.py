@@ -8,29 +8,20 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from portwatch.custody.demo import DEMO_SEED, demo_rows
-from portwatch.custody.envelope import body_fields, to_ms
-from portwatch.custody.evaluate import evaluate, write_into_doc
-from portwatch.custody.keys import (
-    generate_private_key,
-    load_private_key,
-    public_key_b64,
-    save_private_key,
-    sign_fields,
-)
-from portwatch.custody.registry import load_shipment
-from portwatch.custody.service import CustodyService
-from portwatch.custody.thresholds import load_thresholds
-from portwatch.custody.tripgen import Attack, simulate_trip
-from portwatch.domain.custody import AlertKind, Verdict
 from portwatch.domain.errors import InputError
-from portwatch.store.database import Database
+
+if TYPE_CHECKING:  # the custody and store packages load numpy, pyproj, SQLAlchemy
+    from portwatch.custody.service import CustodyService
+
+# The attacks of portwatch.custody.tripgen.Attack, spelled here so --help needs no numpy
+# (tests/cli check the two agree).
+ATTACKS = ("none", "diversion", "door-opened", "long-stop", "jamming", "replay", "forgery",
+           "clone", "silent")
 
 DB_HELP = "SQLite file, or a postgresql+psycopg:// URL."
 DEFAULT_DB = "portwatch.db"
@@ -47,6 +38,10 @@ def _emit(data: Any) -> None:
 
 
 def _service(db: str, thresholds: Path | None = None) -> CustodyService:
+    from portwatch.custody.service import CustodyService
+    from portwatch.custody.thresholds import load_thresholds
+    from portwatch.store.database import Database
+
     return CustodyService(Database(db), load_thresholds(thresholds))
 
 
@@ -66,10 +61,15 @@ def _as_of(value: str | None) -> datetime | None:
     return at.astimezone(UTC)
 
 
-def run_custody_demo(console: Console, seed: int = DEMO_SEED) -> list[dict[str, Any]]:
+def run_custody_demo(console: Console, seed: int | None = None) -> list[dict[str, Any]]:
     """Run the clean trip and every attack through a temporary database, print a table
-    (trip, verdict, lane, alerts) on ``console`` and return its rows."""
-    rows = demo_rows(seed)
+    (trip, verdict, lane, alerts) on ``console`` and return its rows (``seed``: default
+    the demonstration's own)."""
+    from rich.table import Table
+
+    from portwatch.custody.demo import DEMO_SEED, demo_rows
+
+    rows = demo_rows(DEMO_SEED if seed is None else seed)
     table = Table(title="Chain of custody: Tijuana -> Otay Mesa -> San Diego")
     for col in ("trip", "verdict", "lane", "alerts", "messages"):
         table.add_column(col, justify="right" if col == "messages" else "left")
@@ -89,6 +89,8 @@ def keygen(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Make an Ed25519 key for a seal: writes OUT/SEAL_ID.key, prints the public key."""
+    from portwatch.custody.keys import generate_private_key, public_key_b64, save_private_key
+
     if not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
     key = generate_private_key()
@@ -123,6 +125,9 @@ def sign(
     """Sign messages as the seal would. Each input line holds seal_id, shipment_id, seq,
     at (ISO 8601 UTC), kind, and optionally lat, lon, accuracy_m, speed_mps,
     battery_pct."""
+    from portwatch.custody.envelope import body_fields, to_ms
+    from portwatch.custody.keys import load_private_key, sign_fields
+
     private = load_private_key(key)
     signed = []
     for n, line in enumerate(_read_lines(src), start=1):
@@ -150,6 +155,8 @@ def register_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Register a shipment with its seal, parties and route plan."""
+    from portwatch.custody.registry import load_shipment
+
     s = load_shipment(shipment)
     created = _service(db).register(s)
     if as_json:
@@ -173,6 +180,8 @@ def ingest(
     that cannot be read as a seal message at all is bad input: exit 2 after the rest
     is stored.
     """
+    from portwatch.domain.custody import AlertKind
+
     report = _service(db, thresholds).ingest(_read_lines(events), str(events), batch_size)
     if as_json:
         _emit(report.to_json())
@@ -269,7 +278,8 @@ def audit(
 @custody_app.command("simulate-trip")
 def simulate(
     out: Annotated[Path, typer.Option("--out", help="Directory for shipment.json, events.jsonl.")],
-    attack: Annotated[Attack, typer.Option("--attack", help="The attack to stage.")] = Attack.NONE,
+    attack: Annotated[str, typer.Option(
+        "--attack", help=f"The attack to stage: {', '.join(ATTACKS)}.")] = "none",
     seed: Annotated[int, typer.Option("--seed")] = 0,
     size: Annotated[
         float | None,
@@ -279,7 +289,11 @@ def simulate(
     """Simulate a signed trip on the Otay Mesa route; prints the shipment id."""
     import numpy as np
 
-    trip = simulate_trip(np.random.default_rng(seed), attack, size)
+    from portwatch.custody.tripgen import Attack, simulate_trip
+
+    if attack not in ATTACKS:
+        raise InputError(f"--attack {attack!r}: not one of {', '.join(ATTACKS)}")
+    trip = simulate_trip(np.random.default_rng(seed), Attack(attack), size)
     out.mkdir(parents=True, exist_ok=True)
     (out / "shipment.json").write_text(json.dumps(trip.shipment, indent=2) + "\n")
     (out / "events.jsonl").write_text("".join(line + "\n" for line in trip.lines))
@@ -298,6 +312,8 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Measure false alarms on clean trips and detection on attacked ones."""
+    from portwatch.custody.evaluate import evaluate, write_into_doc
+
     console = Console(stderr=True)
     with console.status("simulating trips") as spinner:
         result = evaluate(clean, attacked, seed,
@@ -313,12 +329,16 @@ def evaluate_cmd(
 
 @custody_app.command("demo")
 def demo(
-    seed: Annotated[int, typer.Option("--seed")] = DEMO_SEED,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seed of the trips (default: the demonstration's own).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the clean trip and every attack; print trip, verdict, lane and alerts."""
+    from portwatch.custody.demo import DEMO_SEED, demo_rows
+    from portwatch.domain.custody import Verdict
+
     if as_json:
-        _emit(demo_rows(seed))
+        _emit(demo_rows(DEMO_SEED if seed is None else seed))
         return
     rows = run_custody_demo(Console(), seed)
     wrong = [r["trip"] for r in rows

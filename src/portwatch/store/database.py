@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
 from portwatch.store import eventlog
-from portwatch.store.engine import describe_failure, open_engine, safe_name
+from portwatch.store.connection import describe_failure, open_engine, safe_name
 from portwatch.store.schema import metadata
 
 
