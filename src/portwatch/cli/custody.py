@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the custody package pulls numpy, pyproj and SQLAlchemy: loa
 # the attacks of portwatch.custody.tripgen.Attack (a test keeps the two lists equal)
 ATTACKS = ("none", "diversion", "door-opened", "long-stop", "jamming", "replay", "forgery",
            "clone", "silent", "zone-edge", "jammed-stop", "dropped-event", "seq-gap")
-DEMO_SEED = 7
+DEMO_SEED = 7  # portwatch.custody.demo.DEMO_SEED, spelled here so --help needs no numpy
 
 DB_HELP = "SQLite file, or a postgresql+psycopg:// URL."
 DEFAULT_DB = "portwatch.db"
@@ -90,14 +90,15 @@ def _as_of(value: str | None, option: str = "--as-of") -> datetime | None:
     return at.astimezone(UTC)
 
 
-def run_custody_demo(console: Console, seed: int = DEMO_SEED) -> list[dict[str, Any]]:
+def run_custody_demo(console: Console, seed: int | None = None) -> list[dict[str, Any]]:
     """Run the clean trip and every attack through a temporary database, print a table
-    (trip, verdict, lane, alerts) on ``console`` and return its rows."""
+    (trip, verdict, lane, alerts) on ``console`` and return its rows (``seed``: default
+    the demonstration's own)."""
     from rich.table import Table
 
     from portwatch.custody.demo import demo_rows
 
-    rows = demo_rows(seed)
+    rows = demo_rows(DEMO_SEED if seed is None else seed)
     table = Table(title="Chain of custody: Tijuana -> Otay Mesa -> San Diego")
     for col in ("trip", "verdict", "lane", "alerts", "messages"):
         table.add_column(col, justify="right" if col == "messages" else "left")
@@ -448,7 +449,8 @@ def evaluate_cmd(
 
 @custody_app.command("demo")
 def demo(
-    seed: Annotated[int, typer.Option("--seed", min=0)] = DEMO_SEED,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Seed of the trips (default: the demonstration's own).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the clean trip and every attack; print trip, verdict, lane and alerts."""
@@ -457,7 +459,7 @@ def demo(
     from portwatch.custody.demo import demo_rows
 
     if as_json:
-        _emit(demo_rows(seed))
+        _emit(demo_rows(DEMO_SEED if seed is None else seed))
         return
     rows = run_custody_demo(Console(), seed)
     wrong = [r["trip"] for r in rows

@@ -2,7 +2,7 @@
 
 from portwatch.store.anchor import Anchor, Checkpoint
 from portwatch.store.database import Database
-from portwatch.store.engine import open_engine
+from portwatch.store.connection import open_engine
 from portwatch.store.eventlog import GENESIS_HASH, AuditReport, LogRecord, append, audit
 
 __all__ = [

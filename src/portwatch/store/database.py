@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portwatch.domain.errors import StoreError
 from portwatch.store import eventlog
 from portwatch.store.anchor import Anchor, Checkpoint
-from portwatch.store.engine import describe_failure, open_engine, safe_name
+from portwatch.store.connection import describe_failure, open_engine, safe_name
 from portwatch.store.schema import event_log, metadata
 
 
