@@ -121,6 +121,8 @@ def main() -> None:
     cli_bare = len(cli_lines) / _bare_verify(cli_lines, cli_keys)
     cli_rate = len(cli_lines) / _cli(cli_docs, cli_lines)
     cli_ratio = cli_rate / cli_bare
+    pipe_row = (f"| end to end in process: verify + monitor + persist | {pipe_rate:,.0f} | "
+                f"{ratio:.0%} | 70%{'' if ratio >= 0.70 else ', not reached'} |")
     cli_row = (f"| `portwatch custody ingest`, {len(cli_lines):,} messages, start-up included "
                f"| {cli_rate:,.0f} | {cli_ratio:.0%} (bare: {cli_bare:,.0f}/s) | 60%"
                f"{'' if cli_ratio >= 0.60 else ', not reached'} |")
@@ -145,7 +147,7 @@ does not skew the ratio; medians of two runs. The command line row runs
 | what | messages/s | share of bare verification | target |
 |---|---:|---:|---:|
 | bare Ed25519 verification (`cryptography`) | {bare_rate:,.0f} | 100% | |
-| end to end in process: verify + monitor + persist | {pipe_rate:,.0f} | {ratio:.0%} | 70%{'' if ratio >= 0.70 else ', not reached'} |
+{pipe_row}
 {cli_row}
 
 | corridor check (distance to the route and position along it) | checks/s |
