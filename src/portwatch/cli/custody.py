@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from portwatch.domain.errors import InputError
+from portwatch.domain import validate
+from portwatch.domain.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:  # the custody and store packages load numpy, pyproj, SQLAlchemy
     from portwatch.custody.service import CustodyService
@@ -35,6 +36,20 @@ _VERDICT_STYLE = {"clean": "green", "review": "yellow", "broken": "bold red"}
 
 def _emit(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+MAX_TRIPS = 1_000_000
+"""Trips per ``custody evaluate`` run at most (a typo is an error, not a week-long run)."""
+MAX_SIZE = {"m": 100_000.0, "s": 86_400.0}
+"""Largest ``--size`` of an attack: a stash house 100 km off the route; a stop, jamming
+or silence of a day."""
+
+
+def _existing_db(db: str) -> str:
+    """``db`` for a command that only reads: a SQLite file must exist (never created)."""
+    if "://" not in db and db != ":memory:" and not Path(db).is_file():
+        raise NotFoundError(f"--db {db}: no such database file")
+    return db
 
 
 def _service(db: str, thresholds: Path | None = None) -> CustodyService:
@@ -93,8 +108,8 @@ def keygen(
 
     if not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
+    path = validate.file_in(out, "--seal-id", seal_id, ".key")
     key = generate_private_key()
-    path = out / f"{seal_id}.key"
     if path.exists():
         raise InputError(f"{path}: already exists; refusing to overwrite a seal key")
     save_private_key(key, path)
@@ -128,6 +143,8 @@ def sign(
     from portwatch.custody.envelope import body_fields, to_ms
     from portwatch.custody.keys import load_private_key, sign_fields
 
+    if out is not None:
+        validate.output_file("--out", out)
     private = load_private_key(key)
     signed = []
     for n, line in enumerate(_read_lines(src), start=1):
@@ -137,7 +154,7 @@ def sign(
             raw = json.loads(line)
             at = datetime.fromisoformat(str(raw.pop("at")).replace("Z", "+00:00"))
             fields = body_fields(at_ms=to_ms(at), **raw)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise InputError(f"{src} line {n}: {exc}") from exc
         signed.append(sign_fields(private, fields))
     text = "".join(s + "\n" for s in signed)
@@ -204,7 +221,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Where a shipment is, what its seal last reported, and how long it has been silent."""
-    st = _service(db).status(shipment_id, _as_of(as_of))
+    st = _service(_existing_db(db)).status(shipment_id, _as_of(as_of))
     if as_json:
         _emit(st.to_json())
         return
@@ -229,7 +246,7 @@ def verdict(
 
     A seal silent for longer than two reporting periods up to --as-of (default: now)
     adds a signal_lost alert, unless the shipment was delivered."""
-    v = _service(db).verdict(shipment_id, _as_of(as_of))
+    v = _service(_existing_db(db)).verdict(shipment_id, _as_of(as_of))
     if as_json:
         _emit(v.to_json())
         return
@@ -252,7 +269,7 @@ def alerts(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List alerts, oldest first."""
-    items = _service(db).alerts(shipment_id, unattributed)
+    items = _service(_existing_db(db)).alerts(shipment_id, unattributed)
     if as_json:
         _emit([a.to_json() for a in items])
         return
@@ -268,7 +285,7 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Verify the hash chain of the event log; exit 2 when history was edited."""
-    report = _service(db).audit()
+    report = _service(_existing_db(db)).audit()
     if as_json:
         _emit({"ok": True, "records": report.records, "head_hash": report.head_hash})
     else:
@@ -289,10 +306,17 @@ def simulate(
     """Simulate a signed trip on the Otay Mesa route; prints the shipment id."""
     import numpy as np
 
-    from portwatch.custody.tripgen import Attack, simulate_trip
+    from portwatch.custody.tripgen import SIZE_UNIT, Attack, simulate_trip
 
+    validate.seed("--seed", seed)
+    validate.output_folder("--out", out)
     if attack not in ATTACKS:
         raise InputError(f"--attack {attack!r}: not one of {', '.join(ATTACKS)}")
+    if size is not None:
+        unit = SIZE_UNIT.get(Attack(attack))
+        if unit is None:
+            raise InputError(f"--size: the {attack} attack takes no size")
+        validate.positive("--size", size, maximum=MAX_SIZE[unit], unit=unit)
     trip = simulate_trip(np.random.default_rng(seed), Attack(attack), size)
     out.mkdir(parents=True, exist_ok=True)
     (out / "shipment.json").write_text(json.dumps(trip.shipment, indent=2) + "\n")
@@ -314,6 +338,11 @@ def evaluate_cmd(
     """Measure false alarms on clean trips and detection on attacked ones."""
     from portwatch.custody.evaluate import evaluate, write_into_doc
 
+    validate.seed("--seed", seed)
+    validate.count("--clean", clean, maximum=MAX_TRIPS)
+    validate.count("--attacked", attacked, maximum=MAX_TRIPS)
+    if doc is not None:
+        validate.output_file("--doc", doc)
     console = Console(stderr=True)
     with console.status("simulating trips") as spinner:
         result = evaluate(clean, attacked, seed,
@@ -337,6 +366,8 @@ def demo(
     from portwatch.custody.demo import DEMO_SEED, demo_rows
     from portwatch.domain.custody import Verdict
 
+    if seed is not None:
+        validate.seed("--seed", seed)
     if as_json:
         _emit(demo_rows(DEMO_SEED if seed is None else seed))
         return
