@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from portwatch.cli.errors import require
 from portwatch.domain import validate
 from portwatch.domain.errors import PortwatchError
 from portwatch.domain.substances import SubstanceClass
@@ -174,6 +175,7 @@ def evaluate_command(
     from portwatch.fieldid.evaluate import evaluate, render_markdown, write_outputs
     from portwatch.fieldid.identify import Thresholds
 
+    require("matplotlib")  # the evaluation ends with a plot: fail before, not after
     validate.seed("--seed", seed)
     validate.count("--repeats", repeats, minimum=1, maximum=MAX_REPEATS)
     validate.count("--calibration-repeats", calibration_repeats, minimum=1, maximum=MAX_REPEATS)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from portwatch.cli.errors import require
 from portwatch.domain import validate
 from portwatch.domain.errors import InputError
 
@@ -80,6 +81,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"{name}: must be <= {most}, got {value}")
         if out is not None:
             validate.output_folder("--out", out)
+            require("matplotlib")  # the report has plots: fail before the run, not after
         sc = load_scenario(scenario)
         if per_port and sc.name != "southern-border":
             raise typer.BadParameter("only with the southern-border scenario",
