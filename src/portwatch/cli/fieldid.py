@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from portwatch.cli.errors import require
+from portwatch.cli.progress import working
 from portwatch.domain import validate
 from portwatch.domain.errors import PortwatchError
 from portwatch.domain.substances import SubstanceClass
@@ -185,7 +186,8 @@ def evaluate_command(
     for laser in lasers or []:
         _check_laser(laser)
     chosen = tuple(lasers) if lasers else (785, 1064)
-    report = evaluate(seed, repeats, chosen, calibration_repeats=calibration_repeats)
+    with working(f"calibrating and evaluating ({', '.join(map(str, chosen))} nm)"):
+        report = evaluate(seed, repeats, chosen, calibration_repeats=calibration_repeats)
     paths = write_outputs(report, out)
     if thresholds_out is not None:
         calibrated = {k: Thresholds.from_dict(v) for k, v in report.thresholds.items()}
@@ -207,7 +209,8 @@ def calibrate_command(
     validate.seed("--seed", seed)
     validate.count("--repeats", repeats, minimum=1, maximum=MAX_REPEATS)
     validate.output_file("--out", out)
-    thresholds = calibrate(seed, repeats=repeats)
+    with working("calibrating thresholds"):
+        thresholds = calibrate(seed, repeats=repeats)
     save_thresholds(thresholds, out, seed, repeats)
     for laser, t in sorted(thresholds.items()):
         typer.echo(f"{laser} nm: {t.to_dict()}")
