@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from portwatch.domain import validate
 from portwatch.domain.custody import AlertKind, Verdict
 from portwatch.domain.errors import InputError, NotFoundError
 
@@ -39,6 +40,11 @@ _VERDICT_STYLE = {"clean": "green", "review": "yellow", "broken": "bold red"}
 
 def _emit(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+MAX_SIZE = {"m": 100_000.0, "s": 86_400.0}
+"""Largest ``--size`` of an attack: a stash house 100 km off the route; a stop, jamming
+or silence of a day."""
 
 
 def _service(db: str, thresholds: Path | None = None, must_exist: bool = False
@@ -110,16 +116,6 @@ def run_custody_demo(console: Console, seed: int | None = None) -> list[dict[str
     return rows
 
 
-def _check_file_id(value: str, option: str) -> None:
-    """An id used in a file name: 1-64 of A-Z a-z 0-9 . _ : -, no ``..``, so the file
-    stays inside the folder named."""
-    import re
-
-    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", value) or ".." in value or value == ".":
-        raise InputError(f"{option} {value[:64]!r}: must be 1-64 of A-Z a-z 0-9 . _ : - "
-                         "without '..' (it names a file)")
-
-
 # ---------------------------------------------------------------- portwatch seal
 @seal_app.command("keygen")
 def keygen(
@@ -130,11 +126,10 @@ def keygen(
     """Make an Ed25519 key for a seal: writes OUT/SEAL_ID.key, prints the public key."""
     from portwatch.custody.keys import generate_private_key, public_key_b64, save_private_key
 
-    _check_file_id(seal_id, "--seal-id")
     if not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
+    path = validate.file_in(out, "--seal-id", seal_id, ".key")
     key = generate_private_key()
-    path = out / f"{seal_id}.key"
     if path.exists():
         raise InputError(f"{path}: already exists; refusing to overwrite a seal key")
     save_private_key(key, path)
@@ -206,6 +201,8 @@ def sign(
     from portwatch.custody.envelope import body_fields, to_ms
     from portwatch.custody.keys import load_private_key, sign_fields
 
+    if out is not None:
+        validate.output_file("--out", out)
     private = load_private_key(key)
     signed = []
     for n, line in enumerate(_read_lines(src), start=1):
@@ -215,7 +212,7 @@ def sign(
             raw = json.loads(line)
             at = datetime.fromisoformat(str(raw.pop("at")).replace("Z", "+00:00"))
             fields = body_fields(at_ms=to_ms(at), **raw)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise InputError(f"{src} line {n}: {exc}") from exc
         signed.append(sign_fields(private, fields))
     text = "".join(s + "\n" for s in signed)
@@ -396,12 +393,19 @@ def simulate(
     import numpy as np
 
     from portwatch.custody.keys import private_key_from_seed, save_private_key
-    from portwatch.custody.tripgen import simulate_trip
+    from portwatch.custody.tripgen import SIZE_UNIT, Attack, simulate_trip
 
+    validate.seed("--seed", seed)
+    validate.output_folder("--out", out)
     if attack not in ATTACKS:
         raise InputError(f"--attack {attack[:40]!r}: must be one of {', '.join(ATTACKS)}")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a directory")
+    if size is not None:
+        unit = SIZE_UNIT.get(Attack(attack))
+        if unit is None:
+            raise InputError(f"--size: the {attack} attack takes no size")
+        validate.positive("--size", size, maximum=MAX_SIZE[unit], unit=unit)
     trip = simulate_trip(np.random.default_rng(seed), attack, size)
     out.mkdir(parents=True, exist_ok=True)
     (out / "shipment.json").write_text(json.dumps(trip.shipment, indent=2) + "\n")
@@ -458,6 +462,8 @@ def demo(
 
     from portwatch.custody.demo import demo_rows
 
+    if seed is not None:
+        validate.seed("--seed", seed)
     if as_json:
         _emit(demo_rows(DEMO_SEED if seed is None else seed))
         return
