@@ -79,6 +79,66 @@ def solve_command(
         typer.echo(f"type {k} (p={ft.probability:g}) plays {ft.actions[j]}")
 
 
+risk_app = typer.Typer(help="Risk scores learned from advance information.",
+                       no_args_is_help=True)
+
+
+@risk_app.command("evaluate")
+def risk_evaluate_command(
+    table: Annotated[Path, typer.Argument(help="Feature table: CSV with a header row.")],
+    label: Annotated[str, typer.Option("--label", help="Column: 1 if it carried contraband.")],
+    time: Annotated[str, typer.Option("--time", help="Column: when it crossed (seconds).")],
+    holdout: Annotated[float, typer.Option(
+        "--holdout", help="Share of the time span (the latest) held out.")] = 0.25,
+    referral_rate: Annotated[float, typer.Option(
+        "--referral-rate", help="Share of crossings referred, for the lift.")] = 0.05,
+    mimic: Annotated[str | None, typer.Option(
+        "--mimic", help="Comma-separated columns the cartel can fake (mimicry decay).")] = None,
+    drop: Annotated[str | None, typer.Option(
+        "--drop", help="Comma-separated columns that are not features.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the fit and bootstrap.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Fit a calibrated risk model on the earlier period and evaluate it on the later one."""
+    import dataclasses
+
+    import numpy as np
+
+    from portwatch.targeting.risk import evaluate, fit_risk_model, mimicry_decay, time_split
+    from portwatch.targeting.risktable import read_risk_table
+
+    if not 0.0 < referral_rate <= 1.0:
+        raise InputError(f"--referral-rate: must be in (0, 1], got {referral_rate}")
+    drops = tuple(c.strip() for c in drop.split(",")) if drop else ()
+    data = read_risk_table(table, label=label, time=time, drop=drops)
+    train, test = time_split(data, holdout)
+    rng = np.random.default_rng(seed)
+    model = fit_risk_model(train, rng=rng)
+    report = evaluate(model, test, referral_rate=referral_rate, rng=rng)
+    decay = []
+    if mimic:
+        cols = tuple(c.strip() for c in mimic.split(","))
+        decay = mimicry_decay(model, test, cols, shares=(0.0, 0.25, 0.5, 0.75, 1.0),
+                              referral_rate=referral_rate, rng=rng)
+    out = {"train_rows": train.n_rows, "features": list(data.feature_names),
+           "held_out": dataclasses.asdict(report),
+           "mimicry": [{"share": s, "auc": dataclasses.asdict(r.auc),
+                        "lift": dataclasses.asdict(r.lift)} for s, r in decay]}
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    r = report
+    typer.echo(f"trained on {train.n_rows} crossings, held out the latest {r.rows} "
+               f"(base rate {r.base_rate:.4f})")
+    typer.echo(f"AUC {r.auc.value:.3f} ({r.auc.low:.3f}-{r.auc.high:.3f}); lift at "
+               f"{referral_rate:g} referral {r.lift.value:.2f} ({r.lift.low:.2f}-"
+               f"{r.lift.high:.2f}); Brier {r.brier:.4f}; calibration error {r.ece:.4f}")
+    for s, rep in decay:
+        typer.echo(f"mimicry {s:.0%}: AUC {rep.auc.value:.3f}, lift {rep.lift.value:.2f} "
+                   f"({rep.lift.low:.2f}-{rep.lift.high:.2f})")
+
+
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to the root app."""
     app.command("solve")(solve_command)
+    app.add_typer(risk_app, name="risk")
