@@ -76,3 +76,21 @@ def test_bad_files_are_one_line_errors(tmp_path, capsys):
     bad = {**PARUCHURI, "types": [{**PARUCHURI["types"][0], "probability": 0.6}]}
     assert run(["solve", str(_write(tmp_path, "p.json", bad))]) == 2
     assert "p.json: types: probabilities must sum to 1, got 0.6" in capsys.readouterr().err
+
+
+def test_solve_draws_pure_assignments_from_the_exact_schedule(tmp_path, capsys):
+    path = _write(tmp_path, "game.json", KIEKINTVELD_TABLE1)
+    assert run(["solve", str(path), "--json", "--draws", "5", "--seed", "3"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert sorted((round(s["probability"] * 13), s["targets"]) for s in out["schedule"]) == [
+        (1, [2]), (5, [1]), (7, [0])]
+    assert len(out["draws"]) == 5 and all(len(d) == 1 for d in out["draws"])
+    assert run(["solve", str(path), "--draws", "2"]) == 0
+    assert capsys.readouterr().out.count("draw ") == 2
+
+
+def test_draws_refuse_targets_of_different_cost(tmp_path, capsys):
+    game = {**KIEKINTVELD_TABLE1, "targets": [{**t, "cost": 0.5 + i} for i, t in
+                                              enumerate(KIEKINTVELD_TABLE1["targets"])]}
+    assert run(["solve", str(_write(tmp_path, "g.json", game)), "--draws", "1"]) == 2
+    assert "--draws: pure assignments need every target to cost 1" in capsys.readouterr().err

@@ -39,7 +39,10 @@ def solve_command(
     suqr_weights: Annotated[str | None, typer.Option(
         "--suqr-weights", help="SUQR weights w1,w2,w3 (default: Nguyen et al. 2013).")] = None,
     seed: Annotated[int, typer.Option(
-        "--seed", help="Seed of the random starts of qr and suqr.")] = 0,
+        "--seed", help="Seed of the random starts of qr and suqr, and of --draws.")] = 0,
+    draws: Annotated[int, typer.Option(
+        "--draws", min=0, help="Also draw this many pure assignments (security games with "
+        "unit costs) and list the exact schedule they come from.")] = 0,
 ) -> None:
     """Solve a Stackelberg security game or a Bayesian Stackelberg game."""
     import numpy as np
@@ -55,6 +58,8 @@ def solve_command(
         sol = solve_security(game, method, rng=np.random.default_rng(seed), lam=lam,
                              suqr_weights=weights)
         out = {"game": "security", **sol.to_dict()}
+        if draws:
+            out.update(_schedule(game, sol.coverage, draws, np.random.default_rng([seed, 1])))
         if as_json:
             typer.echo(json.dumps(out, indent=2))
             return
@@ -64,6 +69,8 @@ def solve_command(
         typer.echo("target  coverage")
         for t, c in enumerate(sol.coverage):
             typer.echo(f"{t:>6}  {c:.6f}")
+        for k, picked in enumerate(out.get("draws", [])):
+            typer.echo(f"draw {k + 1}: cover targets {', '.join(map(str, picked)) or 'none'}")
         return
     if lam is not None:
         raise InputError("--lambda: only applies to security games")
@@ -77,6 +84,18 @@ def solve_command(
         typer.echo(f"  {name}: {p:.6f}")
     for k, (ft, j) in enumerate(zip(game.types, bsol.responses, strict=True)):
         typer.echo(f"type {k} (p={ft.probability:g}) plays {ft.actions[j]}")
+
+
+def _schedule(game, coverage, draws: int, rng) -> dict[str, object]:  # noqa: ANN001
+    from portwatch.targeting.schedule import comb_sample, decompose
+
+    if not game.unit_cost:
+        raise InputError("--draws: pure assignments need every target to cost 1 (one team "
+                         "covers one target); this game's costs differ")
+    return {
+        "schedule": [{"probability": p, "targets": t.tolist()} for p, t in decompose(coverage)],
+        "draws": [comb_sample(coverage, rng).tolist() for _ in range(draws)],
+    }
 
 
 risk_app = typer.Typer(help="Risk scores learned from advance information.",
