@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from tests.targeting.targeting_helpers import random_bayesian_game, random_security_game
 
+from portwatch.targeting.eraser import BayesianSecurityGame
 from portwatch.targeting.gamefile import parse_game
 from portwatch.targeting.solve import (
     BAYESIAN_METHODS,
     SECURITY_METHODS,
     solve_bayesian,
     solve_security,
+    solve_typed_security,
 )
 
 
@@ -71,3 +73,22 @@ def test_bayesian_solver_contract(method):
     assert out["leader_strategy"] == pytest.approx(x.tolist())
     assert out["responses"] == [ft.actions[j] for ft, j in zip(game.types, sol.responses,
                                                                strict=True)]
+
+
+def test_typed_security_solver_contract():
+    rng = np.random.default_rng(8)
+    games = [random_security_game(rng, 7, resources=2.5) for _ in range(3)]
+    game = BayesianSecurityGame(tuple(games), (0.5, 0.3, 0.2), ("a", "b", "c"))
+    sol = solve_typed_security(game)
+    c = sol.coverage
+    assert c.shape == (7,) and not c.flags.writeable and np.all((c >= 0) & (c <= 1))
+    assert c.sum() <= 2.5 + 1e-7
+    for g, t in zip(game.types, sol.attacked_targets, strict=True):
+        ua = g.attacker_utilities(c)
+        assert ua[t] >= ua.max() - 1e-6
+    assert sol.defender_utility == pytest.approx(
+        sum(p * u for p, u in zip(game.probabilities, sol.type_defender_utilities,
+                                  strict=True)))
+    assert np.array_equal(solve_typed_security(game).coverage, c)
+    out = json.loads(json.dumps(sol.to_dict(game)))
+    assert out["attacked_targets"] == dict(zip("abc", sol.attacked_targets, strict=True))

@@ -12,8 +12,9 @@ from portwatch.domain.errors import InputError
 
 _METHOD_HELP = (
     "Solver. Security games: origami, weighted-lp, multiple-lps (exact), qr, suqr "
-    "(bounded attackers). Bayesian games: dobss, multiple-lps. Default auto: the fastest "
-    "exact one (origami; multiple-lps for one follower type, dobss for several)."
+    "(bounded attackers); with attacker types: bayesian-eraser. Bayesian games: dobss, "
+    "multiple-lps. Default auto: the fastest exact one (origami; multiple-lps for one "
+    "follower type, dobss for several)."
 )
 
 
@@ -48,11 +49,28 @@ def solve_command(
     import numpy as np
 
     from portwatch.targeting.bounded import SUQR_WEIGHTS_NGUYEN_2013
+    from portwatch.targeting.eraser import BayesianSecurityGame
     from portwatch.targeting.gamefile import load_game
     from portwatch.targeting.games import SecurityGame
-    from portwatch.targeting.solve import solve_bayesian, solve_security
+    from portwatch.targeting.solve import solve_bayesian, solve_security, solve_typed_security
 
     game = load_game(game_file)
+    if isinstance(game, BayesianSecurityGame):
+        if lam is not None or draws:
+            raise InputError("--lambda, --draws: only apply to a security game of one type")
+        tsol = solve_typed_security(game, method)
+        out = {"game": "security-types", **tsol.to_dict(game)}
+        if as_json:
+            typer.echo(json.dumps(out, indent=2))
+            return
+        typer.echo(f"method {tsol.method}: defender utility {tsol.defender_utility:.6g}")
+        for name, t, u in zip(game.names, tsol.attacked_targets, tsol.type_defender_utilities,
+                              strict=True):
+            typer.echo(f"  {name} attacks target {t} (defender utility {u:.6g})")
+        typer.echo("target  coverage")
+        for t, c in enumerate(tsol.coverage):
+            typer.echo(f"{t:>6}  {c:.6f}")
+        return
     weights = _weights(suqr_weights) or SUQR_WEIGHTS_NGUYEN_2013
     if isinstance(game, SecurityGame):
         sol = solve_security(game, method, rng=np.random.default_rng(seed), lam=lam,

@@ -8,6 +8,11 @@ import numpy as np
 
 from portwatch.domain.errors import InputError
 from portwatch.targeting import bayesian, bounded, lp
+from portwatch.targeting.eraser import (
+    BayesianSecurityGame,
+    BayesianSecuritySolution,
+    bayesian_eraser,
+)
 from portwatch.targeting.games import (
     BayesianGame,
     BayesianSolution,
@@ -27,6 +32,7 @@ BAYESIAN_EXACT: dict[str, Callable[[BayesianGame], BayesianSolution]] = {
 
 SECURITY_METHODS = ("auto", *SECURITY_EXACT, *SECURITY_BOUNDED)
 BAYESIAN_METHODS = ("auto", *BAYESIAN_EXACT)
+TYPED_SECURITY_METHODS = ("auto", "bayesian-eraser")
 
 
 def solve_security(
@@ -62,6 +68,15 @@ def solve_bayesian(game: BayesianGame, method: str = "auto") -> BayesianSolution
     return BAYESIAN_EXACT[method](game)
 
 
+def solve_typed_security(game: BayesianSecurityGame, method: str = "auto"
+                         ) -> BayesianSecuritySolution:
+    """Solve a security game with attacker types: ERASER's MILP with a type index."""
+    if method not in TYPED_SECURITY_METHODS:
+        raise InputError(f"method: {method!r} is not one of {', '.join(TYPED_SECURITY_METHODS)}"
+                         f" for a security game with attacker types")
+    return bayesian_eraser(game)
+
+
 def solve(game: SecurityGame | BayesianGame, method: str = "auto", **kwargs: object
           ) -> SecuritySolution | BayesianSolution:
     """Solve either kind of game (keyword arguments go to ``solve_security``)."""
@@ -78,7 +93,9 @@ __all__ = [
     "SECURITY_BOUNDED",
     "SECURITY_EXACT",
     "SECURITY_METHODS",
+    "TYPED_SECURITY_METHODS",
     "solve",
     "solve_bayesian",
     "solve_security",
+    "solve_typed_security",
 ]
