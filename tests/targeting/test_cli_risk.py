@@ -12,7 +12,7 @@ from tests.targeting.risk_generator import generate
 from portwatch.cli.main import run
 
 
-def _csv(tmp_path, n=6000):
+def _csv(tmp_path, n=4000):
     table, _ = generate(np.random.default_rng(7), n)
     path = tmp_path / "crossings.csv"
     lines = [",".join(["id", *table.feature_names, "loaded", "time_s"])]
@@ -26,7 +26,8 @@ def _csv(tmp_path, n=6000):
 def test_risk_evaluate_json(tmp_path, capsys):
     path = _csv(tmp_path)
     args = ["risk", "evaluate", str(path), "--label", "loaded", "--time", "time_s",
-            "--drop", "id", "--mimic", "new_consignee,declared_value_per_kg_log", "--json"]
+            "--drop", "id", "--mimic", "new_consignee,declared_value_per_kg_log",
+            "--bootstrap", "20", "--json"]
     assert run(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["features"][0] == "shipper_history_years" and "id" not in out["features"]
@@ -42,7 +43,7 @@ def test_risk_evaluate_json(tmp_path, capsys):
     (["--label", "loaded", "--time", "time_s", "--drop", "id", "--referral-rate", "2"],
      "--referral-rate: must be in (0, 1]"),
     (["--label", "loaded", "--time", "time_s", "--drop", "id", "--mimic", "colour"],
-     "mimicable: unknown feature 'colour'"),
+     "--mimic: 'colour' is not a feature column of crossings.csv"),
 ])
 def test_risk_evaluate_errors(tmp_path, capsys, args, expected):
     path = _csv(tmp_path, n=300)

@@ -134,6 +134,8 @@ def risk_evaluate_command(
     drop: Annotated[str | None, typer.Option(
         "--drop", help="Comma-separated columns that are not features.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the fit and bootstrap.")] = 0,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", min=10, help="Bootstrap resamples for the intervals.")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Fit a calibrated risk model on the earlier period and evaluate it on the later one."""
@@ -148,15 +150,18 @@ def risk_evaluate_command(
         raise InputError(f"--referral-rate: must be in (0, 1], got {referral_rate}")
     drops = tuple(c.strip() for c in drop.split(",")) if drop else ()
     data = read_risk_table(table, label=label, time=time, drop=drops)
+    cols = tuple(c.strip() for c in mimic.split(",")) if mimic else ()
+    unknown = [c for c in cols if c not in data.feature_names]
+    if unknown:
+        raise InputError(f"--mimic: {unknown[0]!r} is not a feature column of {table.name}")
     train, test = time_split(data, holdout)
     rng = np.random.default_rng(seed)
     model = fit_risk_model(train, rng=rng)
-    report = evaluate(model, test, referral_rate=referral_rate, rng=rng)
+    report = evaluate(model, test, referral_rate=referral_rate, rng=rng, n_boot=bootstrap)
     decay = []
-    if mimic:
-        cols = tuple(c.strip() for c in mimic.split(","))
+    if cols:
         decay = mimicry_decay(model, test, cols, shares=(0.0, 0.25, 0.5, 0.75, 1.0),
-                              referral_rate=referral_rate, rng=rng)
+                              referral_rate=referral_rate, rng=rng, n_boot=bootstrap)
     out = {"train_rows": train.n_rows, "features": list(data.feature_names),
            "held_out": dataclasses.asdict(report),
            "mimicry": [{"share": s, "auc": dataclasses.asdict(r.auc),
