@@ -29,15 +29,16 @@ def _security_json(game) -> dict:
                                  strict=True)]}
 
 
-@pytest.mark.parametrize("weighted", [False, True], ids=["unit-cost", "weighted"])
+@pytest.mark.parametrize("kind", ["unit-cost", "weighted", "groups"])
 @pytest.mark.parametrize("method", SECURITY_METHODS)
-def test_security_solver_contract(method, weighted):
-    game = random_security_game(np.random.default_rng(5), 9, weighted=weighted)
+def test_security_solver_contract(method, kind):
+    game = random_security_game(np.random.default_rng(5), 9, weighted=kind != "unit-cost",
+                                n_groups=3 if kind == "groups" else 0)
     sol = solve_security(game, method, rng=np.random.default_rng(1), lam=0.8)
     c = sol.coverage
     assert c.shape == (game.n_targets,) and not c.flags.writeable
     assert np.all((c >= 0) & (c <= 1))
-    assert float(game.cost @ c) <= game.resources + 1e-7
+    assert float(game.cost @ c) <= game.resources + 1e-7 and game.within_capacity(c)
     assert 0 <= sol.attacked_target < game.n_targets
     if method not in ("qr", "suqr"):  # a perfectly rational attacker best-responds
         ua = game.attacker_utilities(c)
@@ -54,6 +55,8 @@ def test_security_solver_contract(method, weighted):
     assert out["coverage"] == pytest.approx(c.tolist())
     assert out["attacked_target"] == sol.attacked_target
     # the game itself survives its JSON form
+    if kind == "groups":
+        return
     back = parse_game(json.loads(json.dumps(_security_json(game))))
     assert solve_security(back, method, rng=np.random.default_rng(1),
                           lam=0.8).defender_utility == pytest.approx(sol.defender_utility)

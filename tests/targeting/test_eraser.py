@@ -62,3 +62,22 @@ def test_types_must_share_resources_and_sum_to_one():
         BayesianSecurityGame((g, h), (0.5, 0.5))
     with pytest.raises(InputError, match="probabilities must sum to 1"):
         BayesianSecurityGame((g, g), (0.5, 0.6))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_types_with_capacity_groups_equal_dobss_on_the_normal_form(seed):
+    rng = np.random.default_rng([33, seed])
+    n = int(rng.integers(2, 6))
+    base = random_security_game(rng, n, resources=float(rng.integers(1, n + 1)), n_groups=2,
+                                integer_budgets=True)
+    games = []
+    for _ in range(2):
+        g = random_security_game(rng, n, resources=base.resources)
+        games.append(SecurityGame(g.defender_covered, g.defender_uncovered, g.attacker_covered,
+                                  g.attacker_uncovered, base.resources, None, base.groups,
+                                  base.group_resources))
+    game = BayesianSecurityGame(tuple(games), (0.3, 0.7))
+    got = bayesian_eraser(game)
+    assert games[0].within_capacity(got.coverage)
+    assert got.defender_utility == pytest.approx(dobss(to_normal_form(game)).defender_utility,
+                                                 abs=1e-6)

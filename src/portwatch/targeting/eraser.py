@@ -59,7 +59,9 @@ class BayesianSecurityGame:
             if g.n_targets != first.n_targets:
                 raise InputError(f"types[{k}]: {g.n_targets} targets, types[0] has "
                                  f"{first.n_targets}")
-            if g.resources != first.resources or not np.array_equal(g.costs, first.costs):
+            a0, b0 = first.capacity_rows()
+            a1, b1 = g.capacity_rows()
+            if a0.shape != a1.shape or not (np.array_equal(a0, a1) and np.array_equal(b0, b1)):
                 raise InputError(f"types[{k}]: resources and costs must be those of types[0]")
         if not self.names:
             object.__setattr__(self, "names", tuple(f"type-{k}" for k in range(len(self.types))))
@@ -125,7 +127,9 @@ def bayesian_eraser(game: BayesianSecurityGame, *, time_limit_s: float | None = 
         hi.append(high)
         r += 1
 
-    add([(t, float(game.types[0].costs[t])) for t in range(n)], -np.inf, game.types[0].resources)
+    cap_a, cap_b = game.types[0].capacity_rows()
+    for row, bound in zip(cap_a, cap_b, strict=True):
+        add([(int(t), float(row[t])) for t in np.flatnonzero(row)], -np.inf, float(bound))
     for l_, (g, p) in enumerate(zip(game.types, game.probabilities, strict=True)):
         a0, k, d = base[l_], base[l_] + n, base[l_] + n + 1
         integrality[a0:a0 + n] = 1

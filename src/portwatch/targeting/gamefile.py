@@ -6,7 +6,9 @@ A compact security game::
      "targets": [{"defender_covered": 5, "defender_uncovered": -20,
                   "attacker_covered": -10, "attacker_uncovered": 30, "cost": 1.0}, ...]}
 
-``cost`` is optional (1.0). A Bayesian normal-form game::
+``cost`` is optional (1.0). Capacity per group of targets (e.g. per time block): give
+each target a ``"group": g`` and the budgets ``"group_resources": [m_0, m_1, ...]``,
+enforced on top of ``resources``. A Bayesian normal-form game::
 
     {"leader_strategies": ["a", "b"],
      "types": [{"probability": 1.0, "actions": ["c", "d"],
@@ -51,15 +53,24 @@ class TargetIn(_Model):
     attacker_covered: Number
     attacker_uncovered: Number
     cost: Annotated[float, Field(strict=True, gt=0.0, allow_inf_nan=False)] = 1.0
+    group: Annotated[int, Field(strict=True, ge=0)] | None = None
 
 
 class SecurityGameIn(_Model):
     name: str = ""
     resources: Annotated[float, Field(strict=True, ge=0.0, allow_inf_nan=False)]
     targets: Annotated[list[TargetIn], Field(min_length=1)]
+    group_resources: list[Annotated[float, Field(strict=True, ge=0.0,
+                                                 allow_inf_nan=False)]] | None = None
 
     @model_validator(mode="after")
     def _capacity(self) -> SecurityGameIn:
+        grouped = [t.group is not None for t in self.targets]
+        if self.group_resources is None and any(grouped):
+            raise ValueError("group_resources: targets name groups, so give each group's budget")
+        if self.group_resources is not None and not all(grouped):
+            raise ValueError(f"targets[{grouped.index(False)}].group: required with "
+                             f"group_resources")
         total = sum(t.cost for t in self.targets)
         if self.resources > total + 1e-9:
             what = (f"the {len(self.targets)} targets" if total == len(self.targets)
@@ -177,6 +188,9 @@ def _parse(data: Any, where: str) -> Game:
             attacker_uncovered=np.array([t.attacker_uncovered for t in ts]),
             resources=sg.resources,
             cost=np.array([t.cost for t in ts]),
+            groups=None if sg.group_resources is None else np.array([t.group for t in ts]),
+            group_resources=(None if sg.group_resources is None
+                             else np.array(sg.group_resources)),
         )
     if "types" in data and "resources" in data:
         try:
