@@ -95,3 +95,10 @@ def test_typed_security_solver_contract():
     assert np.array_equal(solve_typed_security(game).coverage, c)
     out = json.loads(json.dumps(sol.to_dict(game)))
     assert out["attacked_targets"] == dict(zip("abc", sol.attacked_targets, strict=True))
+
+
+def test_auto_picks_the_multiple_lps_for_few_joint_responses_and_dobss_beyond():
+    small = random_bayesian_game(np.random.default_rng(9), 3, [4, 4])
+    large = random_bayesian_game(np.random.default_rng(9), 3, [11, 10, 10])
+    assert solve_bayesian(small).method == "multiple-lps"
+    assert solve_bayesian(large).method == "dobss"

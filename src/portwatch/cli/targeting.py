@@ -13,8 +13,8 @@ from portwatch.domain.errors import InputError
 _METHOD_HELP = (
     "Solver. Security games: origami, weighted-lp, multiple-lps (exact), qr, suqr "
     "(bounded attackers); with attacker types: bayesian-eraser. Bayesian games: dobss, "
-    "multiple-lps. Default auto: the fastest exact one (origami; multiple-lps for one "
-    "follower type, dobss for several)."
+    "multiple-lps. Default auto: the fastest exact one (origami; multiple-lps up to 1000 "
+    "joint responses of the types, dobss beyond)."
 )
 
 
