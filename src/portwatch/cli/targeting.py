@@ -180,7 +180,92 @@ def risk_evaluate_command(
                    f"({rep.lift.low:.2f}-{rep.lift.high:.2f})")
 
 
+policy_app = typer.Typer(help="Inspection policies as data: inspect, apply officer overrides.",
+                         no_args_is_help=True)
+
+
+def _read_policy(path: Path):  # noqa: ANN202 - Policy is imported lazily
+    from portwatch.targeting.policy import Policy
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"{path.name}: cannot read: {exc.strerror}") from None
+    return Policy.from_json(text, where=path.name)
+
+
+@policy_app.command("show")
+def policy_show_command(
+    policy_file: Annotated[Path, typer.Argument(help="A policy JSON file (any readable version).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the policy as version 2 JSON.")]
+    = False,
+) -> None:
+    """Check a policy file and summarise it (read as the current format version)."""
+    from portwatch.targeting.policy import schedule_entropy_bits
+
+    p = _read_policy(policy_file)
+    if as_json:
+        typer.echo(p.to_json())
+        return
+    thr = "none" if p.risk_threshold is None else f"{p.risk_threshold:g}"
+    typer.echo(f"{p.name}: {p.n_blocks} time blocks, {p.n_tiers} risk tier(s), risk threshold "
+               f"{thr}, capacity rule {p.capacity_rule}, reserve {p.capacity_reserve:g}, "
+               f"alerts first to {p.alert_first_check}, {len(p.overrides)} override(s)")
+    typer.echo(f"referral probability {p.referral_prob.min():.4g} to "
+               f"{p.referral_prob.max():.4g}; schedule entropy "
+               f"{schedule_entropy_bits(p.referral_by_hour_tier()):.3f} bits")
+
+
+def _ints(text: str | None, where: str) -> tuple[int, ...]:
+    if not text:
+        return ()
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"{where}: must be comma-separated whole numbers, got {text!r}"
+                         ) from None
+
+
+@policy_app.command("override")
+def policy_override_command(
+    policy_file: Annotated[Path, typer.Argument(help="The policy to override.")],
+    mode: Annotated[str, typer.Option("--mode", help="truck, car, pedestrian or bus.")],
+    lane: Annotated[str, typer.Option("--lane", help="general or express.")],
+    blocks: Annotated[str, typer.Option("--blocks", help="Time block indices, e.g. 0,1.")],
+    prob: Annotated[float, typer.Option("--prob", help="The new referral probability.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the policy).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the new policy.")],
+    tiers: Annotated[str | None, typer.Option("--tiers", help="Risk tiers (default all).")]
+    = None,
+    officer: Annotated[str, typer.Option("--officer", help="Officer id (kept).")] = "",
+) -> None:
+    """Apply an officer override; warn when it makes the schedule more predictable."""
+    import os
+    import tempfile
+
+    from portwatch.targeting.policy import Override
+
+    p = _read_policy(policy_file)
+    override = Override(mode, lane, _ints(blocks, "--blocks"), prob, reason, officer,
+                        _ints(tiers, "--tiers"))
+    result = p.apply_override(override)
+    # write beside the target and rename, so a failure never leaves half a policy
+    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(result.policy.to_json() + "\n")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    typer.echo(f"wrote {out}: schedule entropy {result.entropy_before_bits:.3f} -> "
+               f"{result.entropy_after_bits:.3f} bits")
+    if result.warning:
+        typer.echo(f"warning: {result.warning}", err=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to the root app."""
     app.command("solve")(solve_command)
     app.add_typer(risk_app, name="risk")
+    app.add_typer(policy_app, name="policy")
