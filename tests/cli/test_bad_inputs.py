@@ -165,6 +165,10 @@ ROWS = [
     row("seal pubkey missing.key", "missing.key: cannot read key file"),
     row("seal revoke NOPE --db missing.db", "--db missing.db: no such database file"),
     row("solve missing.json", "missing.json: cannot read"),
+    row("risk evaluate missing.csv --label y --time t", "missing.csv: cannot read"),
+    row("policy show missing.json", "missing.json: cannot read"),
+    row("policy override missing.json --mode truck --lane general --blocks 0 --prob 0.5 "
+        "--reason x --out o.json", "missing.json: cannot read"),
     row("seal sign --key adir msg-ok.jsonl", "adir: cannot read key file"),
     row("seal sign --key afile msg-ok.jsonl", "afile: not a base64 Ed25519 key"),
     row("seal sign --key keys/S1.key msg-inf.jsonl", "msg-inf.jsonl line 1:"),
