@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from portwatch.domain.errors import PortwatchError
+from portwatch.domain.errors import InputError, PortwatchError
 from portwatch.domain.substances import SubstanceClass
 
 fieldid_app = typer.Typer(
@@ -28,20 +28,25 @@ LibraryOpt = Annotated[
 
 def _check_laser(laser: int | None) -> int | None:
     if laser is not None and laser not in (785, 1064):
-        raise typer.BadParameter(f"must be 785 or 1064, got {laser}", param_hint="--laser")
+        raise InputError(f"--laser: must be 785 or 1064, got {laser}")
     return laser
 
 
 def _check_file_target(path: Path | None, option: str) -> None:
     """A file option must not name a directory."""
     if path is not None and path.is_dir():
-        raise typer.BadParameter(f"{path} is a directory, not a file", param_hint=option)
+        raise InputError(f"{option}: {path} is a directory, not a file")
 
 
 def _check_dir_target(path: Path | None, option: str) -> None:
     """A directory option must not name an existing file."""
     if path is not None and path.exists() and not path.is_dir():
-        raise typer.BadParameter(f"{path} is a file, not a directory", param_hint=option)
+        raise InputError(f"{option}: {path} is a file, not a directory")
+
+
+def _check_range(value: int, option: str, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise InputError(f"{option}: must be {low}..{high}, got {value}")
 
 
 def _load_library(path: Path | None):  # noqa: ANN202 - the library type stays internal
@@ -231,11 +236,11 @@ def _progress():  # noqa: ANN202 - a rich Progress, imported lazily
 
 @fieldid_app.command("evaluate")
 def evaluate_command(
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Seed of evaluation and tuning.")
-    ] = 2027,
-    repeats: Annotated[int, typer.Option("--repeats", min=1, max=50, help="Samples per cell.")] = 2,
-    calibration_repeats: Annotated[int, typer.Option("--calibration-repeats", min=1, max=50)] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of evaluation and tuning.")] = 2027,
+    repeats: Annotated[int, typer.Option("--repeats", help="Samples per cell (1-50).")] = 2,
+    calibration_repeats: Annotated[
+        int, typer.Option("--calibration-repeats", help="Tuning samples per cell (1-50).")
+    ] = 1,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
         "fieldid-evaluation"
     ),
@@ -263,6 +268,9 @@ def evaluate_command(
 
     for laser in lasers or []:
         _check_laser(laser)
+    _check_range(seed, "--seed", 0, 2**32 - 1)
+    _check_range(repeats, "--repeats", 1, 50)
+    _check_range(calibration_repeats, "--calibration-repeats", 1, 50)
     _check_dir_target(out, "--out")
     _check_file_target(thresholds_out, "--thresholds-out")
     _check_dir_target(data_dir, "--data-dir")
