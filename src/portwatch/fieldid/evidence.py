@@ -12,7 +12,7 @@ polystyrene standard against ASTM E1840.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -120,12 +120,18 @@ def diagnostic_bands(
 
 @dataclass(frozen=True)
 class QueryBands:
-    """The bands found in a preprocessed query: positions, prominences, the noise."""
+    """The bands found in a preprocessed query: positions, prominences, the noise.
+
+    ``shoulders`` are positions where the query curves down (negative second
+    derivative) at least ``min_sigma`` noise above zero without a maximum of its own: a
+    band merged into a taller neighbour, as close pairs are at 1064 nm resolution.
+    """
 
     positions_cm1: np.ndarray
     prominences: np.ndarray
     indices: np.ndarray
     sigma: float
+    shoulders_cm1: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def present(self, position_cm1: float, tolerance_cm1: float) -> bool:
         """Whether a band stands within ``tolerance_cm1`` of ``position_cm1``."""
@@ -133,13 +139,26 @@ class QueryBands:
             return False
         return bool(np.abs(self.positions_cm1 - position_cm1).min() <= tolerance_cm1)
 
+    def present_or_shoulder(self, position_cm1: float, tolerance_cm1: float) -> bool:
+        """A band, or a shoulder on a neighbour's flank, within ``tolerance_cm1``."""
+        if self.present(position_cm1, tolerance_cm1):
+            return True
+        if self.shoulders_cm1.size == 0:
+            return False
+        return bool(np.abs(self.shoulders_cm1 - position_cm1).min() <= tolerance_cm1)
+
 
 def query_bands(axis: np.ndarray, q: np.ndarray, min_sigma: float = 4.0) -> QueryBands:
     """Local maxima of ``q`` with prominence >= max(min_sigma x noise, 2% of the tallest)."""
     sigma = noise_sigma(q)
     floor = max(min_sigma * sigma, 0.02 * float(q.max()))
     idx, props = find_peaks(q, prominence=floor, wlen=25)
-    return QueryBands(axis[idx], props["prominences"], idx, sigma)
+    d2 = np.gradient(np.gradient(q))
+    smooth = np.convolve(d2, np.ones(3) / 3.0, mode="same")
+    curving = (smooth < 0) & (q > floor)
+    minima = np.r_[False, (smooth[1:-1] <= smooth[:-2]) & (smooth[1:-1] <= smooth[2:]), False]
+    shoulders = axis[curving & minima]
+    return QueryBands(axis[idx], props["prominences"], idx, sigma, shoulders)
 
 
 def band_coverage(
@@ -149,7 +168,7 @@ def band_coverage(
     strong = [b for b in bands if b.height >= STRONG_BAND_MIN_HEIGHT]
     if not strong:
         return 0.0, (), ()
-    matched = [b for b in strong if found.present(b.position_cm1, tolerance_cm1)]
+    matched = [b for b in strong if found.present_or_shoulder(b.position_cm1, tolerance_cm1)]
     missing = [b for b in strong if b not in matched]
     share = sum(b.height for b in matched) / sum(b.height for b in strong)
     return (

@@ -57,7 +57,9 @@ class Thresholds:
     diagnostic bands present and at least ``diagnostic_min`` (all when it has fewer),
     strong-band coverage ``>= coverage_min``, and ``benign_gap_min`` (the F statistic of
     replacing it by the best benign reference) reached, in a spectrum the library
-    explains (``fit_r2 >= fit_r2_min``). Send to the lab: ``unique_z >= lab_z_min`` and
+    mostly explains (``fit_r2 >= confirm_r2_min``, fitted above every tuning negative
+    that passes the rest, never under 0.6: a drug pattern in a spectrum the library
+    cannot explain goes to the lab). Send to the lab: ``unique_z >= lab_z_min`` and
     ``unique_hqi >= lab_hqi_min`` with at least one diagnostic band. Release as benign:
     ``fit_r2 >= fit_r2_min`` and ``explained >= explained_min`` (share of the query's
     band prominence the references reproduce).
@@ -74,6 +76,7 @@ class Thresholds:
     coverage_min: float = 0.75
     diagnostic_min: int = 2
     benign_gap_min: float = 25.0
+    confirm_r2_min: float = 0.6
 
     @classmethod
     def from_dict(cls, values: dict[str, float]) -> Thresholds:
@@ -393,7 +396,7 @@ def _confirmed(f: FlaggedEvidence, t: Thresholds, fit_r2: float) -> bool:
         flagged_score(f, t) >= 1.0
         and f.component.fraction >= t.fraction_min
         and len(f.diagnostic) > 0
-        and fit_r2 >= t.fit_r2_min
+        and fit_r2 >= t.confirm_r2_min
     )
 
 

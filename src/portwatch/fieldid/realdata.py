@@ -265,6 +265,7 @@ _BIOLIB_IN_LIBRARY = {
     "β-d-glucose": "glucose",
     "d-(+)-glucose": "glucose",
     "d-(+)-sucrose": "sucrose",
+    "l-phenylalanine": "phenylalanine",
 }
 
 
