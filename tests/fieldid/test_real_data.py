@@ -94,3 +94,20 @@ def test_tuning_spectra_are_refused_for_reported_figures(real_data_dir):
     tuning = [s for s in realdata.catalogue(real_data_dir) if s.split == "tuning"][:1]
     with pytest.raises(ValueError, match="held-out"):
         evaluate_real(tuning, default_library(), None, real_data_dir)  # type: ignore[arg-type]
+
+
+def test_horiba_polystyrene_perturbed_as_the_docs_say():
+    """docs/fieldid.md: released as polystyrene; clipped -> saturated; nm axis -> converted
+    with the laser, refused without it."""
+    import numpy as np
+
+    from portwatch.fieldid.spectrum import Spectrum
+
+    ps = read_spectrum(DATA / FILES[1], laser_nm=785)
+    assert identify(ps).verdict is Verdict.BENIGN
+    y = ps.intensity
+    clipped = Spectrum(ps.shift_cm1, np.minimum(y, y.min() + 0.6 * (y.max() - y.min())), 785)
+    assert identify(clipped).reason_code == "saturated"
+    nm = 1e7 / (1e7 / 785 - ps.shift_cm1)
+    assert identify(Spectrum(nm, y, 785)).verdict is Verdict.BENIGN
+    assert identify(Spectrum(nm, y, None)).reason_code == "axis_units"
