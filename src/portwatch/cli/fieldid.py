@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from portwatch.cli.errors import require
+from portwatch.domain import validate
 from portwatch.domain.errors import InputError, PortwatchError
 from portwatch.domain.substances import SubstanceClass
 
@@ -20,6 +22,8 @@ library_app = typer.Typer(help="The reference library: list, add measured spectr
 fieldid_app.add_typer(library_app, name="library")
 
 _LASER_HELP = "Excitation wavelength in nm (785 or 1064); overrides what the file says."
+MAX_REPEATS = 50
+"""Samples per cell at most: a bound so that a typo is an error, not a week-long run."""
 LaserOpt = Annotated[int | None, typer.Option("--laser", help=_LASER_HELP)]
 LibraryOpt = Annotated[
     Path | None, typer.Option("--library", help="Library file (default: the built-in one).")
@@ -33,20 +37,15 @@ def _check_laser(laser: int | None) -> int | None:
 
 
 def _check_file_target(path: Path | None, option: str) -> None:
-    """A file option must not name a directory."""
-    if path is not None and path.is_dir():
-        raise InputError(f"{option}: {path} is a directory, not a file")
+    """A file option must not name a folder."""
+    if path is not None:
+        validate.output_file(option, path)
 
 
 def _check_dir_target(path: Path | None, option: str) -> None:
-    """A directory option must not name an existing file."""
-    if path is not None and path.exists() and not path.is_dir():
-        raise InputError(f"{option}: {path} is a file, not a directory")
-
-
-def _check_range(value: int, option: str, low: int, high: int) -> None:
-    if not low <= value <= high:
-        raise InputError(f"{option}: must be {low}..{high}, got {value}")
+    """A folder option must not name an existing file."""
+    if path is not None:
+        validate.output_folder(option, path)
 
 
 def _load_library(path: Path | None):  # noqa: ANN202 - the library type stays internal
@@ -268,9 +267,10 @@ def evaluate_command(
 
     for laser in lasers or []:
         _check_laser(laser)
-    _check_range(seed, "--seed", 0, 2**32 - 1)
-    _check_range(repeats, "--repeats", 1, 50)
-    _check_range(calibration_repeats, "--calibration-repeats", 1, 50)
+    require("matplotlib")  # the evaluation ends with a plot: fail before, not after
+    validate.seed("--seed", seed)
+    validate.count("--repeats", repeats, minimum=1, maximum=MAX_REPEATS)
+    validate.count("--calibration-repeats", calibration_repeats, minimum=1, maximum=MAX_REPEATS)
     _check_dir_target(out, "--out")
     _check_file_target(thresholds_out, "--thresholds-out")
     _check_dir_target(data_dir, "--data-dir")
