@@ -16,20 +16,11 @@ from portwatch.cli.main import run
 from portwatch.domain.errors import ConfigError, NotFoundError
 
 
-def _decode_json() -> json.JSONDecodeError:
-    try:
-        json.loads("{nope")
-    except json.JSONDecodeError as exc:
-        return exc
-    raise AssertionError("unreachable")
-
-
-def _decode_toml() -> tomllib.TOMLDecodeError:
-    try:
-        tomllib.loads("a = = 1")
-    except tomllib.TOMLDecodeError as exc:
-        return exc
-    raise AssertionError("unreachable")
+def _raised(call, kind: type[Exception]) -> Exception:
+    """The exception ``call()`` raises (it must raise ``kind``)."""
+    with pytest.raises(kind) as err:
+        call()
+    return err.value
 
 
 def _pydantic_error() -> Exception:
@@ -58,8 +49,9 @@ def _pydantic_error() -> Exception:
     (OSError(errno.ENOSPC, "No space left on device", "big.csv"), 2,
      "big.csv: No space left on device"),
     (OSError(errno.ENOSPC, "No space left on device"), 2, "no space left on device"),
-    (_decode_json(), 2, "invalid JSON: Expecting property name"),
-    (_decode_toml(), 2, "invalid TOML: "),
+    (_raised(lambda: json.loads("{nope"), json.JSONDecodeError), 2,
+     "invalid JSON: Expecting property name"),
+    (_raised(lambda: tomllib.loads("a = = 1"), tomllib.TOMLDecodeError), 2, "invalid TOML: "),
     (_pydantic_error(), 2, "booths: Input should be a valid integer"),
     (OverflowError("cannot convert float infinity to integer"), 2,
      "bad value: cannot convert float infinity to integer"),

@@ -63,6 +63,13 @@ def _service(db: str, thresholds: Path | None = None) -> CustodyService:
 AS_OF_HELP = "Judge as of this UTC time (ISO 8601, e.g. 2026-03-01T14:05:00Z); default: now."
 
 
+# the options several commands share, declared once
+DbOpt = Annotated[str, typer.Option("--db", help=DB_HELP)]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ShipmentArg = Annotated[str, typer.Argument(help="The shipment's id.")]
+
+
 def _as_of(value: str | None) -> datetime | None:
     """The ``--as-of`` value as an aware UTC datetime."""
     if value is None:
@@ -168,8 +175,8 @@ def sign(
 @custody_app.command("register")
 def register_cmd(
     shipment: Annotated[Path, typer.Argument(help="shipment.json")],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """Register a shipment with its seal, parties and route plan."""
     from portwatch.custody.registry import load_shipment
@@ -185,10 +192,10 @@ def register_cmd(
 @custody_app.command("ingest")
 def ingest(
     events: Annotated[Path, typer.Argument(help="events.jsonl ('-': stdin)")],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    db: DbOpt = DEFAULT_DB,
     thresholds: Annotated[Path | None, typer.Option("--thresholds", help="TOML overrides.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Verify, monitor and store signed seal messages (one transaction per batch).
 
@@ -215,10 +222,10 @@ def ingest(
 
 @custody_app.command("status")
 def status(
-    shipment_id: Annotated[str, typer.Argument()],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    shipment_id: ShipmentArg,
+    db: DbOpt = DEFAULT_DB,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Where a shipment is, what its seal last reported, and how long it has been silent."""
     st = _service(_existing_db(db)).status(shipment_id, _as_of(as_of))
@@ -237,10 +244,10 @@ def status(
 
 @custody_app.command("verdict")
 def verdict(
-    shipment_id: Annotated[str, typer.Argument()],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    shipment_id: ShipmentArg,
+    db: DbOpt = DEFAULT_DB,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The custody verdict: clean (express lane), review, or broken (full search).
 
@@ -265,8 +272,8 @@ def alerts(
     unattributed: Annotated[
         bool, typer.Option("--unattributed", help="Only rejections naming no known shipment.")
     ] = False,
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """List alerts, oldest first."""
     items = _service(_existing_db(db)).alerts(shipment_id, unattributed)
@@ -281,8 +288,8 @@ def alerts(
 
 @custody_app.command("audit")
 def audit(
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """Verify the hash chain of the event log; exit 2 when history was edited."""
     report = _service(_existing_db(db)).audit()
@@ -333,7 +340,7 @@ def evaluate_cmd(
     attacked: Annotated[int, typer.Option("--attacked", min=0, help="Attacked trips.")] = 1000,
     seed: Annotated[int, typer.Option("--seed")] = 2026,
     doc: Annotated[Path | None, typer.Option("--doc", help="Write the tables here.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Measure false alarms on clean trips and detection on attacked ones."""
     from portwatch.custody.evaluate import evaluate, write_into_doc
@@ -360,7 +367,7 @@ def evaluate_cmd(
 def demo(
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Seed of the trips (default: the demonstration's own).")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run the clean trip and every attack; print trip, verdict, lane and alerts."""
     from portwatch.custody.demo import DEMO_SEED, demo_rows
