@@ -16,7 +16,8 @@ How the docs are written for this test:
   (``CI`` set), as a test of its own, so it must not depend on the lines before it.
 
 The commands of a block run in order in one scratch folder, which holds a simulated
-trip (``shipment.json``, ``events.jsonl``) and a link to the repository's ``tests``.
+trip (``shipment.json``, ``events.jsonl``), a link to the repository's ``tests`` and a
+``.venv/bin/activate`` that puts this interpreter's ``portwatch`` on the PATH.
 """
 
 from __future__ import annotations
@@ -167,6 +168,8 @@ def scratch(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     cwd = tmp_path / "work"
     cwd.mkdir()
     (cwd / "tests").symlink_to(ROOT / "tests")
+    (cwd / ".venv" / "bin").mkdir(parents=True)
+    (cwd / ".venv" / "bin" / "activate").write_text(f'export PATH="{bin_dir}:$PATH"\n')
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)
