@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from portwatch.cli.custody import run_custody_demo
-from portwatch.twin.study import run_demo_study
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +26,8 @@ def register(app: typer.Typer) -> None:
         console = Console()
         if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns
             console = Console(width=132)
+        from portwatch.twin.study.runner import run_demo_study
+
         run_demo_study(console, workers=workers)
         console.print()
         run_custody_demo(console)

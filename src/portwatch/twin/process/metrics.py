@@ -26,9 +26,9 @@ from numba import njit
 
 from portwatch.engine.decide import R_WAVED, REASONS
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES
-from portwatch.twin.kernel import DETECTED_INLAND, DETECTED_NONE, DayRun
-from portwatch.twin.scenario import N_STATIONS, CompiledScenario
-from portwatch.twin.traffic import DayTraffic
+from portwatch.twin.process.kernel import DETECTED_INLAND, DETECTED_NONE, DayRun
+from portwatch.twin.process.traffic import DayTraffic
+from portwatch.twin.scenario.schema import N_STATIONS, CompiledScenario
 
 DAY_S = 86_400.0
 # Bin 0 holds the waits of zero (a free booth), then [1e-6, 1) s, then 1% wide log bins.

@@ -42,9 +42,8 @@ from portwatch.engine.decide import (
     decide_code,
 )
 from portwatch.targeting.policy import Policy
-from portwatch.twin.distributions import Deterministic, ServiceDistribution
-from portwatch.twin.sampling import DistTable, draw, encode
-from portwatch.twin.scenario import N_STATIONS, CompiledScenario
+from portwatch.twin.process.durations import DistTable, Duration, deterministic, draw, encode
+from portwatch.twin.scenario.schema import N_STATIONS, CompiledScenario
 
 (U_PRIMARY, U_DECIDE, U_CANINE, U_CANINE_S, U_SCAN, U_SCAN_S, U_BAY, U_BAY_S, U_ANALYZER_S,
  U_INLAND, U_INLAND_DETECT, U_IDENTIFY) = range(12)
@@ -417,10 +416,10 @@ class KernelModel:
 
 def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
     """Compile ``scenario`` and ``policy`` into the kernel's arrays."""
-    placeholder = Deterministic(0.0)
-    dists: list[ServiceDistribution] = []
+    placeholder = deterministic(0.0)
+    dists: list[Duration] = []
 
-    def add(d: ServiceDistribution | None) -> int:
+    def add(d: Duration | None) -> int:
         dists.append(d if d is not None else placeholder)
         return len(dists) - 1
 

@@ -22,18 +22,18 @@ import numpy as np
 
 from portwatch import __version__
 from portwatch.targeting.policy import Policy
-from portwatch.twin import bts
-from portwatch.twin.adversary import make_adversary
-from portwatch.twin.experiment import (
+from portwatch.twin.adversaries import make_adversary
+from portwatch.twin.process.metrics import DayMetrics, combine, summarise
+from portwatch.twin.scenario import bts
+from portwatch.twin.scenario.build import YEAR, port_scenario
+from portwatch.twin.scenario.schema import CompiledScenario, load_scenario, parse_scenario
+from portwatch.twin.study.replications import (
     ReplicationResult,
     ReplicationTask,
     StudyResult,
     check_study_args,
     run_replication,
 )
-from portwatch.twin.metrics import DayMetrics, combine, summarise
-from portwatch.twin.scenario import CompiledScenario, load_scenario, parse_scenario
-from portwatch.twin.scenario_build import YEAR, port_scenario
 
 N_FIXED = 9  # busy_s / staffed_s: 8 stations and the canine teams, then scanners, then bays
 

@@ -26,14 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from portwatch.domain.errors import ConfigError, InputError, NotFoundError
 from portwatch.domain.modes import Mode
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES
-from portwatch.twin.distributions import (
-    Deterministic,
-    Empirical,
-    Exponential,
-    Gamma,
-    LogNormal,
-    ServiceDistribution,
+from portwatch.twin.process.durations import (
+    Duration,
+    deterministic,
+    empirical,
     erlang,
+    exponential,
+    gamma,
+    lognormal,
 )
 
 CONCEALMENTS: tuple[str, ...] = ("trap", "commingled", "sealed_pre", "sealed_post")
@@ -74,20 +74,20 @@ class ServiceSpec(_Model):
                 raise ValueError(f"{self.kind} needs {name}")
         return self
 
-    def build(self) -> ServiceDistribution:
+    def build(self) -> Duration:
         """The distribution object this spec describes."""
         m = float(self.mean_s or 0.0)
         if self.kind == "exponential":
-            return Exponential(m)
+            return exponential(m)
         if self.kind == "deterministic":
-            return Deterministic(m)
+            return deterministic(m)
         if self.kind == "lognormal":
-            return LogNormal(m, float(self.cv or 0.0))
+            return lognormal(m, float(self.cv or 0.0))
         if self.kind == "gamma":
-            return Gamma(m, float(self.cv or 0.0))
+            return gamma(m, float(self.cv or 0.0))
         if self.kind == "erlang":
             return erlang(int(self.k or 1), m)
-        return Empirical(tuple(self.values_s or ()))
+        return empirical(tuple(self.values_s or ()))
 
 
 DetectionTable = dict[str, dict[str, float]]
@@ -338,18 +338,18 @@ class CompiledScenario:
     enrolled_share: np.ndarray  # float64 [mode]
     has_express: np.ndarray  # bool [mode]
     booths: np.ndarray  # int64 [station, 24]
-    primary_service: tuple[ServiceDistribution | None, ...]  # [station]
-    secondary_service: tuple[ServiceDistribution | None, ...]  # [mode]
-    full_search_service: tuple[ServiceDistribution | None, ...]  # [mode]
+    primary_service: tuple[Duration | None, ...]  # [station]
+    secondary_service: tuple[Duration | None, ...]  # [mode]
+    full_search_service: tuple[Duration | None, ...]  # [mode]
     canine_teams: int
-    canine_service: ServiceDistribution
+    canine_service: Duration
     canine_modes: np.ndarray  # bool [mode]
     canine_detect: np.ndarray  # float64 [drug, concealment]
     canine_false_alarm: float
     canine_decoy_alert: float
     scanner_names: tuple[str, ...]
     scanner_type: np.ndarray  # int64 [unit]: index of each scanner unit's type
-    scanner_service: tuple[ServiceDistribution, ...]  # [type]
+    scanner_service: tuple[Duration, ...]  # [type]
     scanner_modes: np.ndarray  # bool [type, mode]
     scanner_detect: np.ndarray  # float64 [type, drug, concealment]
     scanner_false_alarm: np.ndarray  # float64 [type]
@@ -357,7 +357,7 @@ class CompiledScenario:
     queue_slots: int
     bay_detect: np.ndarray  # float64 [drug, concealment]
     full_detect: np.ndarray  # float64 [drug, concealment]
-    analyzer_service: ServiceDistribution
+    analyzer_service: Duration
     analyzer_identify: np.ndarray  # float64 [drug]
     analyzer_false_alarm: float
     inland_modes: np.ndarray  # bool [mode]
@@ -403,9 +403,9 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
     enrolled = np.zeros(N_MODES)
     has_express = np.zeros(N_MODES, dtype=bool)
     booths = np.zeros((N_STATIONS, 24), dtype=np.int64)
-    primary: list[ServiceDistribution | None] = [None] * N_STATIONS
-    secondary: list[ServiceDistribution | None] = [None] * N_MODES
-    full: list[ServiceDistribution | None] = [None] * N_MODES
+    primary: list[Duration | None] = [None] * N_STATIONS
+    secondary: list[Duration | None] = [None] * N_MODES
+    full: list[Duration | None] = [None] * N_MODES
     hour_value = np.zeros(N_MODES)
     values = {
         Mode.TRUCK: spec.cost.truck_hour_usd,
@@ -548,7 +548,7 @@ def parse_scenario(data: dict[str, Any], where: str) -> CompiledScenario:
 
 def scenario_names() -> list[str]:
     """Names of the scenarios shipped with portwatch."""
-    folder = resources.files("portwatch.twin") / "scenarios"
+    folder = resources.files("portwatch.twin.scenario") / "shipped"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
@@ -559,7 +559,7 @@ def scenario_path(name_or_path: str | Path) -> Path:
         if not path.is_file():
             raise NotFoundError(f"{name_or_path}: no such scenario file")
         return path
-    shipped = resources.files("portwatch.twin") / "scenarios" / f"{name_or_path}.toml"
+    shipped = resources.files("portwatch.twin.scenario") / "shipped" / f"{name_or_path}.toml"
     if not shipped.is_file():
         known = ", ".join(scenario_names())
         raise NotFoundError(f"scenario {name_or_path!r}: not found (shipped: {known})")

@@ -24,7 +24,7 @@ from rich.table import Table
 from portwatch.domain.errors import ConfigError, InputError
 from portwatch.domain.modes import Mode
 from portwatch.targeting.policy import CapacityRule, Policy
-from portwatch.twin.experiment import (
+from portwatch.twin.study.replications import (
     ReplicationResult,
     ReplicationTask,
     StudyResult,
@@ -182,7 +182,7 @@ DEMO_COMMAND = (
 
 def study_table(data: dict[str, Any], title: str) -> Table:
     """A rich table of a study's headline figures, one column per policy."""
-    from portwatch.twin.report import headline_table
+    from portwatch.twin.study.report import headline_table
 
     table = Table(title=title, title_justify="left")
     table.add_column("per day (mean over replications)")

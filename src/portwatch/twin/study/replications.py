@@ -27,11 +27,11 @@ from scipy import stats
 from portwatch import __version__
 from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import N_LANES, N_MODES, Policy
-from portwatch.twin.adversary import Adversary, AdversaryView, DayOutcome, make_adversary
-from portwatch.twin.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
-from portwatch.twin.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
-from portwatch.twin.scenario import CompiledScenario, load_scenario
-from portwatch.twin.traffic import compose_day, draw_legit, plan_traffic
+from portwatch.twin.adversaries import Adversary, AdversaryView, DayOutcome, make_adversary
+from portwatch.twin.process.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
+from portwatch.twin.process.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
+from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
+from portwatch.twin.scenario.schema import CompiledScenario, load_scenario
 
 HEADLINE = (
     "arrivals", "crossings", "inspected", "loads_attempted", "loads_interdicted",
