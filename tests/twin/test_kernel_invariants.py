@@ -44,9 +44,14 @@ def test_every_conveyance_is_accounted_for_and_no_wait_is_negative(seed, policy,
         assert np.all(run.exit_at >= run.primary_end_at)
         assert np.all(np.isfinite(run.exit_at))
         inspected = run.inspected
-        assert np.all(run.secondary_start_at[inspected] >= run.primary_end_at[inspected])
-        assert np.all(np.isnan(run.secondary_start_at[~inspected]))
+        examined = run.examined
+        assert np.all(inspected[examined])  # only a referral gets a bay
+        assert np.all(run.secondary_start_at[examined]
+                      >= run.primary_end_at[examined] + run.held_s[examined])
         assert np.all(run.exit_at[~inspected] == run.primary_end_at[~inspected])
+        assert np.all(run.held_s >= 0) and np.all(run.held_s[~inspected] == 0)
+        cleared = inspected & ~examined  # released by a scan or a canine check
+        assert np.all(run.triage[cleared] >= 1)
         assert np.all(run.occupancy >= 0)
         if policy.capacity_rule == "wave":
             referred = (run.reason_code == 3) | (run.reason_code == 4)
@@ -57,7 +62,7 @@ def test_every_conveyance_is_accounted_for_and_no_wait_is_negative(seed, policy,
         n_st = 8
         assert run.busy_s[:n_st].sum() == pytest.approx(
             (run.primary_end_at - run.primary_start_at).sum(), rel=1e-9, abs=1e-6)
-        exams = run.exit_at[inspected] - run.secondary_start_at[inspected]
+        exams = run.exit_at[examined] - run.secondary_start_at[examined]
         assert run.busy_s[-1] == pytest.approx(exams.sum(), rel=1e-9, abs=1e-6)
 
 

@@ -1,28 +1,33 @@
 """The twin's compiled kernel: one day of a port of entry, conveyance by conveyance.
 
-What it simulates, for conveyances sorted by arrival (seconds since the scenario start,
-which is local midnight of day 0):
+An event loop over a small state (named tuples of arrays, see ``Conveyances``, ``PortArrays``,
+``Rules``, ``Pools``, ``Outputs`` and ``Work``), with one compiled function per phase:
 
-1. **Primary**: one FIFO queue per (mode, lane) station, served by the booths staffed in
-   each hour (``booths[station, hour]``). A booth that closes finishes the conveyance it
-   serves; a conveyance takes the booth that can start it first (Kiefer-Wolfowitz
-   recursion for the multi-server FIFO queue, with hour-by-hour staffing).
-2. **Canine sweep**: teams walk the primary queues; a conveyance of a swept mode is
-   screened if a team is free before it reaches the booth (teams take conveyances in
-   arrival order and skip them when all are busy, so decoys that make dogs alert keep the
-   teams busy while loads go by). Loads alert with ``canine_detect[drug, concealment]``,
-   decoys with ``canine_decoy``, clean conveyances with ``canine_fa`` (false alarms).
-3. **The decision** at the end of primary: ``portwatch.engine.decide.decide_code``, the
-   same compiled function the live engine runs, with the live number of conveyances in
-   secondary (a heap of their exit times).
-4. **Secondary**: a referred conveyance gets a scanner pass if a scanner type covers its
-   mode (the unit that can start it first), then waits for a bay exam by officers; a full
-   search takes a bay for the full-search time. Bays serve two FIFO queues by priority:
-   full searches and alerts first, then discretionary referrals. A
-   suspect finding (a load found, a scanner false alarm, an alert) adds a handheld
-   analyzer pass.
-5. **Inland checkpoint**: a load that crossed undetected is checked with probability
-   ``inland_cov`` and found with ``inland_detect[drug, concealment]``.
+1. **arrival** (``_arrive``): a conveyance joins the FIFO queue of its (mode, lane)
+   station; if a booth is open and free it starts at once.
+2. **primary** (``_start_primary``): the booth free first takes the head of the queue
+   (hour-by-hour staffing: a booth finishes the conveyance it serves when it closes).
+   Canine teams sweep the queues: a conveyance of a swept mode is screened if a team is
+   free by the time it reaches the booth. Loads alert with ``canine_detect[drug,
+   concealment]``, trace-tainted decoys with ``canine_decoy``, clean traffic with
+   ``canine_fa``.
+3. **referral** (``_decide``): ``portwatch.engine.decide.decide_code``, the same compiled
+   function the live engine runs, with the live number in secondary. When secondary
+   (bays + parking slots) is full, a referral under the ``wave`` rule is released; under
+   ``hold`` (and always for an alert or a broken seal) the conveyance stays in its primary
+   booth, blocking it, until a parking space frees: primary backs up.
+4. **triage** (``_enter_secondary``): a discretionary referral is triaged first by the
+   step its mode has: an NII scan (a scanner type covers the mode), else a canine check
+   by a team of the same pool that sweeps primary, else none. No anomaly: released
+   (scan-only clearance). An anomaly (or no triage) goes to a bay exam; an alert at
+   primary or a broken seal goes straight to a bay (exam / full search).
+5. **secondary** (``_start_exam``): bays serve two FIFO queues, guided exams (after an
+   anomaly or alert) and full searches first, then unguided exams. A guided exam finds
+   the load with ``guided_detect``, an unguided one with ``bay_detect``, a full search
+   with ``full_detect``. A suspect finding adds a handheld analyzer pass.
+6. **release** (``_leave_secondary``): a conveyance leaving secondary frees a parking
+   space for the first blocked conveyance; at the end of the day, the loads that crossed
+   undetected meet the inland checkpoint with probability ``inland_cov``.
 
 Every draw is a column of ``U`` (one row per conveyance, see ``U_*``), so the kernel is
 a pure function of its inputs and the carried ``PortState``: bit-for-bit reproducible.
@@ -30,6 +35,7 @@ a pure function of its inputs and the carried ``PortState``: bit-for-bit reprodu
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,17 +51,55 @@ from portwatch.targeting.policy import Policy
 from portwatch.twin.process.durations import DistTable, Duration, deterministic, draw, encode
 from portwatch.twin.scenario.schema import N_STATIONS, CompiledScenario
 
-(U_PRIMARY, U_DECIDE, U_CANINE, U_CANINE_S, U_SCAN, U_SCAN_S, U_BAY, U_BAY_S, U_ANALYZER_S,
- U_INLAND, U_INLAND_DETECT, U_IDENTIFY) = range(12)
+(U_PRIMARY, U_DECIDE, U_CANINE, U_CANINE_S, U_TRIAGE, U_TRIAGE_S, U_BAY, U_BAY_S,
+ U_ANALYZER_S, U_INLAND, U_INLAND_DETECT, U_IDENTIFY) = range(12)
 N_UNIFORMS = 12
-"""Columns of the per-conveyance uniform draws ``U``."""
+"""Columns of the per-conveyance uniform draws ``U`` (the triage step, scan or canine,
+uses ``U_TRIAGE`` and ``U_TRIAGE_S``)."""
 
 DETECTED_NONE, DETECTED_SCANNER, DETECTED_BAY, DETECTED_FULL, DETECTED_INLAND = range(5)
 DETECTED_BY: tuple[str, ...] = ("none", "scanner", "secondary exam", "full search", "inland")
+TRIAGE_NONE, TRIAGE_SCAN, TRIAGE_CANINE = 0, 1, 2
+TRIAGE_STEPS: tuple[str, ...] = ("none", "scan", "canine")
 HOUR_S = 3600.0
+INF = np.inf
+
+# The kernel passes its state as named tuples of arrays. Numba would count references to
+# every array of a tuple at each call (thousands of atomic operations per conveyance, a
+# 30-fold slowdown); the kernel allocates nothing and its caller holds every array for
+# the whole run, so its functions are compiled without reference counting (``_nrt``).
+_PHASE = {"cache": True, "nogil": True, "_nrt": False}
+_INLINE = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
+
+# indices of the kernel's integer counters (``Work.k``)
+(K_NEXT, K_PEND, K_READY, K_BUSY, K_IDLE, K_HI_HEAD, K_HI_TAIL, K_LO_HEAD, K_LO_TAIL,
+ K_IN_SEC, K_SEC_N, K_BH_HEAD, K_BH_TAIL, K_BL_HEAD, K_BL_TAIL) = range(15)
+N_COUNTERS = 15
+
+Conveyances = namedtuple("Conveyances", "arrive_at mode lane enrolled custody risk drug conc "
+                         "decoy u")
+PortArrays = namedtuple(
+    "PortArrays",
+    "booths max_booths primary_dist canine_modes canine_detect canine_fa canine_decoy "
+    "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage "
+    "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
+    "analyzer_identify analyzer_fa inland_modes inland_cov inland_detect "
+    "dk dp dtab doff dlen dvals")
+Rules = namedtuple("Rules", "referral_by_hour risk_threshold broken_full clean_express hold")
+Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
+                   "bay_free sec_heap")
+Outputs = namedtuple(
+    "Outputs",
+    "primary_start_at primary_end_at exit_at lane_code reason_code occupancy screened alert "
+    "detected_by false_alarm identified secondary_start_at triage held_s busy")
+Work = namedtuple(
+    "Work",
+    "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
+    "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner")
 
 
-@njit(cache=True, nogil=True, inline="always")
+# ---- heaps ------------------------------------------------------------------------------
+@njit(**_INLINE)
 def _heap_push(heap: np.ndarray, n: int, value: float) -> int:
     i = n
     heap[i] = value
@@ -68,7 +112,7 @@ def _heap_push(heap: np.ndarray, n: int, value: float) -> int:
     return n + 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(**_INLINE)
 def _heap_pop(heap: np.ndarray, n: int) -> int:
     n -= 1
     heap[0] = heap[n]
@@ -87,56 +131,86 @@ def _heap_pop(heap: np.ndarray, n: int) -> int:
     return n
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(**_INLINE)
+def _less(key: np.ndarray, idx: np.ndarray, a: int, b: int) -> bool:
+    """Heap order on (key, idx): ties go to the lower index, so the choice among equally
+    free servers is deterministic."""
+    return key[a] < key[b] or (key[a] == key[b] and idx[a] < idx[b])
+
+
+@njit(**_INLINE)
 def _sift_down(key: np.ndarray, idx: np.ndarray, n: int, i: int) -> None:
-    """Restore the min-heap on (key, idx) below ``i``; ties go to the lower index, so
-    the choice among equally free servers is deterministic."""
     while True:
         left = 2 * i + 1
         if left >= n:
             return
         child = left
-        right = left + 1
-        if right < n and (key[right] < key[left]
-                          or (key[right] == key[left] and idx[right] < idx[left])):
-            child = right
-        if key[i] < key[child] or (key[i] == key[child] and idx[i] < idx[child]):
+        if left + 1 < n and _less(key, idx, left + 1, left):
+            child = left + 1
+        if _less(key, idx, i, child):
             return
         key[i], key[child] = key[child], key[i]
         idx[i], idx[child] = idx[child], idx[i]
         i = child
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _push(key: np.ndarray, idx: np.ndarray, n: int, k: float, j: int) -> None:
-    """Add (k, j) to the min-heap on (key, idx) of size ``n``."""
-    pos = n
-    key[pos] = k
-    idx[pos] = j
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if key[parent] < key[pos] or (key[parent] == key[pos] and idx[parent] < idx[pos]):
+@njit(**_INLINE)
+def _sift_up(key: np.ndarray, idx: np.ndarray, i: int) -> None:
+    while i > 0:
+        parent = (i - 1) >> 1
+        if _less(key, idx, parent, i):
             return
-        key[parent], key[pos] = key[pos], key[parent]
-        idx[parent], idx[pos] = idx[pos], idx[parent]
-        pos = parent
+        key[parent], key[i] = key[i], key[parent]
+        idx[parent], idx[i] = idx[i], idx[parent]
+        i = parent
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(**_INLINE)
+def _push(key: np.ndarray, idx: np.ndarray, n: int, k: float, j: int) -> None:
+    key[n] = k
+    idx[n] = j
+    _sift_up(key, idx, n)
+
+
+@njit(**_INLINE)
+def _pop(key: np.ndarray, idx: np.ndarray, n: int) -> int:
+    """Remove the top of a heap of size ``n``; returns its index."""
+    top = idx[0]
+    key[0] = key[n - 1]
+    idx[0] = idx[n - 1]
+    _sift_down(key, idx, n - 1, 0)
+    return top
+
+
+@njit(**_INLINE)
+def _rekey(key: np.ndarray, idx: np.ndarray, n: int, j: int, k: float) -> None:
+    """Give entry ``j`` of a heap of size ``n`` the key ``k`` (a linear search: only a
+    booth that blocks or unblocks, a rare event, is rekeyed)."""
+    for p in range(n):
+        if idx[p] == j:
+            old = key[p]
+            key[p] = k
+            if k > old:
+                _sift_down(key, idx, n, p)
+            else:
+                _sift_up(key, idx, p)
+            return
+
+
+# ---- time -------------------------------------------------------------------------------
+@njit(**_INLINE)
 def _hour_index(t: float) -> int:
-    """Hours since the scenario start of an instant ``t >= 0``. One function for every
-    hour lookup, so a booth's opening and the check of it never disagree at a boundary
-    (a correctly rounded division, cheaper than Python's float floor division)."""
+    """Hours since the scenario start of an instant ``t >= 0``: one function for every
+    hour lookup, so a booth's opening and the check of it never disagree at a boundary."""
     return int(t / HOUR_S)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(**_INLINE)
 def _hour_of(t: float) -> int:
-    """Hour of day (0-23) of an instant ``t >= 0``."""
     return _hour_index(t) % 24
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(**_INLINE)
 def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
     """Earliest instant >= t at which booth k of a station is staffed (inf: never)."""
     h = _hour_index(t)
@@ -145,234 +219,359 @@ def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
     for step in range(1, 25):
         if k < booths_row[(h + step) % 24]:
             return (h + step) * HOUR_S
-    return np.inf
+    return INF
 
 
-@njit(cache=True, nogil=True)
-def simulate_day(
-    arrive_at, mode, lane, enrolled, custody, risk, drug, conc, decoy, U,  # conveyances
-    booths, max_booths, station_key, station_idx, primary_dist,  # primary
-    canine_key, canine_idx, canine_modes, canine_detect, canine_fa, canine_decoy, canine_dist,
-    scanner_type, scanner_free, scanner_modes, scanner_detect, scanner_fa, scanner_dist,
-    bay_free, capacity, bay_detect, full_detect, secondary_dist, full_dist,
-    analyzer_dist, analyzer_identify, analyzer_fa,
-    inland_modes, inland_cov, inland_detect,
-    referral_by_hour, risk_threshold, broken_full, clean_express, hold,
-    sec_heap, sec_n,
-    dk, dp, dtab, doff, dlen, dvals,
-    primary_start_at, primary_end_at, exit_at, out_lane, out_reason, occupancy, screened,
-    alert, detected_by, false_alarm, identified, secondary_start_at, busy,
-):
-    """Simulate one day's conveyances (sorted by ``arrive_at``); returns the new number
-    of entries in the secondary heap. Mutates the state arrays and fills the outputs."""
-    n = arrive_at.shape[0]
-    n_units = scanner_type.shape[0]
-    n_types = scanner_dist.shape[0]
-    exit_at_owner = np.full(bay_free.shape[0], -1, dtype=np.int64)  # who is in each bay
-    canine_busy = 8
-    bay_busy = 9 + n_types
-    # Two kinds of step, merged in time order: an arrival (primary and the canine sweep,
-    # in arrival order) and a decision at the end of a conveyance's primary (decisions
-    # and secondary, in order of the end of primary, ties by arrival). A decision due at
-    # or before the next arrival is taken first: every later end of primary is at or
-    # after that arrival, so the pending ends form a small heap instead of a sort.
-    pend_key = np.empty(n)
-    pend_idx = np.empty(n, dtype=np.int64)
-    n_pend = 0
-    # Secondary as events: conveyances ready for a bay (after any scanner pass) wait in
-    # two FIFO queues, full searches and alerts ahead of discretionary referrals; a bay
-    # that frees up takes the head of the first non-empty queue.
-    ready_key = np.empty(n)
-    ready_idx = np.empty(n, dtype=np.int64)
-    n_ready = 0
-    n_bays = bay_free.shape[0]
-    bay_key = np.empty(n_bays)
-    bay_idx = np.empty(n_bays, dtype=np.int64)
-    n_busy = 0
-    for b in range(n_bays):  # yesterday's bays free up as events
-        _push(bay_key, bay_idx, n_busy, bay_free[b], b)
-        n_busy += 1
-    idle = np.empty(n_bays, dtype=np.int64)
-    n_idle = 0
-    queue_hi = np.empty(n, dtype=np.int64)
-    queue_lo = np.empty(n, dtype=np.int64)
-    hi_head = hi_tail = lo_head = lo_tail = 0
-    suspect = np.zeros(n, dtype=np.bool_)
-    in_secondary = 0  # today's conveyances referred and not yet out
-    i = 0
+@njit(**_INLINE)
+def _draw(port, j, u):  # type: ignore[no-untyped-def]
+    return draw(j, u, port.dk, port.dp, port.dtab, port.doff, port.dlen, port.dvals)
+
+
+# ---- phase 1 and 2: arrival and primary ---------------------------------------------------
+@njit(**_PHASE)
+def _booth_free_at(port, pools, s, t):  # type: ignore[no-untyped-def]
+    """When the first booth of station ``s`` can start someone at or after ``t`` (moving
+    booths closed then to the hour they reopen, which loses nothing)."""
+    nb = port.max_booths[s]
+    if nb == 0:
+        return INF
+    hk = pools.station_key[s]
+    hi = pools.station_idx[s]
     while True:
-        t_arrival = arrive_at[i] if i < n else np.inf
-        t_decision = pend_key[0] if n_pend > 0 else np.inf
-        t_ready = ready_key[0] if n_ready > 0 else np.inf
-        t_bay = bay_key[0] if n_busy > 0 else np.inf
-        if t_bay <= t_ready and t_bay <= t_decision and t_bay <= t_arrival and n_busy > 0:
-            # a bay frees up (its conveyance, if any, leaves the port)
-            b = bay_idx[0]
-            n_busy -= 1
-            bay_key[0] = bay_key[n_busy]
-            bay_idx[0] = bay_idx[n_busy]
-            _sift_down(bay_key, bay_idx, n_busy, 0)
-            if exit_at_owner[b] >= 0:
-                in_secondary -= 1
-                exit_at_owner[b] = -1
-            idle[n_idle] = b
-            n_idle += 1
-        elif t_ready <= t_decision and t_ready <= t_arrival and n_ready > 0:
-            c = ready_idx[0]
-            n_ready -= 1
-            ready_key[0] = ready_key[n_ready]
-            ready_idx[0] = ready_idx[n_ready]
-            _sift_down(ready_key, ready_idx, n_ready, 0)
-            if out_lane[c] == FULL_SEARCH or out_reason[c] == R_ALERT:
-                queue_hi[hi_tail] = c
-                hi_tail += 1
-            else:
-                queue_lo[lo_tail] = c
-                lo_tail += 1
-        elif t_decision <= t_arrival and n_pend > 0:
-            c = pend_idx[0]
-            n_pend -= 1
-            pend_key[0] = pend_key[n_pend]
-            pend_idx[0] = pend_idx[n_pend]
-            _sift_down(pend_key, pend_idx, n_pend, 0)
-            t = primary_end_at[c]
-            while sec_n > 0 and sec_heap[0] <= t:
-                sec_n = _heap_pop(sec_heap, sec_n)
-            m = mode[c]
-            occupancy[c] = sec_n + in_secondary
-            code, reason = decide_code(
-                custody[c], risk[c], enrolled[c], alert[c], m, lane[c], _hour_of(t),
-                sec_n + in_secondary, capacity, U[c, U_DECIDE], referral_by_hour,
-                risk_threshold, broken_full, clean_express, hold,
-            )
-            out_lane[c] = code
-            out_reason[c] = reason
-            detected_by[c] = DETECTED_NONE
-            identified[c] = False
-            secondary_start_at[c] = np.nan
-            exit_at[c] = t
-            if code >= SECONDARY:  # SECONDARY or FULL_SEARCH
-                in_secondary += 1
-                ready = t
-                suspect[c] = alert[c]
-                if code == SECONDARY:
-                    unit = -1
-                    ustart = np.inf
-                    for k in range(n_units):
-                        if scanner_modes[scanner_type[k], m]:
-                            st = max(t, scanner_free[k])
-                            if st < ustart:
-                                ustart = st
-                                unit = k
-                    if unit >= 0:
-                        ty = scanner_type[unit]
-                        sdur = draw(scanner_dist[ty], U[c, U_SCAN_S], dk, dp, dtab, doff,
-                                    dlen, dvals)
-                        scanner_free[unit] = ustart + sdur
-                        busy[8 + 1 + ty] += sdur
-                        ready = ustart + sdur
-                        if drug[c] >= 0 and not decoy[c]:
-                            if U[c, U_SCAN] < scanner_detect[ty, drug[c], conc[c]]:
-                                detected_by[c] = DETECTED_SCANNER
-                        elif not decoy[c] and U[c, U_SCAN] < scanner_fa[ty]:
-                            false_alarm[c] = True
-                            suspect[c] = True
-                _push(ready_key, ready_idx, n_ready, ready, c)
-                n_ready += 1
-        elif i < n:
-            a = arrive_at[i]
-            m = mode[i]
-            s = m * 2 + lane[i]
-            # The booth free first (a heap); a booth closed at that time moves to the hour
-            # it reopens, which loses nothing: it cannot start anyone before then.
-            nb = max_booths[s]
-            hk = station_key[s]
-            hi = station_idx[s]
-            best = np.inf
-            while nb > 0:
-                best = max(a, hk[0])
-                if best == np.inf or hi[0] < booths[s, _hour_of(best)]:
-                    break
-                hk[0] = _open_at(best, hi[0], booths[s])
-                _sift_down(hk, hi, nb, 0)
-            dur = draw(primary_dist[s], U[i, U_PRIMARY], dk, dp, dtab, doff, dlen, dvals)
-            primary_start_at[i] = best
-            primary_end_at[i] = best + dur
-            if nb > 0:
-                hk[0] = best + dur
-                _sift_down(hk, hi, nb, 0)
-            busy[s] += dur
-            screened[i] = False
-            alert[i] = False
-            false_alarm[i] = False
-            if canine_modes[m] and canine_key.shape[0] > 0 and canine_key[0] <= best:
-                start = max(a, canine_key[0])
-                cdur = draw(canine_dist, U[i, U_CANINE_S], dk, dp, dtab, doff, dlen, dvals)
-                canine_key[0] = start + cdur
-                _sift_down(canine_key, canine_idx, canine_key.shape[0], 0)
-                busy[canine_busy] += cdur
-                screened[i] = True
-                u = U[i, U_CANINE]
-                if decoy[i]:
-                    alert[i] = u < canine_decoy
-                elif drug[i] >= 0:
-                    alert[i] = u < canine_detect[drug[i], conc[i]]
-                else:
-                    alert[i] = u < canine_fa
-                    false_alarm[i] = alert[i]
-            _push(pend_key, pend_idx, n_pend, primary_end_at[i], i)
-            n_pend += 1
-            i += 1
+        best = max(t, hk[0])
+        if best == INF or hi[0] < port.booths[s, _hour_of(best)]:
+            return best
+        hk[0] = _open_at(best, hi[0], port.booths[s])
+        _sift_down(hk, hi, nb, 0)
+
+
+@njit(**_PHASE)
+def _start_primary(cv, port, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+    """Conveyance ``c`` starts primary at ``t`` at the station's first free booth."""
+    m = cv.mode[c]
+    s = m * 2 + cv.lane[c]
+    nb = port.max_booths[s]
+    dur = _draw(port, port.primary_dist[s], cv.u[c, U_PRIMARY])
+    out.primary_start_at[c] = t
+    out.primary_end_at[c] = t + dur
+    w.booth_of[c] = pools.station_idx[s, 0]
+    pools.station_key[s, 0] = t + dur
+    _sift_down(pools.station_key[s], pools.station_idx[s], nb, 0)
+    out.busy[s] += dur
+    out.screened[c] = False
+    out.alert[c] = False
+    out.false_alarm[c] = False
+    ck = pools.canine_key
+    if port.canine_modes[m] and ck.shape[0] > 0 and ck[0] <= t:
+        start = max(cv.arrive_at[c], ck[0])
+        cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
+        ck[0] = start + cdur
+        _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
+        out.busy[8] += cdur
+        out.screened[c] = True
+        u = cv.u[c, U_CANINE]
+        if cv.decoy[c]:
+            out.alert[c] = u < port.canine_decoy
+        elif cv.drug[c] >= 0:
+            out.alert[c] = u < port.canine_detect[cv.drug[c], cv.conc[c]]
         else:
+            out.alert[c] = u < port.canine_fa
+            out.false_alarm[c] = out.alert[c]
+    _push(w.pend_key, w.pend_idx, w.k[K_PEND], t + dur, c)
+    w.k[K_PEND] += 1
+
+
+@njit(**_PHASE)
+def _arrive(cv, port, pools, out, w, c):  # type: ignore[no-untyped-def]
+    """Conveyance ``c`` arrives: it starts at once or joins its station's queue."""
+    s = cv.mode[c] * 2 + cv.lane[c]
+    a = cv.arrive_at[c]
+    if w.q_head[s] < 0 and _booth_free_at(port, pools, s, a) <= a:
+        _start_primary(cv, port, pools, out, w, c, a)
+        return
+    w.q_next[c] = -1
+    if w.q_head[s] < 0:
+        w.q_head[s] = c
+    else:
+        w.q_next[w.q_tail[s]] = c
+    w.q_tail[s] = c
+
+
+@njit(**_PHASE)
+def _next_start(cv, port, pools, w):  # type: ignore[no-untyped-def]
+    """(instant, station) of the next queued conveyance to reach a booth."""
+    best = INF
+    station = -1
+    for s in range(w.q_head.shape[0]):
+        c = w.q_head[s]
+        if c >= 0:
+            t = _booth_free_at(port, pools, s, cv.arrive_at[c])
+            if t < best:
+                best = t
+                station = s
+    return best, station
+
+
+# ---- phase 3: referral ----------------------------------------------------------------------
+@njit(**_PHASE)
+def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+    """The decision at the end of ``c``'s primary; a referral enters secondary, or holds
+    its booth when secondary is full."""
+    m = cv.mode[c]
+    occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
+    out.occupancy[c] = occupied
+    code, reason = decide_code(
+        cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, cv.lane[c], _hour_of(t),
+        occupied, port.capacity, cv.u[c, U_DECIDE], rules.referral_by_hour,
+        rules.risk_threshold, rules.broken_full, rules.clean_express, rules.hold,
+    )
+    out.lane_code[c] = code
+    out.reason_code[c] = reason
+    out.detected_by[c] = DETECTED_NONE
+    out.identified[c] = False
+    out.secondary_start_at[c] = np.nan
+    out.triage[c] = -1
+    out.held_s[c] = 0.0
+    out.exit_at[c] = t
+    if code < SECONDARY:
+        return
+    if occupied < port.capacity:
+        _enter_secondary(cv, port, pools, out, w, c, t)
+        return
+    # secondary is full: the conveyance waits in its booth, which stays blocked
+    s = m * 2 + cv.lane[c]
+    _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
+    if code == FULL_SEARCH or reason == R_ALERT:
+        w.blocked_hi[w.k[K_BH_TAIL]] = c
+        w.k[K_BH_TAIL] += 1
+    else:
+        w.blocked_lo[w.k[K_BL_TAIL]] = c
+        w.k[K_BL_TAIL] += 1
+
+
+# ---- phase 4: triage -----------------------------------------------------------------------
+@njit(**_PHASE)
+def _scan(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
+    """NII scan of ``c`` from ``t`` on the unit that can start it first: (done at, anomaly)."""
+    m = cv.mode[c]
+    unit = -1
+    start = INF
+    for k in range(port.scanner_type.shape[0]):
+        if port.scanner_modes[port.scanner_type[k], m]:
+            st = max(t, pools.scanner_free[k])
+            if st < start:
+                start = st
+                unit = k
+    ty = port.scanner_type[unit]
+    dur = _draw(port, port.scanner_dist[ty], cv.u[c, U_TRIAGE_S])
+    pools.scanner_free[unit] = start + dur
+    out.busy[9 + ty] += dur
+    u = cv.u[c, U_TRIAGE]
+    if cv.drug[c] >= 0 and not cv.decoy[c]:
+        return start + dur, u < port.scanner_detect[ty, cv.drug[c], cv.conc[c]]
+    anomaly = not cv.decoy[c] and u < port.scanner_fa[ty]
+    out.false_alarm[c] = out.false_alarm[c] or anomaly
+    return start + dur, anomaly
+
+
+@njit(**_PHASE)
+def _sniff(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
+    """Canine check of ``c`` in secondary by the first free team: (done at, alert)."""
+    ck = pools.canine_key
+    start = max(t, ck[0])
+    dur = _draw(port, port.canine_dist, cv.u[c, U_TRIAGE_S])
+    ck[0] = start + dur
+    _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
+    out.busy[8] += dur
+    u = cv.u[c, U_TRIAGE]
+    if cv.decoy[c]:
+        return start + dur, u < port.canine_decoy
+    if cv.drug[c] >= 0:
+        return start + dur, u < port.canine_detect[cv.drug[c], cv.conc[c]]
+    anomaly = u < port.canine_fa
+    out.false_alarm[c] = out.false_alarm[c] or anomaly
+    return start + dur, anomaly
+
+
+@njit(**_PHASE)
+def _enter_secondary(cv, port, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+    """``c`` enters secondary at ``t``: triage, then an exam or release (a ready event)."""
+    w.k[K_IN_SEC] += 1
+    w.suspect[c] = out.alert[c]
+    w.release[c] = False
+    w.guided[c] = True
+    ready = t
+    if out.lane_code[c] == SECONDARY and out.reason_code[c] != R_ALERT:
+        step = port.triage[cv.mode[c]]
+        out.triage[c] = step
+        if step == TRIAGE_NONE:
+            w.guided[c] = False
+        else:
+            if step == TRIAGE_SCAN:
+                ready, anomaly = _scan(cv, port, pools, out, c, t)
+            else:
+                ready, anomaly = _sniff(cv, port, pools, out, c, t)
+            w.release[c] = not anomaly
+            w.suspect[c] = anomaly
+    _push(w.ready_key, w.ready_idx, w.k[K_READY], ready, c)
+    w.k[K_READY] += 1
+
+
+# ---- phase 5: secondary ---------------------------------------------------------------------
+@njit(**_PHASE)
+def _start_exam(cv, port, out, w, c, b, t):  # type: ignore[no-untyped-def]
+    """Bay ``b`` starts ``c``'s exam (or full search) at ``t``; returns its end."""
+    m = cv.mode[c]
+    d = cv.drug[c]
+    is_load = d >= 0 and not cv.decoy[c]
+    u = cv.u[c, U_BAY]
+    if out.lane_code[c] == FULL_SEARCH:
+        dur = _draw(port, port.full_dist[m], cv.u[c, U_BAY_S])
+        if is_load and u < port.full_detect[d, cv.conc[c]]:
+            out.detected_by[c] = DETECTED_FULL
+    else:
+        dur = _draw(port, port.secondary_dist[m], cv.u[c, U_BAY_S])
+        table = port.guided_detect if w.guided[c] else port.bay_detect
+        if is_load and u < table[d, cv.conc[c]]:
+            scanned = out.triage[c] == TRIAGE_SCAN
+            out.detected_by[c] = DETECTED_SCANNER if scanned else DETECTED_BAY
+    if out.detected_by[c] != DETECTED_NONE or w.suspect[c]:
+        dur += _draw(port, port.analyzer_dist, cv.u[c, U_ANALYZER_S])
+        if out.detected_by[c] != DETECTED_NONE:
+            out.identified[c] = cv.u[c, U_IDENTIFY] < port.analyzer_identify[d]
+        elif not cv.decoy[c] and not is_load and cv.u[c, U_IDENTIFY] < port.analyzer_fa:
+            out.false_alarm[c] = True
+    out.secondary_start_at[c] = t
+    out.exit_at[c] = t + dur
+    w.bay_owner[b] = c
+    out.busy[out.busy.shape[0] - 1] += dur
+    return t + dur
+
+
+@njit(**_PHASE)
+def _dispatch_bays(cv, port, pools, out, w, now):  # type: ignore[no-untyped-def]
+    """Idle bays take the conveyances waiting, guided exams and full searches first."""
+    k = w.k
+    while k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
+        if k[K_HI_HEAD] < k[K_HI_TAIL]:
+            c = w.queue_hi[k[K_HI_HEAD]]
+            k[K_HI_HEAD] += 1
+        else:
+            c = w.queue_lo[k[K_LO_HEAD]]
+            k[K_LO_HEAD] += 1
+        k[K_IDLE] -= 1
+        b = w.idle[k[K_IDLE]]
+        end = _start_exam(cv, port, out, w, c, b, max(pools.bay_free[b], now))
+        pools.bay_free[b] = end
+        _push(w.bay_key, w.bay_idx, k[K_BUSY], end, b)
+        k[K_BUSY] += 1
+
+
+# ---- phase 6: release ------------------------------------------------------------------------
+@njit(**_PHASE)
+def _unblock(cv, port, pools, out, w, t):  # type: ignore[no-untyped-def]
+    """Blocked conveyances (alerts and full searches first) take free parking spaces."""
+    k = w.k
+    while k[K_SEC_N] + k[K_IN_SEC] < port.capacity:
+        if k[K_BH_HEAD] < k[K_BH_TAIL]:
+            c = w.blocked_hi[k[K_BH_HEAD]]
+            k[K_BH_HEAD] += 1
+        elif k[K_BL_HEAD] < k[K_BL_TAIL]:
+            c = w.blocked_lo[k[K_BL_HEAD]]
+            k[K_BL_HEAD] += 1
+        else:
+            return
+        s = cv.mode[c] * 2 + cv.lane[c]
+        _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
+        out.held_s[c] = t - out.primary_end_at[c]
+        _enter_secondary(cv, port, pools, out, w, c, t)
+
+
+@njit(**_PHASE)
+def _leave_secondary(cv, port, pools, out, w, t):  # type: ignore[no-untyped-def]
+    w.k[K_IN_SEC] -= 1
+    _unblock(cv, port, pools, out, w, t)
+
+
+@njit(**_PHASE)
+def _inland(cv, port, out):  # type: ignore[no-untyped-def]
+    """Loads that crossed undetected meet the inland checkpoint."""
+    for c in range(cv.arrive_at.shape[0]):
+        d = cv.drug[c]
+        if (d >= 0 and not cv.decoy[c] and out.detected_by[c] == DETECTED_NONE
+                and port.inland_modes[cv.mode[c]] and cv.u[c, U_INLAND] < port.inland_cov
+                and cv.u[c, U_INLAND_DETECT] < port.inland_detect[d, cv.conc[c]]):
+            out.detected_by[c] = DETECTED_INLAND
+
+
+# ---- the loop -------------------------------------------------------------------------------
+@njit(**_PHASE)
+def simulate_day(cv, port, rules, pools, out, w):  # type: ignore[no-untyped-def]
+    """Simulate one day's conveyances (sorted by ``arrive_at``) until every one has left;
+    returns the number of entries of ``pools.sec_heap`` (exits carried to tomorrow).
+
+    Events at one instant go in this order: a carried exit, a bay freeing up, a
+    conveyance ready after triage, a decision at the end of primary, a queued conveyance
+    reaching a booth, an arrival.
+    """
+    n = cv.arrive_at.shape[0]
+    k = w.k
+    n_bays = pools.bay_free.shape[0]
+    for b in range(n_bays):  # yesterday's bays free up as events
+        _push(w.bay_key, w.bay_idx, k[K_BUSY], pools.bay_free[b], b)
+        k[K_BUSY] += 1
+        w.bay_owner[b] = -1
+    heap = pools.sec_heap
+    while True:
+        t_old = heap[0] if k[K_SEC_N] > 0 else INF
+        t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
+        t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
+        t_dec = w.pend_key[0] if k[K_PEND] > 0 else INF
+        t_start, s = _next_start(cv, port, pools, w)
+        t_arr = cv.arrive_at[k[K_NEXT]] if k[K_NEXT] < n else INF
+        now = min(t_old, t_bay, t_ready, t_dec, t_start, t_arr)
+        if now == INF:
             break
-        # an idle bay takes the next conveyance waiting, full searches and alerts first
-        while n_idle > 0 and (hi_head < hi_tail or lo_head < lo_tail):
-            if hi_head < hi_tail:
-                c = queue_hi[hi_head]
-                hi_head += 1
+        if t_old == now:
+            k[K_SEC_N] = _heap_pop(heap, k[K_SEC_N])
+            _unblock(cv, port, pools, out, w, now)
+        elif t_bay == now:
+            b = _pop(w.bay_key, w.bay_idx, k[K_BUSY])
+            k[K_BUSY] -= 1
+            w.idle[k[K_IDLE]] = b
+            k[K_IDLE] += 1
+            if w.bay_owner[b] >= 0:
+                w.bay_owner[b] = -1
+                _leave_secondary(cv, port, pools, out, w, now)
+        elif t_ready == now:
+            c = _pop(w.ready_key, w.ready_idx, k[K_READY])
+            k[K_READY] -= 1
+            if w.release[c]:  # cleared by triage
+                out.exit_at[c] = now
+                _leave_secondary(cv, port, pools, out, w, now)
+            elif w.guided[c] or out.lane_code[c] == FULL_SEARCH:
+                w.queue_hi[k[K_HI_TAIL]] = c
+                k[K_HI_TAIL] += 1
             else:
-                c = queue_lo[lo_head]
-                lo_head += 1
-            n_idle -= 1
-            b = idle[n_idle]
-            bstart = max(bay_free[b], min(t_bay, t_ready, t_decision, t_arrival))
-            m = mode[c]
-            if out_lane[c] == FULL_SEARCH:
-                bdur = draw(full_dist[m], U[c, U_BAY_S], dk, dp, dtab, doff, dlen, dvals)
-                table = full_detect
-                found_by = DETECTED_FULL
-            else:
-                bdur = draw(secondary_dist[m], U[c, U_BAY_S], dk, dp, dtab, doff, dlen, dvals)
-                table = bay_detect
-                found_by = DETECTED_BAY
-            is_load = drug[c] >= 0 and not decoy[c]
-            if (is_load and detected_by[c] == DETECTED_NONE
-                    and U[c, U_BAY] < table[drug[c], conc[c]]):
-                detected_by[c] = found_by
-            if detected_by[c] != DETECTED_NONE or suspect[c]:
-                bdur += draw(analyzer_dist, U[c, U_ANALYZER_S], dk, dp, dtab, doff, dlen,
-                             dvals)
-                if detected_by[c] != DETECTED_NONE:
-                    identified[c] = U[c, U_IDENTIFY] < analyzer_identify[drug[c]]
-                elif not decoy[c] and not is_load and U[c, U_IDENTIFY] < analyzer_fa:
-                    false_alarm[c] = True
-            bay_free[b] = bstart + bdur
-            busy[bay_busy] += bdur
-            secondary_start_at[c] = bstart
-            exit_at[c] = bstart + bdur
-            exit_at_owner[b] = c
-            _push(bay_key, bay_idx, n_busy, bstart + bdur, b)
-            n_busy += 1
-    # Everyone referred today is out by now; tomorrow counts them in secondary until
-    # they leave, and the inland checkpoint sees the loads that crossed undetected.
-    for c in range(n):
-        if out_lane[c] >= SECONDARY:
-            sec_n = _heap_push(sec_heap, sec_n, exit_at[c])
-        if (drug[c] >= 0 and not decoy[c] and detected_by[c] == DETECTED_NONE
-                and inland_modes[mode[c]] and U[c, U_INLAND] < inland_cov
-                and U[c, U_INLAND_DETECT] < inland_detect[drug[c], conc[c]]):
-            detected_by[c] = DETECTED_INLAND
-    return sec_n
+                w.queue_lo[k[K_LO_TAIL]] = c
+                k[K_LO_TAIL] += 1
+        elif t_dec == now:
+            c = _pop(w.pend_key, w.pend_idx, k[K_PEND])
+            k[K_PEND] -= 1
+            _decide(cv, port, rules, pools, out, w, c, now)
+        elif t_start == now:
+            c = w.q_head[s]
+            w.q_head[s] = w.q_next[c]
+            _start_primary(cv, port, pools, out, w, c, now)
+        else:
+            _arrive(cv, port, pools, out, w, k[K_NEXT])
+            k[K_NEXT] += 1
+        _dispatch_bays(cv, port, pools, out, w, now)
+    for c in range(n):  # tomorrow counts today's referrals in secondary until they leave
+        if out.lane_code[c] >= SECONDARY:
+            k[K_SEC_N] = _heap_push(heap, k[K_SEC_N], out.exit_at[c])
+    _inland(cv, port, out)
+    return k[K_SEC_N]
 
 
 class PortState:
@@ -404,14 +603,22 @@ class KernelModel:
     scenario: CompiledScenario
     policy: Policy
     dists: DistTable
-    max_booths: np.ndarray
-    primary_dist: np.ndarray
-    secondary_dist: np.ndarray
-    full_dist: np.ndarray
-    canine_dist: int
-    scanner_dist: np.ndarray
-    analyzer_dist: int
-    referral_by_hour: np.ndarray
+    port: tuple  # type: ignore[type-arg]  # a PortArrays
+    rules: tuple  # type: ignore[type-arg]  # a Rules
+
+
+def _triage_steps(sc: CompiledScenario) -> np.ndarray:
+    """The triage step of each mode: a scan where a scanner covers it, else a canine
+    check where teams sweep it, else none."""
+    out = np.zeros(sc.mode_present.shape[0], dtype=np.int64)
+    for m in range(out.shape[0]):
+        scanned = any(sc.scanner_modes[t, m] and (sc.scanner_type == t).any()
+                      for t in range(sc.scanner_modes.shape[0]))
+        if scanned:
+            out[m] = TRIAGE_SCAN
+        elif sc.canine_teams > 0 and sc.canine_modes[m]:
+            out[m] = TRIAGE_CANINE
+    return out
 
 
 def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
@@ -423,25 +630,27 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         dists.append(d if d is not None else placeholder)
         return len(dists) - 1
 
-    primary = np.array([add(d) for d in scenario.primary_service], dtype=np.int64)
-    secondary = np.array([add(d) for d in scenario.secondary_service], dtype=np.int64)
-    full = np.array([add(d) for d in scenario.full_search_service], dtype=np.int64)
-    canine = add(scenario.canine_service)
-    scanners = np.array([add(d) for d in scenario.scanner_service], dtype=np.int64)
-    analyzer = add(scenario.analyzer_service)
-    return KernelModel(
-        scenario=scenario,
-        policy=policy,
-        dists=encode(dists),
-        max_booths=scenario.booths.max(axis=1).astype(np.int64),
-        primary_dist=primary,
-        secondary_dist=secondary,
-        full_dist=full,
-        canine_dist=canine,
-        scanner_dist=scanners.reshape(-1),
-        analyzer_dist=analyzer,
-        referral_by_hour=policy.referral_by_hour(),
+    sc = scenario
+    primary = np.array([add(d) for d in sc.primary_service], dtype=np.int64)
+    secondary = np.array([add(d) for d in sc.secondary_service], dtype=np.int64)
+    full = np.array([add(d) for d in sc.full_search_service], dtype=np.int64)
+    canine = add(sc.canine_service)
+    scanners = np.array([add(d) for d in sc.scanner_service], dtype=np.int64).reshape(-1)
+    analyzer = add(sc.analyzer_service)
+    dt = encode(dists)
+    port = PortArrays(
+        sc.booths, sc.booths.max(axis=1).astype(np.int64), primary, sc.canine_modes,
+        sc.canine_detect, float(sc.canine_false_alarm), float(sc.canine_decoy_alert), canine,
+        sc.scanner_type, sc.scanner_modes, sc.scanner_detect, sc.scanner_false_alarm,
+        scanners, _triage_steps(sc), int(sc.secondary_capacity), sc.bay_detect,
+        sc.guided_detect, sc.full_detect, secondary, full, analyzer, sc.analyzer_identify,
+        float(sc.analyzer_false_alarm), sc.inland_modes, float(sc.inland_coverage),
+        sc.inland_detect, dt.kind, dt.param, dt.table, dt.offset, dt.length, dt.values,
     )
+    rules = Rules(policy.referral_by_hour(), policy.risk_threshold_value(),
+                  policy.broken_to_full_search, policy.clean_enrolled_express,
+                  policy.capacity_rule == "hold")
+    return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
 
 
 @dataclass(frozen=True, eq=False)
@@ -454,17 +663,37 @@ class DayRun:
     lane_code: np.ndarray  # int64, order of ``portwatch.engine.decide.LANE_CODES``
     reason_code: np.ndarray  # int64, index of ``portwatch.engine.decide.REASONS``
     occupancy: np.ndarray  # int64, conveyances in secondary at the decision
-    screened: np.ndarray  # bool: a canine team screened it
-    alert: np.ndarray  # bool: the canine alerted
+    screened: np.ndarray  # bool: a canine team screened it at primary
+    alert: np.ndarray  # bool: the canine alerted at primary
     detected_by: np.ndarray  # int64, index of ``DETECTED_BY``
     false_alarm: np.ndarray  # bool
     identified: np.ndarray  # bool: the handheld analyzer identified the drug
-    secondary_start_at: np.ndarray  # NaN if not inspected
+    secondary_start_at: np.ndarray  # NaN if no bay exam (not referred, or cleared by triage)
+    triage: np.ndarray  # int64, index of ``TRIAGE_STEPS`` (-1: not triaged)
+    held_s: np.ndarray  # float64: time a referral held its booth waiting for parking
     busy_s: np.ndarray  # float64: booths by station, canines, scanners by type, bays
 
     @property
     def inspected(self) -> np.ndarray:
         return self.lane_code >= SECONDARY
+
+    @property
+    def examined(self) -> np.ndarray:
+        """Referred and given a bay exam or full search (not cleared by triage)."""
+        return ~np.isnan(self.secondary_start_at)
+
+
+def _work(n: int, n_bays: int) -> tuple:  # type: ignore[type-arg]
+    i64 = np.int64
+    return Work(
+        np.zeros(N_COUNTERS, dtype=i64), np.empty(n), np.empty(n, dtype=i64), np.empty(n),
+        np.empty(n, dtype=i64), np.empty(n_bays), np.empty(n_bays, dtype=i64),
+        np.empty(n_bays, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
+        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
+        np.full(N_STATIONS, -1, dtype=i64), np.full(N_STATIONS, -1, dtype=i64),
+        np.empty(n, dtype=i64), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
+        np.zeros(n, dtype=np.bool_), np.full(n_bays, -1, dtype=i64),
+    )
 
 
 def run_day(
@@ -489,63 +718,37 @@ def run_day(
     if uniforms.shape != (n, N_UNIFORMS):
         raise ValueError(f"run_day: uniforms must have shape ({n}, {N_UNIFORMS})")
     sc = model.scenario
-    pol = model.policy
-    d = model.dists
-    heap = np.empty(state.secondary_exits.shape[0] + n)
-    heap[: state.secondary_exits.shape[0]] = np.sort(state.secondary_exits)
-    n_types = len(sc.scanner_service)
-    busy = np.zeros(9 + n_types + 1)
-    out = DayRun(
-        primary_start_at=np.empty(n),
-        primary_end_at=np.empty(n),
-        exit_at=np.empty(n),
-        lane_code=np.empty(n, dtype=np.int64),
-        reason_code=np.empty(n, dtype=np.int64),
-        occupancy=np.empty(n, dtype=np.int64),
-        screened=np.empty(n, dtype=np.bool_),
-        alert=np.empty(n, dtype=np.bool_),
-        detected_by=np.empty(n, dtype=np.int64),
-        false_alarm=np.empty(n, dtype=np.bool_),
-        identified=np.empty(n, dtype=np.bool_),
-        secondary_start_at=np.empty(n),
-        busy_s=busy,
+    carried = state.secondary_exits.shape[0]
+    heap = np.empty(carried + n)
+    heap[:carried] = np.sort(state.secondary_exits)
+    f64, i64, b = np.float64, np.int64, np.bool_
+    cv = Conveyances(
+        np.ascontiguousarray(arrive_at_s, dtype=f64), np.ascontiguousarray(mode, dtype=i64),
+        np.ascontiguousarray(lane, dtype=i64), np.ascontiguousarray(enrolled, dtype=b),
+        np.ascontiguousarray(custody, dtype=i64), np.ascontiguousarray(risk, dtype=f64),
+        np.ascontiguousarray(drug, dtype=i64), np.ascontiguousarray(concealment, dtype=i64),
+        np.ascontiguousarray(is_decoy, dtype=b), np.ascontiguousarray(uniforms),
     )
-    sec_n = simulate_day(
-        np.ascontiguousarray(arrive_at_s, dtype=np.float64),
-        np.ascontiguousarray(mode, dtype=np.int64),
-        np.ascontiguousarray(lane, dtype=np.int64),
-        np.ascontiguousarray(enrolled, dtype=np.bool_),
-        np.ascontiguousarray(custody, dtype=np.int64),
-        np.ascontiguousarray(risk, dtype=np.float64),
-        np.ascontiguousarray(drug, dtype=np.int64),
-        np.ascontiguousarray(concealment, dtype=np.int64),
-        np.ascontiguousarray(is_decoy, dtype=np.bool_),
-        np.ascontiguousarray(uniforms),
-        sc.booths, model.max_booths, state.station_key, state.station_idx, model.primary_dist,
-        state.canine_key, state.canine_idx, sc.canine_modes, sc.canine_detect,
-        sc.canine_false_alarm, sc.canine_decoy_alert, model.canine_dist,
-        sc.scanner_type, state.scanner_free, sc.scanner_modes, sc.scanner_detect,
-        sc.scanner_false_alarm,
-        model.scanner_dist,
-        state.bay_free, sc.secondary_capacity, sc.bay_detect, sc.full_detect,
-        model.secondary_dist, model.full_dist,
-        model.analyzer_dist, sc.analyzer_identify, sc.analyzer_false_alarm,
-        sc.inland_modes, sc.inland_coverage, sc.inland_detect,
-        model.referral_by_hour, pol.risk_threshold_value(), pol.broken_to_full_search,
-        pol.clean_enrolled_express, pol.capacity_rule == "hold",
-        heap, state.secondary_exits.shape[0],
-        d.kind, d.param, d.table, d.offset, d.length, d.values,
-        out.primary_start_at, out.primary_end_at, out.exit_at, out.lane_code,
-        out.reason_code, out.occupancy, out.screened, out.alert, out.detected_by,
-        out.false_alarm, out.identified, out.secondary_start_at, busy,
+    busy = np.zeros(9 + len(sc.scanner_service) + 1)
+    out = Outputs(
+        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
+        np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
+        np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
+        np.empty(n, dtype=i64), np.zeros(n), busy,
     )
+    pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
+                  state.scanner_free, state.bay_free, heap)
+    w = _work(n, sc.bays)
+    w.k[K_SEC_N] = carried
+    sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
     state.secondary_exits = heap[:sec_n].copy()
-    return out
+    return DayRun(*out[:-1], busy_s=busy)
 
 
 __all__ = [
     "DETECTED_BY",
     "N_UNIFORMS",
+    "TRIAGE_STEPS",
     "DayRun",
     "KernelModel",
     "PortState",

@@ -43,6 +43,9 @@ custody monitor may see the seal broken)."""
 N_CONCEALMENTS = len(CONCEALMENTS)
 N_STATIONS = N_MODES * N_LANES
 WILDCARD = "*"
+GUIDED_DETECTION_ASSUMED = 0.95
+"""Chance that a bay exam guided by a scan image or a dog's alert finds the load:
+``assumed`` (range 0.8-0.99): officers search where the anomaly is."""
 
 
 class _Model(BaseModel):
@@ -177,15 +180,19 @@ class ScannerSpec(_Model):
 
 
 class SecondarySpec(_Model):
-    """Secondary inspection bays with their officers, and the full search."""
+    """Secondary inspection: bays with their officers, the parking spaces of the referred
+    waiting for a bay (``queue_slots``), an exam without triage (``detection``), an exam
+    guided by a triage anomaly or an alert (``guided_detection``), and the full search."""
 
     bays: int = Field(ge=1)
     queue_slots: int = Field(ge=0)
     detection: DetectionTable
+    guided_detection: DetectionTable = Field(
+        default_factory=lambda: {WILDCARD: {WILDCARD: GUIDED_DETECTION_ASSUMED}})
     full_search_detection: DetectionTable
     source: str | None = None
 
-    _t = field_validator("detection", "full_search_detection")(_check_table)
+    _t = field_validator("detection", "guided_detection", "full_search_detection")(_check_table)
 
 
 class AnalyzerSpec(_Model):
@@ -307,6 +314,7 @@ class ScenarioSpec(_Model):
         tables: list[tuple[str, DetectionTable]] = [
             ("canine.detection", self.canine.detection),
             ("secondary.detection", self.secondary.detection),
+            ("secondary.guided_detection", self.secondary.guided_detection),
             ("secondary.full_search_detection", self.secondary.full_search_detection),
         ]
         tables += [(f"scanners.{s.name}.detection", s.detection) for s in self.scanners]
@@ -356,6 +364,7 @@ class CompiledScenario:
     bays: int
     queue_slots: int
     bay_detect: np.ndarray  # float64 [drug, concealment]
+    guided_detect: np.ndarray  # float64 [drug, concealment]
     full_detect: np.ndarray  # float64 [drug, concealment]
     analyzer_service: Duration
     analyzer_identify: np.ndarray  # float64 [drug]
@@ -477,6 +486,7 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         bays=spec.secondary.bays,
         queue_slots=spec.secondary.queue_slots,
         bay_detect=_table(spec.secondary.detection, drugs),
+        guided_detect=_table(spec.secondary.guided_detection, drugs),
         full_detect=_table(spec.secondary.full_search_detection, drugs),
         analyzer_service=spec.analyzer.service.build(),
         analyzer_identify=np.array([spec.analyzer.identify_prob.get(d, 0.0) for d in drugs]),
