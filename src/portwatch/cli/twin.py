@@ -39,6 +39,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(
             help="Folder for metrics (CSV, JSON), plots and report.html.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
+            "e.g. --set canine.teams=6 --set scanners.0.count=22; validated as the file "
+            "is.")] = None,
         per_port: Annotated[bool, typer.Option(
             "--per-port", help="southern-border only: simulate every port on its own "
             "(its own queues) and add them up, instead of one pooled port.")] = False,
@@ -56,10 +60,13 @@ def register(app: typer.Typer) -> None:
             study_table,
         )
 
-        sc = load_scenario(scenario)
+        sc = load_scenario(scenario, set_ or ())
         if per_port and sc.name != "southern-border":
             raise typer.BadParameter("only with the southern-border scenario",
                                      param_hint="--per-port")
+        if per_port and set_:
+            raise typer.BadParameter("overrides apply to one scenario, not --per-port",
+                                     param_hint="--set")
         policies = [parse_policy(p) for p in (policy or ["rules"])]
         params = parse_params(adversary_param or [])
         if workers < 0:

@@ -15,10 +15,11 @@ validates it, and returns a frozen ``CompiledScenario`` of numpy arrays for the 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -43,13 +44,18 @@ custody monitor may see the seal broken)."""
 N_CONCEALMENTS = len(CONCEALMENTS)
 N_STATIONS = N_MODES * N_LANES
 WILDCARD = "*"
+MAX_DAILY_VOLUME = 10_000_000.0
+"""Largest daily volume a scenario may state (the whole southern border is about 170,000
+conveyances a day): beyond it a value is a typo, and memory would run out."""
+MAX_UNITS = 100_000
+"""Largest count of booths, teams, scanners, bays or analyzers of one kind."""
 GUIDED_DETECTION_ASSUMED = 0.95
 """Chance that a bay exam guided by a scan image or a dog's alert finds the load:
 ``assumed`` (range 0.8-0.99): officers search where the anomaly is."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ServiceSpec(_Model):
@@ -118,15 +124,15 @@ class LaneSpec(_Model):
     @classmethod
     def _non_negative(cls, v: list[int]) -> list[int]:
         for h, n in enumerate(v):
-            if n < 0:
-                raise ValueError(f"hour {h}: must be >= 0, got {n}")
+            if not 0 <= n <= MAX_UNITS:
+                raise ValueError(f"hour {h}: must be in [0, {MAX_UNITS}], got {n}")
         return v
 
 
 class ModeSpec(_Model):
     """One mode of crossing at the port."""
 
-    daily_volume: float = Field(gt=0)
+    daily_volume: float = Field(gt=0, le=MAX_DAILY_VOLUME)
     hourly_profile: list[float] = Field(min_length=24, max_length=24)
     enrolled_share: float = Field(default=0.0, ge=0, le=1)
     general: LaneSpec
@@ -154,7 +160,7 @@ class ModeSpec(_Model):
 class CanineSpec(_Model):
     """Canine teams sweeping the primary queues (a team screens one vehicle at a time)."""
 
-    teams: int = Field(ge=0)
+    teams: int = Field(ge=0, le=MAX_UNITS)
     service: ServiceSpec
     modes: list[Mode]
     detection: DetectionTable
@@ -169,7 +175,7 @@ class ScannerSpec(_Model):
     """A pool of non-intrusive inspection scanners (X-ray / gamma) of one type."""
 
     name: str
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=MAX_UNITS)
     service: ServiceSpec
     modes: list[Mode]
     detection: DetectionTable
@@ -184,7 +190,7 @@ class SecondarySpec(_Model):
     waiting for a bay (``queue_slots``), an exam without triage (``detection``), an exam
     guided by a triage anomaly or an alert (``guided_detection``), and the full search."""
 
-    bays: int = Field(ge=1)
+    bays: int = Field(ge=1, le=MAX_UNITS)
     queue_slots: int = Field(ge=0)
     detection: DetectionTable
     guided_detection: DetectionTable = Field(
@@ -198,9 +204,9 @@ class SecondarySpec(_Model):
 class AnalyzerSpec(_Model):
     """Handheld analyzers used in secondary to identify a suspect substance."""
 
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=MAX_UNITS)
     service: ServiceSpec
-    identify_prob: dict[str, float]
+    identify_prob: dict[str, Annotated[float, Field(ge=0, le=1)]]
     false_alarm_prob: float = Field(ge=0, le=1)
     source: str | None = None
 
@@ -231,8 +237,8 @@ class ContrabandSpec(_Model):
     """What the cartel tries to move through the port each day."""
 
     drugs: dict[str, DrugSpec] = Field(min_length=1)
-    loads_per_day: float = Field(ge=0)
-    decoys_per_day: float = Field(default=0.0, ge=0)
+    loads_per_day: float = Field(ge=0, le=MAX_DAILY_VOLUME)
+    decoys_per_day: float = Field(default=0.0, ge=0, le=MAX_DAILY_VOLUME)
     mode_share: dict[Mode, float]
     concealment_share: dict[str, float]
     source: str | None = None
@@ -537,6 +543,8 @@ def _describe(err: dict[str, Any]) -> str:
     elif kind in ("too_short", "too_long"):
         msg = f"must hold {ctx.get('min_length', ctx.get('max_length'))} values, " \
               f"got {ctx.get('actual_length')}"
+    elif kind == "finite_number":
+        msg = f"must be a finite number, got {got}"
     elif kind == "value_error":
         msg = str(ctx.get("error", err["msg"]))
     else:
@@ -576,18 +584,29 @@ def scenario_path(name_or_path: str | Path) -> Path:
     return Path(str(shipped))
 
 
-def load_scenario(name_or_path: str | Path) -> CompiledScenario:
-    """Read, validate and compile a scenario by shipped name or by path.
+def scenario_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
+    """The parsed TOML of a scenario and the file name errors cite."""
+    path = scenario_path(name_or_path)
+    try:
+        return tomllib.loads(path.read_text()), path.name
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> CompiledScenario:
+    """Read, validate and compile a scenario by shipped name or by path, with any
+    ``PATH=VALUE`` ``overrides`` applied first (``portwatch.twin.scenario.overrides``).
 
     Errors are one line naming the file and field, e.g.
     ``otay-mesa.toml: modes.truck.daily_volume: must be > 0, got -3``.
     """
-    path = scenario_path(name_or_path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
-    return parse_scenario(data, path.name)
+    from portwatch.twin.scenario.overrides import apply_overrides
+
+    data, where = scenario_data(name_or_path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+        where = f"{where} (with --set)"
+    return parse_scenario(data, where)
 
 
 __all__ = [
@@ -602,6 +621,7 @@ __all__ = [
     "compile_scenario",
     "load_scenario",
     "parse_scenario",
+    "scenario_data",
     "scenario_names",
     "scenario_path",
 ]

@@ -31,6 +31,7 @@ from portwatch.twin.study.replications import (
     ReplicationResult,
     ReplicationTask,
     StudyResult,
+    check_seed,
     check_study_args,
     run_replication,
 )
@@ -88,6 +89,7 @@ def run_border_study(
     must return the results in the order of the tasks, as ``map`` does.
     """
     pols = check_study_args(policies, days, replications, warmup_days)
+    seed = check_seed(seed)
     names = [p.name for p in pols]
     params = dict(adversary_params or {})
     make_adversary(adversary, **params)  # fail early on a bad name or parameter

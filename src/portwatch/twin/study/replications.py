@@ -40,6 +40,8 @@ HEADLINE = (
     "decoys_inspected", "waved_through",
 )
 """Scalar figures that get a confidence interval and a paired difference."""
+MAX_DAYS = 36_500  # a century of simulated days: beyond it a value is a typo
+MAX_REPLICATIONS = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,11 +316,20 @@ def check_study_args(
     names = [p.name for p in pols]
     if len(set(names)) != len(names):
         raise InputError(f"policies: names must be unique, got {names}")
-    for name, value, low in (("days", days, 1), ("replications", replications, 1),
-                             ("warmup_days", warmup_days, 0), ("workers", workers, 1)):
-        if value < low:
-            raise InputError(f"{name}: must be >= {low}, got {value}")
+    for name, value, low, high in (("days", days, 1, MAX_DAYS),
+                                   ("replications", replications, 1, MAX_REPLICATIONS),
+                                   ("warmup_days", warmup_days, 0, MAX_DAYS),
+                                   ("workers", workers, 1, 4096)):
+        if not low <= value <= high:
+            raise InputError(f"{name}: must be in [{low}, {high}], got {value}")
     return pols
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it can seed a ``numpy.random.SeedSequence`` (a non-negative integer)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed: must be a non-negative integer, got {seed}")
+    return int(seed)
 
 
 def run_study(
@@ -342,6 +353,7 @@ def run_study(
     """
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
     pols = check_study_args(policies, days, replications, warmup_days, workers)
+    seed = check_seed(seed)
     names = [p.name for p in pols]
     params = dict(adversary_params or {})
     make_adversary(adversary, **params)  # fail early on a bad name or parameter

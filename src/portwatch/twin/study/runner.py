@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -58,9 +59,12 @@ def rules_policy(capacity_rule: CapacityRule = "wave") -> Policy:
 
 def _number(spec: str, text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise InputError(f"--policy {spec}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"--policy {spec}: {text!r} is not a finite number")
+    return value
 
 
 def parse_policy(spec: str) -> Policy:
@@ -85,6 +89,9 @@ def parse_policy(spec: str) -> Policy:
     if kind == "risk" and len(args) in (1, 2):
         threshold = _number(spec, args[0])
         base = _number(spec, args[1]) if len(args) == 2 else 0.0
+        if not 0.0 <= threshold <= 1.0:
+            raise InputError(f"--policy {spec}: the risk threshold must be in [0, 1] "
+                             f"(risk scores are), got {threshold:g}")
         name = f"risk-{threshold:g}" + (f"-{base:g}" if base else "") + suffix
         return Policy.risk_based(threshold, base_rate=base, capacity_rule=rule, name=name)
     raise InputError(
