@@ -8,8 +8,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from portwatch.cli.errors import require
+from portwatch.domain import validate
+from portwatch.domain.errors import InputError
+
+MAX_DAYS = 3660
+"""Ten years of simulated days: a bound so that a typo (``--days 1e9``) is an error,
+not a run that never ends."""
+MAX_REPLICATIONS = 10_000
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +56,14 @@ def register(app: typer.Typer) -> None:
             "(its own queues) and add them up, instead of one pooled port.")] = False,
     ) -> None:
         """Run policies against an adversary in the port's digital twin."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         from portwatch.twin.scenario import bts, load_scenario
         from portwatch.twin.study.border import run_border_study
         from portwatch.twin.study.replications import run_study
@@ -60,6 +76,15 @@ def register(app: typer.Typer) -> None:
             study_table,
         )
 
+        validate.seed("--seed", seed)
+        for name, value, most in (("--days", days, MAX_DAYS),
+                                  ("--warmup-days", warmup_days, MAX_DAYS),
+                                  ("--replications", replications, MAX_REPLICATIONS)):
+            if value > most:  # the study checks the lower bounds
+                raise InputError(f"{name}: must be <= {most}, got {value}")
+        if out is not None:
+            validate.output_folder("--out", out)
+            require("matplotlib")  # the report has plots: fail before the run, not after
         sc = load_scenario(scenario, set_ or ())
         if per_port and sc.name != "southern-border":
             raise typer.BadParameter("only with the southern-border scenario",

@@ -574,6 +574,8 @@ def scenario_path(name_or_path: str | Path) -> Path:
     """The file a scenario name (``otay-mesa``) or path (``my.toml``) refers to."""
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
+        if path.is_dir():
+            raise NotFoundError(f"{name_or_path}: is a folder, not a scenario file")
         if not path.is_file():
             raise NotFoundError(f"{name_or_path}: no such scenario file")
         return path

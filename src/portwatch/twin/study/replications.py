@@ -40,7 +40,7 @@ HEADLINE = (
     "decoys_inspected", "waved_through",
 )
 """Scalar figures that get a confidence interval and a paired difference."""
-MAX_DAYS = 36_500  # a century of simulated days: beyond it a value is a typo
+MAX_DAYS = 3660  # ten years of simulated days: beyond it a value is a typo
 MAX_REPLICATIONS = 10_000
 
 
@@ -320,8 +320,10 @@ def check_study_args(
                                    ("replications", replications, 1, MAX_REPLICATIONS),
                                    ("warmup_days", warmup_days, 0, MAX_DAYS),
                                    ("workers", workers, 1, 4096)):
-        if not low <= value <= high:
-            raise InputError(f"{name}: must be in [{low}, {high}], got {value}")
+        if value < low:
+            raise InputError(f"{name}: must be >= {low}, got {value}")
+        if value > high:
+            raise InputError(f"{name}: must be <= {high}, got {value}")
     return pols
 
 

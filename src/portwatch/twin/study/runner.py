@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -59,12 +58,9 @@ def rules_policy(capacity_rule: CapacityRule = "wave") -> Policy:
 
 def _number(spec: str, text: str) -> float:
     try:
-        value = float(text)
+        return float(text)  # nan and inf are refused by the policy's own checks
     except ValueError:
         raise InputError(f"--policy {spec}: {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise InputError(f"--policy {spec}: {text!r} is not a finite number")
-    return value
 
 
 def parse_policy(spec: str) -> Policy:
@@ -90,8 +86,8 @@ def parse_policy(spec: str) -> Policy:
         threshold = _number(spec, args[0])
         base = _number(spec, args[1]) if len(args) == 2 else 0.0
         if not 0.0 <= threshold <= 1.0:
-            raise InputError(f"--policy {spec}: the risk threshold must be in [0, 1] "
-                             f"(risk scores are), got {threshold:g}")
+            raise InputError(f"--policy {spec}: risk_threshold: must be in [0, 1] (a risk "
+                             f"score is), got {threshold:g}")
         name = f"risk-{threshold:g}" + (f"-{base:g}" if base else "") + suffix
         return Policy.risk_based(threshold, base_rate=base, capacity_rule=rule, name=name)
     raise InputError(
