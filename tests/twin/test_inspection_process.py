@@ -87,3 +87,35 @@ def test_doubling_the_bottleneck_scanner_lowers_the_share_uninspected():
     diff = shares[2] - shares[1]  # paired: common random numbers per replication
     half = 2.78 * diff.std(ddof=1) / math.sqrt(len(diff))  # t(0.975, 3)
     assert diff.mean() + half < 0, (diff.mean(), half)
+
+
+def test_a_tiered_policy_refers_by_the_risk_tier():
+    sc = load_scenario("test-port", ["canine.teams=0"])
+    prob = np.zeros((4, 2, 1, 2))
+    prob[..., 1] = 1.0  # refer every conveyance of the upper tier, none of the lower
+    policy = Policy(name="tiers", referral_prob=prob, risk_tier_edges=(0.5,))
+    rng = np.random.default_rng(4)
+    tr = draw_legit(sc, 0, rng)
+    run = run_day(prepare(sc, policy), tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled,
+                  tr.custody, tr.risk, tr.drug, tr.concealment, tr.is_decoy,
+                  rng.random((len(tr), 12)), PortState(sc))
+    random = run.reason_code == 3
+    assert random.any()
+    assert np.all(tr.risk[random] >= 0.5)
+    waved_or_referred = random | (run.reason_code == 8)
+    assert np.all(waved_or_referred[tr.risk >= 0.5] | (run.reason_code[tr.risk >= 0.5] >= 5))
+
+
+def _decoy_study(**fields):
+    import dataclasses
+
+    policy = dataclasses.replace(Policy.uniform(0.01), name="p", **fields)
+    study = run_study("test-port", policy, "shotgun", days=2, replications=2, seed=8,
+                      adversary_params={"decoys": 30, "loads": 5})
+    return study.summary("p")
+
+
+def test_alerts_checked_first_by_a_scan_keep_decoys_out_of_the_bays():
+    bay, scan = _decoy_study(), _decoy_study(alert_first_check="nii_scan")
+    assert scan["examined"] < bay["examined"]
+    assert scan["cleared_by_triage"] > bay["cleared_by_triage"]

@@ -59,8 +59,11 @@ uses ``U_TRIAGE`` and ``U_TRIAGE_S``)."""
 
 DETECTED_NONE, DETECTED_SCANNER, DETECTED_BAY, DETECTED_FULL, DETECTED_INLAND = range(5)
 DETECTED_BY: tuple[str, ...] = ("none", "scanner", "secondary exam", "full search", "inland")
-TRIAGE_NONE, TRIAGE_SCAN, TRIAGE_CANINE = 0, 1, 2
-TRIAGE_STEPS: tuple[str, ...] = ("none", "scan", "canine")
+TRIAGE_NONE, TRIAGE_SCAN, TRIAGE_CANINE, TRIAGE_HANDHELD = 0, 1, 2, 3
+TRIAGE_STEPS: tuple[str, ...] = ("none", "scan", "canine", "handheld")
+HANDHELD_TRACE_ASSUMED = 0.3
+"""Chance that a handheld reads the drug traces of a tainted decoy where the dog
+alerted: ``assumed`` (range 0.1-0.6; no public figure)."""
 HOUR_S = 3600.0
 INF = np.inf
 
@@ -81,11 +84,13 @@ Conveyances = namedtuple("Conveyances", "arrive_at mode lane enrolled custody ri
 PortArrays = namedtuple(
     "PortArrays",
     "booths max_booths primary_dist canine_modes canine_detect canine_fa canine_decoy "
-    "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage "
+    "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage scanned "
     "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
-    "analyzer_identify analyzer_fa inland_modes inland_cov inland_detect "
+    "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
     "dk dp dtab doff dlen dvals")
-Rules = namedtuple("Rules", "referral_by_hour risk_threshold broken_full clean_express hold")
+Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
+                   "alert_check alert_capacity")
+ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD = 0, 1, 2  # the policy's ``alert_first_check``
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
                    "bay_free sec_heap")
 Outputs = namedtuple(
@@ -320,9 +325,10 @@ def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-de
     m = cv.mode[c]
     occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
     out.occupancy[c] = occupied
+    tier = np.searchsorted(rules.tier_edges, cv.risk[c], side="right")
     code, reason = decide_code(
         cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, cv.lane[c], _hour_of(t),
-        occupied, port.capacity, cv.u[c, U_DECIDE], rules.referral_by_hour,
+        occupied, port.capacity, cv.u[c, U_DECIDE], rules.referral[tier],
         rules.risk_threshold, rules.broken_full, rules.clean_express, rules.hold,
     )
     out.lane_code[c] = code
@@ -335,13 +341,16 @@ def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-de
     out.exit_at[c] = t
     if code < SECONDARY:
         return
-    if occupied < port.capacity:
-        _enter_secondary(cv, port, pools, out, w, c, t)
+    alert = code == FULL_SEARCH or reason == R_ALERT
+    # alerts may fill only part of secondary (the policy's capacity reserve), so that
+    # trace-tainted decoys cannot shut the randomized schedule out
+    if occupied < (rules.alert_capacity if alert else port.capacity):
+        _enter_secondary(cv, port, rules, pools, out, w, c, t)
         return
     # secondary is full: the conveyance waits in its booth, which stays blocked
     s = m * 2 + cv.lane[c]
     _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
-    if code == FULL_SEARCH or reason == R_ALERT:
+    if alert:
         w.blocked_hi[w.k[K_BH_TAIL]] = c
         w.k[K_BH_TAIL] += 1
     else:
@@ -394,23 +403,51 @@ def _sniff(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
 
 
 @njit(**_PHASE)
-def _enter_secondary(cv, port, pools, out, w, c, t):  # type: ignore[no-untyped-def]
-    """``c`` enters secondary at ``t``: triage, then an exam or release (a ready event)."""
+def _handheld(cv, port, out, c, t):  # type: ignore[no-untyped-def]
+    """Handheld check of an alerted conveyance where the dog alerted: (done at, anomaly).
+    A load reads with the analyzer's identification chance; a trace-tainted decoy with
+    ``HANDHELD_TRACE_ASSUMED``; clean traffic with the analyzer's false-alarm chance."""
+    dur = _draw(port, port.analyzer_dist, cv.u[c, U_TRIAGE_S])
+    u = cv.u[c, U_TRIAGE]
+    if cv.decoy[c]:
+        return t + dur, u < port.handheld_trace
+    if cv.drug[c] >= 0:
+        return t + dur, u < port.analyzer_identify[cv.drug[c]]
+    anomaly = u < port.analyzer_fa
+    out.false_alarm[c] = out.false_alarm[c] or anomaly
+    return t + dur, anomaly
+
+
+@njit(**_PHASE)
+def _enter_secondary(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+    """``c`` enters secondary at ``t``: triage, then an exam or release (a ready event).
+
+    A discretionary referral is triaged by its mode's step; an alert at primary goes to
+    a bay, or first to the check the policy names (``alert_first_check``); a full
+    search goes to a bay."""
     w.k[K_IN_SEC] += 1
     w.suspect[c] = out.alert[c]
     w.release[c] = False
     w.guided[c] = True
     ready = t
+    step = -1
     if out.lane_code[c] == SECONDARY and out.reason_code[c] != R_ALERT:
         step = port.triage[cv.mode[c]]
+    elif out.reason_code[c] == R_ALERT and rules.alert_check == ALERT_SCAN:
+        step = TRIAGE_SCAN if port.scanned[cv.mode[c]] else -1
+    elif out.reason_code[c] == R_ALERT and rules.alert_check == ALERT_HANDHELD:
+        step = TRIAGE_HANDHELD
+    if step >= 0:
         out.triage[c] = step
         if step == TRIAGE_NONE:
             w.guided[c] = False
         else:
             if step == TRIAGE_SCAN:
                 ready, anomaly = _scan(cv, port, pools, out, c, t)
-            else:
+            elif step == TRIAGE_CANINE:
                 ready, anomaly = _sniff(cv, port, pools, out, c, t)
+            else:
+                ready, anomaly = _handheld(cv, port, out, c, t)
             w.release[c] = not anomaly
             w.suspect[c] = anomaly
     _push(w.ready_key, w.ready_idx, w.k[K_READY], ready, c)
@@ -469,11 +506,11 @@ def _dispatch_bays(cv, port, pools, out, w, now):  # type: ignore[no-untyped-def
 
 # ---- phase 6: release ------------------------------------------------------------------------
 @njit(**_PHASE)
-def _unblock(cv, port, pools, out, w, t):  # type: ignore[no-untyped-def]
+def _unblock(cv, port, rules, pools, out, w, t):  # type: ignore[no-untyped-def]
     """Blocked conveyances (alerts and full searches first) take free parking spaces."""
     k = w.k
     while k[K_SEC_N] + k[K_IN_SEC] < port.capacity:
-        if k[K_BH_HEAD] < k[K_BH_TAIL]:
+        if k[K_BH_HEAD] < k[K_BH_TAIL] and k[K_SEC_N] + k[K_IN_SEC] < rules.alert_capacity:
             c = w.blocked_hi[k[K_BH_HEAD]]
             k[K_BH_HEAD] += 1
         elif k[K_BL_HEAD] < k[K_BL_TAIL]:
@@ -484,13 +521,13 @@ def _unblock(cv, port, pools, out, w, t):  # type: ignore[no-untyped-def]
         s = cv.mode[c] * 2 + cv.lane[c]
         _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
         out.held_s[c] = t - out.primary_end_at[c]
-        _enter_secondary(cv, port, pools, out, w, c, t)
+        _enter_secondary(cv, port, rules, pools, out, w, c, t)
 
 
 @njit(**_PHASE)
-def _leave_secondary(cv, port, pools, out, w, t):  # type: ignore[no-untyped-def]
+def _leave_secondary(cv, port, rules, pools, out, w, t):  # type: ignore[no-untyped-def]
     w.k[K_IN_SEC] -= 1
-    _unblock(cv, port, pools, out, w, t)
+    _unblock(cv, port, rules, pools, out, w, t)
 
 
 @njit(**_PHASE)
@@ -534,7 +571,7 @@ def simulate_day(cv, port, rules, pools, out, w):  # type: ignore[no-untyped-def
             break
         if t_old == now:
             k[K_SEC_N] = _heap_pop(heap, k[K_SEC_N])
-            _unblock(cv, port, pools, out, w, now)
+            _unblock(cv, port, rules, pools, out, w, now)
         elif t_bay == now:
             b = _pop(w.bay_key, w.bay_idx, k[K_BUSY])
             k[K_BUSY] -= 1
@@ -542,13 +579,13 @@ def simulate_day(cv, port, rules, pools, out, w):  # type: ignore[no-untyped-def
             k[K_IDLE] += 1
             if w.bay_owner[b] >= 0:
                 w.bay_owner[b] = -1
-                _leave_secondary(cv, port, pools, out, w, now)
+                _leave_secondary(cv, port, rules, pools, out, w, now)
         elif t_ready == now:
             c = _pop(w.ready_key, w.ready_idx, k[K_READY])
             k[K_READY] -= 1
             if w.release[c]:  # cleared by triage
                 out.exit_at[c] = now
-                _leave_secondary(cv, port, pools, out, w, now)
+                _leave_secondary(cv, port, rules, pools, out, w, now)
             elif w.guided[c] or out.lane_code[c] == FULL_SEARCH:
                 w.queue_hi[k[K_HI_TAIL]] = c
                 k[K_HI_TAIL] += 1
@@ -638,18 +675,23 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
     scanners = np.array([add(d) for d in sc.scanner_service], dtype=np.int64).reshape(-1)
     analyzer = add(sc.analyzer_service)
     dt = encode(dists)
+    triage = _triage_steps(sc)
     port = PortArrays(
         sc.booths, sc.booths.max(axis=1).astype(np.int64), primary, sc.canine_modes,
         sc.canine_detect, float(sc.canine_false_alarm), float(sc.canine_decoy_alert), canine,
         sc.scanner_type, sc.scanner_modes, sc.scanner_detect, sc.scanner_false_alarm,
-        scanners, _triage_steps(sc), int(sc.secondary_capacity), sc.bay_detect,
+        scanners, triage, triage == TRIAGE_SCAN, int(sc.secondary_capacity), sc.bay_detect,
         sc.guided_detect, sc.full_detect, secondary, full, analyzer, sc.analyzer_identify,
-        float(sc.analyzer_false_alarm), sc.inland_modes, float(sc.inland_coverage),
+        float(sc.analyzer_false_alarm), HANDHELD_TRACE_ASSUMED, sc.inland_modes,
+        float(sc.inland_coverage),
         sc.inland_detect, dt.kind, dt.param, dt.table, dt.offset, dt.length, dt.values,
     )
-    rules = Rules(policy.referral_by_hour(), policy.risk_threshold_value(),
-                  policy.broken_to_full_search, policy.clean_enrolled_express,
-                  policy.capacity_rule == "hold")
+    referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
+    rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
+                  policy.risk_threshold_value(), policy.broken_to_full_search,
+                  policy.clean_enrolled_express, policy.capacity_rule == "hold",
+                  ("bay", "nii_scan", "handheld").index(policy.alert_first_check),
+                  max(1, int((1.0 - policy.capacity_reserve) * sc.secondary_capacity)))
     return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
 
 
