@@ -17,7 +17,8 @@ import pytest
 
 from portwatch.cli.main import run
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "src" / "portwatch" / "twin" / "scenarios"
+SCENARIOS = (Path(__file__).resolve().parents[2] / "src" / "portwatch" / "twin" / "scenario"
+             / "shipped")
 SPECTRUM = (Path(__file__).resolve().parents[1] / "fieldid" / "data"
             / "PST02_iRPlus785_Z050_100_3200ms.txt")
 
@@ -117,13 +118,12 @@ ROWS = [
     row("simulate test-port --out afile " + " ".join(ONE),
         "--out afile: exists and is not a folder"),
     row("simulate test-port --per-port", "--per-port"),
-    row("simulate inf-volume.toml " + " ".join(ONE), "daily_volume", owner="twin"),
-    row("simulate id-high.toml " + " ".join(ONE), "identify_prob", owner="twin"),
-    row("simulate id-negative.toml " + " ".join(ONE), "identify_prob", owner="twin"),
+    row("simulate inf-volume.toml " + " ".join(ONE), "daily_volume"),
+    row("simulate id-high.toml " + " ".join(ONE), "identify_prob"),
+    row("simulate id-negative.toml " + " ".join(ONE), "identify_prob"),
     row("simulate bad.toml", "bad.toml: not valid TOML"),
     row("simulate missing.toml", "missing.toml: no such scenario file"),
-    row("simulate adir", "adir: is a folder|adir: is a directory|adir: Is a directory",
-        owner="twin"),
+    row("simulate adir", "adir: is a folder|adir: is a directory|adir: Is a directory"),
     row("simulate no-such-port", "scenario 'no-such-port': not found"),
     row("scenarios --bogus", "No such option: --bogus"),
     row("no-such-command", "No such command 'no-such-command'"),
