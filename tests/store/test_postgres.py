@@ -27,9 +27,9 @@ def test_ingest_verdict_and_audit_on_postgresql(postgres_url):
         report = svc.ingest(trip.lines, batch_size=50)
         again = svc.ingest(trip.lines)  # idempotent: everything is a duplicate or known
         assert again.accepted == 0 and again.duplicates >= report.accepted
-        # a forged line is evidence against the channel, not the container: review
-        expected = {Attack.NONE: Verdict.CLEAN, Attack.FORGERY: Verdict.REVIEW}.get(
-            attack, Verdict.BROKEN)
+        # forged lines are evidence against the channel, not the container: review
+        expected = {Attack.NONE: Verdict.CLEAN, Attack.DIVERSION: Verdict.BROKEN,
+                    Attack.FORGERY: Verdict.REVIEW}[attack]
         assert svc.verdict(trip.shipment_id).verdict is expected
     # a second process sees the same history
     other = CustodyService(Database(postgres_url))
