@@ -254,7 +254,9 @@ def ingest(
     events: Annotated[Path, typer.Argument(help="events.jsonl ('-': stdin)")],
     db: DbOpt = DEFAULT_DB,
     thresholds: Annotated[Path | None, typer.Option("--thresholds", help="TOML overrides.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", min=1, max=1_000_000,
+        help="Lines per transaction (all or nothing).")] = 5000,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify, monitor and store signed seal messages (one transaction per batch).
