@@ -223,15 +223,13 @@ def estimate_shift(
     if window_cm1 <= 0:
         return 0.0, 0.0
     offsets = np.arange(-window_cm1, window_cm1 + 1e-9, step_cm1)
-    tops = np.zeros(offsets.size)
-    for k, s in enumerate(offsets):
-        qs = shifted(axis, q, float(s))
-        c = qs - qs.mean()
-        norm = np.linalg.norm(c)
-        if norm == 0:
-            continue
-        r = unit_rows @ (c / norm)
-        tops[k] = float(np.max(np.where(r > 0, r * r, 0.0)))
+    # all shifted copies at once: one matrix product instead of one per offset
+    copies = np.stack([shifted(axis, q, float(s)) for s in offsets])
+    copies -= copies.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(copies, axis=1, keepdims=True)
+    copies /= np.where(norms == 0, 1.0, norms)
+    r = unit_rows @ copies.T
+    tops = np.max(np.where(r > 0, r * r, 0.0), axis=0)
     # the smallest drift that does (nearly) as well as the best: a flat, noisy match
     # must not slide the axis to wherever some reference happens to fit the noise
     good = np.flatnonzero(tops >= tops.max() - SHIFT_HQI_SLACK)
