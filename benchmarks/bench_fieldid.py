@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.report import machine_line, write_section
+from portwatch.fieldid import search as search_module
 from portwatch.fieldid.calibrate import accepted_names
 from portwatch.fieldid.cases import peak_table
 from portwatch.fieldid.identify import analyse, decide, load_calibration
 from portwatch.fieldid.library import build_default_library, padded_library
 from portwatch.fieldid.mixtures import exhaustive_pairs
 from portwatch.fieldid.samples import Recipe, render
-from portwatch.fieldid import search as search_module
 from portwatch.fieldid.search import one_blas_thread, prepare, prepare_cached
 
 LASER_NM = 1064
