@@ -87,6 +87,15 @@ def identify_command(
     _check_file_target(calibration, "--calibration")
     lib = _load_library(library)
     table = load_calibration()
+    if library is not None and table.library_digest:
+        from portwatch.fieldid.library import library_digest
+
+        if library_digest(lib) != table.library_digest:
+            print(
+                f"note: {library.name}: the thresholds were fitted for the default library, "
+                "not this one; refit with `portwatch fieldid evaluate --thresholds-out`",
+                file=sys.stderr,
+            )
     shift = None
     if calibration is not None:
         shift = calibration_shift(read_spectrum(calibration, laser or 785))
