@@ -10,6 +10,7 @@ kept. Both see the same queries in the same run.
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.report import machine_line, write_section
-from portwatch.fieldid import search as search_module
 from portwatch.fieldid.calibrate import accepted_names
 from portwatch.fieldid.cases import peak_table
 from portwatch.fieldid.identify import analyse, decide, load_calibration
@@ -25,6 +25,9 @@ from portwatch.fieldid.library import build_default_library, padded_library
 from portwatch.fieldid.mixtures import exhaustive_pairs
 from portwatch.fieldid.samples import Recipe, render
 from portwatch.fieldid.search import one_blas_thread, prepare, prepare_cached
+
+#: the module, not the package's ``search`` function of the same name
+search_module = importlib.import_module("portwatch.fieldid.search")
 
 LASER_NM = 1064
 SIZES = (20, 200, 2000)
