@@ -12,6 +12,7 @@ import os
 import pickle
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -129,8 +130,21 @@ def one_blas_thread() -> AbstractContextManager[object]:
     return threadpool_limits(limits=1)
 
 
-#: Bump when what ``prepare`` computes changes, so stale cache files are ignored.
-CACHE_VERSION = "1"
+def _code_digest() -> str:
+    """sha256 of the modules whose code shapes a cached library (a changed class or
+    computation gets a new cache key, so no stale pickle is ever loaded)."""
+    digest = hashlib.sha256()
+    package = resources.files("portwatch.fieldid")
+    for name in (
+        "spectrum.py", "synthesis.py", "library.py", "preprocess.py", "evidence.py",
+        "search.py",
+    ):  # fmt: skip
+        digest.update(package.joinpath(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+#: Part of every cache key: the code that made the cached object.
+CACHE_VERSION = _code_digest()
 
 
 def cache_dir() -> Path:
