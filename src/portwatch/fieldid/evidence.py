@@ -36,6 +36,10 @@ GENERIC_AROMATIC_CM1 = ((612.0, 628.0), (994.0, 1010.0), (1022.0, 1038.0), (1578
 #: A band of another reference at least this tall (relative to that reference's tallest)
 #: counts as sharing the position.
 SHARED_BAND_MIN_HEIGHT = 0.15
+#: A band weaker than this (relative to the reference's tallest) is too weak to name a
+#: compound on: ammonium nitrate's 1410 cm-1 band (0.05) appeared in drug-in-mannitol
+#: mixtures and named it.
+DIAGNOSTIC_MIN_HEIGHT = 0.1
 #: Two bands closer than this share of the match tolerance are taken as the same band
 #: when deciding what is diagnostic (closer than the instrument can resolve them).
 SHARED_BAND_WINDOW = 0.7
@@ -107,7 +111,7 @@ def diagnostic_bands(
         keep = [
             b.position_cm1
             for b in bs
-            if b.height >= 0.05
+            if b.height >= DIAGNOSTIC_MIN_HEIGHT
             and not is_generic_aromatic(b.position_cm1)
             and not (
                 shared.size
