@@ -47,6 +47,12 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(
             help="Folder for metrics (CSV, JSON), plots and report.html.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
+        target_ci: Annotated[float | None, typer.Option(
+            "--target-ci", help="Keep doubling the replications until the 95% interval of "
+            "the share of loads interdicted is at most WIDTH wide for every policy, or "
+            "--max-replications is reached (said plainly).")] = None,
+        max_replications: Annotated[int, typer.Option(
+            "--max-replications", help="The cap of --target-ci.")] = 64,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
             "e.g. --set canine.teams=6 --set scanners.0.count=22; validated as the file "
@@ -73,6 +79,7 @@ def register(app: typer.Typer) -> None:
             local_map,
             parse_params,
             parse_policy,
+            run_to_target,
             study_table,
         )
 
@@ -112,17 +119,28 @@ def register(app: typer.Typer) -> None:
 
             map_fn = (dask_map(scheduler, advance) if scheduler
                       else local_map(workers or default_workers(), advance))
-            if per_port:
-                result = run_border_study(policies, adversary, days=days,
-                                          replications=replications, seed=seed,
-                                          warmup_days=warmup_days, map_fn=map_fn,
-                                          adversary_params=params)
+            def study(n: int) -> Any:
+                if per_port:
+                    return run_border_study(policies, adversary, days=days, replications=n,
+                                            seed=seed, warmup_days=warmup_days,
+                                            map_fn=map_fn, adversary_params=params)
+                return run_study(sc, policies, adversary, days=days, replications=n,
+                                 seed=seed, warmup_days=warmup_days, map_fn=map_fn,
+                                 adversary_params=params)
+
+            target = None
+            if target_ci is None:
+                result = study(replications)
             else:
-                result = run_study(sc, policies, adversary, days=days,
-                                   replications=replications, seed=seed,
-                                   warmup_days=warmup_days, map_fn=map_fn,
-                                   adversary_params=params)
+                result, target = run_to_target(study, replications, target_ci,
+                                               max_replications)
         data = result.to_dict()
+        if target is not None:
+            data["target_ci"] = target
+            if not target["reached"]:
+                err.print(f"--target-ci {target_ci:g}: not reached; the widest interval is "
+                          f"{target['widest_width']:.3f} wide at the cap of "
+                          f"{max_replications} replications", soft_wrap=True)
         if out is not None:
             from portwatch.twin.study.report import write_report
 
@@ -132,7 +150,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(data, indent=2))
         else:
-            title = (f"{sc.name} vs {adversary}: {days} days x {replications} replications, "
+            title = (f"{sc.name} vs {adversary}: {days} days x {data['replications']} "
+                     "replications, "
                      f"seed {seed}")
             Console().print(study_table(data, title))
 

@@ -229,6 +229,19 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[f
     return float(v.mean() - half), float(v.mean() + half)
 
 
+RATES = ("interdiction_rate", "share_uninspected", "share_unverified")
+"""Headline figures that are shares: their intervals stay in [0, 1]."""
+
+
+def _in_domain(key: str, ci: tuple[float, float]) -> tuple[float, float]:
+    """A t interval of a figure clipped to its domain: [0, 1] for a share, [0, inf) for
+    the counts, sums and waits (every other headline figure)."""
+    low, high = ci
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return low, high
+    return max(low, 0.0), (min(high, 1.0) if key in RATES else high)
+
+
 def _headline(summary: dict[str, Any]) -> dict[str, float]:
     out = {k: float(summary[k]) for k in HEADLINE}
     for mode, w in summary["wait_s"].items():
@@ -275,7 +288,10 @@ class StudyResult:
                                 "predicted_interdiction_rate": s / n if n else float("nan"),
                                 "loads_predicted": n}
         heads = [_headline(r) for r in reps]
-        out["ci95"] = {k: list(confidence_interval([h[k] for h in heads])) for k in heads[0]}
+        out["ci95"] = {k: list(_in_domain(k, confidence_interval([h[k] for h in heads])))
+                       for k in heads[0]}
+        # the pooled loads' Wilson interval: it does not need two replications
+        out["ci95"]["interdiction_rate"] = out["interdiction_rate_ci"]
         out["per_replication"] = {k: [h[k] for h in heads] for k in heads[0]}
         out["policy"] = next(p for p in self.policies if p.name == policy).to_dict()
         out["conservation"] = self.conservation.get(policy, {})
