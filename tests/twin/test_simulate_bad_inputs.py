@@ -20,7 +20,7 @@ CASES = [
     (["--set", "canine.teams=-1"], "canine.teams: must be >= 0, got -1"),
     (["--set", "scanners.0.count=1e12"], "scanners.0.count: must be <= 100000"),
     (["--set", "scanners.9.count=1"], "--set scanners.9.count: index 9 out of range"),
-    (["--set", "nope.x=1"], "--set nope.x: no table 'nope' in the scenario"),
+    (["--set", "nope.x=1"], "nope: unknown field"),
     (["--set", "canine.teams"], "--set canine.teams: use PATH=VALUE"),
     (["--set", "canine.tems=3"], "canine.tems: unknown field"),
     (["--policy", "risk:-5"], "risk_threshold: must be in [0, 1]"),

@@ -155,6 +155,74 @@ def register(app: typer.Typer) -> None:
                      f"seed {seed}")
             Console().print(study_table(data, title))
 
+    @app.command("sensitivity")
+    def sensitivity(
+        scenario: Annotated[str, typer.Argument(
+            help="A shipped scenario name or a TOML path.")],
+        policy: Annotated[str, typer.Option("--policy", "-p",
+                                            help="The policy (as for simulate).")] = "rules",
+        adversary: Annotated[str, typer.Option("--adversary", "-a")] = "naive",
+        days: Annotated[int, typer.Option(help="Measured days per replication.")] = 3,
+        replications: Annotated[int, typer.Option("--replications", "-r")] = 2,
+        seed: Annotated[int, typer.Option()] = 0,
+        workers: Annotated[int, typer.Option(
+            help="Local processes (default 0: all cores).")] = 0,
+        out: Annotated[Path | None, typer.Option(
+            help="Folder for sensitivity.json and tornado.png.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    ) -> None:
+        """Vary every parameter marked assumed over its range (one at a time, common
+        random numbers) and show how the headline figures move (a tornado chart)."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        from portwatch.twin.study.replications import check_study_args
+        from portwatch.twin.study.runner import default_workers, local_map, parse_policy
+        from portwatch.twin.study.sensitivity import (
+            HEADLINES,
+            run_sensitivity,
+            runs_needed,
+            tornado_png,
+        )
+
+        validate.seed("--seed", seed)
+        if days > MAX_DAYS:
+            raise InputError(f"--days: must be <= {MAX_DAYS}, got {days}")
+        pol = parse_policy(policy)
+        check_study_args(pol, days, replications, 0, max(workers, 1))
+        if out is not None:
+            validate.output_folder("--out", out)
+            require("matplotlib")
+        err = Console(stderr=True)
+        progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), console=err, transient=True,
+                            disable=not err.is_terminal)
+        with progress:
+            bar = progress.add_task("sensitivity: studies", total=runs_needed(scenario))
+            result = run_sensitivity(
+                scenario, pol, adversary, days, replications, seed,
+                map_fn=local_map(workers or default_workers()),
+                progress=lambda n: progress.advance(bar, n))
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "sensitivity.json").write_text(json.dumps(result, indent=2))
+            tornado_png(result, out / "tornado.png")
+            err.print(f"wrote {out / 'sensitivity.json'} and {out / 'tornado.png'}")
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+            return
+        table = Table(title=f"{result['scenario']}: {pol.name} vs {adversary}, change from "
+                      f"the base case at the low / high end of each range", title_justify="left")
+        table.add_column("assumed parameter (range)")
+        for _, label in HEADLINES:
+            table.add_column(label, justify="right")
+        table.add_row("base case", *(f"{result['base'][k]:.4g}" for k, _ in HEADLINES))
+        for r in result["parameters"]:
+            rng = f"{r['low_value']:.3g} .. {r['high_value']:.3g}"
+            table.add_row(f"{r['path']} ({rng})", *(
+                f"{r['low'][k] - result['base'][k]:+.3g} / {r['high'][k] - result['base'][k]:+.3g}"
+                for k, _ in HEADLINES))
+        Console().print(table)
+
     @app.command("scenarios")
     def scenarios(
         as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
