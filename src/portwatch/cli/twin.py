@@ -169,6 +169,9 @@ def register(app: typer.Typer) -> None:
             help="Local processes (default 0: all cores).")] = 0,
         out: Annotated[Path | None, typer.Option(
             help="Folder for sensitivity.json and tornado.png.")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="PATH=VALUE: override the base case (repeat), as for simulate.")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     ) -> None:
         """Vary every parameter marked assumed over its range (one at a time, common
@@ -197,11 +200,12 @@ def register(app: typer.Typer) -> None:
                             MofNCompleteColumn(), console=err, transient=True,
                             disable=not err.is_terminal)
         with progress:
-            bar = progress.add_task("sensitivity: studies", total=runs_needed(scenario))
+            bar = progress.add_task("sensitivity: studies",
+                                    total=runs_needed(scenario, set_ or ()))
             result = run_sensitivity(
                 scenario, pol, adversary, days, replications, seed,
                 map_fn=local_map(workers or default_workers()),
-                progress=lambda n: progress.advance(bar, n))
+                progress=lambda n: progress.advance(bar, n), overrides=set_ or ())
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             (out / "sensitivity.json").write_text(json.dumps(result, indent=2))

@@ -299,7 +299,7 @@ def _study_rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     the paired differences against the first policy (common random numbers, 95% t
     interval over replications)."""
     pols = list(data["policies"].values())
-    rows = [("loads (all replications)", [_fmt(float(s.get("loads", 0))) for s in pols]),
+    rows = [("loads (all replications)", [f"{int(s.get('loads', 0)):,}" for s in pols]),
             ("replications", [str(s.get("replications", "")) for s in pols])]
     if any("adversary" in s for s in pols):
         rows.append(("adversary's predicted share interdicted", [

@@ -7,7 +7,7 @@ range, one at a time, on common random numbers, and how the headline figures mov
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +45,12 @@ def run_sensitivity(
     seed: int,
     map_fn: Callable[..., Any] | None = None,
     progress: Callable[[int], None] | None = None,
+    overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Run the base case and each assumed parameter at both ends of its range."""
+    """Run the base case (the scenario with ``overrides``) and each assumed parameter at
+    both ends of its range."""
     data, where = scenario_data(scenario)
+    data = apply_overrides(data, overrides)
 
     def run(overrides: list[str]) -> dict[str, float]:
         sc = parse_scenario(apply_overrides(data, overrides), where)
@@ -69,7 +72,8 @@ def run_sensitivity(
                      "low": run([low]), "high": run([high])})
     return {"format": "portwatch.sensitivity", "portwatch_version": __version__,
             "scenario": scenario, "policy": policy.name, "adversary": adversary,
-            "days": days, "replications": replications, "seed": seed, "base": base,
+            "overrides": list(overrides), "days": days, "replications": replications,
+            "seed": seed, "base": base,
             "parameters": rows}
 
 
@@ -82,9 +86,10 @@ def _valid(data: dict[str, Any], where: str, overrides: list[str]) -> bool:
     return True
 
 
-def runs_needed(scenario: str) -> int:
+def runs_needed(scenario: str, overrides: Sequence[str] = ()) -> int:
     """Studies ``run_sensitivity`` will run (for a progress bar)."""
     data, where = scenario_data(scenario)
+    data = apply_overrides(data, overrides)
     items = [(a.override(data, "low"), a.override(data, "high")) for a in ASSUMED]
     return 1 + 2 * sum(1 for lo, hi in items if lo is not None and hi is not None
                        and _valid(data, where, [lo, hi]))
