@@ -47,6 +47,12 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(
             help="Folder for metrics (CSV, JSON), plots and report.html.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
+        target_ci: Annotated[float | None, typer.Option(
+            "--target-ci", help="Keep doubling the replications until the 95% interval of "
+            "the share of loads interdicted is at most WIDTH wide for every policy, or "
+            "--max-replications is reached (said plainly).")] = None,
+        max_replications: Annotated[int, typer.Option(
+            "--max-replications", help="The cap of --target-ci.")] = 64,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
             "e.g. --set canine.teams=6 --set scanners.0.count=22; validated as the file "
@@ -73,6 +79,7 @@ def register(app: typer.Typer) -> None:
             local_map,
             parse_params,
             parse_policy,
+            run_to_target,
             study_table,
         )
 
@@ -112,17 +119,28 @@ def register(app: typer.Typer) -> None:
 
             map_fn = (dask_map(scheduler, advance) if scheduler
                       else local_map(workers or default_workers(), advance))
-            if per_port:
-                result = run_border_study(policies, adversary, days=days,
-                                          replications=replications, seed=seed,
-                                          warmup_days=warmup_days, map_fn=map_fn,
-                                          adversary_params=params)
+            def study(n: int) -> Any:
+                if per_port:
+                    return run_border_study(policies, adversary, days=days, replications=n,
+                                            seed=seed, warmup_days=warmup_days,
+                                            map_fn=map_fn, adversary_params=params)
+                return run_study(sc, policies, adversary, days=days, replications=n,
+                                 seed=seed, warmup_days=warmup_days, map_fn=map_fn,
+                                 adversary_params=params)
+
+            target = None
+            if target_ci is None:
+                result = study(replications)
             else:
-                result = run_study(sc, policies, adversary, days=days,
-                                   replications=replications, seed=seed,
-                                   warmup_days=warmup_days, map_fn=map_fn,
-                                   adversary_params=params)
+                result, target = run_to_target(study, replications, target_ci,
+                                               max_replications)
         data = result.to_dict()
+        if target is not None:
+            data["target_ci"] = target
+            if not target["reached"]:
+                err.print(f"--target-ci {target_ci:g}: not reached; the widest interval is "
+                          f"{target['widest_width']:.3f} wide at the cap of "
+                          f"{max_replications} replications", soft_wrap=True)
         if out is not None:
             from portwatch.twin.study.report import write_report
 
@@ -132,9 +150,82 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(data, indent=2))
         else:
-            title = (f"{sc.name} vs {adversary}: {days} days x {replications} replications, "
+            title = (f"{sc.name} vs {adversary}: {days} days x {data['replications']} "
+                     "replications, "
                      f"seed {seed}")
             Console().print(study_table(data, title))
+
+    @app.command("sensitivity")
+    def sensitivity(
+        scenario: Annotated[str, typer.Argument(
+            help="A shipped scenario name or a TOML path.")],
+        policy: Annotated[str, typer.Option("--policy", "-p",
+                                            help="The policy (as for simulate).")] = "rules",
+        adversary: Annotated[str, typer.Option("--adversary", "-a")] = "naive",
+        days: Annotated[int, typer.Option(help="Measured days per replication.")] = 3,
+        replications: Annotated[int, typer.Option("--replications", "-r")] = 2,
+        seed: Annotated[int, typer.Option()] = 0,
+        workers: Annotated[int, typer.Option(
+            help="Local processes (default 0: all cores).")] = 0,
+        out: Annotated[Path | None, typer.Option(
+            help="Folder for sensitivity.json and tornado.png.")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="PATH=VALUE: override the base case (repeat), as for simulate.")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    ) -> None:
+        """Vary every parameter marked assumed over its range (one at a time, common
+        random numbers) and show how the headline figures move (a tornado chart)."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        from portwatch.twin.study.replications import check_study_args
+        from portwatch.twin.study.runner import default_workers, local_map, parse_policy
+        from portwatch.twin.study.sensitivity import (
+            HEADLINES,
+            run_sensitivity,
+            runs_needed,
+            tornado_png,
+        )
+
+        validate.seed("--seed", seed)
+        if days > MAX_DAYS:
+            raise InputError(f"--days: must be <= {MAX_DAYS}, got {days}")
+        pol = parse_policy(policy)
+        check_study_args(pol, days, replications, 0, max(workers, 1))
+        if out is not None:
+            validate.output_folder("--out", out)
+            require("matplotlib")
+        err = Console(stderr=True)
+        progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), console=err, transient=True,
+                            disable=not err.is_terminal)
+        with progress:
+            bar = progress.add_task("sensitivity: studies",
+                                    total=runs_needed(scenario, set_ or ()))
+            result = run_sensitivity(
+                scenario, pol, adversary, days, replications, seed,
+                map_fn=local_map(workers or default_workers()),
+                progress=lambda n: progress.advance(bar, n), overrides=set_ or ())
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "sensitivity.json").write_text(json.dumps(result, indent=2))
+            tornado_png(result, out / "tornado.png")
+            err.print(f"wrote {out / 'sensitivity.json'} and {out / 'tornado.png'}")
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+            return
+        table = Table(title=f"{result['scenario']}: {pol.name} vs {adversary}, change from "
+                      f"the base case at the low / high end of each range", title_justify="left")
+        table.add_column("assumed parameter (range)")
+        for _, label in HEADLINES:
+            table.add_column(label, justify="right")
+        table.add_row("base case", *(f"{result['base'][k]:.4g}" for k, _ in HEADLINES))
+        for r in result["parameters"]:
+            rng = f"{r['low_value']:.3g} .. {r['high_value']:.3g}"
+            table.add_row(f"{r['path']} ({rng})", *(
+                f"{r['low'][k] - result['base'][k]:+.3g} / {r['high'][k] - result['base'][k]:+.3g}"
+                for k, _ in HEADLINES))
+        Console().print(table)
 
     @app.command("scenarios")
     def scenarios(

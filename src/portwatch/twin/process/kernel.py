@@ -96,7 +96,7 @@ Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scann
 Outputs = namedtuple(
     "Outputs",
     "primary_start_at primary_end_at exit_at lane_code reason_code occupancy screened alert "
-    "detected_by false_alarm identified secondary_start_at triage held_s busy")
+    "detected_by false_alarm identified secondary_start_at triage scan_type held_s busy")
 Work = namedtuple(
     "Work",
     "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
@@ -337,6 +337,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-de
     out.identified[c] = False
     out.secondary_start_at[c] = np.nan
     out.triage[c] = -1
+    out.scan_type[c] = -1
     out.held_s[c] = 0.0
     out.exit_at[c] = t
     if code < SECONDARY:
@@ -375,6 +376,7 @@ def _scan(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
     dur = _draw(port, port.scanner_dist[ty], cv.u[c, U_TRIAGE_S])
     pools.scanner_free[unit] = start + dur
     out.busy[9 + ty] += dur
+    out.scan_type[c] = ty
     u = cv.u[c, U_TRIAGE]
     if cv.drug[c] >= 0 and not cv.decoy[c]:
         return start + dur, u < port.scanner_detect[ty, cv.drug[c], cv.conc[c]]
@@ -712,6 +714,7 @@ class DayRun:
     identified: np.ndarray  # bool: the handheld analyzer identified the drug
     secondary_start_at: np.ndarray  # NaN if no bay exam (not referred, or cleared by triage)
     triage: np.ndarray  # int64, index of ``TRIAGE_STEPS`` (-1: not triaged)
+    scan_type: np.ndarray  # int64, the scanner type that scanned it (-1: none)
     held_s: np.ndarray  # float64: time a referral held its booth waiting for parking
     busy_s: np.ndarray  # float64: booths by station, canines, scanners by type, bays
 
@@ -776,7 +779,7 @@ def run_day(
         np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
         np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
         np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
-        np.empty(n, dtype=i64), np.zeros(n), busy,
+        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.zeros(n), busy,
     )
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
                   state.scanner_free, state.bay_free, heap)
