@@ -146,3 +146,17 @@ def test_no_arguments_prints_the_help(argv):
     assert done.returncode == 2  # click's convention: the help shown, nothing done
     assert "Commands" in done.stdout + done.stderr
     assert "error:" not in done.stderr
+
+
+def test_a_missing_extra_fails_before_the_work(monkeypatch, capsys, tmp_path):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    assert run(["simulate", "test-port", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == (
+        "error: this needs the optional package matplotlib: pip install 'portwatch[plot]'\n")
+    assert not (tmp_path / "o").exists()
+    assert run(["fieldid", "evaluate", "--out", str(tmp_path / "e")]) == 2
+    assert "portwatch[plot]" in capsys.readouterr().err

@@ -92,3 +92,16 @@ def test_field_types_refuse_what_the_checks_refuse(field, value):
 def test_field_types_accept_good_values():
     rule = _Rule(identify_prob=1, gap_periods=2.5, days=3, seed=7)
     assert (rule.identify_prob, rule.gap_periods, rule.days, rule.seed) == (1.0, 2.5, 3, 7)
+
+
+def test_output_paths_are_checked_before_the_work(tmp_path: Path):
+    a_file, a_folder = tmp_path / "f.txt", tmp_path / "d"
+    a_file.write_text("x")
+    a_folder.mkdir()
+    assert v.output_folder("--out", a_folder) == a_folder
+    assert v.output_folder("--out", tmp_path / "new") == tmp_path / "new"
+    assert v.output_file("--out", a_file) == a_file
+    with pytest.raises(InputError, match="exists and is not a folder"):
+        v.output_folder("--out", a_file)
+    with pytest.raises(InputError, match="is a folder, not a file"):
+        v.output_file("--out", a_folder)

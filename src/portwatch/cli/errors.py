@@ -19,7 +19,7 @@ import tomllib
 
 import typer
 
-from portwatch.domain.errors import PortwatchError
+from portwatch.domain.errors import MissingExtraError, PortwatchError
 
 USER_ERROR = 2
 INTERNAL_ERROR = 1
@@ -34,6 +34,20 @@ _EXTRAS = {
     "dask": "distributed",
     "distributed": "distributed",
 }
+
+
+def _missing(module: str) -> str:
+    return (f"this needs the optional package {module}: "
+            f"pip install 'portwatch[{_EXTRAS[module]}]'")
+
+
+def require(module: str) -> None:
+    """Raise ``MissingExtraError`` now, before any work, when ``module`` (a key of the
+    extras table: matplotlib, psycopg, dask) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(_missing(module))
 
 
 def one_line(text: str) -> str:
@@ -91,9 +105,7 @@ def describe(exc: BaseException) -> tuple[int, str]:
     if name == "Abort":  # click's or typer's: the user declined a prompt or sent EOF
         return INTERNAL_ERROR, "aborted"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _EXTRAS:
-        module = (exc.name or "").split(".")[0]
-        return USER_ERROR, (f"this needs the optional package {module}: "
-                            f"pip install 'portwatch[{_EXTRAS[module]}]'")
+        return USER_ERROR, _missing((exc.name or "").split(".")[0])
     if isinstance(exc, OSError):
         return USER_ERROR, _os_error(exc)
     if isinstance(exc, Exception) and top in {"sqlalchemy", "psycopg", "sqlite3"} and (
@@ -117,4 +129,4 @@ def describe(exc: BaseException) -> tuple[int, str]:
                             "(rerun with --debug for the traceback, and please report it)")
 
 
-__all__ = ["INTERNAL_ERROR", "USER_ERROR", "describe", "one_line"]
+__all__ = ["INTERNAL_ERROR", "USER_ERROR", "describe", "one_line", "require"]

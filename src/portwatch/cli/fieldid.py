@@ -9,6 +9,9 @@ from typing import Annotated
 
 import typer
 
+from portwatch.cli.errors import require
+from portwatch.cli.progress import working
+from portwatch.domain import validate
 from portwatch.domain.errors import PortwatchError
 from portwatch.domain.substances import SubstanceClass
 
@@ -21,6 +24,8 @@ fieldid_app.add_typer(library_app, name="library")
 
 _LASER_HELP = "Excitation wavelength in nm (785 or 1064); overrides what the file says."
 LaserOpt = Annotated[int | None, typer.Option("--laser", help=_LASER_HELP)]
+MAX_REPEATS = 1000
+"""Samples per cell at most: a bound so that a typo is an error, not a week-long run."""
 LibraryOpt = Annotated[
     Path | None, typer.Option("--library", help="Library file (default: the built-in one).")
 ]
@@ -144,6 +149,7 @@ def library_build(
     """Write the synthetic default library (from the shipped peak table) to a file."""
     from portwatch.fieldid.library import build_default_library, save_library
 
+    validate.output_file("--out", out)
     lib = build_default_library()
     save_library(lib, out)
     typer.echo(f"wrote {len(lib.references)} synthetic references to {out}")
@@ -170,10 +176,18 @@ def evaluate_command(
     from portwatch.fieldid.evaluate import evaluate, render_markdown, write_outputs
     from portwatch.fieldid.identify import Thresholds
 
+    require("matplotlib")  # the evaluation ends with a plot: fail before, not after
+    validate.seed("--seed", seed)
+    validate.count("--repeats", repeats, minimum=1, maximum=MAX_REPEATS)
+    validate.count("--calibration-repeats", calibration_repeats, minimum=1, maximum=MAX_REPEATS)
+    validate.output_folder("--out", out)
+    if thresholds_out is not None:
+        validate.output_file("--thresholds-out", thresholds_out)
     for laser in lasers or []:
         _check_laser(laser)
     chosen = tuple(lasers) if lasers else (785, 1064)
-    report = evaluate(seed, repeats, chosen, calibration_repeats=calibration_repeats)
+    with working(f"calibrating and evaluating ({', '.join(map(str, chosen))} nm)"):
+        report = evaluate(seed, repeats, chosen, calibration_repeats=calibration_repeats)
     paths = write_outputs(report, out)
     if thresholds_out is not None:
         calibrated = {k: Thresholds.from_dict(v) for k, v in report.thresholds.items()}
@@ -192,7 +206,11 @@ def calibrate_command(
     """Calibrate decision thresholds on the seeded calibration set and write them."""
     from portwatch.fieldid.calibrate import calibrate, save_thresholds
 
-    thresholds = calibrate(seed, repeats=repeats)
+    validate.seed("--seed", seed)
+    validate.count("--repeats", repeats, minimum=1, maximum=MAX_REPEATS)
+    validate.output_file("--out", out)
+    with working("calibrating thresholds"):
+        thresholds = calibrate(seed, repeats=repeats)
     save_thresholds(thresholds, out, seed, repeats)
     for laser, t in sorted(thresholds.items()):
         typer.echo(f"{laser} nm: {t.to_dict()}")

@@ -10,6 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from portwatch.cli.errors import require
+from portwatch.domain import validate
+from portwatch.domain.errors import InputError
+
+MAX_DAYS = 3660
+"""Ten years of simulated days: a bound so that a typo (``--days 1e9``) is an error,
+not a run that never ends."""
+MAX_REPLICATIONS = 10_000
+
 
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to the root app."""
@@ -64,6 +73,15 @@ def register(app: typer.Typer) -> None:
             study_table,
         )
 
+        validate.seed("--seed", seed)
+        for name, value, most in (("--days", days, MAX_DAYS),
+                                  ("--warmup-days", warmup_days, MAX_DAYS),
+                                  ("--replications", replications, MAX_REPLICATIONS)):
+            if value > most:  # the study checks the lower bounds
+                raise InputError(f"{name}: must be <= {most}, got {value}")
+        if out is not None:
+            validate.output_folder("--out", out)
+            require("matplotlib")  # the report has plots: fail before the run, not after
         sc = load_scenario(scenario)
         if per_port and sc.name != "southern-border":
             raise typer.BadParameter("only with the southern-border scenario",

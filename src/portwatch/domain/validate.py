@@ -135,6 +135,22 @@ def file_in(folder: Path, name: str, value: Any, suffix: str = "") -> Path:
     return path
 
 
+def output_folder(name: str, path: Path) -> Path:
+    """A folder to write into: absent (it will be made) or a folder, never a file.
+    Checked before a long computation, so its result is not lost at the end."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{name} {path}: exists and is not a folder")
+    return path
+
+
+def output_file(name: str, path: Path) -> Path:
+    """A file to write: absent or a file, never a folder. Checked before a long
+    computation, so its result is not lost at the end."""
+    if path.is_dir():
+        raise InputError(f"{name} {path}: is a folder, not a file")
+    return path
+
+
 __all__ = [
     "MAX_SEED",
     "count",
@@ -143,6 +159,8 @@ __all__ = [
     "identifier",
     "in_range",
     "non_negative",
+    "output_file",
+    "output_folder",
     "positive",
     "probability",
     "seed",
