@@ -60,7 +60,7 @@ def solve_security(
 
 
 #: Up to this many joint responses the multiple-LP method beats DOBSS (measured: 400 LPs
-#: in 0.56 s against DOBSS's 1.21 s at 2 types x 20 actions; docs/benchmarks.md).
+#: in 0.56 s against DOBSS's 1.2 s at 2 types x 20 actions; docs/benchmarks.md).
 MULTIPLE_LPS_UP_TO = 1000
 
 
