@@ -116,14 +116,37 @@ def _unproven(details: dict[str, object]) -> str:
 
 
 def _schedule(game, coverage, draws: int, rng) -> dict[str, object]:  # noqa: ANN001
+    import numpy as np
+
     from portwatch.targeting.schedule import comb_sample, decompose
 
     if not game.unit_cost:
         raise InputError("--draws: pure assignments need every target to cost 1 (one team "
                          "covers one target); this game's costs differ")
+    if game.groups is None:
+        return {
+            "schedule": [{"probability": p, "targets": t.tolist()}
+                         for p, t in decompose(coverage)],
+            "draws": [comb_sample(coverage, rng).tolist() for _ in range(draws)],
+        }
+    # one comb per group: each draw then uses at most ceil(group coverage) <= the group's
+    # whole-number budget; that needs whole budgets and an overall budget that never binds
+    budgets = game.group_resources
+    if np.any(budgets != np.floor(budgets)) or game.resources < budgets.sum():
+        raise InputError("--draws: with capacity groups, needs whole-number group budgets "
+                         "whose sum the overall resources cover")
+    members = [np.flatnonzero(game.groups == g) for g in range(len(budgets))]
+    out = []
+    for _ in range(draws):
+        picked = [idx[comb_sample(coverage[idx], rng)] for idx in members if len(idx)]
+        out.append(sorted(int(t) for part in picked for t in part))
     return {
-        "schedule": [{"probability": p, "targets": t.tolist()} for p, t in decompose(coverage)],
-        "draws": [comb_sample(coverage, rng).tolist() for _ in range(draws)],
+        "schedule_by_group": {
+            str(g): [{"probability": p, "targets": idx[t].tolist()}
+                     for p, t in decompose(coverage[idx])]
+            for g, idx in enumerate(members) if len(idx)
+        },
+        "draws": out,
     }
 
 
