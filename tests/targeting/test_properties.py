@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from portwatch.targeting.games import SecurityGame
@@ -98,8 +98,7 @@ def test_sampled_schedules_reproduce_the_coverage(cov, seed):
 @settings(max_examples=100, deadline=None)
 @given(games(), st.floats(0.0, 1.0), st.integers(0, 2))
 def test_a_bigger_group_budget_never_lowers_the_defender_utility(game, extra_share, which):
-    if game.groups is None:
-        return
+    assume(game.groups is not None)
     g = which % len(game.group_resources)
     need = float(game.costs[game.groups == g].sum())
     budgets = np.array(game.group_resources)
