@@ -183,6 +183,11 @@ ROWS = [
         "--reason r --out o.json", "boat"),
     row("policy override pol-ok.json --mode truck --lane general --blocks 0 --prob 0.5 "
         "--reason r --out adir", "adir"),
+    row("solve pol-list.json", "pol-list.json: must be a JSON object"),
+    row("policy show pol-triage-type.json", "pol-triage-type.json: triage"),
+    row("policy show adir", "adir: cannot read"),
+    row("policy override pol-list.json --mode truck --lane general --blocks 0 --prob 0 "
+        "--reason x --out o.json", "pol-list.json: must be a JSON object"),
     row("seal sign --key adir msg-ok.jsonl", "adir: cannot read key file"),
     row("seal sign --key afile msg-ok.jsonl", "afile: not a base64 Ed25519 key"),
     row("seal sign --key keys/S1.key msg-inf.jsonl", "msg-inf.jsonl line 1:"),

@@ -128,3 +128,19 @@ def test_solve_security_game_with_attacker_types(tmp_path, capsys):
 def test_bad_typed_games(tmp_path, capsys, change, expected):
     assert run(["solve", str(_write(tmp_path, "t.json", {**TYPED, **change}))]) == 2
     assert expected in capsys.readouterr().err
+
+
+def test_draws_with_capacity_groups_respect_each_group(tmp_path, capsys):
+    targets = [{**KIEKINTVELD_TABLE1["targets"][i % 3], "group": i % 2} for i in range(6)]
+    game = {"resources": 3, "group_resources": [1, 2], "targets": targets}
+    path = _write(tmp_path, "g.json", game)
+    assert run(["solve", str(path), "--json", "--draws", "50", "--seed", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for draw in out["draws"]:
+        assert sum(1 for t in draw if t % 2 == 0) <= 1 and sum(1 for t in draw if t % 2) <= 2
+    for g, parts in out["schedule_by_group"].items():
+        assert sum(p["probability"] for p in parts) == pytest.approx(1.0)
+        assert all(t % 2 == int(g) for p in parts for t in p["targets"])
+    bad = {**game, "group_resources": [0.5, 2]}
+    assert run(["solve", str(_write(tmp_path, "b.json", bad)), "--draws", "1"]) == 2
+    assert "whole-number group budgets" in capsys.readouterr().err

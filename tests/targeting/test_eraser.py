@@ -81,3 +81,30 @@ def test_types_with_capacity_groups_equal_dobss_on_the_normal_form(seed):
     assert games[0].within_capacity(got.coverage)
     assert got.defender_utility == pytest.approx(dobss(to_normal_form(game)).defender_utility,
                                                  abs=1e-6)
+
+
+def test_a_time_limit_returns_the_best_coverage_found_and_says_so():
+    rng = np.random.default_rng(1)
+    n = 400
+    groups = np.arange(n) % 24
+    cost = rng.uniform(0.2, 2, n)
+    need = np.bincount(groups, weights=cost)
+    games = []
+    for _ in range(3):
+        g = random_security_game(rng, n, resources=cost.sum() * 0.3)
+        games.append(SecurityGame(g.defender_covered, g.defender_uncovered, g.attacker_covered,
+                                  g.attacker_uncovered, cost.sum() * 0.3, cost, groups,
+                                  need * 0.3))
+    got = bayesian_eraser(BayesianSecurityGame(tuple(games), (0.5, 0.3, 0.2)),
+                          time_limit_s=0.5)
+    assert games[0].within_capacity(got.coverage)
+    assert got.details["proven_optimal"] is False
+    value, _, _ = evaluate(BayesianSecurityGame(tuple(games), (0.5, 0.3, 0.2)), got.coverage)
+    assert value == got.defender_utility
+
+
+def test_a_proven_optimum_comes_from_the_program():
+    rng = np.random.default_rng([34, 0])
+    game = _types(rng, 6, 2, 2)
+    got = bayesian_eraser(game)
+    assert got.details["proven_optimal"] and got.details["source"] == "milp"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from portwatch.targeting.games import SecurityGame
@@ -93,3 +93,17 @@ def test_sampled_schedules_reproduce_the_coverage(cov, seed):
     # each count is binomial(draws, c_t): within 5 standard deviations (+1 for discreteness)
     sd = np.sqrt(draws * c * (1 - c))
     assert np.all(np.abs(counts - draws * c) <= 5 * sd + 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(games(), st.floats(0.0, 1.0), st.integers(0, 2))
+def test_a_bigger_group_budget_never_lowers_the_defender_utility(game, extra_share, which):
+    assume(game.groups is not None)
+    g = which % len(game.group_resources)
+    need = float(game.costs[game.groups == g].sum())
+    budgets = np.array(game.group_resources)
+    budgets[g] += extra_share * (need - budgets[g])
+    richer = SecurityGame(game.defender_covered, game.defender_uncovered,
+                          game.attacker_covered, game.attacker_uncovered, game.resources,
+                          game.cost, game.groups, budgets)
+    assert origami(richer).defender_utility >= origami(game).defender_utility - 1e-7

@@ -42,6 +42,9 @@ def solve_command(
         "--suqr-weights", help="SUQR weights w1,w2,w3 (default: Nguyen et al. 2013).")] = None,
     seed: Annotated[int, typer.Option(
         "--seed", help="Seed of the random starts of qr and suqr, and of --draws.")] = 0,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.1, help="Seconds the MILP solvers (dobss, bayesian-eraser) may "
+        "take; the best answer found is returned, marked when not proven optimal.")] = None,
     draws: Annotated[int, typer.Option(
         "--draws", min=0, help="Also draw this many pure assignments (security games with "
         "unit costs) and list the exact schedule they come from.")] = 0,
@@ -60,12 +63,13 @@ def solve_command(
     if isinstance(game, BayesianSecurityGame):
         if lam is not None or draws:
             raise InputError("--lambda, --draws: only apply to a security game of one type")
-        tsol = solve_typed_security(game, method)
+        tsol = solve_typed_security(game, method, time_limit_s=time_limit)
         out = {"game": "security-types", **tsol.to_dict(game)}
         if as_json:
             typer.echo(json.dumps(out, indent=2))
             return
-        typer.echo(f"method {tsol.method}: defender utility {tsol.defender_utility:.6g}")
+        typer.echo(f"method {tsol.method}: defender utility {tsol.defender_utility:.6g}"
+                   + _unproven(tsol.details))
         for name, t, u in zip(game.names, tsol.attacked_targets, tsol.type_defender_utilities,
                               strict=True):
             typer.echo(f"  {name} attacks target {t} (defender utility {u:.6g})")
@@ -94,27 +98,57 @@ def solve_command(
         return
     if lam is not None:
         raise InputError("--lambda: only applies to security games")
-    bsol = solve_bayesian(game, method)
+    bsol = solve_bayesian(game, method, time_limit_s=time_limit)
     out = {"game": "bayesian", **bsol.to_dict(game)}
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
-    typer.echo(f"method {bsol.method}: defender utility {bsol.defender_utility:.6g}")
+    typer.echo(f"method {bsol.method}: defender utility {bsol.defender_utility:.6g}"
+               + _unproven(bsol.details))
     for name, p in zip(game.leader_strategies, bsol.leader_strategy, strict=True):
         typer.echo(f"  {name}: {p:.6f}")
     for k, (ft, j) in enumerate(zip(game.types, bsol.responses, strict=True)):
         typer.echo(f"type {k} (p={ft.probability:g}) plays {ft.actions[j]}")
 
 
+def _unproven(details: dict[str, object]) -> str:
+    if details.get("proven_optimal", True):
+        return ""
+    return f" (time limit reached: not proven optimal, gap {details.get('mip_gap', 0):.3g})"
+
+
 def _schedule(game, coverage, draws: int, rng) -> dict[str, object]:  # noqa: ANN001
+    import numpy as np
+
     from portwatch.targeting.schedule import comb_sample, decompose
 
     if not game.unit_cost:
         raise InputError("--draws: pure assignments need every target to cost 1 (one team "
                          "covers one target); this game's costs differ")
+    if game.groups is None:
+        return {
+            "schedule": [{"probability": p, "targets": t.tolist()}
+                         for p, t in decompose(coverage)],
+            "draws": [comb_sample(coverage, rng).tolist() for _ in range(draws)],
+        }
+    # one comb per group: each draw then uses at most ceil(group coverage) <= the group's
+    # whole-number budget; that needs whole budgets and an overall budget that never binds
+    budgets = game.group_resources
+    if np.any(budgets != np.floor(budgets)) or game.resources < budgets.sum():
+        raise InputError("--draws: with capacity groups, needs whole-number group budgets "
+                         "whose sum the overall resources cover")
+    members = [np.flatnonzero(game.groups == g) for g in range(len(budgets))]
+    out = []
+    for _ in range(draws):
+        picked = [idx[comb_sample(coverage[idx], rng)] for idx in members if len(idx)]
+        out.append(sorted(int(t) for part in picked for t in part))
     return {
-        "schedule": [{"probability": p, "targets": t.tolist()} for p, t in decompose(coverage)],
-        "draws": [comb_sample(coverage, rng).tolist() for _ in range(draws)],
+        "schedule_by_group": {
+            str(g): [{"probability": p, "targets": idx[t].tolist()}
+                     for p, t in decompose(coverage[idx])]
+            for g, idx in enumerate(members) if len(idx)
+        },
+        "draws": out,
     }
 
 

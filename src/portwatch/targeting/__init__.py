@@ -4,8 +4,11 @@ Knows nothing of ports: targets, strategies and features are indices and numbers
 
 - ``policy``: the ``Policy`` data object the live engine and the twin's kernel read.
 - ``games``: compact security games, Bayesian normal-form games, their solutions.
-- ``origami``, ``lp``, ``bayesian``, ``bounded``: the solvers (ORIGAMI, the weighted LP
-  and the multiple-LP method, DOBSS, quantal response and SUQR); ``solve`` picks one.
+- ``origami``, ``lp``, ``bayesian``, ``eraser``, ``bounded``: the solvers (ORIGAMI, the
+  weighted LP and the multiple-LP method, DOBSS, ERASER's MILP with attacker types,
+  quantal response and SUQR); ``solve`` picks one.
+- ``risk``, ``risktable``: a calibrated risk model over a feature table, and its CSV form.
+- ``policyfile``: strict reading of the policy's JSON form.
 - ``schedule``: coverage into pure assignments and per-shift rosters.
 - ``gamefile``: the JSON forms of games, validated.
 
@@ -34,6 +37,10 @@ _LAZY = {
     "FollowerType": "games",
     "SecuritySolution": "games",
     "BayesianSolution": "games",
+    "BayesianSecurityGame": "eraser",
+    "bayesian_eraser": "eraser",
+    "RiskTable": "risk",
+    "fit_risk_model": "risk",
     "origami": "origami",
     "weighted_lp": "lp",
     "dobss": "bayesian",

@@ -94,10 +94,14 @@ def dobss(game: BayesianGame, *, time_limit_s: float | None = None) -> BayesianS
         options["time_limit"] = time_limit_s
     res = milp(obj, integrality=integrality, bounds=(lower, upper),
                constraints=LinearConstraint(mat.tocsr(), lo, hi), options=options)
+    if res.x is None and time_limit_s is not None:
+        raise InputError(f"time limit: DOBSS found no solution within {time_limit_s:g} s; "
+                         f"allow more time")
     if res.x is None:
         raise RuntimeError(f"dobss: HiGHS found no solution: {res.message}")
     x = res.x[z0].sum(axis=1)
-    return _finish(game, x, "dobss", mip_gap=float(getattr(res, "mip_gap", 0.0) or 0.0))
+    return _finish(game, x, "dobss", proven_optimal=bool(res.status == 0),
+                   mip_gap=float(getattr(res, "mip_gap", 0.0) or 0.0))
 
 
 def n_joint_responses(game: BayesianGame) -> int:

@@ -30,6 +30,7 @@ from scipy.sparse import coo_matrix
 
 from portwatch.domain.errors import InputError
 from portwatch.targeting.games import BayesianGame, FollowerType, SecurityGame
+from portwatch.targeting.origami import minimal_attacker_utility, origami
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,34 +134,52 @@ def bayesian_eraser(game: BayesianSecurityGame, *, time_limit_s: float | None = 
     for l_, (g, p) in enumerate(zip(game.types, game.probabilities, strict=True)):
         a0, k, d = base[l_], base[l_] + n, base[l_] + n + 1
         integrality[a0:a0 + n] = 1
-        lower[k], upper[k], lower[d], upper[d] = -np.inf, np.inf, -np.inf, np.inf
+        # Valid bounds that tighten the relaxation: no coverage holds type l below its own
+        # lowest attacker utility, and against type l alone the defender can do no better
+        # than that type's strong Stackelberg value (both from ORIGAMI on the type alone).
+        k_max = float(g.attacker_uncovered.max())
+        d_max = float(origami(g).defender_utility) + 1e-7 * max(1.0, abs(k_max))
+        lower[k], upper[k] = minimal_attacker_utility(g) - 1e-9, k_max
+        lower[d], upper[d] = float(g.defender_uncovered.min()), d_max
         obj[d] = -p
         d_att = g.attacker_uncovered - g.attacker_covered
         d_def = g.defender_covered - g.defender_uncovered
-        m_att = float(g.attacker_uncovered.max() - g.attacker_covered.min()) + 1.0
-        m_def = float(g.defender_covered.max() - g.defender_uncovered.min()) + 1.0
+        # big M per target: k <= k_max and Ua_t >= Ua_c[t]; d <= d_max and Ud_t >= Ud_u[t]
+        m_att = k_max - g.attacker_covered + 1e-6
+        m_def = np.maximum(d_max - g.defender_uncovered, 0.0) + 1e-6
         add([(a0 + t, 1.0) for t in range(n)], 1.0, 1.0)
         for t in range(n):
             ua_u, ud_u = float(g.attacker_uncovered[t]), float(g.defender_uncovered[t])
+            ma, md = float(m_att[t]), float(m_def[t])
             add([(k, 1.0), (t, float(d_att[t]))], ua_u, np.inf)
-            add([(k, 1.0), (t, float(d_att[t])), (a0 + t, m_att)], -np.inf, ua_u + m_att)
-            add([(d, 1.0), (t, -float(d_def[t])), (a0 + t, m_def)], -np.inf, ud_u + m_def)
+            add([(k, 1.0), (t, float(d_att[t])), (a0 + t, ma)], -np.inf, ua_u + ma)
+            add([(d, 1.0), (t, -float(d_def[t])), (a0 + t, md)], -np.inf, ud_u + md)
     mat = coo_matrix((vals, (rows, cols)), shape=(r, n_var)).tocsr()
     options: dict[str, Any] = {"mip_rel_gap": 1e-9}
     if time_limit_s is not None:
         options["time_limit"] = time_limit_s
     res = milp(obj, integrality=integrality, bounds=(lower, upper),
                constraints=LinearConstraint(mat, np.array(lo), np.array(hi)), options=options)
-    if res.x is None:
-        raise RuntimeError(f"bayesian_eraser: HiGHS found no solution: {res.message}")
-    c = np.clip(res.x[:n], 0.0, 1.0)
+    # Candidates: the program's answer (if the time limit left it one) and each type's own
+    # ORIGAMI coverage (always feasible: the same capacity). Each is evaluated against
+    # strong best responses; the best is returned. When the program is proven optimal
+    # it is never beaten (up to the solver's tolerances).
+    candidates: list[tuple[str, np.ndarray]] = []
+    if res.x is not None:
+        candidates.append(("milp", np.clip(res.x[:n], 0.0, 1.0)))
+    candidates += [(f"origami for {name}", np.array(origami(g).coverage))
+                   for name, g in zip(game.names, game.types, strict=True)]
+    scored = [(evaluate(game, c)[0], src, c) for src, c in candidates]
+    best = max(v for v, _, _ in scored)
+    # the first candidate within tolerance of the best: the program's, when it has one
+    _, source, c = next(s for s in scored if s[0] >= best - 1e-9 * max(1.0, abs(best)))
     c.setflags(write=False)
-    # the reported value is the coverage evaluated against strong best responses, which
-    # can differ from the program's own value only by the solver's tolerances
     value, targets, per_type = evaluate(game, c)
     return BayesianSecuritySolution(
         "bayesian-eraser", c, value, targets, per_type,
-        {"mip_gap": float(getattr(res, "mip_gap", 0.0) or 0.0), "program_value": -res.fun},
+        {"proven_optimal": bool(res.status == 0), "source": source,
+         "mip_gap": float(getattr(res, "mip_gap", 0.0) or 0.0),
+         "program_value": None if res.x is None else float(-res.fun)},
     )
 
 

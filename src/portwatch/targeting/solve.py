@@ -60,11 +60,12 @@ def solve_security(
 
 
 #: Up to this many joint responses the multiple-LP method beats DOBSS (measured: 400 LPs
-#: in 0.56 s against DOBSS's 1.21 s at 2 types x 20 actions; docs/benchmarks.md).
+#: in 0.56 s against DOBSS's 1.2 s at 2 types x 20 actions; docs/benchmarks.md).
 MULTIPLE_LPS_UP_TO = 1000
 
 
-def solve_bayesian(game: BayesianGame, method: str = "auto") -> BayesianSolution:
+def solve_bayesian(game: BayesianGame, method: str = "auto", *,
+                   time_limit_s: float | None = None) -> BayesianSolution:
     """Solve a Bayesian game; ``auto``: the multiple LPs while there are at most
     ``MULTIPLE_LPS_UP_TO`` joint responses (always for one type), else DOBSS."""
     if method == "auto":
@@ -72,16 +73,18 @@ def solve_bayesian(game: BayesianGame, method: str = "auto") -> BayesianSolution
         method = "multiple-lps" if few or len(game.types) == 1 else "dobss"
     if method not in BAYESIAN_EXACT:
         raise InputError(f"method: {method!r} is not one of {', '.join(BAYESIAN_METHODS)}")
+    if method == "dobss":
+        return bayesian.dobss(game, time_limit_s=time_limit_s)
     return BAYESIAN_EXACT[method](game)
 
 
-def solve_typed_security(game: BayesianSecurityGame, method: str = "auto"
-                         ) -> BayesianSecuritySolution:
+def solve_typed_security(game: BayesianSecurityGame, method: str = "auto", *,
+                         time_limit_s: float | None = None) -> BayesianSecuritySolution:
     """Solve a security game with attacker types: ERASER's MILP with a type index."""
     if method not in TYPED_SECURITY_METHODS:
         raise InputError(f"method: {method!r} is not one of {', '.join(TYPED_SECURITY_METHODS)}"
                          f" for a security game with attacker types")
-    return bayesian_eraser(game)
+    return bayesian_eraser(game, time_limit_s=time_limit_s)
 
 
 def solve(game: SecurityGame | BayesianGame, method: str = "auto", **kwargs: object
