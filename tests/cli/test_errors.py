@@ -25,7 +25,7 @@ def _raised(call, kind: type[Exception]) -> Exception:
 
 
 def _pydantic_error(**fields: object) -> Exception:
-    from pydantic import BaseModel, ValidationError
+    from pydantic import BaseModel, ValidationError, model_validator
 
     class Lane(BaseModel):
         booths: int
@@ -33,6 +33,12 @@ def _pydantic_error(**fields: object) -> Exception:
     class Port(BaseModel):
         booths: int
         lanes: list[Lane] = []
+
+        @model_validator(mode="after")
+        def _some_booths(self) -> Port:
+            if self.booths == 0:
+                raise ValueError("a port needs booths")
+            return self
 
     return _raised(lambda: Port(**fields), ValidationError)
 
@@ -81,6 +87,7 @@ INTERNAL = " (rerun with --debug for the traceback, and please report it)"
      "unable to parse string as an integer"),
     (_pydantic_error(lanes=[{"booths": "x"}]), 2, "Port: booths: Field required; "
      "lanes.0.booths: Input should be a valid integer, unable to parse string as an integer"),
+    (_pydantic_error(booths=0), 2, "Port: value: Value error, a port needs booths"),
     (ValidationError("port: no booths"), 2, "bad value: port: no booths"),
     (_raised(lambda: b"ab\xff".decode("utf-8"), UnicodeDecodeError), 2,
      "not UTF-8 text (invalid start byte at byte 2)"),
