@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from portwatch.domain import validate
-from portwatch.domain.custody import AlertKind, Verdict
 from portwatch.domain.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:  # the custody package pulls numpy, pyproj and SQLAlchemy: load lazily
@@ -275,6 +274,8 @@ def ingest(
         typer.echo(f"{report.accepted} accepted, {report.duplicates} duplicate, "
                    f"{len(report.rejected)} rejected, {report.alerts_raised} alert(s) raised, "
                    f"{report.alerts_retracted} retracted")
+    from portwatch.domain.custody import AlertKind
+
     if any(r.kind is AlertKind.MALFORMED for r in report.rejected):
         raise typer.Exit(2)
 
@@ -474,6 +475,8 @@ def demo(
     if as_json:
         _emit(demo_rows(DEMO_SEED if seed is None else seed))
         return
+    from portwatch.domain.custody import Verdict
+
     rows = run_custody_demo(Console(), seed)
     wrong = [r["trip"] for r in rows
              if (r["trip"] == "none") != (r["verdict"] == Verdict.CLEAN.value)]
