@@ -8,7 +8,6 @@ every attack through a temporary database).
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from portwatch.cli.custody import run_custody_demo
 
@@ -23,6 +22,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the twin's policy study and the chain-of-custody demonstration."""
+        from rich.console import Console
+
         from portwatch.twin.study import run_demo_study
 
         console = Console()

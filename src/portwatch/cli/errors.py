@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import errno
 import importlib
-import json
-import tomllib
 
 import typer
 
@@ -109,9 +107,10 @@ def describe(exc: BaseException) -> tuple[int, str]:
         msg := _database_error(exc)
     ):
         return USER_ERROR, msg
-    if isinstance(exc, json.JSONDecodeError):
+    # JSON and TOML errors by name: importing tomllib would slow every `--help`
+    if (top, name) == ("json", "JSONDecodeError"):
         return USER_ERROR, f"invalid JSON: {exc}"
-    if isinstance(exc, tomllib.TOMLDecodeError):
+    if (top, name) == ("tomllib", "TOMLDecodeError"):
         return USER_ERROR, f"invalid TOML: {exc}"
     if top == "pydantic_core" and name == "ValidationError":  # pydantic's, wherever raised
         return USER_ERROR, one_line(_validation_error(exc))  # type: ignore[arg-type]

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from portwatch.cli.errors import require
 from portwatch.cli.progress import counting
@@ -65,6 +63,8 @@ def simulate(
         "(its own queues) and add them up, instead of one pooled port.")] = False,
 ) -> None:
     """Run policies against an adversary in the port's digital twin."""
+    from rich.console import Console
+
     from portwatch.twin import bts
     from portwatch.twin.border import run_border_study
     from portwatch.twin.experiment import run_study
@@ -115,6 +115,9 @@ def scenarios(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the scenarios shipped with portwatch."""
+    from rich.console import Console
+    from rich.table import Table
+
     from portwatch.twin.scenario import load_scenario, scenario_names
 
     rows: list[dict[str, Any]] = []
