@@ -195,6 +195,19 @@ def _read_lines(src: Path) -> Iterator[str]:
         raise InputError(f"{src}: cannot read ({exc.strerror})") from exc
 
 
+def _with_progress(src: Path, lines: Iterator[str]) -> Iterator[str]:
+    """``lines`` of the file ``src``, advancing a bar of its size on a terminal."""
+    from portwatch.cli.progress import counting
+
+    if str(src) == "-" or not src.is_file():
+        yield from lines
+        return
+    with counting(f"{src.name}: characters read", src.stat().st_size) as advance:
+        for line in lines:
+            advance(len(line))  # the line keeps its newline
+            yield line
+
+
 @seal_app.command("sign")
 def sign(
     key: Annotated[Path, typer.Option("--key", help="The seal's private key file.")],
@@ -261,7 +274,8 @@ def ingest(
     that cannot be read as a seal message at all is bad input: exit 2 after the rest
     is stored.
     """
-    report = _service(db, thresholds).ingest(_read_lines(events), str(events), batch_size)
+    report = _service(db, thresholds).ingest(_with_progress(events, _read_lines(events)),
+                                             str(events), batch_size)
     if as_json:
         _emit(report.to_json())
     else:
