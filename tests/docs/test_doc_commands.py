@@ -7,8 +7,8 @@ How the docs are written for this test:
   line must appear in the real output), ```python, ```json, ```toml or ```text (not
   run; a test of its own may run them);
 - in a command, ``[...]`` is optional (left out here), ``a|b`` is a choice (the first
-  is taken), and FILE, PATH, DIR, NAME, N, S, TEXT, ADVERSARY and ``SHP-...`` stand for
-  values the fixture supplies; a line ending in ``\\`` continues on the next;
+  is taken), and FILE, PATH, DIR, NAME, N, S, TEXT, ADVERSARY, ``SHP-...`` and
+  ``SEAL-...`` stand for values the fixture supplies; a line ending in ``\\`` continues on the next;
 - options that set how much work is done (``--days``, ``--replications``, ``--repeats``
   ...) are shortened here so the run takes seconds; ``make TARGET`` is checked with
   ``make -n`` (a dry run: it must exist and expand, without recursing into the tests);
@@ -147,11 +147,11 @@ def concrete(text: str) -> str:
     return " ".join(words)
 
 
-def _shipment_id(cwd: Path) -> str:
+def _shipment(cwd: Path) -> dict:
     for candidate in ("trip/shipment.json", "shipment.json"):
         if (cwd / candidate).is_file():
-            return json.loads((cwd / candidate).read_text())["shipment_id"]
-    raise AssertionError("SHP-... needs a simulated trip first")
+            return json.loads((cwd / candidate).read_text())
+    raise AssertionError("SHP-... and SEAL-... need a simulated trip first")
 
 
 @pytest.fixture
@@ -182,7 +182,9 @@ def scratch(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def run_command(command: Command, cwd: Path, env: dict[str, str]) -> None:
     text = concrete(command.text)
     if "SHP-..." in text:
-        text = text.replace("SHP-...", _shipment_id(cwd))
+        text = text.replace("SHP-...", _shipment(cwd)["shipment_id"])
+    if "SEAL-..." in text:
+        text = text.replace("SEAL-...", _shipment(cwd)["seal"]["seal_id"])
     if text.startswith("make "):
         text = f"make -n -C {shlex.quote(str(ROOT))} {text[5:]}"
     done = subprocess.run(["bash", "-c", text], cwd=cwd, env=env, capture_output=True,

@@ -79,6 +79,7 @@ def _anchor(db: str) -> Anchor | None:
     return Anchor.beside(Path(db), Path(folder) if folder else None)
 
 
+TH_HELP = "TOML overrides of the monitor's thresholds (use those the ingestion used)."
 AS_OF_HELP = "Judge as of this UTC time (ISO 8601, e.g. 2026-03-01T14:05:00Z); default: now."
 
 
@@ -87,6 +88,7 @@ DbOpt = Annotated[str, typer.Option("--db", help=DB_HELP)]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 ShipmentArg = Annotated[str, typer.Argument(help="The shipment's id.")]
+ThresholdsOpt = Annotated[Path | None, typer.Option("--thresholds", help=TH_HELP)]
 
 
 def _as_of(value: str | None, option: str = "--as-of") -> datetime | None:
@@ -299,10 +301,11 @@ def status(
     shipment_id: ShipmentArg,
     db: DbOpt = DEFAULT_DB,
     as_of: AsOfOpt = None,
+    thresholds: ThresholdsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Where a shipment is, what its seal last reported, and how long it has been silent."""
-    st = _service(db, must_exist=True).status(shipment_id, _as_of(as_of))
+    st = _service(db, thresholds, must_exist=True).status(shipment_id, _as_of(as_of))
     if as_json:
         _emit(st.to_json())
         return
@@ -323,6 +326,7 @@ def verdict(
     all_: Annotated[bool, typer.Option("--all", help="Every registered shipment.")] = False,
     db: DbOpt = DEFAULT_DB,
     as_of: AsOfOpt = None,
+    thresholds: ThresholdsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The custody verdict: clean (express lane), review, or broken (full search).
@@ -332,7 +336,7 @@ def verdict(
     give one verdict each (--json: a list)."""
     if all_ == bool(shipment_ids):
         raise InputError("verdict: name one or more shipments, or --all (not both)")
-    svc = _service(db, must_exist=True)
+    svc = _service(db, thresholds, must_exist=True)
     ids = svc.shipment_ids() if all_ else list(shipment_ids or [])
     verdicts = svc.verdicts(ids, _as_of(as_of))
     if as_json:
@@ -376,11 +380,12 @@ def alerts(
 @custody_app.command("audit")
 def audit(
     db: DbOpt = DEFAULT_DB,
+    thresholds: ThresholdsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check the event log's chain and its anchor, and every custody table against the
     log; name each inconsistency and exit 2 when there is any."""
-    report = _service(db, must_exist=True).check()
+    report = _service(db, thresholds, must_exist=True).check()
     if as_json:
         _emit({"ok": report.ok, "records": report.records, "head_hash": report.head_hash,
                "anchored": report.anchored, "problems": list(report.problems)})

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         """Run the twin's policy study and the chain-of-custody demonstration."""
         from rich.console import Console
 
-        from portwatch.twin.study import run_demo_study
+        from portwatch.twin.study.runner import run_demo_study
 
         console = Console()
         if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns

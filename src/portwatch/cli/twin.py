@@ -58,6 +58,10 @@ def simulate(
     out: Annotated[Path | None, typer.Option(
         help="Folder for metrics (CSV, JSON), plots and report.html.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
+        "e.g. --set canine.teams=6 --set scanners.0.count=22; validated as the file "
+        "is.")] = None,
     per_port: Annotated[bool, typer.Option(
         "--per-port", help="southern-border only: simulate every port on its own "
         "(its own queues) and add them up, instead of one pooled port.")] = False,
@@ -65,11 +69,10 @@ def simulate(
     """Run policies against an adversary in the port's digital twin."""
     from rich.console import Console
 
-    from portwatch.twin import bts
-    from portwatch.twin.border import run_border_study
-    from portwatch.twin.experiment import run_study
-    from portwatch.twin.scenario import load_scenario
-    from portwatch.twin.study import (
+    from portwatch.twin.scenario import bts, load_scenario
+    from portwatch.twin.study.border import run_border_study
+    from portwatch.twin.study.replications import run_study
+    from portwatch.twin.study.runner import (
         dask_map,
         default_workers,
         local_map,
@@ -79,10 +82,13 @@ def simulate(
     )
 
     _check_limits(seed, days, warmup_days, replications, workers, out)
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, set_ or ())
     if per_port and sc.name != "southern-border":
         raise typer.BadParameter("only with the southern-border scenario",
                                  param_hint="--per-port")
+    if per_port and set_:
+        raise typer.BadParameter("overrides apply to one scenario, not --per-port",
+                                 param_hint="--set")
     policies = [parse_policy(p) for p in (policy or ["rules"])]
     params = parse_params(adversary_param or [])
     unit = "port-replications" if per_port else "replications"
@@ -97,7 +103,7 @@ def simulate(
                   else run_study(sc, policies, adversary, **common))
     data = result.to_dict()
     if out is not None:
-        from portwatch.twin.report import write_report
+        from portwatch.twin.study.report import write_report
 
         written = write_report(result, sc, out)
         if not as_json:

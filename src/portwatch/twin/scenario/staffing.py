@@ -20,9 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from portwatch.twin.experiment import run_study
-from portwatch.twin.scenario import parse_scenario
-from portwatch.twin.scenario_build import (
+from portwatch.twin.scenario.build import (
     FLAT,
     TRUCK_PRIMARY_BOOTHS,
     YEAR,
@@ -30,7 +28,9 @@ from portwatch.twin.scenario_build import (
     port_scenario,
     shaped_booths,
 )
-from portwatch.twin.study import rules_policy
+from portwatch.twin.scenario.schema import parse_scenario
+from portwatch.twin.study.replications import run_study
+from portwatch.twin.study.runner import rules_policy
 
 #: Published truck wait range at large southwest-border commercial crossings (min).
 TARGET_MEAN_MIN = (20.0, 30.0)
@@ -154,3 +154,25 @@ __all__ = [
     "search",
     "truck_waits_min",
 ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m portwatch.twin.scenario.staffing [--year Y]``: rerun the truck staffing
+    search and print ``TRUCK_STAFFING_SHAPE`` (exit 1 if a port misses the ranges)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m portwatch.twin.scenario.staffing")
+    parser.add_argument("--year", type=int, default=YEAR)
+    args = parser.parse_args(argv)
+    chosen = calibrate(args.year)
+    print("TRUCK_STAFFING_SHAPE = {")
+    for code, c in chosen.items():
+        print(f"    {code!r}: {c.shape},")
+    print("}")
+    return 0 if all(c.inside for c in chosen.values()) else 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -27,9 +27,9 @@ from numba import njit
 from scipy import stats
 
 from portwatch.engine.decide import CUSTODY_BROKEN, CUSTODY_CLEAN, CUSTODY_NONE
-from portwatch.twin.adversary import DAY_S, LoadPlan
-from portwatch.twin.kernel import N_UNIFORMS
-from portwatch.twin.scenario import CONCEALMENTS, CompiledScenario
+from portwatch.twin.process.kernel import N_UNIFORMS
+from portwatch.twin.process.plan import DAY_S, LoadPlan
+from portwatch.twin.scenario.schema import CONCEALMENTS, CompiledScenario
 
 SOURCE_LEGIT, SOURCE_LOAD, SOURCE_DECOY = 0, 1, 2
 TRUCK = 0

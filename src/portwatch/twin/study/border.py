@@ -22,18 +22,19 @@ import numpy as np
 
 from portwatch import __version__
 from portwatch.targeting.policy import Policy
-from portwatch.twin import bts
-from portwatch.twin.adversary import make_adversary
-from portwatch.twin.experiment import (
+from portwatch.twin.adversaries import make_adversary
+from portwatch.twin.process.metrics import DayMetrics, combine, summarise
+from portwatch.twin.scenario import bts
+from portwatch.twin.scenario.build import YEAR, port_scenario
+from portwatch.twin.scenario.schema import CompiledScenario, load_scenario, parse_scenario
+from portwatch.twin.study.replications import (
     ReplicationResult,
     ReplicationTask,
     StudyResult,
+    check_seed,
     check_study_args,
     run_replication,
 )
-from portwatch.twin.metrics import DayMetrics, combine, summarise
-from portwatch.twin.scenario import CompiledScenario, load_scenario, parse_scenario
-from portwatch.twin.scenario_build import YEAR, port_scenario
 
 N_FIXED = 9  # busy_s / staffed_s: 8 stations and the canine teams, then scanners, then bays
 
@@ -88,6 +89,7 @@ def run_border_study(
     must return the results in the order of the tasks, as ``map`` does.
     """
     pols = check_study_args(policies, days, replications, warmup_days)
+    seed = check_seed(seed)
     names = [p.name for p in pols]
     params = dict(adversary_params or {})
     make_adversary(adversary, **params)  # fail early on a bad name or parameter

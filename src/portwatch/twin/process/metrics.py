@@ -26,9 +26,9 @@ from numba import njit
 
 from portwatch.engine.decide import R_WAVED, REASONS
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES
-from portwatch.twin.kernel import DETECTED_INLAND, DETECTED_NONE, DayRun
-from portwatch.twin.scenario import N_STATIONS, CompiledScenario
-from portwatch.twin.traffic import DayTraffic
+from portwatch.twin.process.kernel import DETECTED_INLAND, DETECTED_NONE, DayRun
+from portwatch.twin.process.traffic import DayTraffic
+from portwatch.twin.scenario.schema import N_STATIONS, CompiledScenario
 
 DAY_S = 86_400.0
 # Bin 0 holds the waits of zero (a free booth), then [1e-6, 1) s, then 1% wide log bins.
@@ -63,7 +63,10 @@ class DayMetrics:
     wait_count: np.ndarray
     wait_hist: np.ndarray  # [station, N_WAIT_BINS]
     secondary_wait_sum_s: np.ndarray  # [mode]: referral to the start of the bay exam
-    secondary_count: np.ndarray
+    secondary_count: np.ndarray  # [mode]: examined in a bay (not cleared by triage)
+    booths_held: np.ndarray  # [mode]: referrals that held their booth, secondary full
+    booth_held_sum_s: np.ndarray  # [mode]
+    cleared_by_triage: np.ndarray  # [mode]: referred, cleared by a scan or canine check
     time_in_port_sum_s: np.ndarray  # [mode]
     delay_cost_usd: np.ndarray  # [mode]
     queue_by_hour: np.ndarray  # [mode, 24], summed over days
@@ -87,12 +90,13 @@ def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
 def _reduce_day(
     mode, lane, custody, drug, mass_kg, is_load, is_decoy, arrive_at,
     start_at, end_at, exit_at, lane_code, reason_code, screened, alert, detected_by,
-    false_alarm, secondary_start_at, day_start, edges, value_per_kg, harm_per_kg,
+    false_alarm, secondary_start_at, held_s, day_start, edges, value_per_kg, harm_per_kg,
     by_mode, drugs, decoys, reasons, wait_sum, wait_max, wait_count, hist, queue_steps,
 ):
     """Every sum of a day in one pass. ``by_mode`` rows: arrived, crossed, in port at the
     end, seized at the port, inspected, crossed uninspected, crossed unverified, false
-    alarms, secondary wait sum, time in port sum. ``drugs`` [table, drug, quantity]:
+    alarms, secondary wait sum (examined only), time in port sum, examined in a bay,
+    booths held by a referral, held time sum, cleared by triage. ``drugs`` [table, drug, quantity]:
     attempted / interdicted / interdicted inland x count, kg, value, harm."""
     n_bins = edges.shape[0]
     steps = queue_steps.shape[1] - 1
@@ -118,7 +122,14 @@ def _reduce_day(
             by_mode[3, m] += 1.0
         if inspected:
             by_mode[4, m] += 1.0
-            by_mode[8, m] += secondary_start_at[i] - end_at[i]
+            if secondary_start_at[i] == secondary_start_at[i]:  # not NaN: examined
+                by_mode[8, m] += secondary_start_at[i] - end_at[i]
+                by_mode[10, m] += 1.0
+            else:
+                by_mode[13, m] += 1.0
+        if held_s[i] > 0.0:
+            by_mode[11, m] += 1.0
+            by_mode[12, m] += held_s[i]
         if false_alarm[i]:
             by_mode[7, m] += 1.0
         by_mode[9, m] += exit_at[i] - arrive_at[i]
@@ -168,7 +179,7 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
     """Reduce one simulated day to its ``DayMetrics``."""
     day_start = traffic.day * DAY_S
     k = len(sc.drugs)
-    by_mode = np.zeros((10, N_MODES))
+    by_mode = np.zeros((14, N_MODES))
     drugs = np.zeros((3, k, 4))
     decoys = np.zeros(4)
     reasons = np.zeros(len(REASONS))
@@ -182,7 +193,7 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
         traffic.mode, traffic.lane, traffic.custody, traffic.drug, traffic.mass_kg,
         traffic.is_load, traffic.is_decoy, traffic.arrive_at_s, run.primary_start_at,
         run.primary_end_at, run.exit_at, run.lane_code, run.reason_code, run.screened,
-        run.alert, run.detected_by, run.false_alarm, run.secondary_start_at, day_start,
+        run.alert, run.detected_by, run.false_alarm, run.secondary_start_at, run.held_s, day_start,
         WAIT_EDGES_S, sc.drug_value_usd_per_kg, sc.drug_harm_per_kg,
         by_mode, drugs, decoys, reasons, wait_sum, wait_max, wait_count, hist, queue_steps,
     )
@@ -208,7 +219,10 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
         wait_count=wait_count,
         wait_hist=hist,
         secondary_wait_sum_s=by_mode[8],
-        secondary_count=by_mode[4].copy(),
+        secondary_count=by_mode[10],
+        booths_held=by_mode[11],
+        booth_held_sum_s=by_mode[12],
+        cleared_by_triage=by_mode[13],
         time_in_port_sum_s=by_mode[9],
         delay_cost_usd=by_mode[9] / 3600.0 * sc.hour_value_usd,
         queue_by_hour=queue,
@@ -320,6 +334,10 @@ def summarise(sc: CompiledScenario, total: DayMetrics) -> dict[str, object]:
         "share_unverified": _ratio(total.crossed_unverified.sum(), crossed),
         "wait_s": wait,
         "wait_s_by_lane": wait_by_lane,
+        "examined": float(total.secondary_count.sum() / d),
+        "cleared_by_triage": float(total.cleared_by_triage.sum() / d),
+        "booths_held": float(total.booths_held.sum() / d),
+        "booth_held_mean_s": _ratio(total.booth_held_sum_s.sum(), total.booths_held.sum()),
         "secondary_wait_s": {
             str(MODE_ORDER[m]): _ratio(total.secondary_wait_sum_s[m], total.secondary_count[m])
             for m in present

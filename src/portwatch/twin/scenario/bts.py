@@ -5,7 +5,7 @@ inbound crossings per port of entry (public domain, US government work). The pac
 ships the four conveyance measures the twin needs (Trucks, Personal Vehicles,
 Pedestrians, Buses) for 1996-2018 as ``data/bts_us_mexico_monthly.csv.gz`` and each
 port's coordinates as ``data/bts_us_mexico_ports.csv``; ``extract_bts`` regenerates both
-from the full BTS file, and ``python -m portwatch.twin.bts volumes PORT --year Y``
+from the full BTS file, and ``python -m portwatch.twin.scenario.bts volumes PORT --year Y``
 prints the daily volumes and monthly seasonality the scenario files were written from.
 """
 
@@ -64,7 +64,7 @@ def slugify(name: str) -> str:
 
 
 def _data_text(name: str) -> bytes:
-    return resources.files("portwatch.twin").joinpath("data", name).read_bytes()
+    return resources.files("portwatch.twin.scenario").joinpath("data", name).read_bytes()
 
 
 @lru_cache(maxsize=1)
@@ -219,8 +219,10 @@ def _print_volumes(port_key: str, year: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m portwatch.twin.bts {volumes PORT [--year Y] | extract SOURCE OUT_DIR}``."""
-    parser = argparse.ArgumentParser(prog="python -m portwatch.twin.bts", description=__doc__)
+    """``python -m portwatch.twin.scenario.bts {volumes PORT [--year Y] |
+    extract SOURCE OUT_DIR}``."""
+    parser = argparse.ArgumentParser(prog="python -m portwatch.twin.scenario.bts",
+                                     description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     vol = sub.add_parser("volumes", help="print a port's daily volumes and seasonality")
     vol.add_argument("port")

@@ -27,11 +27,11 @@ from scipy import stats
 from portwatch import __version__
 from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import N_LANES, N_MODES, Policy
-from portwatch.twin.adversary import Adversary, AdversaryView, DayOutcome, make_adversary
-from portwatch.twin.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
-from portwatch.twin.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
-from portwatch.twin.scenario import CompiledScenario, load_scenario
-from portwatch.twin.traffic import compose_day, draw_legit, plan_traffic
+from portwatch.twin.adversaries import Adversary, AdversaryView, DayOutcome, make_adversary
+from portwatch.twin.process.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
+from portwatch.twin.process.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
+from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
+from portwatch.twin.scenario.schema import CompiledScenario, load_scenario
 
 HEADLINE = (
     "arrivals", "crossings", "inspected", "loads_attempted", "loads_interdicted",
@@ -40,6 +40,8 @@ HEADLINE = (
     "decoys_inspected", "waved_through",
 )
 """Scalar figures that get a confidence interval and a paired difference."""
+MAX_DAYS = 3660  # ten years of simulated days: beyond it a value is a typo
+MAX_REPLICATIONS = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,11 +316,22 @@ def check_study_args(
     names = [p.name for p in pols]
     if len(set(names)) != len(names):
         raise InputError(f"policies: names must be unique, got {names}")
-    for name, value, low in (("days", days, 1), ("replications", replications, 1),
-                             ("warmup_days", warmup_days, 0), ("workers", workers, 1)):
+    for name, value, low, high in (("days", days, 1, MAX_DAYS),
+                                   ("replications", replications, 1, MAX_REPLICATIONS),
+                                   ("warmup_days", warmup_days, 0, MAX_DAYS),
+                                   ("workers", workers, 1, 4096)):
         if value < low:
             raise InputError(f"{name}: must be >= {low}, got {value}")
+        if value > high:
+            raise InputError(f"{name}: must be <= {high}, got {value}")
     return pols
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` if it can seed a ``numpy.random.SeedSequence`` (a non-negative integer)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed: must be a non-negative integer, got {seed}")
+    return int(seed)
 
 
 def run_study(
@@ -342,6 +355,7 @@ def run_study(
     """
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
     pols = check_study_args(policies, days, replications, warmup_days, workers)
+    seed = check_seed(seed)
     names = [p.name for p in pols]
     params = dict(adversary_params or {})
     make_adversary(adversary, **params)  # fail early on a bad name or parameter

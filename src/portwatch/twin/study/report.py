@@ -34,9 +34,9 @@ import numpy as np  # noqa: E402
 
 from portwatch.domain.errors import InputError  # noqa: E402
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER  # noqa: E402
-from portwatch.twin.experiment import StudyResult  # noqa: E402
-from portwatch.twin.metrics import WAIT_EDGES_S  # noqa: E402
-from portwatch.twin.scenario import CompiledScenario  # noqa: E402
+from portwatch.twin.process.metrics import WAIT_EDGES_S  # noqa: E402
+from portwatch.twin.scenario.schema import CompiledScenario  # noqa: E402
+from portwatch.twin.study.replications import StudyResult  # noqa: E402
 
 FILES = ("study.json", "metrics.csv", "replications.csv", "by_drug.csv", "waits.csv",
          "queue_by_hour.png", "wait_distribution.png", "interdiction_by_drug.png",

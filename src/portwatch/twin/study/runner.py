@@ -24,7 +24,7 @@ from rich.table import Table
 from portwatch.domain.errors import ConfigError, InputError
 from portwatch.domain.modes import Mode
 from portwatch.targeting.policy import CapacityRule, Policy
-from portwatch.twin.experiment import (
+from portwatch.twin.study.replications import (
     ReplicationResult,
     ReplicationTask,
     StudyResult,
@@ -58,7 +58,7 @@ def rules_policy(capacity_rule: CapacityRule = "wave") -> Policy:
 
 def _number(spec: str, text: str) -> float:
     try:
-        return float(text)
+        return float(text)  # nan and inf are refused by the policy's own checks
     except ValueError:
         raise InputError(f"--policy {spec}: {text!r} is not a number") from None
 
@@ -85,6 +85,9 @@ def parse_policy(spec: str) -> Policy:
     if kind == "risk" and len(args) in (1, 2):
         threshold = _number(spec, args[0])
         base = _number(spec, args[1]) if len(args) == 2 else 0.0
+        if not 0.0 <= threshold <= 1.0:
+            raise InputError(f"--policy {spec}: risk_threshold: must be in [0, 1] (a risk "
+                             f"score is), got {threshold:g}")
         name = f"risk-{threshold:g}" + (f"-{base:g}" if base else "") + suffix
         return Policy.risk_based(threshold, base_rate=base, capacity_rule=rule, name=name)
     raise InputError(
@@ -182,7 +185,7 @@ DEMO_COMMAND = (
 
 def study_table(data: dict[str, Any], title: str) -> Table:
     """A rich table of a study's headline figures, one column per policy."""
-    from portwatch.twin.report import headline_table
+    from portwatch.twin.study.report import headline_table
 
     table = Table(title=title, title_justify="left")
     table.add_column("per day (mean over replications)")

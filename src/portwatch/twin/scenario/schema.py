@@ -15,10 +15,11 @@ validates it, and returns a frozen ``CompiledScenario`` of numpy arrays for the 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -26,14 +27,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from portwatch.domain.errors import ConfigError, InputError, NotFoundError
 from portwatch.domain.modes import Mode
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES
-from portwatch.twin.distributions import (
-    Deterministic,
-    Empirical,
-    Exponential,
-    Gamma,
-    LogNormal,
-    ServiceDistribution,
+from portwatch.twin.process.durations import (
+    Duration,
+    deterministic,
+    empirical,
     erlang,
+    exponential,
+    gamma,
+    lognormal,
 )
 
 CONCEALMENTS: tuple[str, ...] = ("trap", "commingled", "sealed_pre", "sealed_post")
@@ -43,10 +44,18 @@ custody monitor may see the seal broken)."""
 N_CONCEALMENTS = len(CONCEALMENTS)
 N_STATIONS = N_MODES * N_LANES
 WILDCARD = "*"
+MAX_DAILY_VOLUME = 10_000_000.0
+"""Largest daily volume a scenario may state (the whole southern border is about 170,000
+conveyances a day): beyond it a value is a typo, and memory would run out."""
+MAX_UNITS = 100_000
+"""Largest count of booths, teams, scanners, bays or analyzers of one kind."""
+GUIDED_DETECTION_ASSUMED = 0.95
+"""Chance that a bay exam guided by a scan image or a dog's alert finds the load:
+``assumed`` (range 0.8-0.99): officers search where the anomaly is."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ServiceSpec(_Model):
@@ -74,20 +83,20 @@ class ServiceSpec(_Model):
                 raise ValueError(f"{self.kind} needs {name}")
         return self
 
-    def build(self) -> ServiceDistribution:
+    def build(self) -> Duration:
         """The distribution object this spec describes."""
         m = float(self.mean_s or 0.0)
         if self.kind == "exponential":
-            return Exponential(m)
+            return exponential(m)
         if self.kind == "deterministic":
-            return Deterministic(m)
+            return deterministic(m)
         if self.kind == "lognormal":
-            return LogNormal(m, float(self.cv or 0.0))
+            return lognormal(m, float(self.cv or 0.0))
         if self.kind == "gamma":
-            return Gamma(m, float(self.cv or 0.0))
+            return gamma(m, float(self.cv or 0.0))
         if self.kind == "erlang":
             return erlang(int(self.k or 1), m)
-        return Empirical(tuple(self.values_s or ()))
+        return empirical(tuple(self.values_s or ()))
 
 
 DetectionTable = dict[str, dict[str, float]]
@@ -115,15 +124,15 @@ class LaneSpec(_Model):
     @classmethod
     def _non_negative(cls, v: list[int]) -> list[int]:
         for h, n in enumerate(v):
-            if n < 0:
-                raise ValueError(f"hour {h}: must be >= 0, got {n}")
+            if not 0 <= n <= MAX_UNITS:
+                raise ValueError(f"hour {h}: must be in [0, {MAX_UNITS}], got {n}")
         return v
 
 
 class ModeSpec(_Model):
     """One mode of crossing at the port."""
 
-    daily_volume: float = Field(gt=0)
+    daily_volume: float = Field(gt=0, le=MAX_DAILY_VOLUME)
     hourly_profile: list[float] = Field(min_length=24, max_length=24)
     enrolled_share: float = Field(default=0.0, ge=0, le=1)
     general: LaneSpec
@@ -151,7 +160,7 @@ class ModeSpec(_Model):
 class CanineSpec(_Model):
     """Canine teams sweeping the primary queues (a team screens one vehicle at a time)."""
 
-    teams: int = Field(ge=0)
+    teams: int = Field(ge=0, le=MAX_UNITS)
     service: ServiceSpec
     modes: list[Mode]
     detection: DetectionTable
@@ -166,7 +175,7 @@ class ScannerSpec(_Model):
     """A pool of non-intrusive inspection scanners (X-ray / gamma) of one type."""
 
     name: str
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=MAX_UNITS)
     service: ServiceSpec
     modes: list[Mode]
     detection: DetectionTable
@@ -177,23 +186,27 @@ class ScannerSpec(_Model):
 
 
 class SecondarySpec(_Model):
-    """Secondary inspection bays with their officers, and the full search."""
+    """Secondary inspection: bays with their officers, the parking spaces of the referred
+    waiting for a bay (``queue_slots``), an exam without triage (``detection``), an exam
+    guided by a triage anomaly or an alert (``guided_detection``), and the full search."""
 
-    bays: int = Field(ge=1)
+    bays: int = Field(ge=1, le=MAX_UNITS)
     queue_slots: int = Field(ge=0)
     detection: DetectionTable
+    guided_detection: DetectionTable = Field(
+        default_factory=lambda: {WILDCARD: {WILDCARD: GUIDED_DETECTION_ASSUMED}})
     full_search_detection: DetectionTable
     source: str | None = None
 
-    _t = field_validator("detection", "full_search_detection")(_check_table)
+    _t = field_validator("detection", "guided_detection", "full_search_detection")(_check_table)
 
 
 class AnalyzerSpec(_Model):
     """Handheld analyzers used in secondary to identify a suspect substance."""
 
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=MAX_UNITS)
     service: ServiceSpec
-    identify_prob: dict[str, float]
+    identify_prob: dict[str, Annotated[float, Field(ge=0, le=1)]]
     false_alarm_prob: float = Field(ge=0, le=1)
     source: str | None = None
 
@@ -224,8 +237,8 @@ class ContrabandSpec(_Model):
     """What the cartel tries to move through the port each day."""
 
     drugs: dict[str, DrugSpec] = Field(min_length=1)
-    loads_per_day: float = Field(ge=0)
-    decoys_per_day: float = Field(default=0.0, ge=0)
+    loads_per_day: float = Field(ge=0, le=MAX_DAILY_VOLUME)
+    decoys_per_day: float = Field(default=0.0, ge=0, le=MAX_DAILY_VOLUME)
     mode_share: dict[Mode, float]
     concealment_share: dict[str, float]
     source: str | None = None
@@ -307,6 +320,7 @@ class ScenarioSpec(_Model):
         tables: list[tuple[str, DetectionTable]] = [
             ("canine.detection", self.canine.detection),
             ("secondary.detection", self.secondary.detection),
+            ("secondary.guided_detection", self.secondary.guided_detection),
             ("secondary.full_search_detection", self.secondary.full_search_detection),
         ]
         tables += [(f"scanners.{s.name}.detection", s.detection) for s in self.scanners]
@@ -338,26 +352,27 @@ class CompiledScenario:
     enrolled_share: np.ndarray  # float64 [mode]
     has_express: np.ndarray  # bool [mode]
     booths: np.ndarray  # int64 [station, 24]
-    primary_service: tuple[ServiceDistribution | None, ...]  # [station]
-    secondary_service: tuple[ServiceDistribution | None, ...]  # [mode]
-    full_search_service: tuple[ServiceDistribution | None, ...]  # [mode]
+    primary_service: tuple[Duration | None, ...]  # [station]
+    secondary_service: tuple[Duration | None, ...]  # [mode]
+    full_search_service: tuple[Duration | None, ...]  # [mode]
     canine_teams: int
-    canine_service: ServiceDistribution
+    canine_service: Duration
     canine_modes: np.ndarray  # bool [mode]
     canine_detect: np.ndarray  # float64 [drug, concealment]
     canine_false_alarm: float
     canine_decoy_alert: float
     scanner_names: tuple[str, ...]
     scanner_type: np.ndarray  # int64 [unit]: index of each scanner unit's type
-    scanner_service: tuple[ServiceDistribution, ...]  # [type]
+    scanner_service: tuple[Duration, ...]  # [type]
     scanner_modes: np.ndarray  # bool [type, mode]
     scanner_detect: np.ndarray  # float64 [type, drug, concealment]
     scanner_false_alarm: np.ndarray  # float64 [type]
     bays: int
     queue_slots: int
     bay_detect: np.ndarray  # float64 [drug, concealment]
+    guided_detect: np.ndarray  # float64 [drug, concealment]
     full_detect: np.ndarray  # float64 [drug, concealment]
-    analyzer_service: ServiceDistribution
+    analyzer_service: Duration
     analyzer_identify: np.ndarray  # float64 [drug]
     analyzer_false_alarm: float
     inland_modes: np.ndarray  # bool [mode]
@@ -403,9 +418,9 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
     enrolled = np.zeros(N_MODES)
     has_express = np.zeros(N_MODES, dtype=bool)
     booths = np.zeros((N_STATIONS, 24), dtype=np.int64)
-    primary: list[ServiceDistribution | None] = [None] * N_STATIONS
-    secondary: list[ServiceDistribution | None] = [None] * N_MODES
-    full: list[ServiceDistribution | None] = [None] * N_MODES
+    primary: list[Duration | None] = [None] * N_STATIONS
+    secondary: list[Duration | None] = [None] * N_MODES
+    full: list[Duration | None] = [None] * N_MODES
     hour_value = np.zeros(N_MODES)
     values = {
         Mode.TRUCK: spec.cost.truck_hour_usd,
@@ -477,6 +492,7 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         bays=spec.secondary.bays,
         queue_slots=spec.secondary.queue_slots,
         bay_detect=_table(spec.secondary.detection, drugs),
+        guided_detect=_table(spec.secondary.guided_detection, drugs),
         full_detect=_table(spec.secondary.full_search_detection, drugs),
         analyzer_service=spec.analyzer.service.build(),
         analyzer_identify=np.array([spec.analyzer.identify_prob.get(d, 0.0) for d in drugs]),
@@ -527,6 +543,8 @@ def _describe(err: dict[str, Any]) -> str:
     elif kind in ("too_short", "too_long"):
         msg = f"must hold {ctx.get('min_length', ctx.get('max_length'))} values, " \
               f"got {ctx.get('actual_length')}"
+    elif kind == "finite_number":
+        msg = f"must be a finite number, got {got}"
     elif kind == "value_error":
         msg = str(ctx.get("error", err["msg"]))
     else:
@@ -548,7 +566,7 @@ def parse_scenario(data: dict[str, Any], where: str) -> CompiledScenario:
 
 def scenario_names() -> list[str]:
     """Names of the scenarios shipped with portwatch."""
-    folder = resources.files("portwatch.twin") / "scenarios"
+    folder = resources.files("portwatch.twin.scenario") / "shipped"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
@@ -556,28 +574,41 @@ def scenario_path(name_or_path: str | Path) -> Path:
     """The file a scenario name (``otay-mesa``) or path (``my.toml``) refers to."""
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
+        if path.is_dir():
+            raise NotFoundError(f"{name_or_path}: is a folder, not a scenario file")
         if not path.is_file():
             raise NotFoundError(f"{name_or_path}: no such scenario file")
         return path
-    shipped = resources.files("portwatch.twin") / "scenarios" / f"{name_or_path}.toml"
+    shipped = resources.files("portwatch.twin.scenario") / "shipped" / f"{name_or_path}.toml"
     if not shipped.is_file():
         known = ", ".join(scenario_names())
         raise NotFoundError(f"scenario {name_or_path!r}: not found (shipped: {known})")
     return Path(str(shipped))
 
 
-def load_scenario(name_or_path: str | Path) -> CompiledScenario:
-    """Read, validate and compile a scenario by shipped name or by path.
+def scenario_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
+    """The parsed TOML of a scenario and the file name errors cite."""
+    path = scenario_path(name_or_path)
+    try:
+        return tomllib.loads(path.read_text()), path.name
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> CompiledScenario:
+    """Read, validate and compile a scenario by shipped name or by path, with any
+    ``PATH=VALUE`` ``overrides`` applied first (``portwatch.twin.scenario.overrides``).
 
     Errors are one line naming the file and field, e.g.
     ``otay-mesa.toml: modes.truck.daily_volume: must be > 0, got -3``.
     """
-    path = scenario_path(name_or_path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
-    return parse_scenario(data, path.name)
+    from portwatch.twin.scenario.overrides import apply_overrides
+
+    data, where = scenario_data(name_or_path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+        where = f"{where} (with --set)"
+    return parse_scenario(data, where)
 
 
 __all__ = [
@@ -592,6 +623,7 @@ __all__ = [
     "compile_scenario",
     "load_scenario",
     "parse_scenario",
+    "scenario_data",
     "scenario_names",
     "scenario_path",
 ]
