@@ -15,6 +15,7 @@ from portwatch import __version__
 from portwatch.cli import custody as custody_cli
 from portwatch.cli import demo as demo_cli
 from portwatch.cli import fieldid as fieldid_cli
+from portwatch.cli import service as service_cli
 from portwatch.cli import twin as twin_cli
 from portwatch.domain.errors import PortwatchError
 
@@ -46,6 +47,7 @@ custody_cli.register(app)
 twin_cli.register(app)
 fieldid_cli.register(app)
 demo_cli.register(app)
+service_cli.register(app)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
-from portwatch.store import eventlog
+from portwatch.store import eventlog, service_tables  # noqa: F401 - registers its tables
 from portwatch.store.engine import describe_failure, open_engine, safe_name
 from portwatch.store.schema import metadata
 

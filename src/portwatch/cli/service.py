@@ -1,0 +1,120 @@
+"""CLI of the operations service: ``portwatch serve``, ``portwatch service token ...``
+and ``portwatch service consume`` (the NATS JetStream consumer).
+
+Heavy libraries (FastAPI, SQLAlchemy, nats) are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+DB_HELP = ("SQLite file, or a postgresql+psycopg:// URL (default: $PORTWATCH_DATABASE_URL, "
+           "else portwatch.db).")
+
+service_app = typer.Typer(help="The operations service: tokens, the NATS consumer.",
+                          no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (stored hashed, revocable).", no_args_is_help=True)
+service_app.add_typer(token_app, name="token")
+
+DbOpt = Annotated[str | None, typer.Option("--db", help=DB_HELP)]
+DevOpt = Annotated[bool, typer.Option("--dev", help="Development mode: allows an in-memory "
+                                      "database and a fixed --seed.")]
+
+
+def _settings(db: str | None, dev: bool = False, **extra: Any) -> Any:
+    from portwatch.service.settings import Settings
+
+    return Settings.load(database_url=db, environment="development" if dev else None, **extra)
+
+
+def _database(db: str | None) -> Any:
+    from portwatch.store.database import Database
+
+    return Database(_settings(db, dev=True).database_url)
+
+
+def serve(
+    db: DbOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8080,
+    dev: DevOpt = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the referral draws "
+                                             "(development only).")] = None,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log")] = True,
+) -> None:
+    """Run the HTTP service (API under /v1, /metrics, /dashboard) until interrupted."""
+    import uvicorn
+
+    from portwatch.service.main import create_app
+
+    if not 0 < port < 65536:
+        from portwatch.domain.errors import InputError
+
+        raise InputError(f"--port: must be in 1..65535, got {port}")
+    app = create_app(_settings(db, dev, seed=seed))
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info",
+                server_header=False)
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option("--role", help="gateway, carrier, officer, analyst "
+                                      "or admin.")],
+    name: Annotated[str, typer.Option("--name", help="Who or what holds the token.")],
+    carrier: Annotated[str | None, typer.Option("--carrier", help="Carrier party id "
+                                                "(carrier tokens).")] = None,
+    port_code: Annotated[str | None, typer.Option("--port", help="Port code "
+                                                  "(officer tokens).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Issue a token. It is printed once, alone on the last line; only its hash is kept."""
+    from portwatch.service.auth import create_token
+
+    issued = create_token(_database(db), role, name, carrier, port_code, created_by="cli")
+    p = issued.principal
+    typer.echo(f"token {p.token_id}: role {p.role.value}, name {p.name}"
+               + (f", carrier {p.carrier_id}" if p.carrier_id else "")
+               + (f", port {p.port_code}" if p.port_code else ""), err=True)
+    typer.echo(issued.token)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (not the token).")],
+    db: DbOpt = None,
+) -> None:
+    """Revoke a token; the next request with it is refused."""
+    from portwatch.service.auth import revoke_token
+
+    revoke_token(_database(db), token_id, revoked_by="cli")
+    typer.echo(f"token {token_id} revoked")
+
+
+@token_app.command("list")
+def token_list(
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List tokens (ids, roles, names; never the tokens)."""
+    from portwatch.service.auth import list_tokens
+
+    rows = list_tokens(_database(db))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "live"
+        scope = r["carrier_id"] or r["port_code"] or "-"
+        typer.echo(f"{r['token_id']}  {r['role']:<8} {r['name']:<20} {scope:<10} {state}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``service`` to the root app."""
+    app.command("serve")(serve)
+    app.add_typer(service_app, name="service")
+
+
+__all__ = ["register", "service_app"]

@@ -1,0 +1,60 @@
+"""What one running service holds: its settings, database, the custody service, the
+random generator of the referral draws, and its metrics."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from portwatch.custody.registry import Shipment
+from portwatch.custody.service import CustodyService
+from portwatch.service.metrics import Metrics
+from portwatch.service.settings import Settings
+from portwatch.store.database import Database
+from portwatch.targeting.policy import Policy
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServiceState:
+    """Shared by every request of one process.
+
+    ``custody_lock`` serialises calls into the custody service, whose monitors are
+    cached in memory; ``rng_lock`` guards the generator of the referral draws.
+    """
+
+    settings: Settings
+    db: Database
+    custody: CustodyService
+    rng: np.random.Generator
+    metrics: Metrics
+    clock: Callable[[], datetime] = _now
+    custody_lock: threading.Lock = field(default_factory=threading.Lock)
+    rng_lock: threading.Lock = field(default_factory=threading.Lock)
+    policies: dict[int, Policy] = field(default_factory=dict)
+    shipments: dict[str, Shipment] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Callable[[], datetime] = _now) -> ServiceState:
+        db = Database(settings.database_url)
+        # no seed: fresh OS entropy, so nobody can predict the draws
+        rng = np.random.default_rng(settings.seed)
+        return cls(settings, db, CustodyService(db, clock=clock), rng, Metrics(), clock)
+
+    def draw(self) -> float:
+        """One uniform draw in [0, 1) for a referral."""
+        with self.rng_lock:
+            return float(self.rng.random())
+
+    def close(self) -> None:
+        self.db.close()
+
+
+__all__ = ["ServiceState"]
