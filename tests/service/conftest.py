@@ -17,6 +17,7 @@ from portwatch.custody.tripgen import Attack, SimulatedTrip, simulate_trip
 from portwatch.service import Settings, create_app
 from portwatch.service.auth import create_token
 from portwatch.targeting.policy import Policy
+from tests.store.conftest import postgres_url  # noqa: F401 - the shared fixture
 
 ROLES = ("gateway", "carrier", "officer", "analyst", "admin")
 PORT = "2506"
@@ -53,9 +54,13 @@ def make_svc(db_url: str, **settings: Any) -> Iterator[Svc]:
         yield Svc(client, tokens, db_url)
 
 
-@pytest.fixture
-def svc(tmp_path: Path) -> Iterator[Svc]:
-    yield from make_svc(str(tmp_path / "svc.db"))
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def svc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Svc]:
+    """The app on a SQLite file, and again on PostgreSQL (``PORTWATCH_TEST_POSTGRES_URL``)."""
+    if request.param == "postgres":
+        yield from make_svc(request.getfixturevalue("postgres_url"))
+    else:
+        yield from make_svc(str(tmp_path / "svc.db"))
 
 
 def trip(k: int = 0, attack: Attack = Attack.NONE, carrier: str = "CAR-0001") -> SimulatedTrip:

@@ -1,5 +1,5 @@
-"""A database handle: creates the schema and runs transactions that fail as
-``StoreError`` with one readable line."""
+"""A database handle: migrates the schema to the current one (Alembic) and runs
+transactions that fail as ``StoreError`` with one readable line."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
-from portwatch.store import eventlog, service_tables  # noqa: F401 - registers its tables
+from portwatch.store import eventlog, migrate
 from portwatch.store.engine import describe_failure, open_engine, safe_name
-from portwatch.store.schema import metadata
 
 
 class Database:
@@ -24,7 +23,7 @@ class Database:
         self.engine: Engine = open_engine(db)
         try:
             with self.engine.begin() as conn:
-                metadata.create_all(conn)
+                migrate.upgrade(conn)
                 eventlog.ensure_head(conn)
         except SQLAlchemyError as exc:
             raise describe_failure(exc, self.name) from exc
