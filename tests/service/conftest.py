@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from tests.store.conftest import postgres_url  # noqa: F401 - the shared fixture
 
 from portwatch.custody.tripgen import Attack, SimulatedTrip, simulate_trip
 from portwatch.service import Settings, create_app
 from portwatch.service.auth import create_token
 from portwatch.targeting.policy import Policy
-from tests.store.conftest import postgres_url  # noqa: F401 - the shared fixture
 
 ROLES = ("gateway", "carrier", "officer", "analyst", "admin")
 PORT = "2506"

@@ -10,6 +10,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect, select
+from tests.service import legacy_schema_v0 as v0
+from tests.service.conftest import trip
 
 from portwatch.custody.registry import shipment_from_mapping
 from portwatch.custody.service import CustodyService
@@ -17,8 +19,6 @@ from portwatch.store import eventlog, migrate
 from portwatch.store.database import Database
 from portwatch.store.engine import open_engine
 from portwatch.store.eventlog import LogRecord
-from tests.service import legacy_schema_v0 as v0
-from tests.service.conftest import trip
 
 
 def _legacy_database(url: str) -> None:
