@@ -111,6 +111,89 @@ def token_list(
         typer.echo(f"{r['token_id']}  {r['role']:<8} {r['name']:<20} {scope:<10} {state}")
 
 
+NatsOpt = Annotated[str, typer.Option("--nats", help="NATS server URL, e.g. "
+                                      "nats://127.0.0.1:4222.")]
+StreamOpt = Annotated[str, typer.Option("--stream", help="JetStream stream name.")]
+PrefixOpt = Annotated[str, typer.Option("--subject-prefix", help="Subjects are PREFIX.<region>.")]
+
+
+@service_app.command("consume")
+def consume(
+    nats_url: NatsOpt,
+    db: DbOpt = None,
+    stream: StreamOpt = "PORTWATCH_TELEMETRY",
+    subject_prefix: PrefixOpt = "portwatch.telemetry",
+    durable: Annotated[str, typer.Option("--durable", help="Durable consumer name, the same "
+                                         "on every instance.")] = "portwatch-ingest",
+    batch: Annotated[int, typer.Option("--batch", min=1, max=5000)] = 200,
+) -> None:
+    """Consume seal messages from NATS JetStream into the database until interrupted."""
+    import asyncio
+    import signal
+
+    from portwatch.service.nats_consumer import NatsConfig
+    from portwatch.service.nats_consumer import consume as run
+    from portwatch.service.routes.telemetry import ingest
+    from portwatch.service.state import ServiceState
+
+    state = ServiceState.open(_settings(db))
+    cfg = NatsConfig(stream=stream, subject_prefix=subject_prefix, durable=durable, batch=batch)
+    who = f"nats:{durable}"
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        typer.echo(f"consuming {cfg.subjects} as {durable}", err=True)
+        await run(nats_url, cfg, lambda lines: ingest(state, lines, who, "nats"), stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        state.close()
+
+
+@service_app.command("publish")
+def publish(
+    nats_url: NatsOpt,
+    src: Annotated[str, typer.Argument(help="Seal message lines (JSONL; '-': stdin).")],
+    region: Annotated[str, typer.Option("--region", help="Subject suffix.")] = "default",
+    stream: StreamOpt = "PORTWATCH_TELEMETRY",
+    subject_prefix: PrefixOpt = "portwatch.telemetry",
+) -> None:
+    """Publish seal message lines to JetStream as a gateway would (with message ids)."""
+    import asyncio
+    import sys
+
+    import nats
+
+    from portwatch.domain.errors import InputError
+    from portwatch.service.nats_consumer import NatsConfig, ensure_stream
+    from portwatch.service.nats_consumer import publish as pub
+
+    if not region.replace("-", "").isalnum():
+        raise InputError(f"--region: letters, digits and '-' only, got {region!r}")
+    try:
+        text = sys.stdin.read() if src == "-" else open(src, encoding="utf-8").read()
+    except OSError as exc:
+        raise InputError(f"{src}: cannot read ({exc.strerror})") from exc
+    lines = [line for line in text.splitlines() if line.strip()]
+    cfg = NatsConfig(stream=stream, subject_prefix=subject_prefix)
+
+    async def main() -> int:
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js, cfg)
+            return await pub(js, cfg, region, lines)
+        finally:
+            await nc.drain()
+
+    stored = asyncio.run(main())
+    typer.echo(f"published {len(lines)} messages, {stored} new to the stream")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``serve`` and ``service`` to the root app."""
     app.command("serve")(serve)
