@@ -7,6 +7,7 @@ Heavy libraries (FastAPI, SQLAlchemy, nats) are imported inside the commands.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -175,7 +176,7 @@ def publish(
     if not region.replace("-", "").isalnum():
         raise InputError(f"--region: letters, digits and '-' only, got {region!r}")
     try:
-        text = sys.stdin.read() if src == "-" else open(src, encoding="utf-8").read()
+        text = sys.stdin.read() if src == "-" else Path(src).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{src}: cannot read ({exc.strerror})") from exc
     lines = [line for line in text.splitlines() if line.strip()]
