@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from portwatch.custody.registry import Shipment, shipment_from_mapping
@@ -64,6 +64,11 @@ def enrolled(shipment: Shipment, driver_card: str | None) -> bool:
     return not shipment.eligibility_problems() and driver_card in cards
 
 
+def queue_since(state: ServiceState, now: datetime) -> str:
+    """Referrals since this instant count towards the secondary queue."""
+    return (now - timedelta(hours=state.settings.secondary_horizon_h)).isoformat()
+
+
 def decide(state: ServiceState, arrival: Arrival, who: str) -> Made:
     """Decide, store and audit one arrival's lane."""
     now = state.clock()
@@ -82,7 +87,8 @@ def decide(state: ServiceState, arrival: Arrival, who: str) -> Made:
         version, policy = pol.active(state, conn)
         d = decide_lane(policy=policy, mode=arrival.mode, lane=arrival.lane, hour=hour,
                         custody=custody, risk=arrival.risk, enrolled=is_enrolled,
-                        in_secondary=ss.in_secondary(conn, arrival.port_code),
+                        in_secondary=ss.in_secondary(conn, arrival.port_code,
+                                                     queue_since(state, now)),
                         secondary_capacity=state.settings.secondary_capacity, u=u,
                         alert=arrival.alert)
         referral = d.lane.value in ("secondary", "full_search")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from portwatch.service.auth import Principal, Role, authenticate
+from portwatch.service.auth import Principal, Role
 from portwatch.service.state import ServiceState
 
 
@@ -27,7 +27,7 @@ def current_principal(request: Request, state: StateDep) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorised("Authorization: a Bearer token is required")
-    principal = authenticate(state.db, token.strip())
+    principal = state.principal(token.strip())
     if principal is None:
         raise _unauthorised("Authorization: the token is unknown or revoked")
     request.state.principal = principal

@@ -44,12 +44,18 @@ class Settings(BaseModel):
     """Policies refer by local hour of day; this is the port's clock."""
     secondary_capacity: int = Field(default=8, ge=0, le=10_000)
     """Conveyances secondary inspection holds at once (assumed: 8 bays)."""
+    secondary_horizon_h: float = Field(default=12.0, gt=0, le=24 * 7)
+    """A referral older than this with no inspection recorded no longer counts as in
+    secondary (assumed: no conveyance waits half a day)."""
     seed: int | None = None
     """Seed of the referral draws; ``None`` (the only choice in production) takes OS entropy."""
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
     max_upload_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     """Limit of telemetry batches and inspection uploads (spectra)."""
     max_telemetry_messages: int = Field(default=5_000, ge=1, le=100_000)
+    token_cache_s: float = Field(default=2.0, ge=0, le=60)
+    """How long a process trusts a token it looked up; a revocation through this process
+    takes effect at once, through another within this time."""
     sse_poll_s: float = Field(default=0.5, gt=0, le=10)
 
     @model_validator(mode="after")

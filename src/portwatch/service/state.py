@@ -4,6 +4,7 @@ random generator of the referral draws, and its metrics."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ import numpy as np
 
 from portwatch.custody.registry import Shipment
 from portwatch.custody.service import CustodyService
+from portwatch.service.auth import Principal, authenticate, token_hash
 from portwatch.service.metrics import Metrics
 from portwatch.service.settings import Settings
 from portwatch.store.database import Database
@@ -40,6 +42,25 @@ class ServiceState:
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
     policies: dict[int, Policy] = field(default_factory=dict)
     shipments: dict[str, Shipment] = field(default_factory=dict)
+    tokens: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+    """Token hash -> (trusted until, monotonic s; principal)."""
+
+    def principal(self, token: str) -> Principal | None:
+        """The caller of ``token``, from the cache while fresh, else the database."""
+        key = token_hash(token)
+        now = time.monotonic()
+        hit = self.tokens.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = authenticate(self.db, token)
+        if found is None:
+            self.tokens.pop(key, None)  # unknown tokens are never cached
+            return None
+        if len(self.tokens) > 10_000:
+            self.tokens.clear()
+        if self.settings.token_cache_s > 0:
+            self.tokens[key] = (now + self.settings.token_cache_s, found)
+        return found
 
     @classmethod
     def open(cls, settings: Settings, clock: Callable[[], datetime] = _now) -> ServiceState:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from portwatch.store.eventlog import LogRecord, append
 from portwatch.store.schema import alerts
@@ -37,10 +37,24 @@ def add_token(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(insert(api_tokens).values(**row))
 
 
+# statements on the hot path of every request are built once
+_TOKEN_BY_HASH = select(api_tokens).where(api_tokens.c.token_hash == bindparam("h"))
+_ACTIVE = (select(policy_activations.c.version)
+           .order_by(policy_activations.c.id.desc()).limit(1))
+_IN_SECONDARY = (
+    select(func.count())
+    .select_from(decisions.outerjoin(
+        inspections, inspections.c.decision_id == decisions.c.decision_id))
+    .where(and_(decisions.c.port_code == bindparam("port"),
+                decisions.c.decided_at >= bindparam("since"),
+                decisions.c.referral.is_(True),
+                inspections.c.inspection_id.is_(None)))
+)
+_ADD_DECISION = insert(decisions)
+
+
 def token_by_hash(conn: Connection, token_hash: str) -> Any | None:
-    return conn.execute(
-        select(api_tokens).where(api_tokens.c.token_hash == token_hash)
-    ).first()
+    return conn.execute(_TOKEN_BY_HASH, {"h": token_hash}).first()
 
 
 def token_rows(conn: Connection) -> list[Any]:
@@ -81,9 +95,7 @@ def activations(conn: Connection) -> list[Any]:
 
 
 def active_version(conn: Connection) -> int | None:
-    row = conn.execute(
-        select(policy_activations.c.version).order_by(policy_activations.c.id.desc()).limit(1)
-    ).first()
+    row = conn.execute(_ACTIVE).first()
     return None if row is None else int(row.version)
 
 
@@ -93,23 +105,16 @@ def add_activation(conn: Connection, row: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- decisions
 def add_decision(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(insert(decisions).values(**row))
+    conn.execute(_ADD_DECISION, row)
 
 
 def decision_row(conn: Connection, decision_id: str) -> Any | None:
     return conn.execute(select(decisions).where(decisions.c.decision_id == decision_id)).first()
 
 
-def in_secondary(conn: Connection, port_code: str) -> int:
-    """Referrals at the port with no inspection recorded yet."""
-    q = (
-        select(func.count())
-        .select_from(decisions.outerjoin(
-            inspections, inspections.c.decision_id == decisions.c.decision_id))
-        .where(and_(decisions.c.port_code == port_code, decisions.c.referral.is_(True),
-                    inspections.c.inspection_id.is_(None)))
-    )
-    return int(conn.execute(q).scalar_one())
+def in_secondary(conn: Connection, port_code: str, since: str) -> int:
+    """Referrals at the port since ``since`` (ISO UTC) with no inspection recorded yet."""
+    return int(conn.execute(_IN_SECONDARY, {"port": port_code, "since": since}).scalar_one())
 
 
 def decision_rows(conn: Connection, since: str, port_code: str | None = None) -> list[Any]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from portwatch.service.auth import Role
+from portwatch.service.decisions import queue_since
 from portwatch.service.deps import Reader, StateDep
 from portwatch.store import service_store as ss
 
@@ -48,7 +49,7 @@ def stats(state: StateDep, who: Reader, port_code: str | None = Query(None,
     since = (state.clock() - timedelta(hours=hours)).isoformat()
     with state.db.reading() as conn:
         rows = ss.decision_rows(conn, since, port)
-        queue = ss.in_secondary(conn, port)
+        queue = ss.in_secondary(conn, port, queue_since(state, state.clock()))
         insp = ss.inspection_rows(conn, port, 1000)
         open_alerts = len(ss.alert_rows(conn, acked=False, limit=100_000))
     per: dict[str, Counter[str]] = {}

@@ -52,3 +52,4 @@ def list_all(state: StateDep, _who: Admin) -> list[TokenPublic]:
 @router.post("/{token_id}/revoke", status_code=status.HTTP_204_NO_CONTENT)
 def revoke(token_id: str, state: StateDep, who: Admin) -> None:
     auth.revoke_token(state.db, token_id, revoked_by=who.who)
+    state.tokens.clear()  # this process stops trusting it at once
