@@ -14,14 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.service.conftest import PORT, policy_doc, trip
+from tests.service.serverproc import free_port, start
 
 from portwatch.custody.registry import shipment_from_mapping
 from portwatch.custody.service import CustodyService
 from portwatch.custody.tripgen import Attack
 from portwatch.service.auth import create_token
 from portwatch.store.database import Database
-from tests.service.conftest import PORT, policy_doc, trip
-from tests.service.serverproc import free_port, start
 
 CHROMIUM = os.environ.get("PORTWATCH_CHROMIUM", "/usr/bin/chromium")
 
