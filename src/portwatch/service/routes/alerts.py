@@ -94,7 +94,7 @@ def query(state: ServiceState, who: Principal, after: int, kind: str | None,
 
 
 @router.get("", response_model=list[AlertOut])
-def list_alerts(state: StateDep, who: AlertReader, after: int = Query(0, ge=0),
+def list_alerts(state: StateDep, who: AlertReader, after: int = Query(0, ge=0, le=2**62),
                 kind: str | None = None, severity: str | None = None,
                 shipment_id: str | None = None, acked: bool | None = None,
                 limit: int = Query(100, ge=1, le=1000)) -> list[AlertOut]:
@@ -140,7 +140,7 @@ async def _events(state: ServiceState, who: Principal, after: int, wait_s: float
             responses={200: {"content": {"text/event-stream": {}}}})
 async def stream(state: StateDep, who: AlertReader,
                  last_event_id: str | None = Header(default=None),
-                 after: int = Query(0, ge=0),
+                 after: int = Query(0, ge=0, le=2**62),
                  wait_s: float = Query(25.0, gt=0, le=300),
                  max_events: int = Query(10_000, ge=1, le=100_000)) -> StreamingResponse:
     """New alerts as server-sent events (``event: alert``, ``id`` = event id). The
@@ -150,6 +150,8 @@ async def stream(state: StateDep, who: AlertReader,
     if last_event_id:
         try:
             start = max(start, int(last_event_id))
+            if not 0 <= start <= 2**62:
+                raise ValueError
         except ValueError:
             raise InputError("Last-Event-ID: must be an event id (an integer)") from None
     return StreamingResponse(_events(state, who, start, wait_s, max_events),

@@ -9,9 +9,9 @@ import json
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -124,7 +124,8 @@ async def create(body: InspectionIn, state: StateDep, who: Officer) -> Inspectio
 
 
 @router.get("", response_model=list[InspectionOut])
-def list_recent(state: StateDep, who: Reader, limit: int = 100) -> list[InspectionOut]:
+def list_recent(state: StateDep, who: Reader,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[InspectionOut]:
     """The latest inspections (an officer's: at its port)."""
     port = who.port_code if who.role is Role.OFFICER else None
     with state.db.reading() as conn:

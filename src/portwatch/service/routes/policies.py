@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, status
+from fastapi import APIRouter, Body, HTTPException, Path, status
 from pydantic import BaseModel
 
 from portwatch.service import policies as pol
@@ -20,6 +20,7 @@ from portwatch.store import service_store as ss
 from portwatch.targeting.policy import Policy
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
+VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class PolicyVersion(BaseModel):
@@ -78,7 +79,7 @@ def index(state: StateDep, who: Reader) -> PolicyIndex:
 
 
 @router.get("/{version}")
-def read(version: int, state: StateDep, who: Reader) -> dict[str, Any]:
+def read(version: VersionPath, state: StateDep, who: Reader) -> dict[str, Any]:
     """A version's full policy: admins always, analysts once its shift is over."""
     if who.role is Role.OFFICER:
         raise HTTPException(403, "role officer may not do this")
@@ -110,6 +111,6 @@ def rollback(state: StateDep, who: Admin) -> Activation:
 
 
 @router.post("/{version}/activate", response_model=Activation)
-def activate(version: int, state: StateDep, who: Admin) -> Activation:
+def activate(version: VersionPath, state: StateDep, who: Admin) -> Activation:
     """Make ``version`` the policy every following decision uses."""
     return _activate(state, who, version, "activate")

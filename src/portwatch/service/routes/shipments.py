@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel
 
 from portwatch.custody.registry import shipment_from_mapping
@@ -76,7 +76,7 @@ def register(response: Response, state: StateDep, who: Admin,
 
 @router.get("", response_model=list[ShipmentSummary])
 def list_shipments(state: StateDep, who: ShipmentReader,
-                   limit: int = 500) -> list[ShipmentSummary]:
+                   limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[ShipmentSummary]:
     """Shipments the caller may see, oldest first, with their route lines."""
     with state.db.reading() as conn:
         rows = cs.shipment_rows(conn)
