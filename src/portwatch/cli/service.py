@@ -45,19 +45,42 @@ def serve(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the referral draws "
                                              "(development only).")] = None,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log")] = True,
+    replay: Annotated[str | None, typer.Option("--replay", help="Drive the service from "
+                                               "this twin scenario (e.g. otay-mesa) in "
+                                               "accelerated time.")] = None,
+    speed: Annotated[float, typer.Option("--speed", help="Simulated seconds per wall "
+                                         "second of the replay.")] = 60.0,
 ) -> None:
     """Run the HTTP service (API under /v1, /metrics, /dashboard) until interrupted."""
+    import threading
+
     import uvicorn
 
+    from portwatch.domain.errors import InputError
     from portwatch.service.main import create_app
 
     if not 0 < port < 65536:
-        from portwatch.domain.errors import InputError
-
         raise InputError(f"--port: must be in 1..65535, got {port}")
-    app = create_app(_settings(db, dev, seed=seed))
-    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info",
-                server_header=False)
+    if not 0 < speed <= 3600:
+        raise InputError(f"--speed: must be in (0, 3600], got {speed}")
+    settings = _settings(db, dev, seed=seed)
+    stop = threading.Event()
+    if replay is None:
+        app = create_app(settings)
+    else:
+        from portwatch.service.replay import Replay, ReplayClock
+
+        app = create_app(settings, clock=ReplayClock(speed))
+        feed = Replay(app.state.portwatch, replay)
+        threading.Thread(target=feed.run, args=(stop,), daemon=True,
+                         name="replay").start()
+        typer.echo(f"replaying {replay} at {speed:g}x: dashboard at "
+                   f"http://{host}:{port}/dashboard", err=True)
+    try:
+        uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info",
+                    server_header=False)
+    finally:
+        stop.set()
 
 
 @token_app.command("create")
