@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/portwatch demo
+	@echo 'Live: $(BIN)/portwatch serve --replay otay-mesa --speed 60 --db demo.db, then open http://127.0.0.1:8080/dashboard with a token from: $(BIN)/portwatch service token create --role analyst --name demo --db demo.db'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
