@@ -88,9 +88,9 @@ class Settings(BaseModel):
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "settings"
             var = _ENV_FIELDS.get(where)
-            name = f"{where} ({ENV_PREFIX}{var})" if var else where
+            label = f"{where} ({ENV_PREFIX}{var})" if var else where
             msg = err["msg"].removeprefix("Value error, ")
-            raise ConfigError(f"service settings: {name}: {msg}") from None
+            raise ConfigError(f"service settings: {label}: {msg}") from None
 
 
 __all__ = ["Settings"]
