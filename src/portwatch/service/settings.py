@@ -87,8 +87,8 @@ class Settings(BaseModel):
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "settings"
-            var = _ENV_FIELDS.get(where)
-            label = f"{where} ({ENV_PREFIX}{var})" if var else where
+            env_var = _ENV_FIELDS.get(where)
+            label = f"{where} ({ENV_PREFIX}{env_var})" if env_var else where
             msg = err["msg"].removeprefix("Value error, ")
             raise ConfigError(f"service settings: {label}: {msg}") from None
 
