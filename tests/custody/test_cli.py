@@ -40,6 +40,10 @@ def test_each_trace_through_the_cli_gets_its_verdict(tmp_path, capsys, attack):
     assert all({"kind", "severity", "at"} <= a.keys() for a in verdict["alerts"])
     if attack is Attack.NONE:
         assert verdict["verdict"] == "clean" and verdict["lane"] == "express"
+    elif attack is Attack.FORGERY:
+        # a forged line is evidence against the channel, not the container
+        assert verdict["verdict"] == "review" and verdict["lane"] == "free"
+        assert EXPECTED_KIND[attack].value in kinds
     else:
         assert verdict["verdict"] == "broken" and verdict["lane"] == "full_search"
         assert EXPECTED_KIND[attack].value in kinds
@@ -91,7 +95,17 @@ def test_user_mistakes_are_one_line_errors(tmp_path, capsys):
     assert run(["custody", "register", str(bad), "--db", str(tmp_path / "x.db")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: shipment.json: ") and err.count("\n") == 1
+    # read-only commands never create a database
+    for cmd in (["verdict", "NOPE"], ["status", "NOPE"], ["alerts"], ["audit"]):
+        assert run(["custody", *cmd, "--db", str(tmp_path / "x.db")]) == 2
+        assert capsys.readouterr().err.endswith("x.db: no such database file\n")
+        assert not (tmp_path / "x.db").exists()
+    example = Path(__file__).parents[2] / "examples/otay-mesa/shipment.json"
+    assert run(["custody", "register", str(example), "--db", str(tmp_path / "x.db")]) == 0
+    capsys.readouterr()
     assert run(["custody", "verdict", "NOPE", "--db", str(tmp_path / "x.db")]) == 2
+    assert capsys.readouterr().err == "error: shipment NOPE: not registered\n"
+    assert run(["custody", "alerts", "--shipment", "NOPE", "--db", str(tmp_path / "x.db")]) == 2
     assert capsys.readouterr().err == "error: shipment NOPE: not registered\n"
 
 
@@ -101,7 +115,9 @@ def test_custody_demo_as_a_subprocess():
     assert done.returncode == 0, done.stderr
     rows = {r["trip"]: r for r in json.loads(done.stdout)}
     assert rows["none"]["verdict"] == "clean"
-    assert all(r["verdict"] == "broken" for t, r in rows.items() if t != "none")
+    assert rows["forgery"]["verdict"] == "review"  # unauthenticated: never broken
+    assert all(r["verdict"] == "broken" for t, r in rows.items()
+               if t not in ("none", "forgery"))
 
 
 def test_ingest_keeps_valid_lines_and_exits_2_on_a_malformed_line(tmp_path, capsys):

@@ -176,7 +176,8 @@ def test_opening_mid_route_is_critical_but_not_at_the_destination(shipment, make
     lines.append(make_line(len(lines) + 1, pts[-1][0] + 60, "opened", MID, -116.95))
     assert kinds(run(shipment, lines)) == [AlertKind.SEAL_OPENED]
     trip = straight_trip(make_line)
-    trip.append(make_line(len(trip) + 1, 99_999, "opened", 32.60, -116.95))
+    # opened at the dock within the hour after the disarming (close_grace_s)
+    trip.append(make_line(len(trip) + 1, 1_800, "opened", 32.60, -116.95))
     assert kinds(run(shipment, trip)) == []
 
 

@@ -28,6 +28,14 @@ from .conftest import NOW, T0_MS, north, registered, shipment_doc, straight_trip
 T0 = datetime.fromtimestamp(T0_MS / 1000, UTC)
 
 
+@pytest.fixture
+def service() -> CustodyService:
+    """These tests judge silence alone, mid-route: the freshness of a fix near the
+    crossing (tests/custody/test_keys_and_seals.py) is switched off."""
+    return CustodyService(Database(":memory:"), Thresholds(require_border_fix=False),
+                          clock=lambda: NOW)
+
+
 def _partial(service, key, make_line, n: int = 6) -> list[str]:
     """Armed, then driving north; the last of ``n`` fixes is at ``(n - 1) * 60`` s."""
     registered(service, shipment_doc(key))

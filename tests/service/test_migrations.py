@@ -5,24 +5,28 @@ migration fails here)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect, select
-from tests.service import legacy_schema_v0 as v0
+from tests.service import legacy_schema_v0, legacy_schema_v1
 from tests.service.conftest import trip
 
 from portwatch.custody.registry import shipment_from_mapping
 from portwatch.custody.service import CustodyService
 from portwatch.store import eventlog, migrate
 from portwatch.store.database import Database
-from portwatch.store.engine import open_engine
+from portwatch.store.connection import open_engine
 from portwatch.store.eventlog import LogRecord
 
 
-def _legacy_database(url: str) -> None:
-    """What release 0.1.0 left: ``create_all`` of its schema, a log and a shipment row."""
+LEGACY = {"0.1.0": legacy_schema_v0, "custody-hardened": legacy_schema_v1}
+
+
+def _legacy_database(url: str, v0: Any) -> None:
+    """What an older release left: ``create_all`` of its schema, a log and a seal row."""
     engine = open_engine(url)
     with engine.begin() as conn:
         v0.metadata.create_all(conn)
@@ -41,8 +45,8 @@ def _same_schema(db: Database) -> list[object]:
                                      migrate.target_metadata()))
 
 
-def _check_upgrade(url: str) -> None:
-    _legacy_database(url)
+def _check_upgrade(url: str, v0: Any) -> None:
+    _legacy_database(url, v0)
     db = Database(url)  # upgrades in place
     with db.reading() as conn:
         assert migrate.current(conn) == migrate.head()
@@ -61,8 +65,9 @@ def _check_upgrade(url: str) -> None:
     Database(url).close()  # reopening a database at the head changes nothing
 
 
-def test_previous_release_database_upgrades_in_place(tmp_path: Path) -> None:
-    _check_upgrade(str(tmp_path / "old.db"))
+@pytest.mark.parametrize("release", sorted(LEGACY))
+def test_previous_release_database_upgrades_in_place(tmp_path: Path, release: str) -> None:
+    _check_upgrade(str(tmp_path / "old.db"), LEGACY[release])
 
 
 def test_fresh_database_schema_equals_the_code(tmp_path: Path) -> None:
@@ -86,6 +91,7 @@ def test_compare_catches_a_table_without_migration(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_upgrade_and_schema_on_postgresql(postgres_url: str) -> None:
-    _check_upgrade(postgres_url)
+@pytest.mark.parametrize("release", sorted(LEGACY))
+def test_upgrade_and_schema_on_postgresql(postgres_url: str, release: str) -> None:
+    _check_upgrade(postgres_url, LEGACY[release])
 

@@ -122,6 +122,18 @@ def test_two_consumers_one_killed_mid_stream(nats_url: str, tmp_path: Path) -> N
     log = tmp_path / "consumers.log"
     a = _consumer(nats_url, db_path, cfg, log)
     b = _consumer(nats_url, db_path, cfg, log)
+
+    async def pending(delete: bool = False) -> int:
+        nc, js = await _js(nats_url)
+        try:
+            info = await js.stream_info(cfg.stream)
+            if delete:
+                for name in (cfg.stream, cfg.dead_letter_stream):
+                    await js.delete_stream(name)
+            return int(info.state.messages)
+        finally:
+            await nc.drain()
+
     try:
         deadline = time.monotonic() + 120
         while _stored(db)[0] < 100 and time.monotonic() < deadline:
@@ -133,23 +145,16 @@ def test_two_consumers_one_killed_mid_stream(nats_url: str, tmp_path: Path) -> N
             time.sleep(0.2)
         n_msg, n_rec = _stored(db)
         assert n_msg == n_rec == unique, log.read_text()[-3000:]
+        # a work queue: once the survivor has acked its last batch, nothing is left
+        while asyncio.run(pending()) and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         for p in (a, b):
             p.kill()
             p.wait()
+    assert asyncio.run(pending(delete=True)) == 0
+    assert _stored(db) == (unique, unique)  # and nothing was stored twice meanwhile
     assert db.audit().records > unique
-
-    async def left() -> int:
-        nc, js = await _js(nats_url)
-        try:
-            info = await js.stream_info(cfg.stream)
-            for name in (cfg.stream, cfg.dead_letter_stream):
-                await js.delete_stream(name)
-            return int(info.state.messages)
-        finally:
-            await nc.drain()
-
-    assert asyncio.run(left()) == 0  # a work queue: every message was acked and removed
     db.close()
 
 

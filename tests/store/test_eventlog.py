@@ -61,7 +61,7 @@ def test_two_handles_on_one_file_append_in_turn(tmp_path):
 
 
 def test_error_messages_never_show_a_password():
-    from portwatch.store.engine import safe_name
+    from portwatch.store.connection import safe_name
 
     assert safe_name("postgresql+psycopg://u:secret@h/db") == "postgresql+psycopg://u:***@h/db"
     assert safe_name("pw.db") == "pw.db"

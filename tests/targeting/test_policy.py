@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.modes import Mode
-from portwatch.targeting.policy import N_LANES, N_MODES, Policy
+from portwatch.targeting.policy import N_LANES, N_MODES, Override, Policy
 
 CONSTRUCTORS = {
     "uniform": lambda: Policy.uniform(0.05),
@@ -21,6 +21,11 @@ CONSTRUCTORS = {
         default_rate=0.005,
     ),
     "risk-threshold": lambda: Policy.risk_based(0.6, base_rate=0.01),
+    "tiered-triage-reserve-override": lambda: Policy(
+        name="game", referral_prob=np.full((N_MODES, N_LANES, 2, 3), 0.1),
+        risk_tier_edges=(0.3, 0.7), alert_first_check="nii_scan", capacity_reserve=0.2,
+    ).apply_override(Override("truck", "general", (1,), 0.0, "bay closed for repairs",
+                              tiers=(0,))).policy,
 }
 
 
@@ -28,17 +33,17 @@ CONSTRUCTORS = {
 def test_policy_contract(make):
     """Every policy constructor: shapes, bounds, determinism and a JSON round trip."""
     policy = make()
-    hourly = policy.referral_by_hour()
-    assert hourly.shape == (N_MODES, N_LANES, 24)
+    hourly = policy.referral_by_hour_tier()
+    assert hourly.shape == (N_MODES, N_LANES, 24, policy.n_tiers)
     assert np.all((hourly >= 0) & (hourly <= 1))
     assert policy.capacity_rule in ("wave", "hold")
     assert make() == policy  # constructors are deterministic
     back = Policy.from_json(policy.to_json())
     assert back == policy
-    assert np.array_equal(back.referral_by_hour(), hourly)
+    assert np.array_equal(back.referral_by_hour_tier(), hourly)
     assert back.risk_threshold_value() == policy.risk_threshold_value()
     data = json.loads(policy.to_json())
-    assert data["format"] == "portwatch.policy" and data["version"] == 1
+    assert data["format"] == "portwatch.policy" and data["version"] == 2
 
 
 def test_fixed_rules_place_rates_by_mode_lane_and_block():
@@ -86,7 +91,7 @@ def test_bad_policies_say_what_was_wrong(make, message):
 def test_an_unknown_version_is_refused():
     data = Policy.uniform(0.1).to_dict()
     data["version"] = 99
-    with pytest.raises(ConfigError, match="reads version 1, got 99"):
+    with pytest.raises(ConfigError, match="reads versions 1 and 2, got 99"):
         Policy.from_dict(data)
 
 

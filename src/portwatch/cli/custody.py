@@ -8,29 +8,23 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from portwatch.custody.demo import DEMO_SEED, demo_rows
-from portwatch.custody.envelope import body_fields, to_ms
-from portwatch.custody.evaluate import evaluate, write_into_doc
-from portwatch.custody.keys import (
-    generate_private_key,
-    load_private_key,
-    public_key_b64,
-    save_private_key,
-    sign_fields,
-)
-from portwatch.custody.registry import load_shipment
-from portwatch.custody.service import CustodyService
-from portwatch.custody.thresholds import load_thresholds
-from portwatch.custody.tripgen import Attack, simulate_trip
 from portwatch.domain.custody import AlertKind, Verdict
-from portwatch.domain.errors import InputError
-from portwatch.store.database import Database
+from portwatch.domain.errors import InputError, NotFoundError
+
+if TYPE_CHECKING:  # the custody package pulls numpy, pyproj and SQLAlchemy: load lazily
+    from rich.console import Console
+
+    from portwatch.custody.service import CustodyService
+    from portwatch.store.anchor import Anchor
+
+# the attacks of portwatch.custody.tripgen.Attack (a test keeps the two lists equal)
+ATTACKS = ("none", "diversion", "door-opened", "long-stop", "jamming", "replay", "forgery",
+           "clone", "silent", "zone-edge", "jammed-stop", "dropped-event", "seq-gap")
+DEMO_SEED = 7  # portwatch.custody.demo.DEMO_SEED, spelled here so --help needs no numpy
 
 DB_HELP = "SQLite file, or a postgresql+psycopg:// URL."
 DEFAULT_DB = "portwatch.db"
@@ -39,6 +33,7 @@ seal_app = typer.Typer(help="Act as an electronic seal: make keys, sign messages
                        no_args_is_help=True)
 custody_app = typer.Typer(help="Chain of custody of sealed containers.", no_args_is_help=True)
 
+_ECHO_REJECTIONS = 20
 _VERDICT_STYLE = {"clean": "green", "review": "yellow", "broken": "bold red"}
 
 
@@ -46,30 +41,64 @@ def _emit(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-def _service(db: str, thresholds: Path | None = None) -> CustodyService:
-    return CustodyService(Database(db), load_thresholds(thresholds))
+def _service(db: str, thresholds: Path | None = None, must_exist: bool = False
+             ) -> CustodyService:
+    """The service over ``db``; ``must_exist`` for commands that only read or amend a
+    database: a mistyped path is an error naming the file, never a new empty database."""
+    from portwatch.custody.service import CustodyService
+    from portwatch.custody.thresholds import load_thresholds
+    from portwatch.store.database import Database
+
+    if must_exist and "://" not in db and db != ":memory:" and not Path(db).is_file():
+        raise NotFoundError(f"--db {db}: no such database file")
+    return CustodyService(Database(db, _anchor(db)), load_thresholds(thresholds))
+
+
+def _anchor(db: str) -> Anchor | None:
+    """The event log's anchor: ``PORTWATCH_ANCHOR_DIR`` (keep it where the database's
+    writers cannot reach), else beside a SQLite file; none for an in-memory database,
+    nor for a URL without ``PORTWATCH_ANCHOR_DIR``."""
+    import hashlib
+    import os
+
+    from portwatch.store.anchor import Anchor
+
+    folder = os.environ.get("PORTWATCH_ANCHOR_DIR")
+    if db == ":memory:":
+        return None
+    if "://" in db:
+        if not folder:
+            return None
+        name = "db-" + hashlib.sha256(db.encode()).hexdigest()[:16]
+        return Anchor.beside(Path(name), Path(folder))
+    return Anchor.beside(Path(db), Path(folder) if folder else None)
 
 
 AS_OF_HELP = "Judge as of this UTC time (ISO 8601, e.g. 2026-03-01T14:05:00Z); default: now."
 
 
-def _as_of(value: str | None) -> datetime | None:
+def _as_of(value: str | None, option: str = "--as-of") -> datetime | None:
     """The ``--as-of`` value as an aware UTC datetime."""
     if value is None:
         return None
     try:
         at = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise InputError(f"--as-of {value!r}: not an ISO 8601 time ({exc})") from exc
+        raise InputError(f"{option} {value!r}: not an ISO 8601 time ({exc})") from exc
     if at.tzinfo is None:
-        raise InputError(f"--as-of {value!r}: needs a UTC designator, e.g. {value}Z")
+        raise InputError(f"{option} {value!r}: needs a UTC designator, e.g. {value}Z")
     return at.astimezone(UTC)
 
 
-def run_custody_demo(console: Console, seed: int = DEMO_SEED) -> list[dict[str, Any]]:
+def run_custody_demo(console: Console, seed: int | None = None) -> list[dict[str, Any]]:
     """Run the clean trip and every attack through a temporary database, print a table
-    (trip, verdict, lane, alerts) on ``console`` and return its rows."""
-    rows = demo_rows(seed)
+    (trip, verdict, lane, alerts) on ``console`` and return its rows (``seed``: default
+    the demonstration's own)."""
+    from rich.table import Table
+
+    from portwatch.custody.demo import demo_rows
+
+    rows = demo_rows(DEMO_SEED if seed is None else seed)
     table = Table(title="Chain of custody: Tijuana -> Otay Mesa -> San Diego")
     for col in ("trip", "verdict", "lane", "alerts", "messages"):
         table.add_column(col, justify="right" if col == "messages" else "left")
@@ -81,6 +110,16 @@ def run_custody_demo(console: Console, seed: int = DEMO_SEED) -> list[dict[str, 
     return rows
 
 
+def _check_file_id(value: str, option: str) -> None:
+    """An id used in a file name: 1-64 of A-Z a-z 0-9 . _ : -, no ``..``, so the file
+    stays inside the folder named."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", value) or ".." in value or value == ".":
+        raise InputError(f"{option} {value[:64]!r}: must be 1-64 of A-Z a-z 0-9 . _ : - "
+                         "without '..' (it names a file)")
+
+
 # ---------------------------------------------------------------- portwatch seal
 @seal_app.command("keygen")
 def keygen(
@@ -89,6 +128,9 @@ def keygen(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Make an Ed25519 key for a seal: writes OUT/SEAL_ID.key, prints the public key."""
+    from portwatch.custody.keys import generate_private_key, public_key_b64, save_private_key
+
+    _check_file_id(seal_id, "--seal-id")
     if not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
     key = generate_private_key()
@@ -103,13 +145,51 @@ def keygen(
         typer.echo(f"{seal_id} public key {pub} (private key in {path})")
 
 
+@seal_app.command("pubkey")
+def pubkey(
+    key_file: Annotated[Path, typer.Argument(help="A seal's private key file.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print the public half (base64, raw 32 bytes) of a seal's private key file."""
+    from portwatch.custody.keys import load_private_key, public_key_b64
+
+    pub = public_key_b64(load_private_key(key_file))
+    if as_json:
+        _emit({"key_file": str(key_file), "public_key": pub})
+    else:
+        typer.echo(pub)
+
+
+@seal_app.command("revoke")
+def revoke(
+    seal_id: Annotated[str, typer.Argument(help="The seal whose key is revoked.")],
+    at: Annotated[str | None, typer.Option("--at", help="Revoked as of this UTC time "
+                                           "(ISO 8601); default: now.")] = None,
+    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Revoke a seal's key: messages signed after the revocation (by time or counter)
+    are refused, and its shipments lose the express lane."""
+    at_ms, after_seq = _service(db, must_exist=True).revoke(seal_id, _as_of(at, "--at"))
+    from portwatch.custody.envelope import format_at
+
+    if as_json:
+        _emit({"seal_id": seal_id, "revoked_at": format_at(at_ms), "after_seq": after_seq})
+    else:
+        typer.echo(f"{seal_id} revoked as of {format_at(at_ms)}: messages stamped from then, "
+                   f"or numbered above seq {after_seq}, are refused")
+
+
 def _read_lines(src: Path) -> Iterator[str]:
+    """Lines of a file (or stdin), each cut to the envelope's line limit."""
+    from portwatch.custody.lines import read_lines
+
     if str(src) == "-":
-        yield from sys.stdin
+        yield from read_lines(sys.stdin.buffer)
         return
     try:
-        with src.open(encoding="utf-8", errors="replace") as handle:
-            yield from handle
+        with src.open("rb") as handle:
+            yield from read_lines(handle)
     except OSError as exc:
         raise InputError(f"{src}: cannot read ({exc.strerror})") from exc
 
@@ -123,6 +203,9 @@ def sign(
     """Sign messages as the seal would. Each input line holds seal_id, shipment_id, seq,
     at (ISO 8601 UTC), kind, and optionally lat, lon, accuracy_m, speed_mps,
     battery_pct."""
+    from portwatch.custody.envelope import body_fields, to_ms
+    from portwatch.custody.keys import load_private_key, sign_fields
+
     private = load_private_key(key)
     signed = []
     for n, line in enumerate(_read_lines(src), start=1):
@@ -150,6 +233,8 @@ def register_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Register a shipment with its seal, parties and route plan."""
+    from portwatch.custody.registry import load_shipment
+
     s = load_shipment(shipment)
     created = _service(db).register(s)
     if as_json:
@@ -177,9 +262,12 @@ def ingest(
     if as_json:
         _emit(report.to_json())
     else:
-        for r in report.rejected:
+        for r in report.rejected[:_ECHO_REJECTIONS]:
             typer.echo(f"{events}: line {r.line_no}: rejected ({r.kind.value}): {r.detail}",
                        err=True)
+        if len(report.rejected) > _ECHO_REJECTIONS:
+            typer.echo(f"{events}: ... and {len(report.rejected) - _ECHO_REJECTIONS} more "
+                       "rejected line(s) (see --json or custody alerts)", err=True)
         typer.echo(f"{report.accepted} accepted, {report.duplicates} duplicate, "
                    f"{len(report.rejected)} rejected, {report.alerts_raised} alert(s) raised, "
                    f"{report.alerts_retracted} retracted")
@@ -195,7 +283,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Where a shipment is, what its seal last reported, and how long it has been silent."""
-    st = _service(db).status(shipment_id, _as_of(as_of))
+    st = _service(db, must_exist=True).status(shipment_id, _as_of(as_of))
     if as_json:
         _emit(st.to_json())
         return
@@ -211,7 +299,9 @@ def status(
 
 @custody_app.command("verdict")
 def verdict(
-    shipment_id: Annotated[str, typer.Argument()],
+    shipment_ids: Annotated[list[str] | None, typer.Argument(help="One or more shipments.")
+                            ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every registered shipment.")] = False,
     db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -219,11 +309,22 @@ def verdict(
     """The custody verdict: clean (express lane), review, or broken (full search).
 
     A seal silent for longer than two reporting periods up to --as-of (default: now)
-    adds a signal_lost alert, unless the shipment was delivered."""
-    v = _service(db).verdict(shipment_id, _as_of(as_of))
+    adds a signal_lost alert, unless the shipment was delivered. Several ids, or --all,
+    give one verdict each (--json: a list)."""
+    if all_ == bool(shipment_ids):
+        raise InputError("verdict: name one or more shipments, or --all (not both)")
+    svc = _service(db, must_exist=True)
+    ids = svc.shipment_ids() if all_ else list(shipment_ids or [])
+    verdicts = svc.verdicts(ids, _as_of(as_of))
     if as_json:
-        _emit(v.to_json())
+        docs = [v.to_json() for v in verdicts]
+        _emit(docs[0] if len(docs) == 1 and not all_ else docs)
         return
+    for v in verdicts:
+        _echo_verdict(v)
+
+
+def _echo_verdict(v: Any) -> None:
     typer.echo(f"{v.shipment_id}: {v.verdict.value} -> {v.lane.value} lane ({v.state.value})")
     for reason in v.reasons:
         typer.echo(f"  {reason}")
@@ -243,7 +344,7 @@ def alerts(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List alerts, oldest first."""
-    items = _service(db).alerts(shipment_id, unattributed)
+    items = _service(db, must_exist=True).alerts(shipment_id, unattributed)
     if as_json:
         _emit([a.to_json() for a in items])
         return
@@ -258,31 +359,58 @@ def audit(
     db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Verify the hash chain of the event log; exit 2 when history was edited."""
-    report = _service(db).audit()
+    """Check the event log's chain and its anchor, and every custody table against the
+    log; name each inconsistency and exit 2 when there is any."""
+    report = _service(db, must_exist=True).check()
     if as_json:
-        _emit({"ok": True, "records": report.records, "head_hash": report.head_hash})
+        _emit({"ok": report.ok, "records": report.records, "head_hash": report.head_hash,
+               "anchored": report.anchored, "problems": list(report.problems)})
+    elif report.ok:
+        anchored = "anchored" if report.anchored else "NOT anchored (no anchor key)"
+        typer.echo(f"custody store intact: {report.records} records, head "
+                   f"{report.head_hash}, {anchored}")
     else:
-        typer.echo(f"event log intact: {report.records} records, head {report.head_hash}")
+        for problem in report.problems:
+            typer.echo(f"inconsistent: {problem}", err=True)
+        typer.echo(f"{len(report.problems)} inconsistency(ies) in {report.records} records; "
+                   "express refused until resolved")
+    if not report.ok:
+        raise typer.Exit(2)
 
 
 @custody_app.command("simulate-trip")
 def simulate(
     out: Annotated[Path, typer.Option("--out", help="Directory for shipment.json, events.jsonl.")],
-    attack: Annotated[Attack, typer.Option("--attack", help="The attack to stage.")] = Attack.NONE,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    attack: Annotated[str, typer.Option(
+        "--attack", help=f"The attack to stage: {', '.join(ATTACKS)}.")] = "none",
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     size: Annotated[
         float | None,
         typer.Option("--size", help="Diversion distance (m); stop, jamming or silence (s)."),
     ] = None,
+    write_key: Annotated[bool, typer.Option(
+        "--write-key", help="Also write the seal's private key (OUT/SEAL_ID.key), so altered "
+        "trips can be re-signed with `portwatch seal sign`.")] = False,
 ) -> None:
     """Simulate a signed trip on the Otay Mesa route; prints the shipment id."""
     import numpy as np
 
+    from portwatch.custody.keys import private_key_from_seed, save_private_key
+    from portwatch.custody.tripgen import simulate_trip
+
+    if attack not in ATTACKS:
+        raise InputError(f"--attack {attack[:40]!r}: must be one of {', '.join(ATTACKS)}")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a directory")
     trip = simulate_trip(np.random.default_rng(seed), attack, size)
     out.mkdir(parents=True, exist_ok=True)
     (out / "shipment.json").write_text(json.dumps(trip.shipment, indent=2) + "\n")
     (out / "events.jsonl").write_text("".join(line + "\n" for line in trip.lines))
+    if write_key:
+        seal_id = trip.shipment["seal"]["seal_id"]
+        key_path = out / f"{seal_id}.key"
+        key_path.unlink(missing_ok=True)
+        save_private_key(private_key_from_seed(trip.seal_seed), key_path)
     typer.echo(trip.shipment_id)
     if trip.as_of is not None:
         at = trip.as_of.isoformat().replace("+00:00", "Z")
@@ -291,13 +419,21 @@ def simulate(
 
 @custody_app.command("evaluate")
 def evaluate_cmd(
-    clean: Annotated[int, typer.Option("--clean", min=0, help="Clean trips.")] = 1000,
-    attacked: Annotated[int, typer.Option("--attacked", min=0, help="Attacked trips.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed")] = 2026,
+    clean: Annotated[int, typer.Option("--clean", min=0, max=1_000_000, help="Clean trips.")
+                     ] = 1000,
+    attacked: Annotated[int, typer.Option("--attacked", min=0, max=1_000_000,
+                                          help="Attacked trips.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 2026,
     doc: Annotated[Path | None, typer.Option("--doc", help="Write the tables here.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Measure false alarms on clean trips and detection on attacked ones."""
+    """Measure false alarms on clean trips and detection of every attack class."""
+    from rich.console import Console
+
+    from portwatch.custody.evaluate import evaluate, write_into_doc
+
+    if doc is not None and doc.is_dir():
+        raise InputError(f"--doc {doc}: is a directory")
     console = Console(stderr=True)
     with console.status("simulating trips") as spinner:
         result = evaluate(clean, attacked, seed,
@@ -313,12 +449,17 @@ def evaluate_cmd(
 
 @custody_app.command("demo")
 def demo(
-    seed: Annotated[int, typer.Option("--seed")] = DEMO_SEED,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Seed of the trips (default: the demonstration's own).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run the clean trip and every attack; print trip, verdict, lane and alerts."""
+    from rich.console import Console
+
+    from portwatch.custody.demo import demo_rows
+
     if as_json:
-        _emit(demo_rows(seed))
+        _emit(demo_rows(DEMO_SEED if seed is None else seed))
         return
     rows = run_custody_demo(Console(), seed)
     wrong = [r["trip"] for r in rows

@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from portwatch.cli.custody import run_custody_demo
-from portwatch.twin.study import run_demo_study
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +23,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the twin's policy study and the chain-of-custody demonstration."""
+        from portwatch.twin.study import run_demo_study
+
         console = Console()
         if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns
             console = Console(width=132)

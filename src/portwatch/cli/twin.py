@@ -8,21 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
-from portwatch.twin import bts
-from portwatch.twin.border import run_border_study
-from portwatch.twin.experiment import run_study
-from portwatch.twin.scenario import load_scenario, scenario_names
-from portwatch.twin.study import (
-    dask_map,
-    default_workers,
-    local_map,
-    parse_params,
-    parse_policy,
-    study_table,
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -57,6 +43,27 @@ def register(app: typer.Typer) -> None:
             "(its own queues) and add them up, instead of one pooled port.")] = False,
     ) -> None:
         """Run policies against an adversary in the port's digital twin."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        from portwatch.twin import bts
+        from portwatch.twin.border import run_border_study
+        from portwatch.twin.experiment import run_study
+        from portwatch.twin.scenario import load_scenario
+        from portwatch.twin.study import (
+            dask_map,
+            default_workers,
+            local_map,
+            parse_params,
+            parse_policy,
+            study_table,
+        )
+
         sc = load_scenario(scenario)
         if per_port and sc.name != "southern-border":
             raise typer.BadParameter("only with the southern-border scenario",
@@ -110,6 +117,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     ) -> None:
         """List the scenarios shipped with portwatch."""
+        from portwatch.twin.scenario import load_scenario, scenario_names
+
         rows: list[dict[str, Any]] = []
         for name in scenario_names():
             sc = load_scenario(name)

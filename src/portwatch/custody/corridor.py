@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
-from portwatch.custody.geodesy import GEOD, Array, distance_m, ecef_m, radii_m
+from portwatch.custody.geodesy import GEOD, Array, distance_m, ecef_m, local_xy_m, radii_m
 from portwatch.domain.errors import InputError
 
 _K_NEAREST = 8
@@ -24,8 +24,11 @@ _K_NEAREST = 8
 
 @dataclass(frozen=True, slots=True)
 class Zone:
-    """A circular geofence: an origin, a crossing, a destination or an authorised stop.
+    """A geofence: an origin, a crossing, a destination or an authorised stop.
 
+    Either a circle (``lat``, ``lon``, ``radius_m``) or a polygon (``polygon``, its
+    vertices as (lat, lon), for a yard or a set of lanes; ``lat``/``lon`` are then its
+    vertices' mean and ``radius_m`` the farthest vertex from it, a bounding circle).
     ``max_dwell_s`` bounds how long a conveyance may stand still inside it.
     """
 
@@ -34,10 +37,33 @@ class Zone:
     lon: float
     radius_m: float
     max_dwell_s: float = 0.0
+    polygon: tuple[tuple[float, float], ...] = ()
 
     def contains(self, lat: ArrayLike, lon: ArrayLike) -> np.ndarray:
-        """True where a point lies within the zone."""
-        return distance_m(lat, lon, self.lat, self.lon) <= self.radius_m
+        """True where a point lies within the zone (on a polygon's edge counts in)."""
+        if not self.polygon:
+            return np.asarray(distance_m(lat, lon, self.lat, self.lon) <= self.radius_m)
+        # the polygon on the tangent plane at its mean vertex: flat to well under a
+        # metre at yard sizes (a few km)
+        px, py = local_xy_m(lat, lon, self.lat, self.lon)
+        px, py = np.atleast_1d(px), np.atleast_1d(py)
+        vlat = np.array([v[0] for v in self.polygon])
+        vlon = np.array([v[1] for v in self.polygon])
+        vx, vy = local_xy_m(vlat, vlon, self.lat, self.lon)
+        inside = np.zeros(px.shape, dtype=bool)
+        on_edge = np.zeros(px.shape, dtype=bool)
+        for i in range(len(vx)):
+            x1, y1, x2, y2 = vx[i - 1], vy[i - 1], vx[i], vy[i]
+            crosses = (y1 > py) != (y2 > py)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x_at = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+            inside ^= crosses & (px < x_at)
+            # within 1 cm of an edge: inside, so a fix on the boundary is not ambiguous
+            ex, ey = x2 - x1, y2 - y1
+            ee = ex * ex + ey * ey
+            t = np.clip(((px - x1) * ex + (py - y1) * ey) / ee if ee > 0 else 0.0, 0.0, 1.0)
+            on_edge |= np.hypot(px - (x1 + t * ex), py - (y1 + t * ey)) <= 0.01
+        return inside | on_edge
 
 
 class Corridor:

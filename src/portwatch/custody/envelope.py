@@ -12,6 +12,12 @@ The signature is Ed25519 over ``b"portwatch-seal-v1\\n"`` followed by the same J
 without the ``sig`` member, i.e. the line as received with ``"sig":"...",`` cut out.
 Keys out of order, whitespace or non-ASCII bytes make a line malformed; because the
 signature covers the received bytes, a change to any other byte breaks it.
+
+Every line is parsed alone under limits, so no line can take a batch down or be echoed
+unbounded: at most ``MAX_LINE_BYTES`` (2,048) bytes (a canonical line is about 330),
+JSON nesting at most ``MAX_DEPTH`` (2), integers of at most ``MAX_DIGITS`` (20) digits,
+strings of at most ``MAX_STRING`` (128) characters; an error message quotes at most
+``MAX_QUOTE`` (40) characters of a value.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ from portwatch.domain.custody import SealEventKind
 from portwatch.domain.errors import InputError
 
 VERSION = 1
+MAX_LINE_BYTES = 2048
+MAX_DEPTH = 2
+MAX_DIGITS = 20
+MAX_STRING = 128
+MAX_QUOTE = 40
 SIGNING_PREFIX = b"portwatch-seal-v1\n"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -38,6 +49,70 @@ _FIELDS = frozenset(
     {"v", "seal_id", "shipment_id", "seq", "at", "kind", "lat_e7", "lon_e7", "acc_m",
      "speed_cmps", "battery_pct", "sig"}
 )
+
+
+def quote(value: object) -> str:
+    """``repr(value)`` cut to ``MAX_QUOTE`` characters, for error messages."""
+    text = repr(value)
+    return text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 3] + "..."
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` outside strings."""
+    depth = deepest = 0
+    in_str = escaped = False
+    for ch in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise InputError(f"an integer of {len(text)} digits (limit {MAX_DIGITS})")
+    return int(text)
+
+
+def _no_float(text: str) -> float:
+    raise InputError(f"a number that is not an integer: {quote(text)}")
+
+
+def _bounded_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    for key, value in pairs:
+        if len(key) > MAX_STRING or (isinstance(value, str) and len(value) > MAX_STRING):
+            long = key if len(key) > MAX_STRING else value
+            raise InputError(f"a string of {len(long)} characters "  # type: ignore[arg-type]
+                             f"(limit {MAX_STRING})")
+    return dict(pairs)
+
+
+def safe_json(text: str) -> object:
+    """``json.loads`` under the limits above; ``InputError`` naming the first breach."""
+    if len(text) > MAX_LINE_BYTES:
+        raise InputError(f"line is {len(text)} characters long (limit {MAX_LINE_BYTES})")
+    if _depth(text) > MAX_DEPTH:
+        raise InputError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text, parse_int=_bounded_int, parse_float=_no_float,
+                          parse_constant=_no_float, object_pairs_hook=_bounded_pairs)
+    except InputError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+    except (ValueError, RecursionError) as exc:  # anything else the parser refuses
+        raise InputError(f"not JSON: {quote(str(exc))}") from exc
 
 
 class SealMessage(NamedTuple):
@@ -93,17 +168,17 @@ def _day_ms(day: str) -> int:
     try:
         d = date.fromisoformat(day)
     except ValueError as exc:
-        raise InputError(f"at: not a valid date: {day!r}") from exc
+        raise InputError(f"at: not a valid date: {quote(day)}") from exc
     return (d - _EPOCH.date()).days * 86_400_000
 
 
 def parse_at(text: str) -> int:
     """The envelope's timestamp string as milliseconds since the epoch."""
     if not _AT.match(text):
-        raise InputError(f"at: must look like 2025-06-02T15:00:00.000Z, got {text!r}")
+        raise InputError(f"at: must look like 2025-06-02T15:00:00.000Z, got {quote(text)}")
     h, mi, sec = int(text[11:13]), int(text[14:16]), int(text[17:19])
     if h > 23 or mi > 59 or sec > 59:
-        raise InputError(f"at: not a valid UTC time: {text!r}")
+        raise InputError(f"at: not a valid UTC time: {quote(text)}")
     return _day_ms(text[:10]) + ((h * 60 + mi) * 60 + sec) * 1000 + int(text[20:23])
 
 
@@ -179,26 +254,29 @@ def _check_fields(fields: dict[str, object]) -> int:
         missing = _BODY_KEYS - fields.keys()
         if missing:
             raise InputError(f"missing field(s): {', '.join(sorted(missing))}")
-        raise InputError(f"unknown field(s): {', '.join(sorted(fields.keys() - _BODY_KEYS))}")
+        extra = sorted(fields.keys() - _BODY_KEYS)
+        names = ", ".join(quote(k) for k in extra[:3]) + (" ..." if len(extra) > 3 else "")
+        raise InputError(f"unknown field(s): {names}")
     if fields["v"] != VERSION or type(fields["v"]) is not int:
-        raise InputError(f"v: must be {VERSION}, got {fields['v']!r}")
+        raise InputError(f"v: must be {VERSION}, got {quote(fields['v'])}")
     for key in ("seal_id", "shipment_id"):
         value = fields[key]
         if type(value) is not str or not _ID.match(value):
-            raise InputError(f"{key}: must be 1-64 of A-Z a-z 0-9 . _ : -, got {value!r}")
+            raise InputError(f"{key}: must be 1-64 of A-Z a-z 0-9 . _ : -, got {quote(value)}")
     seq = fields["seq"]
     if type(seq) is not int or not 0 <= seq < 2**63:
-        raise InputError(f"seq: must be an integer >= 0, got {seq!r}")
+        raise InputError(f"seq: must be an integer >= 0, got {quote(seq)}")
     at = fields["at"]
     if type(at) is not str:
-        raise InputError(f"at: must be a string, got {at!r}")
+        raise InputError(f"at: must be a string, got {quote(at)}")
     at_ms = parse_at(at)
     if fields["kind"] not in _KINDS:
-        raise InputError(f"kind: must be one of {', '.join(_KINDS)}, got {fields['kind']!r}")
+        raise InputError(f"kind: must be one of {', '.join(_KINDS)}, got {quote(fields['kind'])}")
     for key, lo, hi in _RANGES:
         value = fields[key]
         if value is not None and (type(value) is not int or not lo <= value <= hi):
-            raise InputError(f"{key}: must be an integer in [{lo}, {hi}] or null, got {value!r}")
+            raise InputError(f"{key}: must be an integer in [{lo}, {hi}] or null, "
+                             f"got {quote(value)}")
     fix = (fields["lat_e7"] is None, fields["lon_e7"] is None, fields["acc_m"] is None)
     if any(fix) and not all(fix):
         raise InputError("lat_e7, lon_e7 and acc_m must be all set or all null")
@@ -276,14 +354,13 @@ def decode_line(line: str) -> SealMessage:
     checked by the caller (``Ed25519PublicKey.verify(m.signature, m.signed_bytes)``).
     """
     text = line.rstrip("\r\n")
+    if len(text) > MAX_LINE_BYTES:
+        raise InputError(f"line is {len(text)} characters long (limit {MAX_LINE_BYTES})")
     if text.isascii():
         fast = _decode_fast(text)
         if fast is not None:
             return fast
-    try:
-        fields = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+    fields = safe_json(text)
     if not isinstance(fields, dict):
         raise InputError("must be a JSON object")
     bad_form = list(fields) != _KEY_ORDER or " " in text or "\t" in text or not text.isascii()
@@ -322,8 +399,8 @@ def decode_line(line: str) -> SealMessage:
 def attribution(line: str) -> tuple[str | None, str | None]:
     """Best-effort (seal_id, shipment_id) named by a line that failed to decode."""
     try:
-        fields = json.loads(line)
-    except ValueError:
+        fields = safe_json(line.rstrip("\r\n"))
+    except InputError:
         return None, None
     if not isinstance(fields, dict):
         return None, None
@@ -335,6 +412,11 @@ def attribution(line: str) -> tuple[str | None, str | None]:
 
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_DIGITS",
+    "MAX_LINE_BYTES",
+    "MAX_QUOTE",
+    "MAX_STRING",
     "SIGNING_PREFIX",
     "VERSION",
     "SealMessage",
@@ -345,6 +427,8 @@ __all__ = [
     "encode_line",
     "format_at",
     "parse_at",
+    "quote",
+    "safe_json",
     "signing_bytes",
     "to_ms",
 ]

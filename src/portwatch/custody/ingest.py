@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from sqlalchemy import Connection
 
 from portwatch.custody.envelope import SealMessage, attribution, decode_line, to_ms
 from portwatch.custody.keys import load_public_key
+from portwatch.custody.ledger import rejection_id, seal_ledger
 from portwatch.custody.monitor import ShipmentMonitor, alert_id, fix_geometry
 from portwatch.custody.registry import RoutePlan, Shipment, shipment_from_mapping
 from portwatch.custody.thresholds import Thresholds
@@ -37,7 +39,22 @@ from portwatch.domain.custody import (
 from portwatch.domain.errors import InputError
 from portwatch.store import custody_store as cs
 from portwatch.store.database import Database
-from portwatch.store.eventlog import LogRecord, append
+from portwatch.store.eventlog import HEAD_INFO, LogRecord, append, head
+
+UNAUTHENTICATED: frozenset[AlertKind] = frozenset(
+    {AlertKind.MALFORMED, AlertKind.UNKNOWN_SEAL, AlertKind.BAD_SIGNATURE,
+     AlertKind.REVOKED_KEY})
+"""Rejections that prove nothing about a container: anyone can write such a line, so
+on a shipment they are minor (review, never broken) and name the channel."""
+REJECT_DETAIL_LIMIT = 20
+"""Rejections of one kind on one shipment recorded one by one per call; the rest are
+counted in one summary record and alert (a flood of forged lines stays small)."""
+_DETAIL_CHARS = 200
+_LINE_CHARS = 512
+
+
+def _cut(text: str, limit: int = _DETAIL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +75,8 @@ class IngestReport:
     lines: int = 0
     accepted: int = 0
     duplicates: int = 0
+    repeated: int = 0
+    """Rejected lines seen before (in this call or an earlier one): not recorded again."""
     rejected: list[Rejection] = field(default_factory=list)
     alerts_raised: int = 0
     alerts_retracted: int = 0
@@ -68,6 +87,7 @@ class IngestReport:
             "lines": self.lines,
             "accepted": self.accepted,
             "duplicates": self.duplicates,
+            "repeated_rejections": self.repeated,
             "rejected": [
                 {"line": r.line_no, "kind": r.kind.value, "detail": r.detail,
                  "shipment_id": r.shipment_id, "seal_id": r.seal_id}
@@ -77,6 +97,28 @@ class IngestReport:
             "alerts_retracted": self.alerts_retracted,
             "shipments": sorted(self.shipments),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Reject:
+    line_no: int
+    digest: str
+    line: str
+    alert: Alert
+
+    @property
+    def rejection_id(self) -> str:
+        return rejection_id(self.digest, self.alert.shipment_id)
+
+
+@dataclass
+class _Call:
+    """What one ingestion call remembers across its batches."""
+
+    source: str
+    counts: Counter[tuple[AlertKind, str | None]] = field(default_factory=Counter)
+    suppressed: dict[tuple[AlertKind, str | None], list[_Reject]] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -93,6 +135,14 @@ class _Ship:
 class _Seal:
     key: Ed25519PublicKey
     bindings: list[str]
+    revoked_at_ms: int | None = None
+    revoked_after_seq: int | None = None
+
+    def revoked(self, m: SealMessage) -> bool:
+        """Signed after the key's revocation (by device time or by counter)?"""
+        if self.revoked_at_ms is None:
+            return False
+        return m.at_ms >= self.revoked_at_ms or m.seq > (self.revoked_after_seq or -1)
 
 
 def _now_utc() -> datetime:
@@ -120,6 +170,9 @@ class Ingestor:
         # the highest stored seq of each seal: a message above it cannot be a duplicate
         # or an equivocation, so the common case needs no lookup
         self._max_seq: dict[str, int] = {}
+        # the log head this process last wrote or saw: any other value means another
+        # writer has been at the database since, and the caches may be stale
+        self._known_head: int | None = None
 
     def registered(self, shipment: Shipment, new_seal: bool) -> None:
         """Learn a shipment this process just registered, without asking the database."""
@@ -144,6 +197,7 @@ class Ingestor:
         self._ships.clear()
         self._monitors.clear()
         self._max_seq.clear()
+        self._known_head = None
 
     # ------------------------------------------------------------ registry cache
     def _ship(self, conn: Connection, shipment_id: str) -> _Ship | None:
@@ -166,17 +220,29 @@ class Ingestor:
             )
         return self._ships[shipment_id]
 
+    def parse_document(self, doc: dict[str, object], shipment_id: str) -> Shipment:
+        """A stored shipment document as a ``Shipment`` sharing its route plan (and so
+        its corridor) with every other shipment on the same route."""
+        shipment = shipment_from_mapping(doc, f"stored {shipment_id}")
+        route_key = json.dumps(doc["route"], sort_keys=True)
+        return replace(shipment, route=self._routes.setdefault(route_key, shipment.route))
+
     def lookup(self, conn: Connection, shipment_id: str) -> tuple[Shipment, CustodyState] | None:
         """A registered shipment and its last stored custody state, or ``None``."""
         ship = self._ship(conn, shipment_id)
         return None if ship is None else (ship.shipment, ship.state)
 
     def _seal(self, conn: Connection, seal_id: str) -> _Seal | None:
+        """The seal's key and revocation from its records in the event log (never from
+        the ``seals`` index, which anyone with write access could swap); ``None`` when
+        it is not registered or its registration fails its hash."""
         if seal_id not in self._seals:
-            key = cs.seal_key(conn, seal_id)
-            self._seals[seal_id] = None if key is None else _Seal(
-                key=load_public_key(key, f"stored seal {seal_id}"),
+            led = seal_ledger(conn, seal_id, self.db.key, self.db.keyed_from())
+            self._seals[seal_id] = None if led.public_key is None else _Seal(
+                key=load_public_key(led.public_key, f"stored seal {seal_id}"),
                 bindings=[r.shipment_id for r in cs.shipments_of_seal(conn, seal_id)],
+                revoked_at_ms=led.revoked_at_ms,
+                revoked_after_seq=led.revoked_after_seq,
             )
         return self._seals[seal_id]
 
@@ -195,7 +261,8 @@ class Ingestor:
                 raise InputError(f"shipment {shipment_id} is not registered")
             mon = ShipmentMonitor(shipment_id, ship.shipment.route, self.thresholds)
             if ship.stored_any:
-                mon.feed([decode_line(line) for line in cs.message_lines(conn, shipment_id)])
+                mon.feed(sorted((decode_line(line) for line in cs.message_lines(conn, shipment_id)),
+                                key=lambda m: m.seq))
             self._monitors[shipment_id] = mon
         return mon
 
@@ -205,70 +272,92 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest JSON lines (numbered from 1) in batches of ``batch_size``."""
         report = IngestReport()
+        call = _Call(source)
         batch: list[tuple[int, str]] = []
         for line_no, line in enumerate(lines, start=1):
             if not line or line.isspace():
                 continue
             batch.append((line_no, line))
             if len(batch) >= batch_size:
-                self._ingest_batch(batch, source, report)
+                self._ingest_batch(batch, call, report)
                 batch = []
         if batch:
-            self._ingest_batch(batch, source, report)
+            self._ingest_batch(batch, call, report)
+        if call.suppressed:
+            self._write(lambda conn: self._summarise(conn, call, report))
         return report
 
-    def _ingest_batch(
-        self, batch: list[tuple[int, str]], source: str, report: IngestReport
-    ) -> None:
+    def _ingest_batch(self, batch: list[tuple[int, str]], call: _Call,
+                      report: IngestReport) -> None:
+        self._write(lambda conn: self._ingest_in(conn, batch, call, report))
+
+    def _write(self, work: Callable[[Connection], None]) -> None:
         try:
             with self.db.transaction() as conn:
-                self._ingest_in(conn, batch, source, report)
+                self.sync(conn)
+                work(conn)
+                self.wrote(conn)
         except BaseException:
             self.forget()
             raise
 
+    def sync(self, conn: Connection) -> None:
+        """At the start of a write transaction: take the log head's lock (writers
+        serialise here, on SQLite and PostgreSQL alike) and, when another writer has
+        appended since this process last did, drop every cached registry entry and
+        monitor, so this batch is judged on exactly what is stored."""
+        last_id, _ = head(conn, lock=True)
+        if last_id != self._known_head:
+            self.forget()
+            self._known_head = last_id
+
+    def wrote(self, conn: Connection) -> None:
+        """At the end of a write transaction: remember the head this process left."""
+        appended = conn.info.get(HEAD_INFO)
+        if appended is not None:
+            self._known_head = appended[0]
+
+    def _summarise(self, conn: Connection, call: _Call, report: IngestReport) -> None:
+        """One record and one alert for every rejection beyond the first
+        ``REJECT_DETAIL_LIMIT`` of a kind on a shipment (or on no shipment)."""
+        records, alerts, rows = [], [], []
+        for (kind, shipment_id), items in sorted(call.suppressed.items(),
+                                                 key=lambda kv: (kv[0][0], kv[0][1] or "")):
+            digests = sorted(r.digest for r in items)
+            first, last = min(r.line_no for r in items), max(r.line_no for r in items)
+            proto = items[0].alert
+            alert = replace(
+                proto,
+                alert_id=alert_id(shipment_id, kind,
+                                  hashlib.sha256("".join(digests).encode()).hexdigest()),
+                detail=_cut(f"via {call.source}: {len(items)} more line(s) rejected as "
+                            f"{kind.value} (lines {first}-{last}), beyond the first "
+                            f"{REJECT_DETAIL_LIMIT} recorded one by one"),
+            )
+            body = {"source": call.source, "reason": kind.value, "count": len(items),
+                    "lines": [first, last], "digests": digests, "alert": alert.to_json()}
+            records.append(LogRecord("custody.rejection", shipment_id,
+                                     json.dumps(body, sort_keys=True)))
+            alerts.append(alert)
+            rows.append([(r.rejection_id, r.digest, shipment_id, kind.value) for r in items])
+        ids = append(conn, records, self.clock().isoformat())
+        for group, log_id in zip(rows, ids, strict=True):
+            cs.add_rejections(conn, [(*row, log_id) for row in group])
+        known = cs.existing_alert_ids(conn, [a.alert_id for a in alerts])
+        new = [(a, i) for a, i in zip(alerts, ids, strict=True) if a.alert_id not in known]
+        cs.add_alerts(conn, [a for a, _ in new], ["verifier"] * len(new), [i for _, i in new])
+        report.alerts_raised += len(new)
+        call.suppressed.clear()
+
     def _ingest_in(
-        self, conn: Connection, batch: list[tuple[int, str]], source: str, report: IngestReport
+        self, conn: Connection, batch: list[tuple[int, str]], call: _Call, report: IngestReport
     ) -> None:
-        th = self.thresholds
         now = self.clock()
         now_ms = to_ms(now)
-        recorded_at = now.isoformat()
         report.lines += len(batch)
-        security: list[tuple[Alert, str]] = []  # alert and the rejection record's body
-
-        def reject(line_no: int, line: str, digest: str, kind: AlertKind, detail: str,
-                   shipment_id: str | None, seal_id: str | None,
-                   sev: Severity = Severity.CRITICAL, at_ms: int | None = None) -> None:
-            report.rejected.append(Rejection(line_no, kind, detail, shipment_id, seal_id))
-            ship = self._ships.get(shipment_id) if shipment_id else None
-            mon = self._monitors.get(shipment_id) if shipment_id else None
-            state = mon.state if mon else (ship.state if ship else CustodyState.REGISTERED)
-            alert = Alert(
-                alert_id=alert_id(shipment_id, kind, digest),
-                kind=kind,
-                severity=sev,
-                at=None if at_ms is None else datetime.fromtimestamp(at_ms / 1000, UTC),
-                shipment_id=shipment_id,
-                seal_id=seal_id,
-                detail=detail,
-                after_border=state in (CustodyState.CROSSED, CustodyState.DELIVERED),
-            )
-            body = json.dumps({"source": source, "line_no": line_no, "reason": kind.value,
-                               "detail": detail, "line": line[:4096]}, sort_keys=True)
-            security.append((alert, body))
-
-        decoded: list[tuple[int, SealMessage]] = []
-        for line_no, line in batch:
-            try:
-                decoded.append((line_no, decode_line(line)))
-            except InputError as exc:
-                seal_id, shipment_id = attribution(line)
-                known = shipment_id if shipment_id and self._ship(conn, shipment_id) else None
-                digest = hashlib.sha256(line.encode("utf-8", "replace")).hexdigest()
-                reject(line_no, line, digest, AlertKind.MALFORMED, f"line {line_no}: {exc}",
-                       known, seal_id, Severity.MAJOR)
-
+        security: list[_Reject] = []
+        reject = self._rejecter(call.source, report, security)
+        decoded = self._decode(conn, batch, reject)
         for _, m in decoded:
             if m.seal_id not in self._max_seq and self._seal(conn, m.seal_id) is not None:
                 self._max_seq[m.seal_id] = cs.max_seq(conn, m.seal_id)
@@ -277,7 +366,6 @@ class Ingestor:
         })
         in_batch: dict[tuple[str, int], str] = {}
         accepted: list[SealMessage] = []
-        skew_ms = th.future_skew_s * 1000
         seals, ships = self._seals, self._ships
         for line_no, m in decoded:
             key = (m.seal_id, m.seq)
@@ -289,47 +377,139 @@ class Ingestor:
             seal = seals[m.seal_id] if m.seal_id in seals else self._seal(conn, m.seal_id)
             named = (ships[m.shipment_id] if m.shipment_id in ships
                      else self._ship(conn, m.shipment_id))
-            if seal is None:
-                reject(line_no, m.line, m.digest, AlertKind.UNKNOWN_SEAL,
-                       f"seal {m.seal_id} is not registered",
-                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
+            if not self._admit(conn, line_no, m, seal, named, prior, now_ms, reject):
                 continue
-            try:
-                seal.key.verify(m.signature, m.signed_bytes)
-            except InvalidSignature:
-                reject(line_no, m.line, m.digest, AlertKind.BAD_SIGNATURE,
-                       f"seq {m.seq}: signature does not verify with seal {m.seal_id}'s key",
-                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
-                continue
-            if m.at_ms > now_ms + skew_ms:
-                reject(line_no, m.line, m.digest, AlertKind.FUTURE_TIMESTAMP,
-                       f"seq {m.seq}: stamped {(m.at_ms - now_ms) / 1000:.0f} s in the future",
-                       m.shipment_id if named else None, m.seal_id, at_ms=m.at_ms)
-                continue
-            if named is None or named.seal_id != m.seal_id:
-                self._misbound(conn, line_no, m, seal, named, reject)
-                continue
-            if prior is not None:
-                reject(line_no, m.line, m.digest, AlertKind.EQUIVOCATION,
-                       f"seq {m.seq} already used by seal {m.seal_id} for another message",
-                       m.shipment_id, m.seal_id, at_ms=m.at_ms)
-                continue
-            if named.armed_seq is not None and m.seq < named.armed_seq:
-                reject(line_no, m.line, m.digest, AlertKind.REPLAY,
-                       f"seq {m.seq} is older than the arming of {m.shipment_id} "
-                       f"(seq {named.armed_seq})", m.shipment_id, m.seal_id, at_ms=m.at_ms)
-                continue
+            assert named is not None
             if m.kind is SealEventKind.ARMED and (
                 named.armed_seq is None or m.seq < named.armed_seq
             ):
                 named.armed_seq, named.armed_at_ms = m.seq, m.at_ms
             in_batch[key] = m.digest
             accepted.append(m)
-
-        self._persist(conn, accepted, security, recorded_at, report)
+        self._persist(conn, accepted, security, now.isoformat(), report, call)
         for m in accepted:
             if m.seq > self._max_seq.get(m.seal_id, -1):
                 self._max_seq[m.seal_id] = m.seq
+
+    def _rejecter(self, source: str, report: IngestReport, security: list[_Reject]
+                  ) -> Callable[..., None]:
+        """The function that rejects one line: a ``Rejection`` in the report and a
+        security alert to record (minor on a shipment when unauthenticated)."""
+
+        def reject(line_no: int, line: str, digest: str, kind: AlertKind, detail: str,
+                   shipment_id: str | None, seal_id: str | None,
+                   sev: Severity = Severity.CRITICAL, at_ms: int | None = None) -> None:
+            detail = _cut(detail)
+            report.rejected.append(Rejection(line_no, kind, detail, shipment_id, seal_id))
+            if kind in UNAUTHENTICATED and shipment_id is not None:
+                # not evidence about the container: the channel is under attack
+                sev = Severity.MINOR
+            ship = self._ships.get(shipment_id) if shipment_id else None
+            mon = self._monitors.get(shipment_id) if shipment_id else None
+            state = mon.state if mon else (ship.state if ship else CustodyState.REGISTERED)
+            alert = Alert(
+                alert_id=alert_id(shipment_id, kind, digest),
+                kind=kind,
+                severity=sev,
+                at=None if at_ms is None else datetime.fromtimestamp(at_ms / 1000, UTC),
+                shipment_id=shipment_id,
+                seal_id=seal_id,
+                detail=_cut(f"via {source}: {detail}"),
+                after_border=state in (CustodyState.CROSSED, CustodyState.DELIVERED),
+            )
+            security.append(_Reject(line_no, digest, line[:_LINE_CHARS], alert))
+
+        return reject
+
+    def _decode(self, conn: Connection, batch: list[tuple[int, str]],
+                reject: Callable[..., None]) -> list[tuple[int, SealMessage]]:
+        """Decode each line alone; a line that is not a seal message is one rejection."""
+        decoded: list[tuple[int, SealMessage]] = []
+        for line_no, line in batch:
+            try:
+                decoded.append((line_no, decode_line(line)))
+            except (InputError, ValueError, RecursionError) as exc:
+                seal_id, shipment_id = attribution(line)
+                known = shipment_id if shipment_id and self._ship(conn, shipment_id) else None
+                digest = hashlib.sha256(line.encode("utf-8", "replace")).hexdigest()
+                if not isinstance(exc, InputError):
+                    exc = InputError(f"unreadable ({type(exc).__name__})")
+                reject(line_no, line, digest, AlertKind.MALFORMED, f"line {line_no}: {exc}",
+                       known, seal_id, Severity.MAJOR)
+        return decoded
+
+    def _admit(self, conn: Connection, line_no: int, m: SealMessage, seal: _Seal | None,
+               named: _Ship | None, prior: str | None, now_ms: int,
+               reject: Callable[..., None]) -> bool:
+        """Every check of a message that is not a duplicate; ``False`` after rejecting it."""
+        named_id = m.shipment_id if named else None
+        if seal is None:
+            reject(line_no, m.line, m.digest, AlertKind.UNKNOWN_SEAL,
+                   f"seal {m.seal_id} is not registered", named_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        try:
+            seal.key.verify(m.signature, m.signed_bytes)
+        except InvalidSignature:
+            reject(line_no, m.line, m.digest, AlertKind.BAD_SIGNATURE,
+                   f"seq {m.seq}: signature does not verify with seal {m.seal_id}'s key",
+                   named_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        if m.at_ms > now_ms + self.thresholds.future_skew_s * 1000:
+            reject(line_no, m.line, m.digest, AlertKind.FUTURE_TIMESTAMP,
+                   f"seq {m.seq}: stamped {(m.at_ms - now_ms) / 1000:.0f} s in the future",
+                   named_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        if seal.revoked(m):
+            reject(line_no, m.line, m.digest, AlertKind.REVOKED_KEY,
+                   f"seq {m.seq}: signed with seal {m.seal_id}'s key after its revocation",
+                   named_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        if named is None or named.seal_id != m.seal_id:
+            self._misbound(conn, line_no, m, seal, named, reject)
+            return False
+        closed = self._closed(conn, m, seal)
+        if closed is not None:
+            self._reject_closed(line_no, m, seal, closed, reject)
+            return False
+        if prior is not None:
+            reject(line_no, m.line, m.digest, AlertKind.EQUIVOCATION,
+                   f"seq {m.seq} already used by seal {m.seal_id} for another message",
+                   m.shipment_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        if named.armed_seq is not None and m.seq < named.armed_seq:
+            reject(line_no, m.line, m.digest, AlertKind.REPLAY,
+                   f"seq {m.seq} is older than the arming of {m.shipment_id} "
+                   f"(seq {named.armed_seq})", m.shipment_id, m.seal_id, at_ms=m.at_ms)
+            return False
+        return True
+
+    def _closed(self, conn: Connection, m: SealMessage, seal: _Seal) -> str | None:
+        """Why a message for one of the seal's shipments is refused as closed, or
+        ``None``: a shipment no longer bound to its seal accepts only late messages
+        inside its own history, and a delivered one only its opening at the dock."""
+        current = seal.bindings[-1] if seal.bindings else None
+        mon = self.monitor(conn, m.shipment_id)
+        if m.shipment_id != current:
+            cur = self._ship(conn, current) if current else None
+            beyond = cur is not None and cur.armed_seq is not None and m.seq >= cur.armed_seq
+            if mon.state is CustodyState.DELIVERED or beyond:
+                return (f"shipment {m.shipment_id} is closed: seal {m.seal_id} is now bound "
+                        f"to {current}")
+            return None
+        return mon.after_close(m)
+
+    def _reject_closed(self, line_no: int, m: SealMessage, seal: _Seal, reason: str,
+                       reject: Callable[..., None]) -> None:
+        """A valid signature for a closed shipment: the key is in use where it should not
+        be (leaked, or a second device), so the seal's current shipment is suspect too."""
+        reject(line_no, m.line, m.digest, AlertKind.REPLAY, f"seq {m.seq}: {reason}",
+               m.shipment_id, m.seal_id, at_ms=m.at_ms)
+        current = seal.bindings[-1] if seal.bindings else None
+        if current is not None and current != m.shipment_id:
+            reject(line_no, m.line, m.digest, AlertKind.CLONE,
+                   f"seal {m.seal_id}'s key signed seq {m.seq} for closed shipment "
+                   f"{m.shipment_id}: its key is in use elsewhere", current, m.seal_id,
+                   at_ms=m.at_ms)
 
     def _misbound(self, conn: Connection, line_no: int, m: SealMessage, seal: _Seal,
                   named: _Ship | None, reject: Callable[..., None]) -> None:
@@ -354,13 +534,68 @@ class Ingestor:
         self,
         conn: Connection,
         accepted: list[SealMessage],
-        security: list[tuple[Alert, str]],
+        security: list[_Reject],
         recorded_at: str,
         report: IngestReport,
+        call: _Call,
     ) -> None:
         by_ship: dict[str, list[SealMessage]] = {}
         for m in accepted:
             by_ship.setdefault(m.shipment_id, []).append(m)
+        raised, retracted = self._monitor_batch(conn, by_ship)
+        fresh_security = self._fresh_rejections(conn, security, call, report)
+        records = [LogRecord("seal.message", m.shipment_id, m.line) for m in accepted]
+        records += [LogRecord("custody.rejection", r.alert.shipment_id, json.dumps(
+            {"source": call.source, "line_no": r.line_no, "reason": r.alert.kind.value,
+             "detail": r.alert.detail, "line": r.line, "digest": r.digest,
+             "alert": r.alert.to_json()},
+            sort_keys=True)) for r in fresh_security]
+        records += [LogRecord("custody.alert", a.shipment_id, json.dumps(a.to_json(),
+                                                                         sort_keys=True))
+                    for a in raised]
+        records += [LogRecord("custody.alert_retracted", None,
+                              json.dumps({"alert_id": i}, sort_keys=True)) for i in retracted]
+        ids = append(conn, records, recorded_at)
+        n_acc, n_sec = len(accepted), len(fresh_security)
+        cs.add_messages(conn, [
+            (m.seal_id, m.seq, m.shipment_id, m.at_ms, m.digest, log_id)
+            for m, log_id in zip(accepted, ids[:n_acc], strict=True)
+        ])
+        cs.remove_alerts(conn, retracted)
+        sec_ids = ids[n_acc : n_acc + n_sec]
+        cs.add_rejections(conn, [(r.rejection_id, r.digest, r.alert.shipment_id,
+                                  r.alert.kind.value, i)
+                                 for r, i in zip(fresh_security, sec_ids, strict=True)])
+        known = cs.existing_alert_ids(conn, [r.alert.alert_id for r in fresh_security])
+        new_sec = [(r.alert, i) for r, i in zip(fresh_security, sec_ids, strict=True)
+                   if r.alert.alert_id not in known]
+        cs.add_alerts(conn, [a for a, _ in new_sec], ["verifier"] * len(new_sec),
+                      [i for _, i in new_sec])
+        cs.add_alerts(conn, raised, ["monitor"] * len(raised),
+                      ids[n_acc + n_sec : n_acc + n_sec + len(raised)])
+        progress = []
+        for shipment_id in by_ship:
+            mon = self._monitors[shipment_id]
+            ship = self._ships[shipment_id]
+            if ship is not None:
+                ship.state, ship.stored_any = mon.state, True
+            progress.append({"shipment_id": shipment_id, "state": mon.state.value,
+                             "armed_seq": mon.armed_seq, "armed_at_ms": mon.armed_at_ms,
+                             "last_seq": mon.last_seq})
+        cs.update_progress(conn, progress)
+        report.accepted += n_acc
+        report.alerts_raised += len(raised) + len(new_sec)
+        report.alerts_retracted += len(retracted)
+        report.shipments.update(by_ship)
+        report.shipments.update(r.alert.shipment_id for r in fresh_security
+                                if r.alert.shipment_id)
+
+    def _monitor_batch(self, conn: Connection, by_ship: dict[str, list[SealMessage]]
+                       ) -> tuple[list[Alert], list[str]]:
+        """Feed each shipment's accepted messages to its monitor (fixes located in one
+        vectorised call per route); a message older than what a monitor has seen
+        rebuilds it from every stored message. Returns the alerts raised and the ids of
+        those retracted."""
         raised: list[Alert] = []
         retracted: list[str] = []
         by_route: dict[int, list[str]] = {}
@@ -394,48 +629,32 @@ class Ingestor:
             self._monitors[shipment_id] = fresh
             retracted.extend(i for i in before if i not in fresh.alerts)
             raised.extend(a for i, a in fresh.alerts.items() if i not in before)
-        known = (
-            cs.existing_alert_ids(conn, [a.alert_id for a, _ in security]) if security else set()
-        )
-        fresh_security: list[tuple[Alert, str]] = []
-        for alert, body in security:
-            if alert.alert_id not in known:
-                known.add(alert.alert_id)
-                fresh_security.append((alert, body))
-        records = [LogRecord("seal.message", m.shipment_id, m.line) for m in accepted]
-        records += [LogRecord("custody.rejection", a.shipment_id, body)
-                    for a, body in fresh_security]
-        records += [LogRecord("custody.alert", a.shipment_id, json.dumps(a.to_json(),
-                                                                         sort_keys=True))
-                    for a in raised]
-        records += [LogRecord("custody.alert_retracted", None,
-                              json.dumps({"alert_id": i}, sort_keys=True)) for i in retracted]
-        ids = append(conn, records, recorded_at)
-        n_acc, n_sec = len(accepted), len(fresh_security)
-        cs.add_messages(conn, [
-            (m.seal_id, m.seq, m.shipment_id, m.at_ms, m.digest, log_id)
-            for m, log_id in zip(accepted, ids[:n_acc], strict=True)
-        ])
-        cs.remove_alerts(conn, retracted)
-        cs.add_alerts(conn, [a for a, _ in fresh_security], ["verifier"] * n_sec,
-                      ids[n_acc : n_acc + n_sec])
-        cs.add_alerts(conn, raised, ["monitor"] * len(raised),
-                      ids[n_acc + n_sec : n_acc + n_sec + len(raised)])
-        progress = []
-        for shipment_id in by_ship:
-            mon = self._monitors[shipment_id]
-            ship = self._ships[shipment_id]
-            if ship is not None:
-                ship.state, ship.stored_any = mon.state, True
-            progress.append({"shipment_id": shipment_id, "state": mon.state.value,
-                             "armed_seq": mon.armed_seq, "armed_at_ms": mon.armed_at_ms,
-                             "last_seq": mon.last_seq})
-        cs.update_progress(conn, progress)
-        report.accepted += n_acc
-        report.alerts_raised += len(raised) + n_sec
-        report.alerts_retracted += len(retracted)
-        report.shipments.update(by_ship)
-        report.shipments.update(a.shipment_id for a, _ in fresh_security if a.shipment_id)
+        return raised, retracted
+
+    def _fresh_rejections(self, conn: Connection, security: list[_Reject], call: _Call,
+                          report: IngestReport) -> list[_Reject]:
+        """The rejections to record one by one: not seen before (a line delivered again
+        is recognised, not classified again), and within the first
+        ``REJECT_DETAIL_LIMIT`` of their kind and shipment in this call; the others are
+        summarised at the end of the call."""
+        if not security:
+            return []
+        known = cs.known_rejections(conn, [r.rejection_id for r in security]) | call.seen
+        fresh = []
+        for r in security:
+            rid = r.rejection_id
+            if rid in known:
+                report.repeated += 1
+                continue
+            known.add(rid)
+            call.seen.add(rid)
+            key = (r.alert.kind, r.alert.shipment_id)
+            call.counts[key] += 1
+            if call.counts[key] <= REJECT_DETAIL_LIMIT:
+                fresh.append(r)
+            else:
+                call.suppressed.setdefault(key, []).append(r)
+        return fresh
 
 
 __all__ = ["IngestReport", "Ingestor", "Rejection"]

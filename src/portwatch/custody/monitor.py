@@ -62,11 +62,7 @@ def fix_geometry(plan: RoutePlan, messages: list[SealMessage]) -> FixGeometry:
     lon = np.fromiter((m.lon_e7 for m in messages if m.lat_e7 is not None), np.float64) / 1e7
     off, along = plan.corridor.locate(lat, lon)
     xyz = ecef_m(lat, lon).reshape(-1, 3)
-    centres, radii = plan.zone_ecef_m
-    # chord and geodesic differ by under a millimetre at geofence sizes (< 10 km)
-    gap = xyz[:, None, :] - centres[None, :, :]
-    in_zone = np.einsum("nzk,nzk->nz", gap, gap) <= radii[None, :] ** 2
-    return FixGeometry(off, along, in_zone, xyz)
+    return FixGeometry(off, along, plan.in_zones(lat, lon, xyz), xyz)
 
 
 def _chord_m(a: list[float], b: list[float]) -> float:
@@ -89,16 +85,20 @@ class _Fix:
     zones: list[bool] = field(default_factory=list)  # inside each authorised zone
 
 
+_OUTSIDE = -1  # time at a stop that no authorised zone allows
+
+
 @dataclass(slots=True)
 class _Stop:
     anchor: _Fix
     first_at_ms: int
     last_at_ms: int
-    allowed_s: float
-    zone: str
     alerted: bool = False
     pending: list[tuple[_Fix, list[bool]]] = field(default_factory=list)
     members: list[_Fix] = field(default_factory=list)
+    # milliseconds between consecutive members, by the zone both ends lie in
+    # (``_OUTSIDE`` when they share none): each stop is judged on its own positions
+    spent_ms: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +115,13 @@ class ShipmentMonitor:
     messages_seen: int = 0
     progress_m: float = 0.0
     alerts: dict[str, Alert] = field(default_factory=dict)
+    crossed_at_ms: int | None = None
+    """Device time of the first fix past the crossing."""
+    crossing_fix_at_ms: int | None = None
+    """Device time of the latest usable fix inside the crossing zone."""
+    closed_seq: int | None = None
+    """The disarming's seq: the shipment is closed after it."""
+    closed_at_ms: int | None = None
     _prev: _Fix | None = None
     _prev_any_fix: _Fix | None = None
     _run: list[_Fix] = field(default_factory=list)
@@ -123,6 +130,8 @@ class ShipmentMonitor:
     _last: _Fix | None = None
     _imprecise: list[_Fix] = field(default_factory=list)
     _battery_alerted: bool = False
+    _usable_at: tuple[int, int] = (0, 0)  # (at_ms, seq) of the last usable fix or arming
+    _unusable_since: int = 0  # messages without a usable fix since then
 
     # ------------------------------------------------------------------ alerts
     def _raise(
@@ -173,16 +182,20 @@ class ShipmentMonitor:
         for m in messages:
             if m.seq <= last_seq:
                 raise ValueError(f"monitor fed seq {m.seq} after {last_seq}")
+            if m.seq > last_seq + 1 and self.armed_seq is not None and self.state is not _DELIVERED:
+                self._seq_gap(last_seq, m)
             last_seq = self.last_seq = m.seq
             has_fix = m.lat_e7 is not None
             if has_fix:
                 i += 1
             if self.state is _DELIVERED:
+                self._after_close(m)
                 continue
             if self.armed_seq is None:
                 if m.kind is _ARMED:
                     self._arm(m, i if has_fix else None, in_zone)
                 continue
+            self._degraded(m, has_fix and (m.accuracy_m or 0) <= th.usable_fix_accuracy_m)
             fix = None
             zones = in_zone[i] if has_fix else None
             if has_fix:
@@ -190,6 +203,8 @@ class ShipmentMonitor:
                            float(m.accuracy_m or 0), off[i], along[i], xyz[i],
                            zones=zones)  # type: ignore[arg-type]
                 self._last = fix
+                if zones[1] and fix.acc_m <= th.usable_fix_accuracy_m:  # type: ignore[index]
+                    self.crossing_fix_at_ms = m.at_ms
                 self._advance_state(fix, zones[0], zones[1])  # type: ignore[index]
             if (m.battery_pct is not None and m.battery_pct < low_battery
                     and not self._battery_alerted):
@@ -211,10 +226,74 @@ class ShipmentMonitor:
                         self._raise(AlertKind.DISARMED_OUTSIDE_DESTINATION, Severity.CRITICAL,
                                     m, f"disarmed outside {plan.destination.name} ({where})")
                     self.state = CustodyState.DELIVERED
+                    self.closed_seq, self.closed_at_ms = m.seq, m.at_ms
                     continue
             if fix is not None:
                 self._on_fix(fix, zones)  # type: ignore[arg-type]
         self.messages_seen += len(messages)
+
+    def after_close(self, m: SealMessage) -> str | None:
+        """Why ``m`` has no place in this closed shipment, or ``None``: after the
+        disarming only the opening at the dock within ``close_grace_s`` belongs."""
+        if self.closed_seq is None or self.closed_at_ms is None or m.seq < self.closed_seq:
+            return None
+        grace_ms = self.thresholds.close_grace_s * 1000
+        if m.kind is _OPENED and m.at_ms <= self.closed_at_ms + grace_ms:
+            return None
+        return (f"shipment {self.shipment_id} closed at seq {self.closed_seq}: "
+                f"seq {m.seq} ({m.kind.value}) signed after it")
+
+    def _after_close(self, m: SealMessage) -> None:
+        reason = self.after_close(m)
+        if reason is not None:
+            self._raise(AlertKind.REPLAY, Severity.CRITICAL, m, reason)
+
+    def _degraded(self, m: SealMessage, usable: bool) -> None:
+        """GNSS degraded: the seal keeps reporting but without a usable fix (jamming
+        leaves cell-tower positions km wide, or none). Minor beyond ``degraded_s``;
+        beyond ``long_gap_s`` major, because so long could hide an unauthorised stop
+        anywhere within the uncertainty, on the route or off it."""
+        th = self.thresholds
+        since_ms, since_seq = self._usable_at
+        span_s = (m.at_ms - since_ms) / 1000.0
+        if span_s > th.degraded_s and self._unusable_since > 0:
+            major = span_s > th.long_gap_s
+            sev = Severity.MAJOR if major else Severity.MINOR
+            a = Alert(
+                alert_id=alert_id(self.shipment_id, AlertKind.GNSS_DEGRADED,
+                                  f"{since_seq}:{sev.value}"),
+                kind=AlertKind.GNSS_DEGRADED, severity=sev, at=_at(since_ms),
+                shipment_id=self.shipment_id, seq=since_seq,
+                lat=None if self._last is None else self._last.lat,
+                lon=None if self._last is None else self._last.lon,
+                detail=f"no usable fix for over {(th.long_gap_s if major else th.degraded_s):.0f}"
+                       f" s while the seal kept reporting (GNSS degraded or jammed)",
+                after_border=self.state in (CustodyState.CROSSED, CustodyState.DELIVERED),
+            )
+            self.alerts.setdefault(a.alert_id, a)
+        if usable:
+            self._usable_at, self._unusable_since = (m.at_ms, m.seq), 0
+        else:
+            self._unusable_since += 1
+
+    def _seq_gap(self, last_seq: int, m: SealMessage) -> None:
+        """Messages between the arming and now that never arrived: whatever they said
+        (an ``opened`` event, a stop), the trip cannot be judged better than if they had
+        been delivered, so an open gap is major; the late message that fills it
+        retracts the alert (the monitor is rebuilt from every stored message)."""
+        lo, hi = last_seq + 1, m.seq - 1
+        missing = f"seq {lo}" if lo == hi else f"seq {lo}-{hi}"
+        a = Alert(
+            alert_id=alert_id(self.shipment_id, AlertKind.SEQ_GAP, str(lo)),
+            kind=AlertKind.SEQ_GAP,
+            severity=Severity.MAJOR,
+            at=_at(m.at_ms),
+            shipment_id=self.shipment_id,
+            seq=m.seq,
+            detail=f"{missing} missing ({hi - lo + 1} message(s) not received)",
+            after_border=self.state in (CustodyState.CROSSED, CustodyState.DELIVERED),
+        )
+        self.alerts.setdefault(a.alert_id, a)
 
     def silence_alert(self, as_of: datetime) -> Alert | None:
         """The ``signal_lost`` alert of an armed, undelivered shipment whose seal has sent
@@ -268,6 +347,7 @@ class ShipmentMonitor:
 
     def _arm(self, m: SealMessage, i: int | None, in_zone: list[list[bool]]) -> None:
         self.armed_seq, self.armed_at_ms = m.seq, m.at_ms
+        self._usable_at = (m.at_ms, m.seq)
         self.state = CustodyState.SEALED
         if i is None:
             self._raise(AlertKind.ARMED_OUTSIDE_ORIGIN, Severity.MAJOR, m,
@@ -288,18 +368,20 @@ class ShipmentMonitor:
             self.state = CustodyState.AT_BORDER
         beyond = fix.along_m > plan.crossing_along_m
         if self.state is CustodyState.AT_BORDER and beyond and not in_crossing:
-            self.state = CustodyState.CROSSED
+            self.state, self.crossed_at_ms = CustodyState.CROSSED, fix.at_ms
         if (
             self.state is CustodyState.IN_TRANSIT
             and fix.along_m > plan.crossing_along_m + plan.crossing.radius_m
             and fix.off_m <= plan.corridor_width_m
         ):
-            self.state = CustodyState.CROSSED
+            self.state, self.crossed_at_ms = CustodyState.CROSSED, fix.at_ms
 
     def _on_fix(self, fix: _Fix, in_zone: list[bool]) -> None:
         th, plan = self.thresholds, self.plan
         usable = fix.acc_m <= th.usable_fix_accuracy_m
-        surely_out = fix.off_m - fix.acc_m > plan.corridor_width_m and not any(in_zone)
+        # never switched off near a zone: a yard or a queue beside the route is no reason
+        # to stand far from it
+        surely_out = fix.off_m - fix.acc_m > plan.corridor_width_m
         prev_any = self._prev_any_fix
         if prev_any is not None:
             dt_s = (fix.at_ms - prev_any.at_ms) / 1000.0
@@ -368,14 +450,9 @@ class ShipmentMonitor:
             return
         d = _chord_m(stop.anchor.xyz, fix.xyz)
         if d <= th.stop_radius_m:
-            stop.last_at_ms = fix.at_ms
-            stop.members.append(fix)
+            stop.last_at_ms = max(stop.last_at_ms, fix.at_ms)
+            self._add_member(stop, fix)
             stop.pending.clear()
-            # the stop is allowed the longest dwell of any authorised zone it touches
-            if any(in_zone):
-                allowed, zone = self._allowance(in_zone)
-                if allowed > stop.allowed_s:
-                    stop.allowed_s, stop.zone = allowed, zone
             self._check_dwell(stop)
             return
         stop.pending.append((fix, in_zone))
@@ -391,7 +468,7 @@ class ShipmentMonitor:
     def _imprecise_fix(self, fix: _Fix) -> None:
         """A cell-tower fix cannot start or end a stop, but one that agrees with the
         current stop extends it: a stop is not shortened because its last fix was
-        imprecise."""
+        imprecise (the time it covers counts as outside any zone)."""
         stop, th = self._stop, self.thresholds
         consistent = stop is not None and not stop.pending and (
             _chord_m(stop.anchor.xyz, fix.xyz) <= th.stop_radius_m + fix.acc_m
@@ -406,11 +483,6 @@ class ShipmentMonitor:
     ) -> None:
         radius = self.thresholds.stop_radius_m
         members = [m for m in carried if _chord_m(m.xyz, fix.xyz) <= radius] if carried else []
-        allowed, zone = self._allowance(fix.zones)
-        for m in members:
-            m_allowed, m_zone = self._allowance(m.zones)
-            if m_allowed > allowed:
-                allowed, zone = m_allowed, m_zone
         first = members[0] if members else fix
         first_at = first.at_ms
         # imprecise fixes just before, that agree with this one, start the stop
@@ -418,31 +490,52 @@ class ShipmentMonitor:
             if _chord_m(before.xyz, fix.xyz) > radius + before.acc_m:
                 break
             first_at = before.at_ms
-        self._stop = _Stop(anchor=fix, first_at_ms=first_at, last_at_ms=fix.at_ms,
-                           allowed_s=allowed, zone=zone, members=[*members, fix])
+        stop = _Stop(anchor=fix, first_at_ms=first_at, last_at_ms=fix.at_ms)
+        for m in [*members, fix]:
+            self._add_member(stop, m)
+        self._stop = stop
 
-    def _allowance(self, in_zone: list[bool]) -> tuple[float, str]:
-        """The longest dwell allowed at a fix, and the zone that allows it."""
-        allowed, zone = self.thresholds.unplanned_stop_max_s, ""
-        if not any(in_zone):
-            return allowed, zone
-        for inside, z in zip(in_zone, self.plan.authorised_zones, strict=True):
-            if inside and z.max_dwell_s >= allowed:
-                allowed, zone = z.max_dwell_s, z.name
-        return allowed, zone
+    def _zone_key(self, a: _Fix, b: _Fix) -> int:
+        """The authorised zone both fixes lie in (the most generous one), else
+        ``_OUTSIDE``."""
+        best, best_dwell = _OUTSIDE, -1.0
+        zones = self.plan.authorised_zones
+        for j, (in_a, in_b) in enumerate(zip(a.zones, b.zones, strict=True)):
+            if in_a and in_b and zones[j].max_dwell_s > best_dwell:
+                best, best_dwell = j, zones[j].max_dwell_s
+        return best
+
+    def _add_member(self, stop: _Stop, fix: _Fix) -> None:
+        if stop.members:
+            prev = stop.members[-1]
+            key = self._zone_key(prev, fix)
+            stop.spent_ms[key] = stop.spent_ms.get(key, 0) + fix.at_ms - prev.at_ms
+        stop.members.append(fix)
 
     def _check_dwell(self, stop: _Stop) -> None:
         if stop.alerted:
             return
+        th, zones = self.thresholds, self.plan.authorised_zones
+        spent = dict(stop.spent_ms)
+        first, last = stop.members[0], stop.members[-1]
+        # time covered only by imprecise fixes, before the first member or after the
+        # last, counts as outside: it is time without a usable fix
+        spent[_OUTSIDE] = (spent.get(_OUTSIDE, 0) + (first.at_ms - stop.first_at_ms)
+                           + (stop.last_at_ms - last.at_ms))
         # each fix stands for one reporting period: the stop began up to a period
         # before its first fix and lasted up to a period after its last one
-        dwell_s = (stop.last_at_ms - stop.first_at_ms) / 1000.0
-        dwell_s += self.thresholds.reporting_period_s
-        if dwell_s > stop.allowed_s:
-            stop.alerted = True
-            where = f"at {stop.zone}" if stop.zone else "outside any authorised stop"
-            self._raise(AlertKind.UNAUTHORISED_STOP, Severity.MAJOR, stop.anchor,
-                        f"stopped {dwell_s:.0f} s {where} (limit {stop.allowed_s:.0f} s)")
+        key = self._zone_key(first, last)
+        spent[key] = spent.get(key, 0) + int(th.reporting_period_s * 1000)
+        for j, ms in sorted(spent.items()):
+            limit = th.unplanned_stop_max_s if j == _OUTSIDE else zones[j].max_dwell_s
+            if ms / 1000.0 > limit:
+                stop.alerted = True
+                where = "outside any authorised stop" if j == _OUTSIDE else f"at {zones[j].name}"
+                total_s = sum(spent.values()) / 1000.0
+                self._raise(AlertKind.UNAUTHORISED_STOP, Severity.MAJOR, stop.anchor,
+                            f"stopped {ms / 1000:.0f} s {where} (limit {limit:.0f} s; "
+                            f"{total_s:.0f} s in all)")
+                return
 
 
 __all__ = ["ShipmentMonitor", "alert_id"]

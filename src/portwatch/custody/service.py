@@ -5,22 +5,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
+
+from portwatch.custody.audit import audit_store, index_problems
+from portwatch.custody.envelope import format_at, to_ms
 from portwatch.custody.ingest import Ingestor, IngestReport, _now_utc
+from portwatch.custody.ledger import SealLedger, log_whole, seal_ledger, shipment_ledger
+from portwatch.custody.monitor import ShipmentMonitor, alert_id
 from portwatch.custody.registry import Shipment
 from portwatch.custody.thresholds import Thresholds
 from portwatch.custody.verdict import decide
-from portwatch.domain.custody import Alert, CustodyState, CustodyVerdict, Severity
-from portwatch.domain.errors import ConflictError, NotFoundError
+from portwatch.domain.custody import Alert, AlertKind, CustodyState, CustodyVerdict, Severity
+from portwatch.domain.errors import AuditError, ConflictError, NotFoundError
 from portwatch.store import custody_store as cs
 from portwatch.store.database import Database
 from portwatch.store.eventlog import AuditReport, LogRecord, append
 
 
+def _at_text(at_ms: int) -> str:
+    return format_at(at_ms)
+
+
 def _canonical(doc: object) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    """A shipment as the event log has it."""
+
+    shipment: Shipment
+    monitor: ShipmentMonitor
+    alerts: list[Alert]
+    seal: SealLedger
+    integrity: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +96,8 @@ class CustodyService:
         self.db = db
         self.clock = clock
         self.ingestor = Ingestor(db, thresholds, clock)
+        self._monitors: dict[str, tuple[tuple[int, int], ShipmentMonitor]] = {}
+        self._documents: dict[str, Shipment] = {}
 
     def register(self, shipment: Shipment) -> bool:
         """Register a shipment with its seal and parties; ``False`` when the very same
@@ -82,6 +105,7 @@ class CustodyService:
         known seal with a different key, is a ``ConflictError``."""
         doc = _canonical(shipment.document)
         with self.db.transaction() as conn:
+            self.ingestor.sync(conn)
             row = cs.shipment_row(conn, shipment.shipment_id)
             if row is not None:
                 if _canonical(json.loads(row.document)) == doc:
@@ -106,16 +130,85 @@ class CustodyService:
                     records.append((party["party_id"],
                                     LogRecord("registry.party", party["party_id"], pdoc)))
             records.append(("shipment", LogRecord("registry.shipment", shipment.shipment_id, doc)))
+            clones = [] if key is None else self._live_bindings(conn, shipment)
+            for alert in clones:
+                body = _canonical({"reason": alert.kind.value, "detail": alert.detail,
+                                   "alert": alert.to_json()})
+                records.append(("alert", LogRecord("custody.security", alert.shipment_id, body)))
             ids = append(conn, [r for _, r in records], self.clock().isoformat())
+            pending = iter(clones)
             for (what, rec), log_id in zip(records, ids, strict=True):
                 if what == "seal":
                     cs.add_seal(conn, shipment.seal.seal_id, shipment.seal.public_key, log_id)
                 elif what == "shipment":
                     cs.add_shipment(conn, shipment.shipment_id, shipment.seal.seal_id, doc, log_id)
+                elif what == "alert":
+                    cs.add_alerts(conn, [next(pending)], ["registry"], [log_id])
                 else:
                     cs.put_party(conn, what, rec.body, log_id)
+            self.ingestor.wrote(conn)
         self.ingestor.registered(shipment, new_seal=key is None)
         return True
+
+    def _live_bindings(self, conn: Connection, shipment: Shipment) -> list[Alert]:
+        """``clone`` alerts on both sides when the seal is still bound to a shipment that
+        is not delivered: one seal, one shipment at a time."""
+        seal_id = shipment.seal.seal_id
+        alerts: list[Alert] = []
+        for row in cs.shipments_of_seal(conn, seal_id):
+            other = row.shipment_id
+            if self.ingestor.monitor(conn, other).state is CustodyState.DELIVERED:
+                continue
+            for on, peer in ((other, shipment.shipment_id), (shipment.shipment_id, other)):
+                alerts.append(Alert(
+                    alert_id=alert_id(on, AlertKind.CLONE, f"binding:{peer}"),
+                    kind=AlertKind.CLONE, severity=Severity.CRITICAL, at=self.clock(),
+                    shipment_id=on, seal_id=seal_id,
+                    detail=f"seal {seal_id} bound to {peer} while {other} is not delivered: "
+                           "one seal, two live shipments"))
+        return alerts
+
+    def revoke(self, seal_id: str, at: datetime | None = None) -> tuple[int, int]:
+        """Revoke a seal's key as of ``at`` (default: the service's clock): messages
+        stamped at or after it, or numbered above the highest seq stored now, are refused
+        from then on. Returns (revoked_at_ms, after_seq)."""
+        when = self.clock() if at is None else at
+        at_ms = to_ms(when)
+        with self.db.transaction() as conn:
+            self.ingestor.sync(conn)
+            row = cs.seal_row(conn, seal_id)
+            if row is None:
+                raise NotFoundError(f"seal {seal_id}: not registered")
+            after_seq = cs.max_seq(conn, seal_id)
+            body = _canonical({"seal_id": seal_id, "revoked_at_ms": at_ms,
+                               "after_seq": after_seq})
+            (log_id,) = append(conn, [LogRecord("registry.revocation", seal_id, body)],
+                               self.clock().isoformat())
+            cs.revoke_seal(conn, seal_id, at_ms, after_seq, log_id)
+        self.ingestor.forget()
+        return at_ms, after_seq
+
+    def _concerns(self, d: _Derived, when: datetime) -> list[str]:
+        """What keeps a shipment out of the express lane besides its alerts: a revoked
+        seal key, no fresh position near the crossing."""
+        concerns = []
+        shipment, mon = d.shipment, d.monitor
+        if d.seal.revoked_at_ms is not None:
+            concerns.append(f"seal {shipment.seal.seal_id}: key revoked as of "
+                            f"{_at_text(d.seal.revoked_at_ms)}")
+        th = self.ingestor.thresholds
+        if th.require_border_fix and mon.armed_seq is not None:
+            crossing = shipment.route.crossing.name
+            seen = mon.crossing_fix_at_ms
+            if mon.state in (CustodyState.CROSSED, CustodyState.DELIVERED):
+                if seen is None:
+                    concerns.append(f"the seal never reported a usable fix near {crossing} "
+                                    "(crossing)")
+            elif seen is None or (to_ms(when) - seen) / 1000 > th.border_fix_max_age_s:
+                concerns.append(f"no usable position near {crossing} (crossing) in the "
+                                f"{th.border_fix_max_age_s:.0f} s before "
+                                f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z")
+        return concerns
 
     def ingest(
         self, lines: Iterable[str], source: str = "-", batch_size: int = 1000
@@ -132,22 +225,79 @@ class CustodyService:
 
     def verdict(self, shipment_id: str, as_of: datetime | None = None) -> CustodyVerdict:
         """The custody verdict of a shipment as of ``as_of`` (UTC; default: the
-        service's clock), with every stored alert raised on it and, for an armed
-        shipment not yet delivered whose seal has been silent for longer than the
-        signal-gap threshold up to ``as_of``, a derived ``signal_lost`` alert.
+        service's clock), derived from the hash-chained event log alone: the
+        shipment's document, its accepted messages (replayed through a fresh monitor)
+        and the security alerts raised on it; for an armed shipment not yet delivered
+        whose seal has been silent for longer than the signal-gap threshold up to
+        ``as_of``, a derived ``signal_lost`` alert.
 
-        Reading a verdict writes nothing: the silence is evidence of this reading only.
+        Not ``clean`` while the log or the tables it indexes are inconsistent (an
+        edited, deleted or inserted row; a chain behind its anchor): the reasons name
+        what, and ``audit`` names every row. Reading a verdict writes nothing.
         """
         when = self.clock() if as_of is None else as_of
-        shipment, _ = self._shipment(shipment_id)
         with self.db.reading() as conn:
+            d = self._derive(conn, shipment_id)
+        silence = d.monitor.silence_alert(when)
+        alerts = [*d.alerts] if silence is None else [*d.alerts, silence]
+        concerns = [*d.integrity, *self._concerns(d, when)]
+        return decide(d.shipment, d.monitor.state, alerts, concerns)
+
+    def verdicts(self, shipment_ids: Iterable[str] | None = None,
+                 as_of: datetime | None = None) -> list[CustodyVerdict]:
+        """Verdicts of several shipments (default: every registered one)."""
+        ids = self.shipment_ids() if shipment_ids is None else list(shipment_ids)
+        return [self.verdict(sid, as_of) for sid in ids]
+
+    def _derive(self, conn: Connection, shipment_id: str) -> _Derived:
+        key, keyed_from = self.db.key, self.db.keyed_from()
+        led = shipment_ledger(conn, shipment_id, key, keyed_from)
+        document = led.document
+        if document is None:
+            # no intact registration in the log: judge by the index's copy, which the
+            # integrity concern below keeps out of the express lane
             row = cs.shipment_row(conn, shipment_id)
-            alerts = cs.alerts_of(conn, shipment_id)
-            mon = self.ingestor.monitor(conn, shipment_id,
-                                        None if row is None else row.last_seq)
-        state = CustodyState.REGISTERED if row is None else CustodyState(row.state)
-        silence = mon.silence_alert(when)
-        return decide(shipment, state, alerts if silence is None else [*alerts, silence])
+            if row is None:
+                raise NotFoundError(f"shipment {shipment_id}: not registered")
+            document = row.document
+            led.problems.append(f"shipment {shipment_id}: no intact registration in the log")
+        shipment = self._parse(document, shipment_id)
+        cache_key = (led.last_record_id, len(led.messages))
+        cached = self._monitors.get(shipment_id)
+        if cached is not None and cached[0] == cache_key:
+            mon = cached[1]
+        else:
+            mon = ShipmentMonitor(shipment_id, shipment.route, self.ingestor.thresholds)
+            mon.feed(led.messages)
+            self._monitors[shipment_id] = (cache_key, mon)
+        seal = seal_ledger(conn, shipment.seal.seal_id, key, keyed_from)
+        # a rejection is after the border when its device time is past the crossing, not
+        # when it happened to arrive: the same for any arrival order
+        crossed = mon.crossed_at_ms
+        security = [replace(a, after_border=crossed is not None and a.at is not None
+                            and to_ms(a.at) >= crossed) for a in led.security.values()]
+        alerts = [*mon.alerts.values(), *security]
+        problems = [*led.problems, *seal.problems, *log_whole(conn, self._anchored_head())]
+        problems += index_problems(conn, shipment, mon, alerts, led, seal)
+        integrity = [] if not problems else [
+            f"the store fails its audit ({problems[0]}"
+            + (f"; {len(problems) - 1} more" if len(problems) > 1 else "")
+            + "): run portwatch custody audit"]
+        return _Derived(shipment, mon, alerts, seal, integrity)
+
+    def _anchored_head(self) -> tuple[int, str] | None:
+        anchor = self.db.anchor
+        if anchor is None or self.db.key is None:
+            return None
+        cp = anchor.latest()
+        return None if cp is None else (cp.last_id, cp.last_hash)
+
+    def _parse(self, document: str, shipment_id: str) -> Shipment:
+        found = self._documents.get(document)
+        if found is None:
+            found = self.ingestor.parse_document(json.loads(document), shipment_id)
+            self._documents[document] = found
+        return found
 
     def status(self, shipment_id: str, as_of: datetime | None = None) -> ShipmentStatus:
         """State, last position, progress and silence (as of ``as_of``, default: the
@@ -181,6 +331,8 @@ class CustodyService:
 
     def alerts(self, shipment_id: str | None = None, unattributed: bool = False) -> list[Alert]:
         """Alerts, optionally of one shipment or only those that name no shipment."""
+        if shipment_id is not None:
+            self._shipment(shipment_id)  # NotFoundError for an unknown id
         with self.db.reading() as conn:
             return cs.alerts_of(conn, shipment_id, unattributed=unattributed)
 
@@ -188,9 +340,18 @@ class CustodyService:
         with self.db.reading() as conn:
             return [r.shipment_id for r in cs.shipment_rows(conn)]
 
+    def check(self) -> AuditReport:
+        """The event log's chain and anchor, and every custody index table rebuilt from
+        the log; ``problems`` names each inconsistency (empty when all is intact)."""
+        return audit_store(self.db, self.ingestor.thresholds,
+                           lambda doc, sid: self._parse(doc, sid))
+
     def audit(self) -> AuditReport:
-        """Verify the hash chain of the event log."""
-        return self.db.audit()
+        """``check``, raising ``AuditError`` naming the first problem."""
+        report = self.check()
+        if report.problems:
+            raise AuditError(report.problems[0])
+        return report
 
 
 __all__ = ["CustodyService", "ShipmentStatus"]

@@ -6,6 +6,7 @@ keys overrides them (``portwatch custody ingest --thresholds FILE``).
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -13,6 +14,16 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from portwatch.domain.errors import ConfigError
+
+# the lower bound of each threshold, and whether it is excluded; any other is > 0
+_LOWER: dict[str, tuple[float, bool]] = {
+    "low_battery_pct": (0.0, False),
+    "off_corridor_min_fixes": (1.0, False),
+    "off_corridor_min_s": (0.0, False),
+    "stop_exit_fixes": (1.0, False),
+    "future_skew_s": (0.0, False),
+    "close_grace_s": (0.0, False),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,35 @@ class Thresholds:
     future_skew_s: float = 300.0
     """Messages stamped further than this in the future (device clock ahead of the
     server's) are rejected."""
+    require_border_fix: bool = True
+    """Express needs the seal to have reported from the crossing zone recently: a seal
+    left at the factory while the truck drives elsewhere must not look clean."""
+    border_fix_max_age_s: float = 1800.0
+    """How recent (s before the verdict's time) that fix must be while the shipment has
+    not crossed (assumed: half an hour, a short part of the 2-4 h commercial queue)."""
+    close_grace_s: float = 3600.0
+    """After the disarming, only the opening at the dock within this long is expected
+    (assumed: an hour); any other message for a closed shipment is refused."""
+    degraded_s: float = 420.0
+    """GNSS degraded: no usable fix for longer than this while the seal keeps reporting
+    (assumed: 7 periods; a benign cell-tower fallback lasts 1-3 fixes, two back to back
+    at most 6, 420 s between usable fixes)."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                continue
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                raise ConfigError(f"thresholds: {f.name}: must be a finite number, "
+                                  f"got {value!r}")
+            low, strict = _LOWER.get(f.name, (0.0, True))
+            if value < low or (strict and value == low):
+                raise ConfigError(f"thresholds: {f.name}: must be {'>' if strict else '>='} "
+                                  f"{low:g}, got {value!r}")
+        if self.low_battery_pct > 100:
+            raise ConfigError(f"thresholds: low_battery_pct: must be <= 100, got "
+                              f"{self.low_battery_pct!r}")
 
     @property
     def gap_s(self) -> float:
@@ -64,7 +104,7 @@ class Thresholds:
 
 
 class _ThresholdsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     reporting_period_s: float = Field(default=60.0, gt=0)
     gap_periods: float = Field(default=2.0, gt=0)
     long_gap_s: float = Field(default=600.0, gt=0)
@@ -78,6 +118,10 @@ class _ThresholdsFile(BaseModel):
     max_speed_mps: float = Field(default=55.6, gt=0)
     max_route_speed_mps: float = Field(default=33.4, gt=0)
     future_skew_s: float = Field(default=300.0, ge=0)
+    require_border_fix: bool = True
+    border_fix_max_age_s: float = Field(default=1800.0, gt=0)
+    close_grace_s: float = Field(default=3600.0, ge=0)
+    degraded_s: float = Field(default=420.0, gt=0)
 
 
 def pydantic_message(exc: ValidationError, source: str) -> str:

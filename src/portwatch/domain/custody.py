@@ -75,6 +75,8 @@ class AlertKind(StrEnum):
     SIGNAL_LOST = "signal_lost"
     LOW_BATTERY = "low_battery"
     IMPOSSIBLE_MOVEMENT = "impossible_movement"
+    SEQ_GAP = "seq_gap"
+    GNSS_DEGRADED = "gnss_degraded"
     ARMED_OUTSIDE_ORIGIN = "armed_outside_origin"
     DISARMED_OUTSIDE_DESTINATION = "disarmed_outside_destination"
     # raised by the verifier when it rejects a message
@@ -85,6 +87,7 @@ class AlertKind(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     CLONE = "clone"
     MALFORMED = "malformed"
+    REVOKED_KEY = "revoked_key"
 
 
 SECURITY_KINDS: frozenset[AlertKind] = frozenset(
@@ -96,6 +99,7 @@ SECURITY_KINDS: frozenset[AlertKind] = frozenset(
         AlertKind.FUTURE_TIMESTAMP,
         AlertKind.CLONE,
         AlertKind.MALFORMED,
+        AlertKind.REVOKED_KEY,
     }
 )
 

@@ -19,6 +19,7 @@ from portwatch.store.schema import (
     alerts,
     event_log,
     parties,
+    rejections,
     seal_messages,
     seals,
     shipments,
@@ -48,8 +49,19 @@ def seal_key(conn: Connection, seal_id: str) -> str | None:
     ).scalar_one_or_none()
 
 
+def seal_row(conn: Connection, seal_id: str) -> Any | None:
+    return conn.execute(select(seals).where(seals.c.seal_id == seal_id)).first()
+
+
+def revoke_seal(conn: Connection, seal_id: str, at_ms: int, after_seq: int, log_id: int) -> None:
+    conn.execute(update(seals).where(seals.c.seal_id == seal_id).values(
+        revoked_at_ms=at_ms, revoked_after_seq=after_seq, revoked_log_id=log_id))
+
+
 def add_seal(conn: Connection, seal_id: str, public_key: str, log_id: int) -> None:
-    conn.execute(insert(seals).values(seal_id=seal_id, public_key=public_key, log_id=log_id))
+    conn.execute(insert(seals).values(seal_id=seal_id, public_key=public_key, log_id=log_id,
+                                      revoked_at_ms=None, revoked_after_seq=None,
+                                      revoked_log_id=None))
 
 
 def shipment_row(conn: Connection, shipment_id: str) -> Any | None:
@@ -161,14 +173,22 @@ def add_messages(conn: Connection, rows: Sequence[tuple[str, int, str, int, str,
 
 
 def message_lines(conn: Connection, shipment_id: str) -> list[str]:
-    """The stored lines of a shipment's accepted messages, in sequence order."""
+    """The lines of a shipment's accepted messages, straight from the event log (so an
+    edit of the ``seal_messages`` index cannot hide one), in the order stored."""
     rows = conn.execute(
         select(event_log.c.body)
-        .select_from(seal_messages.join(event_log, seal_messages.c.log_id == event_log.c.id))
-        .where(seal_messages.c.shipment_id == shipment_id)
-        .order_by(seal_messages.c.seq)
+        .where(and_(event_log.c.subject == shipment_id, event_log.c.kind == "seal.message"))
+        .order_by(event_log.c.id)
     )
     return [r.body for r in rows]
+
+
+def log_records(conn: Connection, subject: str) -> list[Any]:
+    """Every event-log record about ``subject`` (a shipment, a seal, a party), oldest
+    first, with its chain fields."""
+    return list(conn.execute(
+        select(event_log).where(event_log.c.subject == subject).order_by(event_log.c.id)
+    ).all())
 
 
 def message_count(conn: Connection, shipment_id: str) -> int:
@@ -215,6 +235,25 @@ def add_alerts(
         conn.execute(insert(alerts), rows)
 
 
+def known_rejections(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` (rejection ids) already recorded."""
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        found.update(conn.execute(
+            select(rejections.c.rejection_id)
+            .where(rejections.c.rejection_id.in_(wanted[i : i + 500]))
+        ).scalars())
+    return found
+
+
+def add_rejections(
+    conn: Connection, rows: Sequence[tuple[str, str, str | None, str, int]]
+) -> None:
+    """Record rejected lines: (rejection_id, digest, shipment_id, kind, log_id)."""
+    bulk_insert(conn, rejections, rows)
+
+
 def remove_alerts(conn: Connection, ids: Iterable[str]) -> None:
     wanted = list(ids)
     for i in range(0, len(wanted), 500):
@@ -256,18 +295,23 @@ def alerts_of(
 
 __all__ = [
     "add_alerts",
+    "add_rejections",
     "add_messages",
     "add_seal",
     "add_shipment",
     "alerts_of",
     "existing_alert_ids",
+    "known_rejections",
     "message_count",
     "max_seq",
+    "log_records",
     "message_lines",
     "party_document",
     "put_party",
     "remove_alerts",
+    "revoke_seal",
     "seal_key",
+    "seal_row",
     "shipment_row",
     "shipment_rows",
     "shipments_of_seal",

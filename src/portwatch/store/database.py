@@ -1,5 +1,7 @@
 """A database handle: migrates the schema to the current one (Alembic) and runs
-transactions that fail as ``StoreError`` with one readable line."""
+transactions that fail as ``StoreError`` with one readable line; with an anchor,
+keys the event log's chain and checkpoints its head outside the database after
+every commit."""
 
 from __future__ import annotations
 
@@ -7,19 +9,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
 from portwatch.store import eventlog, migrate
-from portwatch.store.engine import describe_failure, open_engine, safe_name
+from portwatch.store.anchor import Anchor, Checkpoint
+from portwatch.store.connection import describe_failure, open_engine, safe_name
+from portwatch.store.schema import event_log
 
 
 class Database:
-    """One portwatch database (SQLite file, in-memory SQLite, or PostgreSQL URL)."""
+    """One portwatch database (SQLite file, in-memory SQLite, or PostgreSQL URL), with
+    an optional ``Anchor`` (key and checkpoint files outside the database)."""
 
-    def __init__(self, db: str | Path) -> None:
+    def __init__(self, db: str | Path, anchor: Anchor | None = None) -> None:
         self.name = safe_name(db)
+        self.anchor = anchor
         self.engine: Engine = open_engine(db)
         try:
             with self.engine.begin() as conn:
@@ -28,14 +34,28 @@ class Database:
         except SQLAlchemyError as exc:
             raise describe_failure(exc, self.name) from exc
 
+    @property
+    def key(self) -> bytes | None:
+        """The anchor's key (``None`` without an anchor or before the first write)."""
+        return None if self.anchor is None else self.anchor.key()
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A write transaction: committed on success, rolled back on any error."""
+        """A write transaction: committed on success, rolled back on any error; the new
+        head is checkpointed in the anchor after the commit."""
+        key = None if self.anchor is None else self.anchor.key(create=True)
         try:
             with self.engine.begin() as conn:
+                conn.info[eventlog.ANCHOR_INFO] = key
+                conn.info.pop(eventlog.HEAD_INFO, None)
                 yield conn
+                appended = conn.info.pop(eventlog.HEAD_INFO, None)
         except SQLAlchemyError as exc:
             raise describe_failure(exc, self.name) from exc
+        if appended is not None and self.anchor is not None:
+            last_id, last_hash, first_new = appended
+            keyed_from = self.anchor.keyed_from() or first_new
+            self.anchor.write(Checkpoint(last_id, last_hash, keyed_from))
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -46,10 +66,55 @@ class Database:
         except SQLAlchemyError as exc:
             raise describe_failure(exc, self.name) from exc
 
-    def audit(self) -> eventlog.AuditReport:
-        """Verify the event log's hash chain (``AuditError`` when it is broken)."""
+    def keyed_from(self) -> int:
+        """The first record hashed under the anchor's key."""
+        return 1 if self.anchor is None else (self.anchor.keyed_from() or 1)
+
+    def check(self) -> eventlog.AuditReport:
+        """The whole chain and its anchor; every inconsistency is a problem line."""
+        key = self.key
+        if self.anchor is not None and key is None and self.anchor.checkpoint_path.exists():
+            missing = f"anchor key {self.anchor.key_path}: missing, the chain cannot be checked"
+            with self.reading() as conn:
+                report = eventlog.check_chain(conn)
+            return eventlog.AuditReport(report.records, report.head_hash,
+                                        (missing, *report.problems), anchored=False)
         with self.reading() as conn:
-            return eventlog.audit(conn)
+            report = eventlog.check_chain(conn, key, self.keyed_from())
+            problems = list(report.problems)
+            if key is not None and self.anchor is not None:
+                problems += self._anchor_problems(conn, report)
+        return eventlog.AuditReport(report.records, report.head_hash, tuple(problems),
+                                    anchored=key is not None)
+
+    def _anchor_problems(self, conn: Connection, report: eventlog.AuditReport) -> list[str]:
+        assert self.anchor is not None
+        good, bad = self.anchor.checkpoints()
+        problems = list(bad)
+        if not good:
+            if report.records:
+                problems.append(f"anchor {self.anchor.checkpoint_path.name}: no checkpoint "
+                                "of a log that has records")
+            return problems
+        cp = max(good, key=lambda c: c.last_id)
+        if cp.last_id > report.records:
+            problems.append(f"event log truncated or rolled back: the anchor's checkpoint "
+                            f"names record {cp.last_id}, the log ends at record "
+                            f"{report.records}")
+            return problems
+        stored = conn.execute(
+            select(event_log.c.hash).where(event_log.c.id == cp.last_id)).scalar_one_or_none()
+        if stored != cp.last_hash:
+            problems.append(f"event log: record {cp.last_id} differs from its anchored "
+                            "checkpoint (history rewritten)")
+        return problems
+
+    def audit(self) -> eventlog.AuditReport:
+        """Verify the chain and anchor (``AuditError`` naming the first problem)."""
+        report = self.check()
+        if report.problems:
+            raise eventlog.AuditError(report.problems[0])
+        return report
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,17 +1,21 @@
 """The append-only, hash-chained event log.
 
-Record ``n`` stores ``hash_n = SHA-256(hash_{n-1} | n | recorded_at | kind | subject |
+Record ``n`` stores ``hash_n = H(hash_{n-1} | n | recorded_at | kind | subject |
 body)`` with ``hash_0`` = 64 zeros; the ``log_head`` row holds the last id and hash.
-Editing, deleting, inserting or reordering any record breaks the chain, which
-``audit`` finds. Appends take the head row's lock, so concurrent writers serialise.
+``H`` is SHA-256, or HMAC-SHA256 under the anchor's key when the database has an
+anchor (``portwatch.store.anchor``): then nobody without the key can recompute the
+chain after an edit. Editing, deleting, inserting or reordering any record breaks the
+chain, which ``check_chain`` finds and names. Appends take the head row's lock, so
+concurrent writers serialise.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -20,6 +24,8 @@ from portwatch.store.bulk import bulk_insert
 from portwatch.store.schema import event_log, log_head
 
 GENESIS_HASH = "0" * 64
+ANCHOR_INFO = "portwatch_anchor_key"  # conn.info key: the anchor key of this transaction
+HEAD_INFO = "portwatch_appended_head"  # conn.info key: the head after this transaction
 
 
 class LogRecord(NamedTuple):
@@ -33,16 +39,37 @@ class LogRecord(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
-    """What ``audit`` checked."""
+    """What an audit checked, and every inconsistency it found."""
 
     records: int
     head_hash: str
+    problems: tuple[str, ...] = field(default=())
+    anchored: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
-def record_hash(prev_hash: str, record_id: int, recorded_at: str, rec: LogRecord) -> str:
+def hasher(key: bytes | None) -> Callable[[str], str]:
+    """The chain's hash function: SHA-256, or HMAC-SHA256 under ``key``."""
+    if key is None:
+        return lambda text: hashlib.sha256(text.encode("utf-8")).hexdigest()
+    base = hmac.new(key, digestmod=hashlib.sha256)
+
+    def keyed(text: str) -> str:
+        h = base.copy()
+        h.update(text.encode("utf-8"))
+        return h.hexdigest()
+
+    return keyed
+
+
+def record_hash(prev_hash: str, record_id: int, recorded_at: str, rec: LogRecord,
+                key: bytes | None = None) -> str:
     """The chained hash of one record."""
     text = f"{prev_hash}|{record_id}|{recorded_at}|{rec.kind}|{rec.subject or ''}|{rec.body}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hasher(key)(text)
 
 
 def ensure_head(conn: Connection) -> None:
@@ -51,62 +78,109 @@ def ensure_head(conn: Connection) -> None:
         conn.execute(insert(log_head).values(id=1, last_id=0, last_hash=GENESIS_HASH))
 
 
+def head(conn: Connection, lock: bool = False) -> tuple[int, str]:
+    """The log's last id and hash (``lock``: hold the head row until the transaction
+    ends, so that no other writer appends meanwhile)."""
+    q = select(log_head.c.last_id, log_head.c.last_hash).where(log_head.c.id == 1)
+    row = conn.execute(q.with_for_update() if lock else q).first()
+    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+
 def append(conn: Connection, records: Sequence[LogRecord], recorded_at: str) -> list[int]:
     """Append records inside the caller's transaction; return their ids."""
     if not records:
         return []
-    head = conn.execute(
-        select(log_head.c.last_id, log_head.c.last_hash).where(log_head.c.id == 1).with_for_update()
-    ).one()
-    last_id, prev = int(head.last_id), head.last_hash
+    last_id, prev = head(conn, lock=True)
     rows = []
-    sha256 = hashlib.sha256
+    h = hasher(conn.info.get(ANCHOR_INFO))
     # record_hash, inlined: this loop runs once per ingested message
     for rid, (kind, subject, body) in enumerate(records, start=last_id + 1):
-        text = f"{prev}|{rid}|{recorded_at}|{kind}|{subject or ''}|{body}"
-        h = sha256(text.encode("utf-8")).hexdigest()
-        rows.append((rid, recorded_at, kind, subject, body, prev, h))
-        prev = h
+        new = h(f"{prev}|{rid}|{recorded_at}|{kind}|{subject or ''}|{body}")
+        rows.append((rid, recorded_at, kind, subject, body, prev, new))
+        prev = new
     ids = list(range(last_id + 1, last_id + 1 + len(records)))
     bulk_insert(conn, event_log, rows)
     conn.execute(
         update(log_head).where(log_head.c.id == 1).values(last_id=ids[-1], last_hash=prev)
     )
+    conn.info[HEAD_INFO] = (ids[-1], prev, last_id + 1)
     return ids
 
 
-def audit(conn: Connection, chunk: int = 5_000) -> AuditReport:
-    """Walk the whole chain; raise ``AuditError`` at the first inconsistency."""
-    head = conn.execute(select(log_head.c.last_id, log_head.c.last_hash)).first()
-    last_id, head_hash = (0, GENESIS_HASH) if head is None else (int(head[0]), head[1])
+def row_problem(r: Any, key: bytes | None, keyed_from: int) -> str | None:
+    """Why one stored record does not match its own hash, or ``None``."""
+    rec = LogRecord(r.kind, r.subject, r.body)
+    used = key if key is not None and r.id >= keyed_from else None
+    if record_hash(r.prev_hash, r.id, r.recorded_at, rec, used) != r.hash:
+        return f"event log: record {r.id} ({r.kind}) was altered"
+    return None
+
+
+def check_chain(conn: Connection, key: bytes | None = None, keyed_from: int = 1,
+                chunk: int = 5_000) -> AuditReport:
+    """Walk the whole chain; every inconsistency is one line of ``problems``."""
+    last_id, head_hash = head(conn)
+    problems: list[str] = []
     prev, expected_id = GENESIS_HASH, 1
+    h_plain, h_key = hasher(None), hasher(key)
     while True:
         rows = conn.execute(
-            select(event_log)
-            .where(event_log.c.id >= expected_id)
-            .order_by(event_log.c.id)
+            select(event_log).where(event_log.c.id >= expected_id).order_by(event_log.c.id)
             .limit(chunk)
         ).all()
         if not rows:
             break
         for r in rows:
             if r.id != expected_id:
-                raise AuditError(f"event log: record {expected_id} is missing (next is {r.id})")
+                problems.append(f"event log: record {expected_id} is missing (next is {r.id})")
             if r.prev_hash != prev:
-                raise AuditError(f"event log: record {r.id} does not follow record {r.id - 1}")
-            rec = LogRecord(r.kind, r.subject, r.body)
-            if record_hash(prev, r.id, r.recorded_at, rec) != r.hash:
-                raise AuditError(f"event log: record {r.id} ({r.kind}) was altered")
-            prev, expected_id = r.hash, expected_id + 1
-    count = expected_id - 1
-    total = conn.execute(select(func.count()).select_from(event_log)).scalar_one()
-    if total != count:
-        raise AuditError(f"event log: {total - count} record(s) outside the chain")
-    if count != last_id or prev != head_hash:
-        raise AuditError(
-            f"event log: head says record {last_id} but the chain ends at record {count}"
+                problems.append(f"event log: record {r.id} does not follow record {r.id - 1}")
+            h = h_key if key is not None and r.id >= keyed_from else h_plain
+            text = f"{r.prev_hash}|{r.id}|{r.recorded_at}|{r.kind}|{r.subject or ''}|{r.body}"
+            if h(text) != r.hash:
+                problems.append(f"event log: record {r.id} ({r.kind}) was altered")
+            prev, expected_id = r.hash, r.id + 1
+            if len(problems) > 50:
+                break
+        if len(problems) > 50:
+            problems.append("event log: more problems not listed")
+            break
+    count = conn.execute(select(func.count()).select_from(event_log)).scalar_one()
+    heads = conn.execute(select(func.count()).select_from(log_head)).scalar_one()
+    if heads != 1:
+        problems.append(f"log_head: {heads} rows, must be exactly 1")
+    end = expected_id - 1
+    if count != end and not problems:
+        problems.append(f"event log: {count - end} record(s) outside the chain")
+    if end != last_id or prev != head_hash:
+        problems.append(
+            f"event log: head says record {last_id} but the chain ends at record {end}"
         )
-    return AuditReport(records=count, head_hash=prev)
+    return AuditReport(records=end, head_hash=prev, problems=tuple(problems),
+                       anchored=key is not None)
 
 
-__all__ = ["GENESIS_HASH", "AuditReport", "LogRecord", "append", "audit", "ensure_head"]
+def audit(conn: Connection, chunk: int = 5_000) -> AuditReport:
+    """Walk the whole (unkeyed) chain; raise ``AuditError`` at the first inconsistency."""
+    report = check_chain(conn, chunk=chunk)
+    if report.problems:
+        raise AuditError(report.problems[0])
+    return report
+
+
+__all__ = [
+    "ANCHOR_INFO",
+    "AuditError",
+    "GENESIS_HASH",
+    "HEAD_INFO",
+    "AuditReport",
+    "LogRecord",
+    "append",
+    "audit",
+    "check_chain",
+    "ensure_head",
+    "head",
+    "hasher",
+    "record_hash",
+    "row_problem",
+]

@@ -1,8 +1,9 @@
 """Schema migrations with Alembic: bring any portwatch database to the current schema.
 
-A database made before migrations existed (by ``create_all``: the event log and the
-custody tables, no ``alembic_version``) is stamped at revision ``0001`` and upgraded
-from there. A database already at the head costs one query.
+A database made before migrations existed (by ``create_all``, no ``alembic_version``)
+is stamped at the revision its tables match, ``0001`` (release 0.1.0) or ``0002`` (with
+the custody hardening's ``rejections`` table), and upgraded from there. A database
+already at the head costs one query.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, inspect
 
 BASELINE = "0001"
+HARDENED = "0002"
 _HERE = Path(__file__).resolve().parent / "migrations"
 
 
@@ -56,8 +58,8 @@ def upgrade(conn: Connection) -> None:
         return
     cfg = _config(conn)
     if rev is None and inspect(conn).has_table("event_log"):
-        command.stamp(cfg, BASELINE)
+        command.stamp(cfg, HARDENED if inspect(conn).has_table("rejections") else BASELINE)
     command.upgrade(cfg, "head")
 
 
-__all__ = ["BASELINE", "current", "head", "target_metadata", "upgrade"]
+__all__ = ["BASELINE", "HARDENED", "current", "head", "target_metadata", "upgrade"]

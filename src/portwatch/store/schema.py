@@ -39,6 +39,8 @@ event_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+# a verdict reads the records about its shipment (and seal) straight from the log
+Index("ix_event_log_subject", event_log.c.subject, event_log.c.id)
 
 parties = Table(
     "parties",
@@ -54,6 +56,11 @@ seals = Table(
     Column("seal_id", String(64), primary_key=True),
     Column("public_key", String(64), nullable=False),
     Column("log_id", BigInteger, nullable=False),
+    # a revoked key: messages stamped at or after revoked_at_ms, or with a seq above
+    # revoked_after_seq (the highest stored when it was revoked), are refused
+    Column("revoked_at_ms", BigInteger, nullable=True),
+    Column("revoked_after_seq", BigInteger, nullable=True),
+    Column("revoked_log_id", BigInteger, nullable=True),
 )
 
 shipments = Table(
@@ -102,12 +109,26 @@ alerts = Table(
 )
 Index("ix_alerts_shipment", alerts.c.shipment_id)
 
+# every rejected line once per shipment it was held against (``rejection_id`` is the
+# SHA-256 of the line's digest and that shipment): a line delivered again is
+# recognised, not classified a second time
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("rejection_id", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("shipment_id", String(64), nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("log_id", BigInteger, nullable=False),
+)
+
 __all__ = [
     "alerts",
     "event_log",
     "log_head",
     "metadata",
     "parties",
+    "rejections",
     "seal_messages",
     "seals",
     "shipments",

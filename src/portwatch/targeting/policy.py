@@ -17,12 +17,31 @@ A policy holds:
 - ``capacity_rule``: what happens to a discretionary referral when secondary is full:
   ``"wave"`` (released uninspected, which is what shotgunning exploits) or ``"hold"``
   (it queues for secondary however long that takes).
+
+Version 2 of the JSON form adds (each with a default that means what version 1 did, so
+version 1 files read unchanged):
+
+- ``risk_tier_edges``: cut points in (0, 1) that split risk scores into tiers; with
+  ``k`` edges ``referral_prob`` has a fourth axis of ``k + 1`` tiers, i.e. coverage per
+  target (mode, lane, time block, risk tier) as the port game produces it. Readers that
+  do not know tiers call ``referral_by_hour()``, which refuses a tiered policy rather
+  than silently dropping the tiers; ``referral_by_hour_tier()`` always works.
+- ``alert_first_check`` (decoy triage): where a canine or detector alert at primary goes
+  first: ``"bay"`` (straight to a secondary bay exam, as in version 1), ``"nii_scan"``
+  or ``"handheld"`` (a quick check, with a bay exam only when it confirms), so that
+  trace-tainted decoys do not tie up the bays.
+- ``capacity_reserve``: the share of secondary capacity kept for the randomized
+  schedule: alert referrals may fill only ``1 - capacity_reserve`` of it, so the
+  schedule keeps running when decoys pile up.
+- ``overrides``: officer overrides of the referral probability of some cells, each with
+  its reason, kept as an audit record. ``apply_override`` reports the schedule's entropy
+  before and after and warns when the override makes the schedule more predictable.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,12 +50,16 @@ import numpy as np
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.modes import Mode
 
-POLICY_FORMAT_VERSION = 1
+POLICY_FORMAT_VERSION = 2
+#: Versions of the JSON form this portwatch reads (older ones are upgraded on reading).
+READABLE_VERSIONS: tuple[int, ...] = (1, 2)
 MODE_ORDER: tuple[Mode, ...] = (Mode.TRUCK, Mode.CAR, Mode.PEDESTRIAN, Mode.BUS)
 LANE_ORDER: tuple[str, ...] = ("general", "express")
 N_MODES = len(MODE_ORDER)
 N_LANES = len(LANE_ORDER)
 CapacityRule = Literal["wave", "hold"]
+AlertCheck = Literal["bay", "nii_scan", "handheld"]
+ALERT_CHECKS: tuple[str, ...] = ("bay", "nii_scan", "handheld")
 
 
 def mode_index(mode: Mode | str) -> int:
@@ -47,6 +70,56 @@ def mode_index(mode: Mode | str) -> int:
 def _check_prob(where: str, value: float) -> None:
     if not (0.0 <= value <= 1.0):
         raise ConfigError(f"{where}: must be in [0, 1], got {value}")
+
+
+@dataclass(frozen=True)
+class Override:
+    """An officer's override of the referral probability of some cells of a policy.
+
+    ``blocks`` are indices of the policy's time blocks; ``tiers`` (empty: every tier) of
+    its risk tiers. ``reason`` is required: an override without one cannot be reviewed.
+    """
+
+    mode: str
+    lane: str
+    blocks: tuple[int, ...]
+    referral_prob: float
+    reason: str
+    officer: str = ""
+    tiers: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "lane": self.lane, "blocks": list(self.blocks),
+                "tiers": list(self.tiers), "referral_prob": self.referral_prob,
+                "reason": self.reason, "officer": self.officer}
+
+
+@dataclass(frozen=True)
+class OverrideResult:
+    """A policy with an override applied, and how predictable the schedule became."""
+
+    policy: Policy
+    entropy_before_bits: float
+    entropy_after_bits: float
+    warning: str | None
+
+
+def schedule_entropy_bits(referral: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Entropy of a referral schedule in bits: the sum over cells of ``w * H(p)``.
+
+    Each cell (mode, lane, hour, tier) refers its conveyances independently with
+    probability ``p``; ``H(p)`` is the uncertainty an observer has about whether the next
+    one is referred (1 bit at ``p = 0.5``, 0 at 0 or 1). ``weights`` (e.g. traffic
+    shares per cell, same shape) default to 1 per cell.
+    """
+    p = np.clip(np.asarray(referral, dtype=np.float64), 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -(np.where(p > 0, p * np.log2(p), 0.0) + np.where(p < 1, (1 - p) * np.log2(1 - p),
+                                                               0.0))
+    w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != p.shape:
+        raise ConfigError(f"weights: must have the schedule's shape {p.shape}, got {w.shape}")
+    return float((w * h).sum())
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,42 +134,87 @@ class Policy:
     capacity_rule: CapacityRule = "wave"
     description: str = ""
     version: int = field(default=POLICY_FORMAT_VERSION)
+    risk_tier_edges: tuple[float, ...] = ()
+    alert_first_check: AlertCheck = "bay"
+    capacity_reserve: float = 0.0
+    overrides: tuple[Override, ...] = ()
 
     def __post_init__(self) -> None:
+        where = f"policy {self.name}"
+        edges = tuple(float(e) for e in self.risk_tier_edges)
+        if any(not (0.0 < e < 1.0) for e in edges) or any(
+                b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ConfigError(f"{where}: risk_tier_edges: must increase strictly within "
+                              f"(0, 1), got {list(edges)}")
+        object.__setattr__(self, "risk_tier_edges", edges)
         arr = np.array(self.referral_prob, dtype=np.float64)
-        if arr.ndim != 3 or arr.shape[0] != N_MODES or arr.shape[1] != N_LANES:
-            raise ConfigError(
-                f"policy {self.name}: referral_prob: must have shape "
-                f"({N_MODES}, {N_LANES}, n_blocks), got {arr.shape}"
-            )
+        ndim = 4 if edges else 3
+        shape = f"({N_MODES}, {N_LANES}, n_blocks" + (f", {len(edges) + 1})" if edges else ")")
+        if (arr.ndim != ndim or arr.shape[0] != N_MODES or arr.shape[1] != N_LANES
+                or (edges and arr.shape[3] != len(edges) + 1)):
+            raise ConfigError(f"{where}: referral_prob: must have shape {shape}, "
+                              f"got {arr.shape}")
         n_blocks = arr.shape[2]
         if n_blocks < 1 or 24 % n_blocks != 0:
             raise ConfigError(
-                f"policy {self.name}: referral_prob: blocks must divide 24 hours, got {n_blocks}"
+                f"{where}: referral_prob: blocks must divide 24 hours, got {n_blocks}"
             )
         bad = np.argwhere(~((arr >= 0) & (arr <= 1)))
         if len(bad):
-            m, lane, b = bad[0]
+            m, lane, b = bad[0][:3]
+            tier = f"[tier {bad[0][3]}]" if edges else ""
             raise ConfigError(
-                f"policy {self.name}: referral_prob.{MODE_ORDER[m]}.{LANE_ORDER[lane]}[{b}]: "
-                f"must be in [0, 1], got {arr[m, lane, b]}"
+                f"{where}: referral_prob.{MODE_ORDER[m]}.{LANE_ORDER[lane]}[{b}]{tier}: "
+                f"must be in [0, 1], got {arr[tuple(bad[0])]}"
             )
-        if self.risk_threshold is not None and not math.isfinite(self.risk_threshold):
+        self._check_scalars(where)
+        if self.version not in READABLE_VERSIONS:
             raise ConfigError(
-                f"policy {self.name}: risk_threshold: must be finite, got {self.risk_threshold}"
+                f"{where}: version: this portwatch reads versions "
+                f"{' and '.join(map(str, READABLE_VERSIONS))}, got {self.version}"
+            )
+        object.__setattr__(self, "version", POLICY_FORMAT_VERSION)
+        object.__setattr__(self, "overrides", tuple(self.overrides))
+        for o in self.overrides:
+            self._check_override(o)
+        arr.setflags(write=False)
+        object.__setattr__(self, "referral_prob", arr)
+
+    def _check_scalars(self, where: str) -> None:
+        thr = self.risk_threshold
+        if thr is not None and not (isinstance(thr, int | float) and 0.0 <= thr <= 1.0):
+            raise ConfigError(
+                f"{where}: risk_threshold: must be a risk score in [0, 1] or null, got {thr!r}"
             )
         if self.capacity_rule not in ("wave", "hold"):
             raise ConfigError(
-                f"policy {self.name}: capacity_rule: must be 'wave' or 'hold', "
-                f"got {self.capacity_rule!r}"
+                f"{where}: capacity_rule: must be 'wave' or 'hold', got {self.capacity_rule!r}"
             )
-        if self.version != POLICY_FORMAT_VERSION:
-            raise ConfigError(
-                f"policy {self.name}: version: this portwatch reads version "
-                f"{POLICY_FORMAT_VERSION}, got {self.version}"
-            )
-        arr.setflags(write=False)
-        object.__setattr__(self, "referral_prob", arr)
+        if self.alert_first_check not in ALERT_CHECKS:
+            raise ConfigError(f"{where}: alert_first_check: must be one of "
+                              f"{', '.join(ALERT_CHECKS)}, got {self.alert_first_check!r}")
+        reserve = self.capacity_reserve
+        if not (isinstance(reserve, int | float) and 0.0 <= reserve < 1.0):
+            raise ConfigError(f"{where}: capacity_reserve: must be in [0, 1), got {reserve!r}")
+
+    def _check_override(self, o: Override) -> None:
+        where = f"policy {self.name}: override ({o.reason or 'no reason'})"
+        try:
+            mode_index(o.mode)
+        except ValueError:
+            raise ConfigError(f"{where}: mode: unknown mode {o.mode!r}") from None
+        if o.lane not in LANE_ORDER:
+            raise ConfigError(f"{where}: lane: must be one of {list(LANE_ORDER)}, got {o.lane!r}")
+        n_blocks = int(np.asarray(self.referral_prob).shape[2])
+        if not o.blocks or any(not 0 <= b < n_blocks for b in o.blocks):
+            raise ConfigError(f"{where}: blocks: must be block indices in 0..{n_blocks - 1}, "
+                              f"got {list(o.blocks)}")
+        if any(not 0 <= t < self.n_tiers for t in o.tiers):
+            raise ConfigError(f"{where}: tiers: must be in 0..{self.n_tiers - 1}, "
+                              f"got {list(o.tiers)}")
+        _check_prob(f"{where}: referral_prob", o.referral_prob)
+        if not o.reason.strip():
+            raise ConfigError(f"{where}: reason: required")
 
     # ---- constructors -------------------------------------------------------------
     @classmethod
@@ -169,33 +287,89 @@ class Policy:
     def n_blocks(self) -> int:
         return int(self.referral_prob.shape[2])
 
+    @property
+    def n_tiers(self) -> int:
+        """Risk tiers (1 when the policy does not split by risk)."""
+        return len(self.risk_tier_edges) + 1
+
     def referral_by_hour(self) -> np.ndarray:
-        """``referral_prob`` expanded to 24 hourly blocks, float64 [mode, lane, hour]."""
+        """``referral_prob`` expanded to 24 hourly blocks, float64 [mode, lane, hour].
+
+        Refuses a policy with risk tiers (its referral depends on the tier too): read
+        ``referral_by_hour_tier()`` instead.
+        """
+        if self.risk_tier_edges:
+            raise ConfigError(
+                f"policy {self.name}: referral_prob has {self.n_tiers} risk tiers; this "
+                "reader takes untiered policies only (referral_by_hour_tier() has the tiers)"
+            )
         hours = np.arange(24) * self.n_blocks // 24
         return np.ascontiguousarray(self.referral_prob[:, :, hours])
+
+    def referral_by_hour_tier(self) -> np.ndarray:
+        """Referral probability [mode, lane, hour, tier] (one tier when untiered)."""
+        hours = np.arange(24) * self.n_blocks // 24
+        arr = self.referral_prob if self.risk_tier_edges else self.referral_prob[..., None]
+        return np.ascontiguousarray(arr[:, :, hours, :])
+
+    def tier_of(self, risk: np.ndarray | float) -> np.ndarray:
+        """The risk tier of each score (0 = lowest), by ``risk_tier_edges``."""
+        return np.searchsorted(np.asarray(self.risk_tier_edges), np.asarray(risk), side="right")
 
     def risk_threshold_value(self) -> float:
         """The threshold as a number the kernel compares with (above 1 when unused)."""
         return 2.0 if self.risk_threshold is None else float(self.risk_threshold)
+
+    # ---- overrides ----------------------------------------------------------------
+    def apply_override(self, override: Override,
+                       weights: np.ndarray | None = None) -> OverrideResult:
+        """This policy with ``override`` applied, and the schedule's entropy before/after.
+
+        ``weights`` (traffic per cell of ``referral_by_hour_tier()``) weight the entropy;
+        the result's ``warning`` is set when the override lowers it.
+        """
+        self._check_override(override)
+        arr = np.array(self.referral_prob)
+        if arr.ndim == 3:
+            arr = arr[..., None]
+        tiers = list(override.tiers) or list(range(self.n_tiers))
+        m, lane = mode_index(override.mode), LANE_ORDER.index(override.lane)
+        for b in override.blocks:
+            arr[m, lane, b, tiers] = override.referral_prob
+        new = dataclasses.replace(
+            self, referral_prob=arr if self.risk_tier_edges else arr[..., 0],
+            overrides=(*self.overrides, override),
+        )
+        before = schedule_entropy_bits(self.referral_by_hour_tier(), weights)
+        after = schedule_entropy_bits(new.referral_by_hour_tier(), weights)
+        warning = None
+        if after < before - 1e-12:
+            warning = (f"override ({override.reason}) makes the schedule more predictable: "
+                       f"entropy {before:.3f} -> {after:.3f} bits")
+        return OverrideResult(new, before, after, warning)
 
     # ---- JSON ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON form (``format: portwatch.policy``, ``version``)."""
         return {
             "format": "portwatch.policy",
-            "version": self.version,
+            "version": POLICY_FORMAT_VERSION,
             "name": self.name,
             "description": self.description,
             "modes": [str(m) for m in MODE_ORDER],
             "lanes": list(LANE_ORDER),
             "n_blocks": self.n_blocks,
+            "risk_tier_edges": list(self.risk_tier_edges),
             "referral_prob": self.referral_prob.tolist(),
             "triage": {
                 "broken_to_full_search": self.broken_to_full_search,
                 "clean_enrolled_express": self.clean_enrolled_express,
+                "alert_first_check": self.alert_first_check,
             },
             "risk_threshold": self.risk_threshold,
             "capacity_rule": self.capacity_rule,
+            "capacity_reserve": self.capacity_reserve,
+            "overrides": [o.to_dict() for o in self.overrides],
         }
 
     def to_json(self) -> str:
@@ -203,32 +377,10 @@ class Policy:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, where: str = "policy") -> Policy:
-        """Read the JSON form back; errors name the field."""
-        if data.get("format") != "portwatch.policy":
-            raise ConfigError(f"{where}: format: must be 'portwatch.policy', "
-                              f"got {data.get('format')!r}")
-        if [*data.get("modes", [])] != [str(m) for m in MODE_ORDER]:
-            raise ConfigError(f"{where}: modes: must be {[str(m) for m in MODE_ORDER]}")
-        if [*data.get("lanes", [])] != list(LANE_ORDER):
-            raise ConfigError(f"{where}: lanes: must be {list(LANE_ORDER)}")
-        triage = data.get("triage", {})
-        try:
-            return cls(
-                name=str(data["name"]),
-                referral_prob=np.asarray(data["referral_prob"], dtype=np.float64),
-                broken_to_full_search=bool(triage.get("broken_to_full_search", True)),
-                clean_enrolled_express=bool(triage.get("clean_enrolled_express", True)),
-                risk_threshold=data.get("risk_threshold"),
-                capacity_rule=data.get("capacity_rule", "wave"),
-                description=str(data.get("description", "")),
-                version=int(data.get("version", -1)),
-            )
-        except KeyError as exc:
-            raise ConfigError(f"{where}: {exc.args[0]}: required") from None
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, ConfigError):
-                raise
-            raise ConfigError(f"{where}: {exc}") from None
+        """Read the JSON form (any readable version) back; errors name the field."""
+        from portwatch.targeting.policyfile import policy_from_dict
+
+        return policy_from_dict(cls, data, where=where)
 
     @classmethod
     def from_json(cls, text: str, *, where: str = "policy") -> Policy:
@@ -248,12 +400,18 @@ class Policy:
 
 
 __all__ = [
+    "ALERT_CHECKS",
     "LANE_ORDER",
     "MODE_ORDER",
     "N_LANES",
     "N_MODES",
     "POLICY_FORMAT_VERSION",
+    "READABLE_VERSIONS",
+    "AlertCheck",
     "CapacityRule",
+    "Override",
+    "OverrideResult",
     "Policy",
     "mode_index",
+    "schedule_entropy_bits",
 ]

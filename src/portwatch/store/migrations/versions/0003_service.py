@@ -1,7 +1,7 @@
 """The operations service: API tokens, policies and activations, decisions,
 inspections and alert acknowledgements.
 
-Revision ID: 0002
+Revision ID: 0003
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
-"""Opening a database: a SQLite file by default (WAL, one file), PostgreSQL by URL."""
+"""Connecting to a database (an SQLAlchemy engine): a SQLite file by default (WAL, one
+file), PostgreSQL by URL. Not to be confused with `portwatch.engine`, the lane decision."""
 
 from __future__ import annotations
 
