@@ -17,10 +17,9 @@ from tests.service.conftest import trip
 from portwatch.custody.registry import shipment_from_mapping
 from portwatch.custody.service import CustodyService
 from portwatch.store import eventlog, migrate
-from portwatch.store.database import Database
 from portwatch.store.connection import open_engine
+from portwatch.store.database import Database
 from portwatch.store.eventlog import LogRecord
-
 
 LEGACY = {"0.1.0": legacy_schema_v0, "custody-hardened": legacy_schema_v1}
 

@@ -1,8 +1,8 @@
 """Persistence: SQLite by default, PostgreSQL by URL; an append-only, hash-chained log."""
 
 from portwatch.store.anchor import Anchor, Checkpoint
-from portwatch.store.database import Database
 from portwatch.store.connection import open_engine
+from portwatch.store.database import Database
 from portwatch.store.eventlog import GENESIS_HASH, AuditReport, LogRecord, append, audit
 
 __all__ = [
