@@ -246,3 +246,27 @@ def test_settings_refuse_unsafe_defaults() -> None:
     ok = Settings.load({"PORTWATCH_ENV": "development", "PORTWATCH_SEED": "3"})
     assert ok.seed == 3
     assert np.isfinite(ok.max_body_bytes)
+
+
+def test_service_writes_do_not_make_the_ingestor_drop_its_caches(svc: Svc, monkeypatch) -> None:
+    """The service's own log records (audit, decisions) are not another writer's."""
+    t = trip(0)
+    svc.client.post("/v1/shipments", json=t.shipment, headers=svc.h("admin"))
+    svc.client.post("/v1/telemetry", json=t.lines[:40], headers=svc.h("gateway"))
+    setup_port(svc, 0.2)
+    dropped: list[int] = []
+    ingestor = svc.state.custody.ingestor
+    real = ingestor.forget
+    monkeypatch.setattr(ingestor, "forget", lambda: (dropped.append(1), real())[1])
+    for _ in range(3):
+        svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
+            "mode": "truck", "plate": "P", "port_code": PORT, "shipment_id": t.shipment_id})
+    r = svc.client.post("/v1/telemetry", json=t.lines[40:80], headers=svc.h("gateway"))
+    assert r.json()["accepted"] > 0
+    assert dropped == []
+    # a write by someone else (another process's token) is noticed
+    from portwatch.service.auth import create_token
+
+    create_token(svc.state.db, "analyst", "elsewhere")
+    svc.client.post("/v1/telemetry", json=t.lines[80:90], headers=svc.h("gateway"))
+    assert dropped

@@ -83,7 +83,7 @@ def decide(state: ServiceState, arrival: Arrival, who: str) -> Made:
     u = state.draw()
     decision_id = "D-" + secrets.token_hex(8)
     at = now.isoformat()
-    with state.db.transaction() as conn:
+    with state.write() as conn:
         version, policy = pol.active(state, conn)
         d = decide_lane(policy=policy, mode=arrival.mode, lane=arrival.lane, hour=hour,
                         custody=custody, risk=arrival.risk, enrolled=is_enrolled,

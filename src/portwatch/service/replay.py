@@ -100,7 +100,7 @@ class Replay:
         with self.state.custody_lock:
             for t in self.trips:
                 self.state.custody.register(shipment_from_mapping(t.shipment))
-        with self.state.db.transaction() as conn:
+        with self.state.write() as conn:
             if ss.active_version(conn) is None:
                 at = self.state.clock().isoformat()
                 policy = Policy.uniform(0.05, name="replay-uniform-5pct")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+from sqlalchemy import Connection
 
 from portwatch.custody.registry import Shipment
 from portwatch.custody.service import CustodyService
@@ -38,7 +40,7 @@ class ServiceState:
     rng: np.random.Generator
     metrics: Metrics
     clock: Callable[[], datetime] = _now
-    custody_lock: threading.Lock = field(default_factory=threading.Lock)
+    custody_lock: threading.RLock = field(default_factory=threading.RLock)
     rng_lock: threading.Lock = field(default_factory=threading.Lock)
     policies: dict[int, Policy] = field(default_factory=dict)
     shipments: dict[str, Shipment] = field(default_factory=dict)
@@ -68,6 +70,17 @@ class ServiceState:
         # no seed: fresh OS entropy, so nobody can predict the draws
         rng = np.random.default_rng(settings.seed)
         return cls(settings, db, CustodyService(db, clock=clock), rng, Metrics(), clock)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction of the service, known to the custody ingestor of this
+        process: it syncs on the log head first and records the head it leaves, so the
+        service's own records (audit, decisions) do not make the ingestor take them for
+        another writer's and drop its caches."""
+        with self.custody_lock, self.db.transaction() as conn:
+            self.custody.ingestor.sync(conn)
+            yield conn
+            self.custody.ingestor.wrote(conn)
 
     def draw(self) -> float:
         """One uniform draw in [0, 1) for a referral."""

@@ -106,7 +106,7 @@ def list_alerts(state: StateDep, who: AlertReader, after: int = Query(0, ge=0, l
 def ack(alert_id: str, body: AckIn, state: StateDep, who: Officer) -> AckOut:
     """Acknowledge an alert with a comment (once)."""
     at = state.clock().isoformat()
-    with state.db.transaction() as conn:
+    with state.write() as conn:
         if not ss.alert_exists(conn, alert_id):
             raise NotFoundError(f"alert {alert_id}: no such alert")
         prior = ss.ack_row(conn, alert_id)

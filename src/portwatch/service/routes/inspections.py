@@ -87,7 +87,7 @@ def record(state: ServiceState, body: InspectionIn, who: Principal) -> Inspectio
            "identification": ident}
     inspection_id = "I-" + secrets.token_hex(8)
     at = state.clock().isoformat()
-    with state.db.transaction() as conn:
+    with state.write() as conn:
         shipment_id = body.shipment_id
         if body.decision_id is not None:
             d = ss.decision_row(conn, body.decision_id)

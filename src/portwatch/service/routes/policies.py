@@ -50,7 +50,7 @@ def create(state: StateDep, who: Admin,
     """Store a policy (its JSON form, ``format: portwatch.policy``) as a new version."""
     policy = Policy.from_dict(document, where="policy")
     at = state.clock().isoformat()
-    with state.db.transaction() as conn:
+    with state.write() as conn:
         version = ss.next_policy_version(conn)
         text = pol.canonical(policy)
         log_id = ss.audit(conn, at, who.who, "policy.create", str(version),
@@ -93,7 +93,7 @@ def read(version: VersionPath, state: StateDep, who: Reader) -> dict[str, Any]:
 
 def _activate(state: Any, who: Any, version: int, action: str) -> Activation:
     at = state.clock().isoformat()
-    with state.db.transaction() as conn:
+    with state.write() as conn:
         pol.load(state, conn, version)
         log_id = ss.audit(conn, at, who.who, f"policy.{action}", str(version),
                           {"version": version})

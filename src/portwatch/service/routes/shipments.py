@@ -66,7 +66,7 @@ def register(response: Response, state: StateDep, who: Admin,
     shipment = shipment_from_mapping(document, "shipment")
     with state.custody_lock:
         created = state.custody.register(shipment)
-    with state.db.transaction() as conn:
+    with state.write() as conn:
         ss.audit(conn, state.clock().isoformat(), who.who, "shipment.register",
                  shipment.shipment_id, {"created": created})
     if not created:

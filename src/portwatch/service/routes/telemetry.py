@@ -94,7 +94,7 @@ def ingest(state: ServiceState, lines: list[str], who: str, via: str) -> Telemet
         report = state.custody.ingest(lines, source=who, batch_size=max(1, len(lines)))
     results = results_of(lines, report)
     n_rej = sum(1 for r in results if r.status == "rejected")
-    with state.db.transaction() as conn:
+    with state.write() as conn:
         ss.audit(conn, state.clock().isoformat(), who, "telemetry.batch", None,
                  {"via": via, "messages": len(results), "accepted": report.accepted,
                   "duplicates": report.duplicates, "rejected": n_rej})
