@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from tests.service.conftest import trip
 from tests.service.serverproc import free_port, start
@@ -18,8 +19,16 @@ from portwatch.store.database import Database
 from portwatch.store.schema import event_log, seal_messages
 
 
-def test_kill_9_during_ingestion_loses_no_acknowledged_message(tmp_path: Path) -> None:
-    db_path = str(tmp_path / "crash.db")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def crash_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "crash.db")
+
+
+def test_kill_9_during_ingestion_loses_no_acknowledged_message(tmp_path: Path,
+                                                               crash_db: str) -> None:
+    db_path = crash_db
     db = Database(db_path)
     trips = [trip(k) for k in range(6)]
     svc = CustodyService(db)
