@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from portwatch.store.database import Database
 from portwatch.store.schema import event_log, seal_messages
 
 pytestmark = pytest.mark.integration
+AS_OF = datetime(2025, 6, 3, tzinfo=UTC)
 
 
 def _missing(reason: str) -> None:
@@ -155,6 +157,17 @@ def test_two_consumers_one_killed_mid_stream(nats_url: str, tmp_path: Path) -> N
     assert asyncio.run(pending(delete=True)) == 0
     assert _stored(db) == (unique, unique)  # and nothing was stored twice meanwhile
     assert db.audit().records > unique
+    # the same verdicts as one process ingesting everything in order
+    alone = Database(str(tmp_path / "alone.db"))
+    one = CustodyService(alone)
+    for t in trips:
+        one.register(shipment_from_mapping(t.shipment))
+    one.ingest(lines)
+    shared = CustodyService(db)
+    for t in trips:
+        assert shared.verdict(t.shipment_id, as_of=AS_OF).verdict == \
+            one.verdict(t.shipment_id, as_of=AS_OF).verdict
+    alone.close()
     db.close()
 
 
