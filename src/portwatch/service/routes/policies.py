@@ -91,23 +91,24 @@ def read(version: VersionPath, state: StateDep, who: Reader) -> dict[str, Any]:
     return policy.to_dict()
 
 
-def _activate(state: Any, who: Any, version: int, action: str) -> Activation:
+def _activate(state: Any, who: Any, version: int | None, action: str) -> Activation:
+    """Record an activation; ``version=None`` picks the previous one (a rollback), in the
+    same transaction, so two rollbacks cannot race."""
     at = state.clock().isoformat()
     with state.write() as conn:
-        pol.load(state, conn, version)
-        log_id = ss.audit(conn, at, who.who, f"policy.{action}", str(version),
-                          {"version": version})
-        ss.add_activation(conn, {"version": version, "action": action, "activated_at": at,
+        chosen = pol.previous_version(conn) if version is None else version
+        pol.load(state, conn, chosen)
+        log_id = ss.audit(conn, at, who.who, f"policy.{action}", str(chosen),
+                          {"version": chosen})
+        ss.add_activation(conn, {"version": chosen, "action": action, "activated_at": at,
                                  "activated_by": who.who, "log_id": log_id})
-    return Activation(version=version, action=action, activated_at=at, activated_by=who.who)
+    return Activation(version=chosen, action=action, activated_at=at, activated_by=who.who)
 
 
 @router.post("/rollback", response_model=Activation)
 def rollback(state: StateDep, who: Admin) -> Activation:
     """Re-activate the version that was active before the current one."""
-    with state.db.reading() as conn:
-        version = pol.previous_version(conn)
-    return _activate(state, who, version, "rollback")
+    return _activate(state, who, None, "rollback")
 
 
 @router.post("/{version}/activate", response_model=Activation)
