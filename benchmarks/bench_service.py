@@ -370,8 +370,9 @@ core"); the wall rate includes the client on the other core.
 
 Target: at least 50 % of bare verification.
 
-{machine_line()}; load average {os.getloadavg()[0]:.1f} when it finished (the machine
-is shared: the wall-clock latencies move with other load, the CPU figures much less).
+{machine_line()}; scheduling priority (nice) {os.nice(0)} for the service and the
+client, load average {os.getloadavg()[0]:.1f} when it finished (the machine is shared:
+the wall-clock latencies move with other load, the CPU figures much less).
 """)
 
 
