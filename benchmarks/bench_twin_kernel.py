@@ -38,8 +38,8 @@ class ReducedInputs:
 
 def reduced_inputs(n: int, seed: int) -> ReducedInputs:
     """``n`` conveyances of the reduced port, drawn from ``seed``."""
-    from portwatch.twin.kernel import N_UNIFORMS, U_BAY_S, U_DECIDE, U_PRIMARY
-    from portwatch.twin.sampling import draw_many, encode
+    from portwatch.twin.process.durations import draw_many, encode
+    from portwatch.twin.process.kernel import N_UNIFORMS, U_BAY_S, U_DECIDE, U_PRIMARY
     from portwatch.twin.validation import poisson_arrivals
 
     sc = reduced_scenario()
@@ -123,7 +123,7 @@ def full_model_rate(scenario: str, days: int) -> tuple[float, float, int]:
     """(conveyances per second, seconds, conveyances) of ``days`` of ``scenario`` with
     traffic generation, the naive adversary, the kernel and the metrics, one core."""
     from portwatch.targeting.policy import Policy
-    from portwatch.twin.experiment import run_study
+    from portwatch.twin.study.replications import run_study
 
     policy = Policy.uniform(0.03)
     run_study(scenario, policy, "naive", days=1, replications=1, seed=1)  # warm caches
@@ -135,7 +135,7 @@ def full_model_rate(scenario: str, days: int) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    from portwatch.twin.scenario import scenario_names
+    from portwatch.twin.scenario.schema import scenario_names
 
     kernel_inputs = reduced_inputs(1_000_000, seed=11)
     simpy_inputs = reduced_inputs(100_000, seed=12)

@@ -20,12 +20,12 @@ import resource
 import time
 
 from benchmarks.report import machine_line, write_section
-from portwatch.twin import bts
-from portwatch.twin.border import run_border_study
-from portwatch.twin.experiment import run_study
-from portwatch.twin.scenario import load_scenario
-from portwatch.twin.scenario_build import YEAR
-from portwatch.twin.study import local_map, rules_policy
+from portwatch.twin.scenario import bts
+from portwatch.twin.scenario.build import YEAR
+from portwatch.twin.scenario.schema import load_scenario
+from portwatch.twin.study.border import run_border_study
+from portwatch.twin.study.replications import run_study
+from portwatch.twin.study.runner import local_map, rules_policy
 
 DAYS = 365
 TARGET_S = 60.0

@@ -155,3 +155,18 @@ def test_heartbeats_without_any_fix_are_degraded_too(shipment, make_line):
     got = [a for a in run(shipment, lines).alerts.values()]
     assert {AlertKind.GNSS_DEGRADED, AlertKind.SIGNAL_GAP} <= {a.kind for a in got}
     assert Severity.MAJOR in {a.severity for a in got}
+
+
+def test_a_yard_wait_is_not_carried_into_a_stop_beyond_its_reach(shipment, make_line):
+    """Found by the evaluation (seed 2026, clean trip 223): fixes early in a yard wait
+    that noise put within the stop radius of the first fix after leaving the yard must
+    not make the whole wait time "outside"."""
+    pts = approach(YARD)
+    t = pts[-1][0]
+    pts += [(t + 60 * k, north(YARD, 12), -116.95) for k in range(1, 4)]
+    pts += [(t + 60 * k, YARD, -116.95) for k in range(4, 26)]  # 25 min in the yard
+    t = pts[-1][0]
+    pts += [(t + 60, north(YARD, 160), -116.95), (t + 120, north(YARD, 280), -116.95),
+            (t + 180, north(YARD, 800), -116.95), (t + 240, north(YARD, 1400), -116.95)]
+    mon = run(shipment, drive(make_line, pts))
+    assert AlertKind.UNAUTHORISED_STOP not in kinds(mon), mon.alerts

@@ -9,9 +9,9 @@ from portwatch.domain.errors import InputError
 from portwatch.domain.modes import Lane
 from portwatch.engine.decide import CUSTODY_VALUES, LANE_CODES, REASONS, decide_lane
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, Policy
-from portwatch.twin.kernel import N_UNIFORMS, U_DECIDE, PortState, prepare, run_day
-from portwatch.twin.scenario import load_scenario
-from portwatch.twin.traffic import draw_legit
+from portwatch.twin.process.kernel import N_UNIFORMS, U_DECIDE, PortState, prepare, run_day
+from portwatch.twin.process.traffic import draw_legit
+from portwatch.twin.scenario.schema import load_scenario
 
 
 def _decide(policy, **kw):

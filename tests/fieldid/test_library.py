@@ -25,7 +25,10 @@ from .fieldid_helpers import clean_spectrum
 def test_default_library_is_synthetic_and_covers_both_lasers(table):
     lib = build_default_library()
     assert "SYNTHETIC" in lib.description
-    assert all(r.synthetic for r in lib.references)
+    measured = {(r.name, r.laser_nm) for r in lib.references if not r.synthetic}
+    # the only measured references are the shipped MIT-licensed ones, at 785 nm
+    assert measured == {("polystyrene", 785), ("silicon", 785), ("calcite", 785)}
+    assert all("MIT" in r.source for r in lib.references if not r.synthetic)
     for laser in (785, 1064):
         names = {r.name for r in lib.select(laser)}
         assert names == set(table)
@@ -34,6 +37,7 @@ def test_default_library_is_synthetic_and_covers_both_lasers(table):
         SubstanceClass.CONTROLLED,
         SubstanceClass.CUTTING_AGENT,
         SubstanceClass.PACKAGING,
+        SubstanceClass.EXPLOSIVE,
     } <= classes
 
 

@@ -44,3 +44,36 @@ def generate(rng: np.random.Generator, n: int, days: float = 90.0,
     names = tuple(cols)
     table = RiskTable(np.column_stack([cols[k] for k in names]), names, label, time_s)
     return table, p
+
+
+def main() -> None:
+    """Print the generator check quoted in docs/targeting.md (not a result about a port)."""
+    from portwatch.targeting.risk import (
+        auc,
+        evaluate,
+        fit_risk_model,
+        lift_at,
+        mimicry_decay,
+        time_split,
+    )
+
+    table, p = generate(np.random.default_rng(2026), 30_000)
+    train, test = time_split(table, 0.25)
+    model = fit_risk_model(train, rng=np.random.default_rng(1))
+    p_test = p[table.time_s > train.time_s.max()]
+    rep = evaluate(model, test, referral_rate=0.05, rng=np.random.default_rng(3))
+    print(f"held out {rep.rows} of {table.n_rows}, base rate {rep.base_rate:.4f}")
+    print(f"AUC {rep.auc.value:.3f} ({rep.auc.low:.3f}-{rep.auc.high:.3f}), oracle "
+          f"{auc(p_test, test.label):.3f}")
+    print(f"lift at 5% {rep.lift.value:.2f} ({rep.lift.low:.2f}-{rep.lift.high:.2f}), oracle "
+          f"{lift_at(p_test, test.label, 0.05):.2f}")
+    print(f"Brier {rep.brier:.4f}, expected calibration error {rep.ece:.4f}")
+    fakeable = tuple(k for k, v in LINK_STRENGTHS.items() if v)
+    for share, r in mimicry_decay(model, test, fakeable, shares=(0.0, 0.25, 0.5, 0.75, 1.0),
+                                  referral_rate=0.05, rng=np.random.default_rng(4)):
+        print(f"mimicry {share:.0%}: AUC {r.auc.value:.3f}, lift {r.lift.value:.2f} "
+              f"({r.lift.low:.2f}-{r.lift.high:.2f})")
+
+
+if __name__ == "__main__":
+    main()

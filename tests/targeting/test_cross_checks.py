@@ -28,6 +28,30 @@ def test_origami_equals_weighted_lp_equals_multiple_lps(seed, weighted):
     assert a.attacker_utility == pytest.approx(b.attacker_utility, abs=1e-6)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unit-cost", "weighted"])
+@pytest.mark.parametrize("seed", range(25))
+def test_capacity_groups_origami_equals_the_lps(seed, weighted):
+    """Budgets per group of targets (capacity per time block) on top of the overall one."""
+    rng = np.random.default_rng([14, seed])
+    n = int(rng.integers(2, 12))
+    game = random_security_game(rng, n, weighted=weighted, n_groups=int(rng.integers(1, 4)))
+    a, b, c = origami(game), weighted_lp(game), multiple_lps(game)
+    for sol in (a, b, c):
+        assert game.within_capacity(sol.coverage)
+    assert a.defender_utility == pytest.approx(c.defender_utility, abs=1e-6)
+    assert b.defender_utility == pytest.approx(c.defender_utility, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_capacity_groups_origami_equals_dobss_on_the_normal_form(seed):
+    rng = np.random.default_rng([15, seed])
+    n = int(rng.integers(2, 6))
+    game = random_security_game(rng, n, resources=float(rng.integers(1, n + 1)), n_groups=2,
+                                integer_budgets=True)
+    assert origami(game).defender_utility == pytest.approx(
+        bayesian.dobss(game.to_normal_form()).defender_utility, abs=1e-6)
+
+
 @pytest.mark.parametrize("integer", [False, True], ids=["real", "integer-ties"])
 @pytest.mark.parametrize("seed", range(25))
 def test_dobss_equals_multiple_lps_on_harsanyi_game(seed, integer):

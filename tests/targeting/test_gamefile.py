@@ -73,3 +73,18 @@ def test_bad_games_get_one_line_errors(base, path, value, expected):
 def test_not_a_game(data):
     with pytest.raises(InputError, match="game"):
         parse_game(data)
+
+
+def test_capacity_groups_parse_and_are_checked():
+    data = {**COMPACT, "resources": 2, "group_resources": [1, 0.5],
+            "targets": [{**TARGET, "group": 0}, {**TARGET, "group": 1}]}
+    g = parse_game(data)
+    assert g.groups.tolist() == [0, 1] and g.group_resources.tolist() == [1.0, 0.5]
+    with pytest.raises(InputError, match=r"targets\[1\].group: required"):
+        parse_game({**data, "targets": [{**TARGET, "group": 0}, TARGET]})
+    with pytest.raises(InputError, match="group_resources: targets name groups"):
+        parse_game({**COMPACT, "targets": [{**TARGET, "group": 0}, TARGET]})
+    with pytest.raises(InputError, match=r"group_resources\[1\]: must be in \[0, 1\]"):
+        parse_game({**data, "group_resources": [1, 3]})
+    with pytest.raises(InputError, match="group 1 has no entry in group_resources"):
+        parse_game({**data, "group_resources": [1]})

@@ -132,3 +132,24 @@ def test_traffic_weights_decide_how_much_an_override_matters():
     res = p.apply_override(o, weights=w)
     assert res.entropy_after_bits == pytest.approx(res.entropy_before_bits)
     assert res.warning is None
+
+
+def test_the_live_engine_refuses_a_tiered_policy_instead_of_dropping_its_tiers():
+    from portwatch.engine.decide import decide_lane
+
+    tiered = Policy(name="tiers", referral_prob=np.full((N_MODES, N_LANES, 1, 2), 0.1),
+                    risk_tier_edges=(0.5,))
+    with pytest.raises(ConfigError, match="policy tiers: referral_prob has 2 risk tiers"):
+        decide_lane(policy=tiered, mode="truck", lane="general", hour=3, custody="none",
+                    risk=0.2, enrolled=False, in_secondary=0, secondary_capacity=5, u=0.5)
+
+
+def test_the_live_engine_decides_the_same_on_a_version_1_file_and_its_upgrade():
+    from portwatch.engine.decide import decide_lane
+
+    old = Policy.from_dict(V1_FILE)
+    new = Policy.from_json(old.to_json())
+    for hour, u, risk in [(3, 0.05, 0.1), (3, 0.15, 0.1), (20, 0.15, 0.1), (20, 0.5, 0.9)]:
+        args = dict(mode="truck", lane="general", hour=hour, custody="none", risk=risk,
+                    enrolled=False, in_secondary=0, secondary_capacity=5, u=u)
+        assert decide_lane(policy=old, **args) == decide_lane(policy=new, **args)

@@ -26,7 +26,15 @@ def games(draw, max_targets: int = 12, weighted: bool | None = None) -> Security
     cost = (np.array(draw(st.lists(st.floats(0.1, 5.0), min_size=n, max_size=n)))
             if use_cost else np.ones(n))
     share = draw(st.floats(0.0, 1.0))
-    return SecurityGame(udc, udu, uac, uau, share * float(cost.sum()), cost)
+    n_groups = draw(st.integers(0, 3))
+    if not n_groups:
+        return SecurityGame(udc, udu, uac, uau, share * float(cost.sum()), cost)
+    groups = np.array(draw(st.lists(st.integers(0, n_groups - 1), min_size=n, max_size=n)))
+    need = np.bincount(groups, weights=cost, minlength=n_groups)
+    shares = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=n_groups,
+                                    max_size=n_groups)))
+    return SecurityGame(udc, udu, uac, uau, share * float(cost.sum()), cost, groups,
+                        shares * need)
 
 
 @settings(max_examples=150, deadline=None)
@@ -35,6 +43,7 @@ def test_coverage_is_a_probability_within_capacity(game):
     for sol in (origami(game), weighted_lp(game)):
         assert np.all((sol.coverage >= 0) & (sol.coverage <= 1))
         assert float(game.cost @ sol.coverage) <= game.resources + 1e-7
+        assert game.within_capacity(sol.coverage)
 
 
 @settings(max_examples=150, deadline=None)
@@ -51,7 +60,8 @@ def test_attacked_target_is_a_best_response(game):
 def test_more_resources_never_lower_the_defender_utility(game, extra_share):
     more = game.resources + extra_share * (float(game.cost.sum()) - game.resources)
     richer = SecurityGame(game.defender_covered, game.defender_uncovered,
-                          game.attacker_covered, game.attacker_uncovered, more, game.cost)
+                          game.attacker_covered, game.attacker_uncovered, more, game.cost,
+                          game.groups, game.group_resources)
     assert origami(richer).defender_utility >= origami(game).defender_utility - 1e-7
 
 

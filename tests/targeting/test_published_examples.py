@@ -84,12 +84,12 @@ def test_conitzer_sandholm_2006_example(solver):
 
 
 # Kiekintveld, Jain, Tsai, Pita, Ordonez, Tambe, "Computing optimal randomized resource
-# allocations for massive security games", AAMAS 2009, Table 1 gives example payoffs of
-# an attack on one target: defender 5 covered / -20 uncovered, attacker -10 covered /
-# 30 uncovered. Below, three targets with those defender payoffs and the attacker's
-# uncovered payoff 30, 20, 10 share one resource; the answer is derived by hand with
-# exact fractions from ORIGAMI's rule (equalise the attacker's utility over the attack
-# set), independently of the solver's code.
+# allocations for massive security games", AAMAS 2009, Table 1 ("Example payoffs for an
+# attack on a target"): defender 5 covered / -20 uncovered, attacker -10 covered / 30
+# uncovered (re-read in a public full-text copy of the paper). Below, three targets with
+# those defender payoffs and the attacker's uncovered payoff 30, 20, 10 share one
+# resource; the answer is derived by hand with exact fractions from ORIGAMI's rule
+# (equalise the attacker's utility over the attack set), independently of the solver.
 def _hand_origami() -> tuple[Fraction, list[Fraction]]:
     uau = [Fraction(30), Fraction(20), Fraction(10)]
     d = [u - Fraction(-10) for u in uau]  # 40, 30, 20

@@ -14,18 +14,19 @@ from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import MODE_ORDER, Policy
 from portwatch.twin import AdversaryView, DayOutcome, LoadPlan, load_scenario, make_adversary
 from portwatch.twin.adversaries import (
-    PEDESTRIAN_MAX_KG,
     AdaptiveAdversary,
     InformedAdversary,
     InsiderAdversary,
     PeakTimingAdversary,
     ShotgunAdversary,
-    canine_coverage,
+)
+from portwatch.twin.adversaries.helpers import (
+    PEDESTRIAN_MAX_KG,
     cell_arrivals_per_hour,
-    interdiction_model,
     open_cells,
 )
-from portwatch.twin.scenario import CONCEALMENTS
+from portwatch.twin.adversaries.informed import canine_coverage, interdiction_model
+from portwatch.twin.scenario.schema import CONCEALMENTS
 
 NEW = ["peak-timing", "shotgun", "informed", "adaptive", "insider"]
 SCENARIOS = ["test-port", "otay-mesa", "san-ysidro"]

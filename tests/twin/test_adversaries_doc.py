@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from portwatch.twin import adversary as adversary_module
+from portwatch.twin import adversaries as adversary_module
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "twin.md"
 

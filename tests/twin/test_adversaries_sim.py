@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portwatch.targeting.policy import Policy
-from portwatch.twin.experiment import run_study
+from portwatch.twin.study.replications import run_study
 
 
 def rate(adversary: str, **params) -> float:

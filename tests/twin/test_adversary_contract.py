@@ -10,15 +10,15 @@ import pytest
 
 from portwatch.domain.errors import InputError, NotFoundError
 from portwatch.targeting.policy import Policy
-from portwatch.twin.adversary import (
+from portwatch.twin.adversaries import (
     Adversary,
     AdversaryView,
     LoadPlan,
     adversary_names,
     make_adversary,
 )
-from portwatch.twin.experiment import run_study
-from portwatch.twin.scenario import CONCEALMENTS, load_scenario
+from portwatch.twin.scenario.schema import CONCEALMENTS, load_scenario
+from portwatch.twin.study.replications import run_study
 
 SC = load_scenario("test-port")
 POLICY = Policy.uniform(0.05)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from portwatch.domain.errors import InputError, NotFoundError
 from portwatch.domain.modes import Mode
-from portwatch.twin import bts
+from portwatch.twin.scenario import bts
 
 
 def test_every_us_mexico_port_is_listed_with_coordinates():

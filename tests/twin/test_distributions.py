@@ -6,27 +6,28 @@ import numpy as np
 import pytest
 
 from portwatch.domain.errors import InputError
-from portwatch.twin.distributions import (
-    Deterministic,
-    Empirical,
-    Exponential,
-    Gamma,
-    LogNormal,
+from portwatch.twin.process.durations import (
+    deterministic,
+    draw_many,
+    empirical,
+    encode,
     erlang,
+    exponential,
+    gamma,
+    lognormal,
 )
-from portwatch.twin.sampling import draw_many, encode
 
 DISTS = [
-    Exponential(60.0),
-    Deterministic(45.0),
-    LogNormal(50.0, 0.5),
-    Gamma(480.0, 0.3),
+    exponential(60.0),
+    deterministic(45.0),
+    lognormal(50.0, 0.5),
+    gamma(480.0, 0.3),
     erlang(4, 120.0),
-    Empirical((10.0, 20.0, 20.0, 70.0)),
+    empirical((10.0, 20.0, 20.0, 70.0)),
 ]
 
 
-@pytest.mark.parametrize("dist", DISTS, ids=lambda d: type(d).__name__)
+@pytest.mark.parametrize("dist", DISTS, ids=lambda d: d.kind)
 def test_samples_match_declared_mean_and_variance(dist):
     x = dist.sample(np.random.default_rng(3), 400_000)
     assert x.min() >= 0
@@ -34,7 +35,7 @@ def test_samples_match_declared_mean_and_variance(dist):
     assert x.var() == pytest.approx(dist.variance_s2, rel=0.03, abs=1e-9)
 
 
-@pytest.mark.parametrize("dist", DISTS, ids=lambda d: type(d).__name__)
+@pytest.mark.parametrize("dist", DISTS, ids=lambda d: d.kind)
 def test_kernel_inverse_cdf_sampler_matches_the_distribution(dist):
     # Stratified uniforms integrate the quantile function: the mean must come out exact.
     u = (np.arange(1_000_000) + 0.5) / 1_000_000
@@ -51,10 +52,10 @@ def test_erlang_is_a_gamma_with_cv_one_over_root_k():
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: Exponential(-3.0), "mean_s: must be > 0, got -3.0"),
-        (lambda: Deterministic(-1.0), "value_s: must be >= 0, got -1.0"),
-        (lambda: LogNormal(10.0, 0.0), "cv: must be > 0, got 0.0"),
-        (lambda: Empirical(()), "values_s: must hold at least one duration"),
+        (lambda: exponential(-3.0), "mean_s: must be > 0, got -3.0"),
+        (lambda: deterministic(-1.0), "value_s: must be >= 0, got -1.0"),
+        (lambda: lognormal(10.0, 0.0), "cv: must be > 0, got 0.0"),
+        (lambda: empirical(()), "values_s: must hold at least one duration"),
         (lambda: erlang(0, 5.0), "k: must be >= 1, got 0"),
     ],
 )

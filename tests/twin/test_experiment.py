@@ -10,8 +10,8 @@ import pytest
 from portwatch import __version__
 from portwatch.domain.errors import InputError, NotFoundError
 from portwatch.targeting.policy import Policy
-from portwatch.twin.experiment import confidence_interval, run_study
-from portwatch.twin.scenario import load_scenario
+from portwatch.twin.scenario.schema import load_scenario
+from portwatch.twin.study.replications import confidence_interval, run_study
 
 SC = load_scenario("test-port")
 POLICIES = [Policy.uniform(0.02), Policy.uniform(0.15, name="heavy")]
@@ -58,9 +58,16 @@ def test_common_random_numbers_across_policies(study):
     assert diff["inspected"]["mean"] > 0  # referring more inspects more, on the same draws
 
 
-def test_conservation_is_recorded(study):
-    for counts in study.conservation.values():
-        assert counts["arrived"] == counts["left"] + counts["in_port"]
+def test_conservation_count_agrees_with_the_metrics():
+    # two separate paths: the replication counts rows as they go through the kernel, the
+    # metrics count arrivals by mode in their own reduction of each day
+    days, reps = 2, 2
+    study = run_study(SC, POLICIES, "naive", days=days, replications=reps, seed=7)
+    for name, counts in study.conservation.items():
+        per_day = [r["arrivals"] for r in study.per_replication[name]]
+        assert counts["arrived"] == pytest.approx(sum(per_day) * days)
+        assert counts["left"] + counts["in_port"] == counts["arrived"]
+        assert counts["in_port"] < counts["arrived"] / 10  # a port that empties overnight
 
 
 def test_map_fn_and_a_process_pool_give_the_same_result(study):

@@ -4,14 +4,15 @@ never lengthen the mean wait on the same draws, the same seed gives the same res
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portwatch.targeting.policy import Policy
-from portwatch.twin.experiment import run_study
-from portwatch.twin.kernel import N_UNIFORMS, PortState, prepare, run_day
-from portwatch.twin.scenario import load_scenario
-from portwatch.twin.traffic import draw_legit
+from portwatch.twin.process.kernel import N_UNIFORMS, PortState, prepare, run_day
+from portwatch.twin.process.traffic import draw_legit
+from portwatch.twin.scenario.schema import load_scenario
+from portwatch.twin.study.replications import run_study
 from portwatch.twin.validation import poisson_arrivals, reduced_port, run_reduced_port
 
 SC = load_scenario("test-port")
@@ -32,8 +33,6 @@ def test_every_conveyance_is_accounted_for_and_no_wait_is_negative(seed, policy,
     rng = np.random.default_rng(seed)
     state = PortState(SC)
     model = prepare(SC, policy)
-    arrived = left = in_port = 0
-    end = days * 86_400.0
     for day in range(days):
         tr = draw_legit(SC, day, rng)
         custody = rng.integers(0, 4, len(tr))
@@ -45,17 +44,26 @@ def test_every_conveyance_is_accounted_for_and_no_wait_is_negative(seed, policy,
         assert np.all(run.exit_at >= run.primary_end_at)
         assert np.all(np.isfinite(run.exit_at))
         inspected = run.inspected
-        assert np.all(run.secondary_start_at[inspected] >= run.primary_end_at[inspected])
-        assert np.all(np.isnan(run.secondary_start_at[~inspected]))
+        examined = run.examined
+        assert np.all(inspected[examined])  # only a referral gets a bay
+        assert np.all(run.secondary_start_at[examined]
+                      >= run.primary_end_at[examined] + run.held_s[examined])
         assert np.all(run.exit_at[~inspected] == run.primary_end_at[~inspected])
+        assert np.all(run.held_s >= 0) and np.all(run.held_s[~inspected] == 0)
+        cleared = inspected & ~examined  # released by a scan or a canine check
+        assert np.all(run.triage[cleared] >= 1)
         assert np.all(run.occupancy >= 0)
         if policy.capacity_rule == "wave":
             referred = (run.reason_code == 3) | (run.reason_code == 4)
             assert np.all(run.occupancy[referred] < SC.secondary_capacity)
-        arrived += len(tr)
-        left += int((run.exit_at < end).sum())
-        in_port += int((run.exit_at >= end).sum())
-    assert arrived == left + in_port
+        # every conveyance is accounted for in the resources' own books: the booths'
+        # busy time is the sum of the primary services the rows record, and the bays'
+        # busy time the sum of the exams they record (two separate paths in the kernel)
+        n_st = 8
+        assert run.busy_s[:n_st].sum() == pytest.approx(
+            (run.primary_end_at - run.primary_start_at).sum(), rel=1e-9, abs=1e-6)
+        exams = run.exit_at[examined] - run.secondary_start_at[examined]
+        assert run.busy_s[-1] == pytest.approx(exams.sum(), rel=1e-9, abs=1e-6)
 
 
 @SETTINGS

@@ -10,8 +10,8 @@ import pytest
 from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import Policy
 from portwatch.twin import load_scenario
-from portwatch.twin.experiment import run_study
-from portwatch.twin.report import FILES, headline_table, write_report
+from portwatch.twin.study.replications import run_study
+from portwatch.twin.study.report import FILES, headline_table, write_report
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import pytest
 import tomli_w
 
 from portwatch.domain.errors import ConfigError, NotFoundError
-from portwatch.twin.scenario import CONCEALMENTS, load_scenario, parse_scenario
+from portwatch.twin.scenario.schema import CONCEALMENTS, load_scenario, parse_scenario
 
 
 def _test_port() -> dict:
-    text = (resources.files("portwatch.twin") / "scenarios" / "test-port.toml").read_text()
+    text = (resources.files("portwatch.twin.scenario") / "shipped" / "test-port.toml").read_text()
     return tomllib.loads(text)
 
 

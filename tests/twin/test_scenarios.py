@@ -13,9 +13,14 @@ from hypothesis import strategies as st
 from portwatch.domain.errors import InputError
 from portwatch.domain.modes import Mode
 from portwatch.targeting.policy import MODE_ORDER
-from portwatch.twin import bts
-from portwatch.twin.scenario import load_scenario, parse_scenario, scenario_names, scenario_path
-from portwatch.twin.scenario_build import SHIPPED_PORTS, YEAR, port_scenario, write_scenarios
+from portwatch.twin.scenario import bts
+from portwatch.twin.scenario.build import SHIPPED_PORTS, YEAR, port_scenario, write_scenarios
+from portwatch.twin.scenario.schema import (
+    load_scenario,
+    parse_scenario,
+    scenario_names,
+    scenario_path,
+)
 
 SHIPPED = ["laredo", "otay-mesa", "san-ysidro", "southern-border"]
 REPO = Path(__file__).resolve().parents[2]
@@ -108,7 +113,7 @@ def test_any_bts_port_and_year_gives_a_valid_scenario(port, year):
 
 
 def test_a_month_of_a_port_uses_that_months_bts_count(tmp_path, capsys):
-    from portwatch.twin import scenario_build
+    from portwatch.twin.scenario import build as scenario_build
 
     sc = parse_scenario(port_scenario("otay-mesa", 2018, month=12), "dec")
     assert sc.name == "otay-mesa-2018-12"

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from portwatch.domain.modes import Mode
-from portwatch.twin import scenario_build
-from portwatch.twin.scenario import load_scenario
-from portwatch.twin.scenario_build import (
+from portwatch.twin.scenario import build as scenario_build
+from portwatch.twin.scenario.build import (
     FLAT,
     SHIPPED_PORTS,
     TRUCK_PRIMARY_BOOTHS,
@@ -18,7 +17,8 @@ from portwatch.twin.scenario_build import (
     port_scenario,
     shaped_booths,
 )
-from portwatch.twin.staffing_search import (
+from portwatch.twin.scenario.schema import load_scenario
+from portwatch.twin.scenario.staffing import (
     Candidate,
     general_booth_limit,
     neighbours,
@@ -61,8 +61,8 @@ def test_the_shape_moves_only_the_general_truck_lanes(name):
 
 
 def test_car_and_pedestrian_waits_stay_under_a_few_minutes():
-    from portwatch.twin.experiment import run_study
-    from portwatch.twin.study import rules_policy
+    from portwatch.twin.study.replications import run_study
+    from portwatch.twin.study.runner import rules_policy
 
     summary = run_study("otay-mesa", rules_policy(), "naive", days=2, replications=2,
                         seed=0).summary("rules")
@@ -104,7 +104,7 @@ def test_candidate_inside_and_distance():
     assert not Candidate(FLAT, (), 44.7, 93.5).inside
 
 
-def test_build_command_needs_out_unless_calibrating(capsys):
+def test_build_command_needs_out(capsys):
     with pytest.raises(SystemExit) as exc:
         scenario_build.main([])
     assert exc.value.code == 2
@@ -112,7 +112,7 @@ def test_build_command_needs_out_unless_calibrating(capsys):
 
 
 def test_calibrate_command_prints_the_shapes_it_found(monkeypatch, capsys):
-    from portwatch.twin import staffing_search
+    from portwatch.twin.scenario import staffing as staffing_search
 
     def walk(code, limit, year):
         # the walk itself is minutes of simulation: a two-step walk stands in for it
@@ -121,7 +121,7 @@ def test_calibrate_command_prints_the_shapes_it_found(monkeypatch, capsys):
         return [Candidate(FLAT, (), 44.7, 93.5), Candidate(shape, (4,) * 24, 28.7, 70.9)]
 
     monkeypatch.setattr(staffing_search, "search", walk)
-    assert scenario_build.main(["--calibrate"]) == 0
+    assert staffing_search.main([]) == 0
     out = capsys.readouterr().out
     assert "step 1: mean  28.7 min, p95  70.9 min, inside the ranges" in out
     for code, shape in TRUCK_STAFFING_SHAPE.items():
@@ -133,7 +133,7 @@ def test_build_command_in_a_subprocess_writes_the_shaped_staffing(tmp_path):
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "portwatch.twin.scenario_build", "--port", "laredo",
+        [sys.executable, "-m", "portwatch.twin.scenario.build", "--port", "laredo",
          "--out", str(tmp_path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     truck = load_scenario(tmp_path / "laredo.toml").spec.modes[Mode.TRUCK]
@@ -150,7 +150,7 @@ def test_a_busier_month_never_opens_more_booths_than_the_port_has():
 
 
 def test_search_walks_one_booth_hour_at_a_time_into_the_ranges(monkeypatch):
-    from portwatch.twin import staffing_search
+    from portwatch.twin.scenario import staffing as staffing_search
 
     def waits(data):
         # a stand-in for the twin: each booth-hour over the flat 4 x 18 cuts the mean

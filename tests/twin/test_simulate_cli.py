@@ -11,8 +11,8 @@ import pytest
 from portwatch.cli.main import run
 from portwatch.domain.errors import ConfigError, InputError
 from portwatch.targeting.policy import Policy
-from portwatch.twin import study
-from portwatch.twin.study import parse_params, parse_policy
+from portwatch.twin.study import runner as study
+from portwatch.twin.study.runner import parse_params, parse_policy
 
 SMALL = ["--days", "1", "--replications", "2", "--workers", "1", "--seed", "3"]
 

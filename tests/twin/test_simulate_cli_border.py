@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from portwatch.cli.main import run
-from portwatch.twin import border
-from portwatch.twin.experiment import ReplicationTask, run_replication
-from portwatch.twin.metrics import summarise
-from portwatch.twin.scenario import parse_scenario
-from portwatch.twin.scenario_build import port_scenario
-from portwatch.twin.study import rules_policy
+from portwatch.twin.process.metrics import summarise
+from portwatch.twin.scenario.build import port_scenario
+from portwatch.twin.scenario.schema import parse_scenario
+from portwatch.twin.study import border
+from portwatch.twin.study.replications import ReplicationTask, run_replication
+from portwatch.twin.study.runner import rules_policy
 
 SMALL_PORTS = ("naco", "columbus")  # two small ports keep the test quick
 

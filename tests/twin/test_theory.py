@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from portwatch.twin.kernel import N_UNIFORMS
+from portwatch.twin.process.kernel import N_UNIFORMS
 from portwatch.twin.validation import (
     allen_cunneen_wait_s,
     erlang_c_probability,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from portwatch.domain import validate
 from portwatch.domain.custody import AlertKind, Verdict
 from portwatch.domain.errors import InputError, NotFoundError
 
@@ -39,6 +40,11 @@ _VERDICT_STYLE = {"clean": "green", "review": "yellow", "broken": "bold red"}
 
 def _emit(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+MAX_SIZE = {"m": 100_000.0, "s": 86_400.0}
+"""Largest ``--size`` of an attack: a stash house 100 km off the route; a stop, jamming
+or silence of a day."""
 
 
 def _service(db: str, thresholds: Path | None = None, must_exist: bool = False
@@ -74,7 +80,16 @@ def _anchor(db: str) -> Anchor | None:
     return Anchor.beside(Path(db), Path(folder) if folder else None)
 
 
+TH_HELP = "TOML overrides of the monitor's thresholds (use those the ingestion used)."
 AS_OF_HELP = "Judge as of this UTC time (ISO 8601, e.g. 2026-03-01T14:05:00Z); default: now."
+
+
+# the options several commands share, declared once
+DbOpt = Annotated[str, typer.Option("--db", help=DB_HELP)]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ShipmentArg = Annotated[str, typer.Argument(help="The shipment's id.")]
+ThresholdsOpt = Annotated[Path | None, typer.Option("--thresholds", help=TH_HELP)]
 
 
 def _as_of(value: str | None, option: str = "--as-of") -> datetime | None:
@@ -110,16 +125,6 @@ def run_custody_demo(console: Console, seed: int | None = None) -> list[dict[str
     return rows
 
 
-def _check_file_id(value: str, option: str) -> None:
-    """An id used in a file name: 1-64 of A-Z a-z 0-9 . _ : -, no ``..``, so the file
-    stays inside the folder named."""
-    import re
-
-    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", value) or ".." in value or value == ".":
-        raise InputError(f"{option} {value[:64]!r}: must be 1-64 of A-Z a-z 0-9 . _ : - "
-                         "without '..' (it names a file)")
-
-
 # ---------------------------------------------------------------- portwatch seal
 @seal_app.command("keygen")
 def keygen(
@@ -130,11 +135,10 @@ def keygen(
     """Make an Ed25519 key for a seal: writes OUT/SEAL_ID.key, prints the public key."""
     from portwatch.custody.keys import generate_private_key, public_key_b64, save_private_key
 
-    _check_file_id(seal_id, "--seal-id")
     if not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
+    path = validate.file_in(out, "--seal-id", seal_id, ".key")
     key = generate_private_key()
-    path = out / f"{seal_id}.key"
     if path.exists():
         raise InputError(f"{path}: already exists; refusing to overwrite a seal key")
     save_private_key(key, path)
@@ -148,7 +152,7 @@ def keygen(
 @seal_app.command("pubkey")
 def pubkey(
     key_file: Annotated[Path, typer.Argument(help="A seal's private key file.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Print the public half (base64, raw 32 bytes) of a seal's private key file."""
     from portwatch.custody.keys import load_private_key, public_key_b64
@@ -165,8 +169,8 @@ def revoke(
     seal_id: Annotated[str, typer.Argument(help="The seal whose key is revoked.")],
     at: Annotated[str | None, typer.Option("--at", help="Revoked as of this UTC time "
                                            "(ISO 8601); default: now.")] = None,
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """Revoke a seal's key: messages signed after the revocation (by time or counter)
     are refused, and its shipments lose the express lane."""
@@ -206,6 +210,8 @@ def sign(
     from portwatch.custody.envelope import body_fields, to_ms
     from portwatch.custody.keys import load_private_key, sign_fields
 
+    if out is not None:
+        validate.output_file("--out", out)
     private = load_private_key(key)
     signed = []
     for n, line in enumerate(_read_lines(src), start=1):
@@ -215,7 +221,7 @@ def sign(
             raw = json.loads(line)
             at = datetime.fromisoformat(str(raw.pop("at")).replace("Z", "+00:00"))
             fields = body_fields(at_ms=to_ms(at), **raw)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise InputError(f"{src} line {n}: {exc}") from exc
         signed.append(sign_fields(private, fields))
     text = "".join(s + "\n" for s in signed)
@@ -229,8 +235,8 @@ def sign(
 @custody_app.command("register")
 def register_cmd(
     shipment: Annotated[Path, typer.Argument(help="shipment.json")],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """Register a shipment with its seal, parties and route plan."""
     from portwatch.custody.registry import load_shipment
@@ -246,10 +252,10 @@ def register_cmd(
 @custody_app.command("ingest")
 def ingest(
     events: Annotated[Path, typer.Argument(help="events.jsonl ('-': stdin)")],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    db: DbOpt = DEFAULT_DB,
     thresholds: Annotated[Path | None, typer.Option("--thresholds", help="TOML overrides.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Verify, monitor and store signed seal messages (one transaction per batch).
 
@@ -277,13 +283,14 @@ def ingest(
 
 @custody_app.command("status")
 def status(
-    shipment_id: Annotated[str, typer.Argument()],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    shipment_id: ShipmentArg,
+    db: DbOpt = DEFAULT_DB,
+    as_of: AsOfOpt = None,
+    thresholds: ThresholdsOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Where a shipment is, what its seal last reported, and how long it has been silent."""
-    st = _service(db, must_exist=True).status(shipment_id, _as_of(as_of))
+    st = _service(db, thresholds, must_exist=True).status(shipment_id, _as_of(as_of))
     if as_json:
         _emit(st.to_json())
         return
@@ -302,9 +309,10 @@ def verdict(
     shipment_ids: Annotated[list[str] | None, typer.Argument(help="One or more shipments.")
                             ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every registered shipment.")] = False,
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_of: AsOfOpt = None,
+    thresholds: ThresholdsOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The custody verdict: clean (express lane), review, or broken (full search).
 
@@ -313,7 +321,7 @@ def verdict(
     give one verdict each (--json: a list)."""
     if all_ == bool(shipment_ids):
         raise InputError("verdict: name one or more shipments, or --all (not both)")
-    svc = _service(db, must_exist=True)
+    svc = _service(db, thresholds, must_exist=True)
     ids = svc.shipment_ids() if all_ else list(shipment_ids or [])
     verdicts = svc.verdicts(ids, _as_of(as_of))
     if as_json:
@@ -340,8 +348,8 @@ def alerts(
     unattributed: Annotated[
         bool, typer.Option("--unattributed", help="Only rejections naming no known shipment.")
     ] = False,
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """List alerts, oldest first."""
     items = _service(db, must_exist=True).alerts(shipment_id, unattributed)
@@ -356,12 +364,13 @@ def alerts(
 
 @custody_app.command("audit")
 def audit(
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    thresholds: ThresholdsOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check the event log's chain and its anchor, and every custody table against the
     log; name each inconsistency and exit 2 when there is any."""
-    report = _service(db, must_exist=True).check()
+    report = _service(db, thresholds, must_exist=True).check()
     if as_json:
         _emit({"ok": report.ok, "records": report.records, "head_hash": report.head_hash,
                "anchored": report.anchored, "problems": list(report.problems)})
@@ -396,12 +405,19 @@ def simulate(
     import numpy as np
 
     from portwatch.custody.keys import private_key_from_seed, save_private_key
-    from portwatch.custody.tripgen import simulate_trip
+    from portwatch.custody.tripgen import SIZE_UNIT, Attack, simulate_trip
 
+    validate.seed("--seed", seed)
+    validate.output_folder("--out", out)
     if attack not in ATTACKS:
         raise InputError(f"--attack {attack[:40]!r}: must be one of {', '.join(ATTACKS)}")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a directory")
+    if size is not None:
+        unit = SIZE_UNIT.get(Attack(attack))
+        if unit is None:
+            raise InputError(f"--size: the {attack} attack takes no size")
+        validate.positive("--size", size, maximum=MAX_SIZE[unit], unit=unit)
     trip = simulate_trip(np.random.default_rng(seed), attack, size)
     out.mkdir(parents=True, exist_ok=True)
     (out / "shipment.json").write_text(json.dumps(trip.shipment, indent=2) + "\n")
@@ -425,7 +441,7 @@ def evaluate_cmd(
                                           help="Attacked trips.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 2026,
     doc: Annotated[Path | None, typer.Option("--doc", help="Write the tables here.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Measure false alarms on clean trips and detection of every attack class."""
     from rich.console import Console
@@ -451,13 +467,15 @@ def evaluate_cmd(
 def demo(
     seed: Annotated[int | None, typer.Option(
         "--seed", min=0, help="Seed of the trips (default: the demonstration's own).")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run the clean trip and every attack; print trip, verdict, lane and alerts."""
     from rich.console import Console
 
     from portwatch.custody.demo import demo_rows
 
+    if seed is not None:
+        validate.seed("--seed", seed)
     if as_json:
         _emit(demo_rows(DEMO_SEED if seed is None else seed))
         return

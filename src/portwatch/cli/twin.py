@@ -10,6 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from portwatch.cli.errors import require
+from portwatch.domain import validate
+from portwatch.domain.errors import InputError
+
+MAX_DAYS = 3660
+"""Ten years of simulated days: a bound so that a typo (``--days 1e9``) is an error,
+not a run that never ends."""
+MAX_REPLICATIONS = 10_000
+
 
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to the root app."""
@@ -38,6 +47,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(
             help="Folder for metrics (CSV, JSON), plots and report.html.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the study as JSON.")] = False,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
+            "e.g. --set canine.teams=6 --set scanners.0.count=22; validated as the file "
+            "is.")] = None,
         per_port: Annotated[bool, typer.Option(
             "--per-port", help="southern-border only: simulate every port on its own "
             "(its own queues) and add them up, instead of one pooled port.")] = False,
@@ -51,11 +64,10 @@ def register(app: typer.Typer) -> None:
             TimeElapsedColumn,
         )
 
-        from portwatch.twin import bts
-        from portwatch.twin.border import run_border_study
-        from portwatch.twin.experiment import run_study
-        from portwatch.twin.scenario import load_scenario
-        from portwatch.twin.study import (
+        from portwatch.twin.scenario import bts, load_scenario
+        from portwatch.twin.study.border import run_border_study
+        from portwatch.twin.study.replications import run_study
+        from portwatch.twin.study.runner import (
             dask_map,
             default_workers,
             local_map,
@@ -64,10 +76,22 @@ def register(app: typer.Typer) -> None:
             study_table,
         )
 
-        sc = load_scenario(scenario)
+        validate.seed("--seed", seed)
+        for name, value, most in (("--days", days, MAX_DAYS),
+                                  ("--warmup-days", warmup_days, MAX_DAYS),
+                                  ("--replications", replications, MAX_REPLICATIONS)):
+            if value > most:  # the study checks the lower bounds
+                raise InputError(f"{name}: must be <= {most}, got {value}")
+        if out is not None:
+            validate.output_folder("--out", out)
+            require("matplotlib")  # the report has plots: fail before the run, not after
+        sc = load_scenario(scenario, set_ or ())
         if per_port and sc.name != "southern-border":
             raise typer.BadParameter("only with the southern-border scenario",
                                      param_hint="--per-port")
+        if per_port and set_:
+            raise typer.BadParameter("overrides apply to one scenario, not --per-port",
+                                     param_hint="--set")
         policies = [parse_policy(p) for p in (policy or ["rules"])]
         params = parse_params(adversary_param or [])
         if workers < 0:
@@ -100,7 +124,7 @@ def register(app: typer.Typer) -> None:
                                    adversary_params=params)
         data = result.to_dict()
         if out is not None:
-            from portwatch.twin.report import write_report
+            from portwatch.twin.study.report import write_report
 
             written = write_report(result, sc, out)
             if not as_json:

@@ -553,15 +553,15 @@ class Ingestor:
         records += [LogRecord("custody.alert", a.shipment_id, json.dumps(a.to_json(),
                                                                          sort_keys=True))
                     for a in raised]
-        records += [LogRecord("custody.alert_retracted", None,
-                              json.dumps({"alert_id": i}, sort_keys=True)) for i in retracted]
+        records += [LogRecord("custody.alert_retracted", sid,
+                              json.dumps({"alert_id": i}, sort_keys=True)) for sid, i in retracted]
         ids = append(conn, records, recorded_at)
         n_acc, n_sec = len(accepted), len(fresh_security)
         cs.add_messages(conn, [
             (m.seal_id, m.seq, m.shipment_id, m.at_ms, m.digest, log_id)
             for m, log_id in zip(accepted, ids[:n_acc], strict=True)
         ])
-        cs.remove_alerts(conn, retracted)
+        cs.remove_alerts(conn, [i for _, i in retracted])
         sec_ids = ids[n_acc : n_acc + n_sec]
         cs.add_rejections(conn, [(r.rejection_id, r.digest, r.alert.shipment_id,
                                   r.alert.kind.value, i)
@@ -591,13 +591,13 @@ class Ingestor:
                                 if r.alert.shipment_id)
 
     def _monitor_batch(self, conn: Connection, by_ship: dict[str, list[SealMessage]]
-                       ) -> tuple[list[Alert], list[str]]:
+                       ) -> tuple[list[Alert], list[tuple[str, str]]]:
         """Feed each shipment's accepted messages to its monitor (fixes located in one
         vectorised call per route); a message older than what a monitor has seen
         rebuilds it from every stored message. Returns the alerts raised and the ids of
         those retracted."""
         raised: list[Alert] = []
-        retracted: list[str] = []
+        retracted: list[tuple[str, str]] = []
         by_route: dict[int, list[str]] = {}
         incremental: set[str] = set()
         for shipment_id, msgs in by_ship.items():
@@ -627,7 +627,7 @@ class Ingestor:
             fresh = ShipmentMonitor(shipment_id, mon.plan, self.thresholds)
             fresh.feed(sorted([*stored, *msgs], key=lambda m: m.seq))
             self._monitors[shipment_id] = fresh
-            retracted.extend(i for i in before if i not in fresh.alerts)
+            retracted.extend((shipment_id, i) for i in before if i not in fresh.alerts)
             raised.extend(a for i, a in fresh.alerts.items() if i not in before)
         return raised, retracted
 

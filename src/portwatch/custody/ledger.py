@@ -64,6 +64,9 @@ class ShipmentLedger:
     document: str | None = None
     messages: list[SealMessage] = field(default_factory=list)
     security: dict[str, Alert] = field(default_factory=dict)
+    logged: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Every alert the log holds on the shipment now (raised, not retracted): id ->
+    (kind, severity), what the ``alerts`` index must hold."""
     last_record_id: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -104,6 +107,12 @@ def shipment_ledger(conn: Connection, shipment_id: str, key: bytes | None, keyed
         elif r.kind in SECURITY_RECORDS:
             alert = alert_from_json(json.loads(r.body)["alert"])
             led.security.setdefault(alert.alert_id, alert)
+            led.logged.setdefault(alert.alert_id, (alert.kind.value, alert.severity.value))
+        elif r.kind == "custody.alert":
+            doc = json.loads(r.body)
+            led.logged.setdefault(doc["alert_id"], (doc["kind"], doc["severity"]))
+        elif r.kind == "custody.alert_retracted":
+            led.logged.pop(json.loads(r.body)["alert_id"], None)
     led.messages.sort(key=lambda m: m.seq)
     return led
 

@@ -482,7 +482,13 @@ class ShipmentMonitor:
         self, fix: _Fix, in_zone: list[bool], carried: list[_Fix] | None = None
     ) -> None:
         radius = self.thresholds.stop_radius_m
-        members = [m for m in carried if _chord_m(m.xyz, fix.xyz) <= radius] if carried else []
+        # the old stop's last fixes, as far back as they run unbroken within the new
+        # radius: time spent elsewhere in between is no part of this stop
+        members: list[_Fix] = []
+        for m in reversed(carried or []):
+            if _chord_m(m.xyz, fix.xyz) > radius:
+                break
+            members.insert(0, m)
         first = members[0] if members else fix
         first_at = first.at_ms
         # imprecise fixes just before, that agree with this one, start the stop

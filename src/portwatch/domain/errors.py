@@ -11,7 +11,8 @@ as one line on stderr and exits non-zero, the HTTP service answers 4xx with it.
      +-- ConflictError           the request contradicts what is already stored
      +-- SecurityError           a message failed verification (signature, replay, clone)
      +-- StoreError              persistence failed or the stored history is inconsistent
-          +-- AuditError         the hash chain of the event log is broken
+     |    +-- AuditError         the hash chain of the event log is broken
+     +-- MissingExtraError       an optional package (an extra, e.g. plot) is not installed
 
 Messages name the field or thing and the problem, e.g.
 ``shipment.json: route.corridor_width_m: must be > 0, got -5``.
@@ -56,11 +57,17 @@ class AuditError(StoreError):
     """The hash chain of the append-only event log does not verify."""
 
 
+class MissingExtraError(PortwatchError):
+    """An optional package the request needs is not installed (``pip install
+    'portwatch[EXTRA]'`` installs it)."""
+
+
 __all__ = [
     "AuditError",
     "ConfigError",
     "ConflictError",
     "InputError",
+    "MissingExtraError",
     "NotFoundError",
     "PortwatchError",
     "SecurityError",

@@ -16,6 +16,7 @@ class SubstanceClass(StrEnum):
     CUTTING_AGENT = "cutting_agent"
     PACKAGING = "packaging"
     BENIGN = "benign"
+    EXPLOSIVE = "explosive"
 
 
 class Verdict(StrEnum):
@@ -24,6 +25,7 @@ class Verdict(StrEnum):
     CONTROLLED = "controlled"
     BENIGN = "benign"
     INCONCLUSIVE = "inconclusive"
+    EXPLOSIVE = "explosive"
 
 
 class Action(StrEnum):
@@ -32,12 +34,14 @@ class Action(StrEnum):
     SEIZE_AND_SECURE = "seize-and-secure"
     RELEASE = "release"
     SEND_TO_LAB = "send-to-lab"
+    EVACUATE_AND_CALL_EOD = "evacuate-and-call-EOD"
 
 
 ACTION_FOR_VERDICT: dict[Verdict, Action] = {
     Verdict.CONTROLLED: Action.SEIZE_AND_SECURE,
     Verdict.BENIGN: Action.RELEASE,
     Verdict.INCONCLUSIVE: Action.SEND_TO_LAB,
+    Verdict.EXPLOSIVE: Action.EVACUATE_AND_CALL_EOD,
 }
 
 __all__ = ["ACTION_FOR_VERDICT", "Action", "SubstanceClass", "Verdict"]

@@ -128,10 +128,23 @@ def identifier(name: str, value: Any, *, max_length: int = 64) -> str:
 
 def file_in(folder: Path, name: str, value: Any, suffix: str = "") -> Path:
     """The path ``folder / (value + suffix)`` for an identifier ``value`` checked with
-    ``identifier``; also checks that the result stays inside ``folder``."""
-    path = folder / f"{identifier(name, value)}{suffix}"
-    if path.resolve().parent != folder.resolve():
-        raise InputError(f"{name}: {value!r} would name a file outside {folder}")
+    ``identifier`` (no separator, no ``..``: the file cannot be outside ``folder``)."""
+    return folder / f"{identifier(name, value)}{suffix}"
+
+
+def output_folder(name: str, path: Path) -> Path:
+    """A folder to write into: absent (it will be made) or a folder, never a file.
+    Checked before a long computation, so its result is not lost at the end."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{name} {path}: exists and is not a folder")
+    return path
+
+
+def output_file(name: str, path: Path) -> Path:
+    """A file to write: absent or a file, never a folder. Checked before a long
+    computation, so its result is not lost at the end."""
+    if path.is_dir():
+        raise InputError(f"{name} {path}: is a folder, not a file")
     return path
 
 
@@ -143,6 +156,8 @@ __all__ = [
     "identifier",
     "in_range",
     "non_negative",
+    "output_file",
+    "output_folder",
     "positive",
     "probability",
     "seed",

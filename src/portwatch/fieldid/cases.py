@@ -37,9 +37,10 @@ MAX_DRIFT_CM1 = 2.0
 
 @dataclass(frozen=True)
 class Case:
-    """A sample with its truth: ``truth`` is controlled, benign or unknown.
+    """A sample with its truth: ``truth`` is controlled, explosive, benign or unknown.
 
-    ``kind`` is pure_drug, sweep, ternary, benign, lookalike, empty_bag or unknown;
+    ``kind`` is pure_drug, pure_explosive, sweep, ternary, benign, lookalike, empty_bag or
+    unknown (for an explosive, ``drug`` names it);
     ``drug``/``drug_fraction``/``matrix`` describe the drug content, if any.
     """
 
@@ -90,6 +91,7 @@ def build_cases(seed: int, laser_nm: int, repeats: int = 3) -> list[Case]:
     table = peak_table()
     drugs = names_of(table, SubstanceClass.CONTROLLED)
     cutting = names_of(table, SubstanceClass.CUTTING_AGENT)
+    explosives = names_of(table, SubstanceClass.EXPLOSIVE)
     cases: list[Case] = []
     bags: tuple[str | None, ...] = (None, *BAGS)
     bag_choices = np.array(bags, dtype=object)
@@ -111,6 +113,10 @@ def build_cases(seed: int, laser_nm: int, repeats: int = 3) -> list[Case]:
             contents = ((drug, f), (str(a), (1 - f) * split), (str(b), (1 - f) * (1 - split)))
             recipe = _recipe(rng, laser_nm, contents, rng.choice(bag_choices))
             cases.append(Case(recipe, "controlled", "ternary", drug, f, f"{a}+{b}"))
+        for explosive in explosives:
+            for bag in bags:
+                recipe = _recipe(rng, laser_nm, ((explosive, 1.0),), bag)
+                cases.append(Case(recipe, "explosive", "pure_explosive", explosive, 1.0, None))
         for agent in cutting:
             for bag in bags:
                 kind = "lookalike" if agent in ("procaine", "lidocaine") else "benign"

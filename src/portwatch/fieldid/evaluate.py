@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from portwatch.domain.substances import Verdict
-from portwatch.fieldid.calibrate import Measured, accepted_names, calibrate, run_cases
+from portwatch.fieldid.calibrate import Measured, Tuned, accepted_names, calibrate, run_cases
 from portwatch.fieldid.cases import FRACTIONS, SNR_LEVELS, SWEEP_MATRICES, build_cases
-from portwatch.fieldid.identify import Identification, Thresholds, decide
+from portwatch.fieldid.identify import Calibration, Identification, Thresholds, decide
 from portwatch.fieldid.library import Library
 
 DETECTION_SENSITIVITY = 0.9
+ALARMS = (Verdict.CONTROLLED, Verdict.EXPLOSIVE)
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,9 @@ class Outcome:
     def detected(self) -> bool:
         """The case's drug (or an accepted analogue) was reported as controlled."""
         drug = self.measured.case.drug
-        if drug is None or self.identification.verdict is not Verdict.CONTROLLED:
+        if drug is None or self.identification.verdict not in ALARMS:
             return False
-        return bool(accepted_names(drug) & set(self.identification.controlled_names()))
+        return bool(accepted_names(drug) & set(self.identification.flagged_names()))
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Report:
     detection_limit_alarm: dict[int, dict[str, dict[str, float | None]]] = field(
         default_factory=dict
     )
+    reliability: dict[int, list[dict[str, float]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """The report as JSON-ready data."""
@@ -77,17 +79,58 @@ def evaluate(
     lasers: Sequence[int] = (785, 1064),
     library: Library | None = None,
     calibration_repeats: int = 2,
-) -> Report:
-    """Calibrate on the calibration set of ``seed``, then judge on its evaluation set."""
-    thresholds = calibrate(seed, lasers, calibration_repeats, library)
+    real: dict[int, list[Tuned]] | None = None,
+    progress: Callable[[], None] | None = None,
+    calibration: Calibration | None = None,
+) -> tuple[Report, Calibration]:
+    """Calibrate on the tuning sets of ``seed`` (and ``real``), then judge on its evaluation set.
+
+    With ``calibration`` given, that one is judged instead (no fitting).
+    """
+    cal = calibration or calibrate(seed, lasers, calibration_repeats, library, real, progress)
     report = Report(
-        seed, repeats, calibration_repeats, {k: v.to_dict() for k, v in thresholds.items()}
+        seed, repeats, calibration_repeats, {k: v.to_dict() for k, v in cal.thresholds.items()}
     )
     for laser in lasers:
-        measured = run_cases(build_cases(seed, laser, repeats), seed, library)
-        outcomes = [Outcome(m, decide(m.analysis, thresholds[laser])) for m in measured]
-        _summarise(report, laser, outcomes, thresholds[laser])
-    return report
+        measured = run_cases(build_cases(seed, laser, repeats), seed, library, progress)
+        t = cal.thresholds[laser]
+        outcomes = [Outcome(m, decide(m.analysis, t, cal)) for m in measured]
+        _summarise(report, laser, outcomes, t)
+        report.reliability[laser] = reliability([(o.identification, _right(o)) for o in outcomes])
+    return report, cal
+
+
+def _right(o: Outcome) -> bool | None:
+    """Whether a named verdict was right (None for inconclusive)."""
+    ident = o.identification
+    if ident.verdict is Verdict.INCONCLUSIVE:
+        return None
+    if ident.verdict in ALARMS:
+        return o.detected
+    return o.measured.case.truth == "benign"
+
+
+def reliability(
+    rows: Sequence[tuple[Identification, bool | None]],
+    edges: Sequence[float] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0001),
+) -> list[dict[str, float]]:
+    """Per confidence bin: named verdicts, mean confidence, share right."""
+    out = []
+    named = [(i.confidence, ok) for i, ok in rows if ok is not None]
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        cell = [(c, ok) for c, ok in named if lo <= c < hi]
+        if not cell:
+            continue
+        out.append(
+            {
+                "low": lo,
+                "high": min(hi, 1.0),
+                "n": len(cell),
+                "mean_confidence": float(np.mean([c for c, _ in cell])),
+                "share_right": float(np.mean([ok for _, ok in cell])),
+            }
+        )
+    return out
 
 
 def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: Thresholds) -> None:
@@ -103,15 +146,13 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         with_drug = [o for o in outcomes if o.measured.case.drug == drug]
         without = [o for o in outcomes if o.measured.case.drug != drug]
         reported_without = sum(
-            o.identification.verdict is Verdict.CONTROLLED
-            and drug in o.identification.controlled_names()
+            o.identification.verdict in ALARMS and drug in o.identification.flagged_names()
             for o in without
         )
         exact = [
             o
             for o in with_drug
-            if o.identification.verdict is Verdict.CONTROLLED
-            and drug in o.identification.controlled_names()
+            if o.identification.verdict in ALARMS and drug in o.identification.flagged_names()
         ]
         per_drug[drug] = {
             "samples": len(with_drug),
@@ -121,19 +162,19 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         }
     report.per_drug[laser] = per_drug
 
-    pure = [o for o in outcomes if o.measured.case.kind == "pure_drug"]
+    pure = [o for o in outcomes if o.measured.case.kind in ("pure_drug", "pure_explosive")]
     pure_table: dict[str, float] = {}
     for bag in (None, "polyethylene", "polypropylene", "pet"):
         group = [o for o in pure if o.measured.case.recipe.packaging == bag]
         correct = sum(
-            o.identification.verdict is Verdict.CONTROLLED
+            o.identification.verdict in ALARMS
             and bool(o.identification.components)
             and o.identification.components[0].name == o.measured.case.drug
             for o in group
         )
         pure_table[bag or "bare"] = _share(correct, len(group))
     all_correct = sum(
-        o.identification.verdict is Verdict.CONTROLLED
+        o.identification.verdict in ALARMS
         and bool(o.identification.components)
         and o.identification.components[0].name == o.measured.case.drug
         for o in pure
@@ -147,26 +188,25 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         group = [o for o in outcomes if o.measured.case.drug and o.measured.case.recipe.snr == snr]
         report.by_snr[laser][f"{snr:g}"] = _share(sum(o.detected for o in group), len(group))
 
-    negatives = [o for o in outcomes if o.measured.case.truth != "controlled"]
+    negatives = [o for o in outcomes if o.measured.case.truth not in ("controlled", "explosive")]
     report.false_alarms[laser] = {
         "benign_and_bag_samples": sum(o.measured.case.truth == "benign" for o in negatives),
         "unknown_samples": sum(o.measured.case.truth == "unknown" for o in negatives),
-        "controlled_verdicts": sum(
-            o.identification.verdict is Verdict.CONTROLLED for o in negatives
-        ),
+        "controlled_verdicts": sum(o.identification.verdict in ALARMS for o in negatives),
         "sent_to_lab": sum(o.identification.verdict is Verdict.INCONCLUSIVE for o in negatives),
     }
 
     sweep: dict[str, dict[str, list[float]]] = defaultdict(dict)
     limits: dict[str, dict[str, float | None]] = defaultdict(dict)
     alarm_limits: dict[str, dict[str, float | None]] = defaultdict(dict)
-    for drug in drugs:
+    swept = sorted({o.measured.case.drug for o in outcomes if o.measured.case.kind == "sweep"})
+    for drug in swept:
         for matrix in SWEEP_MATRICES:
             curve, alarm = [], []
             for f in FRACTIONS:
                 cell = _sweep_cell(outcomes, drug, matrix, f)
                 curve.append(_share(sum(o.detected for o in cell), len(cell)))
-                alarms = sum(o.identification.verdict is Verdict.CONTROLLED for o in cell)
+                alarms = sum(o.identification.verdict in ALARMS for o in cell)
                 alarm.append(_share(alarms, len(cell)))
             sweep[drug][matrix] = curve
             limits[drug][matrix] = detection_limit(curve)
@@ -174,7 +214,7 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
     by_level: dict[str, dict[str, dict[str, float | None]]] = {}
     for snr in SNR_LEVELS:
         level: dict[str, dict[str, float | None]] = defaultdict(dict)
-        for drug in drugs:
+        for drug in swept:
             for matrix in SWEEP_MATRICES:
                 curve = []
                 for f in FRACTIONS:
@@ -235,14 +275,14 @@ def render_markdown(report: Report) -> str:
             "",
             "Confusion matrix (rows: truth, columns: verdict)",
             "",
-            "| truth | controlled | benign | inconclusive |",
-            "|---|---|---|---|",
+            "| truth | controlled | explosive | benign | inconclusive |",
+            "|---|---|---|---|---|",
         ]
-        for truth in ("controlled", "benign", "unknown"):
+        for truth in ("controlled", "explosive", "benign", "unknown"):
             row = report.confusion[laser].get(truth, {})
             out.append(
-                f"| {truth} | {row.get('controlled', 0)} | {row.get('benign', 0)} | "
-                f"{row.get('inconclusive', 0)} |"
+                f"| {truth} | {row.get('controlled', 0)} | {row.get('explosive', 0)} | "
+                f"{row.get('benign', 0)} | {row.get('inconclusive', 0)} |"
             )
         fa = report.false_alarms[laser]
         out += [

@@ -1,11 +1,18 @@
-"""The identification an inspector acts on: one verdict, components, peaks, action.
+"""The identification an inspector acts on: one verdict, components, bands, action.
 
-``analyse`` does the measurement-dependent work once (preprocess, search, mixture
-decomposition, supporting peaks); ``decide`` applies calibrated thresholds to it. A
-controlled compound is reported only when the signal it alone explains (where it
-makes most of the fitted spectrum) is both strong (z-score) and shaped like its
-reference (HQI there), with a supporting peak, all above thresholds calibrated for
-zero false alarms; weaker signs of one send the sample to the lab rather than guess.
+``analyse`` does the measurement-dependent work once: the input gates (size, axis
+units, saturation, coverage, signal-to-noise), preprocessing, the axis-drift
+correction, library search, mixture decomposition and the band-level evidence.
+``decide`` applies thresholds to it:
+
+* a gate failure is ``inconclusive`` with its reason, never a guess;
+* a controlled or explosive compound is named only on its own evidence: its
+  diagnostic bands present, its strong bands covered, its unique signal strong and
+  shaped like it, and no benign reference able to take its place as well. Nothing
+  pooled over several compounds can confirm one that failed its own test. A positive
+  is *presumptive*: it says so, and asks for lab confirmation;
+* ``benign`` needs the library to reproduce the spectrum and its bands; otherwise the
+  answer is ``inconclusive: not in library``, with the closest references as hints.
 """
 
 from __future__ import annotations
@@ -19,29 +26,43 @@ import numpy as np
 
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.substances import ACTION_FOR_VERDICT, Action, SubstanceClass, Verdict
+from portwatch.fieldid import evidence as ev
+from portwatch.fieldid.gates import GateFailure, check_file_size, run_gates
 from portwatch.fieldid.library import Library, default_library
 from portwatch.fieldid.mixtures import Component, Decomposition, decompose
 from portwatch.fieldid.preprocess import Pipeline
-from portwatch.fieldid.search import Hit, PreparedLibrary, prepare, search
+from portwatch.fieldid.search import Hit, PreparedLibrary, hqi_scores, prepare, search
 from portwatch.fieldid.spectrum import Spectrum
 
 DEFAULT_LASER_NM = 785
+PEAK_TOLERANCE_CM1 = ev.PEAK_TOLERANCE_CM1
 
-#: Half-width (cm-1) of the window a query band must fall in to support a reference
-#: band: about half the instrument resolution plus 2 cm-1 of laser drift.
-PEAK_TOLERANCE_CM1 = {785: 7.0, 1064: 10.0}
+#: Wavenumber accuracy handheld analysers state (assumed: TruNarc and ResQ-CQL data
+#: sheets give +/- 2 to 4 cm-1): drift up to this must never change a verdict. The shift
+#: search looks a little wider.
+STATED_ACCURACY_CM1 = 4.0
+SHIFT_SEARCH_CM1 = 5.0
+#: After a calibration with a polystyrene standard, only this much drift is left.
+CALIBRATED_SEARCH_CM1 = 1.0
+
+PRESUMPTIVE_NOTE = "presumptive, confirm in the lab"
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Decision thresholds for one laser (see ``calibrate``).
+    """Decision thresholds for one laser (fitted by ``calibrate``; see docs/fieldid.md).
 
-    Confirm a controlled component: ``unique_z >= unique_z_min``, ``unique_hqi >=
-    unique_hqi_min``, ``fraction >= fraction_min`` and ``min_supporting_peaks``
-    supporting peaks, in a spectrum the library explains (``fit_r2 >= fit_r2_min``).
-    Send to the lab: ``unique_z >= lab_z_min`` and ``unique_hqi >= lab_hqi_min``, or a
-    confirmed pattern in an unexplained spectrum. Release as benign: nothing
-    controlled and ``fit_r2 >= fit_r2_min``.
+    Name a controlled or explosive component: ``unique_z >= unique_z_min``,
+    ``unique_hqi >= unique_hqi_min``, ``fraction >= fraction_min``, three quarters of its
+    diagnostic bands present and at least ``diagnostic_min`` (all when it has fewer),
+    strong-band coverage ``>= coverage_min``, and ``benign_gap_min`` (the F statistic of
+    replacing it by the best benign reference) reached, in a spectrum the library
+    mostly explains (``fit_r2 >= confirm_r2_min``, fitted above every tuning negative
+    that passes the rest, never under 0.6: a drug pattern in a spectrum the library
+    cannot explain goes to the lab). Send to the lab: ``unique_z >= lab_z_min`` and
+    ``unique_hqi >= lab_hqi_min`` with at least one diagnostic band. Release as benign:
+    ``fit_r2 >= fit_r2_min`` and ``explained >= explained_min`` (share of the query's
+    band prominence the references reproduce).
     """
 
     unique_z_min: float = 8.0
@@ -51,32 +72,96 @@ class Thresholds:
     fit_r2_min: float = 0.8
     fraction_min: float = 0.01
     min_supporting_peaks: int = 1
+    explained_min: float = 0.8
+    coverage_min: float = 0.75
+    diagnostic_min: int = 2
+    benign_gap_min: float = 25.0
+    confirm_r2_min: float = 0.6
 
     @classmethod
     def from_dict(cls, values: dict[str, float]) -> Thresholds:
         """Thresholds from the plain numbers of ``to_dict`` (unknown keys are an error)."""
         numbers = {k: float(v) for k, v in values.items()}
-        peaks = int(numbers.pop("min_supporting_peaks", 1))
-        return cls(**numbers, min_supporting_peaks=peaks)
+        ints = {
+            k: int(numbers.pop(k))
+            for k in ("min_supporting_peaks", "diagnostic_min")
+            if k in numbers
+        }
+        return cls(**numbers, **ints)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, float]:
         """Plain numbers, for the thresholds file."""
         return {k: (v if isinstance(v, int) else float(v)) for k, v in self.__dict__.items()}
 
 
-def load_thresholds(path: Path | None = None) -> dict[int, Thresholds]:
-    """Thresholds per laser from ``path`` (default: the calibrated file shipped)."""
+@dataclass(frozen=True)
+class ConfidenceMap:
+    """Score -> probability the verdict is right, fitted on the tuning set (isotonic).
+
+    ``scores`` increasing; ``probabilities`` non-decreasing, in [0, 1]. A score of 1 is
+    where the verdict's own statistic just meets its threshold.
+    """
+
+    scores: tuple[float, ...] = (0.0, 1.0, 2.0)
+    probabilities: tuple[float, ...] = (0.0, 0.5, 0.9)
+
+    def __call__(self, score: float) -> float:
+        p = float(np.interp(score, self.scores, self.probabilities))
+        return min(max(p, 0.0), 1.0)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Thresholds per laser and confidence maps per laser and verdict kind."""
+
+    thresholds: dict[int, Thresholds]
+    confidence: dict[int, dict[str, ConfidenceMap]] = field(default_factory=dict)
+    library_digest: str = ""
+
+    def confidence_map(self, laser_nm: int, kind: str) -> ConfidenceMap:
+        """The map for ``kind`` (benign or flagged) at ``laser_nm`` (a default if none)."""
+        return self.confidence.get(laser_nm, {}).get(kind, ConfidenceMap())
+
+
+def load_calibration(path: Path | None = None) -> Calibration:
+    """Thresholds and confidence maps from ``path`` (default: the file shipped)."""
     try:
         if path is None:
             text = resources.files("portwatch.fieldid").joinpath("data/thresholds.json").read_text()
         else:
             text = Path(path).read_text()
         doc = json.loads(text)
-        return {int(laser): Thresholds.from_dict(body) for laser, body in doc["lasers"].items()}
+        table = {int(laser): Thresholds.from_dict(body) for laser, body in doc["lasers"].items()}
+        maps = {
+            int(laser): {
+                kind: ConfidenceMap(tuple(m["scores"]), tuple(m["probabilities"]))
+                for kind, m in kinds.items()
+            }
+            for laser, kinds in doc.get("confidence", {}).items()
+        }
+        return Calibration(table, maps, str(doc.get("library_digest", "")))
     except FileNotFoundError:
-        return {785: Thresholds(), 1064: Thresholds()}
+        return Calibration({785: Thresholds(), 1064: Thresholds()})
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"thresholds.json: {exc}") from None
+
+
+def load_thresholds(path: Path | None = None) -> dict[int, Thresholds]:
+    """Thresholds per laser from ``path`` (default: the calibrated file shipped)."""
+    return load_calibration(path).thresholds
+
+
+@dataclass(frozen=True)
+class FlaggedEvidence:
+    """What speaks for one controlled or explosive component, on its own."""
+
+    component: Component
+    hqi: float
+    diagnostic: tuple[float, ...]
+    diagnostic_found: tuple[float, ...]
+    coverage: float
+    matched_cm1: tuple[float, ...]
+    missing_cm1: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -85,11 +170,17 @@ class Analysis:
 
     source: str
     laser_nm: int
-    query: np.ndarray
-    hits: tuple[Hit, ...]
-    decomposition: Decomposition
-    supporting_peaks: dict[str, tuple[float, ...]]
-    display_names: dict[str, str]
+    gate: GateFailure | None
+    shift_cm1: float = 0.0
+    shift_from: str = "none"
+    query: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    hits: tuple[Hit, ...] = ()
+    decomposition: Decomposition | None = None
+    supporting_peaks: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    display_names: dict[str, str] = field(default_factory=dict)
+    flagged: tuple[FlaggedEvidence, ...] = ()
+    explained: float = 0.0
+    unexplained_cm1: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,9 +194,12 @@ class ReportedComponent:
     fraction_sd: float
     confidence: float
     supporting_peaks_cm1: tuple[float, ...]
+    hqi: float = 0.0
+    matched_bands_cm1: tuple[float, ...] = ()
+    missing_bands_cm1: tuple[float, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        """JSON form: name, class, fraction, confidence, uncertainty, peaks."""
+        """JSON form: name, class, fraction, confidence, HQI, bands."""
         return {
             "name": self.name,
             "display_name": self.display_name,
@@ -113,7 +207,10 @@ class ReportedComponent:
             "fraction": round(self.fraction, 4),
             "fraction_sd": round(self.fraction_sd, 4),
             "confidence": round(self.confidence, 3),
+            "hqi": round(self.hqi, 4),
             "supporting_peaks_cm1": [round(p, 1) for p in self.supporting_peaks_cm1],
+            "matched_bands_cm1": [round(p, 1) for p in self.matched_bands_cm1],
+            "missing_bands_cm1": [round(p, 1) for p in self.missing_bands_cm1],
         }
 
 
@@ -130,21 +227,39 @@ class Identification:
     reason: str
     fit_r2: float
     hits: tuple[Hit, ...] = field(default=())
+    confidence: float = 0.0
+    reason_code: str = ""
+    shift_cm1: float = 0.0
+    explained: float = 0.0
+
+    @property
+    def presumptive(self) -> bool:
+        """A positive (controlled or explosive): to be confirmed in a lab."""
+        return self.verdict in (Verdict.CONTROLLED, Verdict.EXPLOSIVE)
 
     def controlled_names(self) -> list[str]:
         """Names of the controlled components reported."""
         return [c.name for c in self.components if c.substance_class is SubstanceClass.CONTROLLED]
 
+    def flagged_names(self) -> list[str]:
+        """Names of the controlled or explosive components reported."""
+        return [c.name for c in self.components if c.substance_class in ev.FLAGGED]
+
     def to_json(self) -> dict[str, object]:
         """One JSON object: file, verdict, components, action and the rest."""
-        return {
+        doc: dict[str, object] = {
             "file": self.source,
             "laser_nm": self.laser_nm,
             "verdict": self.verdict.value,
             "action": self.action.value,
+            "confidence": round(self.confidence, 3),
+            "presumptive": self.presumptive,
             "components": [c.to_json() for c in (*self.components, *self.packaging)],
             "reason": self.reason,
+            "reason_code": self.reason_code,
             "fit_r2": round(self.fit_r2, 4),
+            "explained_bands": round(self.explained, 4),
+            "axis_shift_cm1": round(self.shift_cm1, 2),
             "top_hits": [
                 {
                     "name": h.name,
@@ -154,6 +269,9 @@ class Identification:
                 for h in self.hits
             ],
         }
+        if self.presumptive:
+            doc["note"] = PRESUMPTIVE_NOTE
+        return doc
 
 
 def analyse(
@@ -162,20 +280,61 @@ def analyse(
     laser_nm: int | None = None,
     pipeline: Pipeline | None = None,
     prepared: PreparedLibrary | None = None,
+    calibration_shift_cm1: float | None = None,
 ) -> Analysis:
-    """Preprocess, search and decompose ``spectrum`` (laser: argument, file, else 785)."""
-    laser = laser_nm or spectrum.laser_nm or DEFAULT_LASER_NM
+    """Gate, preprocess, correct drift, search, decompose and gather band evidence."""
+    stated = laser_nm or spectrum.laser_nm
+    laser = stated or (prepared.laser_nm if prepared is not None else DEFAULT_LASER_NM)
+    spectrum, gate = run_gates(spectrum, stated)
+    if gate is not None:
+        return Analysis(spectrum.source, laser, gate)
     if prepared is None:
         prepared = prepare(library or default_library(), laser, pipeline)
-    _, query = prepared.pipeline.apply(spectrum)
+    axis = prepared.axis_cm1
+    _, raw = prepared.pipeline.apply(spectrum)
+    shift_from, base_shift, window = "estimated", 0.0, SHIFT_SEARCH_CM1
+    if calibration_shift_cm1 is not None:
+        shift_from, base_shift, window = "calibration", calibration_shift_cm1, CALIBRATED_SEARCH_CM1
+    query = ev.shifted(axis, raw, base_shift)
+    extra, _ = ev.estimate_shift(axis, query, prepared.unit_rows, window)
+    query = ev.shifted(axis, query, extra)
+    total = base_shift + extra
+    query = query / max(float(np.abs(query).sum()), 1e-30)
     hits = tuple(search(prepared, query, top_k=5))
-    decomposition = decompose(prepared, query)
-    peaks = {
-        c.name: supporting_peaks(prepared, query, decomposition, c, laser)
-        for c in decomposition.components
-    }
-    display = {c.name: prepared.references[c.index].display_name for c in decomposition.components}
-    return Analysis(spectrum.source, laser, query, hits, decomposition, peaks, display)
+    dec = decompose(prepared, query)
+    tolerance = PEAK_TOLERANCE_CM1.get(laser, 8.0)
+    peaks = {c.name: supporting_peaks(prepared, query, dec, c, laser) for c in dec.components}
+    display = {c.name: prepared.references[c.index].display_name for c in dec.components}
+    found = ev.query_bands(axis, query)
+    explained, left = ev.explained_share(found, query, _refs_fit(dec, query))
+    hqi, _ = hqi_scores(prepared, query)
+    flagged = tuple(
+        _flagged_evidence(prepared, c, found, float(hqi[c.index]), tolerance)
+        for c in dec.components
+        if c.substance_class in ev.FLAGGED
+    )
+    return Analysis(
+        spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
+        flagged, explained, left,
+    )  # fmt: skip
+
+
+def _refs_fit(dec: Decomposition, query: np.ndarray) -> np.ndarray:
+    return dec.fitted_references if dec.fitted_references is not None else dec.fitted
+
+
+def _flagged_evidence(
+    prepared: PreparedLibrary,
+    c: Component,
+    found: ev.QueryBands,
+    hqi: float,
+    tolerance: float,
+) -> FlaggedEvidence:
+    bands = list(prepared.bands[c.index]) if prepared.bands else []
+    diagnostic = prepared.diagnostic[c.index] if prepared.diagnostic else ()
+    present = tuple(d for d in diagnostic if found.present(d, tolerance))
+    coverage, matched, missing = ev.band_coverage(found, bands, tolerance)
+    return FlaggedEvidence(c, hqi, diagnostic, present, coverage, matched, missing)
 
 
 def supporting_peaks(
@@ -210,105 +369,148 @@ def supporting_peaks(
     return tuple(sorted(set(found)))
 
 
-def _confidence(component: Component, thresholds: Thresholds) -> float:
-    ratio = min(
-        component.unique_z / max(thresholds.unique_z_min, 1e-9),
-        component.unique_hqi / max(thresholds.unique_hqi_min, 1e-9),
-    )
-    return float(ratio / (1.0 + ratio))
-
-
-def controlled_statistics(dec: Decomposition) -> list[tuple[Component, float, float]]:
-    """Each controlled component with the (unique z, unique HQI) its decision uses.
-
-    The leading controlled component (largest fraction) is judged on the statistics of
-    all controlled components together, since drug analogues split one drug's bands
-    between them; any other controlled component must stand on its own.
-    """
-    controlled = [c for c in dec.components if c.substance_class is SubstanceClass.CONTROLLED]
-    out = []
-    for rank, c in enumerate(sorted(controlled, key=lambda c: -c.fraction)):
-        if rank == 0:
-            out.append(
-                (c, max(c.unique_z, dec.controlled_z), max(c.unique_hqi, dec.controlled_hqi))
-            )
-        else:
-            out.append((c, c.unique_z, c.unique_hqi))
-    return out
-
-
-def decide(analysis: Analysis, thresholds: Thresholds) -> Identification:
-    """Apply ``thresholds`` to ``analysis``: the verdict and the action."""
-    dec = analysis.decomposition
-    confirmed: list[Component] = []
-    suspected: list[Component] = []
-    others: list[Component] = []
-    packaging: list[Component] = []
-    for c, z, hqi in controlled_statistics(dec):
-        peaks = analysis.supporting_peaks.get(c.name, ())
-        if (
-            z >= thresholds.unique_z_min
-            and hqi >= thresholds.unique_hqi_min
-            and c.fraction >= thresholds.fraction_min
-            and len(peaks) >= thresholds.min_supporting_peaks
-            # a drug pattern inside a spectrum the library cannot explain is a lookalike
-            # of an unknown substance as often as it is the drug: the lab decides
-            and dec.fit_r2 >= thresholds.fit_r2_min
-        ):
-            confirmed.append(c)
-        elif z >= thresholds.lab_z_min and hqi >= thresholds.lab_hqi_min and c.fraction > 0:
-            suspected.append(c)
-    for c in dec.components:
-        if c.substance_class is SubstanceClass.PACKAGING:
-            packaging.append(c)
-        elif c.substance_class is not SubstanceClass.CONTROLLED:
-            others.append(c)
-    if confirmed:
-        verdict = Verdict.CONTROLLED
-        names = ", ".join(c.name for c in confirmed)
-        reason = f"controlled substance identified: {names}"
-    elif suspected:
-        verdict = Verdict.INCONCLUSIVE
-        names = ", ".join(c.name for c in suspected)
-        reason = f"possible {names} below the confirmation threshold; confirm in a lab"
-    elif dec.fit_r2 >= thresholds.fit_r2_min and (others or packaging):
-        verdict = Verdict.BENIGN
-        reason = "explained by non-controlled references"
-    else:
-        verdict = Verdict.INCONCLUSIVE
-        reason = (
-            f"the library explains {dec.fit_r2:.0%} of the spectrum "
-            f"(needs {thresholds.fit_r2_min:.0%}); unknown substance"
-        )
-    shown = [*confirmed, *suspected] if verdict is not Verdict.BENIGN else []
-    # weak stand-ins that only soak up misfit would read as findings; show the real ones
-    shown += [
-        c
-        for c in others
-        if len(analysis.supporting_peaks.get(c.name, ())) >= 2 or _confidence(c, thresholds) >= 0.5
+def flagged_score(f: FlaggedEvidence, t: Thresholds) -> float:
+    """The flagged verdict's own statistic: the weakest of its tests, 1 at its threshold."""
+    c = f.component
+    needed = ev.diagnostic_needed(len(f.diagnostic), t.diagnostic_min)
+    parts = [
+        c.unique_z / max(t.unique_z_min, 1e-9),
+        c.unique_hqi / max(t.unique_hqi_min, 1e-9),
+        f.coverage / max(t.coverage_min, 1e-9),
+        c.evidence / max(t.benign_gap_min, 1e-9),
+        (len(f.diagnostic_found) / needed) if needed else 0.0,
     ]
+    return float(max(min(parts), 0.0))
 
-    def report(c: Component) -> ReportedComponent:
-        return ReportedComponent(
-            c.name,
-            analysis.display_names.get(c.name, c.name),
-            c.substance_class,
-            c.fraction,
-            c.fraction_sd,
-            _confidence(c, thresholds),
-            analysis.supporting_peaks.get(c.name, ()),
+
+def benign_score(a: Analysis, t: Thresholds) -> float:
+    """The release verdict's own statistic: the weaker of fit and band explanation."""
+    fit = a.decomposition.fit_r2 if a.decomposition else 0.0
+    return float(
+        max(min(fit / max(t.fit_r2_min, 1e-9), a.explained / max(t.explained_min, 1e-9)), 0.0)
+    )
+
+
+def _confirmed(f: FlaggedEvidence, t: Thresholds, fit_r2: float) -> bool:
+    return (
+        flagged_score(f, t) >= 1.0
+        and f.component.fraction >= t.fraction_min
+        and len(f.diagnostic) > 0
+        and fit_r2 >= t.confirm_r2_min
+    )
+
+
+def _suspected(f: FlaggedEvidence, t: Thresholds) -> bool:
+    c = f.component
+    return (
+        c.unique_z >= t.lab_z_min
+        and c.unique_hqi >= t.lab_hqi_min
+        and (len(f.diagnostic_found) > 0 or f.coverage >= t.coverage_min)
+    )
+
+
+def decide(
+    analysis: Analysis, thresholds: Thresholds, calibration: Calibration | None = None
+) -> Identification:
+    """Apply ``thresholds`` to ``analysis``: the verdict, the action and a confidence."""
+    laser = analysis.laser_nm
+    maps = calibration or Calibration({laser: thresholds})
+    if analysis.gate is not None or analysis.decomposition is None:
+        gate = analysis.gate or GateFailure("no_signal", "no analysis")
+        return _result(analysis, Verdict.INCONCLUSIVE, (), (), gate.reason, 0.0, gate.code)
+    dec = analysis.decomposition
+    confirmed = [f for f in analysis.flagged if _confirmed(f, thresholds, dec.fit_r2)]
+    suspected = [f for f in analysis.flagged if f not in confirmed and _suspected(f, thresholds)]
+    packaging = [c for c in dec.components if c.substance_class is SubstanceClass.PACKAGING]
+    others = [
+        c for c in dec.components
+        if c.substance_class not in (*ev.FLAGGED, SubstanceClass.PACKAGING)
+    ]  # fmt: skip
+    if confirmed:
+        explosive = [
+            f for f in confirmed if f.component.substance_class is SubstanceClass.EXPLOSIVE
+        ]
+        verdict = Verdict.EXPLOSIVE if explosive else Verdict.CONTROLLED
+        best = max(flagged_score(f, thresholds) for f in confirmed)
+        confidence = maps.confidence_map(laser, "flagged")(best)
+        names = ", ".join(f.component.name for f in confirmed)
+        reason = f"{verdict.value} substance identified: {names} ({PRESUMPTIVE_NOTE})"
+        shown = [_report(analysis, f.component, confidence, f) for f in confirmed]
+        return _result(analysis, verdict, shown, packaging, reason, confidence, "identified")
+    if suspected:
+        best = max(flagged_score(f, thresholds) for f in suspected)
+        confidence = maps.confidence_map(laser, "flagged")(best)
+        names = ", ".join(f.component.name for f in suspected)
+        reason = f"possible {names} below the confirmation threshold; confirm in a lab"
+        shown = [_report(analysis, f.component, confidence, f) for f in suspected]
+        return _result(
+            analysis, Verdict.INCONCLUSIVE, shown, packaging, reason, confidence, "possible"
         )
+    score = benign_score(analysis, thresholds)
+    confidence = maps.confidence_map(laser, "benign")(score)
+    if score >= 1.0 and (others or packaging):
+        shown = [_report(analysis, c, confidence) for c in others if _shown(analysis, c)]
+        names = ", ".join(c.name for c in (*shown, *packaging)) or "non-controlled references"
+        reason = f"explained by {names}"
+        return _result(analysis, Verdict.BENIGN, shown, packaging, reason, confidence, "benign")
+    hints = ", ".join(f"{h.name} (HQI {h.hqi:.2f})" for h in analysis.hits[:3])
+    left = ", ".join(f"{p:.0f}" for p in analysis.unexplained_cm1[:6]) or "none"
+    reason = (
+        f"not in library: the library explains {dec.fit_r2:.0%} of the spectrum and "
+        f"{analysis.explained:.0%} of its bands (needs {thresholds.fit_r2_min:.0%} and "
+        f"{thresholds.explained_min:.0%}); unexplained bands at {left} cm-1; closest: {hints}"
+    )
+    return _result(
+        analysis, Verdict.INCONCLUSIVE, (), packaging, reason, confidence, "not_in_library"
+    )
 
+
+def _shown(analysis: Analysis, c: Component) -> bool:
+    """A benign component worth showing: it carries bands, not just misfit."""
+    return len(analysis.supporting_peaks.get(c.name, ())) >= 1 and c.fraction >= 0.05
+
+
+def _report(
+    analysis: Analysis, c: Component, confidence: float, f: FlaggedEvidence | None = None
+) -> ReportedComponent:
+    return ReportedComponent(
+        c.name,
+        analysis.display_names.get(c.name, c.name),
+        c.substance_class,
+        c.fraction,
+        c.fraction_sd,
+        confidence,
+        analysis.supporting_peaks.get(c.name, ()),
+        f.hqi if f else next((h.hqi for h in analysis.hits if h.name == c.name), c.shape_hqi),
+        f.matched_cm1 if f else analysis.supporting_peaks.get(c.name, ()),
+        f.missing_cm1 if f else (),
+    )
+
+
+def _result(
+    analysis: Analysis,
+    verdict: Verdict,
+    shown: list[ReportedComponent] | tuple[()],
+    packaging: list[Component] | tuple[()],
+    reason: str,
+    confidence: float,
+    code: str,
+) -> Identification:
+    dec = analysis.decomposition
     return Identification(
         analysis.source,
         analysis.laser_nm,
         verdict,
         ACTION_FOR_VERDICT[verdict],
-        tuple(report(c) for c in shown),
-        tuple(report(c) for c in packaging),
+        tuple(shown),
+        tuple(_report(analysis, c, confidence) for c in packaging),
         reason,
-        dec.fit_r2,
+        dec.fit_r2 if dec else 0.0,
         analysis.hits,
+        confidence,
+        code,
+        analysis.shift_cm1,
+        analysis.explained,
     )
 
 
@@ -316,26 +518,82 @@ def identify(
     spectrum: Spectrum,
     library: Library | None = None,
     laser_nm: int | None = None,
-    thresholds: dict[int, Thresholds] | None = None,
+    thresholds: dict[int, Thresholds] | Calibration | None = None,
+    calibration_shift_cm1: float | None = None,
+    prepared: PreparedLibrary | None = None,
 ) -> Identification:
-    """Identify what ``spectrum`` shows: verdict, components, supporting peaks, action."""
-    library = library or default_library()
+    """Identify what ``spectrum`` shows: verdict, components, bands, action, confidence."""
     laser = laser_nm or spectrum.laser_nm or DEFAULT_LASER_NM
-    prepared = prepare(library, laser)
-    analysis = analyse(spectrum, laser_nm=laser, prepared=prepared)
-    table = thresholds or load_thresholds()
-    return decide(analysis, table.get(laser, Thresholds()))
+    if prepared is None:
+        prepared = prepare(library or default_library(), laser)
+    analysis = analyse(
+        spectrum, laser_nm=laser_nm, prepared=prepared, calibration_shift_cm1=calibration_shift_cm1
+    )
+    if isinstance(thresholds, Calibration):
+        calibration = thresholds
+    elif thresholds is not None:
+        calibration = Calibration(thresholds)
+    else:
+        calibration = load_calibration()
+    table = calibration.thresholds.get(analysis.laser_nm, Thresholds())
+    return decide(analysis, table, calibration)
+
+
+def identify_file(
+    path: Path,
+    library: Library | None = None,
+    laser_nm: int | None = None,
+    calibration: Calibration | None = None,
+    calibration_shift_cm1: float | None = None,
+    prepared: dict[int, PreparedLibrary] | None = None,
+) -> Identification:
+    """Identify the spectrum in ``path``; an oversize file is refused before it is read.
+
+    ``prepared`` holds prepared libraries per laser across a batch (filled as needed).
+
+    The result's ``source`` is the path as given, so two files of the same name in
+    different folders stay apart.
+    """
+    from portwatch.fieldid.readers import read_spectrum
+
+    label = str(path)
+    failure = check_file_size(Path(path))
+    if failure is not None:
+        laser = laser_nm or DEFAULT_LASER_NM
+        return decide(Analysis(label, laser, failure), Thresholds(), calibration)
+    spectrum = read_spectrum(path, laser_nm)
+    spectrum = Spectrum(
+        spectrum.shift_cm1, spectrum.intensity, spectrum.laser_nm, label, spectrum.metadata
+    )
+    from portwatch.fieldid.search import prepare_cached
+
+    laser = laser_nm or spectrum.laser_nm or DEFAULT_LASER_NM
+    held = prepared if prepared is not None else {}
+    if laser not in held:
+        held[laser] = prepare_cached(library or default_library(), laser)
+    return identify(
+        spectrum, library, laser_nm, calibration, calibration_shift_cm1, prepared=held[laser]
+    )
 
 
 __all__ = [
     "Analysis",
+    "Calibration",
+    "ConfidenceMap",
     "DEFAULT_LASER_NM",
+    "FlaggedEvidence",
     "Identification",
+    "PRESUMPTIVE_NOTE",
     "ReportedComponent",
+    "STATED_ACCURACY_CM1",
     "Thresholds",
     "analyse",
+    "benign_score",
     "decide",
+    "flagged_score",
     "identify",
+    "identify_file",
+    "load_calibration",
     "load_thresholds",
     "supporting_peaks",
 ]

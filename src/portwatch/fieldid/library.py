@@ -150,20 +150,93 @@ def synthetic_reference(entry: PeakEntry, laser_nm: int) -> Reference:
 
 
 def build_default_library(lasers: Iterable[int] = SUPPORTED_LASERS_NM) -> Library:
-    """The synthetic library: every peak-table compound at every supported laser."""
-    refs = tuple(synthetic_reference(e, laser) for e in load_peak_table() for laser in lasers)
+    """The default library: every peak-table compound at every supported laser, synthetic,
+    plus the measured references shipped in ``fieldid/data/measured`` (which take
+    precedence at their laser)."""
+    lasers = tuple(lasers)
+    table = load_peak_table()
+    refs = tuple(synthetic_reference(e, laser) for e in table for laser in lasers)
+    measured = tuple(r for r in shipped_measured(table) if r.laser_nm in lasers)
     return Library(
-        refs,
+        refs + measured,
         1,
-        "SYNTHETIC library: Voigt bands at literature peak positions (raman_peaks.toml); "
-        "not measured spectra. Add measured references before operational use.",
+        "Mostly SYNTHETIC library: Voigt bands at literature peak positions "
+        "(raman_peaks.toml), plus measured polystyrene, silicon and calcite at 785 nm "
+        "(ramanchada2 round-robin data, MIT). Add measured references before operational use.",
     )
+
+
+#: Measured references shipped with portwatch: file stem -> (peak-table name, source).
+SHIPPED_MEASURED = {
+    "polystyrene_785": "ramanchada2 1.5.0 (MIT): ICV_BW785/PST02_iRPlus785_Z050_100_3200ms.txt",
+    "silicon_785": "ramanchada2 1.5.0 (MIT): ICV_BW785/S0N02_iRPlus785_Z050_100_3200ms.txt",
+    "calcite_785": "ramanchada2 1.5.0 (MIT): ICV_BW785/sCAL02_iRPlus785_Z050_100_3800ms.txt",
+}
+
+
+def shipped_measured(table: Sequence[PeakEntry]) -> tuple[Reference, ...]:
+    """The measured references in ``fieldid/data/measured`` (B&W Tek i-Raman Plus, 785 nm)."""
+    from portwatch.fieldid.readers import read_spectrum
+
+    by_name = {e.name: e for e in table}
+    out = []
+    folder = resources.files("portwatch.fieldid").joinpath("data/measured")
+    for stem, source in SHIPPED_MEASURED.items():
+        name = stem.rsplit("_", 1)[0]
+        entry = by_name[name]
+        with resources.as_file(folder.joinpath(f"{stem}.csv")) as path:
+            spectrum = read_spectrum(path)
+        out.append(
+            Reference(
+                name,
+                entry.display_name,
+                entry.substance_class,
+                785,
+                spectrum,
+                False,
+                f"measured: {source}",
+                "measured",
+                tuple(p for p, _ in entry.peaks),
+            )
+        )
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
 def default_library() -> Library:
-    """The synthetic default library (built once per process)."""
-    return build_default_library()
+    """The default library, built once and cached on disk keyed by its inputs' content.
+
+    The key hashes the shipped peak table and measured reference files, so editing any
+    of them builds the library anew; an unusable cache only costs the build.
+    """
+    import hashlib
+    import pickle
+
+    from portwatch.fieldid.search import CACHE_VERSION, cache_dir
+
+    data = resources.files("portwatch.fieldid").joinpath("data")
+    digest = hashlib.sha256(CACHE_VERSION.encode())
+    digest.update(data.joinpath("raman_peaks.toml").read_bytes())
+    for stem in SHIPPED_MEASURED:
+        digest.update(data.joinpath(f"measured/{stem}.csv").read_bytes())
+    path = cache_dir() / f"default-library-{digest.hexdigest()[:32]}.pickle"
+    try:
+        with path.open("rb") as handle:
+            held = pickle.load(handle)  # noqa: S301 - our own cache file, keyed by content
+        if isinstance(held, Library):
+            return held
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        pass
+    library = build_default_library()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as handle:
+            pickle.dump(library, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:
+        pass
+    return library
 
 
 def measured_reference(
@@ -363,6 +436,19 @@ def padded_library(base: Library, size: int, laser_nm: int, rng: np.random.Gener
     return replace(base, references=tuple(refs[:size]))
 
 
+def library_digest(library: Library) -> str:
+    """sha256 of the library's content (names, classes, lasers, bands and spectra)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for r in library.references:
+        head = f"{r.name}|{r.substance_class.value}|{r.laser_nm}|{r.synthetic}|{r.peaks_cm1}"
+        digest.update(head.encode())
+        digest.update(np.ascontiguousarray(r.spectrum.shift_cm1).tobytes())
+        digest.update(np.ascontiguousarray(r.spectrum.intensity).tobytes())
+    return digest.hexdigest()
+
+
 def class_of(references: Sequence[Reference], name: str) -> SubstanceClass:
     """The class of the reference called ``name``."""
     for r in references:
@@ -382,6 +468,7 @@ __all__ = [
     "class_of",
     "default_library",
     "load_library",
+    "library_digest",
     "load_peak_table",
     "measured_reference",
     "padded_library",

@@ -7,12 +7,22 @@ derivatives, which a slowly varying residual baseline barely touches.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.signal import savgol_filter
 
 from portwatch.domain.substances import SubstanceClass
+from portwatch.fieldid.evidence import (
+    PEAK_TOLERANCE_CM1,
+    Band,
+    diagnostic_bands,
+    reference_bands,
+)
 from portwatch.fieldid.library import Library, Reference
 from portwatch.fieldid.preprocess import Pipeline, default_pipeline
 from portwatch.fieldid.spectrum import Spectrum
@@ -27,7 +37,10 @@ class PreparedLibrary:
     ``matrix`` has one row per reference (unit area, as the pipeline leaves them);
     ``unit_rows`` the same rows centred and scaled to unit norm for correlation;
     ``unit_derivative_rows`` likewise for first derivatives; ``drift_matrix`` each
-    row's change for a 1 cm-1 axis shift (its derivative along the axis).
+    row's change for a 1 cm-1 axis shift (its derivative along the axis); ``bands`` each
+    reference's listed bands with heights read off its row; ``diagnostic`` the band
+    positions that separate each controlled or explosive reference from the rest
+    (``evidence.diagnostic_bands``).
     """
 
     laser_nm: int
@@ -38,6 +51,8 @@ class PreparedLibrary:
     unit_derivative_rows: np.ndarray
     pipeline: Pipeline
     drift_matrix: np.ndarray
+    bands: tuple[tuple[Band, ...], ...] = ()
+    diagnostic: tuple[tuple[float, ...], ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -74,12 +89,74 @@ def prepare(library: Library, laser_nm: int, pipeline: Pipeline | None = None) -
     axis = pipeline.axis()
     matrix = np.vstack([pipeline.apply(r.spectrum)[1] for r in refs])
     drift = np.gradient(matrix, axis, axis=1)
+    bands = tuple(
+        tuple(reference_bands(axis, row, r.peaks_cm1)) for r, row in zip(refs, matrix, strict=True)
+    )
+    tolerance = PEAK_TOLERANCE_CM1.get(laser_nm, 8.0)
+    diagnostic = diagnostic_bands(
+        [list(b) for b in bands], [r.substance_class for r in refs], tolerance
+    )
     prepared = PreparedLibrary(
-        laser_nm, axis, refs, matrix, _unit(matrix), _unit(derivative(matrix)), pipeline, drift
+        laser_nm,
+        axis,
+        refs,
+        matrix,
+        _unit(matrix),
+        _unit(derivative(matrix)),
+        pipeline,
+        drift,
+        bands,
+        tuple(diagnostic),
     )
     if len(_CACHE) > 16:
         _CACHE.clear()
     _CACHE[key] = (library, prepared)
+    return prepared
+
+
+#: Bump when what ``prepare`` computes changes, so stale cache files are ignored.
+CACHE_VERSION = "1"
+
+
+def cache_dir() -> Path:
+    """Where prepared libraries are cached: ``$PORTWATCH_CACHE`` or the user cache folder."""
+    if os.environ.get("PORTWATCH_CACHE"):
+        return Path(os.environ["PORTWATCH_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "portwatch" / "fieldid-library"
+
+
+def prepare_cached(library: Library, laser_nm: int, folder: Path | None = None) -> PreparedLibrary:
+    """``prepare``, read from an on-disk cache keyed by the library's content when present.
+
+    The key hashes every reference (``library.library_digest``), the laser, the pipeline
+    and ``CACHE_VERSION``; a changed library gets a new key, so it is prepared again.
+    An unreadable or unwritable cache only costs the preparation.
+    """
+    from portwatch.fieldid.library import library_digest
+
+    pipeline = default_pipeline()
+    key = hashlib.sha256(
+        f"{library_digest(library)}|{laser_nm}|{pipeline!r}|{CACHE_VERSION}".encode()
+    ).hexdigest()[:32]
+    path = (folder or cache_dir()) / f"prepared-{laser_nm}-{key}.pickle"
+    try:
+        with path.open("rb") as handle:
+            held = pickle.load(handle)  # noqa: S301 - our own cache file, keyed by content
+        if isinstance(held, PreparedLibrary):
+            _CACHE[(id(library), laser_nm, repr(pipeline))] = (library, held)
+            return held
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
+        pass
+    prepared = prepare(library, laser_nm, pipeline)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as handle:
+            pickle.dump(prepared, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:
+        pass
     return prepared
 
 
@@ -119,4 +196,13 @@ def search(prepared: PreparedLibrary, spectrum: Spectrum | np.ndarray, top_k: in
     ]
 
 
-__all__ = ["Hit", "PreparedLibrary", "derivative", "hqi_scores", "prepare", "search"]
+__all__ = [
+    "Hit",
+    "PreparedLibrary",
+    "cache_dir",
+    "derivative",
+    "hqi_scores",
+    "prepare",
+    "prepare_cached",
+    "search",
+]

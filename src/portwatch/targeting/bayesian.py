@@ -59,7 +59,9 @@ def dobss(game: BayesianGame, *, time_limit_s: float | None = None) -> BayesianS
         obj[z] = -ft.probability * ft.leader_payoffs  # milp minimises
         integrality[q] = 1
         lower[a], upper[a] = -np.inf, np.inf
-        big_m = float(ft.follower_payoffs.max() - ft.follower_payoffs.min()) + 1.0
+        # a - C[:, j].x never exceeds max(C) - min(C[:, j]): the tightest big M per action
+        c_max = float(ft.follower_payoffs.max())
+        big_m = c_max - ft.follower_payoffs.min(axis=0) + 1e-6 * max(1.0, abs(c_max))
         rows.append(({int(v): 1.0 for v in z.ravel()}, 1.0, 1.0))  # sum z = 1
         rows.append(({int(v): 1.0 for v in q}, 1.0, 1.0))  # one best response
         for j in range(j_l):
@@ -72,7 +74,7 @@ def dobss(game: BayesianGame, *, time_limit_s: float | None = None) -> BayesianS
                 for h in range(j_l):
                     expr[int(z[i, h])] = -float(ft.follower_payoffs[i, j])
             rows.append((expr, 0.0, np.inf))
-            rows.append(({**expr, int(q[j]): big_m}, -np.inf, big_m))
+            rows.append(({**expr, int(q[j]): float(big_m[j])}, -np.inf, float(big_m[j])))
     # every type sees the same leader strategy: sum_j z^l_ij = sum_j z^0_ij
     z0 = offsets[0] + np.arange(n * sizes[0]).reshape(n, sizes[0])
     for j_l, off in zip(sizes[1:], offsets[1:], strict=True):

@@ -88,12 +88,21 @@ def _objective(game: SecurityGame, logits: Logits) -> Callable[[np.ndarray],
     return f
 
 
+def _feasible(game: SecurityGame, c: np.ndarray) -> np.ndarray:
+    """``c`` scaled down until every capacity constraint holds."""
+    a, b = game.capacity_rows()
+    used = a @ c
+    scale = np.min(np.where(used > b, b / np.maximum(used, 1e-300), 1.0))
+    return np.clip(c * float(scale), 0.0, 1.0)
+
+
 def _starts(game: SecurityGame, rng: np.random.Generator, n_starts: int) -> list[np.ndarray]:
-    even = np.full(game.n_targets, min(1.0, game.resources / float(game.costs.sum())))
+    even = _feasible(game, np.full(game.n_targets, min(1.0, game.resources /
+                                                       float(game.costs.sum()))))
     starts = [np.array(origami(game).coverage), even]
     for _ in range(max(0, n_starts - 2)):
         share = rng.dirichlet(np.ones(game.n_targets)) * game.resources / game.costs
-        starts.append(np.clip(share, 0.0, 1.0))
+        starts.append(_feasible(game, np.clip(share, 0.0, 1.0)))
     return starts
 
 
@@ -101,16 +110,17 @@ def solve_bounded(game: SecurityGame, logits: Logits, method: str, *,
                   rng: np.random.Generator, n_starts: int = 8) -> SecuritySolution:
     """Best coverage against a softmax attacker, by multi-start SLSQP (see the module)."""
     f = _objective(game, logits)
-    cons = [{"type": "ineq", "fun": lambda c: game.resources - game.costs @ c,
-             "jac": lambda c: -game.costs}]
+    cap_a, cap_b = game.capacity_rows()
+    cons = [{"type": "ineq", "fun": lambda c: cap_b - cap_a @ c, "jac": lambda c: -cap_a}]
     best_c, best_v, tried = None, -np.inf, 0
     for c0 in _starts(game, rng, n_starts):
         res = minimize(f, c0, jac=True, method="SLSQP", bounds=[(0.0, 1.0)] * game.n_targets,
                        constraints=cons, options={"maxiter": 500, "ftol": 1e-12})
         tried += 1
         c = np.clip(res.x, 0.0, 1.0)
-        if game.costs @ c > game.resources + 1e-9:  # pull back a slightly infeasible end
-            c *= game.resources / float(game.costs @ c)
+        used = cap_a @ c
+        if np.any(used > cap_b + 1e-9):  # pull back a slightly infeasible end
+            c *= float(np.min(np.where(used > 0, cap_b / np.maximum(used, 1e-300), 1.0)))
         v = expected_defender_utility(game, logits, c)
         if v > best_v:
             best_c, best_v = c, v

@@ -7,7 +7,9 @@ Two kinds of game:
   probability ``c[t]`` uses ``cost[t] * c[t]`` units. An attack on ``t`` pays the
   defender ``c*Ud_c + (1-c)*Ud_u`` and the attacker ``c*Ua_c + (1-c)*Ua_u``. We require
   the usual security-game ordering: the attacker strictly prefers an uncovered target
-  and the defender weakly prefers a covered one.
+  and the defender weakly prefers a covered one. Optionally targets fall into capacity
+  groups (``groups[t]``, e.g. the time block of a lane) with a budget each
+  (``group_resources[g]``), enforced on top of the overall ``resources``.
 - ``BayesianGame``: a normal-form Bayesian Stackelberg game: the leader has pure
   strategies, each follower type (with a prior probability) has actions and two payoff
   matrices ``[leader strategy, action]``. The leader commits to a mixed strategy; each
@@ -51,6 +53,8 @@ class SecurityGame:
     attacker_uncovered: np.ndarray
     resources: float
     cost: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    group_resources: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         names = ("defender_covered", "defender_uncovered", "attacker_covered",
@@ -92,6 +96,45 @@ class SecurityGame:
                 f"resources: {self.resources:g} is more than covering every target needs "
                 f"({float(cost.sum()):g})"
             )
+        self._check_groups(n, cost)
+
+    def _check_groups(self, n: int, cost: np.ndarray) -> None:
+        if self.groups is None and self.group_resources is None:
+            return
+        if self.groups is None or self.group_resources is None:
+            raise InputError("groups, group_resources: give both or neither")
+        g = np.asarray(self.groups)
+        if g.shape != (n,) or not np.issubdtype(g.dtype, np.integer) or (g < 0).any():
+            raise InputError(f"groups: one group index >= 0 per target ({n})")
+        budget = _frozen_array(self.group_resources, "group_resources", 1)
+        if g.max() >= budget.shape[0]:
+            raise InputError(f"groups: group {int(g.max())} has no entry in group_resources "
+                             f"({budget.shape[0]} groups)")
+        need = np.bincount(g, weights=cost, minlength=budget.shape[0])
+        over = np.flatnonzero((budget < 0) | (budget > need + UTILITY_TOL))
+        if len(over):
+            k = int(over[0])
+            raise InputError(f"group_resources[{k}]: must be in [0, {need[k]:g}] (covering "
+                             f"every target of the group), got {budget[k]:g}")
+        g = g.astype(np.int64)
+        g.setflags(write=False)
+        object.__setattr__(self, "groups", g)
+        object.__setattr__(self, "group_resources", budget)
+
+    def capacity_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A, b) with ``A @ c <= b`` the capacity constraints: the overall budget, then one
+        row per group."""
+        rows, bounds = [self.costs], [self.resources]
+        if self.groups is not None and self.group_resources is not None:
+            for k, budget in enumerate(self.group_resources):
+                rows.append(np.where(self.groups == k, self.costs, 0.0))
+                bounds.append(float(budget))
+        return np.vstack(rows), np.array(bounds)
+
+    def within_capacity(self, coverage: np.ndarray, tol: float = 1e-7) -> bool:
+        """Whether ``coverage`` respects every capacity constraint."""
+        a, b = self.capacity_rows()
+        return bool(np.all(a @ np.asarray(coverage) <= b + tol))
 
     @property
     def n_targets(self) -> int:
@@ -133,8 +176,9 @@ class SecurityGame:
         """The same game as a one-type normal-form game over pure assignments.
 
         Leader strategies are the sets of at most ``resources`` targets covered (a resource
-        may stay idle, as ``sum c <= m`` allows; unit costs and an integer number of
-        resources only); the follower's actions are the targets.
+        may stay idle, as ``sum c <= m`` allows; unit costs and integer budgets only; with
+        groups, at most each group's budget within it); the follower's actions are the
+        targets.
         Exponential in size: for cross-checks on small games.
         """
         m = int(round(self.resources))
@@ -142,6 +186,10 @@ class SecurityGame:
             raise InputError("to_normal_form: needs unit costs and an integer resource count")
         n = self.n_targets
         sets = [s for size in range(m + 1) for s in itertools.combinations(range(n), size)]
+        if self.groups is not None and self.group_resources is not None:
+            caps = np.floor(self.group_resources + UTILITY_TOL)
+            sets = [s for s in sets if np.all(np.bincount(self.groups[list(s)],
+                                                          minlength=len(caps)) <= caps)]
         covered = np.zeros((len(sets), n), dtype=bool)
         for i, s in enumerate(sets):
             covered[i, list(s)] = True

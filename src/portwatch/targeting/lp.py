@@ -2,7 +2,8 @@
 
 - ``weighted_lp``: one LP. Minimise the attacker's best utility ``k`` subject to the
   capacity ``sum cost*c <= m`` (each target's coverage uses capacity in proportion to its
-  cost, e.g. traffic times inspection time) and ``0 <= c <= 1``; then the attacked target
+  cost, e.g. traffic times inspection time), each capacity group's budget if the game
+  has groups, and ``0 <= c <= 1``; then the attacked target
   is the one of the attack set best for the defender (see ``portwatch.targeting.origami``
   for why the minimal ``k`` is the strong Stackelberg answer).
 - ``multiple_lps``: the multiple-LP method of Conitzer and Sandholm (2006) on the compact
@@ -31,11 +32,12 @@ def weighted_lp(game: SecurityGame) -> SecuritySolution:
     obj[-1] = 1.0
     # Ua_u - d*c <= k   ->   -d*c - k <= -Ua_u
     a_att = hstack([diags(-d), csr_matrix(-np.ones((n, 1)))])
-    a_cap = csr_matrix(np.append(game.costs, 0.0)[None, :])
+    cap_a, cap_b = game.capacity_rows()
+    a_cap = csr_matrix(np.hstack([cap_a, np.zeros((cap_a.shape[0], 1))]))
     res = linprog(
         obj,
         A_ub=vstack([a_att, a_cap]).tocsr(),
-        b_ub=np.append(-game.attacker_uncovered, game.resources),
+        b_ub=np.concatenate([-game.attacker_uncovered, cap_b]),
         bounds=[(0.0, 1.0)] * n + [(None, None)],
         method="highs",
     )
@@ -64,10 +66,11 @@ def _lp_for_target(game: SecurityGame, t: int) -> tuple[float, np.ndarray] | Non
         shape=(m_rows, n),
     )
     b = game.attacker_uncovered[t] - game.attacker_uncovered[rows]
+    cap_a, cap_b = game.capacity_rows()
     res = linprog(
         obj,
-        A_ub=vstack([a, csr_matrix(game.costs[None, :])]).tocsr(),
-        b_ub=np.append(b, game.resources),
+        A_ub=vstack([a, csr_matrix(cap_a)]).tocsr(),
+        b_ub=np.concatenate([b, cap_b]),
         bounds=[(0.0, 1.0)] * n,
         method="highs",
     )

@@ -14,7 +14,8 @@ and ``B_j = sum cost/d`` (``d = Ua_u - Ua_c``), so each candidate ``k`` is a pre
 away. ``k`` never falls below ``max Ua_c`` (a fully covered target still pays that), which
 is the full-coverage stop. Covering a target with probability ``c`` uses ``cost * c``
 units, so the same pass also solves games whose targets cost different amounts; with
-unit costs it is ORIGAMI as published.
+unit costs it is ORIGAMI as published. Budgets per group of targets (capacity per time
+block) are one more pass per group: the answer is the largest of the groups' ``k``.
 
 Why the minimal attacker utility is the strong Stackelberg answer: for any target ``t``
 the defender's utility there falls as the attacker's utility ``k`` there rises, and the
@@ -31,12 +32,9 @@ import numpy as np
 from portwatch.targeting.games import SecurityGame, SecuritySolution, finish_security
 
 
-def minimal_attacker_utility(game: SecurityGame) -> float:
-    """The lowest utility ``k`` the defender can hold the attacker's best target to."""
-    ua_u, ua_c = game.attacker_uncovered, game.attacker_covered
-    cost = game.costs
+def _minimal_k(ua_u: np.ndarray, ua_c: np.ndarray, cost: np.ndarray, budget: float) -> float:
+    """The lowest ``k`` that ``budget`` can hold these targets to (no floor applied)."""
     d = ua_u - ua_c
-    k_floor = float(ua_c.max())
     order = np.argsort(-ua_u, kind="stable")
     u_sorted = ua_u[order]
     a = np.cumsum(cost[order] * u_sorted / d[order])
@@ -46,9 +44,26 @@ def minimal_attacker_utility(game: SecurityGame) -> float:
     nxt = np.append(u_sorted[1:], -np.inf)
     with np.errstate(invalid="ignore"):
         need_at_next = np.where(np.isfinite(nxt), a - nxt * b, np.inf)
-    j = int(np.argmax(need_at_next >= game.resources))
-    k = float((a[j] - game.resources) / b[j])
-    return max(k, k_floor)
+    j = int(np.argmax(need_at_next >= budget))
+    return float((a[j] - budget) / b[j])
+
+
+def minimal_attacker_utility(game: SecurityGame) -> float:
+    """The lowest utility ``k`` the defender can hold the attacker's best target to.
+
+    With capacity groups, each group's budget gives its own lowest ``k`` and the overall
+    budget another; holding every target at ``k`` needs all of them, so ``k`` is the
+    largest, and never below ``max Ua_c`` (a fully covered target still pays that).
+    """
+    ua_u, ua_c, cost = game.attacker_uncovered, game.attacker_covered, game.costs
+    ks = [_minimal_k(ua_u, ua_c, cost, game.resources), float(ua_c.max())]
+    if game.groups is not None and game.group_resources is not None:
+        for g, budget in enumerate(game.group_resources):
+            members = game.groups == g
+            if members.any():
+                ks.append(_minimal_k(ua_u[members], ua_c[members], cost[members],
+                                     float(budget)))
+    return max(ks)
 
 
 def coverage_for(game: SecurityGame, k: float) -> np.ndarray:

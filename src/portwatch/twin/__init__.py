@@ -1,15 +1,20 @@
-"""The digital twin of a land port of entry.
+"""The digital twin of a land port of entry, in four parts by job:
 
-Scenarios (``load_scenario``), adversaries (``make_adversary``), the compiled kernel
-(``portwatch.twin.kernel``), per-day metrics, multi-replication studies (``run_study``),
-policies by name (``parse_policy``) and the demonstration study (``run_demo_study``).
-Imported on their own, so that ``python -m`` can run them as scripts and a kernel
-worker does not load what it does not use: ``portwatch.twin.border.run_border_study``
-(the southern border port by port), ``portwatch.twin.bts`` and ``scenario_build`` (the
-volumes and the scenario files), ``portwatch.twin.report.write_report`` (matplotlib).
+- ``scenario``: the port's TOML file, validated and compiled (``load_scenario``); the BTS
+  volumes (``scenario.bts``), the shipped files' builder (``scenario.build``) and the
+  truck staffing search (``scenario.staffing``), each imported on its own;
+- ``process``: durations, traffic, the compiled kernel (``run_day``), per-day metrics
+  and the interdiction model;
+- ``adversaries``: one module per adversary behind one interface (``make_adversary``);
+- ``study``: replications on common random numbers (``run_study``), policies by name
+  (``parse_policy``), the demonstration study, the southern border port by port
+  (``study.border``) and the report (``study.report``, matplotlib), the last two
+  imported on their own.
+
+``portwatch.twin.validation`` checks the kernel against queueing theory.
 """
 
-from portwatch.twin.adversary import (
+from portwatch.twin.adversaries import (
     Adversary,
     AdversaryView,
     DayOutcome,
@@ -18,9 +23,9 @@ from portwatch.twin.adversary import (
     make_adversary,
     register_adversary,
 )
-from portwatch.twin.experiment import StudyResult, run_study
-from portwatch.twin.kernel import DayRun, PortState, prepare, run_day
-from portwatch.twin.metrics import DayMetrics, combine, day_metrics, summarise
+from portwatch.twin.process.kernel import DayRun, PortState, prepare, run_day
+from portwatch.twin.process.metrics import DayMetrics, combine, day_metrics, summarise
+from portwatch.twin.process.traffic import DayTraffic, compose_day, draw_legit, plan_traffic
 from portwatch.twin.scenario import (
     CONCEALMENTS,
     CompiledScenario,
@@ -28,8 +33,8 @@ from portwatch.twin.scenario import (
     load_scenario,
     scenario_names,
 )
-from portwatch.twin.study import parse_policy, run_demo_study
-from portwatch.twin.traffic import DayTraffic, compose_day, draw_legit, plan_traffic
+from portwatch.twin.study.replications import StudyResult, run_study
+from portwatch.twin.study.runner import parse_policy, run_demo_study
 
 __all__ = [
     "CONCEALMENTS",

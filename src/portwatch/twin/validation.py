@@ -21,8 +21,8 @@ import numpy as np
 from scipy import stats
 
 from portwatch.targeting.policy import Policy
-from portwatch.twin.kernel import N_UNIFORMS, PortState, prepare, run_day
-from portwatch.twin.scenario import CompiledScenario, parse_scenario
+from portwatch.twin.process.kernel import N_UNIFORMS, PortState, prepare, run_day
+from portwatch.twin.scenario.schema import CompiledScenario, parse_scenario
 
 
 def erlang_c_probability(servers: int, offered_erlangs: float) -> float:

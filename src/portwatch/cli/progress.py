@@ -1,0 +1,28 @@
+"""Progress on stderr for commands that run for more than a few seconds.
+
+Shown only on a terminal (a log or a pipe gets the result alone), and transient: it
+disappears when the work is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """A spinner with ``description`` and the elapsed time while the block runs, for
+    work that cannot report how far it is."""
+    from rich.console import Console  # here, not above: `--help` need not load rich.progress
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=err, transient=True, disable=not err.is_terminal)
+    with progress:
+        progress.add_task(description, total=None)
+        yield
+
+
+__all__ = ["working"]

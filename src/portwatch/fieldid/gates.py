@@ -1,0 +1,224 @@
+"""Input gates: checks a spectrum must pass before any identification is attempted.
+
+Each gate either passes the spectrum on (possibly converted: an axis in nm becomes Raman
+shift with the laser line) or stops it with a ``GateFailure`` whose ``code`` and
+``reason`` the identification reports as ``inconclusive``. Nothing here guesses.
+
+Limits (documented in docs/fieldid.md):
+
+* size: at most ``MAX_POINTS`` points and ``MAX_FILE_BYTES`` bytes per file, checked
+  before the file is parsed, so oversize input is refused at once;
+* axis units: an axis that lies wholly between 0.9 and 1.6 times the laser line, spans
+  under 700 units and does not start below 150 reads as absolute wavelength in nm; it
+  is converted with the laser line, or refused when the laser is unknown;
+* saturation: a run of ``SATURATION_RUN`` or more points at the spectrum's maximum (a
+  flat top) means the detector clipped; band heights are then wrong;
+* coverage: the axis must cover at least ``MIN_COVERAGE`` of the 350-1800 cm-1
+  fingerprint region at a step no coarser than ``MAX_STEP_CM1``;
+* signal-to-noise: the tallest band above a running median, over the noise (from
+  second differences), must reach ``MIN_SNR`` (pure noise scores about 3-3.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from portwatch.fieldid.preprocess import FINGERPRINT_CM1
+from portwatch.fieldid.spectrum import Spectrum
+
+MAX_POINTS = 200_000
+MAX_FILE_BYTES = 10_000_000
+SATURATION_RUN = 3
+MIN_COVERAGE = 0.6
+MAX_STEP_CM1 = 8.0
+MIN_SNR = 5.0
+NM_AXIS_MAX_SPAN = 700.0
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    """Why a spectrum cannot be identified: a short code and a one-line reason."""
+
+    code: str
+    reason: str
+
+
+def check_file_size(path: Path) -> GateFailure | None:
+    """Refuse a file over ``MAX_FILE_BYTES`` before reading it."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        return None  # the reader names a missing file
+    if size > MAX_FILE_BYTES:
+        return GateFailure(
+            "oversize",
+            f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; not read",
+        )
+    # a small file of very short rows can still hold too many points: count lines first
+    lines = Path(path).read_bytes().count(b"\n")
+    if lines > MAX_POINTS + 1_000:
+        return GateFailure(
+            "oversize", f"file has {lines:,} lines, over the {MAX_POINTS:,}-point limit; not read"
+        )
+    return None
+
+
+def looks_like_nm(axis: np.ndarray, laser_nm: int | None) -> bool:
+    """Whether ``axis`` reads as absolute wavelength (nm) rather than Raman shift (cm-1).
+
+    With the laser known: every value lies between 0.9 and 1.6 times the laser line (a
+    little anti-Stokes, the Stokes side) and the span is under 700. Without it: the same
+    test for either supported laser.
+    """
+    low, high = float(axis.min()), float(axis.max())
+    if high - low >= NM_AXIS_MAX_SPAN or low < 150.0:
+        return False
+    lasers = (laser_nm,) if laser_nm is not None else (785, 1064)
+    return any(0.9 * laser < low and high < 1.6 * laser for laser in lasers)
+
+
+def nm_to_shift(spectrum: Spectrum, laser_nm: int) -> Spectrum:
+    """The spectrum with its nm axis converted to Raman shift: 1e7/laser - 1e7/lambda."""
+    shift = 1e7 / laser_nm - 1e7 / np.asarray(spectrum.shift_cm1)
+    meta = dict(spectrum.metadata, axis_converted_from="nm")
+    return Spectrum(shift, spectrum.intensity, laser_nm, spectrum.source, meta)
+
+
+def check_units(spectrum: Spectrum, laser_nm: int | None) -> tuple[Spectrum, GateFailure | None]:
+    """Convert an nm axis with the laser line, or refuse it when the laser is unknown."""
+    if not looks_like_nm(spectrum.shift_cm1, laser_nm):
+        return spectrum, None
+    if laser_nm is None:
+        return spectrum, GateFailure(
+            "axis_units",
+            "axis looks like wavelength in nm, not Raman shift in cm-1; "
+            "give --laser so it can be converted",
+        )
+    return nm_to_shift(spectrum, laser_nm), None
+
+
+def check_size(spectrum: Spectrum) -> GateFailure | None:
+    """Refuse more than ``MAX_POINTS`` points."""
+    n = spectrum.shift_cm1.size
+    if n > MAX_POINTS:
+        return GateFailure("oversize", f"{n:,} points, over the {MAX_POINTS:,}-point limit")
+    return None
+
+
+def check_saturation(spectrum: Spectrum) -> GateFailure | None:
+    """A flat top of ``SATURATION_RUN`` or more consecutive points at the maximum."""
+    y = spectrum.intensity
+    top = float(y.max())
+    tol = 1e-9 * max(abs(top), 1.0)
+    at_top = y >= top - tol
+    run = longest_run(at_top)
+    if run >= SATURATION_RUN:
+        return GateFailure(
+            "saturated",
+            f"detector saturated: {run} consecutive points clipped at {top:g}; "
+            "measure again with a shorter exposure",
+        )
+    return None
+
+
+def longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in ``mask``."""
+    if not mask.any():
+        return 0
+    padded = np.concatenate([[0], mask.astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[::2]).max())
+
+
+def check_coverage(spectrum: Spectrum) -> GateFailure | None:
+    """Enough of the fingerprint region, sampled finely enough."""
+    low, high = FINGERPRINT_CM1
+    x = spectrum.shift_cm1
+    inside = x[(x >= low) & (x <= high)]
+    covered = (min(x.max(), high) - max(x.min(), low)) / (high - low)
+    if inside.size < 16 or covered < MIN_COVERAGE:
+        return GateFailure(
+            "coverage",
+            f"axis covers {max(covered, 0.0):.0%} of the {low:.0f}-{high:.0f} cm-1 "
+            f"fingerprint region (needs {MIN_COVERAGE:.0%})",
+        )
+    step = float(np.median(np.diff(inside)))
+    if step > MAX_STEP_CM1:
+        return GateFailure(
+            "coverage", f"axis step {step:.1f} cm-1 is coarser than {MAX_STEP_CM1:g} cm-1"
+        )
+    return None
+
+
+def noise_sigma(y: np.ndarray) -> float:
+    """Robust noise estimate from second differences (MAD / 0.6745 / sqrt(6))."""
+    d2 = np.diff(y, 2)
+    if d2.size == 0:
+        return 0.0
+    return float(np.median(np.abs(d2 - np.median(d2))) / 0.6745 / np.sqrt(6.0))
+
+
+def snr(spectrum: Spectrum) -> float:
+    """Tallest band above a running-median baseline over the noise, in the fingerprint."""
+    low, high = FINGERPRINT_CM1
+    x, y = spectrum.shift_cm1, spectrum.intensity
+    keep = (x >= low) & (x <= high)
+    y = y[keep]
+    if y.size < 16:
+        return 0.0
+    sigma = noise_sigma(y)
+    # the band height is measured against a running median (bands are narrow, the
+    # fluorescence broad), so a slope or hump is not signal and pure noise scores ~3
+    window = max(5, y.size // 10) | 1
+    from scipy.ndimage import median_filter
+
+    base = median_filter(y, size=window, mode="nearest")
+    height = float((y - base).max())
+    if sigma <= 0:
+        return float("inf") if height > 0 else 0.0
+    return height / sigma
+
+
+def check_snr(spectrum: Spectrum) -> GateFailure | None:
+    """Refuse a spectrum whose tallest band is under ``MIN_SNR`` times the noise."""
+    value = snr(spectrum)
+    if value < MIN_SNR:
+        return GateFailure(
+            "low_snr",
+            f"signal-to-noise {value:.1f} is under {MIN_SNR:g}: no band stands out of the noise",
+        )
+    return None
+
+
+def run_gates(spectrum: Spectrum, laser_nm: int | None) -> tuple[Spectrum, GateFailure | None]:
+    """All gates in order; the (possibly converted) spectrum and the first failure."""
+    failure = check_size(spectrum)
+    if failure:
+        return spectrum, failure
+    spectrum, failure = check_units(spectrum, laser_nm)
+    if failure:
+        return spectrum, failure
+    for gate in (check_saturation, check_coverage, check_snr):
+        failure = gate(spectrum)
+        if failure:
+            return spectrum, failure
+    return spectrum, None
+
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_POINTS",
+    "MIN_COVERAGE",
+    "MIN_SNR",
+    "GateFailure",
+    "check_file_size",
+    "check_units",
+    "looks_like_nm",
+    "nm_to_shift",
+    "noise_sigma",
+    "run_gates",
+    "snr",
+]

@@ -1,0 +1,142 @@
+"""The adaptive adversary: EXP3 over cells, from what it could observe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from portwatch.domain.errors import InputError
+from portwatch.targeting.policy import N_LANES, N_MODES
+from portwatch.twin.adversaries.base import (
+    Adversary,
+    AdversaryView,
+    DayOutcome,
+    register_adversary,
+)
+from portwatch.twin.adversaries.helpers import (
+    cell_arrivals_per_hour,
+    cell_index,
+    check_non_negative,
+    concealment_for,
+    daily_counts,
+    draw_drugs,
+    make_plan,
+    open_cells,
+    times_in_hours,
+    unravel,
+)
+from portwatch.twin.process.plan import HOUR_S, LoadPlan
+
+
+@register_adversary("adaptive")
+class AdaptiveAdversary(Adversary):
+    """Learns day by day where to cross, with multiplicative weights over the open cells.
+
+    Each day it draws every load's cell from ``p = (1 - gamma) w / sum(w) + gamma q``
+    (EXP3, Auer et al. 2002, exploring along the traffic shares ``q`` instead of uniformly,
+    and starting from ``w = q``: it first blends in like the naive smuggler). From the
+    outcome it learns in two ways:
+
+    - its own loads (bandit feedback): a load that crossed earns reward 1, a seized one 0;
+      the reward of a cell is importance-weighted by ``1 / p`` and ``w *= exp(gamma r / K)``;
+    - what it watches at the port (full information): the share of conveyances inspected
+      in every cell (shrunk towards the port-wide share by ``prior_weight``
+      pseudo-conveyances, so a quiet cell's one-day share does not dominate) and the
+      queue (mean primary wait); a cell earns ``1 - share`` plus ``wait_bonus`` times its
+      wait relative to the longest, since crowded queues outrun the canine teams, with
+      learning rate ``eta_watch``.
+    """
+
+    def __init__(self, gamma: float = 0.1, eta_watch: float = 0.5, wait_bonus: float = 0.2,
+                 prior_weight: float = 200.0, loads_per_day: float | None = None,
+                 decoys_per_day: float | None = None) -> None:
+        super().__init__()
+        if not 0 < gamma <= 1:
+            raise InputError(f"gamma: must be in (0, 1], got {gamma}")
+        check_non_negative("eta_watch", eta_watch)
+        check_non_negative("prior_weight", prior_weight)
+        self.prior_weight = prior_weight
+        self._arrivals = np.zeros((N_MODES, N_LANES, 24))
+        self._traffic_share = np.zeros(0)
+        check_non_negative("wait_bonus", wait_bonus)
+        check_non_negative("loads_per_day", loads_per_day)
+        check_non_negative("decoys_per_day", decoys_per_day)
+        self.gamma, self.eta_watch, self.wait_bonus = gamma, eta_watch, wait_bonus
+        self.loads_per_day, self.decoys_per_day = loads_per_day, decoys_per_day
+        self.log_weights: np.ndarray | None = None  # learned state, [mode * lane * hour]
+        self._cells: np.ndarray | None = None
+        self._last_p: np.ndarray | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {"gamma": self.gamma, "eta_watch": self.eta_watch,
+                "wait_bonus": self.wait_bonus, "prior_weight": self.prior_weight,
+                "loads_per_day": self.loads_per_day,
+                "decoys_per_day": self.decoys_per_day}
+
+    def probabilities(self) -> np.ndarray:
+        """The current EXP3 distribution over the open cells."""
+        assert self.log_weights is not None and self._cells is not None
+        w = np.exp(self.log_weights - self.log_weights.max())
+        return (1.0 - self.gamma) * w / w.sum() + self.gamma * self._traffic_share
+
+    def plan_day(self, view: AdversaryView, rng: np.random.Generator) -> LoadPlan:
+        sc = view.scenario
+        if self._cells is None:
+            self._cells = cell_index(open_cells(sc))
+            self._arrivals = cell_arrivals_per_hour(sc)
+            lam = self._arrivals.ravel()[self._cells]
+            # it starts by blending in like the naive smuggler: weights follow traffic
+            self._traffic_share = lam / lam.sum() if lam.sum() > 0 else lam
+            self.log_weights = np.log(np.maximum(self._traffic_share, 1e-300))
+        if not len(self._cells):
+            return LoadPlan.empty()
+        n_loads, n_decoys = daily_counts(view, rng, self.loads_per_day, self.decoys_per_day)
+        p = self.probabilities()
+        self._last_p = p
+        n = n_loads + n_decoys
+        arm = rng.choice(len(self._cells), size=n, p=p)
+        mode, lane, hour = unravel(self._cells[arm])
+        drug, mass = draw_drugs(sc, n, rng)
+        conc = concealment_for(sc, mode, lane, rng)
+        decoy = np.arange(n) >= n_loads
+        return make_plan(times_in_hours(hour, rng), mode, lane, drug, mass, conc, decoy)
+
+    def observe(self, outcome: DayOutcome) -> None:
+        super().observe(outcome)
+        if self._cells is None or self.log_weights is None or self._last_p is None:
+            return
+        k = len(self._cells)
+        plan = outcome.plan
+        loads = ~plan.is_decoy
+        if loads.any():
+            flat = np.ravel_multi_index((plan.mode[loads], plan.lane[loads],
+                                         (plan.arrive_at_s[loads] // HOUR_S).astype(np.int64)),
+                                        (N_MODES, N_LANES, 24))
+            arm_of = {int(c): i for i, c in enumerate(self._cells)}
+            reward = np.zeros(k)
+            count = np.zeros(k)
+            for cell, seized in zip(flat, outcome.interdicted[loads], strict=True):
+                i = arm_of.get(int(cell))
+                if i is not None:
+                    reward[i] += 0.0 if seized else 1.0
+                    count[i] += 1
+            tried = count > 0
+            estimate = np.zeros(k)
+            estimate[tried] = reward[tried] / count[tried] / self._last_p[tried]
+            self.log_weights += self.gamma * estimate / k
+        share = outcome.inspection_share.ravel()[self._cells]
+        wait = outcome.mean_wait_s.ravel()[self._cells]
+        seen = np.isfinite(share)
+        if seen.any() and self.eta_watch > 0:
+            # one day's share in a quiet cell is noise: shrink it towards the port-wide
+            # share by prior_weight pseudo-conveyances (as peak-timing does)
+            lam = self._arrivals.ravel()[self._cells]
+            watched = np.where(seen, lam, 0.0)
+            share = np.where(seen, share, 0.0)
+            pooled = (share * watched).sum() / max(watched.sum(), 1e-9)
+            share = (share * watched + pooled * self.prior_weight) / (watched + self.prior_weight)
+            longest = np.nanmax(wait) if np.isfinite(wait).any() else 0.0
+            rel_wait = np.where(np.isfinite(wait) & (longest > 0), wait / max(longest, 1e-9), 0)
+            signal = np.where(seen, 1.0 - share + self.wait_bonus * rel_wait, 0.0)
+            self.log_weights += self.eta_watch * np.where(seen, signal - signal[seen].mean(), 0)

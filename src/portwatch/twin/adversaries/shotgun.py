@@ -1,0 +1,87 @@
+"""The shotgun adversary: many loads in one peak window behind decoys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from portwatch.domain.errors import InputError
+from portwatch.targeting.policy import N_LANES, mode_index
+from portwatch.twin.adversaries.base import Adversary, AdversaryView, register_adversary
+from portwatch.twin.adversaries.helpers import (
+    check_non_negative,
+    concealment_for,
+    draw_drugs,
+    make_plan,
+)
+from portwatch.twin.process.plan import DAY_S, HOUR_S, LoadPlan
+from portwatch.twin.scenario.schema import CompiledScenario
+
+
+@register_adversary("shotgun")
+class ShotgunAdversary(Adversary):
+    """Many loads in one peak window, behind decoys that draw the canines and fill secondary.
+
+    It picks the busiest hour of the mode that carries the most loads (or ``mode``), sends
+    ``decoys`` tainted vehicles in the first ``decoy_lead_s`` seconds of the window and the
+    day's loads (``loads`` or ``surge`` times the scenario's daily mean) over the next
+    ``window_s`` seconds: dogs alert on the decoys, secondary fills with them, and under a
+    wave-through capacity rule the loads that would have been referred are released.
+    """
+
+    def __init__(self, surge: float = 3.0, loads: int | None = None, decoys: int | None = None,
+                 window_s: float = 1800.0, decoy_lead_s: float = 600.0,
+                 mode: str | None = None) -> None:
+        super().__init__()
+        check_non_negative("surge", surge)
+        if loads is not None and loads < 0:
+            raise InputError(f"loads: must be >= 0, got {loads}")
+        if decoys is not None and decoys < 0:
+            raise InputError(f"decoys: must be >= 0, got {decoys}")
+        if not 0 < window_s <= HOUR_S * 6:
+            raise InputError(f"window_s: must be in (0, 21600], got {window_s}")
+        if not 0 <= decoy_lead_s <= HOUR_S:
+            raise InputError(f"decoy_lead_s: must be in [0, 3600], got {decoy_lead_s}")
+        self.surge, self.loads, self.decoys = surge, loads, decoys
+        self.window_s, self.decoy_lead_s, self.mode = window_s, decoy_lead_s, mode
+
+    def params(self) -> dict[str, Any]:
+        return {"surge": self.surge, "loads": self.loads, "decoys": self.decoys,
+                "window_s": self.window_s, "decoy_lead_s": self.decoy_lead_s,
+                "mode": self.mode}
+
+    def target(self, scenario: CompiledScenario) -> tuple[int, int]:
+        """(mode index, hour) of the window: the busiest hour of the chosen mode."""
+
+        if self.mode is not None:
+            try:
+                m = mode_index(self.mode)
+            except ValueError:
+                raise InputError(f"mode: unknown mode {self.mode!r}") from None
+            if not scenario.mode_present[m]:
+                raise InputError(f"mode: {self.mode} does not cross at {scenario.name}")
+        else:
+            m = int(np.argmax(scenario.load_mode_share * scenario.mode_present))
+        booths = scenario.booths[m * N_LANES]
+        per_hour = np.where(booths > 0, scenario.hourly_profile[m], -1.0)
+        return m, int(np.argmax(per_hour))
+
+    def plan_day(self, view: AdversaryView, rng: np.random.Generator) -> LoadPlan:
+        sc = view.scenario
+        m, hour = self.target(sc)
+        n_loads = self.loads if self.loads is not None else int(
+            rng.poisson(self.surge * sc.loads_per_day))
+        n_decoys = self.decoys if self.decoys is not None else max(
+            int(rng.poisson(sc.decoys_per_day * self.surge)), n_loads // 2)
+        start = hour * HOUR_S
+        decoy_at = start + rng.random(n_decoys) * self.decoy_lead_s
+        load_at = start + self.decoy_lead_s + rng.random(n_loads) * self.window_s
+        at = np.minimum(np.concatenate([load_at, decoy_at]), DAY_S - 1e-6)
+        n = n_loads + n_decoys
+        mode = np.full(n, m, dtype=np.int64)
+        lane = np.zeros(n, dtype=np.int64)
+        drug, mass = draw_drugs(sc, n, rng)
+        conc = concealment_for(sc, mode, lane, rng)
+        decoy = np.arange(n) >= n_loads
+        return make_plan(at, mode, lane, drug, mass, conc, decoy)

@@ -1,0 +1,800 @@
+"""The twin's compiled kernel: one day of a port of entry, conveyance by conveyance.
+
+An event loop over a small state (named tuples of arrays, see ``Conveyances``, ``PortArrays``,
+``Rules``, ``Pools``, ``Outputs`` and ``Work``), with one compiled function per phase:
+
+1. **arrival** (``_arrive``): a conveyance joins the FIFO queue of its (mode, lane)
+   station; if a booth is open and free it starts at once.
+2. **primary** (``_start_primary``): the booth free first takes the head of the queue
+   (hour-by-hour staffing: a booth finishes the conveyance it serves when it closes).
+   Canine teams sweep the queues: a conveyance of a swept mode is screened if a team is
+   free by the time it reaches the booth. Loads alert with ``canine_detect[drug,
+   concealment]``, trace-tainted decoys with ``canine_decoy``, clean traffic with
+   ``canine_fa``.
+3. **referral** (``_decide``): ``portwatch.engine.decide.decide_code``, the same compiled
+   function the live engine runs, with the live number in secondary. When secondary
+   (bays + parking slots) is full, a referral under the ``wave`` rule is released; under
+   ``hold`` (and always for an alert or a broken seal) the conveyance stays in its primary
+   booth, blocking it, until a parking space frees: primary backs up.
+4. **triage** (``_enter_secondary``): a discretionary referral is triaged first by the
+   step its mode has: an NII scan (a scanner type covers the mode), else a canine check
+   by a team of the same pool that sweeps primary, else none. No anomaly: released
+   (scan-only clearance). An anomaly (or no triage) goes to a bay exam; an alert at
+   primary or a broken seal goes straight to a bay (exam / full search).
+5. **secondary** (``_start_exam``): bays serve two FIFO queues, guided exams (after an
+   anomaly or alert) and full searches first, then unguided exams. A guided exam finds
+   the load with ``guided_detect``, an unguided one with ``bay_detect``, a full search
+   with ``full_detect``. A suspect finding adds a handheld analyzer pass.
+6. **release** (``_leave_secondary``): a conveyance leaving secondary frees a parking
+   space for the first blocked conveyance; at the end of the day, the loads that crossed
+   undetected meet the inland checkpoint with probability ``inland_cov``.
+
+Every draw is a column of ``U`` (one row per conveyance, see ``U_*``), so the kernel is
+a pure function of its inputs and the carried ``PortState``: bit-for-bit reproducible.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from portwatch.engine.decide import (
+    FULL_SEARCH,
+    R_ALERT,
+    SECONDARY,
+    decide_code,
+)
+from portwatch.targeting.policy import Policy
+from portwatch.twin.process.durations import DistTable, Duration, deterministic, draw, encode
+from portwatch.twin.scenario.schema import N_STATIONS, CompiledScenario
+
+(U_PRIMARY, U_DECIDE, U_CANINE, U_CANINE_S, U_TRIAGE, U_TRIAGE_S, U_BAY, U_BAY_S,
+ U_ANALYZER_S, U_INLAND, U_INLAND_DETECT, U_IDENTIFY) = range(12)
+N_UNIFORMS = 12
+"""Columns of the per-conveyance uniform draws ``U`` (the triage step, scan or canine,
+uses ``U_TRIAGE`` and ``U_TRIAGE_S``)."""
+
+DETECTED_NONE, DETECTED_SCANNER, DETECTED_BAY, DETECTED_FULL, DETECTED_INLAND = range(5)
+DETECTED_BY: tuple[str, ...] = ("none", "scanner", "secondary exam", "full search", "inland")
+TRIAGE_NONE, TRIAGE_SCAN, TRIAGE_CANINE, TRIAGE_HANDHELD = 0, 1, 2, 3
+TRIAGE_STEPS: tuple[str, ...] = ("none", "scan", "canine", "handheld")
+HANDHELD_TRACE_ASSUMED = 0.3
+"""Chance that a handheld reads the drug traces of a tainted decoy where the dog
+alerted: ``assumed`` (range 0.1-0.6; no public figure)."""
+HOUR_S = 3600.0
+INF = np.inf
+
+# The kernel passes its state as named tuples of arrays. Numba would count references to
+# every array of a tuple at each call (thousands of atomic operations per conveyance, a
+# 30-fold slowdown); the kernel allocates nothing and its caller holds every array for
+# the whole run, so its functions are compiled without reference counting (``_nrt``).
+_PHASE = {"cache": True, "nogil": True, "_nrt": False}
+_INLINE = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
+
+# indices of the kernel's integer counters (``Work.k``)
+(K_NEXT, K_PEND, K_READY, K_BUSY, K_IDLE, K_HI_HEAD, K_HI_TAIL, K_LO_HEAD, K_LO_TAIL,
+ K_IN_SEC, K_SEC_N, K_BH_HEAD, K_BH_TAIL, K_BL_HEAD, K_BL_TAIL) = range(15)
+N_COUNTERS = 15
+
+Conveyances = namedtuple("Conveyances", "arrive_at mode lane enrolled custody risk drug conc "
+                         "decoy u")
+PortArrays = namedtuple(
+    "PortArrays",
+    "booths max_booths primary_dist canine_modes canine_detect canine_fa canine_decoy "
+    "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage scanned "
+    "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
+    "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
+    "dk dp dtab doff dlen dvals")
+Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
+                   "alert_check alert_capacity")
+ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD = 0, 1, 2  # the policy's ``alert_first_check``
+Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
+                   "bay_free sec_heap")
+Outputs = namedtuple(
+    "Outputs",
+    "primary_start_at primary_end_at exit_at lane_code reason_code occupancy screened alert "
+    "detected_by false_alarm identified secondary_start_at triage held_s busy")
+Work = namedtuple(
+    "Work",
+    "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
+    "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner")
+
+
+# ---- heaps ------------------------------------------------------------------------------
+@njit(**_INLINE)
+def _heap_push(heap: np.ndarray, n: int, value: float) -> int:
+    i = n
+    heap[i] = value
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap[parent] <= heap[i]:
+            break
+        heap[parent], heap[i] = heap[i], heap[parent]
+        i = parent
+    return n + 1
+
+
+@njit(**_INLINE)
+def _heap_pop(heap: np.ndarray, n: int) -> int:
+    n -= 1
+    heap[0] = heap[n]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        child = left
+        if left + 1 < n and heap[left + 1] < heap[left]:
+            child = left + 1
+        if heap[i] <= heap[child]:
+            break
+        heap[i], heap[child] = heap[child], heap[i]
+        i = child
+    return n
+
+
+@njit(**_INLINE)
+def _less(key: np.ndarray, idx: np.ndarray, a: int, b: int) -> bool:
+    """Heap order on (key, idx): ties go to the lower index, so the choice among equally
+    free servers is deterministic."""
+    return key[a] < key[b] or (key[a] == key[b] and idx[a] < idx[b])
+
+
+@njit(**_INLINE)
+def _sift_down(key: np.ndarray, idx: np.ndarray, n: int, i: int) -> None:
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            return
+        child = left
+        if left + 1 < n and _less(key, idx, left + 1, left):
+            child = left + 1
+        if _less(key, idx, i, child):
+            return
+        key[i], key[child] = key[child], key[i]
+        idx[i], idx[child] = idx[child], idx[i]
+        i = child
+
+
+@njit(**_INLINE)
+def _sift_up(key: np.ndarray, idx: np.ndarray, i: int) -> None:
+    while i > 0:
+        parent = (i - 1) >> 1
+        if _less(key, idx, parent, i):
+            return
+        key[parent], key[i] = key[i], key[parent]
+        idx[parent], idx[i] = idx[i], idx[parent]
+        i = parent
+
+
+@njit(**_INLINE)
+def _push(key: np.ndarray, idx: np.ndarray, n: int, k: float, j: int) -> None:
+    key[n] = k
+    idx[n] = j
+    _sift_up(key, idx, n)
+
+
+@njit(**_INLINE)
+def _pop(key: np.ndarray, idx: np.ndarray, n: int) -> int:
+    """Remove the top of a heap of size ``n``; returns its index."""
+    top = idx[0]
+    key[0] = key[n - 1]
+    idx[0] = idx[n - 1]
+    _sift_down(key, idx, n - 1, 0)
+    return top
+
+
+@njit(**_INLINE)
+def _rekey(key: np.ndarray, idx: np.ndarray, n: int, j: int, k: float) -> None:
+    """Give entry ``j`` of a heap of size ``n`` the key ``k`` (a linear search: only a
+    booth that blocks or unblocks, a rare event, is rekeyed)."""
+    for p in range(n):
+        if idx[p] == j:
+            old = key[p]
+            key[p] = k
+            if k > old:
+                _sift_down(key, idx, n, p)
+            else:
+                _sift_up(key, idx, p)
+            return
+
+
+# ---- time -------------------------------------------------------------------------------
+@njit(**_INLINE)
+def _hour_index(t: float) -> int:
+    """Hours since the scenario start of an instant ``t >= 0``: one function for every
+    hour lookup, so a booth's opening and the check of it never disagree at a boundary."""
+    return int(t / HOUR_S)
+
+
+@njit(**_INLINE)
+def _hour_of(t: float) -> int:
+    return _hour_index(t) % 24
+
+
+@njit(**_INLINE)
+def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
+    """Earliest instant >= t at which booth k of a station is staffed (inf: never)."""
+    h = _hour_index(t)
+    if k < booths_row[h % 24]:
+        return t
+    for step in range(1, 25):
+        if k < booths_row[(h + step) % 24]:
+            return (h + step) * HOUR_S
+    return INF
+
+
+@njit(**_INLINE)
+def _draw(port, j, u):  # type: ignore[no-untyped-def]
+    return draw(j, u, port.dk, port.dp, port.dtab, port.doff, port.dlen, port.dvals)
+
+
+# ---- phase 1 and 2: arrival and primary ---------------------------------------------------
+@njit(**_PHASE)
+def _booth_free_at(port, pools, s, t):  # type: ignore[no-untyped-def]
+    """When the first booth of station ``s`` can start someone at or after ``t`` (moving
+    booths closed then to the hour they reopen, which loses nothing)."""
+    nb = port.max_booths[s]
+    if nb == 0:
+        return INF
+    hk = pools.station_key[s]
+    hi = pools.station_idx[s]
+    while True:
+        best = max(t, hk[0])
+        if best == INF or hi[0] < port.booths[s, _hour_of(best)]:
+            return best
+        hk[0] = _open_at(best, hi[0], port.booths[s])
+        _sift_down(hk, hi, nb, 0)
+
+
+@njit(**_PHASE)
+def _start_primary(cv, port, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+    """Conveyance ``c`` starts primary at ``t`` at the station's first free booth."""
+    m = cv.mode[c]
+    s = m * 2 + cv.lane[c]
+    nb = port.max_booths[s]
+    dur = _draw(port, port.primary_dist[s], cv.u[c, U_PRIMARY])
+    out.primary_start_at[c] = t
+    out.primary_end_at[c] = t + dur
+    w.booth_of[c] = pools.station_idx[s, 0]
+    pools.station_key[s, 0] = t + dur
+    _sift_down(pools.station_key[s], pools.station_idx[s], nb, 0)
+    out.busy[s] += dur
+    out.screened[c] = False
+    out.alert[c] = False
+    out.false_alarm[c] = False
+    ck = pools.canine_key
+    if port.canine_modes[m] and ck.shape[0] > 0 and ck[0] <= t:
+        start = max(cv.arrive_at[c], ck[0])
+        cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
+        ck[0] = start + cdur
+        _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
+        out.busy[8] += cdur
+        out.screened[c] = True
+        u = cv.u[c, U_CANINE]
+        if cv.decoy[c]:
+            out.alert[c] = u < port.canine_decoy
+        elif cv.drug[c] >= 0:
+            out.alert[c] = u < port.canine_detect[cv.drug[c], cv.conc[c]]
+        else:
+            out.alert[c] = u < port.canine_fa
+            out.false_alarm[c] = out.alert[c]
+    _push(w.pend_key, w.pend_idx, w.k[K_PEND], t + dur, c)
+    w.k[K_PEND] += 1
+
+
+@njit(**_PHASE)
+def _arrive(cv, port, pools, out, w, c):  # type: ignore[no-untyped-def]
+    """Conveyance ``c`` arrives: it starts at once or joins its station's queue."""
+    s = cv.mode[c] * 2 + cv.lane[c]
+    a = cv.arrive_at[c]
+    if w.q_head[s] < 0 and _booth_free_at(port, pools, s, a) <= a:
+        _start_primary(cv, port, pools, out, w, c, a)
+        return
+    w.q_next[c] = -1
+    if w.q_head[s] < 0:
+        w.q_head[s] = c
+    else:
+        w.q_next[w.q_tail[s]] = c
+    w.q_tail[s] = c
+
+
+@njit(**_PHASE)
+def _next_start(cv, port, pools, w):  # type: ignore[no-untyped-def]
+    """(instant, station) of the next queued conveyance to reach a booth."""
+    best = INF
+    station = -1
+    for s in range(w.q_head.shape[0]):
+        c = w.q_head[s]
+        if c >= 0:
+            t = _booth_free_at(port, pools, s, cv.arrive_at[c])
+            if t < best:
+                best = t
+                station = s
+    return best, station
+
+
+# ---- phase 3: referral ----------------------------------------------------------------------
+@njit(**_PHASE)
+def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+    """The decision at the end of ``c``'s primary; a referral enters secondary, or holds
+    its booth when secondary is full."""
+    m = cv.mode[c]
+    occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
+    out.occupancy[c] = occupied
+    tier = np.searchsorted(rules.tier_edges, cv.risk[c], side="right")
+    code, reason = decide_code(
+        cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, cv.lane[c], _hour_of(t),
+        occupied, port.capacity, cv.u[c, U_DECIDE], rules.referral[tier],
+        rules.risk_threshold, rules.broken_full, rules.clean_express, rules.hold,
+    )
+    out.lane_code[c] = code
+    out.reason_code[c] = reason
+    out.detected_by[c] = DETECTED_NONE
+    out.identified[c] = False
+    out.secondary_start_at[c] = np.nan
+    out.triage[c] = -1
+    out.held_s[c] = 0.0
+    out.exit_at[c] = t
+    if code < SECONDARY:
+        return
+    alert = code == FULL_SEARCH or reason == R_ALERT
+    # alerts may fill only part of secondary (the policy's capacity reserve), so that
+    # trace-tainted decoys cannot shut the randomized schedule out
+    if occupied < (rules.alert_capacity if alert else port.capacity):
+        _enter_secondary(cv, port, rules, pools, out, w, c, t)
+        return
+    # secondary is full: the conveyance waits in its booth, which stays blocked
+    s = m * 2 + cv.lane[c]
+    _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
+    if alert:
+        w.blocked_hi[w.k[K_BH_TAIL]] = c
+        w.k[K_BH_TAIL] += 1
+    else:
+        w.blocked_lo[w.k[K_BL_TAIL]] = c
+        w.k[K_BL_TAIL] += 1
+
+
+# ---- phase 4: triage -----------------------------------------------------------------------
+@njit(**_PHASE)
+def _scan(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
+    """NII scan of ``c`` from ``t`` on the unit that can start it first: (done at, anomaly)."""
+    m = cv.mode[c]
+    unit = -1
+    start = INF
+    for k in range(port.scanner_type.shape[0]):
+        if port.scanner_modes[port.scanner_type[k], m]:
+            st = max(t, pools.scanner_free[k])
+            if st < start:
+                start = st
+                unit = k
+    ty = port.scanner_type[unit]
+    dur = _draw(port, port.scanner_dist[ty], cv.u[c, U_TRIAGE_S])
+    pools.scanner_free[unit] = start + dur
+    out.busy[9 + ty] += dur
+    u = cv.u[c, U_TRIAGE]
+    if cv.drug[c] >= 0 and not cv.decoy[c]:
+        return start + dur, u < port.scanner_detect[ty, cv.drug[c], cv.conc[c]]
+    anomaly = not cv.decoy[c] and u < port.scanner_fa[ty]
+    out.false_alarm[c] = out.false_alarm[c] or anomaly
+    return start + dur, anomaly
+
+
+@njit(**_PHASE)
+def _sniff(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
+    """Canine check of ``c`` in secondary by the first free team: (done at, alert)."""
+    ck = pools.canine_key
+    start = max(t, ck[0])
+    dur = _draw(port, port.canine_dist, cv.u[c, U_TRIAGE_S])
+    ck[0] = start + dur
+    _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
+    out.busy[8] += dur
+    u = cv.u[c, U_TRIAGE]
+    if cv.decoy[c]:
+        return start + dur, u < port.canine_decoy
+    if cv.drug[c] >= 0:
+        return start + dur, u < port.canine_detect[cv.drug[c], cv.conc[c]]
+    anomaly = u < port.canine_fa
+    out.false_alarm[c] = out.false_alarm[c] or anomaly
+    return start + dur, anomaly
+
+
+@njit(**_PHASE)
+def _handheld(cv, port, out, c, t):  # type: ignore[no-untyped-def]
+    """Handheld check of an alerted conveyance where the dog alerted: (done at, anomaly).
+    A load reads with the analyzer's identification chance; a trace-tainted decoy with
+    ``HANDHELD_TRACE_ASSUMED``; clean traffic with the analyzer's false-alarm chance."""
+    dur = _draw(port, port.analyzer_dist, cv.u[c, U_TRIAGE_S])
+    u = cv.u[c, U_TRIAGE]
+    if cv.decoy[c]:
+        return t + dur, u < port.handheld_trace
+    if cv.drug[c] >= 0:
+        return t + dur, u < port.analyzer_identify[cv.drug[c]]
+    anomaly = u < port.analyzer_fa
+    out.false_alarm[c] = out.false_alarm[c] or anomaly
+    return t + dur, anomaly
+
+
+@njit(**_PHASE)
+def _enter_secondary(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+    """``c`` enters secondary at ``t``: triage, then an exam or release (a ready event).
+
+    A discretionary referral is triaged by its mode's step; an alert at primary goes to
+    a bay, or first to the check the policy names (``alert_first_check``); a full
+    search goes to a bay."""
+    w.k[K_IN_SEC] += 1
+    w.suspect[c] = out.alert[c]
+    w.release[c] = False
+    w.guided[c] = True
+    ready = t
+    step = -1
+    if out.lane_code[c] == SECONDARY and out.reason_code[c] != R_ALERT:
+        step = port.triage[cv.mode[c]]
+    elif out.reason_code[c] == R_ALERT and rules.alert_check == ALERT_SCAN:
+        step = TRIAGE_SCAN if port.scanned[cv.mode[c]] else -1
+    elif out.reason_code[c] == R_ALERT and rules.alert_check == ALERT_HANDHELD:
+        step = TRIAGE_HANDHELD
+    if step >= 0:
+        out.triage[c] = step
+        if step == TRIAGE_NONE:
+            w.guided[c] = False
+        else:
+            if step == TRIAGE_SCAN:
+                ready, anomaly = _scan(cv, port, pools, out, c, t)
+            elif step == TRIAGE_CANINE:
+                ready, anomaly = _sniff(cv, port, pools, out, c, t)
+            else:
+                ready, anomaly = _handheld(cv, port, out, c, t)
+            w.release[c] = not anomaly
+            w.suspect[c] = anomaly
+    _push(w.ready_key, w.ready_idx, w.k[K_READY], ready, c)
+    w.k[K_READY] += 1
+
+
+# ---- phase 5: secondary ---------------------------------------------------------------------
+@njit(**_PHASE)
+def _start_exam(cv, port, out, w, c, b, t):  # type: ignore[no-untyped-def]
+    """Bay ``b`` starts ``c``'s exam (or full search) at ``t``; returns its end."""
+    m = cv.mode[c]
+    d = cv.drug[c]
+    is_load = d >= 0 and not cv.decoy[c]
+    u = cv.u[c, U_BAY]
+    if out.lane_code[c] == FULL_SEARCH:
+        dur = _draw(port, port.full_dist[m], cv.u[c, U_BAY_S])
+        if is_load and u < port.full_detect[d, cv.conc[c]]:
+            out.detected_by[c] = DETECTED_FULL
+    else:
+        dur = _draw(port, port.secondary_dist[m], cv.u[c, U_BAY_S])
+        table = port.guided_detect if w.guided[c] else port.bay_detect
+        if is_load and u < table[d, cv.conc[c]]:
+            scanned = out.triage[c] == TRIAGE_SCAN
+            out.detected_by[c] = DETECTED_SCANNER if scanned else DETECTED_BAY
+    if out.detected_by[c] != DETECTED_NONE or w.suspect[c]:
+        dur += _draw(port, port.analyzer_dist, cv.u[c, U_ANALYZER_S])
+        if out.detected_by[c] != DETECTED_NONE:
+            out.identified[c] = cv.u[c, U_IDENTIFY] < port.analyzer_identify[d]
+        elif not cv.decoy[c] and not is_load and cv.u[c, U_IDENTIFY] < port.analyzer_fa:
+            out.false_alarm[c] = True
+    out.secondary_start_at[c] = t
+    out.exit_at[c] = t + dur
+    w.bay_owner[b] = c
+    out.busy[out.busy.shape[0] - 1] += dur
+    return t + dur
+
+
+@njit(**_PHASE)
+def _dispatch_bays(cv, port, pools, out, w, now):  # type: ignore[no-untyped-def]
+    """Idle bays take the conveyances waiting, guided exams and full searches first."""
+    k = w.k
+    while k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
+        if k[K_HI_HEAD] < k[K_HI_TAIL]:
+            c = w.queue_hi[k[K_HI_HEAD]]
+            k[K_HI_HEAD] += 1
+        else:
+            c = w.queue_lo[k[K_LO_HEAD]]
+            k[K_LO_HEAD] += 1
+        k[K_IDLE] -= 1
+        b = w.idle[k[K_IDLE]]
+        end = _start_exam(cv, port, out, w, c, b, max(pools.bay_free[b], now))
+        pools.bay_free[b] = end
+        _push(w.bay_key, w.bay_idx, k[K_BUSY], end, b)
+        k[K_BUSY] += 1
+
+
+# ---- phase 6: release ------------------------------------------------------------------------
+@njit(**_PHASE)
+def _unblock(cv, port, rules, pools, out, w, t):  # type: ignore[no-untyped-def]
+    """Blocked conveyances (alerts and full searches first) take free parking spaces."""
+    k = w.k
+    while k[K_SEC_N] + k[K_IN_SEC] < port.capacity:
+        if k[K_BH_HEAD] < k[K_BH_TAIL] and k[K_SEC_N] + k[K_IN_SEC] < rules.alert_capacity:
+            c = w.blocked_hi[k[K_BH_HEAD]]
+            k[K_BH_HEAD] += 1
+        elif k[K_BL_HEAD] < k[K_BL_TAIL]:
+            c = w.blocked_lo[k[K_BL_HEAD]]
+            k[K_BL_HEAD] += 1
+        else:
+            return
+        s = cv.mode[c] * 2 + cv.lane[c]
+        _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
+        out.held_s[c] = t - out.primary_end_at[c]
+        _enter_secondary(cv, port, rules, pools, out, w, c, t)
+
+
+@njit(**_PHASE)
+def _leave_secondary(cv, port, rules, pools, out, w, t):  # type: ignore[no-untyped-def]
+    w.k[K_IN_SEC] -= 1
+    _unblock(cv, port, rules, pools, out, w, t)
+
+
+@njit(**_PHASE)
+def _inland(cv, port, out):  # type: ignore[no-untyped-def]
+    """Loads that crossed undetected meet the inland checkpoint."""
+    for c in range(cv.arrive_at.shape[0]):
+        d = cv.drug[c]
+        if (d >= 0 and not cv.decoy[c] and out.detected_by[c] == DETECTED_NONE
+                and port.inland_modes[cv.mode[c]] and cv.u[c, U_INLAND] < port.inland_cov
+                and cv.u[c, U_INLAND_DETECT] < port.inland_detect[d, cv.conc[c]]):
+            out.detected_by[c] = DETECTED_INLAND
+
+
+# ---- the loop -------------------------------------------------------------------------------
+@njit(**_PHASE)
+def simulate_day(cv, port, rules, pools, out, w):  # type: ignore[no-untyped-def]
+    """Simulate one day's conveyances (sorted by ``arrive_at``) until every one has left;
+    returns the number of entries of ``pools.sec_heap`` (exits carried to tomorrow).
+
+    Events at one instant go in this order: a carried exit, a bay freeing up, a
+    conveyance ready after triage, a decision at the end of primary, a queued conveyance
+    reaching a booth, an arrival.
+    """
+    n = cv.arrive_at.shape[0]
+    k = w.k
+    n_bays = pools.bay_free.shape[0]
+    for b in range(n_bays):  # yesterday's bays free up as events
+        _push(w.bay_key, w.bay_idx, k[K_BUSY], pools.bay_free[b], b)
+        k[K_BUSY] += 1
+        w.bay_owner[b] = -1
+    heap = pools.sec_heap
+    while True:
+        t_old = heap[0] if k[K_SEC_N] > 0 else INF
+        t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
+        t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
+        t_dec = w.pend_key[0] if k[K_PEND] > 0 else INF
+        t_start, s = _next_start(cv, port, pools, w)
+        t_arr = cv.arrive_at[k[K_NEXT]] if k[K_NEXT] < n else INF
+        now = min(t_old, t_bay, t_ready, t_dec, t_start, t_arr)
+        if now == INF:
+            break
+        if t_old == now:
+            k[K_SEC_N] = _heap_pop(heap, k[K_SEC_N])
+            _unblock(cv, port, rules, pools, out, w, now)
+        elif t_bay == now:
+            b = _pop(w.bay_key, w.bay_idx, k[K_BUSY])
+            k[K_BUSY] -= 1
+            w.idle[k[K_IDLE]] = b
+            k[K_IDLE] += 1
+            if w.bay_owner[b] >= 0:
+                w.bay_owner[b] = -1
+                _leave_secondary(cv, port, rules, pools, out, w, now)
+        elif t_ready == now:
+            c = _pop(w.ready_key, w.ready_idx, k[K_READY])
+            k[K_READY] -= 1
+            if w.release[c]:  # cleared by triage
+                out.exit_at[c] = now
+                _leave_secondary(cv, port, rules, pools, out, w, now)
+            elif w.guided[c] or out.lane_code[c] == FULL_SEARCH:
+                w.queue_hi[k[K_HI_TAIL]] = c
+                k[K_HI_TAIL] += 1
+            else:
+                w.queue_lo[k[K_LO_TAIL]] = c
+                k[K_LO_TAIL] += 1
+        elif t_dec == now:
+            c = _pop(w.pend_key, w.pend_idx, k[K_PEND])
+            k[K_PEND] -= 1
+            _decide(cv, port, rules, pools, out, w, c, now)
+        elif t_start == now:
+            c = w.q_head[s]
+            w.q_head[s] = w.q_next[c]
+            _start_primary(cv, port, pools, out, w, c, now)
+        else:
+            _arrive(cv, port, pools, out, w, k[K_NEXT])
+            k[K_NEXT] += 1
+        _dispatch_bays(cv, port, pools, out, w, now)
+    for c in range(n):  # tomorrow counts today's referrals in secondary until they leave
+        if out.lane_code[c] >= SECONDARY:
+            k[K_SEC_N] = _heap_push(heap, k[K_SEC_N], out.exit_at[c])
+    _inland(cv, port, out)
+    return k[K_SEC_N]
+
+
+class PortState:
+    """What carries over from one simulated day to the next: when each booth, canine
+    team, scanner and bay is next free, and the exit times of those in secondary."""
+
+    def __init__(self, scenario: CompiledScenario) -> None:
+        width = max(1, int(scenario.booths.max()))
+        # min-heaps of (free at, booth) per station and of (free at, team) for canines
+        self.station_key = np.zeros((N_STATIONS, width))
+        self.station_idx = np.tile(np.arange(width, dtype=np.int64), (N_STATIONS, 1))
+        self.canine_key = np.zeros(scenario.canine_teams)
+        self.canine_idx = np.arange(scenario.canine_teams, dtype=np.int64)
+        self.scanner_free = np.zeros(scenario.scanner_type.shape[0])
+        self.bay_free = np.zeros(scenario.bays)
+        self.secondary_exits = np.zeros(0)
+
+    def copy(self) -> PortState:
+        other = object.__new__(PortState)
+        for name, value in vars(self).items():
+            setattr(other, name, value.copy())
+        return other
+
+
+@dataclass(frozen=True, eq=False)
+class KernelModel:
+    """A scenario and a policy compiled together for ``run_day``."""
+
+    scenario: CompiledScenario
+    policy: Policy
+    dists: DistTable
+    port: tuple  # type: ignore[type-arg]  # a PortArrays
+    rules: tuple  # type: ignore[type-arg]  # a Rules
+
+
+def _triage_steps(sc: CompiledScenario) -> np.ndarray:
+    """The triage step of each mode: a scan where a scanner covers it, else a canine
+    check where teams sweep it, else none."""
+    out = np.zeros(sc.mode_present.shape[0], dtype=np.int64)
+    for m in range(out.shape[0]):
+        scanned = any(sc.scanner_modes[t, m] and (sc.scanner_type == t).any()
+                      for t in range(sc.scanner_modes.shape[0]))
+        if scanned:
+            out[m] = TRIAGE_SCAN
+        elif sc.canine_teams > 0 and sc.canine_modes[m]:
+            out[m] = TRIAGE_CANINE
+    return out
+
+
+def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
+    """Compile ``scenario`` and ``policy`` into the kernel's arrays."""
+    placeholder = deterministic(0.0)
+    dists: list[Duration] = []
+
+    def add(d: Duration | None) -> int:
+        dists.append(d if d is not None else placeholder)
+        return len(dists) - 1
+
+    sc = scenario
+    primary = np.array([add(d) for d in sc.primary_service], dtype=np.int64)
+    secondary = np.array([add(d) for d in sc.secondary_service], dtype=np.int64)
+    full = np.array([add(d) for d in sc.full_search_service], dtype=np.int64)
+    canine = add(sc.canine_service)
+    scanners = np.array([add(d) for d in sc.scanner_service], dtype=np.int64).reshape(-1)
+    analyzer = add(sc.analyzer_service)
+    dt = encode(dists)
+    triage = _triage_steps(sc)
+    port = PortArrays(
+        sc.booths, sc.booths.max(axis=1).astype(np.int64), primary, sc.canine_modes,
+        sc.canine_detect, float(sc.canine_false_alarm), float(sc.canine_decoy_alert), canine,
+        sc.scanner_type, sc.scanner_modes, sc.scanner_detect, sc.scanner_false_alarm,
+        scanners, triage, triage == TRIAGE_SCAN, int(sc.secondary_capacity), sc.bay_detect,
+        sc.guided_detect, sc.full_detect, secondary, full, analyzer, sc.analyzer_identify,
+        float(sc.analyzer_false_alarm), HANDHELD_TRACE_ASSUMED, sc.inland_modes,
+        float(sc.inland_coverage),
+        sc.inland_detect, dt.kind, dt.param, dt.table, dt.offset, dt.length, dt.values,
+    )
+    referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
+    rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
+                  policy.risk_threshold_value(), policy.broken_to_full_search,
+                  policy.clean_enrolled_express, policy.capacity_rule == "hold",
+                  ("bay", "nii_scan", "handheld").index(policy.alert_first_check),
+                  max(1, int((1.0 - policy.capacity_reserve) * sc.secondary_capacity)))
+    return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
+
+
+@dataclass(frozen=True, eq=False)
+class DayRun:
+    """Per-conveyance outputs of one simulated day (rows as in the input)."""
+
+    primary_start_at: np.ndarray
+    primary_end_at: np.ndarray
+    exit_at: np.ndarray
+    lane_code: np.ndarray  # int64, order of ``portwatch.engine.decide.LANE_CODES``
+    reason_code: np.ndarray  # int64, index of ``portwatch.engine.decide.REASONS``
+    occupancy: np.ndarray  # int64, conveyances in secondary at the decision
+    screened: np.ndarray  # bool: a canine team screened it at primary
+    alert: np.ndarray  # bool: the canine alerted at primary
+    detected_by: np.ndarray  # int64, index of ``DETECTED_BY``
+    false_alarm: np.ndarray  # bool
+    identified: np.ndarray  # bool: the handheld analyzer identified the drug
+    secondary_start_at: np.ndarray  # NaN if no bay exam (not referred, or cleared by triage)
+    triage: np.ndarray  # int64, index of ``TRIAGE_STEPS`` (-1: not triaged)
+    held_s: np.ndarray  # float64: time a referral held its booth waiting for parking
+    busy_s: np.ndarray  # float64: booths by station, canines, scanners by type, bays
+
+    @property
+    def inspected(self) -> np.ndarray:
+        return self.lane_code >= SECONDARY
+
+    @property
+    def examined(self) -> np.ndarray:
+        """Referred and given a bay exam or full search (not cleared by triage)."""
+        return ~np.isnan(self.secondary_start_at)
+
+
+def _work(n: int, n_bays: int) -> tuple:  # type: ignore[type-arg]
+    i64 = np.int64
+    return Work(
+        np.zeros(N_COUNTERS, dtype=i64), np.empty(n), np.empty(n, dtype=i64), np.empty(n),
+        np.empty(n, dtype=i64), np.empty(n_bays), np.empty(n_bays, dtype=i64),
+        np.empty(n_bays, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
+        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
+        np.full(N_STATIONS, -1, dtype=i64), np.full(N_STATIONS, -1, dtype=i64),
+        np.empty(n, dtype=i64), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
+        np.zeros(n, dtype=np.bool_), np.full(n_bays, -1, dtype=i64),
+    )
+
+
+def run_day(
+    model: KernelModel,
+    arrive_at_s: np.ndarray,
+    mode: np.ndarray,
+    lane: np.ndarray,
+    enrolled: np.ndarray,
+    custody: np.ndarray,
+    risk: np.ndarray,
+    drug: np.ndarray,
+    concealment: np.ndarray,
+    is_decoy: np.ndarray,
+    uniforms: np.ndarray,
+    state: PortState,
+) -> DayRun:
+    """Run the kernel on one day's conveyances, sorted by ``arrive_at_s`` (seconds since
+    the scenario start); ``uniforms`` is [n, N_UNIFORMS]. Updates ``state`` in place."""
+    n = arrive_at_s.shape[0]
+    if n > 1 and np.any(np.diff(arrive_at_s) < 0):
+        raise ValueError("run_day: conveyances must be sorted by arrive_at_s")
+    if uniforms.shape != (n, N_UNIFORMS):
+        raise ValueError(f"run_day: uniforms must have shape ({n}, {N_UNIFORMS})")
+    sc = model.scenario
+    carried = state.secondary_exits.shape[0]
+    heap = np.empty(carried + n)
+    heap[:carried] = np.sort(state.secondary_exits)
+    f64, i64, b = np.float64, np.int64, np.bool_
+    cv = Conveyances(
+        np.ascontiguousarray(arrive_at_s, dtype=f64), np.ascontiguousarray(mode, dtype=i64),
+        np.ascontiguousarray(lane, dtype=i64), np.ascontiguousarray(enrolled, dtype=b),
+        np.ascontiguousarray(custody, dtype=i64), np.ascontiguousarray(risk, dtype=f64),
+        np.ascontiguousarray(drug, dtype=i64), np.ascontiguousarray(concealment, dtype=i64),
+        np.ascontiguousarray(is_decoy, dtype=b), np.ascontiguousarray(uniforms),
+    )
+    busy = np.zeros(9 + len(sc.scanner_service) + 1)
+    out = Outputs(
+        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
+        np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
+        np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
+        np.empty(n, dtype=i64), np.zeros(n), busy,
+    )
+    pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
+                  state.scanner_free, state.bay_free, heap)
+    w = _work(n, sc.bays)
+    w.k[K_SEC_N] = carried
+    sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
+    state.secondary_exits = heap[:sec_n].copy()
+    return DayRun(*out[:-1], busy_s=busy)
+
+
+__all__ = [
+    "DETECTED_BY",
+    "N_UNIFORMS",
+    "TRIAGE_STEPS",
+    "DayRun",
+    "KernelModel",
+    "PortState",
+    "prepare",
+    "run_day",
+    "simulate_day",
+]

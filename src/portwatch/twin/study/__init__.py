@@ -1,0 +1,1 @@
+"""Studies: replications on common random numbers, statistics, the border study, reports."""

@@ -1,0 +1,119 @@
+"""Input gates: oversize, axis units, saturation, coverage, signal-to-noise, drift."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from portwatch.domain.errors import InputError
+from portwatch.domain.substances import Action, Verdict
+from portwatch.fieldid import gates
+from portwatch.fieldid.evidence import calibration_shift
+from portwatch.fieldid.identify import identify, identify_file
+from portwatch.fieldid.readers import read_spectrum, write_columns
+from portwatch.fieldid.spectrum import Spectrum
+
+from .fieldid_helpers import DATA, simulate
+
+PS = DATA / "PST02_iRPlus785_Z050_100_3200ms.txt"
+
+
+def _ps() -> Spectrum:
+    return read_spectrum(PS, 785)
+
+
+def test_oversize_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_text("shift,intensity\n" + "".join(f"{i},{i % 7}\n" for i in range(5000)))
+    monkeypatch.setattr(gates, "MAX_FILE_BYTES", 1000)
+    result = identify_file(path)
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "oversize"
+    assert "byte limit" in result.reason and result.source == str(path)
+
+
+def test_too_many_lines_in_a_small_file_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "many.csv"
+    path.write_text("".join(f"{i},1\n" for i in range(3000)))
+    monkeypatch.setattr(gates, "MAX_POINTS", 1000)
+    result = identify_file(path)
+    assert result.reason_code == "oversize" and "point limit" in result.reason
+
+
+def test_too_many_points_in_memory_is_refused(monkeypatch):
+    monkeypatch.setattr(gates, "MAX_POINTS", 100)
+    x = np.linspace(200, 2000, 500)
+    result = identify(Spectrum(x, np.sin(x / 30) + 2, 785, "many"))
+    assert result.reason_code == "oversize" and result.action is Action.SEND_TO_LAB
+
+
+def test_saturated_spectrum_is_inconclusive_not_fentanyl():
+    ps = _ps()
+    y = ps.intensity
+    clipped = Spectrum(ps.shift_cm1, np.minimum(y, y.min() + 0.5 * (y.max() - y.min())), 785)
+    result = identify(clipped)
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "saturated"
+    assert "saturated" in result.reason
+
+
+def test_single_point_maximum_is_not_saturation():
+    assert gates.check_saturation(_ps()) is None
+
+
+def test_nm_axis_is_converted_with_the_laser_and_refused_without():
+    ps = _ps()
+    keep = ps.shift_cm1 > 0
+    nm = 1e7 / (1e7 / 785 - ps.shift_cm1[keep])
+    as_nm = Spectrum(nm, ps.intensity[keep], 785, "nm")
+    converted = identify(as_nm)
+    assert converted.verdict is identify(ps).verdict is Verdict.BENIGN
+    unlabelled = identify(Spectrum(nm, ps.intensity[keep], None, "nm"))
+    assert unlabelled.verdict is Verdict.INCONCLUSIVE and unlabelled.reason_code == "axis_units"
+
+
+def test_a_cm1_axis_is_not_taken_for_nm():
+    x = np.arange(150.0, 3300.0, 2.0)
+    assert not gates.looks_like_nm(x, 785) and not gates.looks_like_nm(x, None)
+
+
+def test_too_little_fingerprint_coverage():
+    ps = _ps()
+    keep = ps.shift_cm1 > 1300
+    result = identify(Spectrum(ps.shift_cm1[keep], ps.intensity[keep], 785))
+    assert result.reason_code == "coverage"
+
+
+def test_noise_only_is_low_snr():
+    rng = np.random.default_rng(1)
+    x = np.arange(200.0, 2000.0, 2.0)
+    result = identify(Spectrum(x, 1000 + rng.normal(0, 5, x.size), 785, "noise"))
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "low_snr"
+
+
+@pytest.mark.parametrize("shift", [-4.0, -2.0, -1.0, 1.0, 2.0, 4.0])
+def test_drift_within_stated_accuracy_never_changes_the_verdict(shift):
+    ps = _ps()
+    base = identify(ps)
+    moved = identify(Spectrum(ps.shift_cm1 + shift, ps.intensity, 785))
+    assert moved.verdict is base.verdict is Verdict.BENIGN
+    assert abs(moved.shift_cm1 - shift) <= 1.0
+
+
+def test_calibration_against_astm_e1840_measures_the_offset():
+    ps = _ps()
+    base = calibration_shift(ps)
+    moved = calibration_shift(Spectrum(ps.shift_cm1 + 3.0, ps.intensity, 785))
+    assert abs(base) < 2.0 and abs(moved - base - 3.0) < 0.5
+
+
+def test_calibration_refuses_a_spectrum_that_is_not_polystyrene(table):
+    with pytest.raises(InputError, match="ASTM E1840"):
+        calibration_shift(simulate(table, [("lactose", 1.0)], laser=785))
+
+
+def test_calibrated_identification_uses_the_offset(tmp_path):
+    ps = _ps()
+    moved = Spectrum(ps.shift_cm1 + 3.0, ps.intensity, 785, "moved")
+    path = tmp_path / "moved.csv"
+    write_columns(moved, path)
+    result = identify_file(path, calibration_shift_cm1=calibration_shift(moved))
+    assert result.verdict is Verdict.BENIGN and abs(result.shift_cm1 - 3.0) < 1.0
