@@ -31,6 +31,14 @@ def _settings(db: str | None, dev: bool = False, **extra: Any) -> Any:
     return Settings.load(database_url=db, environment="development" if dev else None, **extra)
 
 
+def _nats_url(url: str) -> str:
+    from portwatch.domain.errors import InputError
+
+    if not url.startswith(("nats://", "tls://")) or len(url) <= len("nats://"):
+        raise InputError(f"--nats: must be a nats:// or tls:// URL, got {url!r}")
+    return url
+
+
 def _database(db: str | None) -> Any:
     from portwatch.store.database import Database
 
@@ -160,6 +168,7 @@ def consume(
     from portwatch.service.routes.telemetry import ingest
     from portwatch.service.state import ServiceState
 
+    _nats_url(nats_url)
     state = ServiceState.open(_settings(db))
     cfg = NatsConfig(stream=stream, subject_prefix=subject_prefix, durable=durable, batch=batch)
     who = f"nats:{durable}"
@@ -196,6 +205,7 @@ def publish(
     from portwatch.service.nats_consumer import NatsConfig, ensure_stream
     from portwatch.service.nats_consumer import publish as pub
 
+    _nats_url(nats_url)
     if not region.replace("-", "").isalnum():
         raise InputError(f"--region: letters, digits and '-' only, got {region!r}")
     try:
