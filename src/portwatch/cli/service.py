@@ -31,6 +31,17 @@ def _settings(db: str | None, dev: bool = False, **extra: Any) -> Any:
     return Settings.load(database_url=db, environment="development" if dev else None, **extra)
 
 
+def _need(module: str) -> None:
+    """A one-line error when the ``service`` extra is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        from portwatch.domain.errors import ConfigError
+
+        raise ConfigError(f"{module} is not installed: this command needs the service "
+                          "extra (pip install 'portwatch[service]')")
+
+
 def _nats_url(url: str) -> str:
     from portwatch.domain.errors import InputError
 
@@ -60,6 +71,8 @@ def serve(
                                          "second of the replay.")] = 60.0,
 ) -> None:
     """Run the HTTP service (API under /v1, /metrics, /dashboard) until interrupted."""
+    for module in ("fastapi", "uvicorn", "prometheus_client"):
+        _need(module)
     import threading
 
     import uvicorn
@@ -160,6 +173,7 @@ def consume(
     batch: Annotated[int, typer.Option("--batch", min=1, max=5000)] = 200,
 ) -> None:
     """Consume seal messages from NATS JetStream into the database until interrupted."""
+    _need("nats")
     import asyncio
     import signal
 
@@ -196,6 +210,7 @@ def publish(
     subject_prefix: PrefixOpt = "portwatch.telemetry",
 ) -> None:
     """Publish seal message lines to JetStream as a gateway would (with message ids)."""
+    _need("nats")
     import asyncio
     import sys
 
