@@ -55,6 +55,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "bad.toml").write_text("name = = 1\n")
     (d / "gap-inf.toml").write_text("gap_periods = inf\n")
     (d / "gap-type.toml").write_text("gap_periods = 'two'\n")
+    _policy_file(d, "pol-ok.json")
+    (d / "crossings.csv").write_text("t,y,x\n1,0,0.5\n2,1,0.7\n3,0,0.2\n4,1,0.9\n")
     _policy_file(d, "pol-threshold-type.json", risk_threshold="high")
     _policy_file(d, "pol-referral-type.json", referral_prob="x")
     _policy_file(d, "pol-name-type.json", name=["a"])
@@ -132,32 +134,28 @@ ROWS = [
     row("no-such-command", "No such command 'no-such-command'"),
     # ---- portwatch identify / fieldid
     row("identify missing.txt", "missing.txt: no such file"),
-    row("identify adir", "adir: is a folder|adir: is a directory|adir: Is a directory",
-        owner="fieldid"),
+    row("identify adir", "adir: is a folder|adir: is a directory|adir: Is a directory"),
     row("identify afile", "afile: no numeric"),
     row("identify spec.txt --laser 532", "--laser: must be 785 or 1064, got 532"),
-    row("identify spec.txt --library adir", "adir: Is a directory"),
+    row("identify spec.txt --library adir", "--library adir: is a folder, not a file"),
     row("identify spec.txt --library missing.json", "missing.json: no such library file"),
     row("identify spec.txt --library afile", "afile: not JSON"),
-    row("fieldid library list --library adir", "adir: Is a directory"),
+    row("fieldid library list --library adir", "--library adir: is a folder, not a file"),
     row("fieldid library list --laser 0", "--laser: must be 785 or 1064, got 0"),
     row("fieldid library add x missing.txt --class controlled --library lib.json",
         "missing.txt"),
     row("fieldid library add x spec.txt --class opioid --library lib.json", "'--class'"),
     row("fieldid library add x spec.txt --class controlled --library adir", "adir"),
     row("fieldid library build --out adir", "--out adir: is a folder, not a file"),
+    row("fieldid fetch-data --data-dir afile", "afile"),
     row("fieldid evaluate --seed -1", "--seed: must be >= 0, got -1"),
     row("fieldid evaluate --repeats 0", "--repeats"),
-    row("fieldid evaluate --repeats 100000", "--repeats: must be <= 1000"),
+    row("fieldid evaluate --repeats 100000", "--repeats: must be <= 50"),
     row("fieldid evaluate --calibration-repeats 100000",
-        "--calibration-repeats: must be <= 1000"),
+        "--calibration-repeats: must be <= 50"),
     row("fieldid evaluate --out afile", "--out afile: exists and is not a folder"),
     row("fieldid evaluate --thresholds-out adir", "--thresholds-out adir: is a folder"),
     row("fieldid evaluate --laser 532", "--laser: must be 785 or 1064, got 532"),
-    row("fieldid calibrate --out adir", "--out adir: is a folder, not a file"),
-    row("fieldid calibrate --out x.json --seed -1", "--seed: must be >= 0, got -1"),
-    row("fieldid calibrate --out x.json --repeats 0", "--repeats"),
-    row("fieldid calibrate --out x.json --repeats 100000", "--repeats: must be <= 1000"),
     # ---- portwatch seal
     row("seal keygen --seal-id a/b --out keys", "--seal-id: must not contain '/'"),
     row("seal keygen --seal-id ../escape --out keys", "--seal-id: must not contain '/'"),
@@ -170,10 +168,26 @@ ROWS = [
     row("seal pubkey missing.key", "missing.key: cannot read key file"),
     row("seal revoke NOPE --db missing.db", "--db missing.db: no such database file"),
     row("solve missing.json", "missing.json: cannot read"),
+    row("solve missing.json --seed -1", "--seed: must be >= 0, got -1"),
+    # ---- portwatch risk / policy
     row("risk evaluate missing.csv --label y --time t", "missing.csv: cannot read"),
+    row("risk evaluate afile --label y --time t", "afile: needs a header row"),
+    row("risk evaluate crossings.csv --label nope --time t", "--label column 'nope'"),
+    row("risk evaluate crossings.csv --label y --time t --holdout 1.9",
+        "holdout_share: must be in (0, 1), got 1.9"),
+    row("risk evaluate crossings.csv --label y --time t --referral-rate nan",
+        "--referral-rate: must be in (0, 1], got nan"),
+    row("risk evaluate crossings.csv --label y --time t --seed -1",
+        "--seed: must be >= 0, got -1"),
     row("policy show missing.json", "missing.json: cannot read"),
-    row("policy override missing.json --mode truck --lane general --blocks 0 --prob 0.5 "
-        "--reason x --out o.json", "missing.json: cannot read"),
+    row("policy show afile", "afile: not JSON"),
+    row("policy show pol-threshold-high.json", "risk_threshold"),
+    row("policy override pol-ok.json --mode truck --lane general --blocks 0 --prob 1.9 "
+        "--reason r --out o.json", "1.9"),
+    row("policy override pol-ok.json --mode boat --lane general --blocks 0 --prob 0.5 "
+        "--reason r --out o.json", "boat"),
+    row("policy override pol-ok.json --mode truck --lane general --blocks 0 --prob 0.5 "
+        "--reason r --out adir", "adir"),
     row("seal sign --key adir msg-ok.jsonl", "adir: cannot read key file"),
     row("seal sign --key afile msg-ok.jsonl", "afile: not a base64 Ed25519 key"),
     row("seal sign --key keys/S1.key msg-inf.jsonl", "msg-inf.jsonl line 1:"),

@@ -10,26 +10,18 @@ import sys
 import tomllib
 
 import pytest
+import typer
 
 from portwatch.cli.errors import describe, one_line
 from portwatch.cli.main import run
 from portwatch.domain.errors import ConfigError, NotFoundError
 
 
-def _decode_json() -> json.JSONDecodeError:
-    try:
-        json.loads("{nope")
-    except json.JSONDecodeError as exc:
-        return exc
-    raise AssertionError("unreachable")
-
-
-def _decode_toml() -> tomllib.TOMLDecodeError:
-    try:
-        tomllib.loads("a = = 1")
-    except tomllib.TOMLDecodeError as exc:
-        return exc
-    raise AssertionError("unreachable")
+def _raised(call, kind: type[Exception]) -> Exception:
+    """The exception ``call()`` raises (it must raise ``kind``)."""
+    with pytest.raises(kind) as err:
+        call()
+    return err.value
 
 
 def _pydantic_error() -> Exception:
@@ -45,46 +37,88 @@ def _pydantic_error() -> Exception:
     raise AssertionError("unreachable")
 
 
+class Abort(RuntimeError):
+    """Named as click's and typer's Abort are: recognised by name."""
+
+
+def _usage_error() -> Exception:
+    from portwatch.cli.main import app
+
+    command = typer.main.get_command(app)
+    ctx = command.make_context("portwatch", ["scenarios"], resilient_parsing=True)
+    return typer.BadParameter("must be 1 or 2", ctx=ctx, param_hint="'--n'")
+
+
+INTERNAL = " (rerun with --debug for the traceback, and please report it)"
+
+
 @pytest.mark.parametrize(("exc", "code", "message"), [
     (ConfigError("policy.json: coverage: must be in [0, 1], got 2"), 2,
      "policy.json: coverage: must be in [0, 1], got 2"),
-    (NotFoundError("shipment NOPE: not found"), 2, "shipment NOPE: not found"),
+    (NotFoundError("shipment NOPE:\n not found"), 2, "shipment NOPE:; not found"),
     (FileNotFoundError(errno.ENOENT, "No such file or directory", "ship.json"), 2,
      "ship.json: No such file or directory"),
     (IsADirectoryError(errno.EISDIR, "Is a directory", "out"), 2, "out: Is a directory"),
-    (FileExistsError(errno.EEXIST, "File exists", "S1.key"), 2, "S1.key: File exists"),
+    (FileExistsError(errno.EEXIST, "File exists", "a.tmp", None, "a.key"), 2,
+     "a.tmp -> a.key: File exists"),
     (PermissionError(errno.EACCES, "Permission denied", "/root/x"), 2,
      "/root/x: Permission denied"),
     (OSError(errno.ENOSPC, "No space left on device", "big.csv"), 2,
      "big.csv: No space left on device"),
-    (OSError(errno.ENOSPC, "No space left on device"), 2, "no space left on device"),
-    (_decode_json(), 2, "invalid JSON: Expecting property name"),
-    (_decode_toml(), 2, "invalid TOML: "),
-    (_pydantic_error(), 2, "booths: Input should be a valid integer"),
+    (OSError(errno.ENOSPC, "No space left on device"), 2,
+     "no space left on device (No space left on device)"),
+    (OSError("the disk went away"), 2, "the disk went away"),
+    (OSError(), 2, "OSError"),
+    (_raised(lambda: json.loads("{nope"), json.JSONDecodeError), 2,
+     "invalid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    (_raised(lambda: tomllib.loads("a = = 1"), tomllib.TOMLDecodeError), 2,
+     "invalid TOML: Invalid value (at line 1, column 5)"),
+    (_pydantic_error(), 2, "Port: booths: Input should be a valid integer, unable to parse "
+     "string as an integer"),
+    (_raised(lambda: b"ab\xff".decode("utf-8"), UnicodeDecodeError), 2,
+     "not UTF-8 text (invalid start byte at byte 2)"),
     (OverflowError("cannot convert float infinity to integer"), 2,
      "bad value: cannot convert float infinity to integer"),
-    (ValueError("expected non-negative integer"), 2, "bad value: expected non-negative"),
-    (ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib"), 2,
-     "pip install 'portwatch[plot]'"),
+    (ValueError(), 2, "bad value: ValueError"),
+    (ModuleNotFoundError("No module named 'matplotlib.pyplot'", name="matplotlib.pyplot"), 2,
+     "this needs the optional package matplotlib: pip install 'portwatch[plot]'"),
     (ModuleNotFoundError("No module named 'psycopg'", name="psycopg"), 2,
-     "pip install 'portwatch[postgres]'"),
+     "this needs the optional package psycopg: pip install 'portwatch[postgres]'"),
+    (MemoryError(), 2, "out of memory: ask for a smaller size or count"),
     (KeyboardInterrupt(), 130, "interrupted"),
-    (ZeroDivisionError("division by zero"), 1, "internal error: ZeroDivisionError: division"),
-    (ModuleNotFoundError("No module named 'nothere'", name="nothere"), 1, "internal error"),
+    (Abort(), 1, "aborted"),
+    (_usage_error(), 2, "Invalid value for '--n': must be 1 or 2 (see 'portwatch --help')"),
+    (typer.BadParameter("must be 1 or 2"), 2, "Invalid value: must be 1 or 2"),
+    (ZeroDivisionError("division by zero"), 1,
+     "internal error: ZeroDivisionError: division by zero" + INTERNAL),
+    (RuntimeError(), 1, "internal error: RuntimeError" + INTERNAL),
+    (ModuleNotFoundError("No module named 'nothere'", name="nothere"), 1,
+     "internal error: ModuleNotFoundError: No module named 'nothere'" + INTERNAL),
+    (ModuleNotFoundError("No module named x"), 1,
+     "internal error: ModuleNotFoundError: No module named x" + INTERNAL),
 ])
 def test_describe_maps_each_failure_to_one_line(exc, code, message):
-    got_code, got = describe(exc)
-    assert got_code == code
-    assert message in got
-    assert "\n" not in got
+    assert describe(exc) == (code, message)
 
 
-def test_a_database_server_that_is_down_is_a_user_error():
+def test_database_failures_a_user_can_cause():
     sa = pytest.importorskip("sqlalchemy")
-    exc = sa.exc.OperationalError("connect", {}, Exception("connection refused\nis it up?"))
-    code, message = describe(exc)
-    assert code == 2
-    assert message.startswith("database: cannot open or reach it (connection refused; is it")
+    down = sa.exc.OperationalError("connect", {}, Exception("connection refused\nis it up?"))
+    assert describe(down) == (2, "database: cannot open or reach it (connection refused; "
+                                 "is it up?)")
+    gone = sa.exc.InterfaceError("connect", {}, Exception("connection closed"))
+    assert describe(gone) == (2, "database: cannot open or reach it (connection closed)")
+    url = sa.exc.ArgumentError("Could not parse SQLAlchemy URL from string 'x'")
+    assert describe(url) == (2, "database URL: Could not parse SQLAlchemy URL from string 'x'")
+    import sqlite3
+
+    assert describe(sqlite3.OperationalError("unable to open database file")) == (
+        2, "database: cannot open or reach it (unable to open database file)")
+    psycopg = pytest.importorskip("psycopg")
+    assert describe(psycopg.OperationalError("server closed")) == (
+        2, "database: cannot open or reach it (server closed)")
+    integrity = sa.exc.IntegrityError("insert", {}, Exception("duplicate key"))
+    assert describe(integrity)[0] == 1  # a defect of ours, not the user's
 
 
 def test_one_line_joins_lines():

@@ -7,8 +7,8 @@ How the docs are written for this test:
   line must appear in the real output), ```python, ```json, ```toml or ```text (not
   run; a test of its own may run them);
 - in a command, ``[...]`` is optional (left out here), ``a|b`` is a choice (the first
-  is taken), and FILE, PATH, DIR, NAME, N, S, TEXT, ADVERSARY and ``SHP-...`` stand for
-  values the fixture supplies; a line ending in ``\\`` continues on the next;
+  is taken), and FILE, PATH, DIR, NAME, N, S, TEXT, ADVERSARY, ``SHP-...`` and
+  ``SEAL-...`` stand for values the fixture supplies; a line ending in ``\\`` continues on the next;
 - options that set how much work is done (``--days``, ``--replications``, ``--repeats``
   ...) are shortened here so the run takes seconds; ``make TARGET`` is checked with
   ``make -n`` (a dry run: it must exist and expand, without recursing into the tests);
@@ -16,7 +16,8 @@ How the docs are written for this test:
   (``CI`` set), as a test of its own, so it must not depend on the lines before it.
 
 The commands of a block run in order in one scratch folder, which holds a simulated
-trip (``shipment.json``, ``events.jsonl``) and a link to the repository's ``tests``.
+trip (``shipment.json``, ``events.jsonl``), a link to the repository's ``tests`` and a
+``.venv/bin/activate`` that puts this interpreter's ``portwatch`` on the PATH.
 """
 
 from __future__ import annotations
@@ -146,11 +147,11 @@ def concrete(text: str) -> str:
     return " ".join(words)
 
 
-def _shipment_id(cwd: Path) -> str:
+def _shipment(cwd: Path) -> dict:
     for candidate in ("trip/shipment.json", "shipment.json"):
         if (cwd / candidate).is_file():
-            return json.loads((cwd / candidate).read_text())["shipment_id"]
-    raise AssertionError("SHP-... needs a simulated trip first")
+            return json.loads((cwd / candidate).read_text())
+    raise AssertionError("SHP-... and SEAL-... need a simulated trip first")
 
 
 @pytest.fixture
@@ -167,6 +168,8 @@ def scratch(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     cwd = tmp_path / "work"
     cwd.mkdir()
     (cwd / "tests").symlink_to(ROOT / "tests")
+    (cwd / ".venv" / "bin").mkdir(parents=True)
+    (cwd / ".venv" / "bin" / "activate").write_text(f'export PATH="{bin_dir}:$PATH"\n')
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)
@@ -179,7 +182,9 @@ def scratch(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def run_command(command: Command, cwd: Path, env: dict[str, str]) -> None:
     text = concrete(command.text)
     if "SHP-..." in text:
-        text = text.replace("SHP-...", _shipment_id(cwd))
+        text = text.replace("SHP-...", _shipment(cwd)["shipment_id"])
+    if "SEAL-..." in text:
+        text = text.replace("SEAL-...", _shipment(cwd)["seal"]["seal_id"])
     if text.startswith("make "):
         text = f"make -n -C {shlex.quote(str(ROOT))} {text[5:]}"
     done = subprocess.run(["bash", "-c", text], cwd=cwd, env=env, capture_output=True,

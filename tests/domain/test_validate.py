@@ -26,6 +26,8 @@ from portwatch.domain.fields import Count, PositiveFinite, Probability, Seed
     (lambda: v.positive("--size", 1e12, maximum=1e5, unit="m"),
      "--size: must be <= 100000 m, got 1000000000000.0"),
     (lambda: v.non_negative("risk", -5), "risk: must be >= 0, got -5"),
+    (lambda: v.non_negative("mass", 5, maximum=1, unit="kg"), "mass: must be <= 1 kg, got 5"),
+    (lambda: v.finite("x", object()), "x: must be a number, got <object"),
     (lambda: v.in_range("p", 1.0, 0, 1, high_open=True), "p: must be < 1, got 1.0"),
     (lambda: v.count("--days", 1_000_000_000, maximum=3660), "--days: must be <= 3660"),
     (lambda: v.count("--days", 2.5), "--days: must be a whole number, got 2.5"),
@@ -62,11 +64,13 @@ def test_good_values_come_back_converted():
     assert v.count("n", 10**30) == 10**30  # exact, no float rounding
     assert v.seed("--seed", 0) == 0 and v.seed("--seed", v.MAX_SEED) == v.MAX_SEED
     assert v.identifier("--seal-id", "SEAL-0001.b_2") == "SEAL-0001.b_2"
+    assert v.identifier("--seal-id", "x" * 64) == "x" * 64  # the longest allowed
 
 
 def test_file_in_stays_in_its_folder(tmp_path: Path):
     assert v.file_in(tmp_path, "--seal-id", "S1", ".key") == tmp_path / "S1.key"
-    with pytest.raises(InputError, match="must not contain"):
+    assert v.file_in(tmp_path, "--seal-id", "S1") == tmp_path / "S1"
+    with pytest.raises(InputError, match="^--seal-id: must not contain"):
         v.file_in(tmp_path, "--seal-id", "../S1", ".key")
 
 

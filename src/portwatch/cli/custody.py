@@ -84,6 +84,14 @@ TH_HELP = "TOML overrides of the monitor's thresholds (use those the ingestion u
 AS_OF_HELP = "Judge as of this UTC time (ISO 8601, e.g. 2026-03-01T14:05:00Z); default: now."
 
 
+# the options several commands share, declared once
+DbOpt = Annotated[str, typer.Option("--db", help=DB_HELP)]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+ShipmentArg = Annotated[str, typer.Argument(help="The shipment's id.")]
+ThresholdsOpt = Annotated[Path | None, typer.Option("--thresholds", help=TH_HELP)]
+
+
 def _as_of(value: str | None, option: str = "--as-of") -> datetime | None:
     """The ``--as-of`` value as an aware UTC datetime."""
     if value is None:
@@ -144,7 +152,7 @@ def keygen(
 @seal_app.command("pubkey")
 def pubkey(
     key_file: Annotated[Path, typer.Argument(help="A seal's private key file.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Print the public half (base64, raw 32 bytes) of a seal's private key file."""
     from portwatch.custody.keys import load_private_key, public_key_b64
@@ -161,8 +169,8 @@ def revoke(
     seal_id: Annotated[str, typer.Argument(help="The seal whose key is revoked.")],
     at: Annotated[str | None, typer.Option("--at", help="Revoked as of this UTC time "
                                            "(ISO 8601); default: now.")] = None,
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """Revoke a seal's key: messages signed after the revocation (by time or counter)
     are refused, and its shipments lose the express lane."""
@@ -227,8 +235,8 @@ def sign(
 @custody_app.command("register")
 def register_cmd(
     shipment: Annotated[Path, typer.Argument(help="shipment.json")],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """Register a shipment with its seal, parties and route plan."""
     from portwatch.custody.registry import load_shipment
@@ -244,10 +252,10 @@ def register_cmd(
 @custody_app.command("ingest")
 def ingest(
     events: Annotated[Path, typer.Argument(help="events.jsonl ('-': stdin)")],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
+    db: DbOpt = DEFAULT_DB,
     thresholds: Annotated[Path | None, typer.Option("--thresholds", help="TOML overrides.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Verify, monitor and store signed seal messages (one transaction per batch).
 
@@ -275,11 +283,11 @@ def ingest(
 
 @custody_app.command("status")
 def status(
-    shipment_id: Annotated[str, typer.Argument()],
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    thresholds: Annotated[Path | None, typer.Option("--thresholds", help=TH_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    shipment_id: ShipmentArg,
+    db: DbOpt = DEFAULT_DB,
+    as_of: AsOfOpt = None,
+    thresholds: ThresholdsOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Where a shipment is, what its seal last reported, and how long it has been silent."""
     st = _service(db, thresholds, must_exist=True).status(shipment_id, _as_of(as_of))
@@ -301,10 +309,10 @@ def verdict(
     shipment_ids: Annotated[list[str] | None, typer.Argument(help="One or more shipments.")
                             ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every registered shipment.")] = False,
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    thresholds: Annotated[Path | None, typer.Option("--thresholds", help=TH_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_of: AsOfOpt = None,
+    thresholds: ThresholdsOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The custody verdict: clean (express lane), review, or broken (full search).
 
@@ -340,8 +348,8 @@ def alerts(
     unattributed: Annotated[
         bool, typer.Option("--unattributed", help="Only rejections naming no known shipment.")
     ] = False,
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    as_json: JsonOpt = False,
 ) -> None:
     """List alerts, oldest first."""
     items = _service(db, must_exist=True).alerts(shipment_id, unattributed)
@@ -356,9 +364,9 @@ def alerts(
 
 @custody_app.command("audit")
 def audit(
-    db: Annotated[str, typer.Option("--db", help=DB_HELP)] = DEFAULT_DB,
-    thresholds: Annotated[Path | None, typer.Option("--thresholds", help=TH_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbOpt = DEFAULT_DB,
+    thresholds: ThresholdsOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check the event log's chain and its anchor, and every custody table against the
     log; name each inconsistency and exit 2 when there is any."""
@@ -433,7 +441,7 @@ def evaluate_cmd(
                                           help="Attacked trips.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 2026,
     doc: Annotated[Path | None, typer.Option("--doc", help="Write the tables here.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Measure false alarms on clean trips and detection of every attack class."""
     from rich.console import Console
@@ -459,7 +467,7 @@ def evaluate_cmd(
 def demo(
     seed: Annotated[int | None, typer.Option(
         "--seed", min=0, help="Seed of the trips (default: the demonstration's own).")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run the clean trip and every attack; print trip, verdict, lane and alerts."""
     from rich.console import Console

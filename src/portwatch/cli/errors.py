@@ -56,7 +56,7 @@ def one_line(text: str) -> str:
 
 
 def _os_error(exc: OSError) -> str:
-    problem = exc.strerror or str(exc) or type(exc).__name__
+    problem = exc.strerror or str(exc) or type(exc).__name__  # "" from OSError()
     names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
     if exc.errno == errno.ENOSPC and not names:
         return f"no space left on device ({problem})"
@@ -82,8 +82,8 @@ def _database_error(exc: Exception) -> str | None:
     """An SQLAlchemy/DBAPI error a user can cause (bad URL, server down, unopenable file)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & {"OperationalError", "InterfaceError"}:
-        orig = getattr(exc, "orig", None) or exc
-        return f"database: cannot open or reach it ({one_line(str(orig)).split(' (Back')[0]})"
+        orig = getattr(exc, "orig", None) or exc  # the driver's own words, without SQL
+        return f"database: cannot open or reach it ({one_line(str(orig))})"
     if "ArgumentError" in names:  # includes NoSuchModuleError: an unknown URL scheme
         return f"database URL: {one_line(str(exc))}"
     return None

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from portwatch.domain import validate
 from portwatch.domain.errors import InputError
 
 _METHOD_HELP = (
@@ -54,6 +55,7 @@ def solve_command(
     from portwatch.targeting.games import SecurityGame
     from portwatch.targeting.solve import solve_bayesian, solve_security, solve_typed_security
 
+    validate.seed("--seed", seed)
     game = load_game(game_file)
     if isinstance(game, BayesianSecurityGame):
         if lam is not None or draws:
@@ -146,6 +148,7 @@ def risk_evaluate_command(
     from portwatch.targeting.risk import evaluate, fit_risk_model, mimicry_decay, time_split
     from portwatch.targeting.risktable import read_risk_table
 
+    validate.seed("--seed", seed)
     if not 0.0 < referral_rate <= 1.0:
         raise InputError(f"--referral-rate: must be in (0, 1], got {referral_rate}")
     drops = tuple(c.strip() for c in drop.split(",")) if drop else ()
