@@ -126,6 +126,11 @@ ROWS = [
     row("simulate adir", "adir: is a folder|adir: is a directory|adir: Is a directory"),
     row("simulate no-such-port", "scenario 'no-such-port': not found"),
     row("scenarios --bogus", "No such option: --bogus"),
+    row("sensitivity test-port --seed -1", "--seed: must be >= 0, got -1"),
+    row("sensitivity test-port --days 0", "days: must be >= 1"),
+    row("sensitivity no-such-port", "scenario 'no-such-port': not found"),
+    row("sensitivity test-port --set canine.teams=-1", "canine.teams: must be >= 0"),
+    row("sensitivity test-port --policy risk:-5", "risk_threshold"),
     row("no-such-command", "No such command 'no-such-command'"),
     # ---- portwatch identify / fieldid
     row("identify missing.txt", "missing.txt: no such file"),
