@@ -169,6 +169,11 @@ ROWS = [
     row("seal revoke NOPE --db missing.db", "--db missing.db: no such database file"),
     row("solve missing.json", "missing.json: cannot read"),
     row("solve missing.json --seed -1", "--seed: must be >= 0, got -1"),
+    # ---- portwatch plan / compare
+    row("plan test-port --out o.json --blocks 5", "--blocks: must divide 24 hours, got 5"),
+    row("plan test-port --out o.json --triage dog", "--triage: must be bay, nii_scan"),
+    row("compare test-port --adversaries pirate", "--adversaries: unknown 'pirate'"),
+    row("compare test-port --out afile", "--out afile: not a folder"),
     # ---- portwatch risk / policy
     row("risk evaluate missing.csv --label y --time t", "missing.csv: cannot read"),
     row("risk evaluate afile --label y --time t", "afile: needs a header row"),

@@ -1,0 +1,148 @@
+"""CLI command ``portwatch plan SCENARIO --out policy.json``: the port as a game, solved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from portwatch.domain.errors import InputError
+
+#: The adversaries ``compare`` runs (the twin's registry names).
+ADVERSARIES = ("naive", "peak-timing", "shotgun", "informed", "adaptive", "insider")
+
+
+def _need_interdiction_model() -> None:
+    """The port game is built on the twin's one interdiction model; a build without it
+    says so instead of planning on anything else."""
+    import importlib.util
+
+    if importlib.util.find_spec("portwatch.twin.process.interdiction") is None:
+        raise InputError("plan, compare: need the twin's interdiction model "
+                         "(portwatch.twin.process.interdiction), which this build lacks")
+
+
+def plan_command(
+    scenario: Annotated[str, typer.Argument(help="A shipped scenario name or a TOML file.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the policy (JSON).")],
+    blocks: Annotated[int, typer.Option("--blocks", min=1, max=24,
+                                        help="Time blocks a day (must divide 24).")] = 6,
+    triage: Annotated[str, typer.Option(
+        "--triage", help="Where an alert goes first: bay, nii_scan or handheld.")] = "bay",
+    seed: Annotated[int, typer.Option("--seed", min=0,
+                                      help="Seed of the interdiction model's runs.")] = 0,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", min=0.1, help="Seconds the game's MILP may take.")] = 40.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Build the port game from the scenario and the twin's interdiction model, solve it
+    (strong Stackelberg, three attacker types), print the coverage table and capacity
+    use, and write the policy."""
+    import os
+    import tempfile
+
+    if triage not in ("bay", "nii_scan", "handheld"):
+        raise InputError(f"--triage: must be bay, nii_scan or handheld, got {triage!r}")
+    if 24 % blocks:
+        raise InputError(f"--blocks: must divide 24 hours, got {blocks}")
+    _need_interdiction_model()
+    from portwatch.plan.portgame import PlanSettings, plan_port
+    from portwatch.twin.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    result = plan_port(sc, PlanSettings(n_blocks=blocks, seed=seed, time_limit_s=time_limit,
+                                        alert_first_check=triage))
+    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(result.policy.to_json() + "\n")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    use = result.capacity_use()
+    sol = result.solution
+    per_block = 24 // blocks
+    rows = [{"mode": m, "lane": lane, "hours": f"{b * per_block:02d}-{(b + 1) * per_block:02d}",
+             "referral": float(c), "p_seized_unreferred": float(result.p_uncovered[0, j]),
+             "p_seized_referred": float(result.p_covered[0, j])}
+            for j, ((m, lane, b), c) in enumerate(zip(result.cells, result.coverage,
+                                                      strict=True))]
+    attacked = {name: "{} {} block {}".format(*result.cells[t])
+                for name, t in zip(result.game.names, sol.attacked_targets, strict=True)}
+    if as_json:
+        typer.echo(json.dumps({
+            "scenario": sc.name, "policy_file": str(out), "defender_utility":
+            sol.defender_utility, "proven_optimal": sol.details.get("proven_optimal"),
+            "attacked": attacked, "capacity_use_by_block": [float(u) for u in use],
+            "coverage": rows}, indent=2))
+        return
+    typer.echo(f"{sc.name}: {len(rows)} targets (mode, lane, {blocks} blocks), "
+               f"{len(result.game.types)} attacker types; expected harm per attempted load "
+               f"{-sol.defender_utility:,.1f}"
+               + ("" if sol.details.get("proven_optimal") else " (not proven optimal)"))
+    typer.echo(f"{'mode':<11}{'lane':<9}{'hours':<7}{'referral':>9}"
+               f"{'P(seized)':>11}{'if referred':>13}")
+    for r in rows:
+        typer.echo(f"{r['mode']:<11}{r['lane']:<9}{r['hours']:<7}{r['referral']:>9.4f}"
+                   f"{r['p_seized_unreferred']:>11.3f}{r['p_seized_referred']:>13.3f}")
+    typer.echo("bay time used by block: " + ", ".join(f"{u:.0%}" for u in use))
+    for name, where in attacked.items():
+        typer.echo(f"{name} attacks {where}")
+    typer.echo(f"wrote {out}")
+
+
+def compare_command(
+    scenario: Annotated[str, typer.Argument(help="A shipped scenario name or a TOML file.")],
+    adversaries: Annotated[str, typer.Option(
+        "--adversaries", help="Comma-separated adversaries (default: all six).")] = "",
+    days: Annotated[int, typer.Option("--days", min=1, max=3660,
+                                      help="Measured days per replication.")] = 2,
+    replications: Annotated[int, typer.Option("--replications", "-r", min=1, max=10_000,
+                                              help="Replications.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the study.")] = 0,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="A folder to write compare.json into.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+) -> None:
+    """Plan the port, then run uniform random (at the plan's bay time), fixed rules, risk
+    threshold, the game-theoretic plan and the plan with decoy triage against each
+    adversary in the twin, on common random numbers; paired differences against uniform."""
+    names = tuple(a.strip() for a in adversaries.split(",") if a.strip()) or ADVERSARIES
+    unknown = [a for a in names if a not in ADVERSARIES]
+    if unknown:
+        raise InputError(f"--adversaries: unknown {unknown[0]!r}; use {', '.join(ADVERSARIES)}")
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: not a folder")
+    _need_interdiction_model()
+    from portwatch.plan.compare import compare
+    from portwatch.twin.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed)
+    data = {"scenario": result.scenario, "days": days, "replications": replications,
+            "seed": seed, "uniform_rate": result.uniform_rate, "rows": result.rows}
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.json").write_text(json.dumps(data, indent=2) + "\n")
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    typer.echo(f"{sc.name}: {days} days x {replications} replications, seed {seed}; uniform "
+               f"at the plan's bay time = referral {result.uniform_rate:.4f}")
+    typer.echo(f"{'adversary':<12}{'policy':<30}{'loads':>6}{'harm caught':>12}"
+               f"{'minus uniform [95% CI]':>30}{'p95 truck wait':>16}")
+    for r in result.rows:
+        d = r.get("harm_interdicted_minus_uniform")
+        diff = (f"{d['mean']:+.2f} [{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}]" if d else "")
+        typer.echo(f"{r['adversary']:<12}{r['policy']:<30}{r['loads']:>6}"
+                   f"{r['harm_interdicted']:>12.2f}{diff:>30}"
+                   f"{r['p95_truck_wait_s'] / 60:>14.1f} m")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``plan`` and ``compare`` commands to the root app."""
+    app.command("plan")(plan_command)
+    app.command("compare")(compare_command)

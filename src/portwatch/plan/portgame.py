@@ -1,0 +1,246 @@
+"""The port as a game: targets, capacity and payoffs from a scenario and the twin's
+interdiction model; solved by the targeting solvers; the answer written as a ``Policy``.
+
+- **Targets** are the cells a load can cross in: (mode, primary lane, time block). The
+  defender's coverage of a cell is its referral probability (the policy's
+  ``referral_prob``). Risk tiers are not targets here: the interdiction model already
+  averages over the risk scores loads draw.
+- **Capacity**: a unit of coverage of a cell refers every conveyance in it, and each
+  referral uses the mode's mean secondary time; each time block's budget is the bays'
+  time in it, times ``utilisation`` (assumed: the bays are the binding resource).
+  A pedestrian load is capped at the twin's ``PEDESTRIAN_MAX_KG``.
+- **Seizure probabilities** come from ``portwatch.twin.process.interdiction``, the model
+  the informed adversary uses: ``P_u`` from the policy that refers nothing, and the slope
+  from a probe policy that refers every cell at ``probe_rate``
+  (``P_c = P_u + (P_probe - P_u) / probe_rate``). The plan uses the ``hold`` capacity
+  rule, under which the model releases no referral uninspected, so the slope does not
+  depend on the plan's own queues except through canine screening at primary; both runs
+  use the same seed (common random numbers), which keeps the difference from noise.
+- **Payoffs** per attacker type: the load's street value and harm (the scenario's
+  ``value_usd_per_kg`` and ``harm_per_kg`` times its mean mass); the cartel loses
+  ``seizure_loss_share`` of the value when a load is seized (assumed) and pays
+  ``express_profile_usd`` to present an enrolled, low-risk profile in the express lane
+  (assumed; the insider pays nothing). The defender loses the harm of a load that
+  crosses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from portwatch.domain.errors import InputError
+from portwatch.targeting.eraser import (
+    BayesianSecurityGame,
+    BayesianSecuritySolution,
+    bayesian_eraser,
+)
+from portwatch.targeting.games import SecurityGame
+from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES, Policy
+from portwatch.twin.adversaries.helpers import PEDESTRIAN, PEDESTRIAN_MAX_KG
+from portwatch.twin.process.interdiction import interdiction_model
+from portwatch.twin.process.plan import SEALED, TRAP, TRUCK
+from portwatch.twin.scenario import CompiledScenario
+
+HOUR_S = 3600.0
+
+
+@dataclass(frozen=True)
+class AttackerType:
+    """One kind of smuggler: its prior, drug, lanes it may use and what it pays."""
+
+    name: str
+    probability: float
+    drug: str
+    lanes: tuple[str, ...] = ("general", "express")
+    pays_for_profile: bool = True
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Planning parameters; every number marked assumed is not from a source."""
+
+    n_blocks: int = 6
+    utilisation: float = 0.85  # assumed: share of bay time the plan may fill
+    seizure_loss_share: float = 0.5  # assumed: share of a load's value lost if seized
+    express_profile_usd: float = 5_000.0  # assumed: cost of an enrolled low-risk profile
+    probe_rate: float = 0.1  # referral rate of the probe that measures the slope
+    days: int = 2
+    seed: int = 0
+    time_limit_s: float = 40.0
+    alert_first_check: str = "bay"
+    types: tuple[AttackerType, ...] = field(default=())
+
+
+@dataclass(frozen=True, eq=False)
+class PortPlan:
+    """The solved port game and the policy it gives."""
+
+    policy: Policy
+    cells: list[tuple[str, str, int]]  # (mode, lane, block) per target
+    coverage: np.ndarray
+    cost_s: np.ndarray  # bay seconds per unit coverage, per target
+    budget_s: np.ndarray  # bay seconds per block
+    solution: BayesianSecuritySolution
+    game: BayesianSecurityGame
+    p_uncovered: np.ndarray  # [type, target]
+    p_covered: np.ndarray  # [type, target]
+
+    def capacity_use(self) -> np.ndarray:
+        """Share of each block's budget the plan fills."""
+        used = np.bincount([c[2] for c in self.cells], weights=self.cost_s * self.coverage,
+                           minlength=len(self.budget_s))
+        return np.where(self.budget_s > 0, used / np.maximum(self.budget_s, 1e-9), 0.0)
+
+
+def default_types(sc: CompiledScenario) -> tuple[AttackerType, ...]:
+    """Single high-value load (the most harmful drug per kg), shotgun (the most common
+    drug), insider in the trusted-shipper program (express lane, no profile cost).
+    The priors 0.5 / 0.3 / 0.2 are assumed."""
+    harmful = sc.drugs[int(np.argmax(sc.drug_harm_per_kg))]
+    common = sc.drugs[int(np.argmax(sc.drug_share))]
+    return (AttackerType("single-load", 0.5, harmful),
+            AttackerType("shotgun", 0.3, common, lanes=("general",)),
+            AttackerType("insider", 0.2, harmful, lanes=("express",), pays_for_profile=False))
+
+
+def _cells(sc: CompiledScenario, n_blocks: int) -> list[tuple[int, int, int]]:
+    out = []
+    for m in range(N_MODES):
+        if not sc.mode_present[m] or sc.secondary_service[m] is None:
+            continue
+        for lane in range(N_LANES):
+            if lane == 1 and not sc.has_express[m]:
+                continue
+            out += [(m, lane, b) for b in range(n_blocks)]
+    return out
+
+
+def _traffic(sc: CompiledScenario, m: int, lane: int, hours: np.ndarray) -> np.ndarray:
+    share = sc.enrolled_share[m] if lane == 1 else 1.0 - sc.enrolled_share[m]
+    return sc.daily_volume[m] * sc.hourly_profile[m, hours] * share
+
+
+def _policy(sc: CompiledScenario, cells: list[tuple[int, int, int]], coverage: np.ndarray,
+            n_blocks: int, name: str, s: PlanSettings) -> Policy:
+    arr = np.zeros((N_MODES, N_LANES, n_blocks))
+    for (m, lane, b), c in zip(cells, coverage, strict=True):
+        arr[m, lane, b] = c
+    return Policy(name=name, referral_prob=arr, capacity_rule="hold",
+                  alert_first_check=s.alert_first_check,  # type: ignore[arg-type]
+                  description="Stackelberg plan of the port game (portwatch plan)")
+
+
+def _options(sc: CompiledScenario, m: int, lane: int) -> list[int]:
+    """Concealments a load can use in this cell, as the twin's adversaries allow them:
+    only trucks hide loads other than in a trap; a sealed container goes through the
+    express lane where the mode has one."""
+    out = []
+    for c in range(len(sc.concealment_share)):
+        if c != TRAP and m != TRUCK:
+            continue
+        if c in SEALED and lane != 1 and sc.has_express[m]:
+            continue
+        out.append(c)
+    return out
+
+
+def _probabilities(sc: CompiledScenario, cells: list[tuple[int, int, int]],
+                   base: np.ndarray, current: np.ndarray, rate: np.ndarray,
+                   types: tuple[AttackerType, ...], n_blocks: int,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(P_u, P_c) [type, target]. Within a target (a cell's block) the attacker picks the
+    hour and concealment whose seizure chance is lowest at the probe's referral rate, as
+    the twin's informed adversary picks the way that the interdiction model rates
+    safest; ``P_u`` and ``P_c`` are that way's."""
+    per_block = 24 // n_blocks
+    pu = np.zeros((len(types), len(cells)))
+    pc = np.zeros_like(pu)
+    for k, at in enumerate(types):
+        d = sc.drugs.index(at.drug)
+        for j, (m, lane, b) in enumerate(cells):
+            hours = np.arange(b * per_block, (b + 1) * per_block)
+            open_hours = hours[_traffic(sc, m, lane, hours) > 0]
+            hours = open_hours if len(open_hours) else hours
+            conc = np.array(_options(sc, m, lane), dtype=np.int64)
+            drug = np.array([d], dtype=np.int64)
+            p0 = base[m, lane][np.ix_(hours, drug, conc)][:, 0, :]
+            p1 = current[m, lane][np.ix_(hours, drug, conc)][:, 0, :]
+            h, c = np.unravel_index(int(np.argmin(p1)), p1.shape)
+            slope = (p1[h, c] - p0[h, c]) / rate[j] if rate[j] > 0 else 0.0
+            pu[k, j] = p0[h, c]
+            pc[k, j] = min(1.0, max(p0[h, c] + slope, p0[h, c] + 1e-6))
+    return pu, pc
+
+
+def _game(sc: CompiledScenario, cells: list[tuple[int, int, int]], pu: np.ndarray,
+          pc: np.ndarray, cost: np.ndarray, budget: np.ndarray,
+          types: tuple[AttackerType, ...], s: PlanSettings) -> BayesianSecurityGame:
+    groups = np.array([b for _, _, b in cells])
+    games = []
+    for k, at in enumerate(types):
+        d = sc.drugs.index(at.drug)
+        # a pedestrian carries at most PEDESTRIAN_MAX_KG (the twin's adversaries' limit)
+        mass = np.array([min(float(sc.drug_mass_kg_mean[d]), PEDESTRIAN_MAX_KG)
+                         if m == PEDESTRIAN else float(sc.drug_mass_kg_mean[d])
+                         for m, _, _ in cells])
+        value = float(sc.drug_value_usd_per_kg[d]) * mass
+        harm = float(sc.drug_harm_per_kg[d]) * mass
+        loss = s.seizure_loss_share * value
+        allowed = np.array([LANE_ORDER[lane] in at.lanes for _, lane, _ in cells])
+        profile = np.array([s.express_profile_usd if (lane == 1 and at.pays_for_profile)
+                            else 0.0 for _, lane, _ in cells])
+        # a lane the type cannot use pays it nothing, so it is never its best target
+        off = np.where(allowed, 0.0, value.max() + loss.max() + s.express_profile_usd + 1.0)
+        au = (1 - pu[k]) * value - pu[k] * loss - profile - off
+        ac = (1 - pc[k]) * value - pc[k] * loss - profile - off
+        games.append(SecurityGame(-(1 - pc[k]) * harm, -(1 - pu[k]) * harm, ac, au,
+                                  float(budget.sum()), cost, groups, budget))
+    return BayesianSecurityGame(tuple(games), tuple(t.probability for t in types),
+                                tuple(t.name for t in types))
+
+
+def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
+    """Build and solve the port game (see the module docstring)."""
+    s = s or PlanSettings()
+    if s.n_blocks < 1 or 24 % s.n_blocks:
+        raise InputError(f"--blocks: must divide 24 hours, got {s.n_blocks}")
+    types = s.types or default_types(sc)
+    unknown = [t.drug for t in types if t.drug not in sc.drugs]
+    if unknown:
+        raise InputError(f"attacker type drug {unknown[0]!r}: not in the scenario's drugs")
+    cells = _cells(sc, s.n_blocks)
+    if not cells:
+        raise InputError(f"{sc.name}: no mode with a secondary inspection to plan for")
+    per_block = 24 // s.n_blocks
+    cost = np.array([_traffic(sc, m, lane, np.arange(b * per_block, (b + 1) * per_block)).sum()
+                     * sc.secondary_service[m].mean_s for m, lane, b in cells])  # type: ignore[union-attr]
+    cost = np.maximum(cost, 1e-6)
+    budget = np.full(s.n_blocks, sc.bays * per_block * HOUR_S * s.utilisation)
+    budget = np.minimum(budget, np.bincount([c[2] for c in cells], weights=cost,
+                                            minlength=s.n_blocks))
+    nothing = _policy(sc, cells, np.zeros(len(cells)), s.n_blocks, "no-referral", s)
+    base = interdiction_model(sc, nothing, s.days, s.seed).p
+    rate = np.full(len(cells), s.probe_rate)
+    probe = _policy(sc, cells, rate, s.n_blocks, "probe", s)
+    current = interdiction_model(sc, probe, s.days, s.seed).p
+    pu, pc = _probabilities(sc, cells, base, current, rate, types, s.n_blocks)
+    game = _game(sc, cells, pu, pc, cost, budget, types, s)
+    sol = bayesian_eraser(game, time_limit_s=s.time_limit_s)
+    policy = _policy(sc, cells, np.asarray(sol.coverage), s.n_blocks,
+                     "game-theoretic" + ("" if s.alert_first_check == "bay"
+                                         else f"-{s.alert_first_check}"), s)
+    cell_names = [(str(MODE_ORDER[m]), LANE_ORDER[lane], b) for m, lane, b in cells]
+    return PortPlan(policy, cell_names, np.asarray(sol.coverage), cost, budget, sol, game,
+                    pu, pc)
+
+
+def with_triage(policy: Policy, check: str = "nii_scan") -> Policy:
+    """The same plan with decoy triage: alerts go first to a quick check."""
+    return replace(policy, name=f"{policy.name}-{check}",
+                   alert_first_check=check)  # type: ignore[arg-type]
+
+
+__all__ = ["AttackerType", "PlanSettings", "PortPlan", "default_types", "plan_port",
+           "with_triage"]

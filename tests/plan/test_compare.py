@@ -1,0 +1,65 @@
+"""``portwatch compare``: every policy against an adversary on common random numbers,
+the uniform baseline at the plan's bay time, paired differences, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("portwatch.twin.process.interdiction",
+                    reason="the port game needs the twin's interdiction model")
+
+from portwatch.cli.main import run  # noqa: E402
+from portwatch.plan.compare import compare, equal_capacity_rate, policies  # noqa: E402
+from portwatch.plan.portgame import PlanSettings, plan_port  # noqa: E402
+from portwatch.twin.scenario import load_scenario  # noqa: E402
+
+
+def test_uniform_baseline_uses_the_plans_bay_time():
+    sc = load_scenario("test-port")
+    plan = plan_port(sc, PlanSettings())
+    rate = equal_capacity_rate(sc, plan)
+    assert float(plan.cost_s @ np.full(len(plan.cells), rate)) == pytest.approx(
+        float(plan.cost_s @ plan.coverage))
+    names = [p.name for p in policies(sc, plan)]
+    assert names[0] == "uniform" and names[-1].endswith("-nii_scan")
+    assert all(p.capacity_rule == "hold" for p in policies(sc, plan))
+
+
+def test_naive_adversary_sends_the_same_loads_to_every_policy():
+    result = compare(load_scenario("test-port"), adversaries=("naive",), days=1,
+                     replications=1, seed=3)
+    loads = {r["loads"] for r in result.rows}
+    assert len(result.rows) == 5 and len(loads) == 1  # common random numbers
+    base = result.rows[0]["harm_interdicted"]
+    for r in result.rows[1:]:
+        d = r["harm_interdicted_minus_uniform"]
+        assert d["mean"] == pytest.approx(r["harm_interdicted"] - base)
+
+
+def test_compare_command_json_and_out(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    args = ["compare", "test-port", "--adversaries", "shotgun", "--days", "1", "-r", "1",
+            "--out", str(out), "--json"]
+    assert run(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["policy"] for r in data["rows"]][0] == "uniform"
+    assert json.loads((out / "compare.json").read_text()) == data
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--adversaries", "pirate"], "--adversaries: unknown 'pirate'"),
+    (["--days", "0"], "--days"),
+])
+def test_compare_bad_options(capsys, args, expected):
+    assert run(["compare", "test-port", *args]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_the_command_and_the_study_list_the_same_adversaries():
+    from portwatch.cli import plan as plan_cli
+    from portwatch.plan import compare as compare_module
+
+    assert plan_cli.ADVERSARIES == compare_module.ADVERSARIES

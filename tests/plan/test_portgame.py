@@ -1,0 +1,78 @@
+"""The port as a game on the shipped test port: a valid policy within each block's bay
+time, attackers at best responses, better than spreading the same capacity evenly, and
+``portwatch plan`` end to end with its one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("portwatch.twin.process.interdiction",
+                    reason="the port game needs the twin's interdiction model")
+
+from portwatch.cli.main import run  # noqa: E402
+from portwatch.plan.portgame import PlanSettings, plan_port  # noqa: E402
+from portwatch.targeting.eraser import evaluate  # noqa: E402
+from portwatch.targeting.policy import Policy  # noqa: E402
+from portwatch.twin.scenario import load_scenario  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def planned():
+    return plan_port(load_scenario("test-port"), PlanSettings(n_blocks=6))
+
+
+def test_the_plan_is_a_policy_within_each_blocks_bay_time(planned):
+    p = planned.policy
+    assert p.referral_prob.shape == (4, 2, 6) and p.capacity_rule == "hold"
+    assert np.all(planned.capacity_use() <= 1 + 1e-6)
+    for g in planned.game.types:
+        assert g.within_capacity(planned.coverage)
+    assert Policy.from_json(p.to_json()) == p
+
+
+def test_each_attacker_type_is_at_a_best_response(planned):
+    for g, t in zip(planned.game.types, planned.solution.attacked_targets, strict=True):
+        ua = g.attacker_utilities(planned.coverage)
+        assert ua[t] >= ua.max() - 1e-6 * max(1.0, abs(ua.max()))
+
+
+def test_the_plan_beats_the_same_capacity_spread_evenly(planned):
+    """Even referral in every block that fills the same bay time the plan uses."""
+    cost, groups = planned.cost_s, np.array([c[2] for c in planned.cells])
+    used = np.bincount(groups, weights=cost * planned.coverage, minlength=6)
+    need = np.bincount(groups, weights=cost, minlength=6)
+    even = np.minimum(1.0, (used / need)[groups])
+    value_even, _, _ = evaluate(planned.game, even)
+    assert planned.solution.defender_utility >= value_even - 1e-9
+
+
+def test_seizure_is_likelier_when_referred(planned):
+    assert np.all(planned.p_covered > planned.p_uncovered)
+    assert np.all((planned.p_uncovered >= 0) & (planned.p_covered <= 1))
+
+
+def test_plan_command_writes_the_policy(tmp_path, capsys):
+    out = tmp_path / "gt.json"
+    assert run(["plan", "test-port", "--out", str(out), "--json", "--triage", "nii_scan"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["scenario"] == "test-port" and len(report["capacity_use_by_block"]) == 6
+    assert set(report["attacked"]) == {"single-load", "shotgun", "insider"}
+    policy = Policy.from_json(out.read_text())
+    assert policy.alert_first_check == "nii_scan"
+    assert run(["plan", "test-port", "--out", str(out), "--blocks", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "bay time used by block:" in text and text.strip().endswith(f"wrote {out}")
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--blocks", "5"], "--blocks: must divide 24 hours, got 5"),
+    (["--triage", "dog"], "--triage: must be bay, nii_scan or handheld"),
+])
+def test_plan_bad_options(tmp_path, capsys, args, expected):
+    out = tmp_path / "p.json"
+    assert run(["plan", "test-port", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1 and not out.exists()
