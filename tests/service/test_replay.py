@@ -37,3 +37,13 @@ def test_replay_feeds_telemetry_arrivals_and_inspections(tmp_path: Path) -> None
     assert "bad_signature" in kinds and len(kinds) >= 3  # attacks caught live
     assert state.db.audit().records > 0
     state.close()
+
+
+def test_replay_clock_is_where_the_feed_got_to() -> None:
+    from portwatch.service.replay import ReplayClock
+
+    clock = ReplayClock(speed=3600, wall0=0.0)
+    assert clock() == DEFAULT_START  # nothing fed yet, however much wall time passed
+    assert clock.target() > DEFAULT_START
+    clock.now = DEFAULT_START + timedelta(hours=1)
+    assert clock() == DEFAULT_START + timedelta(hours=1)

@@ -91,9 +91,10 @@ def serve(
         from portwatch.service.replay import Replay, ReplayClock, secondary_capacity
 
         settings = _settings(db, dev, seed=seed, secondary_capacity=secondary_capacity(replay))
-        app = create_app(settings, clock=ReplayClock(speed))
+        clock = ReplayClock(speed)
+        app = create_app(settings, clock=clock)
         feed = Replay(app.state.portwatch, replay)
-        threading.Thread(target=feed.run, args=(stop,), daemon=True,
+        threading.Thread(target=feed.run, args=(clock, stop), daemon=True,
                          name="replay").start()
         typer.echo(f"replaying {replay} at {speed:g}x: dashboard at "
                    f"http://{host}:{port}/dashboard", err=True)
