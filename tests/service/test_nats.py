@@ -97,8 +97,16 @@ def _stored(db: Database) -> tuple[int, int]:
     return int(n_msg), int(n_rec)
 
 
-def test_two_consumers_one_killed_mid_stream(nats_url: str, tmp_path: Path) -> None:
-    db_path = str(tmp_path / "nats.db")
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "nats.db")
+
+
+def test_two_consumers_one_killed_mid_stream(nats_url: str, shared_db: str,
+                                             tmp_path: Path) -> None:
+    db_path = shared_db
     db = Database(db_path)
     trips = [trip(k) for k in range(6)]
     svc = CustodyService(db)

@@ -37,3 +37,47 @@ def test_replay_feeds_telemetry_arrivals_and_inspections(tmp_path: Path) -> None
     assert "bad_signature" in kinds and len(kinds) >= 3  # attacks caught live
     assert state.db.audit().records > 0
     state.close()
+
+
+def test_replay_clock_is_where_the_feed_got_to() -> None:
+    from portwatch.service.replay import ReplayClock
+
+    clock = ReplayClock(speed=3600, wall0=0.0)
+    assert clock() == DEFAULT_START  # nothing fed yet, however much wall time passed
+    assert clock.target() > DEFAULT_START
+    clock.now = DEFAULT_START + timedelta(hours=1)
+    assert clock() == DEFAULT_START + timedelta(hours=1)
+
+
+def test_serve_replay_drives_the_running_service(tmp_path: Path) -> None:
+    import time
+
+    import httpx
+    from tests.service.serverproc import free_port, start
+
+    from portwatch.service.auth import create_token
+    from portwatch.store.database import Database
+
+    db = str(tmp_path / "live.db")
+    d = Database(db)
+    token = create_token(d, "analyst", "watch").token
+    d.close()
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "test-port.toml"
+    port = free_port()
+    proc = start(db, port, tmp_path / "serve.log", "--replay", str(scenario), "--speed", "600")
+    try:
+        seen = 0
+        for _ in range(600):  # until the feed has decided something, at most ~60 s
+            r = httpx.get(f"http://127.0.0.1:{port}/v1/stats",
+                          headers={"Authorization": f"Bearer {token}"})
+            seen = r.json()["decisions"]
+            if seen:
+                break
+            time.sleep(0.1)
+        assert seen > 0
+        alerts = httpx.get(f"http://127.0.0.1:{port}/v1/alerts",
+                           headers={"Authorization": f"Bearer {token}"}).json()
+        assert isinstance(alerts, list)
+    finally:
+        proc.kill()
+        proc.wait()

@@ -84,16 +84,17 @@ def serve(
         raise InputError(f"--port: must be in 1..65535, got {port}")
     if not 0 < speed <= 3600:
         raise InputError(f"--speed: must be in (0, 3600], got {speed}")
-    settings = _settings(db, dev, seed=seed)
     stop = threading.Event()
     if replay is None:
-        app = create_app(settings)
+        app = create_app(_settings(db, dev, seed=seed))
     else:
-        from portwatch.service.replay import Replay, ReplayClock
+        from portwatch.service.replay import Replay, ReplayClock, secondary_capacity
 
-        app = create_app(settings, clock=ReplayClock(speed))
+        settings = _settings(db, dev, seed=seed, secondary_capacity=secondary_capacity(replay))
+        clock = ReplayClock(speed)
+        app = create_app(settings, clock=clock)
         feed = Replay(app.state.portwatch, replay)
-        threading.Thread(target=feed.run, args=(stop,), daemon=True,
+        threading.Thread(target=feed.run, args=(clock, stop), daemon=True,
                          name="replay").start()
         typer.echo(f"replaying {replay} at {speed:g}x: dashboard at "
                    f"http://{host}:{port}/dashboard", err=True)

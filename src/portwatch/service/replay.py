@@ -11,8 +11,10 @@ the custody rules judge silence and timestamps in that time. Each tick feeds:
 - an arrival at the port for each conveyance of the scenario's day (the twin's
   legitimate traffic: mode, primary lane, risk) and for each sealed truck once its seal
   reports it at the border, decided by the live engine as ``POST /v1/arrivals`` is;
-- an inspection, ``assumed`` 20 simulated minutes after each referral, with nothing
-  found (the replay has no loads to find), so the secondary queue drains.
+- an inspection after each referral, the scenario's mean secondary service time of its
+  mode later, with nothing found (the replay has no loads to find), so the secondary
+  queue drains. Its capacity is the scenario's bays and queue slots
+  (``secondary_capacity``).
 """
 
 from __future__ import annotations
@@ -32,20 +34,26 @@ from portwatch.service.decisions import Arrival, decide
 from portwatch.service.state import ServiceState
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, Policy
 
-INSPECTION_AFTER = timedelta(minutes=20)  # assumed
-CLEAN_TRIPS = 6
+INSPECTION_AFTER = timedelta(minutes=20)  # assumed where the scenario has no service time
+CLEAN_TRIPS = 24  # most enrolled trucks are honest; every attack appears once
 
 
 @dataclass
 class ReplayClock:
-    """Simulated UTC time: ``start`` plus ``speed`` times the wall time since creation."""
+    """Simulated UTC time. ``target()`` is ``start`` plus ``speed`` times the wall time
+    since creation; the clock itself (``now``) is where the feed has got to, so the
+    service never judges a seal silent only because the replay fell behind."""
 
     speed: float
     start: datetime = DEFAULT_START
     wall0: float = field(default_factory=time.monotonic)
+    now: datetime = DEFAULT_START
+
+    def target(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self.wall0) * self.speed)
 
     def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self.wall0) * self.speed)
+        return self.now
 
 
 @dataclass
@@ -66,6 +74,9 @@ class Replay:
         self.who = Principal("replay", Role.ADMIN, "replay", port_code=state.settings.port_code)
         rng = np.random.default_rng(seed)
         compiled = load_scenario(scenario)
+        self.inspect_after = {
+            MODE_ORDER[m].value: INSPECTION_AFTER if d is None else timedelta(seconds=d.mean_s)
+            for m, d in enumerate(compiled.secondary_service)}
         day = draw_legit(compiled, 0, rng)
         # the twin's day starts at midnight; the replay starts at ``start``
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -148,14 +159,26 @@ class Replay:
         made = decide(self.state, arrival, self.who.who)
         self.decisions += 1
         if made.referral:
-            self.inspect.append((now + INSPECTION_AFTER, made.decision_id))
+            after = self.inspect_after.get(arrival.mode, INSPECTION_AFTER)
+            self.inspect.append((now + after, made.decision_id))
 
-    def run(self, stop: threading.Event, tick_s: float = 0.5) -> None:
-        """Step with the service's clock until ``stop`` is set or the day is replayed."""
+    def run(self, clock: ReplayClock, stop: threading.Event, tick_s: float = 0.5) -> None:
+        """Move the clock to its target and feed everything due by then, until ``stop``
+        is set or the day is replayed."""
         self.setup()
         while not stop.is_set() and (self.next < len(self.events) or self.inspect):
-            self.step(self.state.clock())
+            # the clock moves first: a message stamped up to the target is not "future"
+            clock.now = clock.target()
+            self.step(clock.now)
             stop.wait(tick_s)
 
 
-__all__ = ["Replay", "ReplayClock"]
+def secondary_capacity(scenario: str) -> int:
+    """Conveyances the scenario's secondary holds at once: bays and queue slots."""
+    from portwatch.twin import load_scenario
+
+    compiled = load_scenario(scenario)
+    return int(compiled.bays + compiled.queue_slots)
+
+
+__all__ = ["Replay", "ReplayClock", "secondary_capacity"]
