@@ -21,8 +21,8 @@ import typer
 from portwatch.cli import custody as custody_cli
 from portwatch.cli import demo as demo_cli
 from portwatch.cli import fieldid as fieldid_cli
-from portwatch.cli import service as service_cli
 from portwatch.cli import plan as plan_cli
+from portwatch.cli import service as service_cli
 from portwatch.cli import targeting as targeting_cli
 from portwatch.cli import twin as twin_cli
 from portwatch.cli.errors import describe
