@@ -73,7 +73,6 @@ def simulate(
         "(its own queues) and add them up, instead of one pooled port.")] = False,
 ) -> None:
     """Run policies against an adversary in the port's digital twin."""
-    from rich.console import Console
 
     from portwatch.twin.scenario import bts, load_scenario
     from portwatch.twin.study.border import run_border_study
@@ -85,7 +84,6 @@ def simulate(
         parse_params,
         parse_policy,
         run_to_target,
-        study_table,
     )
 
     _check_limits(seed, days, warmup_days, replications, workers, out)
@@ -116,27 +114,36 @@ def simulate(
             result = study(replications)
         else:
             result, target = run_to_target(study, replications, target_ci, max_replications)
+    _show_study(result, sc, target, out, as_json,
+                f"{sc.name} vs {adversary}: {days} days x {{n}} replications, seed {seed}")
+
+
+def _show_study(result: Any, sc: Any, target: dict[str, Any] | None, out: Path | None,
+                as_json: bool, title: str) -> None:
+    """Print (and with ``out`` write) a study; say when ``--target-ci`` was not reached.
+    ``title`` has ``{n}`` where the number of replications run goes."""
+    from rich.console import Console
+
+    from portwatch.twin.study.runner import study_table
+
+    err = Console(stderr=True)
     data = result.to_dict()
     if target is not None:
         data["target_ci"] = target
         if not target["reached"]:
-            Console(stderr=True).print(
-                f"--target-ci {target_ci:g}: not reached; the widest interval is "
-                f"{target['widest_width']:.3f} wide at the cap of {max_replications} "
-                "replications", soft_wrap=True)
+            err.print(f"--target-ci {target['target_width']:g}: not reached; the widest "
+                      f"interval is {target['widest_width']:.3f} wide at the cap of "
+                      f"{data['replications']} replications", soft_wrap=True)
     if out is not None:
         from portwatch.twin.study.report import write_report
 
         written = write_report(result, sc, out)
         if not as_json:
-            Console(stderr=True).print(
-                f"wrote {len(written)} files to {out} (open {out / 'report.html'})")
+            err.print(f"wrote {len(written)} files to {out} (open {out / 'report.html'})")
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        title = (f"{sc.name} vs {adversary}: {days} days x {data['replications']} "
-                 f"replications, seed {seed}")
-        Console().print(study_table(data, title))
+        Console().print(study_table(data, title.format(n=data["replications"])))
 
 
 def scenarios(
