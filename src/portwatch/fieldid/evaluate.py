@@ -199,7 +199,8 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
     sweep: dict[str, dict[str, list[float]]] = defaultdict(dict)
     limits: dict[str, dict[str, float | None]] = defaultdict(dict)
     alarm_limits: dict[str, dict[str, float | None]] = defaultdict(dict)
-    swept = sorted({o.measured.case.drug for o in outcomes if o.measured.case.kind == "sweep"})
+    swept = sorted({name for o in outcomes if o.measured.case.kind == "sweep"
+                    and (name := o.measured.case.drug) is not None})
     for drug in swept:
         for matrix in SWEEP_MATRICES:
             curve, alarm = [], []

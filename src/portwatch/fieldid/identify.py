@@ -455,7 +455,8 @@ def decide(
     confidence = maps.confidence_map(laser, "benign")(score)
     if score >= 1.0 and (others or packaging):
         shown = [_report(analysis, c, confidence) for c in others if _shown(analysis, c)]
-        names = ", ".join(c.name for c in (*shown, *packaging)) or "non-controlled references"
+        names = (", ".join([c.name for c in shown] + [c.name for c in packaging])
+                 or "non-controlled references")
         reason = f"explained by {names}"
         return _result(analysis, Verdict.BENIGN, shown, packaging, reason, confidence, "benign")
     hints = ", ".join(f"{h.name} (HQI {h.hqi:.2f})" for h in analysis.hits[:3])

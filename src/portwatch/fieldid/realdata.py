@@ -311,7 +311,7 @@ def catalogue(cache_dir: Path | None = None) -> list[RealSample]:
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     doc = verify(cache)
     out: list[RealSample] = []
-    for entry in doc["files"]:  # type: ignore[union-attr]
+    for entry in doc["files"]:  # type: ignore[attr-defined]
         path = entry["path"]
         if not (path.startswith(_CHADA_ROOT) and path.endswith(".txt")):
             continue

@@ -147,7 +147,7 @@ def _count(report: RealReport, s: RealSample, ident: Identification) -> None:
     )
     src["count"] = int(src["count"]) + 1  # type: ignore[call-overload]
     if laser not in src["lasers"]:  # type: ignore[operator]
-        src["lasers"].append(laser)  # type: ignore[union-attr]
+        src["lasers"].append(laser)  # type: ignore[attr-defined]
 
 
 def _tally(report: RealReport, kind: str, passed: bool, changed: bool = False) -> None:

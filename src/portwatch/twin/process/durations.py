@@ -209,7 +209,7 @@ def draw_many(dt: DistTable, j: int, u: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _draw_many(j, u, kind, param, table, offset, length, values):  # type: ignore[no-untyped-def]
+def _draw_many(j, u, kind, param, table, offset, length, values):
     out = np.empty(u.shape[0])
     for i in range(u.shape[0]):
         out[i] = draw(j, u[i], kind, param, table, offset, length, values)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -71,8 +72,8 @@ INF = np.inf
 # every array of a tuple at each call (thousands of atomic operations per conveyance, a
 # 30-fold slowdown); the kernel allocates nothing and its caller holds every array for
 # the whole run, so its functions are compiled without reference counting (``_nrt``).
-_PHASE = {"cache": True, "nogil": True, "_nrt": False}
-_INLINE = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
+_PHASE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False}
+_INLINE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
 
 # indices of the kernel's integer counters (``Work.k``)
 (K_NEXT, K_PEND, K_READY, K_BUSY, K_IDLE, K_HI_HEAD, K_HI_TAIL, K_LO_HEAD, K_LO_TAIL,
@@ -228,13 +229,13 @@ def _open_at(t: float, k: int, booths_row: np.ndarray) -> float:
 
 
 @njit(**_INLINE)
-def _draw(port, j, u):  # type: ignore[no-untyped-def]
+def _draw(port, j, u):
     return draw(j, u, port.dk, port.dp, port.dtab, port.doff, port.dlen, port.dvals)
 
 
 # ---- phase 1 and 2: arrival and primary ---------------------------------------------------
 @njit(**_INLINE)
-def _booth_free_at(port, pools, s, t):  # type: ignore[no-untyped-def]
+def _booth_free_at(port, pools, s, t):
     """When the first booth of station ``s`` can start someone at or after ``t`` (moving
     booths closed then to the hour they reopen, which loses nothing)."""
     nb = port.max_booths[s]
@@ -251,7 +252,7 @@ def _booth_free_at(port, pools, s, t):  # type: ignore[no-untyped-def]
 
 
 @njit(**_INLINE)
-def _start_primary(cv, port, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+def _start_primary(cv, port, pools, out, w, c, t):
     """Conveyance ``c`` starts primary at ``t`` at the station's first free booth."""
     m = cv.mode[c]
     s = m * 2 + cv.lane[c]
@@ -287,7 +288,7 @@ def _start_primary(cv, port, pools, out, w, c, t):  # type: ignore[no-untyped-de
 
 
 @njit(**_INLINE)
-def _arrive(cv, port, pools, out, w, c):  # type: ignore[no-untyped-def]
+def _arrive(cv, port, pools, out, w, c):
     """Conveyance ``c`` arrives: it starts at once or joins its station's queue."""
     s = cv.mode[c] * 2 + cv.lane[c]
     a = cv.arrive_at[c]
@@ -304,7 +305,7 @@ def _arrive(cv, port, pools, out, w, c):  # type: ignore[no-untyped-def]
 
 
 @njit(**_INLINE)
-def _next_start(cv, port, pools, w):  # type: ignore[no-untyped-def]
+def _next_start(cv, port, pools, w):
     """(instant, station) of the next queued conveyance to reach a booth."""
     best = INF
     station = -1
@@ -320,7 +321,7 @@ def _next_start(cv, port, pools, w):  # type: ignore[no-untyped-def]
 
 # ---- phase 3: referral ----------------------------------------------------------------------
 @njit(**_INLINE)
-def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+def _decide(cv, port, rules, pools, out, w, c, t):
     """The decision at the end of ``c``'s primary; a referral enters secondary, or holds
     its booth when secondary is full."""
     m = cv.mode[c]
@@ -362,7 +363,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-de
 
 # ---- phase 4: triage -----------------------------------------------------------------------
 @njit(**_PHASE)
-def _scan(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
+def _scan(cv, port, pools, out, c, t):
     """NII scan of ``c`` from ``t`` on the unit that can start it first: (done at, anomaly)."""
     m = cv.mode[c]
     unit = -1
@@ -387,7 +388,7 @@ def _scan(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
 
 
 @njit(**_PHASE)
-def _sniff(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
+def _sniff(cv, port, pools, out, c, t):
     """Canine check of ``c`` in secondary by the first free team: (done at, alert)."""
     ck = pools.canine_key
     start = max(t, ck[0])
@@ -406,7 +407,7 @@ def _sniff(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
 
 
 @njit(**_PHASE)
-def _handheld(cv, port, out, c, t):  # type: ignore[no-untyped-def]
+def _handheld(cv, port, out, c, t):
     """Handheld check of an alerted conveyance where the dog alerted: (done at, anomaly).
     A load reads with the analyzer's identification chance; a trace-tainted decoy with
     ``HANDHELD_TRACE_ASSUMED``; clean traffic with the analyzer's false-alarm chance."""
@@ -422,7 +423,7 @@ def _handheld(cv, port, out, c, t):  # type: ignore[no-untyped-def]
 
 
 @njit(**_PHASE)
-def _enter_secondary(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-def]
+def _enter_secondary(cv, port, rules, pools, out, w, c, t):
     """``c`` enters secondary at ``t``: triage, then an exam or release (a ready event).
 
     A discretionary referral is triaged by its mode's step; an alert at primary goes to
@@ -459,7 +460,7 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-u
 
 # ---- phase 5: secondary ---------------------------------------------------------------------
 @njit(**_PHASE)
-def _start_exam(cv, port, out, w, c, b, t):  # type: ignore[no-untyped-def]
+def _start_exam(cv, port, out, w, c, b, t):
     """Bay ``b`` starts ``c``'s exam (or full search) at ``t``; returns its end."""
     m = cv.mode[c]
     d = cv.drug[c]
@@ -489,7 +490,7 @@ def _start_exam(cv, port, out, w, c, b, t):  # type: ignore[no-untyped-def]
 
 
 @njit(**_PHASE)
-def _dispatch_bays(cv, port, pools, out, w, now):  # type: ignore[no-untyped-def]
+def _dispatch_bays(cv, port, pools, out, w, now):
     """Idle bays take the conveyances waiting, guided exams and full searches first."""
     k = w.k
     while k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
@@ -509,7 +510,7 @@ def _dispatch_bays(cv, port, pools, out, w, now):  # type: ignore[no-untyped-def
 
 # ---- phase 6: release ------------------------------------------------------------------------
 @njit(**_PHASE)
-def _unblock(cv, port, rules, pools, out, w, t):  # type: ignore[no-untyped-def]
+def _unblock(cv, port, rules, pools, out, w, t):
     """Blocked conveyances (alerts and full searches first) take free parking spaces."""
     k = w.k
     while k[K_SEC_N] + k[K_IN_SEC] < port.capacity:
@@ -528,13 +529,13 @@ def _unblock(cv, port, rules, pools, out, w, t):  # type: ignore[no-untyped-def]
 
 
 @njit(**_PHASE)
-def _leave_secondary(cv, port, rules, pools, out, w, t):  # type: ignore[no-untyped-def]
+def _leave_secondary(cv, port, rules, pools, out, w, t):
     w.k[K_IN_SEC] -= 1
     _unblock(cv, port, rules, pools, out, w, t)
 
 
 @njit(**_PHASE)
-def _inland(cv, port, out):  # type: ignore[no-untyped-def]
+def _inland(cv, port, out):
     """Loads that crossed undetected meet the inland checkpoint."""
     for c in range(cv.arrive_at.shape[0]):
         d = cv.drug[c]
@@ -546,7 +547,7 @@ def _inland(cv, port, out):  # type: ignore[no-untyped-def]
 
 # ---- the loop -------------------------------------------------------------------------------
 @njit(**_PHASE)
-def simulate_day(cv, port, rules, pools, out, w):  # type: ignore[no-untyped-def]
+def simulate_day(cv, port, rules, pools, out, w):
     """Simulate one day's conveyances (sorted by ``arrive_at``) until every one has left;
     returns the number of entries of ``pools.sec_heap`` (exits carried to tomorrow).
 
@@ -647,8 +648,8 @@ class KernelModel:
     scenario: CompiledScenario
     policy: Policy
     dists: DistTable
-    port: tuple  # type: ignore[type-arg]  # a PortArrays
-    rules: tuple  # type: ignore[type-arg]  # a Rules
+    port: tuple  # a PortArrays
+    rules: tuple  # a Rules
 
 
 def _triage_steps(sc: CompiledScenario) -> np.ndarray:
@@ -733,7 +734,7 @@ class DayRun:
         return ~np.isnan(self.secondary_start_at)
 
 
-def _work(n: int, n_bays: int) -> tuple:  # type: ignore[type-arg]
+def _work(n: int, n_bays: int) -> Any:  # a Work
     i64 = np.int64
     return Work(
         np.zeros(N_COUNTERS, dtype=i64), np.empty(n), np.empty(n, dtype=i64), np.empty(n),

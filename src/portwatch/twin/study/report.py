@@ -178,9 +178,9 @@ def _html(data: dict[str, Any], images: dict[str, bytes]) -> str:
                 for p in policies
             )
             rows.append(f"<tr><th>{mode} primary wait, {stat} (min)</th>{wait_cells}</tr>")
-    for label, values in _study_rows(data):
-        cells = "".join(f"<td>{html.escape(v)}</td>" for v in values)
-        rows.append(f"<tr><th>{html.escape(label)}</th>{cells}</tr>")
+    for label, row_values in _study_rows(data):
+        row_html = "".join(f"<td>{html.escape(v)}</td>" for v in row_values)
+        rows.append(f"<tr><th>{html.escape(label)}</th>{row_html}</tr>")
     figures = "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(png).decode()}"><figcaption>{html.escape(name)}</figcaption>'
