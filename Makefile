@@ -26,6 +26,7 @@ $(DEV_STAMP): pyproject.toml
 
 demo: $(DEMO_STAMP)
 	$(BIN)/portwatch demo
+	@echo 'Live (after $(BIN)/pip install -e .[service]): $(BIN)/portwatch serve --replay otay-mesa --speed 60 --db demo.db, then open http://127.0.0.1:8080/dashboard with a token from: $(BIN)/portwatch service token create --role analyst --name demo --db demo.db'
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile

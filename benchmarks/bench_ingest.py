@@ -75,9 +75,9 @@ def _cli(docs: list[dict], lines: list[str]) -> float:
         events = Path(tmp) / "events.jsonl"
         events.write_text("".join(line + "\n" for line in lines))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # the command as a user types it: its own default batch size
         subprocess.run([sys.executable, "-m", "portwatch", "custody", "ingest", str(events),
-                        "--db", str(path), "--batch-size", str(BATCH)], check=True,
-                       capture_output=True)
+                        "--db", str(path)], check=True, capture_output=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -121,8 +121,11 @@ def main() -> None:
     cli_bare = len(cli_lines) / _bare_verify(cli_lines, cli_keys)
     cli_rate = len(cli_lines) / _cli(cli_docs, cli_lines)
     cli_ratio = cli_rate / cli_bare
+    pipe_row = (f"| end to end in process: verify + monitor + persist | {pipe_rate:,.0f} | "
+                f"{ratio:.0%} | 70%{'' if ratio >= 0.70 else ', not reached'} |")
     cli_row = (f"| `portwatch custody ingest`, {len(cli_lines):,} messages, start-up included "
-               f"| {cli_rate:,.0f} | {cli_ratio:.0%} (bare: {cli_bare:,.0f}/s) | 60% |")
+               f"| {cli_rate:,.0f} | {cli_ratio:.0%} (bare: {cli_bare:,.0f}/s) | 60%"
+               f"{'' if cli_ratio >= 0.60 else ', not reached'} |")
     print(f"bare verify {bare_rate:,.0f} msg/s, pipeline {pipe_rate:,.0f} msg/s "
           f"({ratio:.0%}); CLI {cli_rate:,.0f} msg/s ({cli_ratio:.0%} of {cli_bare:,.0f}); "
           f"corridor {batched:,.0f}/s batched, {single:,.0f}/s one by one")
@@ -137,14 +140,15 @@ HMAC-chained event log, checkpoint and indexes, one transaction per batch. The b
 verifies the same messages with the same library and nothing else: the physical limit.
 Times are CPU time of the process (`time.process_time`), so other load on the machine
 does not skew the ratio; medians of two runs. The command line row runs
-`portwatch custody ingest` on {len(cli_lines):,} messages of {trips} trips (seed
-{SEED + 1}) as a child process and counts its CPU time, start-up included
-(`getrusage(RUSAGE_CHILDREN)`), against bare verification of the same messages.
+`portwatch custody ingest` (its default batch of 5,000 lines) on {len(cli_lines):,}
+messages of {trips} trips (seed {SEED + 1}) as a child process and counts its CPU time,
+start-up included (`getrusage(RUSAGE_CHILDREN)`), against bare verification of the same
+messages.
 
 | what | messages/s | share of bare verification | target |
 |---|---:|---:|---:|
 | bare Ed25519 verification (`cryptography`) | {bare_rate:,.0f} | 100% | |
-| end to end in process: verify + monitor + persist | {pipe_rate:,.0f} | {ratio:.0%} | 70% |
+{pipe_row}
 {cli_row}
 
 | corridor check (distance to the route and position along it) | checks/s |

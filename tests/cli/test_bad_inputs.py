@@ -126,6 +126,11 @@ ROWS = [
     row("simulate adir", "adir: is a folder|adir: is a directory|adir: Is a directory"),
     row("simulate no-such-port", "scenario 'no-such-port': not found"),
     row("scenarios --bogus", "No such option: --bogus"),
+    row("sensitivity test-port --seed -1", "--seed: must be >= 0, got -1"),
+    row("sensitivity test-port --days 0", "days: must be >= 1"),
+    row("sensitivity no-such-port", "scenario 'no-such-port': not found"),
+    row("sensitivity test-port --set canine.teams=-1", "canine.teams: must be >= 0"),
+    row("sensitivity test-port --policy risk:-5", "risk_threshold"),
     row("no-such-command", "No such command 'no-such-command'"),
     # ---- portwatch identify / fieldid
     row("identify missing.txt", "missing.txt: no such file"),
@@ -246,6 +251,18 @@ ROWS = [
     row("custody evaluate --clean 1 --attacked 1 --seed -1", "'--seed': Input should be greater"),
     row("custody evaluate --clean 1 --attacked 1 --doc adir", "--doc adir: is a directory"),
     row("custody demo --seed -1", "'--seed': Input should be greater"),
+    # ---- portwatch serve / service
+    row("serve --port 0", "--port: must be in 1..65535"),
+    row("serve --replay test-port --speed 0", "--speed: must be in (0, 3600]"),
+    row("serve --seed 3 --db c.db", "seed: a fixed seed makes referrals predictable"),
+    row("service token create --role boss --name x --db c.db", "--role: must be one of"),
+    row("service token create --role officer --name x --db c.db",
+        "--port: an officer token needs its port code"),
+    row("service token revoke nope --db c.db", "token nope: no such token"),
+    row("service token list --db adir/none/t.db", "does not exist"),
+    row("service consume --nats http://x --db c.db", "--nats: must be a nats://"),
+    row("service publish --nats nats://127.0.0.1:4222 missing.jsonl",
+        "missing.jsonl: cannot read"),
     # ---- portwatch demo
     row("demo --workers 0", "'--workers'"),
 ]

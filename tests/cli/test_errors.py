@@ -12,7 +12,7 @@ import tomllib
 import pytest
 import typer
 
-from portwatch.cli.errors import describe, one_line
+from portwatch.cli.errors import _click, describe, one_line
 from portwatch.cli.main import run
 from portwatch.domain.errors import ConfigError, NotFoundError
 
@@ -24,17 +24,27 @@ def _raised(call, kind: type[Exception]) -> Exception:
     return err.value
 
 
-def _pydantic_error() -> Exception:
-    from pydantic import BaseModel, ValidationError
+def _pydantic_error(**fields: object) -> Exception:
+    from pydantic import BaseModel, ValidationError, model_validator
+
+    class Lane(BaseModel):
+        booths: int
 
     class Port(BaseModel):
         booths: int
+        lanes: list[Lane] = []
 
-    try:
-        Port(booths="many")
-    except ValidationError as exc:
-        return exc
-    raise AssertionError("unreachable")
+        @model_validator(mode="after")
+        def _some_booths(self) -> Port:
+            if self.booths == 0:
+                raise ValueError("a port needs booths")
+            return self
+
+    return _raised(lambda: Port(**fields), ValidationError)
+
+
+class ValidationError(ValueError):
+    """Not pydantic's: an error of the same name from elsewhere is a bad value."""
 
 
 class Abort(RuntimeError):
@@ -73,8 +83,12 @@ INTERNAL = " (rerun with --debug for the traceback, and please report it)"
      "invalid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
     (_raised(lambda: tomllib.loads("a = = 1"), tomllib.TOMLDecodeError), 2,
      "invalid TOML: Invalid value (at line 1, column 5)"),
-    (_pydantic_error(), 2, "Port: booths: Input should be a valid integer, unable to parse "
-     "string as an integer"),
+    (_pydantic_error(booths="many"), 2, "Port: booths: Input should be a valid integer, "
+     "unable to parse string as an integer"),
+    (_pydantic_error(lanes=[{"booths": "x"}]), 2, "Port: booths: Field required; "
+     "lanes.0.booths: Input should be a valid integer, unable to parse string as an integer"),
+    (_pydantic_error(booths=0), 2, "Port: value: Value error, a port needs booths"),
+    (ValidationError("port: no booths"), 2, "bad value: port: no booths"),
     (_raised(lambda: b"ab\xff".decode("utf-8"), UnicodeDecodeError), 2,
      "not UTF-8 text (invalid start byte at byte 2)"),
     (OverflowError("cannot convert float infinity to integer"), 2,
@@ -89,6 +103,7 @@ INTERNAL = " (rerun with --debug for the traceback, and please report it)"
     (Abort(), 1, "aborted"),
     (_usage_error(), 2, "Invalid value for '--n': must be 1 or 2 (see 'portwatch --help')"),
     (typer.BadParameter("must be 1 or 2"), 2, "Invalid value: must be 1 or 2"),
+    (_click.ClickException("the editor failed"), 1, "the editor failed"),
     (ZeroDivisionError("division by zero"), 1,
      "internal error: ZeroDivisionError: division by zero" + INTERNAL),
     (RuntimeError(), 1, "internal error: RuntimeError" + INTERNAL),

@@ -14,6 +14,8 @@ How the docs are written for this test:
   ``make -n`` (a dry run: it must exist and expand, without recursing into the tests);
 - a command whose comment starts with ``slow`` (``# slow: ...``) runs only under CI
   (``CI`` set), as a test of its own, so it must not depend on the lines before it.
+- ``portwatch serve ...`` runs until it is stopped: here it runs with ``--help`` added,
+  which checks that its options exist; tests/service starts the real server.
 
 The commands of a block run in order in one scratch folder, which holds a simulated
 trip (``shipment.json``, ``events.jsonl``), a link to the repository's ``tests`` and a
@@ -185,6 +187,8 @@ def run_command(command: Command, cwd: Path, env: dict[str, str]) -> None:
         text = text.replace("SHP-...", _shipment(cwd)["shipment_id"])
     if "SEAL-..." in text:
         text = text.replace("SEAL-...", _shipment(cwd)["seal"]["seal_id"])
+    if text.startswith("portwatch serve"):
+        text += " --help"
     if text.startswith("make "):
         text = f"make -n -C {shlex.quote(str(ROOT))} {text[5:]}"
     done = subprocess.run(["bash", "-c", text], cwd=cwd, env=env, capture_output=True,

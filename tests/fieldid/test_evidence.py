@@ -144,3 +144,14 @@ def test_measured_reference_peaks_come_from_the_spectrum():
 
     peaks = pick_peaks(spectrum)
     assert any(abs(p - 1001) < 4 for p in peaks)
+
+
+def test_diagnostic_bands_are_never_weak_ones():
+    """A weak band (ammonium nitrate's 1410 cm-1, 0.05) once named it in drug mixtures."""
+    from portwatch.fieldid.evidence import DIAGNOSTIC_MIN_HEIGHT
+
+    for laser in (785, 1064):
+        prepared = prepare(default_library(), laser)
+        for bands, diagnostic in zip(prepared.bands, prepared.diagnostic, strict=True):
+            heights = {b.position_cm1: b.height for b in bands}
+            assert all(heights[d] >= DIAGNOSTIC_MIN_HEIGHT for d in diagnostic)

@@ -117,3 +117,25 @@ def test_bad_library_files(tmp_path, doc, message):
 def test_padded_library_has_the_size_asked():
     lib = padded_library(build_default_library(), 60, 1064, np.random.default_rng(0))
     assert len(lib.select(1064)) == 60
+
+
+def test_shipped_thresholds_were_fitted_for_the_shipped_library():
+    """A changed peak table or measured reference needs `fieldid evaluate --thresholds-out`."""
+    from portwatch.fieldid.identify import load_calibration
+    from portwatch.fieldid.library import library_digest
+
+    assert load_calibration().library_digest == library_digest(build_default_library())
+
+
+def test_prepared_library_cache_is_keyed_by_content(tmp_path):
+    from portwatch.fieldid.library import Library
+    from portwatch.fieldid.search import prepare_cached
+
+    lib = build_default_library(lasers=(785,))
+    first = prepare_cached(lib, 785, tmp_path)
+    assert len(list(tmp_path.glob("prepared-785-*.pickle"))) == 1
+    again = prepare_cached(Library(lib.references, lib.revision, lib.description), 785, tmp_path)
+    assert np.array_equal(first.matrix, again.matrix)
+    smaller = Library(lib.references[1:], lib.revision, lib.description)
+    prepare_cached(smaller, 785, tmp_path)
+    assert len(list(tmp_path.glob("prepared-785-*.pickle"))) == 2

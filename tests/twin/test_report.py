@@ -83,4 +83,11 @@ def test_terminal_table_has_intervals(study):
     _, result = study
     rows = dict(headline_table(result.to_dict()))
     assert len(rows["loads attempted / day"]) == 2
-    assert any("±" in v for v in rows["conveyances crossed / day"])
+    assert all(" [" in v for v in rows["conveyances crossed / day"])
+    # a share's interval stays in [0, 1]; the paired difference row names its base
+    for v in rows["share of loads interdicted"] + rows["share crossed uninspected"]:
+        low, high = (float(x) for x in v.split("[")[1].rstrip("]").split(","))
+        assert 0.0 <= low <= high <= 1.0
+    diffs = [k for k in rows if k.startswith("paired difference vs ")]
+    assert diffs and all(rows[k][0] == "(base)" for k in diffs)
+    assert rows["replications"] == [str(result.replications)] * 2

@@ -20,7 +20,7 @@ CASES = [
     (["--set", "canine.teams=-1"], "canine.teams: must be >= 0, got -1"),
     (["--set", "scanners.0.count=1e12"], "scanners.0.count: must be <= 100000"),
     (["--set", "scanners.9.count=1"], "--set scanners.9.count: index 9 out of range"),
-    (["--set", "nope.x=1"], "--set nope.x: no table 'nope' in the scenario"),
+    (["--set", "nope.x=1"], "nope: unknown field"),
     (["--set", "canine.teams"], "--set canine.teams: use PATH=VALUE"),
     (["--set", "canine.tems=3"], "canine.tems: unknown field"),
     (["--policy", "risk:-5"], "risk_threshold: must be in [0, 1]"),
@@ -38,3 +38,18 @@ def test_bad_input_is_one_line_naming_the_field(capsys, args, message):
     assert code == 2
     assert "\n" not in err and "Traceback" not in err
     assert message in err
+
+
+def test_target_ci_adds_replications_until_the_interval_is_narrow_or_the_cap(capsys):
+    import json
+
+    code = run([*BASE[:-4], "--workers", "1", "--days", "1", "--replications", "2",
+                "--target-ci", "0.001", "--max-replications", "4", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    target = json.loads(captured.out)["target_ci"]
+    assert target == {**target, "reached": False, "replications": 4, "max_replications": 4}
+    assert target["widest_width"] > 0.001
+    assert "--target-ci 0.001: not reached" in captured.err
+    assert run([*BASE, "--target-ci", "0"]) == 2
+    assert "--target-ci: must be in (0, 1], got 0.0" in capsys.readouterr().err

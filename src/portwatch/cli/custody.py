@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from portwatch.domain import validate
-from portwatch.domain.custody import AlertKind, Verdict
 from portwatch.domain.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:  # the custody package pulls numpy, pyproj and SQLAlchemy: load lazily
@@ -198,6 +197,19 @@ def _read_lines(src: Path) -> Iterator[str]:
         raise InputError(f"{src}: cannot read ({exc.strerror})") from exc
 
 
+def _with_progress(src: Path, lines: Iterator[str]) -> Iterator[str]:
+    """``lines`` of the file ``src``, advancing a bar of its size on a terminal."""
+    from portwatch.cli.progress import counting
+
+    if str(src) == "-" or not src.is_file():
+        yield from lines
+        return
+    with counting(f"{src.name}: characters read", src.stat().st_size) as advance:
+        for line in lines:
+            advance(len(line))  # the line keeps its newline
+            yield line
+
+
 @seal_app.command("sign")
 def sign(
     key: Annotated[Path, typer.Option("--key", help="The seal's private key file.")],
@@ -254,7 +266,9 @@ def ingest(
     events: Annotated[Path, typer.Argument(help="events.jsonl ('-': stdin)")],
     db: DbOpt = DEFAULT_DB,
     thresholds: Annotated[Path | None, typer.Option("--thresholds", help="TOML overrides.")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", min=1, max=1_000_000,
+        help="Lines per transaction (all or nothing).")] = 5000,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify, monitor and store signed seal messages (one transaction per batch).
@@ -264,7 +278,8 @@ def ingest(
     that cannot be read as a seal message at all is bad input: exit 2 after the rest
     is stored.
     """
-    report = _service(db, thresholds).ingest(_read_lines(events), str(events), batch_size)
+    report = _service(db, thresholds).ingest(_with_progress(events, _read_lines(events)),
+                                             str(events), batch_size)
     if as_json:
         _emit(report.to_json())
     else:
@@ -277,6 +292,8 @@ def ingest(
         typer.echo(f"{report.accepted} accepted, {report.duplicates} duplicate, "
                    f"{len(report.rejected)} rejected, {report.alerts_raised} alert(s) raised, "
                    f"{report.alerts_retracted} retracted")
+    from portwatch.domain.custody import AlertKind
+
     if any(r.kind is AlertKind.MALFORMED for r in report.rejected):
         raise typer.Exit(2)
 
@@ -479,6 +496,8 @@ def demo(
     if as_json:
         _emit(demo_rows(DEMO_SEED if seed is None else seed))
         return
+    from portwatch.domain.custody import Verdict
+
     rows = run_custody_demo(Console(), seed)
     wrong = [r["trip"] for r in rows
              if (r["trip"] == "none") != (r["verdict"] == Verdict.CLEAN.value)]

@@ -8,7 +8,6 @@ every attack through a temporary database).
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from portwatch.cli.custody import run_custody_demo
 
@@ -23,11 +22,13 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the twin's policy study and the chain-of-custody demonstration."""
+        from rich.console import Console
+
+        from portwatch.twin.study.runner import run_demo_study
+
         console = Console()
         if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns
             console = Console(width=132)
-        from portwatch.twin.study.runner import run_demo_study
-
         run_demo_study(console, workers=workers)
         console.print()
         run_custody_demo(console)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import errno
 import importlib
-import json
-import tomllib
 
 import typer
 
@@ -69,13 +67,10 @@ def _qualname(exc: BaseException) -> tuple[str, str]:
 
 
 def _validation_error(exc: Exception) -> str:
-    """A pydantic ValidationError as ``field.path: problem; ...`` on one line."""
-    parts = []
-    for err in exc.errors():  # type: ignore[attr-defined]
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "value"
-        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
-    title = getattr(exc, "title", "")
-    return (f"{title}: " if title else "") + "; ".join(parts)
+    """A pydantic ValidationError as ``Model: field.path: problem; ...`` on one line."""
+    parts = [f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}"
+             for err in exc.errors()]  # type: ignore[attr-defined]
+    return f"{exc.title}: " + "; ".join(parts)  # type: ignore[attr-defined]
 
 
 def _database_error(exc: Exception) -> str | None:
@@ -112,11 +107,12 @@ def describe(exc: BaseException) -> tuple[int, str]:
         msg := _database_error(exc)
     ):
         return USER_ERROR, msg
-    if isinstance(exc, json.JSONDecodeError):
+    # JSON and TOML errors by name: importing tomllib would slow every `--help`
+    if (top, name) == ("json", "JSONDecodeError"):
         return USER_ERROR, f"invalid JSON: {exc}"
-    if isinstance(exc, tomllib.TOMLDecodeError):
+    if (top, name) == ("tomllib", "TOMLDecodeError"):
         return USER_ERROR, f"invalid TOML: {exc}"
-    if top in {"pydantic", "pydantic_core"} and name == "ValidationError":
+    if top == "pydantic_core" and name == "ValidationError":  # pydantic's, wherever raised
         return USER_ERROR, one_line(_validation_error(exc))  # type: ignore[arg-type]
     if isinstance(exc, UnicodeDecodeError):
         return USER_ERROR, f"not UTF-8 text ({exc.reason} at byte {exc.start})"

@@ -79,19 +79,38 @@ def identify_command(
     presumptive: confirm it in a lab.
     """
     from portwatch.fieldid.evidence import calibration_shift
-    from portwatch.fieldid.identify import identify_file, load_calibration
+    from portwatch.fieldid.identify import load_calibration
     from portwatch.fieldid.readers import read_spectrum
-    from portwatch.fieldid.search import prepare_cached
+    from portwatch.fieldid.search import one_blas_thread, prepare_cached
 
     _check_laser(laser)
     _check_file_target(calibration, "--calibration")
     lib = _load_library(library)
     table = load_calibration()
+    if library is not None and table.library_digest:
+        from portwatch.fieldid.library import library_digest
+
+        if library_digest(lib) != table.library_digest:
+            print(
+                f"note: {library.name}: the thresholds were fitted for the default library, "
+                "not this one; refit with `portwatch fieldid evaluate --thresholds-out`",
+                file=sys.stderr,
+            )
     shift = None
     if calibration is not None:
         shift = calibration_shift(read_spectrum(calibration, laser or 785))
         print(f"calibration: axis offset {shift:+.2f} cm-1 from {calibration}", file=sys.stderr)
     prepared = {k: prepare_cached(lib, k) for k in (laser,) if k is not None}
+    with one_blas_thread():
+        failed = _identify_batch(files, lib, laser, table, shift, prepared, as_json)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _identify_batch(files, lib, laser, table, shift, prepared, as_json) -> int:  # noqa: ANN001
+    """Identify each file, printing as it goes; the number of files that failed."""
+    from portwatch.fieldid.identify import identify_file
+
     failed = 0
     for path in files:
         try:
@@ -107,8 +126,7 @@ def identify_command(
             typer.echo(json.dumps(result.to_json()))
         else:
             typer.echo(_human(result))
-    if failed:
-        raise typer.Exit(2)
+    return failed
 
 
 def _human(result) -> str:  # noqa: ANN001 - Identification, imported lazily
@@ -214,6 +232,8 @@ def fetch_data_command(
 
 
 def _progress():  # noqa: ANN202 - a rich Progress, imported lazily
+    """A progress bar on stderr, shown on a terminal only (a log gets the result alone)."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -229,7 +249,9 @@ def _progress():  # noqa: ANN202 - a rich Progress, imported lazily
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        transient=False,
+        console=Console(stderr=True),
+        transient=True,
+        disable=not Console(stderr=True).is_terminal,
     )
 
 
@@ -286,7 +308,9 @@ def evaluate_command(
     heldout = [s for s in samples if s.split == "heldout"]
     n_synth = sum(len(build_cases(seed, k, 1)) for k in chosen)
     total = len(tuning) + n_synth * (calibration_repeats + repeats) + len(heldout)
-    with _progress() as bar:
+    from portwatch.fieldid.search import one_blas_thread
+
+    with _progress() as bar, one_blas_thread():
         task = bar.add_task("field identification", total=total)
 
         def step() -> None:

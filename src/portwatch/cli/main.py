@@ -22,6 +22,7 @@ from portwatch.cli import custody as custody_cli
 from portwatch.cli import demo as demo_cli
 from portwatch.cli import fieldid as fieldid_cli
 from portwatch.cli import plan as plan_cli
+from portwatch.cli import service as service_cli
 from portwatch.cli import targeting as targeting_cli
 from portwatch.cli import twin as twin_cli
 from portwatch.cli.errors import describe
@@ -65,6 +66,7 @@ custody_cli.register(app)
 twin_cli.register(app)
 fieldid_cli.register(app)
 demo_cli.register(app)
+service_cli.register(app)
 targeting_cli.register(app)
 plan_cli.register(app)
 

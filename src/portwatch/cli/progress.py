@@ -6,7 +6,7 @@ disappears when the work is done.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -25,4 +25,26 @@ def working(description: str) -> Iterator[None]:
         yield
 
 
-__all__ = ["working"]
+@contextmanager
+def counting(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A bar of ``total`` steps with ``description`` and the elapsed time; the block gets
+    a function to call with the number of steps just finished."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    err = Console(stderr=True)
+    progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                        transient=True, disable=not err.is_terminal)
+    with progress:
+        bar = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(bar, n)
+
+
+__all__ = ["counting", "working"]

@@ -177,8 +177,8 @@ def evaluate(
     db = Database(":memory:")
     svc = CustodyService(db, th, clock=lambda: _CLOCK_AT)
     cells: list[tuple[str, float | None]] = [
-        (a.value, s) for a, sizes in SIZES.items() for s in sizes
-    ] + [(a.value, None) for a in UNSIZED] + [(name, None) for name in SCENARIOS]
+        (a.value, s) for a, sizes in SIZES.items() for s in sizes]
+    cells += [(a.value, None) for a in UNSIZED] + [(name, None) for name in SCENARIOS]
     per_cell = math.ceil(n_attacked / len(cells)) if n_attacked > 0 else 0
     total = n_clean + per_cell * len(cells)
     tick = _ticker(progress, total)

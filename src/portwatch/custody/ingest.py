@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -25,7 +26,7 @@ from sqlalchemy import Connection
 
 from portwatch.custody.envelope import SealMessage, attribution, decode_line, to_ms
 from portwatch.custody.keys import load_public_key
-from portwatch.custody.ledger import rejection_id, seal_ledger
+from portwatch.custody.ledger import rejection_id, seal_ledger, seal_ledger_from
 from portwatch.custody.monitor import ShipmentMonitor, alert_id, fix_geometry
 from portwatch.custody.registry import RoutePlan, Shipment, shipment_from_mapping
 from portwatch.custody.thresholds import Thresholds
@@ -203,22 +204,42 @@ class Ingestor:
     def _ship(self, conn: Connection, shipment_id: str) -> _Ship | None:
         if shipment_id not in self._ships:
             row = cs.shipment_row(conn, shipment_id)
-            if row is None:
-                self._ships[shipment_id] = None
-                return None
-            doc = json.loads(row.document)
-            shipment = shipment_from_mapping(doc, f"stored {shipment_id}")
-            route_key = json.dumps(doc["route"], sort_keys=True)
-            plan = self._routes.setdefault(route_key, shipment.route)
-            self._ships[shipment_id] = _Ship(
-                shipment=replace(shipment, route=plan),
-                seal_id=row.seal_id,
-                state=CustodyState(row.state),
-                armed_seq=row.armed_seq,
-                armed_at_ms=row.armed_at_ms,
-                stored_any=row.last_seq >= 0,
-            )
+            self._ships[shipment_id] = None if row is None else self._ship_from(row)
         return self._ships[shipment_id]
+
+    def _ship_from(self, row: Any) -> _Ship:
+        shipment = self.parse_document(json.loads(row.document), row.shipment_id)
+        return _Ship(shipment=shipment, seal_id=row.seal_id, state=CustodyState(row.state),
+                     armed_seq=row.armed_seq, armed_at_ms=row.armed_at_ms,
+                     stored_any=row.last_seq >= 0)
+
+    def _prefetch(self, conn: Connection, decoded: list[tuple[int, SealMessage]]) -> None:
+        """Load every shipment and seal a batch names that the caches lack, a few
+        queries for the whole batch instead of several per shipment (a process that
+        starts cold on thousands of shipments)."""
+        ship_ids = {m.shipment_id for _, m in decoded if m.shipment_id not in self._ships}
+        seal_ids = {m.seal_id for _, m in decoded if m.seal_id not in self._seals}
+        if ship_ids:
+            for row in cs.shipment_rows_in(conn, ship_ids):
+                self._ships[row.shipment_id] = self._ship_from(row)
+            for sid in ship_ids - self._ships.keys():
+                self._ships[sid] = None
+        if not seal_ids:
+            return
+        records = cs.log_records_in(conn, seal_ids, ("registry.seal", "registry.revocation"))
+        bindings = cs.bindings_of_seals(conn, seal_ids)
+        top = cs.max_seqs(conn, seal_ids)
+        key, keyed_from = self.db.key, self.db.keyed_from()
+        for seal_id in seal_ids:
+            led = seal_ledger_from(seal_id, records.get(seal_id, []), key, keyed_from)
+            if led.public_key is None:
+                self._seals[seal_id] = None
+                continue
+            self._seals[seal_id] = _Seal(
+                key=load_public_key(led.public_key, f"stored seal {seal_id}"),
+                bindings=bindings.get(seal_id, []), revoked_at_ms=led.revoked_at_ms,
+                revoked_after_seq=led.revoked_after_seq)
+            self._max_seq[seal_id] = top.get(seal_id, -1)
 
     def parse_document(self, doc: dict[str, object], shipment_id: str) -> Shipment:
         """A stored shipment document as a ``Shipment`` sharing its route plan (and so
@@ -358,6 +379,7 @@ class Ingestor:
         security: list[_Reject] = []
         reject = self._rejecter(call.source, report, security)
         decoded = self._decode(conn, batch, reject)
+        self._prefetch(conn, decoded)
         for _, m in decoded:
             if m.seal_id not in self._max_seq and self._seal(conn, m.seal_id) is not None:
                 self._max_seq[m.seal_id] = cs.max_seq(conn, m.seal_id)
@@ -459,7 +481,7 @@ class Ingestor:
                    f"seq {m.seq}: stamped {(m.at_ms - now_ms) / 1000:.0f} s in the future",
                    named_id, m.seal_id, at_ms=m.at_ms)
             return False
-        if seal.revoked(m):
+        if seal.revoked_at_ms is not None and seal.revoked(m):
             reject(line_no, m.line, m.digest, AlertKind.REVOKED_KEY,
                    f"seq {m.seq}: signed with seal {m.seal_id}'s key after its revocation",
                    named_id, m.seal_id, at_ms=m.at_ms)
@@ -488,6 +510,13 @@ class Ingestor:
         ``None``: a shipment no longer bound to its seal accepts only late messages
         inside its own history, and a delivered one only its opening at the dock."""
         current = seal.bindings[-1] if seal.bindings else None
+        mon = self._monitors.get(m.shipment_id)
+        if m.shipment_id == current and (
+            mon.closed_seq is None if mon is not None
+            else (ship := self._ships.get(m.shipment_id)) is not None
+            and ship.state is not CustodyState.DELIVERED
+        ):
+            return None  # the common case: the seal's live shipment, not yet disarmed
         mon = self.monitor(conn, m.shipment_id)
         if m.shipment_id != current:
             cur = self._ship(conn, current) if current else None

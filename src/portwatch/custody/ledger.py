@@ -74,8 +74,14 @@ class ShipmentLedger:
 def seal_ledger(conn: Connection, seal_id: str, key: bytes | None, keyed_from: int
                 ) -> SealLedger:
     """The seal's registration and revocation records, each checked against its hash."""
+    return seal_ledger_from(seal_id, cs.log_records(conn, seal_id), key, keyed_from)
+
+
+def seal_ledger_from(seal_id: str, records: list[Any], key: bytes | None, keyed_from: int
+                     ) -> SealLedger:
+    """``seal_ledger`` from the seal's records already read (oldest first)."""
     led = SealLedger(seal_id)
-    for r in cs.log_records(conn, seal_id):
+    for r in records:
         if r.kind not in ("registry.seal", "registry.revocation"):
             continue
         bad = row_problem(r, key, keyed_from)
@@ -145,5 +151,6 @@ __all__ = [
     "log_whole",
     "rejection_id",
     "seal_ledger",
+    "seal_ledger_from",
     "shipment_ledger",
 ]

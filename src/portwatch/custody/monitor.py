@@ -504,6 +504,8 @@ class ShipmentMonitor:
     def _zone_key(self, a: _Fix, b: _Fix) -> int:
         """The authorised zone both fixes lie in (the most generous one), else
         ``_OUTSIDE``."""
+        if True not in a.zones or True not in b.zones:  # the common case, on the road
+            return _OUTSIDE
         best, best_dwell = _OUTSIDE, -1.0
         zones = self.plan.authorised_zones
         for j, (in_a, in_b) in enumerate(zip(a.zones, b.zones, strict=True)):

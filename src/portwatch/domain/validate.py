@@ -104,7 +104,7 @@ def count(name: str, value: Any, *, minimum: int = 0, maximum: int | None = None
 
 def seed(name: str, value: Any) -> int:
     """A random seed: a whole number in [0, 2**63 - 1]."""
-    return count(name, value, minimum=0, maximum=MAX_SEED)
+    return count(name, value, maximum=MAX_SEED)
 
 
 def identifier(name: str, value: Any, *, max_length: int = 64) -> str:

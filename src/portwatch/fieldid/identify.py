@@ -31,7 +31,7 @@ from portwatch.fieldid.gates import GateFailure, check_file_size, run_gates
 from portwatch.fieldid.library import Library, default_library
 from portwatch.fieldid.mixtures import Component, Decomposition, decompose
 from portwatch.fieldid.preprocess import Pipeline
-from portwatch.fieldid.search import Hit, PreparedLibrary, hqi_scores, prepare, search
+from portwatch.fieldid.search import Hit, PreparedLibrary, hqi_scores, prepare
 from portwatch.fieldid.spectrum import Spectrum
 
 DEFAULT_LASER_NM = 785
@@ -300,14 +300,19 @@ def analyse(
     query = ev.shifted(axis, query, extra)
     total = base_shift + extra
     query = query / max(float(np.abs(query).sum()), 1e-30)
-    hits = tuple(search(prepared, query, top_k=5))
+    hqi, dhqi = hqi_scores(prepared, query)
+    order = np.argsort(-hqi, kind="stable")[:5]
+    hits = tuple(
+        Hit(prepared.references[i].name, prepared.references[i].substance_class,
+            float(hqi[i]), float(dhqi[i]))
+        for i in order
+    )  # fmt: skip
     dec = decompose(prepared, query)
     tolerance = PEAK_TOLERANCE_CM1.get(laser, 8.0)
     peaks = {c.name: supporting_peaks(prepared, query, dec, c, laser) for c in dec.components}
     display = {c.name: prepared.references[c.index].display_name for c in dec.components}
     found = ev.query_bands(axis, query)
     explained, left = ev.explained_share(found, query, _refs_fit(dec, query))
-    hqi, _ = hqi_scores(prepared, query)
     flagged = tuple(
         _flagged_evidence(prepared, c, found, float(hqi[c.index]), tolerance)
         for c in dec.components

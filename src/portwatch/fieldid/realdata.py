@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +131,30 @@ def fetch(cache_dir: Path | None = None, force: bool = False) -> Path:
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if cache.exists() and not cache.is_dir():
         raise ConfigError(f"{cache}: exists and is not a directory")
+    cache.mkdir(parents=True, exist_ok=True)
+    # several test workers (or commands) may fetch at once: one downloads, the others
+    # wait and then find the verified manifest
+    with _locked(cache / ".fetch.lock"):
+        return _fetch_locked(cache, force)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (POSIX ``flock``; elsewhere, no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fetch_locked(cache: Path, force: bool) -> Path:
     manifest_path = cache / MANIFEST
     if manifest_path.is_file() and not force:
         try:
@@ -136,7 +162,6 @@ def fetch(cache_dir: Path | None = None, force: bool = False) -> Path:
             return manifest_path
         except ConfigError:
             pass
-    cache.mkdir(parents=True, exist_ok=True)
     files: list[dict[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="portwatch-fetch-") as tmp:
         for source in SOURCES:

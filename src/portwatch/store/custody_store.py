@@ -74,6 +74,56 @@ def shipment_rows(conn: Connection) -> list[Any]:
     return list(conn.execute(select(shipments).order_by(shipments.c.log_id)).all())
 
 
+def _chunks(items: Iterable[str], size: int = 500) -> Iterable[list[str]]:
+    items = sorted(set(items))
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def shipment_rows_in(conn: Connection, shipment_ids: Iterable[str]) -> list[Any]:
+    """The rows of those of ``shipment_ids`` that are registered (one query a chunk)."""
+    out: list[Any] = []
+    for chunk in _chunks(shipment_ids):
+        out += conn.execute(select(shipments).where(shipments.c.shipment_id.in_(chunk))).all()
+    return out
+
+
+def bindings_of_seals(conn: Connection, seal_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Shipments bound to each seal, oldest registration first."""
+    out: dict[str, list[str]] = {}
+    for chunk in _chunks(seal_ids):
+        rows = conn.execute(select(shipments.c.seal_id, shipments.c.shipment_id)
+                            .where(shipments.c.seal_id.in_(chunk))
+                            .order_by(shipments.c.log_id)).all()
+        for r in rows:
+            out.setdefault(r.seal_id, []).append(r.shipment_id)
+    return out
+
+
+def max_seqs(conn: Connection, seal_ids: Iterable[str]) -> dict[str, int]:
+    """The highest stored sequence number of each seal that has messages."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(seal_ids):
+        rows = conn.execute(select(seal_messages.c.seal_id, func.max(seal_messages.c.seq))
+                            .where(seal_messages.c.seal_id.in_(chunk))
+                            .group_by(seal_messages.c.seal_id)).all()
+        out.update({r[0]: int(r[1]) for r in rows})
+    return out
+
+
+def log_records_in(conn: Connection, subjects: Iterable[str], kinds: Sequence[str]
+                   ) -> dict[str, list[Any]]:
+    """The event-log records of ``kinds`` about each of ``subjects``, oldest first."""
+    out: dict[str, list[Any]] = {}
+    for chunk in _chunks(subjects):
+        rows = conn.execute(select(event_log).where(and_(event_log.c.subject.in_(chunk),
+                                                         event_log.c.kind.in_(list(kinds))))
+                            .order_by(event_log.c.id)).all()
+        for r in rows:
+            out.setdefault(r.subject, []).append(r)
+    return out
+
+
 def shipments_of_seal(conn: Connection, seal_id: str) -> list[Any]:
     """Shipments bound to a seal, oldest registration first."""
     return list(
@@ -295,6 +345,10 @@ def alerts_of(
 
 __all__ = [
     "add_alerts",
+    "bindings_of_seals",
+    "log_records_in",
+    "max_seqs",
+    "shipment_rows_in",
     "add_rejections",
     "add_messages",
     "add_seal",

@@ -1,6 +1,7 @@
-"""A database handle: creates the schema and runs transactions that fail as
-``StoreError`` with one readable line; with an anchor, keys the event log's chain and
-checkpoints its head outside the database after every commit."""
+"""A database handle: migrates the schema to the current one (Alembic) and runs
+transactions that fail as ``StoreError`` with one readable line; with an anchor,
+keys the event log's chain and checkpoints its head outside the database after
+every commit."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
-from portwatch.store import eventlog
+from portwatch.store import eventlog, migrate
 from portwatch.store.anchor import Anchor, Checkpoint
 from portwatch.store.connection import describe_failure, open_engine, safe_name
-from portwatch.store.schema import event_log, metadata
+from portwatch.store.schema import event_log
 
 
 class Database:
@@ -28,7 +29,7 @@ class Database:
         self.engine: Engine = open_engine(db)
         try:
             with self.engine.begin() as conn:
-                metadata.create_all(conn)
+                migrate.upgrade(conn)
                 eventlog.ensure_head(conn)
         except SQLAlchemyError as exc:
             raise describe_failure(exc, self.name) from exc

@@ -52,15 +52,20 @@ def decompose(coverage: np.ndarray) -> list[tuple[float, np.ndarray]]:
     edges = np.concatenate([[0.0], np.cumsum(c)])
     cuts = np.unique(np.concatenate([[0.0, 1.0], np.mod(edges, 1.0)]))
     cuts = cuts[(cuts >= 0.0) & (cuts <= 1.0)]
-    out = []
+    out: list[tuple[float, np.ndarray]] = []
+    carry = 0.0  # the width of slivers too thin to place a tooth in, given to a neighbour
     for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
         if hi - lo <= _TOL:
+            carry += float(hi - lo)
             continue
         u = 0.5 * (lo + hi)
         teeth = u + np.arange(int(np.ceil(edges[-1])) + 1)
         teeth = teeth[teeth < edges[-1]]
         picked = np.unique(np.searchsorted(edges, teeth, side="right") - 1)
-        out.append((float(hi - lo), picked))
+        out.append((float(hi - lo) + carry, picked))
+        carry = 0.0
+    if carry and out:
+        out[-1] = (out[-1][0] + carry, out[-1][1])
     return out
 
 

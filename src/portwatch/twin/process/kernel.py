@@ -76,8 +76,8 @@ _INLINE = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
 
 # indices of the kernel's integer counters (``Work.k``)
 (K_NEXT, K_PEND, K_READY, K_BUSY, K_IDLE, K_HI_HEAD, K_HI_TAIL, K_LO_HEAD, K_LO_TAIL,
- K_IN_SEC, K_SEC_N, K_BH_HEAD, K_BH_TAIL, K_BL_HEAD, K_BL_TAIL) = range(15)
-N_COUNTERS = 15
+ K_IN_SEC, K_SEC_N, K_BH_HEAD, K_BH_TAIL, K_BL_HEAD, K_BL_TAIL, K_QUEUED) = range(16)
+N_COUNTERS = 16
 
 Conveyances = namedtuple("Conveyances", "arrive_at mode lane enrolled custody risk drug conc "
                          "decoy u")
@@ -96,7 +96,7 @@ Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scann
 Outputs = namedtuple(
     "Outputs",
     "primary_start_at primary_end_at exit_at lane_code reason_code occupancy screened alert "
-    "detected_by false_alarm identified secondary_start_at triage held_s busy")
+    "detected_by false_alarm identified secondary_start_at triage scan_type held_s busy")
 Work = namedtuple(
     "Work",
     "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
@@ -233,7 +233,7 @@ def _draw(port, j, u):  # type: ignore[no-untyped-def]
 
 
 # ---- phase 1 and 2: arrival and primary ---------------------------------------------------
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _booth_free_at(port, pools, s, t):  # type: ignore[no-untyped-def]
     """When the first booth of station ``s`` can start someone at or after ``t`` (moving
     booths closed then to the hour they reopen, which loses nothing)."""
@@ -250,7 +250,7 @@ def _booth_free_at(port, pools, s, t):  # type: ignore[no-untyped-def]
         _sift_down(hk, hi, nb, 0)
 
 
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _start_primary(cv, port, pools, out, w, c, t):  # type: ignore[no-untyped-def]
     """Conveyance ``c`` starts primary at ``t`` at the station's first free booth."""
     m = cv.mode[c]
@@ -286,7 +286,7 @@ def _start_primary(cv, port, pools, out, w, c, t):  # type: ignore[no-untyped-de
     w.k[K_PEND] += 1
 
 
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _arrive(cv, port, pools, out, w, c):  # type: ignore[no-untyped-def]
     """Conveyance ``c`` arrives: it starts at once or joins its station's queue."""
     s = cv.mode[c] * 2 + cv.lane[c]
@@ -295,6 +295,7 @@ def _arrive(cv, port, pools, out, w, c):  # type: ignore[no-untyped-def]
         _start_primary(cv, port, pools, out, w, c, a)
         return
     w.q_next[c] = -1
+    w.k[K_QUEUED] += 1
     if w.q_head[s] < 0:
         w.q_head[s] = c
     else:
@@ -302,7 +303,7 @@ def _arrive(cv, port, pools, out, w, c):  # type: ignore[no-untyped-def]
     w.q_tail[s] = c
 
 
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _next_start(cv, port, pools, w):  # type: ignore[no-untyped-def]
     """(instant, station) of the next queued conveyance to reach a booth."""
     best = INF
@@ -318,7 +319,7 @@ def _next_start(cv, port, pools, w):  # type: ignore[no-untyped-def]
 
 
 # ---- phase 3: referral ----------------------------------------------------------------------
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-def]
     """The decision at the end of ``c``'s primary; a referral enters secondary, or holds
     its booth when secondary is full."""
@@ -337,6 +338,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):  # type: ignore[no-untyped-de
     out.identified[c] = False
     out.secondary_start_at[c] = np.nan
     out.triage[c] = -1
+    out.scan_type[c] = -1
     out.held_s[c] = 0.0
     out.exit_at[c] = t
     if code < SECONDARY:
@@ -375,6 +377,7 @@ def _scan(cv, port, pools, out, c, t):  # type: ignore[no-untyped-def]
     dur = _draw(port, port.scanner_dist[ty], cv.u[c, U_TRIAGE_S])
     pools.scanner_free[unit] = start + dur
     out.busy[9 + ty] += dur
+    out.scan_type[c] = ty
     u = cv.u[c, U_TRIAGE]
     if cv.drug[c] >= 0 and not cv.decoy[c]:
         return start + dur, u < port.scanner_detect[ty, cv.drug[c], cv.conc[c]]
@@ -564,7 +567,9 @@ def simulate_day(cv, port, rules, pools, out, w):  # type: ignore[no-untyped-def
         t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
         t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
         t_dec = w.pend_key[0] if k[K_PEND] > 0 else INF
-        t_start, s = _next_start(cv, port, pools, w)
+        t_start, s = INF, -1
+        if k[K_QUEUED] > 0:  # someone waits for a booth
+            t_start, s = _next_start(cv, port, pools, w)
         t_arr = cv.arrive_at[k[K_NEXT]] if k[K_NEXT] < n else INF
         now = min(t_old, t_bay, t_ready, t_dec, t_start, t_arr)
         if now == INF:
@@ -599,11 +604,13 @@ def simulate_day(cv, port, rules, pools, out, w):  # type: ignore[no-untyped-def
         elif t_start == now:
             c = w.q_head[s]
             w.q_head[s] = w.q_next[c]
+            k[K_QUEUED] -= 1
             _start_primary(cv, port, pools, out, w, c, now)
         else:
             _arrive(cv, port, pools, out, w, k[K_NEXT])
             k[K_NEXT] += 1
-        _dispatch_bays(cv, port, pools, out, w, now)
+        if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
+            _dispatch_bays(cv, port, pools, out, w, now)
     for c in range(n):  # tomorrow counts today's referrals in secondary until they leave
         if out.lane_code[c] >= SECONDARY:
             k[K_SEC_N] = _heap_push(heap, k[K_SEC_N], out.exit_at[c])
@@ -712,6 +719,7 @@ class DayRun:
     identified: np.ndarray  # bool: the handheld analyzer identified the drug
     secondary_start_at: np.ndarray  # NaN if no bay exam (not referred, or cleared by triage)
     triage: np.ndarray  # int64, index of ``TRIAGE_STEPS`` (-1: not triaged)
+    scan_type: np.ndarray  # int64, the scanner type that scanned it (-1: none)
     held_s: np.ndarray  # float64: time a referral held its booth waiting for parking
     busy_s: np.ndarray  # float64: booths by station, canines, scanners by type, bays
 
@@ -776,7 +784,7 @@ def run_day(
         np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
         np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
         np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
-        np.empty(n, dtype=i64), np.zeros(n), busy,
+        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.zeros(n), busy,
     )
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
                   state.scanner_free, state.bay_free, heap)

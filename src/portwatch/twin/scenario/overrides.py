@@ -51,7 +51,7 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     for key in keys[:-1]:
         container, k = _step(node, key, path)
         if isinstance(container, dict) and k not in container:
-            raise InputError(f"--set {path}: no table {key!r} in the scenario")
+            container[k] = {}  # a table left to its default (validation rejects a typo)
         node = container[k]
     container, k = _step(node, keys[-1], path)
     container[k] = value

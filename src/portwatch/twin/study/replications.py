@@ -66,6 +66,10 @@ class ReplicationResult:
     replication: int
     totals: dict[str, DayMetrics]
     conservation: dict[str, dict[str, int]]
+    predicted: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Per policy: the sum of the adversary's own predicted chance of interdiction over
+    the loads it sent on the measured days, and their number (adversaries that predict:
+    ``informed``)."""
 
 
 class _Observer:
@@ -112,6 +116,7 @@ class _Arm:
     uplan_rng: np.random.Generator
     observer: _Observer
     days: list[DayMetrics] = field(default_factory=list)
+    predicted: list[float] = field(default_factory=lambda: [0.0, 0.0])
     conservation: dict[str, int] = field(
         default_factory=lambda: {"arrived": 0, "left": 0, "in_port": 0})
 
@@ -152,6 +157,11 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
             )
             plan = adversary.plan_day(view, arm.adv_rng)
             plan.validate(sc)
+            predicted = getattr(adversary, "predicted", None)
+            if predicted and day >= task.warmup_days:
+                loads = ~np.isnan(predicted[-1])
+                arm.predicted[0] += float(predicted[-1][loads].sum())
+                arm.predicted[1] += int(loads.sum())
             planned = plan_traffic(sc, day, plan, arm.plan_rng)
             u_plan = arm.uplan_rng.random((len(planned), N_UNIFORMS), dtype=np.float32)
             tr, u = compose_day(legit, planned, u_legit, u_plan)
@@ -183,6 +193,8 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
         replication=task.replication,
         totals={arm.policy.name: combine(arm.days) for arm in arms},
         conservation={arm.policy.name: arm.conservation for arm in arms},
+        predicted={arm.policy.name: (arm.predicted[0], int(arm.predicted[1])) for arm in arms
+                   if arm.predicted[1] > 0},
     )
 
 
@@ -199,6 +211,15 @@ def _mean_tree(items: list[Any]) -> Any:
     return first
 
 
+def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (NaN without trials); always in [0, 1]."""
+    if trials <= 0:
+        return float("nan"), float("nan")
+    ci = stats.binomtest(successes, trials).proportion_ci(confidence_level=level,
+                                                          method="wilson")
+    return float(ci.low), float(ci.high)
+
+
 def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
     """Student-t interval for the mean of ``values`` (NaN when fewer than two)."""
     v = np.asarray([x for x in values if math.isfinite(x)], dtype=np.float64)
@@ -206,6 +227,19 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[f
         return float("nan"), float("nan")
     half = stats.t.ppf(0.5 + level / 2, v.shape[0] - 1) * v.std(ddof=1) / math.sqrt(v.shape[0])
     return float(v.mean() - half), float(v.mean() + half)
+
+
+RATES = ("interdiction_rate", "share_uninspected", "share_unverified")
+"""Headline figures that are shares: their intervals stay in [0, 1]."""
+
+
+def _in_domain(key: str, ci: tuple[float, float]) -> tuple[float, float]:
+    """A t interval of a figure clipped to its domain: [0, 1] for a share, [0, inf) for
+    the counts, sums and waits (every other headline figure)."""
+    low, high = ci
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return low, high
+    return max(low, 0.0), (min(high, 1.0) if key in RATES else high)
 
 
 def _headline(summary: dict[str, Any]) -> dict[str, float]:
@@ -233,13 +267,31 @@ class StudyResult:
     per_replication: dict[str, list[dict[str, Any]]]
     totals: dict[str, DayMetrics]
     conservation: dict[str, dict[str, int]] = field(default_factory=dict)
+    predicted: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     def summary(self, policy: str) -> dict[str, Any]:
-        """Means over replications, with a 95% interval for each headline figure."""
+        """Means over replications, with a 95% interval for each headline figure, the
+        pooled interdiction rate with its Wilson interval (it never leaves [0, 1]), the
+        numbers of loads and replications, and the adversary's own prediction."""
         reps = self.per_replication[policy]
         out: dict[str, Any] = _mean_tree(reps)
+        total = self.totals[policy]
+        attempted = int(round(total.loads_attempted[:, 0].sum()))
+        interdicted = int(round(total.loads_interdicted[:, 0].sum()))
+        out["loads"] = attempted
+        out["replications"] = len(reps)
+        out["interdiction_rate_pooled"] = interdicted / attempted if attempted else float("nan")
+        out["interdiction_rate_ci"] = list(wilson_interval(interdicted, attempted))
+        if policy in self.predicted:
+            s, n = self.predicted[policy]
+            out["adversary"] = {"name": self.adversary,
+                                "predicted_interdiction_rate": s / n if n else float("nan"),
+                                "loads_predicted": n}
         heads = [_headline(r) for r in reps]
-        out["ci95"] = {k: list(confidence_interval([h[k] for h in heads])) for k in heads[0]}
+        out["ci95"] = {k: list(_in_domain(k, confidence_interval([h[k] for h in heads])))
+                       for k in heads[0]}
+        # the pooled loads' Wilson interval: it does not need two replications
+        out["ci95"]["interdiction_rate"] = out["interdiction_rate_ci"]
         out["per_replication"] = {k: [h[k] for h in heads] for k in heads[0]}
         out["policy"] = next(p for p in self.policies if p.name == policy).to_dict()
         out["conservation"] = self.conservation.get(policy, {})
@@ -378,11 +430,16 @@ def run_study(
         n: {k: sum(r.conservation[n][k] for r in results) for k in ("arrived", "left", "in_port")}
         for n in names
     }
+    predicted = {
+        n: (sum(r.predicted.get(n, (0.0, 0))[0] for r in results),
+            sum(r.predicted.get(n, (0.0, 0))[1] for r in results))
+        for n in names if any(n in r.predicted for r in results)
+    }
     return StudyResult(
         scenario=sc.name, seed=seed, version=__version__, adversary=adversary,
         adversary_params=params, days=days, replications=replications,
         warmup_days=warmup_days, policies=pols, per_replication=per_rep, totals=totals,
-        conservation=conservation,
+        conservation=conservation, predicted=predicted,
     )
 
 
@@ -392,6 +449,7 @@ __all__ = [
     "ReplicationTask",
     "StudyResult",
     "confidence_interval",
+    "wilson_interval",
     "run_replication",
     "run_study",
 ]

@@ -178,6 +178,9 @@ def _html(data: dict[str, Any], images: dict[str, bytes]) -> str:
                 for p in policies
             )
             rows.append(f"<tr><th>{mode} primary wait, {stat} (min)</th>{wait_cells}</tr>")
+    for label, values in _study_rows(data):
+        cells = "".join(f"<td>{html.escape(v)}</td>" for v in values)
+        rows.append(f"<tr><th>{html.escape(label)}</th>{cells}</tr>")
     figures = "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'
         f'{base64.b64encode(png).decode()}"><figcaption>{html.escape(name)}</figcaption>'
@@ -262,14 +265,15 @@ def write_report(result: StudyResult, scenario: CompiledScenario, out_dir: Path)
 
 def headline_table(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """``(label, value per policy)`` rows for a terminal table of a study's JSON form;
-    ``±`` gives the half-width of the 95% interval over replications."""
+    brackets hold the 95% interval (over replications, kept in the figure's domain; the
+    pooled Wilson interval for the share of loads interdicted)."""
     out = []
     for key, label in TABLE_ROWS:
         values = []
         for s in data["policies"].values():
             low, high = s["ci95"].get(key, [None, None])
-            half = (high - low) / 2 if low is not None and high is not None else None
-            values.append(_fmt(s[key]) + (f" ±{_fmt(half)}" if half else ""))
+            ci = f" [{_fmt(low)}, {_fmt(high)}]" if low is not None and high is not None else ""
+            values.append(_fmt(s[key]) + ci)
         out.append((label, values))
     first = next(iter(data["policies"].values()))
     for mode in first["wait_s"]:
@@ -277,7 +281,45 @@ def headline_table(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
             vals = [s["wait_s"][mode][stat] for s in data["policies"].values()]
             out.append((f"{mode} primary wait, {stat} (min)",
                         [_fmt(v / 60.0) if v is not None else "n/a" for v in vals]))
+    out += _study_rows(data)
     return out
 
 
-__all__ = ["FILES", "TABLE_ROWS", "headline_table", "metrics_rows", "write_report"]
+#: Paired differences shown under the table: figure, label.
+DIFF_ROWS: tuple[tuple[str, str], ...] = (
+    ("interdiction_rate", "share of loads interdicted"),
+    ("harm_interdicted", "harm interdicted / day"),
+    ("share_uninspected", "share crossed uninspected"),
+    ("delay_cost_usd", "delay cost, USD / day"),
+)
+
+
+def _study_rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Loads and replications, the adversary's own prediction where it made one, and
+    the paired differences against the first policy (common random numbers, 95% t
+    interval over replications)."""
+    pols = list(data["policies"].values())
+    rows = [("loads (all replications)", [f"{int(s.get('loads', 0)):,}" for s in pols]),
+            ("replications", [str(s.get("replications", "")) for s in pols])]
+    if any("adversary" in s for s in pols):
+        rows.append(("adversary's predicted share interdicted", [
+            _fmt(s["adversary"]["predicted_interdiction_rate"]) if "adversary" in s else "n/a"
+            for s in pols]))
+    base = next(iter(data["policies"]))
+    diffs = data.get("differences") or {}
+    for key, label in DIFF_ROWS:
+        if not diffs:
+            break
+        cells = ["(base)"]
+        for name in list(data["policies"])[1:]:
+            d = diffs.get(name, {}).get(key)
+            if d is None:
+                cells.append("n/a")
+                continue
+            low, high = d["ci95"]
+            cells.append(f"{_fmt(d['mean'])} [{_fmt(low)}, {_fmt(high)}]")
+        rows.append((f"paired difference vs {base}: {label}", cells))
+    return rows
+
+
+__all__ = ["DIFF_ROWS", "FILES", "TABLE_ROWS", "headline_table", "metrics_rows", "write_report"]

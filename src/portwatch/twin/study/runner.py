@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -112,6 +113,38 @@ def parse_params(items: Iterable[str]) -> dict[str, Any]:
                 continue
         out[key.replace("-", "_")] = parsed
     return out
+
+
+def widest_interval(result: StudyResult) -> float:
+    """The widest headline interval of a study: the share of loads interdicted (Wilson,
+    pooled over replications) of any policy; NaN when no load was sent."""
+    widths = []
+    for p in result.policies:
+        low, high = result.summary(p.name)["interdiction_rate_ci"]
+        widths.append(high - low)
+    return max(widths) if widths else float("nan")
+
+
+def run_to_target(run: Callable[[int], StudyResult], replications: int, target_width: float,
+                  max_replications: int) -> tuple[StudyResult, dict[str, Any]]:
+    """Run ``run(replications)`` and double the replications until the widest headline
+    interval is at most ``target_width`` or ``max_replications`` is reached. Replication
+    ``i`` has the same seed in every run, so a longer run extends a shorter one."""
+    if not 0 < target_width <= 1:
+        raise InputError(f"--target-ci: must be in (0, 1], got {target_width}")
+    if max_replications < replications:
+        raise InputError(f"--max-replications: must be >= --replications ({replications}), "
+                         f"got {max_replications}")
+    n = replications
+    while True:
+        result = run(n)
+        width = widest_interval(result)
+        if (math.isfinite(width) and width <= target_width) or n >= max_replications:
+            break
+        n = min(2 * n, max_replications)
+    reached = math.isfinite(width) and width <= target_width
+    return result, {"target_width": target_width, "widest_width": width, "reached": reached,
+                    "replications": n, "max_replications": max_replications}
 
 
 def local_map(workers: int, progress: Progress | None = None) -> Callable[..., list[Any]]:
@@ -227,6 +260,7 @@ __all__ = [
     "parse_params",
     "parse_policy",
     "rules_policy",
+    "run_to_target",
     "run_demo_study",
     "study_table",
 ]

@@ -1,0 +1,66 @@
+"""Typed dependencies: the service state and the authenticated caller of a route."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from portwatch.service.auth import Principal, Role
+from portwatch.service.state import ServiceState
+
+
+def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.portwatch
+    return state
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(request: Request, state: StateDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorised("Authorization: a Bearer token is required")
+    principal = state.principal(token.strip())
+    if principal is None:
+        raise _unauthorised("Authorization: the token is unknown or revoked")
+    request.state.principal = principal
+    return principal
+
+
+def require(*roles: Role) -> object:
+    """A dependency admitting callers of ``roles`` (and admins) only."""
+    allowed = frozenset((*roles, Role.ADMIN))
+
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(403, f"role {principal.role.value} may not do this")
+        return principal
+
+    return Depends(check)
+
+
+Admin = Annotated[Principal, require()]
+Gateway = Annotated[Principal, require(Role.GATEWAY)]
+Officer = Annotated[Principal, require(Role.OFFICER)]
+Reader = Annotated[Principal, require(Role.OFFICER, Role.ANALYST)]
+"""Officers, analysts and admins."""
+ShipmentReader = Annotated[Principal, require(Role.CARRIER, Role.OFFICER, Role.ANALYST)]
+AlertReader = Annotated[Principal, require(Role.CARRIER, Role.OFFICER, Role.ANALYST)]
+
+
+def port_of(principal: Principal, port_code: str) -> None:
+    """An officer acts at its own port only."""
+    if principal.role is Role.OFFICER and principal.port_code != port_code:
+        raise HTTPException(403, f"port_code: officer of port {principal.port_code} "
+                                 f"may not act at port {port_code}")
+
+
+__all__ = ["Admin", "AlertReader", "Gateway", "Officer", "Reader", "ShipmentReader",
+           "StateDep", "current_principal", "get_state", "port_of", "require"]

@@ -1,0 +1,62 @@
+"""``PortwatchError`` -> HTTP: bad input 422, not found 404, conflict 409, store 503.
+The answer is ``{"detail": "<one line naming the field and the problem>"}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from portwatch.domain.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PortwatchError,
+    SecurityError,
+    StoreError,
+)
+
+log = logging.getLogger("portwatch.service")
+
+_STATUS: tuple[tuple[type[PortwatchError], int], ...] = (
+    (InputError, 422),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (SecurityError, 422),
+    (StoreError, 503),
+)
+
+
+def status_of(exc: PortwatchError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+async def _portwatch_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PortwatchError)
+    status = status_of(exc)
+    if status >= 500:
+        log.error("store failure: %s", exc)
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    lines = []
+    for err in errors[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        lines.append(f"{where}: {err.get('msg', 'invalid')}")
+    return JSONResponse({"detail": "; ".join(lines)}, status_code=422)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(PortwatchError, _portwatch_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+__all__ = ["install", "status_of"]

@@ -1,0 +1,58 @@
+"""Policies as the service keeps them: numbered versions, an activation history, and
+the active one (the last activation or rollback)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection
+
+from portwatch.domain.errors import ConflictError, NotFoundError
+from portwatch.service.state import ServiceState
+from portwatch.store import service_store as ss
+from portwatch.targeting.policy import Policy
+
+
+def active(state: ServiceState, conn: Connection) -> tuple[int, Policy]:
+    """The active version and its policy (``ConflictError`` when none is active)."""
+    version = ss.active_version(conn)
+    if version is None:
+        raise ConflictError("policy: none is active; POST /v1/policies, then activate it")
+    return version, load(state, conn, version)
+
+
+def load(state: ServiceState, conn: Connection, version: int) -> Policy:
+    policy = state.policies.get(version)
+    if policy is None:
+        row = ss.policy_row(conn, version)
+        if row is None:
+            raise NotFoundError(f"policy {version}: no such version")
+        policy = Policy.from_json(row.document, where=f"stored policy {version}")
+        state.policies[version] = policy
+    return policy
+
+
+def ever_ended(conn: Connection, version: int) -> bool:
+    """Whether ``version`` was active once and is not now (its shift is over)."""
+    history = ss.activations(conn)
+    was = any(a.version == version for a in history)
+    return was and (not history or history[-1].version != version)
+
+
+def previous_version(conn: Connection) -> int:
+    """The version active before the current activation (for a rollback)."""
+    history = [a.version for a in ss.activations(conn)]
+    if not history:
+        raise ConflictError("policy: none is active, nothing to roll back")
+    current = history[-1]
+    for v in reversed(history[:-1]):
+        if v != current:
+            return v
+    raise ConflictError(f"policy {current}: no earlier version was active")
+
+
+def canonical(policy: Policy) -> str:
+    return json.dumps(policy.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+__all__ = ["active", "canonical", "ever_ended", "load", "previous_version"]

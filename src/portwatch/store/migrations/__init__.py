@@ -1,0 +1,1 @@
+"""Alembic migrations of the portwatch schema (run by ``portwatch.store.migrate``)."""

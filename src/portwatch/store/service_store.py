@@ -1,0 +1,216 @@
+"""Queries and writes of the operations service over its tables.
+
+Each write happens inside the caller's transaction together with an event-log record
+that names who did it (``audit``), so the hash-chained log holds every change the
+service made and by whom.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+
+from portwatch.store.eventlog import LogRecord, append
+from portwatch.store.schema import alerts
+from portwatch.store.service_tables import (
+    alert_acks,
+    api_tokens,
+    decisions,
+    inspections,
+    policies,
+    policy_activations,
+)
+
+
+def audit(conn: Connection, at: str, who: str, action: str, subject: str | None,
+          detail: dict[str, Any]) -> int:
+    """Append one ``service.<action>`` record naming ``who``; return its log id."""
+    body = json.dumps({"who": who, **detail}, sort_keys=True, separators=(",", ":"))
+    return append(conn, [LogRecord(f"service.{action}", subject, body)], at)[0]
+
+
+# ---------------------------------------------------------------- tokens
+def add_token(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(api_tokens).values(**row))
+
+
+# statements on the hot path of every request are built once
+_TOKEN_BY_HASH = select(api_tokens).where(api_tokens.c.token_hash == bindparam("h"))
+_ACTIVE = (select(policy_activations.c.version)
+           .order_by(policy_activations.c.id.desc()).limit(1))
+_IN_SECONDARY = (
+    select(func.count())
+    .select_from(decisions.outerjoin(
+        inspections, inspections.c.decision_id == decisions.c.decision_id))
+    .where(and_(decisions.c.port_code == bindparam("port"),
+                decisions.c.decided_at >= bindparam("since"),
+                decisions.c.referral.is_(True),
+                inspections.c.inspection_id.is_(None)))
+)
+_ADD_DECISION = insert(decisions)
+
+
+def token_by_hash(conn: Connection, token_hash: str) -> Any | None:
+    return conn.execute(_TOKEN_BY_HASH, {"h": token_hash}).first()
+
+
+def token_rows(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(api_tokens).order_by(api_tokens.c.created_at)).all())
+
+
+def revoke_token(conn: Connection, token_id: str, at: str) -> bool:
+    """Mark a token revoked; ``False`` when there is no such live token."""
+    done = conn.execute(
+        update(api_tokens)
+        .where(and_(api_tokens.c.token_id == token_id, api_tokens.c.revoked_at.is_(None)))
+        .values(revoked_at=at)
+    )
+    return bool(done.rowcount)
+
+
+# ---------------------------------------------------------------- policies
+def next_policy_version(conn: Connection) -> int:
+    top = conn.execute(select(func.max(policies.c.version))).scalar_one_or_none()
+    return 1 if top is None else int(top) + 1
+
+
+def add_policy(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(policies).values(**row))
+
+
+def policy_row(conn: Connection, version: int) -> Any | None:
+    return conn.execute(select(policies).where(policies.c.version == version)).first()
+
+
+def policy_rows(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(policies).order_by(policies.c.version)).all())
+
+
+def activations(conn: Connection) -> list[Any]:
+    """Every activation and rollback, oldest first."""
+    return list(conn.execute(select(policy_activations).order_by(policy_activations.c.id)).all())
+
+
+def active_version(conn: Connection) -> int | None:
+    row = conn.execute(_ACTIVE).first()
+    return None if row is None else int(row.version)
+
+
+def add_activation(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(policy_activations).values(**row))
+
+
+# ---------------------------------------------------------------- decisions
+def add_decision(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(_ADD_DECISION, row)
+
+
+def decision_row(conn: Connection, decision_id: str) -> Any | None:
+    return conn.execute(select(decisions).where(decisions.c.decision_id == decision_id)).first()
+
+
+def in_secondary(conn: Connection, port_code: str, since: str) -> int:
+    """Referrals at the port since ``since`` (ISO UTC) with no inspection recorded yet."""
+    return int(conn.execute(_IN_SECONDARY, {"port": port_code, "since": since}).scalar_one())
+
+
+def decision_rows(conn: Connection, since: str, port_code: str | None = None) -> list[Any]:
+    q = select(decisions).where(decisions.c.decided_at >= since)
+    if port_code is not None:
+        q = q.where(decisions.c.port_code == port_code)
+    return list(conn.execute(q.order_by(decisions.c.decided_at)).all())
+
+
+# ---------------------------------------------------------------- inspections
+def add_inspection(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(inspections).values(**row))
+
+
+def inspection_rows(conn: Connection, port_code: str | None = None,
+                    limit: int = 100) -> list[Any]:
+    q = select(inspections).order_by(inspections.c.inspected_at.desc()).limit(limit)
+    if port_code is not None:
+        q = q.where(inspections.c.port_code == port_code)
+    return list(conn.execute(q).all())
+
+
+# ---------------------------------------------------------------- alerts
+def alert_rows(
+    conn: Connection,
+    *,
+    after_log_id: int = 0,
+    kind: str | None = None,
+    severity: str | None = None,
+    shipment_ids: Sequence[str] | None = None,
+    acked: bool | None = None,
+    limit: int = 100,
+) -> list[Any]:
+    """Alerts with their log id and acknowledgement, oldest first."""
+    q = (
+        select(alerts, alert_acks.c.acked_at, alert_acks.c.acked_by, alert_acks.c.comment)
+        .select_from(alerts.outerjoin(alert_acks, alert_acks.c.alert_id == alerts.c.alert_id))
+        .where(alerts.c.log_id > after_log_id)
+        .order_by(alerts.c.log_id, alerts.c.alert_id)
+        .limit(limit)
+    )
+    if kind is not None:
+        q = q.where(alerts.c.kind == kind)
+    if severity is not None:
+        q = q.where(alerts.c.severity == severity)
+    if shipment_ids is not None:
+        q = q.where(alerts.c.shipment_id.in_(list(shipment_ids)))
+    if acked is True:
+        q = q.where(alert_acks.c.alert_id.is_not(None))
+    elif acked is False:
+        q = q.where(alert_acks.c.alert_id.is_(None))
+    return list(conn.execute(q).all())
+
+
+def alert_exists(conn: Connection, alert_id: str) -> bool:
+    return conn.execute(
+        select(alerts.c.alert_id).where(alerts.c.alert_id == alert_id)
+    ).first() is not None
+
+
+def ack_row(conn: Connection, alert_id: str) -> Any | None:
+    return conn.execute(select(alert_acks).where(alert_acks.c.alert_id == alert_id)).first()
+
+
+def add_ack(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(insert(alert_acks).values(**row))
+
+
+def alert_counts(conn: Connection) -> dict[str, int]:
+    """Stored alerts by kind."""
+    rows = conn.execute(select(alerts.c.kind, func.count()).group_by(alerts.c.kind))
+    return {r[0]: int(r[1]) for r in rows}
+
+
+__all__ = [
+    "ack_row",
+    "activations",
+    "active_version",
+    "add_ack",
+    "add_activation",
+    "add_decision",
+    "add_inspection",
+    "add_policy",
+    "add_token",
+    "alert_counts",
+    "alert_exists",
+    "alert_rows",
+    "audit",
+    "decision_row",
+    "decision_rows",
+    "in_secondary",
+    "inspection_rows",
+    "next_policy_version",
+    "policy_row",
+    "policy_rows",
+    "revoke_token",
+    "token_by_hash",
+    "token_rows",
+]

@@ -1,0 +1,104 @@
+"""The invented parameters of the twin: each marked ``assumed``, with the range the
+sensitivity study (``portwatch sensitivity``) varies it over.
+
+A range is absolute (``low``, ``high``) or, with ``relative=True``, factors of the
+scenario's own value (volumes and counts differ by port). ``path`` is the parameter's
+dotted path in the scenario TOML, as ``--set`` takes it; a path the scenario does not
+have (no inland checkpoint, no scanners) is skipped.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from portwatch.domain.errors import InputError
+from portwatch.twin.scenario.overrides import set_path
+
+
+@dataclass(frozen=True)
+class Assumed:
+    """One invented parameter and its range."""
+
+    path: str
+    low: float
+    high: float
+    note: str
+    relative: bool = False
+
+    def value(self, data: dict[str, Any], end: str) -> float | None:
+        """The parameter at the ``low`` or ``high`` end for this scenario's ``data``
+        (None when the scenario does not have it)."""
+        bound = self.low if end == "low" else self.high
+        if not self.relative:
+            return bound if _has_parent(data, self.path) else None
+        base = _get(data, self.path)
+        return None if base is None else float(base) * bound
+
+    def override(self, data: dict[str, Any], end: str) -> str | None:
+        """The ``PATH=VALUE`` override of this end, or None."""
+        v = self.value(data, end)
+        if v is None:
+            return None
+        integer = isinstance(_get(data, self.path), int) and not isinstance(
+            _get(data, self.path), bool)
+        return f"{self.path}={round(v) if integer else v!r}"
+
+
+def _get(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for key in path.split("."):
+        if isinstance(node, list):
+            try:
+                node = node[int(key)]
+            except (ValueError, IndexError):
+                return None
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+        else:
+            return None
+    return node
+
+
+def _has_parent(data: dict[str, Any], path: str) -> bool:
+    """True when ``path`` can be set in ``data`` (a list index in range)."""
+    if _get(data, path) is not None:
+        return True
+    try:
+        set_path(copy.deepcopy(data), path, 0.0)
+    except InputError:
+        return False
+    return True
+
+
+ASSUMED: tuple[Assumed, ...] = (
+    Assumed("contraband.loads_per_day", 0.5, 2.0,
+            "loads per day: the unseized flow is unknown by definition", relative=True),
+    Assumed("contraband.decoys_per_day", 0.0, 3.0,
+            "trace-tainted decoys per day: no public figure", relative=True),
+    Assumed("canine.decoy_alert_prob", 0.5, 1.0,
+            "chance a dog alerts on a trace-tainted decoy: no public figure"),
+    Assumed("risk.load_mean", 0.25, 0.6,
+            "mean risk score of a load from advance information: no learned model yet"),
+    Assumed("risk.clean_mean", 0.1, 0.3,
+            "mean risk score of clean traffic: no learned model yet"),
+    Assumed("secondary.guided_detection.*.*", 0.8, 0.99,
+            "a bay exam guided by a scan image or an alert finds the load"),
+    Assumed("secondary.queue_slots", 0.5, 2.0,
+            "secondary parking spaces: no public figure per port", relative=True),
+    Assumed("secondary.bays", 0.5, 2.0,
+            "secondary bays: scaled by volume, no public figure per port", relative=True),
+    Assumed("inland.coverage", 0.0, 0.05,
+            "share of crossed vehicles an inland checkpoint checks"),
+    Assumed("custody.post_seal_catch_prob", 0.5, 0.99,
+            "chance the custody monitor sees a seal broken after loading"),
+    Assumed("scanners.0.false_alarm_prob", 0.01, 0.1,
+            "NII false-alarm rate: no public figure"),
+    Assumed("modes.truck.secondary_service.mean_s", 0.5, 2.0,
+            "truck bay exam time: no public figure", relative=True),
+)
+"""The parameters ``portwatch sensitivity`` varies (see ``docs/twin-model.md``)."""
+
+
+__all__ = ["ASSUMED", "Assumed"]

@@ -1,0 +1,272 @@
+"""Telemetry, shipments, arrivals, policies, inspections, alerts, metrics, limits."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.service.conftest import PORT, Svc, setup_port, trip
+
+from portwatch.custody.tripgen import Attack
+from portwatch.store import service_store as ss
+
+
+def test_telemetry_json_and_ndjson_give_the_same_per_message_results(svc: Svc) -> None:
+    t = trip(0)
+    svc.client.post("/v1/shipments", json=t.shipment, headers=svc.h("admin"))
+    half = len(t.lines) // 2
+    r1 = svc.client.post("/v1/telemetry", json=t.lines[:half], headers=svc.h("gateway"))
+    body = "\n".join(t.lines[half:]) + "\n"
+    r2 = svc.client.post("/v1/telemetry", content=body, headers={
+        **svc.h("gateway"), "Content-Type": "application/x-ndjson"})
+    assert r1.status_code == r2.status_code == 200
+    a, b = r1.json(), r2.json()
+    assert a["received"] + b["received"] == len(t.lines)
+    assert all(x["status"] == "accepted" for x in a["results"] + b["results"])
+    # objects instead of lines: the canonical form is the line, so these are duplicates
+    objs = [json.loads(line) for line in t.lines[:5]]
+    r3 = svc.client.post("/v1/telemetry", json=objs, headers=svc.h("gateway")).json()
+    assert r3["accepted"] == 0 and r3["duplicates"] == 5 and r3["rejected"] == 0
+    got = svc.client.get(f"/v1/shipments/{t.shipment_id}", headers=svc.h("analyst")).json()
+    assert got["verdict"] == "clean" and got["messages"] == len(set(t.lines))
+
+
+def test_telemetry_rejections_name_each_message_and_keep_the_rest(svc: Svc) -> None:
+    t = trip(0)
+    svc.client.post("/v1/shipments", json=t.shipment, headers=svc.h("admin"))
+    bad = t.lines[1].replace('"sig":"', '"sig":"AAAA', 1)
+    lines = [t.lines[0], "{not json", bad, t.lines[2]]
+    r = svc.client.post("/v1/telemetry", json=lines, headers=svc.h("gateway")).json()
+    status = [(x["index"], x["status"]) for x in r["results"]]
+    assert status == [(0, "accepted"), (1, "rejected"), (2, "rejected"), (3, "accepted")]
+    assert r["results"][1]["reasons"][0]["kind"] == "malformed"
+    assert r["results"][2]["reasons"][0]["kind"] in ("malformed", "bad_signature")
+    assert r["accepted"] == 2
+
+
+@pytest.mark.parametrize("body,ctype,needle", [
+    (b"{}", "application/json", "JSON array"),
+    (b"[1, 2]", "application/json", "body[0]"),
+    (b"\xff\xfe", "application/json", "UTF-8"),
+    (b"[", "application/json", "not JSON"),
+])
+def test_telemetry_bad_bodies_are_422_with_a_reason(svc: Svc, body: bytes, ctype: str,
+                                                    needle: str) -> None:
+    r = svc.client.post("/v1/telemetry", content=body,
+                        headers={**svc.h("gateway"), "Content-Type": ctype})
+    assert r.status_code == 422 and needle in r.json()["detail"]
+
+
+def test_body_limits(svc: Svc) -> None:
+    big = json.dumps({"comment": "x" * 70_000})
+    r = svc.client.post("/v1/alerts/A/ack", content=big,
+                        headers={**svc.h("officer"), "Content-Type": "application/json"})
+    assert r.status_code == 413
+    huge = "[" + ",".join(['"x"'] * 2_000_000) + "]"
+    r = svc.client.post("/v1/telemetry", content=huge,
+                        headers={**svc.h("gateway"), "Content-Type": "application/json"})
+    assert r.status_code == 413
+
+    def chunks():  # no Content-Length: counted as it streams
+        for _ in range(100):
+            yield b"x" * 1000
+
+    r = svc.client.post("/v1/policies", content=chunks(),
+                        headers={**svc.h("admin"), "Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_arrival_decisions_come_from_the_engine_with_the_policy_version(svc: Svc) -> None:
+    arrival = {"mode": "truck", "plate": "P1", "port_code": PORT}
+    r = svc.client.post("/v1/arrivals", json=arrival, headers=svc.h("officer"))
+    assert r.status_code == 409 and "none is active" in r.json()["detail"]
+    v1 = setup_port(svc, 0.0)
+    d = svc.client.post("/v1/arrivals", json=arrival, headers=svc.h("officer")).json()
+    assert (d["lane"], d["reason"], d["policy_version"]) == ("free", "not selected", v1)
+    v2 = setup_port(svc, 1.0)
+    d = svc.client.post("/v1/arrivals", json=arrival, headers=svc.h("officer")).json()
+    assert (d["lane"], d["reason"], d["policy_version"]) == ("secondary", "random referral", v2)
+    rb = svc.client.post("/v1/policies/rollback", headers=svc.h("admin")).json()
+    assert rb["version"] == v1 and rb["action"] == "rollback"
+    d = svc.client.post("/v1/arrivals", json=arrival, headers=svc.h("officer")).json()
+    assert d["policy_version"] == v1
+    # the stored decision and its audit record
+    with svc.state.db.reading() as conn:
+        row = ss.decision_row(conn, d["decision_id"])
+    assert row.policy_version == v1 and row.decided_by.startswith("officer:booth-3#")
+
+
+def test_custody_verdicts_drive_the_lane(svc: Svc) -> None:
+    setup_port(svc, 0.0)
+    clean, forged = trip(0), trip(1, Attack.DIVERSION)
+    for t in (clean, forged):
+        svc.client.post("/v1/shipments", json=t.shipment, headers=svc.h("admin"))
+        svc.client.post("/v1/telemetry", json=t.lines, headers=svc.h("gateway"))
+    card = next(p["card_id"] for p in clean.shipment["parties"] if p["role"] == "driver")
+    base = {"mode": "truck", "plate": "P", "port_code": PORT}
+    d = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
+        **base, "shipment_id": clean.shipment_id, "driver_card": card}).json()
+    assert (d["custody"], d["enrolled"], d["lane"]) == ("clean", True, "express")
+    d = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
+        **base, "shipment_id": clean.shipment_id, "driver_card": "FAST-0"}).json()
+    assert (d["enrolled"], d["lane"]) == (False, "free")
+    d = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
+        **base, "shipment_id": forged.shipment_id}).json()
+    assert (d["custody"], d["lane"]) == ("broken", "full_search")
+    r = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
+        **base, "shipment_id": "SHP-NONE"})
+    assert r.status_code == 404 and "shipment_id" in r.json()["detail"]
+    r = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={**base, "mode": "boat"})
+    assert r.status_code == 422 and "mode" in r.json()["detail"]
+
+
+def test_inspection_with_a_spectrum_is_identified(svc: Svc) -> None:
+    setup_port(svc, 1.0)
+    d = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
+        "mode": "truck", "plate": "P", "port_code": PORT}).json()
+    stats = svc.client.get("/v1/stats", headers=svc.h("officer")).json()
+    assert stats["in_secondary"] == 1
+    # a measured polystyrene spectrum (B&W Tek i-Raman Plus, 785 nm; tests/fieldid/data)
+    raw = (Path(__file__).parents[1] / "fieldid" / "data" /
+           "PST02_iRPlus785_Z050_100_3200ms.txt").read_bytes()
+    body = {"port_code": PORT, "decision_id": d["decision_id"], "action": "secondary",
+            "outcome": "found", "spectrum": {"filename": "wrap.txt", "laser_nm": 785,
+            "content_b64": base64.b64encode(raw).decode()}}
+    r = svc.client.post("/v1/inspections", json=body, headers=svc.h("officer"))
+    assert r.status_code == 201, r.text
+    ident = r.json()["record"]["identification"]
+    assert ident["top_hits"][0]["name"] == "polystyrene"
+    assert ident["action"] != "alarm"
+    assert svc.client.get("/v1/stats", headers=svc.h("officer")).json()["in_secondary"] == 0
+    again = svc.client.post("/v1/inspections", json={**body, "spectrum": None},
+                            headers=svc.h("officer"))
+    assert again.status_code == 409
+    bad = {**body, "decision_id": None, "spectrum": {"filename": "x.csv",
+                                                     "content_b64": "bm90IGEgc3BlY3RydW0="}}
+    r = svc.client.post("/v1/inspections", json=bad, headers=svc.h("officer"))
+    assert r.status_code == 422 and "x.csv" in r.json()["detail"]
+
+
+def _sse(text: str) -> list[tuple[int, dict]]:
+    out = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines()
+                      if ": " in line and not line.startswith(":"))
+        if "id" in fields:
+            out.append((int(fields["id"]), json.loads(fields["data"])))
+    return out
+
+
+def test_alerts_filter_ack_and_resumable_stream(svc: Svc) -> None:
+    t = trip(3, Attack.FORGERY)
+    svc.client.post("/v1/shipments", json=t.shipment, headers=svc.h("admin"))
+    svc.client.post("/v1/telemetry", json=t.lines, headers=svc.h("gateway"))
+    alerts = svc.client.get("/v1/alerts", headers=svc.h("officer")).json()
+    assert alerts and {a["kind"] for a in alerts} >= {"bad_signature"}
+    only = svc.client.get("/v1/alerts?kind=bad_signature", headers=svc.h("officer")).json()
+    assert only and all(a["kind"] == "bad_signature" for a in only)
+    assert svc.client.get("/v1/alerts?kind=nonsense",
+                          headers=svc.h("officer")).status_code == 422
+    first = alerts[0]
+    r = svc.client.post(f"/v1/alerts/{first['alert_id']}/ack", json={"comment": "unit sent"},
+                        headers=svc.h("officer"))
+    assert r.status_code == 200
+    assert svc.client.post("/v1/alerts/NOPE/ack", json={"comment": "x"},
+                           headers=svc.h("officer")).status_code == 404
+    unacked = svc.client.get("/v1/alerts?acked=false", headers=svc.h("officer")).json()
+    assert first["alert_id"] not in {a["alert_id"] for a in unacked}
+    # the stream: all, then resume after the first event
+    s1 = svc.client.get("/v1/alerts/stream?wait_s=0.3", headers=svc.h("analyst"))
+    assert s1.headers["content-type"].startswith("text/event-stream")
+    events = _sse(s1.text)
+    assert [e[0] for e in events] == [a["event_id"] for a in alerts]
+    s2 = svc.client.get("/v1/alerts/stream?wait_s=0.3", headers={
+        **svc.h("analyst"), "Last-Event-ID": str(events[0][0])})
+    assert [e[0] for e in _sse(s2.text)] == [e[0] for e in events[1:]]
+
+
+def test_metrics(svc: Svc) -> None:
+    setup_port(svc, 0.5)
+    for _ in range(5):
+        svc.client.post("/v1/arrivals", headers=svc.h("officer"),
+                        json={"mode": "car", "plate": "P", "port_code": PORT})
+    text = svc.client.get("/metrics", headers=svc.h("analyst")).text
+    assert "portwatch_http_requests_total" in text
+    assert 'route="/v1/arrivals"' in text
+    lanes = sum(float(line.split()[-1]) for line in text.splitlines()
+                if line.startswith("portwatch_decisions_total{"))
+    assert lanes == 5
+    assert "portwatch_http_request_seconds_bucket" in text
+
+
+def test_every_write_is_audited_with_who_and_no_token_is_logged(svc: Svc, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    setup_port(svc, 0.2)
+    t = trip(0)
+    svc.client.post("/v1/shipments", json=t.shipment, headers=svc.h("admin"))
+    svc.client.post("/v1/telemetry", json=t.lines[:10], headers=svc.h("gateway"))
+    svc.client.post("/v1/arrivals", headers=svc.h("officer"),
+                    json={"mode": "truck", "plate": "P", "port_code": PORT})
+    report = svc.state.db.audit()
+    assert report.records > 0
+    from sqlalchemy import select
+
+    from portwatch.store.schema import event_log
+    with svc.state.db.reading() as conn:
+        rows = conn.execute(select(event_log.c.kind, event_log.c.body)
+                            .where(event_log.c.kind.like("service.%"))).all()
+    kinds = [r.kind for r in rows]
+    for k in ("service.token.create", "service.policy.create", "service.policy.activate",
+              "service.shipment.register", "service.telemetry.batch", "service.arrival.decide"):
+        assert k in kinds
+    assert all(json.loads(r.body)["who"] for r in rows)
+    secrets_ = list(svc.tokens.values())
+    everything = "\n".join(r.body for r in rows) + "\n".join(
+        rec.getMessage() for rec in caplog.records)
+    assert not any(tok in everything for tok in secrets_)
+    assert not any(tok[15:] in everything for tok in secrets_)  # the secret part
+
+
+def test_settings_refuse_unsafe_defaults() -> None:
+    from portwatch.domain.errors import ConfigError
+    from portwatch.service import Settings
+
+    with pytest.raises(ConfigError, match="seed"):
+        Settings.load({}, seed=3)
+    with pytest.raises(ConfigError, match="in-memory"):
+        Settings.load({"PORTWATCH_DATABASE_URL": ":memory:"})
+    with pytest.raises(ConfigError, match="PORTWATCH_SECONDARY_CAPACITY"):
+        Settings.load({"PORTWATCH_SECONDARY_CAPACITY": "-1"})
+    with pytest.raises(ConfigError, match="port_timezone"):
+        Settings.load({"PORTWATCH_PORT_TIMEZONE": "Mars/Olympus"})
+    ok = Settings.load({"PORTWATCH_ENV": "development", "PORTWATCH_SEED": "3"})
+    assert ok.seed == 3
+    assert np.isfinite(ok.max_body_bytes)
+
+
+def test_service_writes_do_not_make_the_ingestor_drop_its_caches(svc: Svc, monkeypatch) -> None:
+    """The service's own log records (audit, decisions) are not another writer's."""
+    t = trip(0)
+    svc.client.post("/v1/shipments", json=t.shipment, headers=svc.h("admin"))
+    svc.client.post("/v1/telemetry", json=t.lines[:40], headers=svc.h("gateway"))
+    setup_port(svc, 0.2)
+    dropped: list[int] = []
+    ingestor = svc.state.custody.ingestor
+    real = ingestor.forget
+    monkeypatch.setattr(ingestor, "forget", lambda: (dropped.append(1), real())[1])
+    for _ in range(3):
+        svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
+            "mode": "truck", "plate": "P", "port_code": PORT, "shipment_id": t.shipment_id})
+    r = svc.client.post("/v1/telemetry", json=t.lines[40:80], headers=svc.h("gateway"))
+    assert r.json()["accepted"] > 0
+    assert dropped == []
+    # a write by someone else (another process's token) is noticed
+    from portwatch.service.auth import create_token
+
+    create_token(svc.state.db, "analyst", "elsewhere")
+    svc.client.post("/v1/telemetry", json=t.lines[80:90], headers=svc.h("gateway"))
+    assert dropped

@@ -1,0 +1,73 @@
+"""The one interdiction model: the informed adversary's own prediction of the chance its
+loads are interdicted lies within the 95% interval of the rate the twin realises, on
+every shipped port scenario; and on plans it did not choose (the naive adversary's) the
+model's mean prediction matches the realised share."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from portwatch.twin.adversaries import AdversaryView, make_adversary
+from portwatch.twin.process.interdiction import interdiction_model
+from portwatch.twin.process.kernel import N_UNIFORMS, PortState, prepare, run_day
+from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
+from portwatch.twin.scenario import load_scenario
+from portwatch.twin.study.replications import run_study, wilson_interval
+from portwatch.twin.study.runner import parse_policy
+
+PORTS = ["test-port", "otay-mesa", "laredo", "san-ysidro"]
+
+
+@pytest.mark.parametrize("port", PORTS)
+def test_the_informed_prediction_lies_in_the_realised_interval(port):
+    policy = parse_policy("rules")
+    study = run_study(port, policy, "informed", days=4, replications=3, seed=11,
+                      adversary_params={"loads_per_day": 40.0, "decoys_per_day": 0.0})
+    data = json.loads(study.to_json())["policies"][policy.name]
+    predicted = data["adversary"]["predicted_interdiction_rate"]
+    low, high = data["interdiction_rate_ci"]
+    assert data["loads"] > 300 and data["adversary"]["loads_predicted"] == data["loads"]
+    assert low <= predicted <= high, (predicted, low, high, data["interdiction_rate_pooled"])
+
+
+def test_the_model_is_calibrated_on_plans_it_did_not_choose():
+    # the naive adversary spreads loads like traffic: every mode, lane and hour
+    sc = load_scenario("laredo", ["contraband.loads_per_day=150",
+                                  "contraband.decoys_per_day=0"])
+    policy = parse_policy("uniform:0.05")
+    model = interdiction_model(sc, policy)
+    naive = make_adversary("naive")
+    rng = np.random.default_rng(7)
+    kernel, state = prepare(sc, policy), PortState(sc)
+    predicted, caught = [], []
+    for day in range(4):
+        legit = draw_legit(sc, day, rng)
+        plan = naive.plan_day(AdversaryView.blank(sc, policy, day), rng)
+        planned = plan_traffic(sc, day, plan, rng)
+        tr, u = compose_day(legit, planned, rng.random((len(legit), N_UNIFORMS)),
+                            rng.random((len(planned), N_UNIFORMS)))
+        run = run_day(kernel, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
+                      tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, state)
+        rows = tr.plan_row >= 0
+        if day > 0:  # the first day starts from an empty port
+            predicted.append(model.of_plan(plan)[tr.plan_row[rows]])
+            caught.append(run.detected_by[rows] > 0)
+    p, hit = np.concatenate(predicted), np.concatenate(caught)
+    low, high = wilson_interval(int(hit.sum()), len(hit))
+    assert len(hit) > 400
+    assert low <= p.mean() <= high, (p.mean(), low, high)
+
+
+def test_the_model_is_a_probability_per_way_of_crossing():
+    sc = load_scenario("otay-mesa")
+    model = interdiction_model(sc, parse_policy("rules"))
+    assert model.p.shape == (4, 2, 24, len(sc.drugs), 4)
+    assert np.all((model.p >= 0) & (model.p <= 1))
+    # one way of crossing, by index: a truck, general lane, 10 am, first drug, a trap
+    assert model.probability(0, 0, 10, 0, 0) == model.p[0, 0, 10, 0, 0]
+    # modes the port does not have are never crossed: nothing to predict there
+    absent = ~sc.mode_present
+    assert np.all(model.p[absent] == 0)
