@@ -8,13 +8,10 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("portwatch.twin.process.interdiction",
-                    reason="the port game needs the twin's interdiction model")
-
-from portwatch.cli.main import run  # noqa: E402
-from portwatch.plan.compare import compare, equal_capacity_rate, policies  # noqa: E402
-from portwatch.plan.portgame import PlanSettings, plan_port  # noqa: E402
-from portwatch.twin.scenario import load_scenario  # noqa: E402
+from portwatch.cli.main import run
+from portwatch.plan.compare import compare, equal_capacity_rate, policies
+from portwatch.plan.portgame import PlanSettings, plan_port
+from portwatch.twin.scenario import load_scenario
 
 
 def test_uniform_baseline_uses_the_plans_bay_time():

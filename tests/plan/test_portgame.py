@@ -9,14 +9,11 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("portwatch.twin.process.interdiction",
-                    reason="the port game needs the twin's interdiction model")
-
-from portwatch.cli.main import run  # noqa: E402
-from portwatch.plan.portgame import PlanSettings, plan_port  # noqa: E402
-from portwatch.targeting.eraser import evaluate  # noqa: E402
-from portwatch.targeting.policy import Policy  # noqa: E402
-from portwatch.twin.scenario import load_scenario  # noqa: E402
+from portwatch.cli.main import run
+from portwatch.plan.portgame import PlanSettings, plan_port
+from portwatch.targeting.eraser import evaluate
+from portwatch.targeting.policy import Policy
+from portwatch.twin.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")

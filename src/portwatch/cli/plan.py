@@ -14,16 +14,6 @@ from portwatch.domain.errors import InputError
 ADVERSARIES = ("naive", "peak-timing", "shotgun", "informed", "adaptive", "insider")
 
 
-def _need_interdiction_model() -> None:
-    """The port game is built on the twin's one interdiction model; a build without it
-    says so instead of planning on anything else."""
-    import importlib.util
-
-    if importlib.util.find_spec("portwatch.twin.process.interdiction") is None:
-        raise InputError("plan, compare: need the twin's interdiction model "
-                         "(portwatch.twin.process.interdiction), which this build lacks")
-
-
 def plan_command(
     scenario: Annotated[str, typer.Argument(help="A shipped scenario name or a TOML file.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the policy (JSON).")],
@@ -47,7 +37,6 @@ def plan_command(
         raise InputError(f"--triage: must be bay, nii_scan or handheld, got {triage!r}")
     if 24 % blocks:
         raise InputError(f"--blocks: must divide 24 hours, got {blocks}")
-    _need_interdiction_model()
     from portwatch.plan.portgame import PlanSettings, plan_port
     from portwatch.twin.scenario import load_scenario
 
@@ -116,7 +105,6 @@ def compare_command(
         raise InputError(f"--adversaries: unknown {unknown[0]!r}; use {', '.join(ADVERSARIES)}")
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: not a folder")
-    _need_interdiction_model()
     from portwatch.plan.compare import compare
     from portwatch.twin.scenario import load_scenario
 
