@@ -30,8 +30,7 @@ def plan_command(
     """Build the port game from the scenario and the twin's interdiction model, solve it
     (strong Stackelberg, three attacker types), print the coverage table and capacity
     use, and write the policy."""
-    import os
-    import tempfile
+    from portwatch.cli.targeting import write_policy
 
     if triage not in ("bay", "nii_scan", "handheld"):
         raise InputError(f"--triage: must be bay, nii_scan or handheld, got {triage!r}")
@@ -43,14 +42,7 @@ def plan_command(
     sc = load_scenario(scenario)
     result = plan_port(sc, PlanSettings(n_blocks=blocks, seed=seed, time_limit_s=time_limit,
                                         alert_first_check=triage))
-    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(result.policy.to_json() + "\n")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_policy(result.policy, out)
     use = result.capacity_use()
     sol = result.solution
     per_block = 24 // blocks

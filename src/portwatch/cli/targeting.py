@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -277,24 +277,13 @@ def policy_override_command(
     officer: Annotated[str, typer.Option("--officer", help="Officer id (kept).")] = "",
 ) -> None:
     """Apply an officer override; warn when it makes the schedule more predictable."""
-    import os
-    import tempfile
-
     from portwatch.targeting.policy import Override
 
     p = _read_policy(policy_file)
     override = Override(mode, lane, _ints(blocks, "--blocks"), prob, reason, officer,
                         _ints(tiers, "--tiers"))
     result = p.apply_override(override)
-    # write beside the target and rename, so a failure never leaves half a policy
-    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(result.policy.to_json() + "\n")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_policy(result.policy, out)
     typer.echo(f"wrote {out}: schedule entropy {result.entropy_before_bits:.3f} -> "
                f"{result.entropy_after_bits:.3f} bits")
     if result.warning:
@@ -306,3 +295,19 @@ def register(app: typer.Typer) -> None:
     app.command("solve")(solve_command)
     app.add_typer(risk_app, name="risk")
     app.add_typer(policy_app, name="policy")
+
+
+def write_policy(policy: Any, out: Path) -> None:
+    """Write ``policy``'s JSON form beside ``out`` and rename it into place, so a failure
+    never leaves half a policy."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(policy.to_json() + "\n")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
