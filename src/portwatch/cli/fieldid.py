@@ -255,6 +255,22 @@ def _progress():  # noqa: ANN202 - a rich Progress, imported lazily
     )
 
 
+def _check_evaluate_args(seed: int, repeats: int, calibration_repeats: int, out: Path,
+                         lasers: list[int] | None, thresholds_out: Path | None,
+                         data_dir: Path | None) -> None:
+    """What ``fieldid evaluate`` checks before any work (it ends with a plot, so the plot
+    extra is required up front, not after minutes of work)."""
+    for laser in lasers or []:
+        _check_laser(laser)
+    require("matplotlib")
+    validate.seed("--seed", seed)
+    validate.count("--repeats", repeats, minimum=1, maximum=MAX_REPEATS)
+    validate.count("--calibration-repeats", calibration_repeats, minimum=1, maximum=MAX_REPEATS)
+    _check_dir_target(out, "--out")
+    _check_file_target(thresholds_out, "--thresholds-out")
+    _check_dir_target(data_dir, "--data-dir")
+
+
 @fieldid_app.command("evaluate")
 def evaluate_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of evaluation and tuning.")] = 2027,
@@ -287,15 +303,8 @@ def evaluate_command(
     from portwatch.fieldid.realdata import catalogue, default_cache_dir, fetch
     from portwatch.fieldid.realeval import evaluate_real, render_real, tuned_from_real
 
-    for laser in lasers or []:
-        _check_laser(laser)
-    require("matplotlib")  # the evaluation ends with a plot: fail before, not after
-    validate.seed("--seed", seed)
-    validate.count("--repeats", repeats, minimum=1, maximum=MAX_REPEATS)
-    validate.count("--calibration-repeats", calibration_repeats, minimum=1, maximum=MAX_REPEATS)
-    _check_dir_target(out, "--out")
-    _check_file_target(thresholds_out, "--thresholds-out")
-    _check_dir_target(data_dir, "--data-dir")
+    _check_evaluate_args(seed, repeats, calibration_repeats, out, lasers, thresholds_out,
+                         data_dir)
     chosen = tuple(dict.fromkeys(lasers)) if lasers else (785, 1064)
     lib = default_library()
     samples = []

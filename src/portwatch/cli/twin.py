@@ -35,6 +35,15 @@ def _check_limits(seed: int, days: int, warmup_days: int, replications: int, wor
         require("matplotlib")  # the report has plots: fail before the run, not after
 
 
+def _check_per_port(per_port: bool, scenario_name: str, set_: list[str] | None) -> None:
+    if per_port and scenario_name != "southern-border":
+        raise typer.BadParameter("only with the southern-border scenario",
+                                 param_hint="--per-port")
+    if per_port and set_:
+        raise typer.BadParameter("overrides apply to one scenario, not --per-port",
+                                 param_hint="--set")
+
+
 def simulate(
     scenario: Annotated[str, typer.Argument(
         help="A shipped scenario name (see `portwatch scenarios`) or a TOML path.")],
@@ -73,7 +82,6 @@ def simulate(
         "(its own queues) and add them up, instead of one pooled port.")] = False,
 ) -> None:
     """Run policies against an adversary in the port's digital twin."""
-
     from portwatch.twin.scenario import bts, load_scenario
     from portwatch.twin.study.border import run_border_study
     from portwatch.twin.study.replications import run_study
@@ -88,12 +96,7 @@ def simulate(
 
     _check_limits(seed, days, warmup_days, replications, workers, out)
     sc = load_scenario(scenario, set_ or ())
-    if per_port and sc.name != "southern-border":
-        raise typer.BadParameter("only with the southern-border scenario",
-                                 param_hint="--per-port")
-    if per_port and set_:
-        raise typer.BadParameter("overrides apply to one scenario, not --per-port",
-                                 param_hint="--set")
+    _check_per_port(per_port, sc.name, set_)
     policies = [parse_policy(p) for p in (policy or ["rules"])]
     params = parse_params(adversary_param or [])
     unit = "port-replications" if per_port else "replications"

@@ -140,27 +140,7 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         confusion[o.measured.case.truth][o.identification.verdict.value] += 1
     report.confusion[laser] = {k: dict(v) for k, v in confusion.items()}
 
-    per_drug: dict[str, dict[str, float]] = {}
-    drugs = sorted({o.measured.case.drug for o in outcomes if o.measured.case.drug})
-    for drug in drugs:
-        with_drug = [o for o in outcomes if o.measured.case.drug == drug]
-        without = [o for o in outcomes if o.measured.case.drug != drug]
-        reported_without = sum(
-            o.identification.verdict in ALARMS and drug in o.identification.flagged_names()
-            for o in without
-        )
-        exact = [
-            o
-            for o in with_drug
-            if o.identification.verdict in ALARMS and drug in o.identification.flagged_names()
-        ]
-        per_drug[drug] = {
-            "samples": len(with_drug),
-            "sensitivity": _share(sum(o.detected for o in with_drug), len(with_drug)),
-            "exact_name": _share(len(exact), len(with_drug)),
-            "false_positive_rate": _share(reported_without, len(without)),
-        }
-    report.per_drug[laser] = per_drug
+    report.per_drug[laser] = _per_drug(outcomes)
 
     pure = [o for o in outcomes if o.measured.case.kind in ("pure_drug", "pure_explosive")]
     pure_table: dict[str, float] = {}
@@ -196,6 +176,36 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         "sent_to_lab": sum(o.identification.verdict is Verdict.INCONCLUSIVE for o in negatives),
     }
 
+    _summarise_sweeps(report, laser, outcomes)
+
+
+def _per_drug(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
+    """Per drug: sensitivity, exact naming and the false-positive rate on the others."""
+    per_drug: dict[str, dict[str, float]] = {}
+    drugs = sorted({o.measured.case.drug for o in outcomes if o.measured.case.drug})
+    for drug in drugs:
+        with_drug = [o for o in outcomes if o.measured.case.drug == drug]
+        without = [o for o in outcomes if o.measured.case.drug != drug]
+        reported_without = sum(
+            o.identification.verdict in ALARMS and drug in o.identification.flagged_names()
+            for o in without
+        )
+        exact = [
+            o
+            for o in with_drug
+            if o.identification.verdict in ALARMS and drug in o.identification.flagged_names()
+        ]
+        per_drug[drug] = {
+            "samples": len(with_drug),
+            "sensitivity": _share(sum(o.detected for o in with_drug), len(with_drug)),
+            "exact_name": _share(len(exact), len(with_drug)),
+            "false_positive_rate": _share(reported_without, len(without)),
+        }
+    return per_drug
+
+
+def _summarise_sweeps(report: Report, laser: int, outcomes: list[Outcome]) -> None:
+    """The fraction sweeps: detection curves and limits, overall and by SNR level."""
     sweep: dict[str, dict[str, list[float]]] = defaultdict(dict)
     limits: dict[str, dict[str, float | None]] = defaultdict(dict)
     alarm_limits: dict[str, dict[str, float | None]] = defaultdict(dict)

@@ -86,6 +86,8 @@ def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
     return out
 
 
+# One compiled pass over the day's arrays: longer than a screen because splitting it
+# would pass some thirty arrays between numba functions for no gain in clarity.
 @njit(cache=True, nogil=True)
 def _reduce_day(
     mode, lane, custody, drug, mass_kg, is_load, is_decoy, arrive_at,
@@ -280,10 +282,9 @@ def _wait_stats(total: DayMetrics, stations: list[int]) -> dict[str, float]:
     }
 
 
-def summarise(sc: CompiledScenario, total: DayMetrics) -> dict[str, object]:
-    """The figures of a run (per-day counts are averages over ``total.days``)."""
-    d = max(total.days, 1)
-    present = [m for m in range(N_MODES) if sc.mode_present[m]]
+def _waits(total: DayMetrics, present: list[int]
+           ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Primary waits per mode, and per mode and lane where the lane saw traffic."""
     wait: dict[str, dict[str, float]] = {}
     wait_by_lane: dict[str, dict[str, float]] = {}
     for m in present:
@@ -292,13 +293,25 @@ def summarise(sc: CompiledScenario, total: DayMetrics) -> dict[str, object]:
             if total.wait_count[m * 2 + lane] > 0:
                 key = f"{MODE_ORDER[m]}.{LANE_ORDER[lane]}"
                 wait_by_lane[key] = _wait_stats(total, [m * 2 + lane])
+    return wait, wait_by_lane
+
+
+def _utilisation(sc: CompiledScenario, total: DayMetrics) -> dict[str, float]:
+    """Busy over staffed time of every resource that was staffed."""
     names = [f"booths.{MODE_ORDER[s // 2]}.{LANE_ORDER[s % 2]}" for s in range(N_STATIONS)]
     names += ["canine"] + [f"scanner.{n}" for n in sc.scanner_names] + ["secondary_bays"]
-    util = {
+    return {
         name: _ratio(busy, staffed)
         for name, busy, staffed in zip(names, total.busy_s, total.staffed_s, strict=True)
         if staffed > 0
     }
+
+
+def summarise(sc: CompiledScenario, total: DayMetrics) -> dict[str, object]:
+    """The figures of a run (per-day counts are averages over ``total.days``)."""
+    d = max(total.days, 1)
+    present = [m for m in range(N_MODES) if sc.mode_present[m]]
+    wait, wait_by_lane = _waits(total, present)
     by_drug = {
         drug: {
             "attempted": float(total.loads_attempted[k, 0] / d),
@@ -349,7 +362,7 @@ def summarise(sc: CompiledScenario, total: DayMetrics) -> dict[str, object]:
         "queue_length_by_hour": {
             str(MODE_ORDER[m]): (total.queue_by_hour[m] / d).tolist() for m in present
         },
-        "utilisation": util,
+        "utilisation": _utilisation(sc, total),
         "false_alarms": float(total.false_alarms.sum() / d),
         "decoys_sent": float(total.decoys[0] / d),
         "decoys_screened": float(total.decoys[1] / d),

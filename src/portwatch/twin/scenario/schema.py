@@ -410,9 +410,12 @@ def _table(table: DetectionTable, drugs: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
-    """Turn a validated scenario into the arrays the kernel reads."""
-    present = np.array([m in spec.modes for m in MODE_ORDER])
+def _modes_mask(modes: list[Mode]) -> np.ndarray:
+    return np.array([m in modes for m in MODE_ORDER])
+
+
+def _mode_fields(spec: ScenarioSpec) -> dict[str, Any]:
+    """The per-mode arrays of a compiled scenario: volumes, profiles, booths, services."""
     volume = np.zeros(N_MODES)
     profile = np.zeros((N_MODES, 24))
     enrolled = np.zeros(N_MODES)
@@ -421,7 +424,6 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
     primary: list[Duration | None] = [None] * N_STATIONS
     secondary: list[Duration | None] = [None] * N_MODES
     full: list[Duration | None] = [None] * N_MODES
-    hour_value = np.zeros(N_MODES)
     values = {
         Mode.TRUCK: spec.cost.truck_hour_usd,
         Mode.CAR: spec.cost.car_hour_usd,
@@ -429,7 +431,6 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         Mode.BUS: spec.cost.bus_hour_usd,
     }
     for m, mode in enumerate(MODE_ORDER):
-        hour_value[m] = values[mode]
         ms = spec.modes.get(mode)
         if ms is None:
             continue
@@ -444,51 +445,60 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
             primary[m * N_LANES + 1] = ms.express.service.build()
         secondary[m] = ms.secondary_service.build()
         full[m] = ms.full_search_service.build()
+    return {
+        "mode_present": np.array([m in spec.modes for m in MODE_ORDER]),
+        "daily_volume": volume,
+        "hourly_profile": profile,
+        "enrolled_share": enrolled,
+        "has_express": has_express,
+        "booths": booths,
+        "primary_service": tuple(primary),
+        "secondary_service": tuple(secondary),
+        "full_search_service": tuple(full),
+        "hour_value_usd": np.array([values[mode] for mode in MODE_ORDER], dtype=np.float64),
+    }
+
+
+def _scanner_fields(spec: ScenarioSpec, drugs: tuple[str, ...]) -> dict[str, Any]:
+    """The NII scanners' arrays: one entry per scanner unit, tables per type."""
+    scanners = spec.scanners
+    return {
+        "scanner_names": tuple(s.name for s in scanners),
+        "scanner_type": np.repeat(np.arange(len(scanners)),
+                                  [s.count for s in scanners]).astype(np.int64),
+        "scanner_service": tuple(s.service.build() for s in scanners),
+        "scanner_modes": np.array([_modes_mask(s.modes) for s in scanners]).reshape(
+            len(scanners), N_MODES),
+        "scanner_detect": np.array([_table(s.detection, drugs) for s in scanners]).reshape(
+            len(scanners), len(drugs), N_CONCEALMENTS),
+        "scanner_false_alarm": np.array([s.false_alarm_prob for s in scanners],
+                                        dtype=np.float64),
+    }
+
+
+def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
+    """Turn a validated scenario into the arrays the kernel reads."""
     drugs = tuple(spec.contraband.drugs)
     dspec = [spec.contraband.drugs[d] for d in drugs]
     share = np.array([d.share for d in dspec])
     if share.sum() <= 0:
         raise ConfigError(f"{spec.name}: contraband.drugs: shares must not all be 0")
-
-    def modes_mask(modes: list[Mode]) -> np.ndarray:
-        return np.array([m in modes for m in MODE_ORDER])
-
     mode_share = np.array([spec.contraband.mode_share.get(m, 0.0) for m in MODE_ORDER])
     if spec.contraband.loads_per_day > 0 and mode_share.sum() <= 0:
         raise ConfigError(f"{spec.name}: contraband.mode_share: shares must not all be 0")
     conc_share = np.array([spec.contraband.concealment_share.get(c, 0.0) for c in CONCEALMENTS])
-    scanners = spec.scanners
     inland = spec.inland
     return CompiledScenario(
         name=spec.name,
         spec=spec,
-        mode_present=present,
-        daily_volume=volume,
-        hourly_profile=profile,
-        enrolled_share=enrolled,
-        has_express=has_express,
-        booths=booths,
-        primary_service=tuple(primary),
-        secondary_service=tuple(secondary),
-        full_search_service=tuple(full),
+        **_mode_fields(spec),
         canine_teams=spec.canine.teams,
         canine_service=spec.canine.service.build(),
-        canine_modes=modes_mask(spec.canine.modes),
+        canine_modes=_modes_mask(spec.canine.modes),
         canine_detect=_table(spec.canine.detection, drugs),
         canine_false_alarm=spec.canine.false_alarm_prob,
         canine_decoy_alert=spec.canine.decoy_alert_prob,
-        scanner_names=tuple(s.name for s in scanners),
-        scanner_type=np.repeat(np.arange(len(scanners)), [s.count for s in scanners]).astype(
-            np.int64
-        ),
-        scanner_service=tuple(s.service.build() for s in scanners),
-        scanner_modes=np.array([modes_mask(s.modes) for s in scanners]).reshape(
-            len(scanners), N_MODES
-        ),
-        scanner_detect=np.array([_table(s.detection, drugs) for s in scanners]).reshape(
-            len(scanners), len(drugs), N_CONCEALMENTS
-        ),
-        scanner_false_alarm=np.array([s.false_alarm_prob for s in scanners], dtype=np.float64),
+        **_scanner_fields(spec, drugs),
         bays=spec.secondary.bays,
         queue_slots=spec.secondary.queue_slots,
         bay_detect=_table(spec.secondary.detection, drugs),
@@ -497,7 +507,7 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         analyzer_service=spec.analyzer.service.build(),
         analyzer_identify=np.array([spec.analyzer.identify_prob.get(d, 0.0) for d in drugs]),
         analyzer_false_alarm=spec.analyzer.false_alarm_prob,
-        inland_modes=modes_mask(inland.modes) if inland else np.zeros(N_MODES, dtype=bool),
+        inland_modes=_modes_mask(inland.modes) if inland else np.zeros(N_MODES, dtype=bool),
         inland_coverage=inland.coverage if inland else 0.0,
         inland_detect=_table(inland.detection, drugs) if inland else np.zeros(
             (len(drugs), N_CONCEALMENTS)
@@ -512,7 +522,6 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         decoys_per_day=spec.contraband.decoys_per_day,
         load_mode_share=mode_share / mode_share.sum() if mode_share.sum() > 0 else mode_share,
         concealment_share=conc_share / conc_share.sum(),
-        hour_value_usd=hour_value,
         commodity_names=tuple(spec.commodities),
         commodity_share=np.array(list(spec.commodities.values()), dtype=np.float64)
         / (sum(spec.commodities.values()) or 1.0),
