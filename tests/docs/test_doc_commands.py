@@ -181,7 +181,18 @@ def scratch(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return cwd, env
 
 
-def run_command(command: Command, cwd: Path, env: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class Ran:
+    """What a documented command did here: the command as run, its exit code, the
+    lines it printed, and the lines the docs show it printing that it did not print."""
+
+    text: str
+    returncode: int
+    output: str
+    missing: tuple[str, ...]
+
+
+def run_command(command: Command, cwd: Path, env: dict[str, str]) -> Ran:
     text = concrete(command.text)
     if "SHP-..." in text:
         text = text.replace("SHP-...", _shipment(cwd)["shipment_id"])
@@ -193,10 +204,14 @@ def run_command(command: Command, cwd: Path, env: dict[str, str]) -> None:
         text = f"make -n -C {shlex.quote(str(ROOT))} {text[5:]}"
     done = subprocess.run(["bash", "-c", text], cwd=cwd, env=env, capture_output=True,
                           text=True, check=False, timeout=TIMEOUT_S)
-    assert done.returncode == 0, f"{text}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     printed = [line.rstrip() for line in done.stdout.splitlines()]
-    for line in command.expected:
-        assert line in printed, f"{text}: the docs show {line!r}; it printed {printed}"
+    return Ran(text, done.returncode, f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}",
+               tuple(line for line in command.expected if line not in printed))
+
+
+def assert_ran_as_documented(ran: Ran) -> None:
+    assert ran.returncode == 0, f"{ran.text}\n{ran.output}"
+    assert ran.missing == (), f"{ran.text}: the docs show {ran.missing}; it printed {ran.output}"
 
 
 def _blocks_to_run() -> list:
@@ -235,7 +250,7 @@ def test_doc_block_runs(block: Block, scratch):
     cwd, env = scratch
     for command in commands(block):
         if not command.slow:
-            run_command(command, cwd, env)
+            assert_ran_as_documented(run_command(command, cwd, env))
 
 
 @pytest.mark.slow
@@ -243,7 +258,7 @@ def test_doc_block_runs(block: Block, scratch):
 @pytest.mark.parametrize("command", _slow_commands())
 def test_slow_doc_command_runs(command: Command, scratch):
     cwd, env = scratch
-    run_command(command, cwd, env)
+    assert_ran_as_documented(run_command(command, cwd, env))
 
 
 @pytest.mark.parametrize(("written", "runs"), [
@@ -270,3 +285,17 @@ def test_commands_join_continuations_and_find_slow_ones():
     assert commands(block) == [Command("a --b 1", slow=True), Command("c", slow=False)]
     console = Block("x.md", 1, "console", "$ portwatch x\nline one\n  line two")
     assert commands(console) == [Command("portwatch x", False, ("line one", "  line two"))]
+
+
+def test_a_failing_or_silent_command_is_caught(scratch):
+    """The check itself can fail: a command that exits non-zero, and one that does not
+    print what the docs show, are both reported."""
+    cwd, env = scratch
+    failed = run_command(Command("portwatch no-such-command", slow=False), cwd, env)
+    assert failed.returncode != 0
+    quiet = run_command(Command("portwatch scenarios", False, ("not printed",)), cwd, env)
+    assert quiet.returncode == 0 and quiet.missing == ("not printed",)
+    with pytest.raises(AssertionError):
+        assert_ran_as_documented(failed)
+    with pytest.raises(AssertionError):
+        assert_ran_as_documented(quiet)
