@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
+from portwatch.store.bulk import bulk_insert
 from portwatch.store.eventlog import LogRecord, append
 from portwatch.store.schema import alerts
 from portwatch.store.service_tables import (
@@ -30,6 +31,14 @@ def audit(conn: Connection, at: str, who: str, action: str, subject: str | None,
     """Append one ``service.<action>`` record naming ``who``; return its log id."""
     body = json.dumps({"who": who, **detail}, sort_keys=True, separators=(",", ":"))
     return append(conn, [LogRecord(f"service.{action}", subject, body)], at)[0]
+
+
+def audits(conn: Connection, at: str,
+           items: Sequence[tuple[str, str, str | None, dict[str, Any]]]) -> list[int]:
+    """``audit`` for several (who, action, subject, detail) at once; their log ids."""
+    return append(conn, [LogRecord(f"service.{action}", subject, json.dumps(
+        {"who": who, **detail}, sort_keys=True, separators=(",", ":")))
+        for who, action, subject, detail in items], at)
 
 
 # ---------------------------------------------------------------- tokens
@@ -106,6 +115,12 @@ def add_activation(conn: Connection, row: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- decisions
 def add_decision(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(_ADD_DECISION, row)
+
+
+def add_decisions(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Several decision rows (every column given) in one statement."""
+    names = [c.name for c in decisions.columns]
+    bulk_insert(conn, decisions, [tuple(r[n] for n in names) for r in rows])
 
 
 def decision_row(conn: Connection, decision_id: str) -> Any | None:
@@ -196,6 +211,7 @@ __all__ = [
     "add_ack",
     "add_activation",
     "add_decision",
+    "add_decisions",
     "add_inspection",
     "add_policy",
     "add_token",
@@ -203,6 +219,7 @@ __all__ = [
     "alert_exists",
     "alert_rows",
     "audit",
+    "audits",
     "decision_row",
     "decision_rows",
     "in_secondary",

@@ -1,6 +1,7 @@
 """Each shipment's verdict kept current during ingestion (``custody_verdicts``), and
 the port of entry of a shipment (``shipments.port_code``, from its route's
-``port_code``), by which officers see their port's alerts.
+``port_code``), by which officers see their port's alerts, and an index for the count
+of referrals in secondary that every arrival makes.
 
 Shipments registered before this revision get their verdict row on the first custody
 write after the upgrade (computing it needs the custody monitor and the anchor's key,
@@ -35,6 +36,8 @@ def upgrade() -> None:
     with op.batch_alter_table("shipments") as batch:
         batch.add_column(sa.Column("port_code", sa.String(8), nullable=True))
     op.create_index("ix_shipments_port", "shipments", ["port_code"])
+    op.create_index("ix_decisions_referrals", "decisions", ["port_code", "referral",
+                                                            "decided_at"])
     shipments = sa.table("shipments", sa.column("shipment_id", sa.String),
                          sa.column("document", sa.Text), sa.column("port_code", sa.String))
     conn = op.get_bind()
@@ -47,6 +50,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_decisions_referrals", "decisions")
     op.drop_index("ix_shipments_port", "shipments")
     with op.batch_alter_table("shipments") as batch:
         batch.drop_column("port_code")
