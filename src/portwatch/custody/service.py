@@ -306,7 +306,7 @@ class CustodyService:
             mon.feed(led.messages)
             self._monitors[shipment_id] = (cache_key, mon)
         seal = seal_ledger(conn, shipment.seal.seal_id, key, keyed_from)
-        inputs = vr.inputs_of(shipment_id, document, mon, led.security.values(),
+        inputs = vr.inputs_of(shipment_id, self._sha(document), mon, led.security.values(),
                               seal.revoked_at_ms)
         problems = [*led.problems, *seal.problems, *log_whole(conn, self._anchored_head())]
         problems += index_problems(conn, shipment, mon, list(inputs.alerts), led, seal)
