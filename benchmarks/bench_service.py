@@ -373,6 +373,9 @@ def main() -> None:
 `portwatch serve` (one uvicorn process) on 127.0.0.1, driven by an asyncio client
 (httpx) on the same 2-core machine. {TRIPS} simulated clean trips (seed {SEED},
 {len(lines):,} signed messages) enrolled, a uniform 5 % referral policy active.
+PostgreSQL is measured when `PORTWATCH_BENCH_POSTGRES_URL` names a database (each run
+makes a fresh schema in it and drops it after), NATS JetStream when
+`PORTWATCH_BENCH_NATS_URL` names a server started with `-js`.
 
 **Arrivals.** Twice {ARRIVALS:,} `POST /v1/arrivals` offered on schedule at
 {RATE_PER_S}/s (open loop), after a warm-up: first with no shipment (HTTP,
