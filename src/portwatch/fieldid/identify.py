@@ -27,10 +27,10 @@ import numpy as np
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.substances import ACTION_FOR_VERDICT, Action, SubstanceClass, Verdict
 from portwatch.fieldid import evidence as ev
-from portwatch.fieldid.gates import GateFailure, check_file_size, run_gates
+from portwatch.fieldid.gates import GateFailure, check_file_size, noise_sigma, run_gates
 from portwatch.fieldid.library import Library, default_library
 from portwatch.fieldid.mixtures import Component, Decomposition, decompose
-from portwatch.fieldid.preprocess import Pipeline
+from portwatch.fieldid.preprocess import FINGERPRINT_CM1, Pipeline
 from portwatch.fieldid.search import Hit, PreparedLibrary, hqi_scores, prepare
 from portwatch.fieldid.spectrum import Spectrum
 
@@ -181,6 +181,36 @@ class Analysis:
     flagged: tuple[FlaggedEvidence, ...] = ()
     explained: float = 0.0
     unexplained_cm1: tuple[float, ...] = ()
+    query_noise: float = 0.0
+
+
+#: Linear interpolation onto the common axis at a random phase between two pixels keeps
+#: on average (1 - t)^2 + t^2 = 2/3 of the pixel noise variance (t uniform in [0, 1]).
+INTERPOLATION_VARIANCE = 2.0 / 3.0
+#: The noise-corrected fit never credits more than this share of the query's variance
+#: to noise: a spectrum that is mostly noise is the low_snr gate's to refuse, not a fit.
+MAX_NOISE_SHARE = 0.8
+
+
+def signal_r2(analysis: Analysis) -> float:
+    """Share of the query's *signal* variance the fit reproduces (noise-corrected R^2).
+
+    ``1 - (RSS - n sigma^2) / (TSS - n sigma^2)``, with sigma the query's noise carried
+    over from the raw counts (``query_noise``). The plain R^2 falls with the noise even
+    when the library explains every band (a strongly fluorescent sample at 785 nm has
+    the shot noise of its background); this one stays near 1 when what is left is
+    noise, and falls when bands are left unexplained. Without a noise estimate
+    (digitised, noise-free spectra) it equals the plain R^2.
+    """
+    dec = analysis.decomposition
+    if dec is None:
+        return 0.0
+    q = analysis.query
+    tss = float(((q - q.mean()) ** 2).sum())
+    if tss <= 0:
+        return 0.0
+    noise = min(q.size * analysis.query_noise**2, MAX_NOISE_SHARE * tss)
+    return float(1.0 - max(dec.rss - noise, 0.0) / (tss - noise))
 
 
 @dataclass(frozen=True)
@@ -291,7 +321,7 @@ def analyse(
     if prepared is None:
         prepared = prepare(library or default_library(), laser, pipeline)
     axis = prepared.axis_cm1
-    _, raw = prepared.pipeline.apply(spectrum)
+    _, raw, divisor = prepared.pipeline.apply_scaled(spectrum)
     shift_from, base_shift, window = "estimated", 0.0, SHIFT_SEARCH_CM1
     if calibration_shift_cm1 is not None:
         shift_from, base_shift, window = "calibration", calibration_shift_cm1, CALIBRATED_SEARCH_CM1
@@ -299,7 +329,9 @@ def analyse(
     extra, _ = ev.estimate_shift(axis, query, prepared.unit_rows, window)
     query = ev.shifted(axis, query, extra)
     total = base_shift + extra
-    query = query / max(float(np.abs(query).sum()), 1e-30)
+    area = max(float(np.abs(query).sum()), 1e-30)
+    query = query / area
+    noise = _raw_noise(spectrum) * np.sqrt(INTERPOLATION_VARIANCE) / divisor / area
     hqi, dhqi = hqi_scores(prepared, query)
     order = np.argsort(-hqi, kind="stable")[:5]
     hits = tuple(
@@ -314,14 +346,21 @@ def analyse(
     found = ev.query_bands(axis, query)
     explained, left = ev.explained_share(found, query, _refs_fit(dec, query))
     flagged = tuple(
-        _flagged_evidence(prepared, c, found, float(hqi[c.index]), tolerance)
+        _flagged_evidence(prepared, c, found, float(hqi[c.index]), tolerance, query, dec)
         for c in dec.components
         if c.substance_class in ev.FLAGGED
     )
     return Analysis(
         spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
-        flagged, explained, left,
+        flagged, explained, left, noise,
     )  # fmt: skip
+
+
+def _raw_noise(spectrum: Spectrum) -> float:
+    """Noise of the raw counts in the fingerprint region (second differences, robust)."""
+    low, high = FINGERPRINT_CM1
+    keep = (spectrum.shift_cm1 >= low) & (spectrum.shift_cm1 <= high)
+    return noise_sigma(np.asarray(spectrum.intensity, dtype=float)[keep])
 
 
 def _refs_fit(dec: Decomposition, query: np.ndarray) -> np.ndarray:
@@ -334,10 +373,24 @@ def _flagged_evidence(
     found: ev.QueryBands,
     hqi: float,
     tolerance: float,
+    query: np.ndarray,
+    dec: Decomposition,
 ) -> FlaggedEvidence:
+    """A flagged component's band evidence.
+
+    A diagnostic band counts as present when it stands as a band of the query, or of
+    the component's partial residual (the query less what the *other* components and
+    the baseline were fitted to): a bag band 10-15 cm-1 away (PET's 1286 next to RDX's
+    1272, PET's 1615 next to urea nitrate's 1630) merges with it into one maximum in the
+    query, and only its removal shows the band the drug has on its own.
+    """
     bands = list(prepared.bands[c.index]) if prepared.bands else []
     diagnostic = prepared.diagnostic[c.index] if prepared.diagnostic else ()
-    present = tuple(d for d in diagnostic if found.present(d, tolerance))
+    partial = query - dec.fitted + c.coefficient * prepared.matrix[c.index]
+    own = ev.query_bands(prepared.axis_cm1, partial)
+    present = tuple(
+        d for d in diagnostic if found.present(d, tolerance) or own.present(d, tolerance)
+    )
     coverage, matched, missing = ev.band_coverage(found, bands, tolerance)
     return FlaggedEvidence(c, hqi, diagnostic, present, coverage, matched, missing)
 
@@ -424,7 +477,8 @@ def decide(
         gate = analysis.gate or GateFailure("no_signal", "no analysis")
         return _result(analysis, Verdict.INCONCLUSIVE, (), (), gate.reason, 0.0, gate.code)
     dec = analysis.decomposition
-    confirmed = [f for f in analysis.flagged if _confirmed(f, thresholds, dec.fit_r2)]
+    fit = signal_r2(analysis)
+    confirmed = [f for f in analysis.flagged if _confirmed(f, thresholds, fit)]
     suspected = [f for f in analysis.flagged if f not in confirmed and _suspected(f, thresholds)]
     packaging = [c for c in dec.components if c.substance_class is SubstanceClass.PACKAGING]
     others = [
@@ -601,5 +655,6 @@ __all__ = [
     "identify_file",
     "load_calibration",
     "load_thresholds",
+    "signal_r2",
     "supporting_peaks",
 ]
