@@ -144,7 +144,7 @@ def _band_tests(f: object, t: Thresholds, s_fit: float) -> bool:
 def fit_release(samples: Sequence[Tuned], base: Thresholds) -> tuple[float, float]:
     """(fit_r2_min, explained_min): release no unexplainable sample, the most explainable."""
     stats = [
-        (s.analysis.decomposition.fit_r2, s.analysis.explained, s.explainable)
+        (signal_r2(s.analysis), s.analysis.explained, s.explainable)
         for s in samples
         if s.analysis.decomposition is not None
     ]

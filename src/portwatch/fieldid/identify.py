@@ -344,7 +344,7 @@ def analyse(
     peaks = {c.name: supporting_peaks(prepared, query, dec, c, laser) for c in dec.components}
     display = {c.name: prepared.references[c.index].display_name for c in dec.components}
     found = ev.query_bands(axis, query)
-    explained, left = ev.explained_share(found, query, _refs_fit(dec, query))
+    explained, left = ev.explained_share(found, query, _supported_fit(prepared, dec, found, laser))
     flagged = tuple(
         _flagged_evidence(prepared, c, found, float(hqi[c.index]), tolerance, query, dec)
         for c in dec.components
@@ -363,8 +363,30 @@ def _raw_noise(spectrum: Spectrum) -> float:
     return noise_sigma(np.asarray(spectrum.intensity, dtype=float)[keep])
 
 
-def _refs_fit(dec: Decomposition, query: np.ndarray) -> np.ndarray:
-    return dec.fitted_references if dec.fitted_references is not None else dec.fitted
+#: A reference explains a query's bands only when this share of its own strong bands
+#: (height-weighted) stands in the query: the same coverage a flagged call needs.
+SUPPORT_COVERAGE_MIN = 0.75
+
+
+def _supported_fit(
+    prepared: PreparedLibrary, dec: Decomposition, found: ev.QueryBands, laser: int
+) -> np.ndarray:
+    """The fitted spectrum of the references whose own strong bands the query shows.
+
+    A band-rich reference (a sugar, a drug) priced in at a small weight can fill a
+    few of an unknown compound's bands without its own pattern being there: a fatty
+    acid is then "explained" by polyethylene (its alkyl chain) plus sucrose (its other
+    bands) and released under both wrong names. Only references with their strong
+    bands covered count as explaining anything; the rest is left unexplained.
+    """
+    tolerance = PEAK_TOLERANCE_CM1.get(laser, 8.0)
+    out = np.zeros_like(dec.fitted)
+    for c in dec.components:
+        bands = list(prepared.bands[c.index]) if prepared.bands else []
+        coverage, _, _ = ev.band_coverage(found, bands, tolerance)
+        if coverage >= SUPPORT_COVERAGE_MIN:
+            out += c.coefficient * prepared.matrix[c.index]
+    return out
 
 
 def _flagged_evidence(
@@ -443,7 +465,7 @@ def flagged_score(f: FlaggedEvidence, t: Thresholds) -> float:
 
 def benign_score(a: Analysis, t: Thresholds) -> float:
     """The release verdict's own statistic: the weaker of fit and band explanation."""
-    fit = a.decomposition.fit_r2 if a.decomposition else 0.0
+    fit = signal_r2(a)
     return float(
         max(min(fit / max(t.fit_r2_min, 1e-9), a.explained / max(t.explained_min, 1e-9)), 0.0)
     )
