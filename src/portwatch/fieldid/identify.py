@@ -346,7 +346,7 @@ def analyse(
     found = ev.query_bands(axis, query)
     explained, left = ev.explained_share(found, query, _supported_fit(prepared, dec, found, laser))
     flagged = tuple(
-        _flagged_evidence(prepared, c, found, float(hqi[c.index]), tolerance, query, dec)
+        _flagged_evidence(prepared, c, found, float(hqi[c.index]), tolerance)
         for c in dec.components
         if c.substance_class in ev.FLAGGED
     )
@@ -395,24 +395,18 @@ def _flagged_evidence(
     found: ev.QueryBands,
     hqi: float,
     tolerance: float,
-    query: np.ndarray,
-    dec: Decomposition,
 ) -> FlaggedEvidence:
-    """A flagged component's band evidence.
+    """A flagged component's band evidence, read off the query's own bands.
 
-    A diagnostic band counts as present when it stands as a band of the query, or of
-    the component's partial residual (the query less what the *other* components and
-    the baseline were fitted to): a bag band 10-15 cm-1 away (PET's 1286 next to RDX's
-    1272, PET's 1615 next to urea nitrate's 1630) merges with it into one maximum in the
-    query, and only its removal shows the band the drug has on its own.
+    A diagnostic band counts only where the query itself shows a band. Looking for it in
+    the component's partial residual instead (the query less the other components' fit)
+    named urea nitrate behind a PET band, but on the fresh measured split it also turned
+    the misfit of a 532 nm polystyrene spectrum into fentanyl's 750 and 1660 cm-1 bands
+    (docs/fieldid.md, "How the measured splits were used"); it was withdrawn.
     """
     bands = list(prepared.bands[c.index]) if prepared.bands else []
     diagnostic = prepared.diagnostic[c.index] if prepared.diagnostic else ()
-    partial = query - dec.fitted + c.coefficient * prepared.matrix[c.index]
-    own = ev.query_bands(prepared.axis_cm1, partial)
-    present = tuple(
-        d for d in diagnostic if found.present(d, tolerance) or own.present(d, tolerance)
-    )
+    present = tuple(d for d in diagnostic if found.present(d, tolerance))
     coverage, matched, missing = ev.band_coverage(found, bands, tolerance)
     return FlaggedEvidence(c, hqi, diagnostic, present, coverage, matched, missing)
 
