@@ -65,6 +65,22 @@ def test_a_changed_file_fails_verification(real_data_dir, tmp_path):
         realdata.verify(copy)
 
 
+def test_a_manifest_for_other_members_is_fetched_again(real_data_dir, tmp_path):
+    """A cache made before the fresh folders were extracted must not pass as complete."""
+    import json
+    import shutil
+
+    copy = tmp_path / "data"
+    shutil.copytree(real_data_dir, copy)
+    manifest = copy / realdata.MANIFEST
+    doc = json.loads(manifest.read_text())
+    for source in doc["sources"]:
+        source.pop("members", None)
+    manifest.write_text(json.dumps(doc))
+    with pytest.raises(Exception, match="other source versions; fetch again"):
+        realdata.verify(copy)
+
+
 def test_every_measured_spectrum_is_safe(real_data_dir):
     """Tuning and held-out alike: no alarm; unknowns inconclusive or rightly named."""
     lib = default_library()

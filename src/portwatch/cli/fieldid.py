@@ -335,13 +335,10 @@ def evaluate_command(
         bar.update(task, description="fresh real split (other lasers)")
         fresh_report = evaluate_real(fresh, lib, cal, folder, step, split="fresh")
     paths = write_outputs(report, out)
-    (out / "real.json").write_text(json.dumps(real_report.to_json(), indent=1) + "\n")
-    real_md = render_real(real_report)
-    (out / "real.md").write_text(real_md + "\n")
-    (out / "fresh.json").write_text(json.dumps(fresh_report.to_json(), indent=1) + "\n")
-    fresh_md = render_real(fresh_report, "fresh split (532-850 nm lasers, 785 nm library)")
-    (out / "fresh.md").write_text(fresh_md + "\n")
-    paths += [out / "real.json", out / "real.md", out / "fresh.json", out / "fresh.md"]
+    real_md = _write_real(out, "real", render_real(real_report), real_report.to_json())
+    fresh_md = _write_real(out, "fresh", render_real(fresh_report, FRESH_TITLE),
+                           fresh_report.to_json())  # fmt: skip
+    paths += [out / f"{k}.{e}" for k in ("real", "fresh") for e in ("json", "md")]
     if thresholds_out is not None:
         made_by = (
             f"portwatch fieldid evaluate --seed {seed} --repeats {repeats} "
@@ -353,6 +350,16 @@ def evaluate_command(
     typer.echo(fresh_md)
     typer.echo(render_markdown(report))
     typer.echo("wrote " + ", ".join(str(p) for p in paths))
+
+
+FRESH_TITLE = "fresh split (532-850 nm lasers, 785 nm library)"
+
+
+def _write_real(out: Path, stem: str, markdown: str, doc: dict[str, object]) -> str:
+    """Write one measured split's figures as ``stem.json`` and ``stem.md``; the Markdown."""
+    (out / f"{stem}.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (out / f"{stem}.md").write_text(markdown + "\n")
+    return markdown
 
 
 def register(app: typer.Typer) -> None:
