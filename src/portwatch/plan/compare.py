@@ -63,7 +63,9 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
             days: int = 2, replications: int = 3, seed: int = 0,
             settings: PlanSettings | None = None) -> Comparison:
     """Plan the port, then run every policy against every adversary (see the module)."""
-    plan = plan_port(sc, settings or PlanSettings(seed=seed))
+    # the plan reads the interdiction model at the days and seed the informed adversary
+    # reads it with (PlanSettings' defaults), not at the study's seed: one model
+    plan = plan_port(sc, settings or PlanSettings())
     pols = policies(sc, plan)
     rows = []
     for adversary in adversaries:
@@ -83,3 +85,19 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
 
 
 __all__ = ["ADVERSARIES", "Comparison", "compare", "equal_capacity_rate", "policies"]
+
+
+def predicted_harm_per_load(sc: CompiledScenario, policy: Policy, n_loads: int = 20_000,
+                            seed: int = 0) -> float:
+    """Harm the one interdiction model expects to be interdicted per load of the twin's
+    informed adversary under ``policy``: the adversary's own ``plan_day`` draws
+    ``n_loads`` loads (drugs, masses and ways, its decoys off) and each counts its harm
+    times the model's chance for it. A prediction, set beside what the twin realises."""
+    from portwatch.twin.adversaries import make_adversary
+    from portwatch.twin.adversaries.base import AdversaryView
+
+    adv = make_adversary("informed", loads_per_day=float(n_loads), decoys_per_day=0.0)
+    plan = adv.plan_day(AdversaryView.blank(sc, policy), np.random.default_rng(seed))
+    p = adv.predicted[-1]  # type: ignore[attr-defined]
+    harm = sc.drug_harm_per_kg[plan.drug] * plan.mass_kg
+    return float(np.nansum(harm * p) / max(len(plan), 1))
