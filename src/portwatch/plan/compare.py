@@ -36,6 +36,16 @@ class Comparison:
     seed: int
     uniform_rate: float
     rows: list[dict[str, Any]]
+    predicted_harm_per_load: dict[str, float]
+    adversary_params: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form ``portwatch compare`` writes."""
+        return {"scenario": self.scenario, "days": self.days,
+                "replications": self.replications, "seed": self.seed,
+                "uniform_rate": self.uniform_rate, "adversary_params": self.adversary_params,
+                "predicted_harm_per_load_informed": self.predicted_harm_per_load,
+                "rows": self.rows}
 
 
 def equal_capacity_rate(sc: CompiledScenario, plan: PortPlan) -> float:
@@ -61,8 +71,10 @@ def _p95_truck_wait(summary: dict[str, Any]) -> float:
 
 def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
             days: int = 2, replications: int = 3, seed: int = 0,
-            settings: PlanSettings | None = None) -> Comparison:
-    """Plan the port, then run every policy against every adversary (see the module)."""
+            settings: PlanSettings | None = None,
+            adversary_params: dict[str, Any] | None = None) -> Comparison:
+    """Plan the port, then run every policy against every adversary (see the module).
+    ``adversary_params`` go to every adversary (e.g. ``loads_per_day``)."""
     # the plan reads the interdiction model at the days and seed the informed adversary
     # reads it with (PlanSettings' defaults), not at the study's seed: one model
     plan = plan_port(sc, settings or PlanSettings())
@@ -70,7 +82,7 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
     rows = []
     for adversary in adversaries:
         res = run_study(sc, pols, adversary, days=days, replications=replications,
-                        seed=seed)
+                        seed=seed, adversary_params=adversary_params)
         diffs = res.differences()
         for p in pols:
             s = res.summary(p.name)
@@ -81,10 +93,11 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                 if p.name in diffs:
                     row[f"{k}_minus_uniform"] = diffs[p.name][k]
             rows.append(row)
-    return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows)
+    predicted = {p.name: predicted_harm_per_load(sc, p) for p in pols}
+    return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows,
+                      predicted, dict(adversary_params or {}))
 
 
-__all__ = ["ADVERSARIES", "Comparison", "compare", "equal_capacity_rate", "policies"]
 
 
 def predicted_harm_per_load(sc: CompiledScenario, policy: Policy, n_loads: int = 20_000,
@@ -101,3 +114,7 @@ def predicted_harm_per_load(sc: CompiledScenario, policy: Policy, n_loads: int =
     p = adv.predicted[-1]  # type: ignore[attr-defined]
     harm = sc.drug_harm_per_kg[plan.drug] * plan.mass_kg
     return float(np.nansum(harm * p) / max(len(plan), 1))
+
+
+__all__ = ["ADVERSARIES", "Comparison", "compare", "equal_capacity_rate", "policies",
+           "predicted_harm_per_load"]
