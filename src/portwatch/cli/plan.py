@@ -121,7 +121,7 @@ def compare_command(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    console = Console(width=140)
+    console = Console(width=170)
     console.print(table(data))
     console.print("predicted harm caught per load of the informed adversary (the "
                   "interdiction model): " + ", ".join(

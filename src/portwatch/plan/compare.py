@@ -24,6 +24,8 @@ from portwatch.twin.study.runner import rules_policy
 ADVERSARIES = ("naive", "peak-timing", "shotgun", "informed", "adaptive", "insider")
 RISK_THRESHOLD = 0.6  # assumed
 METRICS = ("harm_interdicted", "interdiction_rate", "share_uninspected")
+DECOY_KEYS = ("decoys_sent", "decoys_screened", "decoys_alerted", "decoys_inspected")
+"""Per day: decoys sent, screened by a canine at primary, alerted on, sent to secondary."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                 row[k] = float(s[k]) if np.isscalar(s[k]) else s[k]
                 if p.name in diffs:
                     row[f"{k}_minus_uniform"] = diffs[p.name][k]
+            row.update({k: float(s.get(k, float("nan"))) for k in DECOY_KEYS})
             rows.append(row)
     predicted = {p.name: predicted_harm_per_load(sc, p) for p in pols}
     return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows,

@@ -33,7 +33,7 @@ from portwatch.domain.errors import InputError  # noqa: E402
 FILES = ("compare.json", "compare.csv", "harm_vs_uniform.png", "wait_p95.png",
          "compare.html")
 COLUMNS = ("adversary", "policy", "loads", "harm caught / day", "minus uniform [95% CI]",
-           "interdiction rate", "p95 truck wait (min)")
+           "interdiction rate", "p95 truck wait (min)", "decoys sent/alerted/to secondary")
 
 
 def _diff(row: dict[str, Any], key: str = "harm_interdicted") -> str:
@@ -47,8 +47,15 @@ def _diff(row: dict[str, Any], key: str = "harm_interdicted") -> str:
 def table_rows(data: dict[str, Any]) -> list[list[str]]:
     """The table's cells, one row per adversary and policy (strings, as shown)."""
     return [[r["adversary"], r["policy"], str(r["loads"]), f"{r['harm_interdicted']:.2f}",
-             _diff(r), f"{r['interdiction_rate']:.3f}", f"{r['p95_truck_wait_s'] / 60:.1f}"]
-            for r in data["rows"]]
+             _diff(r), f"{r['interdiction_rate']:.3f}", f"{r['p95_truck_wait_s'] / 60:.1f}",
+             _decoys(r)] for r in data["rows"]]
+
+
+def _decoys(row: dict[str, Any]) -> str:
+    keys = ("decoys_sent", "decoys_alerted", "decoys_inspected")
+    if any(k not in row for k in keys):
+        return ""
+    return "/".join(f"{row[k]:.1f}" for k in keys)
 
 
 def table(data: dict[str, Any]) -> Table:
