@@ -28,7 +28,7 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Build the port game from the scenario and the twin's interdiction model, solve it
-    (strong Stackelberg, three attacker types), print the coverage table and capacity
+    (strong Stackelberg, four attacker types), print the coverage table and capacity
     use, and write the policy."""
     from portwatch.cli.targeting import write_policy
 

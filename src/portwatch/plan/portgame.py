@@ -29,6 +29,16 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   ``express_profile_usd`` to present an enrolled, low-risk profile in the express lane
   (assumed; the insider pays nothing). The defender loses the harm of a load that
   crosses.
+- **Attacker types** (``default_types``): a single high-value load, a shotgun of the
+  most common drug in the general lanes, an insider in the trusted-shipper program, and
+  an adaptive learner. The learner (the twin's ``adaptive`` adversary) does not know the
+  interdiction model: it watches the share of each cell that is inspected, so in the
+  game it fears a referral as it fears a seizure (its own seizure chance when covered is
+  taken as 1), while the defender still counts the load's true seizure chance. The
+  shotgun's decoys are not a separate effect here: under the ``hold`` capacity rule the
+  plan uses, a referral is inspected however full secondary is, so decoys cost waits
+  (which the game does not price) and not seizure chance; ``portwatch compare`` with
+  ``--adversary-param decoys=0`` measures what they take away in the twin.
 """
 
 from __future__ import annotations
@@ -63,6 +73,7 @@ class AttackerType:
     drug: str
     lanes: tuple[str, ...] = ("general", "express")
     pays_for_profile: bool = True
+    fears_referral: bool = False  # True: judges a cell by its referral share (a learner)
 
 
 @dataclass(frozen=True)
@@ -104,13 +115,16 @@ class PortPlan:
 
 def default_types(sc: CompiledScenario) -> tuple[AttackerType, ...]:
     """Single high-value load (the most harmful drug per kg), shotgun (the most common
-    drug), insider in the trusted-shipper program (express lane, no profile cost).
-    The priors 0.5 / 0.3 / 0.2 are assumed."""
+    drug), insider in the trusted-shipper program (express lane, no profile cost) and an
+    adaptive learner that avoids what it sees inspected (the most harmful drug: the
+    defender's loss is dominated by it). The priors 0.4 / 0.25 / 0.15 / 0.2 are
+    assumed."""
     harmful = sc.drugs[int(np.argmax(sc.drug_harm_per_kg))]
     common = sc.drugs[int(np.argmax(sc.drug_share))]
-    return (AttackerType("single-load", 0.5, harmful),
-            AttackerType("shotgun", 0.3, common, lanes=("general",)),
-            AttackerType("insider", 0.2, harmful, lanes=("express",), pays_for_profile=False))
+    return (AttackerType("single-load", 0.4, harmful),
+            AttackerType("shotgun", 0.25, common, lanes=("general",)),
+            AttackerType("insider", 0.15, harmful, lanes=("express",), pays_for_profile=False),
+            AttackerType("adaptive", 0.2, harmful, fears_referral=True))
 
 
 def _cells(sc: CompiledScenario, n_blocks: int) -> list[tuple[int, int, int]]:
@@ -215,8 +229,10 @@ def _game(sc: CompiledScenario, cells: list[tuple[int, int, int]], pu: np.ndarra
                             else 0.0 for _, lane, _ in cells])
         # a lane the type cannot use pays it nothing, so it is never its best target
         off = np.where(allowed, 0.0, value.max() + loss.max() + s.express_profile_usd + 1.0)
+        # what the attacker believes: the learner counts a referral as a seizure
+        seen = np.ones_like(pc[k]) if at.fears_referral else pc[k]
         au = (1 - pu[k]) * value - pu[k] * loss - profile - off
-        ac = (1 - pc[k]) * value - pc[k] * loss - profile - off
+        ac = (1 - seen) * value - seen * loss - profile - off
         games.append(SecurityGame(-(1 - pc[k]) * harm, -(1 - pu[k]) * harm, ac, au,
                                   float(budget.sum()), cost, groups, budget))
     return BayesianSecurityGame(tuple(games), tuple(t.probability for t in types),
