@@ -192,8 +192,19 @@ def interdiction_model(scenario: CompiledScenario, policy: Policy, days: int = 2
 @lru_cache(maxsize=32)
 def _cached(scenario: CompiledScenario, policy: Policy, days: int, seed: int,
             ) -> InterdictionModel:
+    paths = measure_pathways(scenario, policy, days, seed)
+    return InterdictionModel(scenario=scenario, policy=policy,
+                             p=probabilities_given(scenario, policy, paths), pathways=paths)
+
+
+def probabilities_given(scenario: CompiledScenario, policy: Policy, paths: Pathways,
+                        ) -> np.ndarray:
+    """``p[mode, lane, hour, drug, concealment]`` under ``policy`` with the queue-decided
+    shares ``paths`` measured elsewhere (the analytic part of the model). Given the
+    pathways, ``p`` is linear in each cell's referral probability, so the port game reads
+    a cell's seizure chance uncovered and covered from two calls at the plan's own
+    pathways."""
     sc = scenario
-    paths = measure_pathways(sc, policy, days, seed)
     steps = _triage_steps(sc)
     n_drugs, n_conc = len(sc.drugs), len(CONCEALMENTS)
     p = np.zeros((N_MODES, N_LANES, 24, n_drugs, n_conc))
@@ -217,7 +228,8 @@ def _cached(scenario: CompiledScenario, policy: Policy, days: int, seed: int,
                     broken = sc.spec.custody.post_seal_catch_prob
                     port = broken * sc.full_detect[None, :, c] + (1.0 - broken) * port
                 p[m, lane, :, :, c] = 1.0 - (1.0 - port) * (1.0 - inland[None, :, c])
-    return InterdictionModel(scenario=sc, policy=policy, p=p, pathways=paths)
+    return p
 
 
-__all__ = ["InterdictionModel", "Pathways", "interdiction_model", "measure_pathways"]
+__all__ = ["InterdictionModel", "Pathways", "interdiction_model", "measure_pathways",
+           "probabilities_given"]

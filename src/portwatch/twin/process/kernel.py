@@ -43,10 +43,19 @@ import numpy as np
 from numba import njit
 
 from portwatch.engine.decide import (
+    ALERT_CHECK_CODES,
     FULL_SEARCH,
     R_ALERT,
     SECONDARY,
+    TRIAGE_CANINE,
+    TRIAGE_NONE,
+    TRIAGE_SCAN,
+    TRIAGE_STEPS,
+    admits,
+    alert_capacity,
     decide_code,
+    first_check,
+    risk_tier,
 )
 from portwatch.targeting.policy import Policy
 from portwatch.twin.process.durations import DistTable, Duration, deterministic, draw, encode
@@ -60,8 +69,6 @@ uses ``U_TRIAGE`` and ``U_TRIAGE_S``)."""
 
 DETECTED_NONE, DETECTED_SCANNER, DETECTED_BAY, DETECTED_FULL, DETECTED_INLAND = range(5)
 DETECTED_BY: tuple[str, ...] = ("none", "scanner", "secondary exam", "full search", "inland")
-TRIAGE_NONE, TRIAGE_SCAN, TRIAGE_CANINE, TRIAGE_HANDHELD = 0, 1, 2, 3
-TRIAGE_STEPS: tuple[str, ...] = ("none", "scan", "canine", "handheld")
 HANDHELD_TRACE_ASSUMED = 0.3
 """Chance that a handheld reads the drug traces of a tainted decoy where the dog
 alerted: ``assumed`` (range 0.1-0.6; no public figure)."""
@@ -91,7 +98,6 @@ PortArrays = namedtuple(
     "dk dp dtab doff dlen dvals")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
                    "alert_check alert_capacity")
-ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD = 0, 1, 2  # the policy's ``alert_first_check``
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
                    "bay_free sec_heap")
 Outputs = namedtuple(
@@ -327,7 +333,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     m = cv.mode[c]
     occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
     out.occupancy[c] = occupied
-    tier = np.searchsorted(rules.tier_edges, cv.risk[c], side="right")
+    tier = risk_tier(rules.tier_edges, cv.risk[c])
     code, reason = decide_code(
         cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, cv.lane[c], _hour_of(t),
         occupied, port.capacity, cv.u[c, U_DECIDE], rules.referral[tier],
@@ -347,7 +353,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     alert = code == FULL_SEARCH or reason == R_ALERT
     # alerts may fill only part of secondary (the policy's capacity reserve), so that
     # trace-tainted decoys cannot shut the randomized schedule out
-    if occupied < (rules.alert_capacity if alert else port.capacity):
+    if admits(alert, occupied, port.capacity, rules.alert_capacity):
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
         return
     # secondary is full: the conveyance waits in its booth, which stays blocked
@@ -434,13 +440,8 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
     w.release[c] = False
     w.guided[c] = True
     ready = t
-    step = -1
-    if out.lane_code[c] == SECONDARY and out.reason_code[c] != R_ALERT:
-        step = port.triage[cv.mode[c]]
-    elif out.reason_code[c] == R_ALERT and rules.alert_check == ALERT_SCAN:
-        step = TRIAGE_SCAN if port.scanned[cv.mode[c]] else -1
-    elif out.reason_code[c] == R_ALERT and rules.alert_check == ALERT_HANDHELD:
-        step = TRIAGE_HANDHELD
+    step = first_check(out.lane_code[c], out.reason_code[c], port.triage[cv.mode[c]],
+                       rules.alert_check)
     if step >= 0:
         out.triage[c] = step
         if step == TRIAGE_NONE:
@@ -514,7 +515,8 @@ def _unblock(cv, port, rules, pools, out, w, t):
     """Blocked conveyances (alerts and full searches first) take free parking spaces."""
     k = w.k
     while k[K_SEC_N] + k[K_IN_SEC] < port.capacity:
-        if k[K_BH_HEAD] < k[K_BH_TAIL] and k[K_SEC_N] + k[K_IN_SEC] < rules.alert_capacity:
+        if k[K_BH_HEAD] < k[K_BH_TAIL] and admits(True, k[K_SEC_N] + k[K_IN_SEC],
+                                                  port.capacity, rules.alert_capacity):
             c = w.blocked_hi[k[K_BH_HEAD]]
             k[K_BH_HEAD] += 1
         elif k[K_BL_HEAD] < k[K_BL_TAIL]:
@@ -698,8 +700,8 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
                   policy.risk_threshold_value(), policy.broken_to_full_search,
                   policy.clean_enrolled_express, policy.capacity_rule == "hold",
-                  ("bay", "nii_scan", "handheld").index(policy.alert_first_check),
-                  max(1, int((1.0 - policy.capacity_reserve) * sc.secondary_capacity)))
+                  ALERT_CHECK_CODES.index(policy.alert_first_check),
+                  alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)))
     return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
 
 
