@@ -269,3 +269,16 @@ def test_canine_screening_is_measured_on_the_swept_modes_only(scenarios):
     assert np.all((screened >= 0) & (screened <= 1))
     assert screened[TRUCK].mean() > 0 and screened[CAR].mean() > 0
     assert not sc.canine_modes[PEDESTRIAN] and not screened[PEDESTRIAN].any()
+
+
+def test_informed_decoys_ride_in_the_hours_and_lanes_of_its_loads(scenarios):
+    sc = scenarios["otay-mesa"]
+    plan = InformedAdversary(loads_per_day=20, decoys_per_day=10).plan_day(
+        view(sc), np.random.default_rng(5))
+    assert plan.n_decoys > 0
+
+    def cells(rows):
+        return set(zip(plan.mode[rows].tolist(), plan.lane[rows].tolist(),
+                       (plan.arrive_at_s[rows] // 3600).astype(int).tolist(), strict=True))
+
+    assert cells(plan.is_decoy) <= cells(~plan.is_decoy)
