@@ -97,6 +97,21 @@ ASSUMED: tuple[Assumed, ...] = (
             "NII false-alarm rate: no public figure"),
     Assumed("modes.truck.secondary_service.mean_s", 0.5, 2.0,
             "truck bay exam time: no public figure", relative=True),
+    Assumed("canine.sweep_s", 10.0, 120.0,
+            "a dog's pass per queued vehicle, an alert adding the follow-up check (unset "
+            "in the shipped scenarios: every screened vehicle gets the full check)"),
+    Assumed("contraband.economics.elasticity", 0.0, 2.0,
+            "elasticity of loads per day to a load's expected profit (deterrence)"),
+    Assumed("contraband.economics.reference_seizure_prob", 0.05, 0.3,
+            "seizure chance at which the scenario's loads per day is the flow"),
+    Assumed("contraband.economics.source_price_share", 0.03, 0.3,
+            "a load's drug at its source price, as a share of its value"),
+    Assumed("contraband.economics.vehicle_usd", 2000.0, 30000.0,
+            "a vehicle sent with a load or burned as a decoy"),
+    Assumed("contraband.economics.driver_fee_usd", 500.0, 5000.0,
+            "a driver's fee per crossing, load or decoy"),
+    Assumed("contraband.economics.trace_drug_usd", 100.0, 2000.0,
+            "the drug that taints a decoy"),
 )
 """The parameters ``portwatch sensitivity`` varies (see ``docs/twin-model.md``)."""
 

@@ -30,6 +30,7 @@ from portwatch.targeting.policy import N_LANES, N_MODES, Policy
 from portwatch.twin.adversaries import Adversary, AdversaryView, DayOutcome, make_adversary
 from portwatch.twin.process.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
 from portwatch.twin.process.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
+from portwatch.twin.process.plan import LoadPlan
 from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
 from portwatch.twin.scenario.schema import CompiledScenario, load_scenario
 
@@ -119,6 +120,20 @@ class _Arm:
     predicted: list[float] = field(default_factory=lambda: [0.0, 0.0])
     conservation: dict[str, int] = field(
         default_factory=lambda: {"arrived": 0, "left": 0, "in_port": 0})
+    udecoy_rng: np.random.Generator | None = None
+
+
+def _plan_uniforms(arm: _Arm, plan: LoadPlan) -> np.ndarray:
+    """The per-row draws of a plan's conveyances: loads from one stream, decoys from
+    another, so that the same loads get the same draws whatever decoys ride with them
+    (an attack with and without decoys is then paired load by load)."""
+    u = np.empty((len(plan), N_UNIFORMS), dtype=np.float32)
+    decoy = plan.is_decoy
+    u[~decoy] = arm.uplan_rng.random((int((~decoy).sum()), N_UNIFORMS), dtype=np.float32)
+    if decoy.any():
+        assert arm.udecoy_rng is not None
+        u[decoy] = arm.udecoy_rng.random((int(decoy.sum()), N_UNIFORMS), dtype=np.float32)
+    return u
 
 
 def run_replication(task: ReplicationTask) -> ReplicationResult:
@@ -126,7 +141,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
     sc = task.scenario
     # A fresh copy: spawning mutates a SeedSequence, and a task may be run twice.
     root = np.random.SeedSequence(task.seed_seq.entropy, spawn_key=task.seed_seq.spawn_key)
-    traffic_ss, ulegit_ss, adversary_ss, plan_ss, uplan_ss = root.spawn(5)
+    traffic_ss, ulegit_ss, adversary_ss, plan_ss, uplan_ss, udecoy_ss = root.spawn(6)
     traffic_rng = np.random.default_rng(traffic_ss)
     ulegit_rng = np.random.default_rng(ulegit_ss)
     arms = [
@@ -139,6 +154,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
             plan_rng=np.random.default_rng(plan_ss),
             uplan_rng=np.random.default_rng(uplan_ss),
             observer=_Observer(),
+            udecoy_rng=np.random.default_rng(udecoy_ss),
         )
         for policy in task.policies
     ]
@@ -163,7 +179,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
                 arm.predicted[0] += float(predicted[-1][loads].sum())
                 arm.predicted[1] += int(loads.sum())
             planned = plan_traffic(sc, day, plan, arm.plan_rng)
-            u_plan = arm.uplan_rng.random((len(planned), N_UNIFORMS), dtype=np.float32)
+            u_plan = _plan_uniforms(arm, plan)
             tr, u = compose_day(legit, planned, u_legit, u_plan)
             run = run_day(arm.model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled,
                           tr.custody, tr.risk, tr.drug, tr.concealment, tr.is_decoy, u,
