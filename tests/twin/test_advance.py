@@ -18,6 +18,7 @@ from portwatch.twin.study.riskmodel import (
     evaluate_port_risk,
     labelled_history,
     port_risk_lookup,
+    threshold_for_share,
     with_mimicry,
 )
 
@@ -157,3 +158,15 @@ def test_mimicry_share_is_checked():
 def test_scenario_rejects_an_unknown_load_commodity():
     with pytest.raises(InputError, match="advance.load_commodities.gold"):
         load_scenario("test-port", ["advance.load_commodities.gold=0.5"])
+
+
+def test_threshold_for_share_refers_that_share_of_clean_traffic():
+    lookup = port_risk_lookup(SC)
+    p0, _ = advance.class_pmfs(SC)
+    for share in (0.01, 0.05, 0.2):
+        thr = threshold_for_share(SC, lookup, share)
+        referred = p0[lookup.table >= thr].sum()
+        assert referred <= share + 1e-12
+        # the next distinct score down would refer more than the share
+        lower = lookup.table[lookup.table < thr]
+        assert p0[lookup.table >= lower.max()].sum() > share

@@ -187,6 +187,25 @@ def evaluate_port_risk(scenario: CompiledScenario, *, days: int, seed: int,
         mimicry=sc.spec.advance.mimicry, decay=decay, lookup=lookup)
 
 
+def threshold_for_share(scenario: CompiledScenario, lookup: advance.RiskLookup,
+                        share: float) -> float:
+    """The lowest risk threshold at which at most ``share`` of the crossings without
+    contraband score at or above it (exact, over ``advance.class_pmfs``' law): a risk
+    policy that refers about as many as a uniform one at ``share``."""
+    if not 0.0 < share <= 1.0:
+        raise InputError(f"referral share: must be in (0, 1], got {share}")
+    p0, _ = advance.class_pmfs(scenario)
+    order = np.argsort(-lookup.table, kind="stable")
+    scores = lookup.table[order]
+    above = np.cumsum(p0[order])
+    # cells tied at a score are referred together: cut only between distinct scores
+    last = np.r_[scores[1:] != scores[:-1], True]
+    ok = last & (above <= share + 1e-12)
+    if not ok.any():
+        return float(np.nextafter(scores[0], np.inf))  # even the top cell is too many
+    return float(scores[np.flatnonzero(ok)[-1]])
+
+
 def uses_risk(policy: Policy) -> bool:
     """True when ``policy`` reads the risk score (a threshold or several tiers)."""
     return policy.risk_threshold is not None or policy.n_tiers > 1
@@ -198,6 +217,7 @@ __all__ = [
     "MimicryRow",
     "PortRiskEvaluation",
     "evaluate_port_risk",
+    "threshold_for_share",
     "with_mimicry",
     "labelled_history",
     "lookup_from_model",
