@@ -172,6 +172,8 @@ ROWS = [
     # ---- portwatch plan / compare
     row("plan test-port --out o.json --blocks 5", "--blocks: must divide 24 hours, got 5"),
     row("plan test-port --out o.json --triage dog", "--triage: must be bay, nii_scan"),
+    row("plan test-port --out o.json --risk-tiers 1.5",
+        "--risk-tiers: the high tier's share must be in (0, 1), got 1.5"),
     row("compare test-port --adversaries pirate", "--adversaries: unknown 'pirate'"),
     row("compare test-port --out afile", "--out afile: not a folder"),
     # ---- portwatch risk / policy
