@@ -142,6 +142,25 @@ def features(scenario: CompiledScenario, day: int, arrive_at_s: np.ndarray, mode
     ]).astype(np.int64)
 
 
+def flat_index(scenario: CompiledScenario, day: int, arrive_at_s: np.ndarray,
+               mode: np.ndarray, enrolled: np.ndarray, custody: np.ndarray,
+               commodity: np.ndarray, prior_crossings: np.ndarray, new_carrier: np.ndarray,
+               prior_finding: np.ndarray) -> np.ndarray:
+    """Each crossing's cell in the flat feature grid (the row ``features`` gives, raveled
+    in C order), computed without building the rows: the kernel's per-day scoring path."""
+    shape = grid_shape(scenario)
+    hour = ((arrive_at_s - day * 86_400.0) // 3600.0).astype(np.int64)
+    np.clip(hour, 0, 23, out=hour)
+    key = np.asarray(mode, dtype=np.int64) * shape[1] + hour
+    for values, size in ((enrolled, shape[2]), (custody, shape[3]),
+                         (np.asarray(commodity) + 1, shape[4]),
+                         (crossing_bucket(prior_crossings), shape[5]),
+                         (new_carrier, shape[6]), (prior_finding, shape[7])):
+        key *= size
+        key += np.asarray(values, dtype=np.int64)
+    return key
+
+
 @dataclass(frozen=True, eq=False)
 class RiskLookup:
     """A risk model's calibrated score for every cell of the feature grid (learned
@@ -281,6 +300,7 @@ __all__ = [
     "crossings_from_uniform",
     "features",
     "flags_from_uniform",
+    "flat_index",
     "grid_rows",
     "grid_shape",
     "load_commodity_share",

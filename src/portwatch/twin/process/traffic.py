@@ -233,7 +233,10 @@ def score_traffic(scenario: CompiledScenario, traffic: DayTraffic,
     information (0 everywhere without a model: a policy that reads no risk)."""
     if lookup is None:
         return traffic
-    return replace(traffic, risk=lookup.score(traffic.advance_info(scenario)))
+    t = traffic
+    cell = advance.flat_index(scenario, t.day, t.arrive_at_s, t.mode, t.enrolled, t.custody,
+                              t.commodity, t.prior_crossings, t.new_carrier, t.prior_finding)
+    return replace(traffic, risk=lookup.table[cell])
 
 
 __all__ = ["DayTraffic", "compose_day", "draw_legit", "express_open", "plan_traffic",
