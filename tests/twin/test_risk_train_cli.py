@@ -42,3 +42,39 @@ def test_risk_train_prints_a_table(capsys):
                 "--mimicry-shares", "0.5"]) == 0
     text = capsys.readouterr().out
     assert "Bayes-optimal" in text and "reliability" in text and "mimicry 50%" in text
+
+
+def _model(tmp_path, value: float | None = None):
+    out = tmp_path / "m.json"
+    assert run(["risk", "train", "test-port", "--days", "8", "--bootstrap", "10",
+                "--mimicry-shares", "0", "--out", str(out)]) == 0
+    if value is not None:
+        doc = json.loads(out.read_text())
+        doc["table"] = [value] * len(doc["table"])
+        out.write_text(json.dumps(doc))
+    return out
+
+
+def _inspected(capsys, model):
+    args = ["simulate", "test-port", "-p", "risk:0.5:0", "--days", "1", "-r", "1",
+            "--workers", "1", "--json", "--risk-model", str(model)]
+    capsys.readouterr()
+    assert run(args) == 0
+    return json.loads(capsys.readouterr().out)["policies"]["risk-0.5"]["inspected"]
+
+
+def test_simulate_scores_with_the_model_it_is_given(tmp_path, capsys):
+    low = _inspected(capsys, _model(tmp_path, 0.0))
+    high = _inspected(capsys, _model(tmp_path, 1.0))
+    assert high > 10 * max(low, 1.0)
+
+
+def test_a_model_of_another_grid_is_refused(tmp_path, capsys):
+    model = _model(tmp_path)
+    doc = json.loads(model.read_text())
+    doc["shape"][4] += 1
+    model.write_text(json.dumps(doc))
+    assert run(["simulate", "test-port", "--days", "1", "-r", "1", "--risk-model",
+                str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "m.json: shape" in err and "feature grid" in err and err.count("\n") == 1

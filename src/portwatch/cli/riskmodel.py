@@ -13,7 +13,7 @@ import typer
 
 from portwatch.domain.errors import InputError
 
-LOOKUP_FORMAT = "portwatch-risk-lookup"
+LOOKUP_FORMAT = "portwatch-risk-lookup"  # as portwatch.twin.study.riskmodel reads it
 
 
 def _shares(text: str) -> tuple[float, ...]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -206,6 +207,38 @@ def threshold_for_share(scenario: CompiledScenario, lookup: advance.RiskLookup,
     return float(scores[np.flatnonzero(ok)[-1]])
 
 
+LOOKUP_FORMAT = "portwatch-risk-lookup"
+
+
+def read_lookup(path: Path, scenario: CompiledScenario) -> advance.RiskLookup:
+    """The model ``portwatch risk train --out`` wrote, checked against ``scenario``'s
+    feature grid; one-line errors naming the file."""
+    import json
+
+    where = path.name
+    try:
+        doc = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InputError(f"{where}: not JSON") from None
+    if not isinstance(doc, dict) or doc.get("format") != LOOKUP_FORMAT:
+        raise InputError(f"{where}: not a risk model (format must be {LOOKUP_FORMAT!r})")
+    if doc.get("features") != list(advance.FEATURES):
+        raise InputError(f"{where}: features: must be {list(advance.FEATURES)}")
+    shape = advance.grid_shape(scenario)
+    if doc.get("shape") != list(shape):
+        raise InputError(f"{where}: shape {doc.get('shape')} does not fit {scenario.name}'s "
+                         f"feature grid {list(shape)} (a model of another scenario?)")
+    try:
+        table = np.asarray(doc.get("table"), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: table: must be a list of numbers") from None
+    if table.shape != (int(np.prod(shape)),) or not np.all((table >= 0) & (table <= 1)):
+        raise InputError(f"{where}: table: must hold {int(np.prod(shape))} scores in [0, 1]")
+    return advance.RiskLookup(shape, table, f"read from {where}")
+
+
 def uses_risk(policy: Policy) -> bool:
     """True when ``policy`` reads the risk score (a threshold or several tiers)."""
     return policy.risk_threshold is not None or policy.n_tiers > 1
@@ -222,6 +255,7 @@ __all__ = [
     "labelled_history",
     "lookup_from_model",
     "port_risk_lookup",
+    "read_lookup",
     "train_lookup",
     "use_port_risk_lookup",
     "uses_risk",
