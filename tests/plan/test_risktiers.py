@@ -19,18 +19,26 @@ SC = load_scenario("test-port")
 
 
 @pytest.fixture(scope="module")
-def plans():
-    s = PlanSettings()
-    return plan_port(SC, s), plan_port_tiered(SC, s, high_share=0.05)
+def tiered():
+    return plan_port_tiered(SC, PlanSettings(), high_share=0.05)
 
 
-def test_tiers_never_lower_the_defenders_utility(plans):
-    flat, tiered = plans
+def test_tiers_never_lower_the_defenders_utility(tiered):
+    flat = tiered.untiered
+    assert flat.solution.details.get("proven_optimal")
     assert tiered.plan.solution.defender_utility >= flat.solution.defender_utility - 1e-6
+    # the same plan as by plan_port itself
+    again = plan_port(SC, PlanSettings())
+    assert again.solution.defender_utility == pytest.approx(flat.solution.defender_utility)
 
 
-def test_the_tiered_policy_and_its_capacity(plans):
-    _, tiered = plans
+def test_each_cell_is_split_into_its_tiers_costs(tiered):
+    flat = tiered.untiered
+    cost = tiered.plan.cost_s.reshape(-1, 2)
+    assert np.allclose(cost.sum(axis=1), np.maximum(flat.cost_s, 1e-6), rtol=1e-6, atol=2e-6)
+
+
+def test_the_tiered_policy_and_its_capacity(tiered):
     policy = tiered.plan.policy
     assert policy.risk_tier_edges == (tiered.edge,)
     assert policy.referral_prob.shape == (4, 2, 6, 2)

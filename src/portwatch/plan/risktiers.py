@@ -27,21 +27,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from portwatch.domain.errors import InputError
-from portwatch.plan.portgame import (
-    HOUR_S,
-    PlanSettings,
-    PortPlan,
-    _cells,
-    _game,
-    _policy,
-    _probabilities,
-    _traffic,
-    default_types,
-)
+from portwatch.plan.portgame import PlanSettings, PortPlan, default_types, plan_port
 from portwatch.targeting.eraser import BayesianSecurityGame, bayesian_eraser
+from portwatch.targeting.games import SecurityGame
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES, Policy
 from portwatch.twin.process import advance
-from portwatch.twin.process.interdiction import interdiction_model
 from portwatch.twin.scenario import CompiledScenario
 from portwatch.twin.study.riskmodel import port_risk_lookup, threshold_for_share
 
@@ -52,10 +42,11 @@ plate, a plausible manifest): ``assumed`` (range 500-10,000; no public figure)."
 
 @dataclass(frozen=True, eq=False)
 class TieredPlan:
-    """The solved tiered game: ``plan`` (targets in ``plan.cells`` order, each cell
-    twice) with the tier of each target (0 low, 1 high) and the tier edge."""
+    """The solved tiered game: ``plan`` (each cell of ``untiered`` twice, low tier then
+    high) with the tier of each target (0 low, 1 high) and the tier edge."""
 
     plan: PortPlan
+    untiered: PortPlan
     tier: np.ndarray
     edge: float
     high_share: float
@@ -75,76 +66,75 @@ def high_tier_share(sc: CompiledScenario, lookup: advance.RiskLookup, edge: floa
     return np.moveaxis(share, 2, 1)[:, :N_LANES, :]  # [m, lane, h]
 
 
+def _tier_cost(sc: CompiledScenario, flat: PortPlan, share: np.ndarray, n_blocks: int,
+               ) -> np.ndarray:
+    """Bay seconds per unit coverage of each (cell, tier): the cell's cost split by the
+    share of its traffic (weighted by hour) in each tier."""
+    per_block = 24 // n_blocks
+    modes = [str(m) for m in MODE_ORDER]
+    cost = np.zeros(2 * len(flat.cells))
+    for j, (mode, lane_name, b) in enumerate(flat.cells):
+        m, lane = modes.index(mode), LANE_ORDER.index(lane_name)
+        hours = np.arange(b * per_block, (b + 1) * per_block)
+        enrolled = sc.enrolled_share[m] if lane == 1 else 1.0 - sc.enrolled_share[m]
+        traffic = sc.daily_volume[m] * sc.hourly_profile[m, hours] * enrolled
+        high = float((traffic * share[m, lane, hours]).sum() / max(traffic.sum(), 1e-300))
+        cost[2 * j: 2 * j + 2] = flat.cost_s[j] * np.array([1.0 - high, high])
+    return np.maximum(cost, 1e-6)
+
+
+def _tiered_game(flat: PortPlan, cost: np.ndarray, tier: np.ndarray, pays: list[bool],
+                 dress_cost_usd: float) -> BayesianSecurityGame:
+    """The untiered game with each target split in two: same payoffs, the tier's cost,
+    the attacker paying ``dress_cost_usd`` for the low tier when its type ``pays``."""
+    out = []
+    for g, pay_type in zip(flat.game.types, pays, strict=True):
+        pay = np.where((tier == 0) & pay_type, dress_cost_usd, 0.0)
+        out.append(SecurityGame(
+            np.repeat(g.defender_covered, 2), np.repeat(g.defender_uncovered, 2),
+            np.repeat(g.attacker_covered, 2) - pay, np.repeat(g.attacker_uncovered, 2) - pay,
+            g.resources, cost, None if g.groups is None else np.repeat(g.groups, 2),
+            g.group_resources))
+    return BayesianSecurityGame(tuple(out), flat.game.probabilities, flat.game.names)
+
+
 def plan_port_tiered(sc: CompiledScenario, s: PlanSettings | None = None, *,
                      high_share: float = 0.05, dress_cost_usd: float = DRESS_COST_USD,
                      ) -> TieredPlan:
-    """Build and solve the tiered port game (see the module docstring)."""
+    """Build and solve the tiered port game (see the module docstring): the untiered
+    game of ``plan_port`` with each target split by risk tier."""
     s = s or PlanSettings()
     if not 0.0 < high_share < 1.0:
         raise InputError(f"--risk-tiers: the high tier's share must be in (0, 1), got "
                          f"{high_share}")
-    if s.n_blocks < 1 or 24 % s.n_blocks:
-        raise InputError(f"--blocks: must divide 24 hours, got {s.n_blocks}")
+    flat = plan_port(sc, s)
     types = s.types or default_types(sc)
-    cells = _cells(sc, s.n_blocks)
-    if not cells:
-        raise InputError(f"{sc.name}: no mode with a secondary inspection to plan for")
     lookup = port_risk_lookup(sc)
     edge = threshold_for_share(sc, lookup, high_share)
-    share = high_tier_share(sc, lookup, edge)
-    per_block = 24 // s.n_blocks
-    cost = np.zeros(2 * len(cells))
-    for j, (m, lane, b) in enumerate(cells):
-        hours = np.arange(b * per_block, (b + 1) * per_block)
-        traffic = _traffic(sc, m, lane, hours)
-        mean_s = sc.secondary_service[m].mean_s  # type: ignore[union-attr]
-        high = float((traffic * share[m, lane, hours]).sum())
-        cost[2 * j] = (float(traffic.sum()) - high) * mean_s
-        cost[2 * j + 1] = high * mean_s
-    cost = np.maximum(cost, 1e-6)
-    budget = np.full(s.n_blocks, sc.bays * per_block * HOUR_S * s.utilisation)
-    blocks = np.repeat([b for _, _, b in cells], 2)
-    budget = np.minimum(budget, np.bincount(blocks, weights=cost, minlength=s.n_blocks))
-    nothing = _policy(sc, cells, np.zeros(len(cells)), s.n_blocks, "no-referral", s)
-    base = interdiction_model(sc, nothing, s.days, s.seed).p
-    rate = np.full(len(cells), s.probe_rate)
-    probe = _policy(sc, cells, rate, s.n_blocks, "probe", s)
-    current = interdiction_model(sc, probe, s.days, s.seed).p
-    pu, pc = _probabilities(sc, cells, base, current, rate, types, s.n_blocks)
-    pu, pc = np.repeat(pu, 2, axis=1), np.repeat(pc, 2, axis=1)
-    doubled = [c for c in cells for _ in range(2)]
-    tier = np.tile([0, 1], len(cells))
-    game = _game(sc, doubled, pu, pc, cost, budget, types, s)
-    game = _with_dress_cost(game, types, tier, dress_cost_usd)
+    cost = _tier_cost(sc, flat, high_tier_share(sc, lookup, edge), s.n_blocks)
+    tier = np.tile([0, 1], len(flat.cells))
+    game = _tiered_game(flat, cost, tier, [t.pays_for_profile for t in types],
+                        dress_cost_usd)
     sol = bayesian_eraser(game, time_limit_s=s.time_limit_s)
     coverage = np.asarray(sol.coverage)
-    policy = _tiered_policy(cells, coverage, edge, s)
-    names = [(str(MODE_ORDER[m]), LANE_ORDER[lane], b) for m, lane, b in doubled]
-    plan = PortPlan(policy, names, coverage, cost, budget, sol, game, pu, pc)
-    return TieredPlan(plan, tier, edge, high_share)
+    policy = _tiered_policy(flat, coverage, edge, s)
+    budget = np.asarray(flat.budget_s)
+    plan = PortPlan(policy, [c for c in flat.cells for _ in range(2)], coverage, cost,
+                    budget, sol, game, np.repeat(flat.p_uncovered, 2, axis=1),
+                    np.repeat(flat.p_covered, 2, axis=1))
+    return TieredPlan(plan, flat, tier, edge, high_share)
 
 
-def _with_dress_cost(game: BayesianSecurityGame, types: tuple, tier: np.ndarray,
-                     dress_cost_usd: float) -> BayesianSecurityGame:
-    """The attacker pays ``dress_cost_usd`` for a low-tier target (the insider does not)."""
-    out = []
-    for g, at in zip(game.types, types, strict=True):
-        pay = np.where((tier == 0) & at.pays_for_profile, dress_cost_usd, 0.0)
-        out.append(replace(g, attacker_covered=g.attacker_covered - pay,
-                           attacker_uncovered=g.attacker_uncovered - pay))
-    return BayesianSecurityGame(tuple(out), game.probabilities, game.names)
-
-
-def _tiered_policy(cells: list[tuple[int, int, int]], coverage: np.ndarray, edge: float,
+def _tiered_policy(flat: PortPlan, coverage: np.ndarray, edge: float,
                    s: PlanSettings) -> Policy:
     arr = np.zeros((N_MODES, N_LANES, s.n_blocks, 2))
-    for j, (m, lane, b) in enumerate(cells):
-        arr[m, lane, b] = coverage[2 * j: 2 * j + 2]
-    return Policy(name="game-theoretic-tiered", referral_prob=arr, capacity_rule="hold",
-                  risk_tier_edges=(edge,),
-                  alert_first_check=s.alert_first_check,  # type: ignore[arg-type]
-                  description="Stackelberg plan of the port game with risk tiers "
-                              "(portwatch plan --risk-tiers)")
+    modes = [str(m) for m in MODE_ORDER]
+    for j, (mode, lane, b) in enumerate(flat.cells):
+        arr[modes.index(mode), LANE_ORDER.index(lane), b] = coverage[2 * j: 2 * j + 2]
+    return replace(flat.policy, name="game-theoretic-tiered", referral_prob=arr,
+                   risk_tier_edges=(edge,),
+                   description="Stackelberg plan of the port game with risk tiers "
+                               "(portwatch plan --risk-tiers)")
 
 
 __all__ = ["DRESS_COST_USD", "TieredPlan", "high_tier_share", "plan_port_tiered"]
