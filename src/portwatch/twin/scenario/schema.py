@@ -299,14 +299,40 @@ class CustodySpec(_Model):
     source: str | None = None
 
 
-class RiskSpec(_Model):
-    """Risk scores in [0, 1] from advance information: Beta draws with these means."""
+class AdvanceSpec(_Model):
+    """Advance information about each crossing and its link to smuggling (see
+    ``portwatch.twin.process.advance``). Every link is ``assumed``: no public source gives
+    these rates for land-border conveyances; ``portwatch sensitivity`` varies them."""
 
-    clean_mean: float = Field(default=0.2, gt=0, lt=1)
-    load_mean: float = Field(default=0.4, gt=0, lt=1)
-    concentration: float = Field(default=8.0, gt=0)
-    mean_prior_crossings: float = Field(default=20.0, ge=0)
+    crossings_mean_clean: float = Field(default=20.0, ge=0, le=10_000)
+    """Mean prior crossings of a clean conveyance's plate / driver in the last 90 days
+    (geometric)."""
+    crossings_mean_load: float = Field(default=6.0, ge=0, le=10_000)
+    """The same for a cartel conveyance (load or decoy) not dressed as a clean one."""
+    new_carrier_clean: float = Field(default=0.05, ge=0, le=1)
+    """Share of clean conveyances whose carrier / owner is new (under a year on file)."""
+    new_carrier_load: float = Field(default=0.2, ge=0, le=1)
+    prior_finding_clean: float = Field(default=0.01, ge=0, le=1)
+    """Share of clean conveyances whose plate, driver or carrier had a prior finding."""
+    prior_finding_load: float = Field(default=0.05, ge=0, le=1)
+    load_commodities: dict[str, float] = Field(default_factory=dict)
+    """Manifest commodities of cartel trucks (empty: as clean trucks')."""
+    mimicry: float = Field(default=0.2, ge=0, le=1)
+    """Share of cartel conveyances dressed as low-risk profiles: their history, carrier,
+    findings and manifest are drawn as clean traffic's."""
+    training_days: int = Field(default=112, ge=3, le=3660)
+    """Days of labelled history the port's risk model is trained on."""
     source: str | None = None
+
+    @field_validator("load_commodities")
+    @classmethod
+    def _load_shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, p in v.items():
+            if p < 0:
+                raise ValueError(f"{k}: must be >= 0, got {p}")
+        if v and sum(v.values()) <= 0:
+            raise ValueError("shares must not all be 0")
+        return v
 
 
 class CostSpec(_Model):
@@ -333,10 +359,10 @@ class ScenarioSpec(_Model):
     inland: InlandSpec | None = None
     contraband: ContrabandSpec
     custody: CustodySpec = CustodySpec()
-    risk: RiskSpec = RiskSpec()
     cost: CostSpec
     commodities: dict[str, float] = Field(default_factory=dict)
     """Shares of the manifest commodities of trucks (empty: not modelled)."""
+    advance: AdvanceSpec = AdvanceSpec()
 
     @field_validator("commodities")
     @classmethod
@@ -347,6 +373,14 @@ class ScenarioSpec(_Model):
         if v and sum(v.values()) <= 0:
             raise ValueError("shares must not all be 0")
         return v
+
+    @model_validator(mode="after")
+    def _load_commodities_known(self) -> ScenarioSpec:
+        for k in self.advance.load_commodities:
+            if k not in self.commodities:
+                raise ValueError(f"advance.load_commodities.{k}: not a commodity of "
+                                 f"[commodities] ({', '.join(self.commodities) or 'none'})")
+        return self
 
     @model_validator(mode="after")
     def _drugs_known(self) -> ScenarioSpec:

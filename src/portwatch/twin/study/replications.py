@@ -28,11 +28,13 @@ from portwatch import __version__
 from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import N_LANES, N_MODES, Policy
 from portwatch.twin.adversaries import Adversary, AdversaryView, DayOutcome, make_adversary
+from portwatch.twin.process.advance import RiskLookup
 from portwatch.twin.process.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
 from portwatch.twin.process.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
 from portwatch.twin.process.plan import LoadPlan
-from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
+from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic, score_traffic
 from portwatch.twin.scenario.schema import CompiledScenario, load_scenario
+from portwatch.twin.study.riskmodel import port_risk_lookup, use_port_risk_lookup, uses_risk
 
 HEADLINE = (
     "arrivals", "crossings", "inspected", "loads_attempted", "loads_interdicted",
@@ -57,6 +59,9 @@ class ReplicationTask:
     warmup_days: int
     replication: int
     seed_seq: np.random.SeedSequence
+    risk_lookup: RiskLookup | None = None
+    """The port's risk model, scoring each conveyance's advance information (None: no
+    policy of the task reads the risk score)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,6 +148,8 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
     root = np.random.SeedSequence(task.seed_seq.entropy, spawn_key=task.seed_seq.spawn_key)
     traffic_ss, ulegit_ss, adversary_ss, plan_ss, uplan_ss, udecoy_ss = root.spawn(6)
     traffic_rng = np.random.default_rng(traffic_ss)
+    if task.risk_lookup is not None:
+        use_port_risk_lookup(sc, task.risk_lookup)  # the informed adversary reads it too
     ulegit_rng = np.random.default_rng(ulegit_ss)
     arms = [
         _Arm(
@@ -181,6 +188,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
             planned = plan_traffic(sc, day, plan, arm.plan_rng)
             u_plan = _plan_uniforms(arm, plan)
             tr, u = compose_day(legit, planned, u_legit, u_plan)
+            tr = score_traffic(sc, tr, task.risk_lookup)
             run = run_day(arm.model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled,
                           tr.custody, tr.risk, tr.drug, tr.concealment, tr.is_decoy, u,
                           arm.state)
@@ -428,8 +436,10 @@ def run_study(
     params = dict(adversary_params or {})
     make_adversary(adversary, **params)  # fail early on a bad name or parameter
     children = np.random.SeedSequence(seed).spawn(replications)
+    lookup = port_risk_lookup(sc) if any(uses_risk(p) for p in pols) else None
     tasks = [
-        ReplicationTask(sc, pols, adversary, params, days, warmup_days, r, children[r])
+        ReplicationTask(sc, pols, adversary, params, days, warmup_days, r, children[r],
+                        lookup)
         for r in range(replications)
     ]
     if map_fn is not None:
