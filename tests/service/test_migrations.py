@@ -114,6 +114,7 @@ def _as_made_by_0003(url: str) -> tuple[str, str]:
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE custody_verdicts"))
         conn.execute(text("DROP INDEX ix_shipments_port"))
+        conn.execute(text("DROP INDEX ix_decisions_referrals"))
         conn.execute(text("ALTER TABLE shipments DROP COLUMN port_code"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     engine.dispose()

@@ -133,6 +133,26 @@ def test_revoked_token_is_refused_at_once(svc: Svc) -> None:
     assert again.status_code == 409
 
 
+def test_a_revocation_elsewhere_takes_effect_within_the_cache_bound(
+        svc: Svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Revoked by another process (here: straight in the database), a token this process
+    has just checked is trusted for at most ``token_cache_s``, then refused."""
+    import time
+
+    from portwatch.service import state as state_module
+    from portwatch.service.auth import revoke_token
+
+    assert svc.client.get("/v1/stats", headers=svc.h("analyst")).status_code == 200
+    tokens = svc.client.get("/v1/tokens", headers=svc.h("admin")).json()
+    ana = next(t for t in tokens if t["name"] == "ana")
+    revoke_token(svc.state.db, ana["token_id"], revoked_by="another process")
+    assert svc.client.get("/v1/stats", headers=svc.h("analyst")).status_code == 200
+    bound = svc.state.settings.token_cache_s
+    later = time.monotonic() + bound + 0.001
+    monkeypatch.setattr(state_module.time, "monotonic", lambda: later)
+    assert svc.client.get("/v1/stats", headers=svc.h("analyst")).status_code == 401
+
+
 def test_analyst_reads_a_schedule_only_after_its_shift(svc: Svc) -> None:
     v1 = setup_port(svc, 0.1)
     assert svc.client.get(f"/v1/policies/{v1}", headers=svc.h("analyst")).status_code == 403

@@ -131,7 +131,8 @@ def _expected(conn: Connection, thresholds: Thresholds,
         seal = exp.seals.get(seal_id)
         security = [a for a in exp.security.get(sid, {}).values()
                     if a.alert_id in exp.alerts and exp.alerts[a.alert_id][-2] != "monitor"]
-        inputs = vr.inputs_of(sid, row[2], mon, security, None if seal is None else seal[3])
+        inputs = vr.inputs_of(sid, vr.document_sha256(row[2]), mon, security,
+                              None if seal is None else seal[3])
         log_id = max(exp.last_record.get(sid, 0), exp.last_record.get(seal_id, 0))
         exp.verdicts[sid] = vr.row_tuple(inputs, log_id, key)
     return exp

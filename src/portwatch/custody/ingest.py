@@ -131,6 +131,8 @@ class _Ship:
     armed_seq: int | None
     armed_at_ms: int | None
     stored_any: bool = True
+    doc_sha256: str = ""
+    """SHA-256 of the registered document's canonical JSON (computed once)."""
 
 
 @dataclass
@@ -175,8 +177,10 @@ class Ingestor:
         # the log head this process last wrote or saw: any other value means another
         # writer has been at the database since, and the caches may be stale
         self._known_head: int | None = None
-        # shipments whose verdict row the current write transaction must rewrite
+        # shipments whose verdict row the current write transaction must rewrite, and
+        # the last record this transaction appended about each subject
         self._touched: set[str] = set()
+        self._appended: dict[str, int] = {}
         self._backfilled = False
 
     def registered(self, shipment: Shipment, new_seal: bool) -> None:
@@ -356,6 +360,12 @@ class Ingestor:
             raise
         finally:
             self._touched.clear()
+            self._appended.clear()
+
+    def _note(self, records: list[LogRecord], ids: list[int]) -> None:
+        for rec, log_id in zip(records, ids, strict=True):
+            if rec.subject is not None:
+                self._appended[rec.subject] = log_id
 
     def refresh_verdicts(self, conn: Connection, shipment_ids: Iterable[str]) -> None:
         """Rewrite the verdict rows of ``shipment_ids`` from their monitors, the security
@@ -371,10 +381,15 @@ class Ingestor:
             ship = self._ship(conn, sid)
             assert ship is not None
             seal = self._seal(conn, ship.seal_id)
-            doc = json.dumps(ship.shipment.document, sort_keys=True, separators=(",", ":"))
-            inputs = vr.inputs_of(sid, doc, self.monitor(conn, sid), security.get(sid, []),
+            if not ship.doc_sha256:
+                ship.doc_sha256 = vr.document_sha256(json.dumps(
+                    ship.shipment.document, sort_keys=True, separators=(",", ":")))
+            inputs = vr.inputs_of(sid, ship.doc_sha256, self.monitor(conn, sid),
+                                  security.get(sid, []),
                                   None if seal is None else seal.revoked_at_ms)
-            log_id = cs.last_custody_record(conn, (sid, ship.seal_id))
+            # a record this transaction appended is newer than any before it
+            mine = max(self._appended.get(sid, 0), self._appended.get(ship.seal_id, 0))
+            log_id = mine or cs.last_custody_record(conn, (sid, ship.seal_id))
             rows.append(vr.to_row(inputs, log_id, key))
         cs.put_verdicts(conn, rows)
 
@@ -423,6 +438,7 @@ class Ingestor:
             alerts.append(alert)
             rows.append([(r.rejection_id, r.digest, shipment_id, kind.value) for r in items])
         ids = append(conn, records, self.clock().isoformat())
+        self._note(records, ids)
         for group, log_id in zip(rows, ids, strict=True):
             cs.add_rejections(conn, [(*row, log_id) for row in group])
         known = cs.existing_alert_ids(conn, [a.alert_id for a in alerts])
@@ -647,6 +663,7 @@ class Ingestor:
         records += [LogRecord("custody.alert_retracted", sid,
                               json.dumps({"alert_id": i}, sort_keys=True)) for sid, i in retracted]
         ids = append(conn, records, recorded_at)
+        self._note(records, ids)
         n_acc, n_sec = len(accepted), len(fresh_security)
         cs.add_messages(conn, [
             (m.seal_id, m.seq, m.shipment_id, m.at_ms, m.digest, log_id)

@@ -23,7 +23,7 @@ from portwatch.domain.custody import Alert, AlertKind, CustodyState, CustodyVerd
 from portwatch.domain.errors import AuditError, ConflictError, NotFoundError
 from portwatch.store import custody_store as cs
 from portwatch.store.database import Database
-from portwatch.store.eventlog import AuditReport, LogRecord, append, head
+from portwatch.store.eventlog import AuditReport, LogRecord, append
 
 
 def _canonical(doc: object) -> str:
@@ -218,10 +218,11 @@ class CustodyService:
         silent for longer than the signal-gap threshold up to ``as_of``, a derived
         ``signal_lost`` alert.
 
-        Not ``clean`` while the log or the tables it indexes are inconsistent (an
-        edited, deleted or inserted row; a chain behind its anchor; a verdict row that
-        fails its checks): the reasons name what, and ``audit`` names every row.
-        Reading a verdict writes nothing.
+        Not ``clean`` while what it reads is inconsistent: a verdict row that fails its
+        checks, or, rebuilt from the log, an edited, deleted or inserted record or index
+        row of the shipment, a chain behind its anchor; the reasons name what. An edit
+        that changes no verdict (an ``alerts`` row deleted) is left to ``audit``, which
+        names every row. Reading a verdict writes nothing.
         """
         when = self.clock() if as_of is None else as_of
         th = self.ingestor.thresholds
@@ -261,12 +262,13 @@ class CustodyService:
         inputs = vr.from_row(row, self.db.key)
         if inputs is None:
             return f"custody_verdicts row of {sid} fails its MAC"
-        if int(row.log_id) != cs.last_custody_record(conn, (sid, row.seal_id)):
+        last = max(int(row.last_about_shipment or 0), int(row.last_about_seal or 0))
+        if int(row.log_id) != last:
             return f"custody_verdicts row of {sid} is not as of its last log record"
         if inputs.document_sha256 != self._sha(row.shipment_document):
             return f"shipments row of {sid} differs from its verdict row"
         anchored = self._anchored_head()
-        if anchored is not None and anchored[0] > head(conn)[0]:
+        if anchored is not None and anchored[0] > int(row.head_id or 0):
             return f"event log truncated or rolled back: the anchor names record {anchored[0]}"
         return inputs
 
@@ -306,7 +308,7 @@ class CustodyService:
             mon.feed(led.messages)
             self._monitors[shipment_id] = (cache_key, mon)
         seal = seal_ledger(conn, shipment.seal.seal_id, key, keyed_from)
-        inputs = vr.inputs_of(shipment_id, document, mon, led.security.values(),
+        inputs = vr.inputs_of(shipment_id, self._sha(document), mon, led.security.values(),
                               seal.revoked_at_ms)
         problems = [*led.problems, *seal.problems, *log_whole(conn, self._anchored_head())]
         problems += index_problems(conn, shipment, mon, list(inputs.alerts), led, seal)

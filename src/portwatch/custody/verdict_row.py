@@ -60,11 +60,12 @@ def _order(a: Alert) -> tuple[str, int, str]:
     return (a.at.isoformat() if a.at else "", a.seq if a.seq is not None else -1, a.alert_id)
 
 
-def inputs_of(shipment_id: str, document: str, mon: ShipmentMonitor,
+def inputs_of(shipment_id: str, document_sha: str, mon: ShipmentMonitor,
               security: Iterable[Alert], revoked_at_ms: int | None) -> VerdictInputs:
     """The inputs from a shipment's monitor, the security alerts raised on it and its
-    seal's revocation. A security alert is after the border when its device time is
-    past the crossing, not when it happened to arrive."""
+    seal's revocation (``document_sha``: ``document_sha256`` of its registered
+    document). A security alert is after the border when its device time is past the
+    crossing, not when it happened to arrive."""
     crossed = mon.crossed_at_ms
     sec = [replace(a, after_border=crossed is not None and a.at is not None
                    and to_ms(a.at) >= crossed) for a in security]
@@ -74,7 +75,7 @@ def inputs_of(shipment_id: str, document: str, mon: ShipmentMonitor,
         crossing_fix_at_ms=mon.crossing_fix_at_ms, last_position=mon.last_position,
         revoked_at_ms=revoked_at_ms,
         alerts=tuple(sorted([*mon.alerts.values(), *sec], key=_order)),
-        document_sha256=document_sha256(document))
+        document_sha256=document_sha)
 
 
 def concerns(shipment: Shipment, v: VerdictInputs, th: Thresholds, when: datetime) -> list[str]:

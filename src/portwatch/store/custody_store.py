@@ -19,6 +19,7 @@ from portwatch.store.schema import (
     alerts,
     custody_verdicts,
     event_log,
+    log_head,
     parties,
     rejections,
     seal_messages,
@@ -347,9 +348,22 @@ _LAST_CUSTODY_RECORD = (
     .where(event_log.c.subject == bindparam("s"), ~event_log.c.kind.startswith("service."))
     .order_by(event_log.c.id.desc()).limit(1)
 )
+
+
+def _last_about(subject: Any) -> Any:
+    return (select(event_log.c.id)
+            .where(event_log.c.subject == subject, ~event_log.c.kind.startswith("service."))
+            .order_by(event_log.c.id.desc()).limit(1).scalar_subquery())
+
+
+# one round trip for everything a verdict read from its row checks
 _VERDICT_ROW = (
     select(custody_verdicts, shipments.c.document.label("shipment_document"),
-           shipments.c.seal_id)
+           shipments.c.seal_id,
+           _last_about(shipments.c.shipment_id).label("last_about_shipment"),
+           _last_about(shipments.c.seal_id).label("last_about_seal"),
+           select(log_head.c.last_id).where(log_head.c.id == 1).scalar_subquery()
+           .label("head_id"))
     .select_from(shipments.outerjoin(
         custody_verdicts, custody_verdicts.c.shipment_id == shipments.c.shipment_id))
     .where(shipments.c.shipment_id == bindparam("sid"))
@@ -368,7 +382,10 @@ def last_custody_record(conn: Connection, subjects: Iterable[str]) -> int:
 
 def verdict_row(conn: Connection, shipment_id: str) -> Any | None:
     """The shipment's index row (``shipment_document``, ``seal_id``) with its verdict
-    row's columns (``None`` when it has no verdict row); ``None`` when not registered."""
+    row's columns (``None`` when it has no verdict row), the ids of the last record
+    about the shipment and about its seal that are not service records
+    (``last_about_shipment``, ``last_about_seal``) and the log head's (``head_id``);
+    ``None`` when not registered."""
     return conn.execute(_VERDICT_ROW, {"sid": shipment_id}).first()
 
 

@@ -94,7 +94,7 @@ def head(conn: Connection, lock: bool = False) -> tuple[int, str]:
     if lock:
         known = conn.info.get(_LOCKED_INFO)
         if known is not None and txn is not None and known[0] is txn:
-            return known[1]  # type: ignore[no-any-return]
+            return known[1]
     row = conn.execute(_HEAD_LOCKED if lock else _HEAD).first()
     found = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
     if lock and txn is not None:
