@@ -389,21 +389,18 @@ def _supported_fit(
     """
     tolerance = PEAK_TOLERANCE_CM1.get(laser, 8.0)
     axis = prepared.axis_cm1
-    # the references' fit keeps each one's axis-drift columns, which align its bands
-    out = np.array(_refs_fit(dec), dtype=float, copy=True)
+    out = np.zeros_like(dec.fitted)
     for c in dec.components:
         row = c.coefficient * prepared.matrix[c.index]
         bands = list(prepared.bands[c.index]) if prepared.bands else []
         main = [b for b in bands if b.height >= SUPPORT_BAND_MIN_HEIGHT]
         total = sum(b.height for b in main)
         met = sum(b.height for b in main if _stands(axis, query, row, b.position_cm1, tolerance))
-        if not (total > 0 and met >= SUPPORT_COVERAGE_MIN * total):
-            out -= row
+        if total > 0 and met >= SUPPORT_COVERAGE_MIN * total:
+            # with its axis-drift columns, which align its bands with the query's
+            parts = dec.contributions or {}
+            out += parts.get(c.index, row)
     return out
-
-
-def _refs_fit(dec: Decomposition) -> np.ndarray:
-    return dec.fitted_references if dec.fitted_references is not None else dec.fitted
 
 
 def _stands(
