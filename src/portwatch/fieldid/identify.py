@@ -344,7 +344,7 @@ def analyse(
     peaks = {c.name: supporting_peaks(prepared, query, dec, c, laser) for c in dec.components}
     display = {c.name: prepared.references[c.index].display_name for c in dec.components}
     found = ev.query_bands(axis, query)
-    explained, left = ev.explained_share(found, query, _supported_fit(prepared, dec, found, laser))
+    explained, left = ev.explained_share(found, query, _supported_fit(prepared, dec, query, laser))
     flagged = tuple(
         _flagged_evidence(prepared, c, found, float(hqi[c.index]), tolerance)
         for c in dec.components
@@ -363,30 +363,57 @@ def _raw_noise(spectrum: Spectrum) -> float:
     return noise_sigma(np.asarray(spectrum.intensity, dtype=float)[keep])
 
 
-#: A reference explains a query's bands only when this share of its own strong bands
-#: (height-weighted) stands in the query: the same coverage a flagged call needs.
+#: A reference explains a query's bands only when this share of its own main bands
+#: (height-weighted) stands in the query at the height its fitted weight predicts.
 SUPPORT_COVERAGE_MIN = 0.75
+#: Its main bands: those at least this tall relative to its tallest.
+SUPPORT_BAND_MIN_HEIGHT = 0.5
+#: A band stands when the query reaches this share of the height the reference, at its
+#: fitted weight, puts there (above the local floor, as in ``evidence.explained_share``).
+SUPPORT_HEIGHT_SHARE = 0.5
 
 
 def _supported_fit(
-    prepared: PreparedLibrary, dec: Decomposition, found: ev.QueryBands, laser: int
+    prepared: PreparedLibrary, dec: Decomposition, query: np.ndarray, laser: int
 ) -> np.ndarray:
-    """The fitted spectrum of the references whose own strong bands the query shows.
+    """The fitted spectrum of the references whose own main bands the query shows.
 
-    A band-rich reference (a sugar, a drug) priced in at a small weight can fill a
-    few of an unknown compound's bands without its own pattern being there: a fatty
-    acid is then "explained" by polyethylene (its alkyl chain) plus sucrose (its other
-    bands) and released under both wrong names. Only references with their strong
-    bands covered count as explaining anything; the rest is left unexplained.
+    A band-rich reference priced in at a small weight can fill a few of an unknown
+    compound's bands without its own pattern being there: a fatty acid was "explained"
+    by polyethylene (its alkyl chain) plus sucrose (its other bands) and released under
+    both wrong names. A reference counts only when the query reaches, at its main bands,
+    at least half the height its fitted weight predicts there: sucrose at the weight
+    that fills a fatty acid's 1127 and 1462 cm-1 bands predicts an 851 cm-1 band the
+    fatty acid does not have (a small band that happens to lie within the tolerance
+    no longer passes, as a bare presence test let it).
     """
     tolerance = PEAK_TOLERANCE_CM1.get(laser, 8.0)
+    axis = prepared.axis_cm1
     out = np.zeros_like(dec.fitted)
     for c in dec.components:
+        row = c.coefficient * prepared.matrix[c.index]
         bands = list(prepared.bands[c.index]) if prepared.bands else []
-        coverage, _, _ = ev.band_coverage(found, bands, tolerance)
-        if coverage >= SUPPORT_COVERAGE_MIN:
-            out += c.coefficient * prepared.matrix[c.index]
+        main = [b for b in bands if b.height >= SUPPORT_BAND_MIN_HEIGHT]
+        total = sum(b.height for b in main)
+        met = sum(b.height for b in main if _stands(axis, query, row, b.position_cm1, tolerance))
+        if total > 0 and met >= SUPPORT_COVERAGE_MIN * total:
+            # with its axis-drift columns, which align its bands with the query's
+            parts = dec.contributions or {}
+            out += parts.get(c.index, row)
     return out
+
+
+def _stands(
+    axis: np.ndarray, query: np.ndarray, row: np.ndarray, position_cm1: float, tolerance: float
+) -> bool:
+    """Whether ``query`` reaches half the height ``row`` has at ``position_cm1``."""
+    near = np.flatnonzero(np.abs(axis - position_cm1) <= tolerance)
+    if near.size == 0:
+        return False
+    lo, hi = max(0, near[0] - 12), min(axis.size, near[-1] + 13)
+    predicted = float(row[near].max() - row[lo:hi].min())
+    seen = float(query[near].max() - query[lo:hi].min())
+    return predicted > 0 and seen >= SUPPORT_HEIGHT_SHARE * predicted
 
 
 def _flagged_evidence(
