@@ -24,7 +24,7 @@ def plan_command(
     seed: Annotated[int, typer.Option("--seed", min=0,
                                       help="Seed of the interdiction model's runs.")] = 0,
     time_limit: Annotated[float, typer.Option(
-        "--time-limit", min=0.1, help="Seconds the game's MILP may take.")] = 40.0,
+        "--time-limit", min=0.1, help="Seconds the game's MILPs may take in all.")] = 40.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     risk_tiers: Annotated[float | None, typer.Option(
         "--risk-tiers", help="Add risk tiers to the targets: the share of clean traffic in "

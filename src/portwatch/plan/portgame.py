@@ -16,8 +16,9 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   cell are read at one set of pathways, from the model's analytic part with the cell
   referred never and always (exactly linear in between), and the plan is iterated:
   pathways measured under the current plan, the game rebuilt, solved again
-  (``iterations`` rounds, from the pathways of the policy that refers nothing). Each
-  plan is scored in the game built from its own pathways and the best one is kept.
+  (``iterations`` rounds at most, from the pathways of the policy that refers nothing,
+  stopping early when a round gives the same plan back). Each plan is scored in the
+  game built from its own pathways and the best one is kept.
   Within a target (a cell's block) the attacker uses the hour and concealment whose
   seizure chance is lowest at the current plan's coverage, as the twin's informed
   adversary takes the way the model rates safest. The plan uses the ``hold`` capacity
@@ -84,10 +85,10 @@ class PlanSettings:
     utilisation: float = 0.85  # assumed: share of bay time the plan may fill
     seizure_loss_share: float = 0.5  # assumed: share of a load's value lost if seized
     express_profile_usd: float = 5_000.0  # assumed: cost of an enrolled low-risk profile
-    iterations: int = 3  # rounds of plan -> pathways under the plan -> game -> plan
+    iterations: int = 2  # rounds of plan -> pathways under the plan -> game -> plan
     days: int = 2
     seed: int = 0
-    time_limit_s: float = 40.0
+    time_limit_s: float = 40.0  # for all the rounds' MILPs together
     alert_first_check: str = "bay"
     types: tuple[AttackerType, ...] = field(default=())
 
@@ -275,7 +276,9 @@ def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
                 best = (value, policy, coverage, game, pu, pc, details)
         if it == max(1, s.iterations):
             break
-        sol = bayesian_eraser(game, time_limit_s=s.time_limit_s)
+        sol = bayesian_eraser(game, time_limit_s=s.time_limit_s / max(1, s.iterations))
+        if it > 0 and np.abs(np.asarray(sol.coverage) - coverage).max() < 1e-4:
+            break  # the same plan again: its pathways, and so its game, are the same
         coverage, details = np.asarray(sol.coverage), dict(sol.details)
         policy = _policy(sc, cells, coverage, s.n_blocks, name, s)
     assert best is not None
