@@ -3,7 +3,8 @@
 ``run_study`` derives one ``SeedSequence`` child per replication from ``seed``. Within a
 replication every policy sees common random numbers: the same legitimate traffic with
 the same per-conveyance draws, and an adversary whose own generators start from the same
-seeds (a non-adaptive adversary therefore sends the very same loads). Differences
+seeds (the naive adversary therefore sends the very same loads; the others answer what
+each policy does to them: deterrence, learning). Differences
 between policies are then reported as paired differences per replication, which is
 where common random numbers pay off.
 
