@@ -187,3 +187,13 @@ def test_bayes_auc_equals_sampled_auc_of_the_likelihood_ratio():
     label = np.r_[np.zeros(n), np.ones(n)]
     assert roc_auc_score(label, ratio[cells]) == pytest.approx(
         advance.bayes_auc(p0, p1), abs=0.004)
+
+
+def test_bayes_lift_by_hand_and_as_a_bound(evaluation):
+    # two cells, loads 0.8 / 0.2, clean 0.2 / 0.8, base rate 0.5: the top half of the
+    # crossings is the first cell (mass 0.5), holding 0.8 of the loads: lift 1.6
+    p0, p1 = np.array([0.2, 0.8]), np.array([0.8, 0.2])
+    assert advance.bayes_lift(p0, p1, 0.5, 0.5) == pytest.approx(1.6)
+    # the learned model's lift on the later period stays under the bound (up to noise)
+    assert evaluation.learned.lift.low <= evaluation.bayes_lift
+    assert evaluation.oracle.lift.low <= evaluation.bayes_lift <= evaluation.oracle.lift.high
