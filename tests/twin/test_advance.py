@@ -170,3 +170,30 @@ def test_threshold_for_share_refers_that_share_of_clean_traffic():
         # the next distinct score down would refer more than the share
         lower = lookup.table[lookup.table < thr]
         assert p0[lookup.table >= lower.max()].sum() > share
+
+
+def test_bayes_auc_equals_sampled_auc_of_the_likelihood_ratio():
+    """``bayes_auc``'s exact sum against scikit-learn's AUC on cells drawn from the two
+    laws, scored by the likelihood ratio."""
+    from sklearn.metrics import roc_auc_score
+
+    p0, p1 = advance.class_pmfs(SC)
+    rng = np.random.default_rng(13)
+    n = 200_000
+    c0 = rng.choice(len(p0), n, p=p0 / p0.sum())
+    c1 = rng.choice(len(p1), n, p=p1 / p1.sum())
+    ratio = p1 / np.maximum(p0, 1e-300)
+    cells = np.concatenate([c0, c1])
+    label = np.r_[np.zeros(n), np.ones(n)]
+    assert roc_auc_score(label, ratio[cells]) == pytest.approx(
+        advance.bayes_auc(p0, p1), abs=0.004)
+
+
+def test_bayes_lift_by_hand_and_as_a_bound(evaluation):
+    # two cells, loads 0.8 / 0.2, clean 0.2 / 0.8, base rate 0.5: the top half of the
+    # crossings is the first cell (mass 0.5), holding 0.8 of the loads: lift 1.6
+    p0, p1 = np.array([0.2, 0.8]), np.array([0.8, 0.2])
+    assert advance.bayes_lift(p0, p1, 0.5, 0.5) == pytest.approx(1.6)
+    # the learned model's lift on the later period stays under the bound (up to noise)
+    assert evaluation.learned.lift.low <= evaluation.bayes_lift
+    assert evaluation.oracle.lift.low <= evaluation.bayes_lift <= evaluation.oracle.lift.high

@@ -40,7 +40,8 @@ def evaluation_json(ev: Any) -> dict[str, Any]:
         "scenario": ev.scenario, "days": ev.days, "seed": ev.seed,
         "train_crossings": ev.train_crossings, "train_loads": ev.train_loads,
         "held_out_days": ev.held_out_days, "mimicry": ev.mimicry,
-        "bayes_auc": ev.bayes_auc, "learned": _report(ev.learned),
+        "bayes_auc": ev.bayes_auc, "bayes_lift": ev.bayes_lift,
+        "learned": _report(ev.learned),
         "oracle": _report(ev.oracle),
         "mimicry_decay": [{"share": r.share, "bayes_auc": r.bayes_auc,
                            "auc": _report(r.report)["auc"],
@@ -80,7 +81,7 @@ def _print(ev: Any, referral_rate: float) -> None:
     typer.echo(f"AUC: learned {iv(le.auc)}, oracle {iv(orc.auc)}, Bayes-optimal "
                f"{ev.bayes_auc:.3f} (mimicry {ev.mimicry:g})")
     typer.echo(f"lift at {referral_rate:g} referral: learned {iv(le.lift, '.2f')}, oracle "
-               f"{iv(orc.lift, '.2f')}")
+               f"{iv(orc.lift, '.2f')}, Bayes-optimal {ev.bayes_lift:.2f}")
     typer.echo(f"Brier: learned {le.brier:.6f}, oracle {orc.brier:.6f}; calibration error "
                f"learned {le.ece:.5f}, oracle {orc.ece:.5f}")
     typer.echo("reliability (learned): bin low | mean score | observed rate | crossings")

@@ -320,6 +320,9 @@ def mimic(table: RiskTable, mimicable: tuple[str, ...], share: float,
     """``table`` with ``share`` of its loads wearing clean crossings' ``mimicable`` columns."""
     if not 0.0 <= share <= 1.0:
         raise InputError(f"mimicry share: must be in [0, 1], got {share}")
+    if not np.all(table.w == 1.0):
+        raise InputError("mimic: the table's rows stand for several crossings (weights); "
+                         "mimicry swaps single crossings' columns")
     unknown = [c for c in mimicable if c not in table.feature_names]
     if unknown:
         raise InputError(f"mimicable: unknown feature {unknown[0]!r}")

@@ -275,6 +275,22 @@ def bayes_auc(p_clean: np.ndarray, p_load: np.ndarray) -> float:
     return float(np.sum(g1 * (below + 0.5 * g0)) / (g0.sum() * g1.sum()))
 
 
+def bayes_lift(p_clean: np.ndarray, p_load: np.ndarray, rate: float, base_rate: float,
+               ) -> float:
+    """The lift at referral ``rate`` of the likelihood-ratio score (the best any score
+    can reach): refer the cells of highest ratio until ``rate`` of all crossings (a
+    share ``base_rate`` of them loads) is referred, the cell at the cut in proportion;
+    the lift is the share of loads referred over ``rate``."""
+    mix = (1.0 - base_rate) * p_clean + base_rate * p_load
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(p_clean > 0, p_load / np.where(p_clean > 0, p_clean, 1.0), np.inf)
+    order = np.argsort(-ratio, kind="stable")
+    m, p1 = mix[order], p_load[order]
+    before = np.cumsum(m) - m
+    take = np.clip((rate - before) / np.where(m > 0, m, 1.0), 0.0, 1.0)
+    return float((take * p1).sum() / rate)
+
+
 def posterior(scenario: CompiledScenario, rows: np.ndarray, mimicry: float | None = None,
               ) -> np.ndarray:
     """The exact P(load | advance information) of each row under ``class_pmfs`` (the
@@ -293,6 +309,7 @@ __all__ = [
     "FEATURES",
     "RiskLookup",
     "bayes_auc",
+    "bayes_lift",
     "cartel_profile",
     "class_pmfs",
     "crossing_bucket",

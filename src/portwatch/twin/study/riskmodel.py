@@ -152,6 +152,8 @@ class PortRiskEvaluation:
     oracle: RiskReport
     bayes_auc: float
     mimicry: float
+    bayes_lift: float = float("nan")
+    """The best lift at the referral rate any score can reach (``advance.bayes_lift``)."""
     decay: list[MimicryRow] = field(default_factory=list)
     lookup: advance.RiskLookup | None = None
 
@@ -185,7 +187,9 @@ def evaluate_port_risk(scenario: CompiledScenario, *, days: int, seed: int,
         scenario=sc.name, days=days, seed=seed, train_crossings=int(round(train.crossings)),
         train_loads=int(round(train.w[train.label].sum())), held_out_days=later,
         learned=learned, oracle=oracle, bayes_auc=advance.bayes_auc(*advance.class_pmfs(sc)),
-        mimicry=sc.spec.advance.mimicry, decay=decay, lookup=lookup)
+        mimicry=sc.spec.advance.mimicry, decay=decay, lookup=lookup,
+        bayes_lift=advance.bayes_lift(*advance.class_pmfs(sc), referral_rate,
+                                      _base_rate(sc)))
 
 
 def threshold_for_share(scenario: CompiledScenario, lookup: advance.RiskLookup,
@@ -237,6 +241,12 @@ def read_lookup(path: Path, scenario: CompiledScenario) -> advance.RiskLookup:
     if table.shape != (int(np.prod(shape)),) or not np.all((table >= 0) & (table <= 1)):
         raise InputError(f"{where}: table: must hold {int(np.prod(shape))} scores in [0, 1]")
     return advance.RiskLookup(shape, table, f"read from {where}")
+
+
+def _base_rate(sc: CompiledScenario) -> float:
+    """Share of crossings that carry a load (the naive adversary's daily mean)."""
+    return float(sc.loads_per_day / (sc.daily_volume.sum() + sc.loads_per_day
+                                     + sc.decoys_per_day))
 
 
 def uses_risk(policy: Policy) -> bool:
