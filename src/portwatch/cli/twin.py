@@ -77,9 +77,10 @@ def simulate(
         "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
         "e.g. --set canine.teams=6 --set scanners.0.count=22; validated as the file "
         "is.")] = None,
-    per_port: Annotated[bool, typer.Option(
-        "--per-port", help="southern-border only: simulate every port on its own "
-        "(its own queues) and add them up, instead of one pooled port.")] = False,
+    per_port: Annotated[bool | None, typer.Option(
+        "--per-port/--pooled", help="southern-border only: simulate every port on its own "
+        "(its own queues) and add them up (the default), or all ports as one pooled port "
+        "(border-wide volumes and loads; its waits are not any port's).")] = None,
 ) -> None:
     """Run policies against an adversary in the port's digital twin."""
     from portwatch.twin.scenario import bts, load_scenario
@@ -96,7 +97,9 @@ def simulate(
 
     _check_limits(seed, days, warmup_days, replications, workers, out)
     sc = load_scenario(scenario, set_ or ())
-    _check_per_port(per_port, sc.name, set_)
+    _check_per_port(bool(per_port), sc.name, set_)
+    if per_port is None:  # a pooled queue of every booth barely waits: ports on their own
+        per_port = sc.name == "southern-border" and not set_
     policies = [parse_policy(p) for p in (policy or ["rules"])]
     params = parse_params(adversary_param or [])
     unit = "port-replications" if per_port else "replications"

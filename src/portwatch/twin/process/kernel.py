@@ -88,7 +88,7 @@ PortArrays = namedtuple(
     "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage scanned "
     "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
     "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
-    "dk dp dtab doff dlen dvals")
+    "dk dp dtab doff dlen dvals primary_mean_s choose_lane balk_s divert_share")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
                    "alert_check alert_capacity")
 ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD = 0, 1, 2  # the policy's ``alert_first_check``
@@ -97,11 +97,13 @@ Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scann
 Outputs = namedtuple(
     "Outputs",
     "primary_start_at primary_end_at exit_at lane_code reason_code occupancy screened alert "
-    "detected_by false_alarm identified secondary_start_at triage scan_type held_s busy")
+    "detected_by false_alarm identified secondary_start_at triage scan_type held_s busy "
+    "lane_used balked")
 Work = namedtuple(
     "Work",
     "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
-    "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner")
+    "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner "
+    "q_len")
 
 
 # ---- heaps ------------------------------------------------------------------------------
@@ -255,7 +257,7 @@ def _booth_free_at(port, pools, s, t):
 def _start_primary(cv, port, pools, out, w, c, t):
     """Conveyance ``c`` starts primary at ``t`` at the station's first free booth."""
     m = cv.mode[c]
-    s = m * 2 + cv.lane[c]
+    s = m * 2 + out.lane_used[c]
     nb = port.max_booths[s]
     dur = _draw(port, port.primary_dist[s], cv.u[c, U_PRIMARY])
     out.primary_start_at[c] = t
@@ -288,14 +290,64 @@ def _start_primary(cv, port, pools, out, w, c, t):
 
 
 @njit(**_INLINE)
+def _visible_wait(port, w, s, t):
+    """The wait a traveller arriving at ``t`` expects at station ``s``: the queue ahead
+    times the mean service over the booths open now (inf: none open)."""
+    open_now = port.booths[s, _hour_of(t)]
+    if open_now <= 0:
+        return INF
+    return w.q_len[s] * port.primary_mean_s[s] / open_now
+
+
+@njit(**_INLINE)
+def _choose_lane(cv, port, w, c, a):
+    """The station ``c`` joins: an enrolled traveller of a lane-choosing mode takes the
+    lane with the shorter visible wait (express on a tie); smugglers keep their plan."""
+    m = cv.mode[c]
+    s = m * 2 + cv.lane[c]
+    if not port.choose_lane[m] or not cv.enrolled[c] or cv.drug[c] >= 0 or cv.decoy[c]:
+        return s
+    general = m * 2
+    if port.booths[general + 1, _hour_of(a)] <= 0:
+        return general
+    if _visible_wait(port, w, general, a) < _visible_wait(port, w, general + 1, a):
+        return general
+    return general + 1
+
+
+@njit(**_INLINE)
+def _balk(cv, port, out, c, a):
+    """``c`` leaves the line on arrival: diverted to another port (2) or gives up (1)."""
+    out.balked[c] = 2 if cv.u[c, U_INLAND] < port.divert_share else 1
+    out.primary_start_at[c] = a
+    out.primary_end_at[c] = a
+    out.exit_at[c] = a
+    out.lane_code[c] = 0
+    out.reason_code[c] = 0
+    out.occupancy[c] = 0
+    out.detected_by[c] = DETECTED_NONE
+    out.secondary_start_at[c] = np.nan
+    out.triage[c] = -1
+    out.scan_type[c] = -1
+
+
+@njit(**_INLINE)
 def _arrive(cv, port, pools, out, w, c):
-    """Conveyance ``c`` arrives: it starts at once or joins its station's queue."""
-    s = cv.mode[c] * 2 + cv.lane[c]
+    """Conveyance ``c`` arrives: it picks its lane, and starts at once, joins the lane's
+    queue, or (its visible wait past the mode's limit) leaves."""
     a = cv.arrive_at[c]
+    m = cv.mode[c]
+    s = _choose_lane(cv, port, w, c, a)
+    out.lane_used[c] = s - m * 2
+    if (w.q_len[s] > 0 and port.balk_s[m] < INF and cv.drug[c] < 0 and not cv.decoy[c]
+            and _visible_wait(port, w, s, a) > port.balk_s[m]):
+        _balk(cv, port, out, c, a)
+        return
     if w.q_head[s] < 0 and _booth_free_at(port, pools, s, a) <= a:
         _start_primary(cv, port, pools, out, w, c, a)
         return
     w.q_next[c] = -1
+    w.q_len[s] += 1
     w.k[K_QUEUED] += 1
     if w.q_head[s] < 0:
         w.q_head[s] = c
@@ -329,7 +381,8 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     out.occupancy[c] = occupied
     tier = np.searchsorted(rules.tier_edges, cv.risk[c], side="right")
     code, reason = decide_code(
-        cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, cv.lane[c], _hour_of(t),
+        cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, out.lane_used[c],
+        _hour_of(t),
         occupied, port.capacity, cv.u[c, U_DECIDE], rules.referral[tier],
         rules.risk_threshold, rules.broken_full, rules.clean_express, rules.hold,
     )
@@ -351,7 +404,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
         return
     # secondary is full: the conveyance waits in its booth, which stays blocked
-    s = m * 2 + cv.lane[c]
+    s = m * 2 + out.lane_used[c]
     _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
     if alert:
         w.blocked_hi[w.k[K_BH_TAIL]] = c
@@ -522,7 +575,7 @@ def _unblock(cv, port, rules, pools, out, w, t):
             k[K_BL_HEAD] += 1
         else:
             return
-        s = cv.mode[c] * 2 + cv.lane[c]
+        s = cv.mode[c] * 2 + out.lane_used[c]
         _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
         out.held_s[c] = t - out.primary_end_at[c]
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
@@ -605,6 +658,7 @@ def simulate_day(cv, port, rules, pools, out, w):
         elif t_start == now:
             c = w.q_head[s]
             w.q_head[s] = w.q_next[c]
+            w.q_len[s] -= 1
             k[K_QUEUED] -= 1
             _start_primary(cv, port, pools, out, w, c, now)
         else:
@@ -693,6 +747,8 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         float(sc.analyzer_false_alarm), HANDHELD_TRACE_ASSUMED, sc.inland_modes,
         float(sc.inland_coverage),
         sc.inland_detect, dt.kind, dt.param, dt.table, dt.offset, dt.length, dt.values,
+        np.array([d.mean_s if d is not None else 0.0 for d in sc.primary_service]),
+        sc.choose_lane, sc.balk_wait_s, float(sc.divert_share),
     )
     referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
@@ -723,6 +779,8 @@ class DayRun:
     scan_type: np.ndarray  # int64, the scanner type that scanned it (-1: none)
     held_s: np.ndarray  # float64: time a referral held its booth waiting for parking
     busy_s: np.ndarray  # float64: booths by station, canines, scanners by type, bays
+    lane_used: np.ndarray  # int64: the lane joined (0 general, 1 express), after any choice
+    balked: np.ndarray  # int64: 0 stayed, 1 left the line and gave up, 2 diverted elsewhere
 
     @property
     def inspected(self) -> np.ndarray:
@@ -744,6 +802,7 @@ def _work(n: int, n_bays: int) -> Any:  # a Work
         np.full(N_STATIONS, -1, dtype=i64), np.full(N_STATIONS, -1, dtype=i64),
         np.empty(n, dtype=i64), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
         np.zeros(n, dtype=np.bool_), np.full(n_bays, -1, dtype=i64),
+        np.zeros(N_STATIONS, dtype=i64),
     )
 
 
@@ -786,6 +845,7 @@ def run_day(
         np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
         np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
         np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.zeros(n), busy,
+        np.empty(n, dtype=i64), np.zeros(n, dtype=i64),
     )
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
                   state.scanner_free, state.bay_free, heap)
@@ -793,7 +853,9 @@ def run_day(
     w.k[K_SEC_N] = carried
     sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
     state.secondary_exits = heap[:sec_n].copy()
-    return DayRun(*out[:-1], busy_s=busy)
+    fields = out._asdict()
+    fields["busy_s"] = fields.pop("busy")
+    return DayRun(**fields)
 
 
 __all__ = [
