@@ -72,8 +72,9 @@ INF = np.inf
 # every array of a tuple at each call (thousands of atomic operations per conveyance, a
 # 30-fold slowdown); the kernel allocates nothing and its caller holds every array for
 # the whole run, so its functions are compiled without reference counting (``_nrt``).
-_PHASE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False}
-_INLINE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
+_PHASE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "error_model": "numpy"}
+_INLINE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "inline": "always",
+                           "error_model": "numpy"}
 
 # indices of the kernel's integer counters (``Work.k``)
 (K_NEXT, K_PEND, K_READY, K_BUSY, K_IDLE, K_HI_HEAD, K_HI_TAIL, K_LO_HEAD, K_LO_TAIL,
@@ -103,7 +104,7 @@ Work = namedtuple(
     "Work",
     "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
     "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner "
-    "q_len")
+    "q_len next_at")
 
 
 # ---- heaps ------------------------------------------------------------------------------
@@ -266,9 +267,6 @@ def _start_primary(cv, port, pools, out, w, c, t):
     pools.station_key[s, 0] = t + dur
     _sift_down(pools.station_key[s], pools.station_idx[s], nb, 0)
     out.busy[s] += dur
-    out.screened[c] = False
-    out.alert[c] = False
-    out.false_alarm[c] = False
     ck = pools.canine_key
     if port.canine_modes[m] and ck.shape[0] > 0 and ck[0] <= t:
         start = max(cv.arrive_at[c], ck[0])
@@ -351,23 +349,30 @@ def _arrive(cv, port, pools, out, w, c):
     w.k[K_QUEUED] += 1
     if w.q_head[s] < 0:
         w.q_head[s] = c
+        _refresh(cv, port, pools, w, s)
     else:
         w.q_next[w.q_tail[s]] = c
     w.q_tail[s] = c
 
 
 @njit(**_INLINE)
-def _next_start(cv, port, pools, w):
+def _refresh(cv, port, pools, w, s):
+    """Recompute when station ``s``'s head of queue reaches a booth (``w.next_at``): after
+    its queue's head or its booths changed. Time passing does not change it, so the loop
+    reads the cached instants instead of asking every station at every event."""
+    c = w.q_head[s]
+    w.next_at[s] = INF if c < 0 else _booth_free_at(port, pools, s, cv.arrive_at[c])
+
+
+@njit(**_INLINE)
+def _next_start(w):
     """(instant, station) of the next queued conveyance to reach a booth."""
     best = INF
     station = -1
-    for s in range(w.q_head.shape[0]):
-        c = w.q_head[s]
-        if c >= 0:
-            t = _booth_free_at(port, pools, s, cv.arrive_at[c])
-            if t < best:
-                best = t
-                station = s
+    for s in range(w.next_at.shape[0]):
+        if w.next_at[s] < best:
+            best = w.next_at[s]
+            station = s
     return best, station
 
 
@@ -389,11 +394,9 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     out.lane_code[c] = code
     out.reason_code[c] = reason
     out.detected_by[c] = DETECTED_NONE
-    out.identified[c] = False
     out.secondary_start_at[c] = np.nan
     out.triage[c] = -1
     out.scan_type[c] = -1
-    out.held_s[c] = 0.0
     out.exit_at[c] = t
     if code < SECONDARY:
         return
@@ -406,6 +409,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     # secondary is full: the conveyance waits in its booth, which stays blocked
     s = m * 2 + out.lane_used[c]
     _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
+    _refresh(cv, port, pools, w, s)
     if alert:
         w.blocked_hi[w.k[K_BH_TAIL]] = c
         w.k[K_BH_TAIL] += 1
@@ -577,6 +581,7 @@ def _unblock(cv, port, rules, pools, out, w, t):
             return
         s = cv.mode[c] * 2 + out.lane_used[c]
         _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
+        _refresh(cv, port, pools, w, s)
         out.held_s[c] = t - out.primary_end_at[c]
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
 
@@ -623,7 +628,7 @@ def simulate_day(cv, port, rules, pools, out, w):
         t_dec = w.pend_key[0] if k[K_PEND] > 0 else INF
         t_start, s = INF, -1
         if k[K_QUEUED] > 0:  # someone waits for a booth
-            t_start, s = _next_start(cv, port, pools, w)
+            t_start, s = _next_start(w)
         t_arr = cv.arrive_at[k[K_NEXT]] if k[K_NEXT] < n else INF
         now = min(t_old, t_bay, t_ready, t_dec, t_start, t_arr)
         if now == INF:
@@ -661,6 +666,7 @@ def simulate_day(cv, port, rules, pools, out, w):
             w.q_len[s] -= 1
             k[K_QUEUED] -= 1
             _start_primary(cv, port, pools, out, w, c, now)
+            _refresh(cv, port, pools, w, s)
         else:
             _arrive(cv, port, pools, out, w, k[K_NEXT])
             k[K_NEXT] += 1
@@ -766,21 +772,21 @@ class DayRun:
     primary_start_at: np.ndarray
     primary_end_at: np.ndarray
     exit_at: np.ndarray
-    lane_code: np.ndarray  # int64, order of ``portwatch.engine.decide.LANE_CODES``
-    reason_code: np.ndarray  # int64, index of ``portwatch.engine.decide.REASONS``
-    occupancy: np.ndarray  # int64, conveyances in secondary at the decision
+    lane_code: np.ndarray  # int8, order of ``portwatch.engine.decide.LANE_CODES``
+    reason_code: np.ndarray  # int8, index of ``portwatch.engine.decide.REASONS``
+    occupancy: np.ndarray  # int32, conveyances in secondary at the decision
     screened: np.ndarray  # bool: a canine team screened it at primary
     alert: np.ndarray  # bool: the canine alerted at primary
-    detected_by: np.ndarray  # int64, index of ``DETECTED_BY``
+    detected_by: np.ndarray  # int8, index of ``DETECTED_BY``
     false_alarm: np.ndarray  # bool
     identified: np.ndarray  # bool: the handheld analyzer identified the drug
     secondary_start_at: np.ndarray  # NaN if no bay exam (not referred, or cleared by triage)
-    triage: np.ndarray  # int64, index of ``TRIAGE_STEPS`` (-1: not triaged)
-    scan_type: np.ndarray  # int64, the scanner type that scanned it (-1: none)
+    triage: np.ndarray  # int8, index of ``TRIAGE_STEPS`` (-1: not triaged)
+    scan_type: np.ndarray  # int8, the scanner type that scanned it (-1: none)
     held_s: np.ndarray  # float64: time a referral held its booth waiting for parking
     busy_s: np.ndarray  # float64: booths by station, canines, scanners by type, bays
-    lane_used: np.ndarray  # int64: the lane joined (0 general, 1 express), after any choice
-    balked: np.ndarray  # int64: 0 stayed, 1 left the line and gave up, 2 diverted elsewhere
+    lane_used: np.ndarray  # int8: the lane joined (0 general, 1 express), after any choice
+    balked: np.ndarray  # int8: 0 stayed, 1 left the line and gave up, 2 diverted elsewhere
 
     @property
     def inspected(self) -> np.ndarray:
@@ -793,16 +799,16 @@ class DayRun:
 
 
 def _work(n: int, n_bays: int) -> Any:  # a Work
-    i64 = np.int64
+    i64, i32 = np.int64, np.int32
     return Work(
         np.zeros(N_COUNTERS, dtype=i64), np.empty(n), np.empty(n, dtype=i64), np.empty(n),
         np.empty(n, dtype=i64), np.empty(n_bays), np.empty(n_bays, dtype=i64),
         np.empty(n_bays, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
-        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
+        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i32),
         np.full(N_STATIONS, -1, dtype=i64), np.full(N_STATIONS, -1, dtype=i64),
-        np.empty(n, dtype=i64), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
+        np.empty(n, dtype=i32), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
         np.zeros(n, dtype=np.bool_), np.full(n_bays, -1, dtype=i64),
-        np.zeros(N_STATIONS, dtype=i64),
+        np.zeros(N_STATIONS, dtype=i64), np.full(N_STATIONS, np.inf),
     )
 
 
@@ -831,7 +837,10 @@ def run_day(
     carried = state.secondary_exits.shape[0]
     heap = np.empty(carried + n)
     heap[:carried] = np.sort(state.secondary_exits)
-    f64, i64, b = np.float64, np.int64, np.bool_
+    # small codes in small integers, and the flags and ``held_s`` left at their zero
+    # (the kernel writes them only when set): every byte written is a fresh page the
+    # operating system must clear, which was half the run time of a million conveyances
+    f64, i64, i32, i8, b = np.float64, np.int64, np.int32, np.int8, np.bool_
     cv = Conveyances(
         np.ascontiguousarray(arrive_at_s, dtype=f64), np.ascontiguousarray(mode, dtype=i64),
         np.ascontiguousarray(lane, dtype=i64), np.ascontiguousarray(enrolled, dtype=b),
@@ -841,11 +850,11 @@ def run_day(
     )
     busy = np.zeros(9 + len(sc.scanner_service) + 1)
     out = Outputs(
-        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
-        np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
-        np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
-        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.zeros(n), busy,
-        np.empty(n, dtype=i64), np.zeros(n, dtype=i64),
+        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i8), np.empty(n, dtype=i8),
+        np.empty(n, dtype=i32), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
+        np.empty(n, dtype=i8), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
+        np.empty(n, dtype=i8), np.empty(n, dtype=i8), np.zeros(n), busy,
+        np.empty(n, dtype=i8), np.zeros(n, dtype=i8),
     )
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
                   state.scanner_free, state.bay_free, heap)
