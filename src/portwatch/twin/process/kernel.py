@@ -104,7 +104,7 @@ Work = namedtuple(
     "Work",
     "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
     "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner "
-    "q_len next_at")
+    "q_len")
 
 
 # ---- heaps ------------------------------------------------------------------------------
@@ -349,30 +349,23 @@ def _arrive(cv, port, pools, out, w, c):
     w.k[K_QUEUED] += 1
     if w.q_head[s] < 0:
         w.q_head[s] = c
-        _refresh(cv, port, pools, w, s)
     else:
         w.q_next[w.q_tail[s]] = c
     w.q_tail[s] = c
 
 
 @njit(**_INLINE)
-def _refresh(cv, port, pools, w, s):
-    """Recompute when station ``s``'s head of queue reaches a booth (``w.next_at``): after
-    its queue's head or its booths changed. Time passing does not change it, so the loop
-    reads the cached instants instead of asking every station at every event."""
-    c = w.q_head[s]
-    w.next_at[s] = INF if c < 0 else _booth_free_at(port, pools, s, cv.arrive_at[c])
-
-
-@njit(**_INLINE)
-def _next_start(w):
+def _next_start(cv, port, pools, w):
     """(instant, station) of the next queued conveyance to reach a booth."""
     best = INF
     station = -1
-    for s in range(w.next_at.shape[0]):
-        if w.next_at[s] < best:
-            best = w.next_at[s]
-            station = s
+    for s in range(w.q_head.shape[0]):
+        c = w.q_head[s]
+        if c >= 0:
+            t = _booth_free_at(port, pools, s, cv.arrive_at[c])
+            if t < best:
+                best = t
+                station = s
     return best, station
 
 
@@ -409,7 +402,6 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     # secondary is full: the conveyance waits in its booth, which stays blocked
     s = m * 2 + out.lane_used[c]
     _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
-    _refresh(cv, port, pools, w, s)
     if alert:
         w.blocked_hi[w.k[K_BH_TAIL]] = c
         w.k[K_BH_TAIL] += 1
@@ -581,7 +573,6 @@ def _unblock(cv, port, rules, pools, out, w, t):
             return
         s = cv.mode[c] * 2 + out.lane_used[c]
         _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
-        _refresh(cv, port, pools, w, s)
         out.held_s[c] = t - out.primary_end_at[c]
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
 
@@ -628,7 +619,7 @@ def simulate_day(cv, port, rules, pools, out, w):
         t_dec = w.pend_key[0] if k[K_PEND] > 0 else INF
         t_start, s = INF, -1
         if k[K_QUEUED] > 0:  # someone waits for a booth
-            t_start, s = _next_start(w)
+            t_start, s = _next_start(cv, port, pools, w)
         t_arr = cv.arrive_at[k[K_NEXT]] if k[K_NEXT] < n else INF
         now = min(t_old, t_bay, t_ready, t_dec, t_start, t_arr)
         if now == INF:
@@ -666,7 +657,6 @@ def simulate_day(cv, port, rules, pools, out, w):
             w.q_len[s] -= 1
             k[K_QUEUED] -= 1
             _start_primary(cv, port, pools, out, w, c, now)
-            _refresh(cv, port, pools, w, s)
         else:
             _arrive(cv, port, pools, out, w, k[K_NEXT])
             k[K_NEXT] += 1
@@ -808,7 +798,7 @@ def _work(n: int, n_bays: int) -> Any:  # a Work
         np.full(N_STATIONS, -1, dtype=i64), np.full(N_STATIONS, -1, dtype=i64),
         np.empty(n, dtype=i32), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
         np.zeros(n, dtype=np.bool_), np.full(n_bays, -1, dtype=i64),
-        np.zeros(N_STATIONS, dtype=i64), np.full(N_STATIONS, np.inf),
+        np.zeros(N_STATIONS, dtype=i64),
     )
 
 
