@@ -109,3 +109,14 @@ def test_study_reports_lanes_express_gain_and_those_who_left():
     assert "car express gain, mean wait saved (min)" in labels
     assert "pedestrian share eligible for express" in labels
     assert "left the line for another port / day" in labels
+
+
+def test_html_report_has_the_lane_rows():
+    from portwatch.twin.study.replications import run_study
+    from portwatch.twin.study.report import _html
+
+    data = run_study("test-port", POLICY, "naive", days=1, replications=2, seed=5).to_dict()
+    page = _html(data, {})
+    assert "car express gain, mean wait saved (min)" in page
+    assert "car share eligible for express" in page
+    assert "left the line and gave up / day" in page
