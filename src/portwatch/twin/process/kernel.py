@@ -377,7 +377,11 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     m = cv.mode[c]
     occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
     out.occupancy[c] = occupied
-    tier = np.searchsorted(rules.tier_edges, cv.risk[c], side="right")
+    tier = 0  # edges at or below the risk (searchsorted "right"; a loop over a few edges
+    for edge in rules.tier_edges:  # is cheaper than numba's general search)
+        if edge > cv.risk[c]:
+            break
+        tier += 1
     code, reason = decide_code(
         cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, out.lane_used[c],
         _hour_of(t),
