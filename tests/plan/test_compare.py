@@ -38,20 +38,43 @@ def test_naive_adversary_sends_the_same_loads_to_every_policy():
 
 def test_compare_command_json_and_out(tmp_path, capsys):
     out = tmp_path / "cmp"
-    args = ["compare", "test-port", "--adversaries", "shotgun", "--days", "1", "-r", "1",
-            "--out", str(out), "--json"]
+    args = ["compare", "test-port", "--adversaries", "informed,adaptive", "--days", "1",
+            "-r", "2", "--out", str(out), "--json", "--adversary-param", "loads_per_day=20"]
     assert run(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert [r["policy"] for r in data["rows"]][0] == "uniform"
+    assert data["adversary_params"] == {"loads_per_day": 20}
     assert json.loads((out / "compare.json").read_text()) == data
+    # the table, the plots and the page come from the same rows
+    from portwatch.plan.report import FILES, table_rows
+
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    lines = (out / "compare.csv").read_text().splitlines()
+    assert len(lines) == 1 + len(data["rows"]) == 11
+    page = (out / "compare.html").read_text()
+    for cells in table_rows(data):
+        assert f"<td>{cells[4]}</td>" in page
+    assert page.count('src="data:image/png;base64,') == 2 and "http" not in page
+    for name in ("harm_vs_uniform.png", "wait_p95.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(data["predicted_harm_per_load_informed"]) == {r["policy"] for r in data["rows"]}
+
+
+def test_compare_console_table(capsys):
+    assert run(["compare", "test-port", "--adversaries", "naive", "--days", "1", "-r", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "minus uniform [95% CI]" in text and "game-theoretic-nii_scan" in text
+    assert "baseline" in text and "predicted harm caught per load" in text
 
 
 @pytest.mark.parametrize("args,expected", [
     (["--adversaries", "pirate"], "--adversaries: unknown 'pirate'"),
     (["--days", "0"], "--days"),
+    (["--adversary-param", "pirates=3"], "adversary naive: "),
+    (["--adversary-param", "loads_per_day"], "--adversary-param loads_per_day: use KEY=VALUE"),
 ])
 def test_compare_bad_options(capsys, args, expected):
-    assert run(["compare", "test-port", *args]) == 2
+    assert run(["compare", "test-port", "--adversaries", "naive", *args]) == 2
     assert expected in capsys.readouterr().err
 
 

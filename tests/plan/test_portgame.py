@@ -56,7 +56,7 @@ def test_plan_command_writes_the_policy(tmp_path, capsys):
     assert run(["plan", "test-port", "--out", str(out), "--json", "--triage", "nii_scan"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["scenario"] == "test-port" and len(report["capacity_use_by_block"]) == 6
-    assert set(report["attacked"]) == {"single-load", "shotgun", "insider"}
+    assert set(report["attacked"]) == {"single-load", "shotgun", "insider", "adaptive"}
     policy = Policy.from_json(out.read_text())
     assert policy.alert_first_check == "nii_scan"
     assert run(["plan", "test-port", "--out", str(out), "--blocks", "4"]) == 0
@@ -73,3 +73,20 @@ def test_plan_bad_options(tmp_path, capsys, args, expected):
     assert run(["plan", "test-port", "--out", str(out), *args]) == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_the_learner_fears_a_referral_and_the_defender_counts_the_seizure(planned):
+    """The adaptive type's payoff when covered ignores the seizure chance (it judges a
+    cell by what it sees inspected); the defender's loss for it still uses the chance."""
+    names = planned.game.names
+    learner = planned.game.types[names.index("adaptive")]
+    single = planned.game.types[names.index("single-load")]
+    k = names.index("adaptive")
+    # same drug, same lanes: the uncovered payoffs agree, the covered ones do not
+    assert np.allclose(learner.attacker_uncovered, single.attacker_uncovered)
+    assert np.all(learner.attacker_covered < single.attacker_covered)
+    # covered, it loses the seizure share of the value (and any profile fee) whatever the
+    # cell's seizure chance: one value per (lane fee, pedestrian mass), not per cell
+    assert np.unique(np.round(learner.attacker_covered, 6)).size <= 4 < len(planned.cells)
+    harm = -learner.defender_uncovered / (1 - planned.p_uncovered[k])
+    assert np.allclose(learner.defender_covered, -(1 - planned.p_covered[k]) * harm)

@@ -134,14 +134,18 @@ def test_traffic_weights_decide_how_much_an_override_matters():
     assert res.warning is None
 
 
-def test_the_live_engine_refuses_a_tiered_policy_instead_of_dropping_its_tiers():
+def test_the_live_engine_reads_the_tier_of_the_risk_score():
     from portwatch.engine.decide import decide_lane
 
-    tiered = Policy(name="tiers", referral_prob=np.full((N_MODES, N_LANES, 1, 2), 0.1),
-                    risk_tier_edges=(0.5,))
-    with pytest.raises(ConfigError, match="policy tiers: referral_prob has 2 risk tiers"):
-        decide_lane(policy=tiered, mode="truck", lane="general", hour=3, custody="none",
-                    risk=0.2, enrolled=False, in_secondary=0, secondary_capacity=5, u=0.5)
+    arr = np.zeros((N_MODES, N_LANES, 1, 2))
+    arr[..., 1] = 0.4  # only the upper tier is referred at random
+    tiered = Policy(name="tiers", referral_prob=arr, risk_tier_edges=(0.5,))
+    args = dict(mode="truck", lane="general", hour=3, custody="none", enrolled=False,
+                in_secondary=0, secondary_capacity=5, u=0.2)
+    low = decide_lane(policy=tiered, risk=0.49, **args)
+    high = decide_lane(policy=tiered, risk=0.5, **args)  # on the edge: the upper tier
+    assert (low.tier, low.reason) == (0, "not selected")
+    assert (high.tier, high.reason) == (1, "random referral")
 
 
 def test_the_live_engine_decides_the_same_on_a_version_1_file_and_its_upgrade():

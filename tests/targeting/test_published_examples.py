@@ -30,7 +30,8 @@ def _one_type(leader, follower, actions=("c", "d"), strategies=("a", "b")) -> Ba
 #   a   2,1    4,0
 #   b   1,0    3,2
 # As the example is presented in a talk on the paper (slides at
-# https://paperzz.com/doc/7211711): the simultaneous-move Nash equilibrium
+# https://paperzz.com/doc/7211711, re-read for this test; the paper's own text was not
+# found in the stored copies searched): the simultaneous-move Nash equilibrium
 # (a, c) pays the leader 2; committing to b makes the follower play d, paying 3;
 # committing to a and b with 0.5 each also makes the follower play d and pays 3.5.
 PARUCHURI = _one_type([[2, 4], [1, 3]], [[1, 0], [0, 2]])
@@ -58,35 +59,60 @@ def test_paruchuri_2008_optimum(solver):
     assert sol.responses == (1,)
 
 
-# Conitzer and Sandholm, "Computing the optimal strategy to commit to", EC 2006, the
-# introductory example as it is usually reproduced (row player Up/Down, column player
-# Left/Right; payoffs row,column):
+# Conitzer and Sandholm, "Computing the optimal strategy to commit to", EC 2006.
+# Where the numbers come from: the paper's own text was NOT re-read. A search of stored
+# public copies found only its abstract and opening, not its example. The two games below
+# are the instances that DeepMind's OpenSpiel test of its Stackelberg LP solver
+# (open_spiel/python/algorithms/stackelberg_lp_test.py, Apache-2.0) labels "game
+# instances based on Conitzer & Sandholm'06 paper", with the optimal commitments and
+# values that test states; every number is also derived by hand below.
+# Game 0 (row player Up/Down, column player Left/Right; payoffs row,column):
 #          L      R
-#   Up    1,1    3,0
-#   Down  0,0    2,1
-# Up strictly dominates, so the Nash outcome is (Up, Left) paying 1; committing to Down
-# makes the column player play Right, paying 2; committing to Up with probability (just
-# under) 1/2 makes Right a best response and pays 2.5. (The paper's text could not be
-# re-read while writing this test; the optimum is also derived below, independently.)
-CONITZER = _one_type([[1, 3], [0, 2]], [[1, 0], [0, 1]], actions=("L", "R"),
+#   Up    2,1    4,0
+#   Down  1,0    3,1
+# Up strictly dominates, so the Nash outcome is (Up, Left) paying 2; committing to Down
+# makes the column player play Right, paying 3; committing to Up and Down with 1/2 each
+# keeps Right a best response (ties broken for the leader) and pays 3.5 (OpenSpiel: 3.5
+# at (0.5, 0.5)).
+CONITZER = _one_type([[2, 4], [1, 3]], [[1, 0], [0, 1]], actions=("L", "R"),
                      strategies=("Up", "Down"))
+# Game 1: two leader strategies, three follower actions (OpenSpiel: 4/3 at (1/3, 2/3)).
+CONITZER_3 = _one_type([[2, 0, 0], [1, 0, 0]], [[0, 2, 5], [0, -1, -4]],
+                       actions=("x", "y", "z"))
 
 
 @pytest.mark.parametrize("solver", [dobss, multiple_lps])
 def test_conitzer_sandholm_2006_example(solver):
     """With p = P(Up): Right is a best response iff 1-p >= p, i.e. p <= 1/2; the leader's
-    3p + 2(1-p) = 2 + p peaks at p = 1/2 with 2.5; Left would pay at most 1."""
+    4p + 3(1-p) = 3 + p peaks at p = 1/2 with 3.5; Left would pay at most 2."""
     sol = solver(CONITZER)
-    assert sol.defender_utility == pytest.approx(2.5, abs=1e-7)
+    assert sol.defender_utility == pytest.approx(3.5, abs=1e-7)
     assert sol.leader_strategy[0] == pytest.approx(0.5, abs=1e-7)
     assert sol.responses == (1,)
-    assert CONITZER.leader_utility(np.array([0.0, 1.0]), (1,)) == pytest.approx(2.0)
+    assert CONITZER.leader_utility(np.array([0.0, 1.0]), (1,)) == pytest.approx(3.0)
+    assert CONITZER.strong_responses(np.array([1.0, 0.0])) == (0,)  # the Nash outcome
+    assert CONITZER.leader_utility(np.array([1.0, 0.0]), (0,)) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("solver", [dobss, multiple_lps])
+def test_conitzer_sandholm_2006_mixed_beats_pure(solver):
+    """With p = P(a): the follower's x pays 0, y 3p - 1, z 9p - 4; the leader gets 1 + p
+    from x and 0 otherwise, so x must stay a best response: p <= 1/3 (and p <= 4/9), and
+    the optimum is p = 1/3 with 4/3. The best pure commitment (b, answered by x) pays 1."""
+    sol = solver(CONITZER_3)
+    assert sol.defender_utility == pytest.approx(4 / 3, abs=1e-7)
+    assert sol.leader_strategy == pytest.approx([1 / 3, 2 / 3], abs=1e-7)
+    assert sol.responses == (0,)
+    assert CONITZER_3.leader_utility(np.array([0.0, 1.0]),
+                                     CONITZER_3.strong_responses(np.array([0.0, 1.0]))) == 1.0
+    assert CONITZER_3.strong_responses(np.array([1.0, 0.0])) == (2,)
 
 
 # Kiekintveld, Jain, Tsai, Pita, Ordonez, Tambe, "Computing optimal randomized resource
 # allocations for massive security games", AAMAS 2009, Table 1 ("Example payoffs for an
 # attack on a target"): defender 5 covered / -20 uncovered, attacker -10 covered / 30
-# uncovered (re-read in a public full-text copy of the paper). Below, three targets with
+# uncovered (re-read in a public full-text conversion of the paper, which states these
+# four numbers in its Table 1). Below, three targets with
 # those defender payoffs and the attacker's uncovered payoff 30, 20, 10 share one
 # resource; the answer is derived by hand with exact fractions from ORIGAMI's rule
 # (equalise the attacker's utility over the attack set), independently of the solver.

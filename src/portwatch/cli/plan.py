@@ -24,11 +24,14 @@ def plan_command(
     seed: Annotated[int, typer.Option("--seed", min=0,
                                       help="Seed of the interdiction model's runs.")] = 0,
     time_limit: Annotated[float, typer.Option(
-        "--time-limit", min=0.1, help="Seconds the game's MILP may take.")] = 40.0,
+        "--time-limit", min=0.1, help="Seconds the game's MILPs may take in all.")] = 40.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    risk_tiers: Annotated[float | None, typer.Option(
+        "--risk-tiers", help="Add risk tiers to the targets: the share of clean traffic in "
+        "the high tier of the port's learned risk model (e.g. 0.05).")] = None,
 ) -> None:
     """Build the port game from the scenario and the twin's interdiction model, solve it
-    (strong Stackelberg, three attacker types), print the coverage table and capacity
+    (strong Stackelberg, four attacker types), print the coverage table and capacity
     use, and write the policy."""
     from portwatch.cli.targeting import write_policy
 
@@ -40,8 +43,16 @@ def plan_command(
     from portwatch.twin.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    result = plan_port(sc, PlanSettings(n_blocks=blocks, seed=seed, time_limit_s=time_limit,
-                                        alert_first_check=triage))
+    settings = PlanSettings(n_blocks=blocks, seed=seed, time_limit_s=time_limit,
+                            alert_first_check=triage)
+    tiers = None
+    if risk_tiers is not None:
+        from portwatch.plan.risktiers import plan_port_tiered
+
+        tiered = plan_port_tiered(sc, settings, high_share=risk_tiers)
+        result, tiers = tiered.plan, tiered.tier
+    else:
+        result = plan_port(sc, settings)
     write_policy(result.policy, out)
     use = result.capacity_use()
     sol = result.solution
@@ -49,9 +60,11 @@ def plan_command(
     rows = [{"mode": m, "lane": lane, "hours": f"{b * per_block:02d}-{(b + 1) * per_block:02d}",
              "referral": float(c), "p_seized_unreferred": float(result.p_uncovered[0, j]),
              "p_seized_referred": float(result.p_covered[0, j])}
+            | ({} if tiers is None else {"risk_tier": ("low", "high")[int(tiers[j])]})
             for j, ((m, lane, b), c) in enumerate(zip(result.cells, result.coverage,
                                                       strict=True))]
     attacked = {name: "{} {} block {}".format(*result.cells[t])
+                + ("" if tiers is None else f" {('low', 'high')[int(tiers[t])]} risk")
                 for name, t in zip(result.game.names, sol.attacked_targets, strict=True)}
     if as_json:
         typer.echo(json.dumps({
@@ -68,7 +81,8 @@ def plan_command(
                f"{'P(seized)':>11}{'if referred':>13}")
     for r in rows:
         typer.echo(f"{r['mode']:<11}{r['lane']:<9}{r['hours']:<7}{r['referral']:>9.4f}"
-                   f"{r['p_seized_unreferred']:>11.3f}{r['p_seized_referred']:>13.3f}")
+                   f"{r['p_seized_unreferred']:>11.3f}{r['p_seized_referred']:>13.3f}"
+                   + (f"  {r['risk_tier']} risk" if "risk_tier" in r else ""))
     typer.echo("bay time used by block: " + ", ".join(f"{u:.0%}" for u in use))
     for name, where in attacked.items():
         typer.echo(f"{name} attacks {where}")
@@ -84,8 +98,12 @@ def compare_command(
     replications: Annotated[int, typer.Option("--replications", "-r", min=1, max=10_000,
                                               help="Replications.")] = 3,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the study.")] = 0,
+    adversary_param: Annotated[list[str] | None, typer.Option(
+        "--adversary-param", help="KEY=VALUE parameter of every adversary (repeat), "
+        "e.g. loads_per_day=100.")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="A folder to write compare.json into.")] = None,
+        "--out", help="A folder to write compare.json, compare.csv, the plots and "
+        "compare.html into.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
 ) -> None:
     """Plan the port, then run uniform random (at the plan's bay time), fixed rules, risk
@@ -97,29 +115,33 @@ def compare_command(
         raise InputError(f"--adversaries: unknown {unknown[0]!r}; use {', '.join(ADVERSARIES)}")
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: not a folder")
-    from portwatch.plan.compare import compare
-    from portwatch.twin.scenario import load_scenario
+    from rich.console import Console
 
+    from portwatch.plan.compare import compare
+    from portwatch.plan.report import table, write_compare_report
+    from portwatch.twin.adversaries import make_adversary
+    from portwatch.twin.scenario import load_scenario
+    from portwatch.twin.study.runner import parse_params
+
+    params = parse_params(adversary_param or [])
+    for name in names:  # a bad parameter fails before the long run
+        make_adversary(name, **params)
     sc = load_scenario(scenario)
-    result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed)
-    data = {"scenario": result.scenario, "days": days, "replications": replications,
-            "seed": seed, "uniform_rate": result.uniform_rate, "rows": result.rows}
+    result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed,
+                     adversary_params=params)
+    data = result.to_dict()
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "compare.json").write_text(json.dumps(data, indent=2) + "\n")
+        write_compare_report(data, out)
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    typer.echo(f"{sc.name}: {days} days x {replications} replications, seed {seed}; uniform "
-               f"at the plan's bay time = referral {result.uniform_rate:.4f}")
-    typer.echo(f"{'adversary':<12}{'policy':<30}{'loads':>6}{'harm caught':>12}"
-               f"{'minus uniform [95% CI]':>30}{'p95 truck wait':>16}")
-    for r in result.rows:
-        d = r.get("harm_interdicted_minus_uniform")
-        diff = (f"{d['mean']:+.2f} [{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}]" if d else "")
-        typer.echo(f"{r['adversary']:<12}{r['policy']:<30}{r['loads']:>6}"
-                   f"{r['harm_interdicted']:>12.2f}{diff:>30}"
-                   f"{r['p95_truck_wait_s'] / 60:>14.1f} m")
+    console = Console(width=170)
+    console.print(table(data))
+    console.print("predicted harm caught per load of the informed adversary (the "
+                  "interdiction model): " + ", ".join(
+                      f"{p} {v:.3f}" for p, v in result.predicted_harm_per_load.items()))
+    if out is not None:
+        console.print(f"wrote {out / 'compare.html'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -81,6 +81,9 @@ def simulate(
         "--per-port/--pooled", help="southern-border only: simulate every port on its own "
         "(its own queues) and add them up (the default), or all ports as one pooled port "
         "(border-wide volumes and loads; its waits are not any port's).")] = None,
+    risk_model: Annotated[Path | None, typer.Option(
+        "--risk-model", help="A model from 'portwatch risk train --out' to score risk with "
+        "(default: the port's own, trained on the scenario's history).")] = None,
 ) -> None:
     """Run policies against an adversary in the port's digital twin."""
     from portwatch.twin.scenario import bts, load_scenario
@@ -99,7 +102,13 @@ def simulate(
     sc = load_scenario(scenario, set_ or ())
     _check_per_port(bool(per_port), sc.name, set_)
     if per_port is None:  # a pooled queue of every booth barely waits: ports on their own
-        per_port = sc.name == "southern-border" and not set_
+        per_port = sc.name == "southern-border" and not set_ and risk_model is None
+    if risk_model is not None:
+        from portwatch.twin.study.riskmodel import read_lookup, use_port_risk_lookup
+
+        if per_port:
+            raise InputError("--risk-model: not with --per-port (one model per port)")
+        use_port_risk_lookup(sc, read_lookup(risk_model, sc))
     policies = [parse_policy(p) for p in (policy or ["rules"])]
     params = parse_params(adversary_param or [])
     unit = "port-replications" if per_port else "replications"

@@ -3,7 +3,8 @@
 The five policies, all with the ``hold`` capacity rule so that none wins by waving
 referrals through: uniform random referral at the same bay time the game-theoretic plan
 uses (the baseline of every paired difference), the twin's fixed ``rules``, a risk
-threshold (``RISK_THRESHOLD``, assumed), the game-theoretic plan, and the plan with decoy
+threshold on the port's learned risk model set to refer as many crossings as uniform
+does (``risk_threshold``), the game-theoretic plan, and the plan with decoy
 triage (alerts to an NII scan first). Each adversary is run by the twin's ``run_study``:
 within a replication every policy sees the same traffic and the same adversary seeds.
 """
@@ -19,11 +20,13 @@ from portwatch.plan.portgame import PlanSettings, PortPlan, plan_port, with_tria
 from portwatch.targeting.policy import Policy
 from portwatch.twin.scenario import CompiledScenario
 from portwatch.twin.study.replications import run_study
+from portwatch.twin.study.riskmodel import port_risk_lookup, threshold_for_share
 from portwatch.twin.study.runner import rules_policy
 
 ADVERSARIES = ("naive", "peak-timing", "shotgun", "informed", "adaptive", "insider")
-RISK_THRESHOLD = 0.6  # assumed
 METRICS = ("harm_interdicted", "interdiction_rate", "share_uninspected")
+DECOY_KEYS = ("decoys_sent", "decoys_screened", "decoys_alerted", "decoys_inspected")
+"""Per day: decoys sent, screened by a canine at primary, alerted on, sent to secondary."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class Comparison:
     seed: int
     uniform_rate: float
     rows: list[dict[str, Any]]
+    predicted_harm_per_load: dict[str, float]
+    adversary_params: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form ``portwatch compare`` writes."""
+        return {"scenario": self.scenario, "days": self.days,
+                "replications": self.replications, "seed": self.seed,
+                "uniform_rate": self.uniform_rate, "adversary_params": self.adversary_params,
+                "predicted_harm_per_load_informed": self.predicted_harm_per_load,
+                "rows": self.rows}
 
 
 def equal_capacity_rate(sc: CompiledScenario, plan: PortPlan) -> float:
@@ -44,12 +57,19 @@ def equal_capacity_rate(sc: CompiledScenario, plan: PortPlan) -> float:
     return min(1.0, used / float(plan.cost_s.sum()))
 
 
+def risk_threshold(sc: CompiledScenario, rate: float) -> float:
+    """The threshold on the port's learned risk score that refers about ``rate`` of the
+    crossings (scores are calibrated probabilities, far below 0.5 at a real port)."""
+    return threshold_for_share(sc, port_risk_lookup(sc), max(rate, 1e-9))
+
+
 def policies(sc: CompiledScenario, plan: PortPlan) -> list[Policy]:
     rate = equal_capacity_rate(sc, plan)
     return [
         Policy.uniform(rate, capacity_rule="hold", name="uniform"),
         rules_policy("hold"),
-        Policy.risk_based(RISK_THRESHOLD, capacity_rule="hold", name="risk-threshold"),
+        Policy.risk_based(min(1.0, risk_threshold(sc, rate)), capacity_rule="hold",
+                          name="risk-threshold"),
         plan.policy,
         with_triage(plan.policy, "nii_scan"),
     ]
@@ -61,14 +81,18 @@ def _p95_truck_wait(summary: dict[str, Any]) -> float:
 
 def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
             days: int = 2, replications: int = 3, seed: int = 0,
-            settings: PlanSettings | None = None) -> Comparison:
-    """Plan the port, then run every policy against every adversary (see the module)."""
-    plan = plan_port(sc, settings or PlanSettings(seed=seed))
+            settings: PlanSettings | None = None,
+            adversary_params: dict[str, Any] | None = None) -> Comparison:
+    """Plan the port, then run every policy against every adversary (see the module).
+    ``adversary_params`` go to every adversary (e.g. ``loads_per_day``)."""
+    # the plan reads the interdiction model at the days and seed the informed adversary
+    # reads it with (PlanSettings' defaults), not at the study's seed: one model
+    plan = plan_port(sc, settings or PlanSettings())
     pols = policies(sc, plan)
     rows = []
     for adversary in adversaries:
         res = run_study(sc, pols, adversary, days=days, replications=replications,
-                        seed=seed)
+                        seed=seed, adversary_params=adversary_params)
         diffs = res.differences()
         for p in pols:
             s = res.summary(p.name)
@@ -78,8 +102,30 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                 row[k] = float(s[k]) if np.isscalar(s[k]) else s[k]
                 if p.name in diffs:
                     row[f"{k}_minus_uniform"] = diffs[p.name][k]
+            row.update({k: float(s.get(k, float("nan"))) for k in DECOY_KEYS})
             rows.append(row)
-    return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows)
+    predicted = {p.name: predicted_harm_per_load(sc, p) for p in pols}
+    return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows,
+                      predicted, dict(adversary_params or {}))
 
 
-__all__ = ["ADVERSARIES", "Comparison", "compare", "equal_capacity_rate", "policies"]
+
+
+def predicted_harm_per_load(sc: CompiledScenario, policy: Policy, n_loads: int = 20_000,
+                            seed: int = 0) -> float:
+    """Harm the one interdiction model expects to be interdicted per load of the twin's
+    informed adversary under ``policy``: the adversary's own ``plan_day`` draws
+    ``n_loads`` loads (drugs, masses and ways, its decoys off) and each counts its harm
+    times the model's chance for it. A prediction, set beside what the twin realises."""
+    from portwatch.twin.adversaries import make_adversary
+    from portwatch.twin.adversaries.base import AdversaryView
+
+    adv = make_adversary("informed", loads_per_day=float(n_loads), decoys_per_day=0.0)
+    plan = adv.plan_day(AdversaryView.blank(sc, policy), np.random.default_rng(seed))
+    p = adv.predicted[-1]  # type: ignore[attr-defined]
+    harm = sc.drug_harm_per_kg[plan.drug] * plan.mass_kg
+    return float(np.nansum(harm * p) / max(len(plan), 1))
+
+
+__all__ = ["ADVERSARIES", "Comparison", "compare", "equal_capacity_rate", "policies",
+           "predicted_harm_per_load"]

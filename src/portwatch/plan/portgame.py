@@ -10,18 +10,36 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   time in it, times ``utilisation`` (assumed: the bays are the binding resource).
   A pedestrian load is capped at the twin's ``PEDESTRIAN_MAX_KG``.
 - **Seizure probabilities** come from ``portwatch.twin.process.interdiction``, the model
-  the informed adversary uses: ``P_u`` from the policy that refers nothing, and the slope
-  from a probe policy that refers every cell at ``probe_rate``
-  (``P_c = P_u + (P_probe - P_u) / probe_rate``). The plan uses the ``hold`` capacity
-  rule, under which the model releases no referral uninspected, so the slope does not
-  depend on the plan's own queues except through canine screening at primary; both runs
-  use the same seed (common random numbers), which keeps the difference from noise.
+  the informed adversary uses. Its queue-decided part (the share of each cell that canine
+  teams screen at primary, the scanners' shares) depends on the whole policy: canine
+  teams that triage referrals are not sweeping primary. So ``P_u`` and ``P_c`` of every
+  cell are read at one set of pathways, from the model's analytic part with the cell
+  referred never and always (exactly linear in between), and the plan is iterated:
+  pathways measured under the current plan, the game rebuilt, solved again
+  (``iterations`` rounds at most, from the pathways of the policy that refers nothing,
+  stopping early when a round gives the same plan back). Each plan is scored in the
+  game built from its own pathways and the best one is kept.
+  Within a target (a cell's block) the attacker uses the hour and concealment whose
+  seizure chance is lowest at the current plan's coverage, as the twin's informed
+  adversary takes the way the model rates safest. The plan uses the ``hold`` capacity
+  rule, under which the model releases no referral uninspected; every run uses the same
+  seed (common random numbers).
 - **Payoffs** per attacker type: the load's street value and harm (the scenario's
   ``value_usd_per_kg`` and ``harm_per_kg`` times its mean mass); the cartel loses
   ``seizure_loss_share`` of the value when a load is seized (assumed) and pays
   ``express_profile_usd`` to present an enrolled, low-risk profile in the express lane
   (assumed; the insider pays nothing). The defender loses the harm of a load that
   crosses.
+- **Attacker types** (``default_types``): a single high-value load, a shotgun of the
+  most common drug in the general lanes, an insider in the trusted-shipper program, and
+  an adaptive learner. The learner (the twin's ``adaptive`` adversary) does not know the
+  interdiction model: it watches the share of each cell that is inspected, so in the
+  game it fears a referral as it fears a seizure (its own seizure chance when covered is
+  taken as 1), while the defender still counts the load's true seizure chance. The
+  shotgun's decoys are not a separate effect here: under the ``hold`` capacity rule the
+  plan uses, a referral is inspected however full secondary is, so decoys cost waits
+  (which the game does not price) and not seizure chance; ``portwatch compare`` with
+  ``--adversary-param decoys=0`` measures what they take away in the twin.
 """
 
 from __future__ import annotations
@@ -35,11 +53,12 @@ from portwatch.targeting.eraser import (
     BayesianSecurityGame,
     BayesianSecuritySolution,
     bayesian_eraser,
+    evaluate,
 )
 from portwatch.targeting.games import SecurityGame
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES, Policy
 from portwatch.twin.adversaries.helpers import PEDESTRIAN, PEDESTRIAN_MAX_KG
-from portwatch.twin.process.interdiction import interdiction_model
+from portwatch.twin.process.interdiction import measure_pathways, probabilities_given
 from portwatch.twin.process.plan import SEALED, TRAP, TRUCK
 from portwatch.twin.scenario import CompiledScenario
 
@@ -55,6 +74,7 @@ class AttackerType:
     drug: str
     lanes: tuple[str, ...] = ("general", "express")
     pays_for_profile: bool = True
+    fears_referral: bool = False  # True: judges a cell by its referral share (a learner)
 
 
 @dataclass(frozen=True)
@@ -65,10 +85,10 @@ class PlanSettings:
     utilisation: float = 0.85  # assumed: share of bay time the plan may fill
     seizure_loss_share: float = 0.5  # assumed: share of a load's value lost if seized
     express_profile_usd: float = 5_000.0  # assumed: cost of an enrolled low-risk profile
-    probe_rate: float = 0.1  # referral rate of the probe that measures the slope
+    iterations: int = 2  # rounds of plan -> pathways under the plan -> game -> plan
     days: int = 2
     seed: int = 0
-    time_limit_s: float = 40.0
+    time_limit_s: float = 40.0  # for all the rounds' MILPs together
     alert_first_check: str = "bay"
     types: tuple[AttackerType, ...] = field(default=())
 
@@ -96,13 +116,16 @@ class PortPlan:
 
 def default_types(sc: CompiledScenario) -> tuple[AttackerType, ...]:
     """Single high-value load (the most harmful drug per kg), shotgun (the most common
-    drug), insider in the trusted-shipper program (express lane, no profile cost).
-    The priors 0.5 / 0.3 / 0.2 are assumed."""
+    drug), insider in the trusted-shipper program (express lane, no profile cost) and an
+    adaptive learner that avoids what it sees inspected (the most harmful drug: the
+    defender's loss is dominated by it). The priors 0.4 / 0.25 / 0.15 / 0.2 are
+    assumed."""
     harmful = sc.drugs[int(np.argmax(sc.drug_harm_per_kg))]
     common = sc.drugs[int(np.argmax(sc.drug_share))]
-    return (AttackerType("single-load", 0.5, harmful),
-            AttackerType("shotgun", 0.3, common, lanes=("general",)),
-            AttackerType("insider", 0.2, harmful, lanes=("express",), pays_for_profile=False))
+    return (AttackerType("single-load", 0.4, harmful),
+            AttackerType("shotgun", 0.25, common, lanes=("general",)),
+            AttackerType("insider", 0.15, harmful, lanes=("express",), pays_for_profile=False),
+            AttackerType("adaptive", 0.2, harmful, fears_referral=True))
 
 
 def _cells(sc: CompiledScenario, n_blocks: int) -> list[tuple[int, int, int]]:
@@ -147,18 +170,17 @@ def _options(sc: CompiledScenario, m: int, lane: int) -> list[int]:
 
 
 def _probabilities(sc: CompiledScenario, cells: list[tuple[int, int, int]],
-                   base: np.ndarray, current: np.ndarray, rate: np.ndarray,
+                   base: np.ndarray, full: np.ndarray, at: np.ndarray,
                    types: tuple[AttackerType, ...], n_blocks: int,
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """(P_u, P_c) [type, target]. Within a target (a cell's block) the attacker picks the
-    hour and concealment whose seizure chance is lowest at the probe's referral rate, as
-    the twin's informed adversary picks the way that the interdiction model rates
-    safest; ``P_u`` and ``P_c`` are that way's."""
+    """(P_u, P_c) [type, target] from the model never (``base``) and always (``full``)
+    referring, at the same pathways. Within a target the attacker picks the hour and
+    concealment whose seizure chance is lowest at coverage ``at`` (the current plan)."""
     per_block = 24 // n_blocks
     pu = np.zeros((len(types), len(cells)))
     pc = np.zeros_like(pu)
-    for k, at in enumerate(types):
-        d = sc.drugs.index(at.drug)
+    for k, at_type in enumerate(types):
+        d = sc.drugs.index(at_type.drug)
         for j, (m, lane, b) in enumerate(cells):
             hours = np.arange(b * per_block, (b + 1) * per_block)
             open_hours = hours[_traffic(sc, m, lane, hours) > 0]
@@ -166,12 +188,27 @@ def _probabilities(sc: CompiledScenario, cells: list[tuple[int, int, int]],
             conc = np.array(_options(sc, m, lane), dtype=np.int64)
             drug = np.array([d], dtype=np.int64)
             p0 = base[m, lane][np.ix_(hours, drug, conc)][:, 0, :]
-            p1 = current[m, lane][np.ix_(hours, drug, conc)][:, 0, :]
-            h, c = np.unravel_index(int(np.argmin(p1)), p1.shape)
-            slope = (p1[h, c] - p0[h, c]) / rate[j] if rate[j] > 0 else 0.0
+            p1 = full[m, lane][np.ix_(hours, drug, conc)][:, 0, :]
+            now = p0 + at[j] * (p1 - p0)
+            h, c = np.unravel_index(int(np.argmin(now)), now.shape)
             pu[k, j] = p0[h, c]
-            pc[k, j] = min(1.0, max(p0[h, c] + slope, p0[h, c] + 1e-6))
+            pc[k, j] = min(1.0, max(p1[h, c], p0[h, c] + 1e-6))
     return pu, pc
+
+
+def _game_at(sc: CompiledScenario, policy: Policy, coverage: np.ndarray,
+             cells: list[tuple[int, int, int]], cost: np.ndarray, budget: np.ndarray,
+             types: tuple[AttackerType, ...], s: PlanSettings,
+             ) -> tuple[BayesianSecurityGame, np.ndarray, np.ndarray]:
+    """The game at the pathways measured under ``policy`` (whose coverage is
+    ``coverage``), with ``P_u`` / ``P_c`` per type and target."""
+    paths = measure_pathways(sc, policy, s.days, s.seed)
+    never = _policy(sc, cells, np.zeros(len(cells)), s.n_blocks, "never", s)
+    always = _policy(sc, cells, np.ones(len(cells)), s.n_blocks, "always", s)
+    base = probabilities_given(sc, never, paths)
+    full = probabilities_given(sc, always, paths)
+    pu, pc = _probabilities(sc, cells, base, full, coverage, types, s.n_blocks)
+    return _game(sc, cells, pu, pc, cost, budget, types, s), pu, pc
 
 
 def _game(sc: CompiledScenario, cells: list[tuple[int, int, int]], pu: np.ndarray,
@@ -193,8 +230,10 @@ def _game(sc: CompiledScenario, cells: list[tuple[int, int, int]], pu: np.ndarra
                             else 0.0 for _, lane, _ in cells])
         # a lane the type cannot use pays it nothing, so it is never its best target
         off = np.where(allowed, 0.0, value.max() + loss.max() + s.express_profile_usd + 1.0)
+        # what the attacker believes: the learner counts a referral as a seizure
+        seen = np.ones_like(pc[k]) if at.fears_referral else pc[k]
         au = (1 - pu[k]) * value - pu[k] * loss - profile - off
-        ac = (1 - pc[k]) * value - pc[k] * loss - profile - off
+        ac = (1 - seen) * value - seen * loss - profile - off
         games.append(SecurityGame(-(1 - pc[k]) * harm, -(1 - pu[k]) * harm, ac, au,
                                   float(budget.sum()), cost, groups, budget))
     return BayesianSecurityGame(tuple(games), tuple(t.probability for t in types),
@@ -220,20 +259,35 @@ def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
     budget = np.full(s.n_blocks, sc.bays * per_block * HOUR_S * s.utilisation)
     budget = np.minimum(budget, np.bincount([c[2] for c in cells], weights=cost,
                                             minlength=s.n_blocks))
-    nothing = _policy(sc, cells, np.zeros(len(cells)), s.n_blocks, "no-referral", s)
-    base = interdiction_model(sc, nothing, s.days, s.seed).p
-    rate = np.full(len(cells), s.probe_rate)
-    probe = _policy(sc, cells, rate, s.n_blocks, "probe", s)
-    current = interdiction_model(sc, probe, s.days, s.seed).p
-    pu, pc = _probabilities(sc, cells, base, current, rate, types, s.n_blocks)
-    game = _game(sc, cells, pu, pc, cost, budget, types, s)
-    sol = bayesian_eraser(game, time_limit_s=s.time_limit_s)
-    policy = _policy(sc, cells, np.asarray(sol.coverage), s.n_blocks,
-                     "game-theoretic" + ("" if s.alert_first_check == "bay"
-                                         else f"-{s.alert_first_check}"), s)
+    name = "game-theoretic" + ("" if s.alert_first_check == "bay"
+                               else f"-{s.alert_first_check}")
+    coverage = np.zeros(len(cells))
+    policy = _policy(sc, cells, coverage, s.n_blocks, "no-referral", s)
+    best: tuple[float, Policy, np.ndarray, BayesianSecurityGame, np.ndarray, np.ndarray,
+                dict[str, object]] | None = None
+    history: list[float] = []
+    details: dict[str, object] = {}
+    for it in range(max(1, s.iterations) + 1):
+        game, pu, pc = _game_at(sc, policy, coverage, cells, cost, budget, types, s)
+        if it > 0:  # score the plan in the game of its own pathways
+            value = evaluate(game, coverage)[0]
+            history.append(value)
+            if best is None or value > best[0]:
+                best = (value, policy, coverage, game, pu, pc, details)
+        if it == max(1, s.iterations):
+            break
+        sol = bayesian_eraser(game, time_limit_s=s.time_limit_s / max(1, s.iterations))
+        if it > 0 and np.abs(np.asarray(sol.coverage) - coverage).max() < 1e-4:
+            break  # the same plan again: its pathways, and so its game, are the same
+        coverage, details = np.asarray(sol.coverage), dict(sol.details)
+        policy = _policy(sc, cells, coverage, s.n_blocks, name, s)
+    assert best is not None
+    value, policy, coverage, game, pu, pc, details = best
+    _, attacked, per_type = evaluate(game, coverage)
+    sol = BayesianSecuritySolution("bayesian-eraser", coverage, value, attacked, per_type,
+                                   {**details, "defender_utility_by_round": history})
     cell_names = [(str(MODE_ORDER[m]), LANE_ORDER[lane], b) for m, lane, b in cells]
-    return PortPlan(policy, cell_names, np.asarray(sol.coverage), cost, budget, sol, game,
-                    pu, pc)
+    return PortPlan(policy, cell_names, coverage, cost, budget, sol, game, pu, pc)
 
 
 def with_triage(policy: Policy, check: str = "nii_scan") -> Policy:

@@ -8,7 +8,9 @@ An event loop over a small state (named tuples of arrays, see ``Conveyances``, `
 2. **primary** (``_start_primary``): the booth free first takes the head of the queue
    (hour-by-hour staffing: a booth finishes the conveyance it serves when it closes).
    Canine teams sweep the queues: a conveyance of a swept mode is screened if a team is
-   free by the time it reaches the booth. Loads alert with ``canine_detect[drug,
+   free by the time it reaches the booth, with the full check (``canine.service``) or,
+   where ``canine.sweep_s`` is set, a short pass, an alert then keeping the team for the
+   follow-up check, away from the queue. Loads alert with ``canine_detect[drug,
    concealment]``, trace-tainted decoys with ``canine_decoy``, clean traffic with
    ``canine_fa``.
 3. **referral** (``_decide``): ``portwatch.engine.decide.decide_code``, the same compiled
@@ -43,10 +45,19 @@ import numpy as np
 from numba import njit
 
 from portwatch.engine.decide import (
+    ALERT_CHECK_CODES,
     FULL_SEARCH,
     R_ALERT,
     SECONDARY,
+    TRIAGE_CANINE,
+    TRIAGE_NONE,
+    TRIAGE_SCAN,
+    TRIAGE_STEPS,
+    admits,
+    alert_capacity,
     decide_code,
+    first_check,
+    risk_tier,
 )
 from portwatch.targeting.policy import Policy
 from portwatch.twin.process.durations import DistTable, Duration, deterministic, draw, encode
@@ -60,8 +71,6 @@ uses ``U_TRIAGE`` and ``U_TRIAGE_S``)."""
 
 DETECTED_NONE, DETECTED_SCANNER, DETECTED_BAY, DETECTED_FULL, DETECTED_INLAND = range(5)
 DETECTED_BY: tuple[str, ...] = ("none", "scanner", "secondary exam", "full search", "inland")
-TRIAGE_NONE, TRIAGE_SCAN, TRIAGE_CANINE, TRIAGE_HANDHELD = 0, 1, 2, 3
-TRIAGE_STEPS: tuple[str, ...] = ("none", "scan", "canine", "handheld")
 HANDHELD_TRACE_ASSUMED = 0.3
 """Chance that a handheld reads the drug traces of a tainted decoy where the dog
 alerted: ``assumed`` (range 0.1-0.6; no public figure)."""
@@ -89,10 +98,9 @@ PortArrays = namedtuple(
     "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage scanned "
     "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
     "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
-    "dk dp dtab doff dlen dvals primary_mean_s choose_lane balk_s divert_share")
+    "dk dp dtab doff dlen dvals canine_sweep_s primary_mean_s choose_lane balk_s divert_share")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
                    "alert_check alert_capacity")
-ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD = 0, 1, 2  # the policy's ``alert_first_check``
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
                    "bay_free sec_heap")
 Outputs = namedtuple(
@@ -255,6 +263,35 @@ def _booth_free_at(port, pools, s, t):
 
 
 @njit(**_INLINE)
+def _canine_sweep(cv, port, pools, out, c):
+    """The first free team sniffs ``c`` in the queue: a pass of ``canine_sweep_s`` where
+    it is set (> 0), and an alert keeps the team for the follow-up check (a
+    ``canine_dist`` draw) while the handler takes the vehicle to secondary, away from the
+    queue; otherwise the full check (a ``canine_dist`` draw) whatever the outcome."""
+    ck = pools.canine_key
+    start = max(cv.arrive_at[c], ck[0])
+    u = cv.u[c, U_CANINE]
+    if cv.decoy[c]:
+        alert = u < port.canine_decoy
+    elif cv.drug[c] >= 0:
+        alert = u < port.canine_detect[cv.drug[c], cv.conc[c]]
+    else:
+        alert = u < port.canine_fa
+        out.false_alarm[c] = alert
+    if port.canine_sweep_s > 0:
+        cdur = port.canine_sweep_s
+        if alert:
+            cdur += _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
+    else:  # no pass time given: every screened vehicle gets the full check
+        cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
+    ck[0] = start + cdur
+    _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
+    out.busy[8] += cdur
+    out.screened[c] = True
+    out.alert[c] = alert
+
+
+@njit(**_INLINE)
 def _start_primary(cv, port, pools, out, w, c, t):
     """Conveyance ``c`` starts primary at ``t`` at the station's first free booth."""
     m = cv.mode[c]
@@ -269,20 +306,7 @@ def _start_primary(cv, port, pools, out, w, c, t):
     out.busy[s] += dur
     ck = pools.canine_key
     if port.canine_modes[m] and ck.shape[0] > 0 and ck[0] <= t:
-        start = max(cv.arrive_at[c], ck[0])
-        cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
-        ck[0] = start + cdur
-        _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
-        out.busy[8] += cdur
-        out.screened[c] = True
-        u = cv.u[c, U_CANINE]
-        if cv.decoy[c]:
-            out.alert[c] = u < port.canine_decoy
-        elif cv.drug[c] >= 0:
-            out.alert[c] = u < port.canine_detect[cv.drug[c], cv.conc[c]]
-        else:
-            out.alert[c] = u < port.canine_fa
-            out.false_alarm[c] = out.alert[c]
+        _canine_sweep(cv, port, pools, out, c)
     _push(w.pend_key, w.pend_idx, w.k[K_PEND], t + dur, c)
     w.k[K_PEND] += 1
 
@@ -377,11 +401,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     m = cv.mode[c]
     occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
     out.occupancy[c] = occupied
-    tier = 0  # edges at or below the risk (searchsorted "right"; a loop over a few edges
-    for edge in rules.tier_edges:  # is cheaper than numba's general search)
-        if edge > cv.risk[c]:
-            break
-        tier += 1
+    tier = risk_tier(rules.tier_edges, cv.risk[c])
     code, reason = decide_code(
         cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, out.lane_used[c],
         _hour_of(t),
@@ -400,7 +420,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     alert = code == FULL_SEARCH or reason == R_ALERT
     # alerts may fill only part of secondary (the policy's capacity reserve), so that
     # trace-tainted decoys cannot shut the randomized schedule out
-    if occupied < (rules.alert_capacity if alert else port.capacity):
+    if admits(alert, occupied, port.capacity, rules.alert_capacity):
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
         return
     # secondary is full: the conveyance waits in its booth, which stays blocked
@@ -487,13 +507,8 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
     w.release[c] = False
     w.guided[c] = True
     ready = t
-    step = -1
-    if out.lane_code[c] == SECONDARY and out.reason_code[c] != R_ALERT:
-        step = port.triage[cv.mode[c]]
-    elif out.reason_code[c] == R_ALERT and rules.alert_check == ALERT_SCAN:
-        step = TRIAGE_SCAN if port.scanned[cv.mode[c]] else -1
-    elif out.reason_code[c] == R_ALERT and rules.alert_check == ALERT_HANDHELD:
-        step = TRIAGE_HANDHELD
+    step = first_check(out.lane_code[c], out.reason_code[c], port.triage[cv.mode[c]],
+                       rules.alert_check)
     if step >= 0:
         out.triage[c] = step
         if step == TRIAGE_NONE:
@@ -567,7 +582,8 @@ def _unblock(cv, port, rules, pools, out, w, t):
     """Blocked conveyances (alerts and full searches first) take free parking spaces."""
     k = w.k
     while k[K_SEC_N] + k[K_IN_SEC] < port.capacity:
-        if k[K_BH_HEAD] < k[K_BH_TAIL] and k[K_SEC_N] + k[K_IN_SEC] < rules.alert_capacity:
+        if k[K_BH_HEAD] < k[K_BH_TAIL] and admits(True, k[K_SEC_N] + k[K_IN_SEC],
+                                                  port.capacity, rules.alert_capacity):
             c = w.blocked_hi[k[K_BH_HEAD]]
             k[K_BH_HEAD] += 1
         elif k[K_BL_HEAD] < k[K_BL_TAIL]:
@@ -747,6 +763,7 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         float(sc.analyzer_false_alarm), HANDHELD_TRACE_ASSUMED, sc.inland_modes,
         float(sc.inland_coverage),
         sc.inland_detect, dt.kind, dt.param, dt.table, dt.offset, dt.length, dt.values,
+        float(sc.spec.canine.sweep_s or 0.0),
         np.array([d.mean_s if d is not None else 0.0 for d in sc.primary_service]),
         sc.choose_lane, sc.balk_wait_s, float(sc.divert_share),
     )
@@ -754,8 +771,8 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
                   policy.risk_threshold_value(), policy.broken_to_full_search,
                   policy.clean_enrolled_express, policy.capacity_rule == "hold",
-                  ("bay", "nii_scan", "handheld").index(policy.alert_first_check),
-                  max(1, int((1.0 - policy.capacity_reserve) * sc.secondary_capacity)))
+                  ALERT_CHECK_CODES.index(policy.alert_first_check),
+                  alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)))
     return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
 
 
