@@ -44,6 +44,22 @@ def _check_per_port(per_port: bool, scenario_name: str, set_: list[str] | None) 
                                  param_hint="--set")
 
 
+def _per_port_and_risk(per_port: bool | None, sc: Any, set_: list[str] | None,
+                       risk_model: Path | None) -> bool:
+    """Whether to run port by port (the default for southern-border: a pooled queue of
+    every booth barely waits), after checking the options; loads ``--risk-model``."""
+    _check_per_port(bool(per_port), sc.name, set_)
+    if per_port is None:
+        per_port = sc.name == "southern-border" and not set_ and risk_model is None
+    if risk_model is not None:
+        from portwatch.twin.study.riskmodel import read_lookup, use_port_risk_lookup
+
+        if per_port:
+            raise InputError("--risk-model: not with --per-port (one model per port)")
+        use_port_risk_lookup(sc, read_lookup(risk_model, sc))
+    return per_port
+
+
 def simulate(
     scenario: Annotated[str, typer.Argument(
         help="A shipped scenario name (see `portwatch scenarios`) or a TOML path.")],
@@ -100,15 +116,7 @@ def simulate(
 
     _check_limits(seed, days, warmup_days, replications, workers, out)
     sc = load_scenario(scenario, set_ or ())
-    _check_per_port(bool(per_port), sc.name, set_)
-    if per_port is None:  # a pooled queue of every booth barely waits: ports on their own
-        per_port = sc.name == "southern-border" and not set_ and risk_model is None
-    if risk_model is not None:
-        from portwatch.twin.study.riskmodel import read_lookup, use_port_risk_lookup
-
-        if per_port:
-            raise InputError("--risk-model: not with --per-port (one model per port)")
-        use_port_risk_lookup(sc, read_lookup(risk_model, sc))
+    per_port = _per_port_and_risk(per_port, sc, set_, risk_model)
     policies = [parse_policy(p) for p in (policy or ["rules"])]
     params = parse_params(adversary_param or [])
     unit = "port-replications" if per_port else "replications"
