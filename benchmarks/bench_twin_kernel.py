@@ -119,7 +119,17 @@ def _rate(fn, inputs: ReducedInputs, repeats: int) -> tuple[float, tuple]:  # ty
     return inputs.arrive_at_s.shape[0] / best, out  # type: ignore[return-value]
 
 
-def full_model_rate(scenario: str, days: int) -> tuple[float, float, int]:
+def without_drivers(name: str):  # type: ignore[no-untyped-def]
+    """Shipped scenario ``name`` without its ``[drivers]`` table (no lane choice, nobody
+    leaves the line): what the drivers' mechanics cost."""
+    from portwatch.twin.scenario.schema import parse_scenario, scenario_data
+
+    data, where = scenario_data(name)
+    data.pop("drivers", None)
+    return parse_scenario(data, where)
+
+
+def full_model_rate(scenario, days: int) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
     """(conveyances per second, seconds, conveyances) of ``days`` of ``scenario`` with
     traffic generation, the naive adversary, the kernel and the metrics, one core."""
     from portwatch.targeting.policy import Policy
@@ -156,8 +166,10 @@ def main() -> None:
     for name in scenario_names():
         days = 3 if name == "southern-border" else 7
         rate, seconds, n = full_model_rate(name, days)
-        rows.append(f"| {name} | {days} | {n:,} | {seconds:.2f} | {rate:,.0f} |")
-        print(f"full model {name}: {n} conveyances in {seconds:.2f} s, {rate:,.0f}/s")
+        bare, _, _ = full_model_rate(without_drivers(name), days)
+        rows.append(f"| {name} | {days} | {n:,} | {seconds:.2f} | {rate:,.0f} | {bare:,.0f} |")
+        print(f"full model {name}: {n} conveyances in {seconds:.2f} s, {rate:,.0f}/s "
+              f"({bare:,.0f}/s without drivers)")
     print(f"kernel {kernel_rate:,.0f}/s, SimPy {simpy_rate:,.0f}/s, "
           f"ratio {kernel_rate / simpy_rate:,.0f}x, max wait gap {primary_gap:.2e} s")
     md = f"""## Twin kernel (`python -m benchmarks twin_kernel`)
@@ -181,10 +193,12 @@ conveyance: the largest difference in primary wait is {primary_gap:.1e} s and in
 secondary wait {secondary_gap:.1e} s (floating-point rounding).
 
 The full port model (traffic and load generation, every kernel stage, per-day metrics;
-naive adversary, uniform 3% referral), one core:
+naive adversary, uniform 3% referral), one core; the last column runs the same scenario
+without its `[drivers]` table (no lane choice by visible queue, nobody leaves the line),
+so the two rates show what the drivers' mechanics cost:
 
-| scenario | days | conveyances | seconds | conveyances / s |
-|---|---:|---:|---:|---:|
+| scenario | days | conveyances | seconds | conveyances / s | without drivers, / s |
+|---|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 """
     write_section("twin-kernel", md)

@@ -88,9 +88,12 @@ def test_kernel_and_engine_make_the_same_decisions():
                   risk, tr.drug, tr.concealment, tr.is_decoy, u, PortState(sc))
     assert len(set(run.reason_code.tolist())) >= 6  # the day exercises most of the rule
     for i in range(n):
+        if run.balked[i]:  # left the line before primary: no decision to remake
+            continue
         hour = int(run.primary_end_at[i] / 3600) % 24  # the kernel's hour of the decision
         d = decide_lane(
-            policy=policy, mode=MODE_ORDER[tr.mode[i]], lane=LANE_ORDER[tr.lane[i]], hour=hour,
+            policy=policy, mode=MODE_ORDER[tr.mode[i]], lane=LANE_ORDER[run.lane_used[i]],
+            hour=hour,
             custody=CUSTODY_VALUES[custody[i]], risk=risk[i], enrolled=bool(enrolled[i]),
             in_secondary=int(run.occupancy[i]), secondary_capacity=sc.secondary_capacity,
             u=float(u[i, U_DECIDE]), alert=bool(run.alert[i]),
@@ -150,9 +153,12 @@ def test_kernel_and_engine_decide_alike_on_a_version_2_policy():
     held = 0
     checks = set()
     for i in range(n):
+        if run.balked[i]:  # left the line before primary: no decision to remake
+            continue
         hour = int(run.primary_end_at[i] / 3600) % 24
         d = decide_lane(
-            policy=policy, mode=MODE_ORDER[tr.mode[i]], lane=LANE_ORDER[tr.lane[i]], hour=hour,
+            policy=policy, mode=MODE_ORDER[tr.mode[i]], lane=LANE_ORDER[run.lane_used[i]],
+            hour=hour,
             custody=CUSTODY_VALUES[custody[i]], risk=tr.risk[i], enrolled=bool(enrolled[i]),
             in_secondary=int(run.occupancy[i]), secondary_capacity=sc.secondary_capacity,
             u=float(u[i, U_DECIDE]), alert=bool(run.alert[i]),

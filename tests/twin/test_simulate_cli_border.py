@@ -61,3 +61,16 @@ def test_per_port_from_the_command_line(two_ports, capsys):
 def test_per_port_needs_the_southern_border(capsys):
     assert run(["simulate", "otay-mesa", "--per-port"]) == 2
     assert "--per-port" in capsys.readouterr().err
+
+
+def test_southern_border_runs_per_port_unless_pooled(two_ports, capsys):
+    code = run(["simulate", "southern-border", "--days", "1", "-r", "1", "--workers", "1",
+                "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["scenario"] == "southern-border (per port)"
+    code = run(["simulate", "southern-border", "--pooled", "--days", "1", "-r", "1",
+                "--workers", "1", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["scenario"] == "southern-border"

@@ -44,6 +44,22 @@ def _check_per_port(per_port: bool, scenario_name: str, set_: list[str] | None) 
                                  param_hint="--set")
 
 
+def _per_port_and_risk(per_port: bool | None, sc: Any, set_: list[str] | None,
+                       risk_model: Path | None) -> bool:
+    """Whether to run port by port (the default for southern-border: a pooled queue of
+    every booth barely waits), after checking the options; loads ``--risk-model``."""
+    _check_per_port(bool(per_port), sc.name, set_)
+    if per_port is None:
+        per_port = sc.name == "southern-border" and not set_ and risk_model is None
+    if risk_model is not None:
+        from portwatch.twin.study.riskmodel import read_lookup, use_port_risk_lookup
+
+        if per_port:
+            raise InputError("--risk-model: not with --per-port (one model per port)")
+        use_port_risk_lookup(sc, read_lookup(risk_model, sc))
+    return per_port
+
+
 def simulate(
     scenario: Annotated[str, typer.Argument(
         help="A shipped scenario name (see `portwatch scenarios`) or a TOML path.")],
@@ -77,9 +93,10 @@ def simulate(
         "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
         "e.g. --set canine.teams=6 --set scanners.0.count=22; validated as the file "
         "is.")] = None,
-    per_port: Annotated[bool, typer.Option(
-        "--per-port", help="southern-border only: simulate every port on its own "
-        "(its own queues) and add them up, instead of one pooled port.")] = False,
+    per_port: Annotated[bool | None, typer.Option(
+        "--per-port/--pooled", help="southern-border only: simulate every port on its own "
+        "(its own queues) and add them up (the default), or all ports as one pooled port "
+        "(border-wide volumes and loads; its waits are not any port's).")] = None,
     risk_model: Annotated[Path | None, typer.Option(
         "--risk-model", help="A model from 'portwatch risk train --out' to score risk with "
         "(default: the port's own, trained on the scenario's history).")] = None,
@@ -99,13 +116,7 @@ def simulate(
 
     _check_limits(seed, days, warmup_days, replications, workers, out)
     sc = load_scenario(scenario, set_ or ())
-    _check_per_port(per_port, sc.name, set_)
-    if risk_model is not None:
-        from portwatch.twin.study.riskmodel import read_lookup, use_port_risk_lookup
-
-        if per_port:
-            raise InputError("--risk-model: not with --per-port (one model per port)")
-        use_port_risk_lookup(sc, read_lookup(risk_model, sc))
+    per_port = _per_port_and_risk(per_port, sc, set_, risk_model)
     policies = [parse_policy(p) for p in (policy or ["rules"])]
     params = parse_params(adversary_param or [])
     unit = "port-replications" if per_port else "replications"

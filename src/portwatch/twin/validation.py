@@ -124,18 +124,27 @@ def run_reduced_port(
     n = arrive_at_s.shape[0]
     if uniforms.shape != (n, N_UNIFORMS):
         raise ValueError(f"uniforms must have shape ({n}, {N_UNIFORMS})")
+    # inputs the kernel only reads stay untouched zero pages; the outputs are computed in
+    # place of the kernel's own (fresh pages cost as much as the simulation)
     zeros = np.zeros(n, dtype=np.int64)
-    run = run_day(prepare(scenario, policy), arrive_at_s, zeros + 1, zeros, zeros.astype(bool),
-                  zeros, np.zeros(n), zeros - 1, zeros - 1, zeros.astype(bool), uniforms,
+    no = np.zeros(n, dtype=bool)
+    run = run_day(prepare(scenario, policy), arrive_at_s, np.ones(n, dtype=np.int64), zeros,
+                  no, zeros, np.zeros(n), np.full(n, -1, dtype=np.int64), zeros, no, uniforms,
                   PortState(scenario))
     referred = run.inspected
+    # secondary_start_at is NaN unless examined, so both secondary figures are NaN there
+    secondary_service = np.subtract(run.exit_at, run.secondary_start_at, out=run.exit_at)
+    secondary_wait = np.subtract(run.secondary_start_at, run.primary_end_at,
+                                 out=run.secondary_start_at)
+    primary_service = np.subtract(run.primary_end_at, run.primary_start_at,
+                                  out=run.primary_end_at)
     return ReducedPortRun(
         arrive_at_s=arrive_at_s,
-        primary_wait_s=run.primary_start_at - arrive_at_s,
-        primary_service_s=run.primary_end_at - run.primary_start_at,
+        primary_wait_s=np.subtract(run.primary_start_at, arrive_at_s, out=run.primary_start_at),
+        primary_service_s=primary_service,
         referred=referred,
-        secondary_wait_s=np.where(referred, run.secondary_start_at - run.primary_end_at, np.nan),
-        secondary_service_s=np.where(referred, run.exit_at - run.secondary_start_at, np.nan),
+        secondary_wait_s=secondary_wait,
+        secondary_service_s=secondary_service,
     )
 
 

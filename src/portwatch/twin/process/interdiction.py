@@ -119,10 +119,10 @@ def measure_pathways(scenario: CompiledScenario, policy: Policy, days: int = 2,
         if day == 0:
             continue  # warm-up: the port starts empty
         hour = ((tr.arrive_at_s - day * DAY_S) // HOUR_S).astype(np.int64).clip(0, 23)
-        cell = (tr.mode * N_LANES + tr.lane) * 24 + hour
+        cell = (tr.mode * N_LANES + run.lane_used) * 24 + hour
         reason = run.reason_code
         disc = (reason == R_RANDOM) | (reason == R_RISK) | (reason == R_WAVED)
-        count += np.bincount(cell, minlength=size)
+        count += np.bincount(cell, weights=run.balked == 0, minlength=size)
         screened += np.bincount(cell, weights=run.screened, minlength=size)
         discretionary += np.bincount(cell, weights=disc, minlength=size)
         waved += np.bincount(cell, weights=reason == R_WAVED, minlength=size)

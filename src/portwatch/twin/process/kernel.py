@@ -81,8 +81,9 @@ INF = np.inf
 # every array of a tuple at each call (thousands of atomic operations per conveyance, a
 # 30-fold slowdown); the kernel allocates nothing and its caller holds every array for
 # the whole run, so its functions are compiled without reference counting (``_nrt``).
-_PHASE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False}
-_INLINE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "inline": "always"}
+_PHASE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "error_model": "numpy"}
+_INLINE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "inline": "always",
+                           "error_model": "numpy"}
 
 # indices of the kernel's integer counters (``Work.k``)
 (K_NEXT, K_PEND, K_READY, K_BUSY, K_IDLE, K_HI_HEAD, K_HI_TAIL, K_LO_HEAD, K_LO_TAIL,
@@ -97,7 +98,7 @@ PortArrays = namedtuple(
     "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage scanned "
     "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
     "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
-    "dk dp dtab doff dlen dvals canine_sweep_s")
+    "dk dp dtab doff dlen dvals canine_sweep_s primary_mean_s choose_lane balk_s divert_share")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
                    "alert_check alert_capacity")
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
@@ -105,11 +106,13 @@ Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scann
 Outputs = namedtuple(
     "Outputs",
     "primary_start_at primary_end_at exit_at lane_code reason_code occupancy screened alert "
-    "detected_by false_alarm identified secondary_start_at triage scan_type held_s busy")
+    "detected_by false_alarm identified secondary_start_at triage scan_type held_s busy "
+    "lane_used balked")
 Work = namedtuple(
     "Work",
     "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
-    "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner")
+    "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner "
+    "q_len")
 
 
 # ---- heaps ------------------------------------------------------------------------------
@@ -292,7 +295,7 @@ def _canine_sweep(cv, port, pools, out, c):
 def _start_primary(cv, port, pools, out, w, c, t):
     """Conveyance ``c`` starts primary at ``t`` at the station's first free booth."""
     m = cv.mode[c]
-    s = m * 2 + cv.lane[c]
+    s = m * 2 + out.lane_used[c]
     nb = port.max_booths[s]
     dur = _draw(port, port.primary_dist[s], cv.u[c, U_PRIMARY])
     out.primary_start_at[c] = t
@@ -301,9 +304,6 @@ def _start_primary(cv, port, pools, out, w, c, t):
     pools.station_key[s, 0] = t + dur
     _sift_down(pools.station_key[s], pools.station_idx[s], nb, 0)
     out.busy[s] += dur
-    out.screened[c] = False
-    out.alert[c] = False
-    out.false_alarm[c] = False
     ck = pools.canine_key
     if port.canine_modes[m] and ck.shape[0] > 0 and ck[0] <= t:
         _canine_sweep(cv, port, pools, out, c)
@@ -312,14 +312,64 @@ def _start_primary(cv, port, pools, out, w, c, t):
 
 
 @njit(**_INLINE)
+def _visible_wait(port, w, s, t):
+    """The wait a traveller arriving at ``t`` expects at station ``s``: the queue ahead
+    times the mean service over the booths open now (inf: none open)."""
+    open_now = port.booths[s, _hour_of(t)]
+    if open_now <= 0:
+        return INF
+    return w.q_len[s] * port.primary_mean_s[s] / open_now
+
+
+@njit(**_INLINE)
+def _choose_lane(cv, port, w, c, a):
+    """The station ``c`` joins: an enrolled traveller of a lane-choosing mode takes the
+    lane with the shorter visible wait (express on a tie); smugglers keep their plan."""
+    m = cv.mode[c]
+    s = m * 2 + cv.lane[c]
+    if not port.choose_lane[m] or not cv.enrolled[c] or cv.drug[c] >= 0 or cv.decoy[c]:
+        return s
+    general = m * 2
+    if port.booths[general + 1, _hour_of(a)] <= 0:
+        return general
+    if _visible_wait(port, w, general, a) < _visible_wait(port, w, general + 1, a):
+        return general
+    return general + 1
+
+
+@njit(**_INLINE)
+def _balk(cv, port, out, c, a):
+    """``c`` leaves the line on arrival: diverted to another port (2) or gives up (1)."""
+    out.balked[c] = 2 if cv.u[c, U_INLAND] < port.divert_share else 1
+    out.primary_start_at[c] = a
+    out.primary_end_at[c] = a
+    out.exit_at[c] = a
+    out.lane_code[c] = 0
+    out.reason_code[c] = 0
+    out.occupancy[c] = 0
+    out.detected_by[c] = DETECTED_NONE
+    out.secondary_start_at[c] = np.nan
+    out.triage[c] = -1
+    out.scan_type[c] = -1
+
+
+@njit(**_INLINE)
 def _arrive(cv, port, pools, out, w, c):
-    """Conveyance ``c`` arrives: it starts at once or joins its station's queue."""
-    s = cv.mode[c] * 2 + cv.lane[c]
+    """Conveyance ``c`` arrives: it picks its lane, and starts at once, joins the lane's
+    queue, or (its visible wait past the mode's limit) leaves."""
     a = cv.arrive_at[c]
+    m = cv.mode[c]
+    s = _choose_lane(cv, port, w, c, a)
+    out.lane_used[c] = s - m * 2
+    if (w.q_len[s] > 0 and port.balk_s[m] < INF and cv.drug[c] < 0 and not cv.decoy[c]
+            and _visible_wait(port, w, s, a) > port.balk_s[m]):
+        _balk(cv, port, out, c, a)
+        return
     if w.q_head[s] < 0 and _booth_free_at(port, pools, s, a) <= a:
         _start_primary(cv, port, pools, out, w, c, a)
         return
     w.q_next[c] = -1
+    w.q_len[s] += 1
     w.k[K_QUEUED] += 1
     if w.q_head[s] < 0:
         w.q_head[s] = c
@@ -353,18 +403,17 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     out.occupancy[c] = occupied
     tier = risk_tier(rules.tier_edges, cv.risk[c])
     code, reason = decide_code(
-        cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, cv.lane[c], _hour_of(t),
+        cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, out.lane_used[c],
+        _hour_of(t),
         occupied, port.capacity, cv.u[c, U_DECIDE], rules.referral[tier],
         rules.risk_threshold, rules.broken_full, rules.clean_express, rules.hold,
     )
     out.lane_code[c] = code
     out.reason_code[c] = reason
     out.detected_by[c] = DETECTED_NONE
-    out.identified[c] = False
     out.secondary_start_at[c] = np.nan
     out.triage[c] = -1
     out.scan_type[c] = -1
-    out.held_s[c] = 0.0
     out.exit_at[c] = t
     if code < SECONDARY:
         return
@@ -375,7 +424,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
         return
     # secondary is full: the conveyance waits in its booth, which stays blocked
-    s = m * 2 + cv.lane[c]
+    s = m * 2 + out.lane_used[c]
     _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
     if alert:
         w.blocked_hi[w.k[K_BH_TAIL]] = c
@@ -542,7 +591,7 @@ def _unblock(cv, port, rules, pools, out, w, t):
             k[K_BL_HEAD] += 1
         else:
             return
-        s = cv.mode[c] * 2 + cv.lane[c]
+        s = cv.mode[c] * 2 + out.lane_used[c]
         _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
         out.held_s[c] = t - out.primary_end_at[c]
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
@@ -625,6 +674,7 @@ def simulate_day(cv, port, rules, pools, out, w):
         elif t_start == now:
             c = w.q_head[s]
             w.q_head[s] = w.q_next[c]
+            w.q_len[s] -= 1
             k[K_QUEUED] -= 1
             _start_primary(cv, port, pools, out, w, c, now)
         else:
@@ -714,6 +764,8 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         float(sc.inland_coverage),
         sc.inland_detect, dt.kind, dt.param, dt.table, dt.offset, dt.length, dt.values,
         float(sc.spec.canine.sweep_s or 0.0),
+        np.array([d.mean_s if d is not None else 0.0 for d in sc.primary_service]),
+        sc.choose_lane, sc.balk_wait_s, float(sc.divert_share),
     )
     referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
@@ -731,19 +783,21 @@ class DayRun:
     primary_start_at: np.ndarray
     primary_end_at: np.ndarray
     exit_at: np.ndarray
-    lane_code: np.ndarray  # int64, order of ``portwatch.engine.decide.LANE_CODES``
-    reason_code: np.ndarray  # int64, index of ``portwatch.engine.decide.REASONS``
-    occupancy: np.ndarray  # int64, conveyances in secondary at the decision
+    lane_code: np.ndarray  # int8, order of ``portwatch.engine.decide.LANE_CODES``
+    reason_code: np.ndarray  # int8, index of ``portwatch.engine.decide.REASONS``
+    occupancy: np.ndarray  # int32, conveyances in secondary at the decision
     screened: np.ndarray  # bool: a canine team screened it at primary
     alert: np.ndarray  # bool: the canine alerted at primary
-    detected_by: np.ndarray  # int64, index of ``DETECTED_BY``
+    detected_by: np.ndarray  # int8, index of ``DETECTED_BY``
     false_alarm: np.ndarray  # bool
     identified: np.ndarray  # bool: the handheld analyzer identified the drug
     secondary_start_at: np.ndarray  # NaN if no bay exam (not referred, or cleared by triage)
-    triage: np.ndarray  # int64, index of ``TRIAGE_STEPS`` (-1: not triaged)
-    scan_type: np.ndarray  # int64, the scanner type that scanned it (-1: none)
+    triage: np.ndarray  # int8, index of ``TRIAGE_STEPS`` (-1: not triaged)
+    scan_type: np.ndarray  # int8, the scanner type that scanned it (-1: none)
     held_s: np.ndarray  # float64: time a referral held its booth waiting for parking
     busy_s: np.ndarray  # float64: booths by station, canines, scanners by type, bays
+    lane_used: np.ndarray  # int8: the lane joined (0 general, 1 express), after any choice
+    balked: np.ndarray  # int8: 0 stayed, 1 left the line and gave up, 2 diverted elsewhere
 
     @property
     def inspected(self) -> np.ndarray:
@@ -756,15 +810,16 @@ class DayRun:
 
 
 def _work(n: int, n_bays: int) -> Any:  # a Work
-    i64 = np.int64
+    i64, i32 = np.int64, np.int32
     return Work(
         np.zeros(N_COUNTERS, dtype=i64), np.empty(n), np.empty(n, dtype=i64), np.empty(n),
         np.empty(n, dtype=i64), np.empty(n_bays), np.empty(n_bays, dtype=i64),
         np.empty(n_bays, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
-        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
+        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.empty(n, dtype=i32),
         np.full(N_STATIONS, -1, dtype=i64), np.full(N_STATIONS, -1, dtype=i64),
-        np.empty(n, dtype=i64), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
+        np.empty(n, dtype=i32), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
         np.zeros(n, dtype=np.bool_), np.full(n_bays, -1, dtype=i64),
+        np.zeros(N_STATIONS, dtype=i64),
     )
 
 
@@ -793,7 +848,10 @@ def run_day(
     carried = state.secondary_exits.shape[0]
     heap = np.empty(carried + n)
     heap[:carried] = np.sort(state.secondary_exits)
-    f64, i64, b = np.float64, np.int64, np.bool_
+    # small codes in small integers, and the flags and ``held_s`` left at their zero
+    # (the kernel writes them only when set): every byte written is a fresh page the
+    # operating system must clear, which was half the run time of a million conveyances
+    f64, i64, i32, i8, b = np.float64, np.int64, np.int32, np.int8, np.bool_
     cv = Conveyances(
         np.ascontiguousarray(arrive_at_s, dtype=f64), np.ascontiguousarray(mode, dtype=i64),
         np.ascontiguousarray(lane, dtype=i64), np.ascontiguousarray(enrolled, dtype=b),
@@ -803,10 +861,11 @@ def run_day(
     )
     busy = np.zeros(9 + len(sc.scanner_service) + 1)
     out = Outputs(
-        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i64), np.empty(n, dtype=i64),
-        np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
-        np.empty(n, dtype=i64), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
-        np.empty(n, dtype=i64), np.empty(n, dtype=i64), np.zeros(n), busy,
+        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i8), np.empty(n, dtype=i8),
+        np.empty(n, dtype=i32), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
+        np.empty(n, dtype=i8), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
+        np.empty(n, dtype=i8), np.empty(n, dtype=i8), np.zeros(n), busy,
+        np.empty(n, dtype=i8), np.zeros(n, dtype=i8),
     )
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
                   state.scanner_free, state.bay_free, heap)
@@ -814,7 +873,9 @@ def run_day(
     w.k[K_SEC_N] = carried
     sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
     state.secondary_exits = heap[:sec_n].copy()
-    return DayRun(*out[:-1], busy_s=busy)
+    fields = out._asdict()
+    fields["busy_s"] = fields.pop("busy")
+    return DayRun(**fields)
 
 
 __all__ = [

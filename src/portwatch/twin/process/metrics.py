@@ -72,6 +72,9 @@ class DayMetrics:
     queue_by_hour: np.ndarray  # [mode, 24], summed over days
     busy_s: np.ndarray
     staffed_s: np.ndarray
+    enrolled_arrived: np.ndarray  # [mode]: arrivals eligible for the express lane
+    balked: np.ndarray  # [mode]: left the line on arrival and gave up the trip
+    diverted: np.ndarray  # [mode]: left the line on arrival for another port
 
 
 def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
@@ -94,6 +97,7 @@ def _reduce_day(
     start_at, end_at, exit_at, lane_code, reason_code, screened, alert, detected_by,
     false_alarm, secondary_start_at, held_s, day_start, edges, value_per_kg, harm_per_kg,
     by_mode, drugs, decoys, reasons, wait_sum, wait_max, wait_count, hist, queue_steps,
+    balked,
 ):
     """Every sum of a day in one pass. ``by_mode`` rows: arrived, crossed, in port at the
     end, seized at the port, inspected, crossed uninspected, crossed unverified, false
@@ -104,6 +108,8 @@ def _reduce_day(
     steps = queue_steps.shape[1] - 1
     day_end = day_start + 86_400.0
     for i in range(mode.shape[0]):
+        if balked[i] > 0:  # left the line on arrival: counted apart
+            continue
         m = mode[i]
         s = m * 2 + lane[i]
         det = detected_by[i]
@@ -192,12 +198,13 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
     steps = int(DAY_S // QUEUE_STEP_S)
     queue_steps = np.zeros((N_MODES, steps + 1))
     _reduce_day(
-        traffic.mode, traffic.lane, traffic.custody, traffic.drug, traffic.mass_kg,
+        traffic.mode, run.lane_used, traffic.custody, traffic.drug, traffic.mass_kg,
         traffic.is_load, traffic.is_decoy, traffic.arrive_at_s, run.primary_start_at,
         run.primary_end_at, run.exit_at, run.lane_code, run.reason_code, run.screened,
         run.alert, run.detected_by, run.false_alarm, run.secondary_start_at, run.held_s, day_start,
         WAIT_EDGES_S, sc.drug_value_usd_per_kg, sc.drug_harm_per_kg,
         by_mode, drugs, decoys, reasons, wait_sum, wait_max, wait_count, hist, queue_steps,
+        run.balked,
     )
     # Waiting for primary at the end of each 5-minute step: arrived minus started so far.
     queue = np.cumsum(queue_steps[:, :steps], axis=1).reshape(N_MODES, 24, -1).mean(axis=2)
@@ -230,6 +237,11 @@ def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMe
         queue_by_hour=queue,
         busy_s=run.busy_s.copy(),
         staffed_s=staffed_seconds(sc),
+        enrolled_arrived=np.bincount(traffic.mode[traffic.enrolled & (run.balked == 0)],
+                                     minlength=N_MODES).astype(np.float64),
+        balked=np.bincount(traffic.mode[run.balked == 1], minlength=N_MODES).astype(np.float64),
+        diverted=np.bincount(traffic.mode[run.balked == 2],
+                             minlength=N_MODES).astype(np.float64),
     )
 
 
@@ -296,6 +308,27 @@ def _waits(total: DayMetrics, present: list[int]
     return wait, wait_by_lane
 
 
+def _express(sc: CompiledScenario, total: DayMetrics, present: list[int],
+             wait_by_lane: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per mode with an express lane: the share of arrivals eligible for it and the mean
+    primary wait in each lane; ``gain_s`` is what an eligible traveller saves on average
+    by holding the enrolment (general minus express mean wait)."""
+    out = {}
+    for m in present:
+        if not sc.has_express[m]:
+            continue
+        name = str(MODE_ORDER[m])
+        general = wait_by_lane.get(f"{name}.general", {}).get("mean", float("nan"))
+        express = wait_by_lane.get(f"{name}.express", {}).get("mean", float("nan"))
+        out[name] = {
+            "eligible_share": _ratio(total.enrolled_arrived[m], total.arrived[m]),
+            "general_wait_mean_s": general,
+            "express_wait_mean_s": express,
+            "gain_s": general - express,
+        }
+    return out
+
+
 def _utilisation(sc: CompiledScenario, total: DayMetrics) -> dict[str, float]:
     """Busy over staffed time of every resource that was staffed."""
     names = [f"booths.{MODE_ORDER[s // 2]}.{LANE_ORDER[s % 2]}" for s in range(N_STATIONS)]
@@ -347,6 +380,11 @@ def summarise(sc: CompiledScenario, total: DayMetrics) -> dict[str, object]:
         "share_unverified": _ratio(total.crossed_unverified.sum(), crossed),
         "wait_s": wait,
         "wait_s_by_lane": wait_by_lane,
+        "express": _express(sc, total, present, wait_by_lane),
+        "balked": float(total.balked.sum() / d),
+        "diverted": float(total.diverted.sum() / d),
+        "balked_by_mode": {str(MODE_ORDER[m]): float(total.balked[m] / d) for m in present},
+        "diverted_by_mode": {str(MODE_ORDER[m]): float(total.diverted[m] / d) for m in present},
         "examined": float(total.secondary_count.sum() / d),
         "cleared_by_triage": float(total.cleared_by_triage.sum() / d),
         "booths_held": float(total.booths_held.sum() / d),

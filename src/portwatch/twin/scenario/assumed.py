@@ -116,6 +116,17 @@ ASSUMED: tuple[Assumed, ...] = (
             "a driver's fee per crossing, load or decoy"),
     Assumed("contraband.economics.trace_drug_usd", 100.0, 2000.0,
             "the drug that taints a decoy"),
+    # relative to the shipped values (car 180 min, pedestrian 150 min, share 0.5), so a
+    # scenario without a [drivers] table is left without one
+    Assumed("drivers.balk_wait_min.car", 1 / 3, 5 / 3,
+            "visible wait beyond which a driver leaves the line (60-300 min): no public "
+            "figure", relative=True),
+    Assumed("drivers.balk_wait_min.pedestrian", 0.4, 2.0,
+            "visible wait beyond which a pedestrian leaves the line (60-300 min): no "
+            "public figure", relative=True),
+    Assumed("drivers.divert_share", 0.0, 2.0,
+            "share of those who leave the line who cross at another port (0-1): no "
+            "public figure", relative=True),
 )
 """The parameters ``portwatch sensitivity`` varies (see ``docs/twin-model.md``)."""
 

@@ -28,6 +28,7 @@ import tomli_w
 from portwatch.domain.errors import InputError, NotFoundError
 from portwatch.domain.modes import Mode
 from portwatch.twin.scenario import bts
+from portwatch.twin.scenario.schema import BALK_WAIT_MIN_ASSUMED, DIVERT_SHARE_ASSUMED
 
 YEAR = 2018
 
@@ -103,6 +104,80 @@ TRUCK_STAFFING_SHAPE: dict[str, tuple[int, ...]] = {
     "2506": (0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0),
     "2304": (0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, -1, -1, -1, -1, 1, 1, 0, 0, 0, 0),
 }
+SRC_BTS_CAR_WAITS = (
+    "BTS, U.S. International Travel and Transportation Trends 2006, Table 4.2 (gateways "
+    "with the longest average wait times for personal vehicles entering the United States, "
+    "from CBP's hourly wait records, 2003 and 2004)"
+)
+#: Published mean primary waits (min) of a mode's general lanes: (low, high, source) per
+#: (BTS port code, mode), the range spanned by the years published.
+PUBLISHED_WAIT_MIN: dict[tuple[str, Mode], tuple[float, float, str]] = {
+    ("2504", Mode.CAR): (36.1, 42.3, "San Ysidro: 42.3 min in 2003, 36.1 min in 2004; "
+                         + SRC_BTS_CAR_WAITS),
+    ("2506", Mode.CAR): (24.1, 27.8, "Otay Mesa: 27.8 min in 2003, 24.1 min in 2004; "
+                         + SRC_BTS_CAR_WAITS),
+    ("2304", Mode.CAR): (12.8, 19.4, "Laredo Bridge I: 12.8 min in 2003, 18.4 in 2004; Bridge "
+                         "II: 16.6 and 19.4; " + SRC_BTS_CAR_WAITS),
+    ("2504", Mode.PEDESTRIAN): (52.0, 61.0, "San Ysidro pedestrians (standard and Ready "
+                                "lanes): average 52 min in 2011 and 61 min in 2016, surveys of "
+                                "more than 3,000 pedestrians by the South County Economic "
+                                "Development Council (KPBS, 2016-04-22)"),
+}
+#: Cars at a port without a published figure of its own: the average of every US-Mexico
+#: gateway (applying it to each port is ``assumed``).
+BORDER_CAR_WAIT_MIN = (14.5, 15.1, "average over all US-Mexico gateways: 14.5 min in 2003, "
+                       "15.1 min in 2004; " + SRC_BTS_CAR_WAITS + "; applied to a port "
+                       "without a figure of its own: assumed")
+
+
+def published_wait_min(code: str, mode: Mode) -> tuple[float, float, str] | None:
+    """The published mean-wait range a port's general lanes of ``mode`` are calibrated on:
+    its own figure, the border-wide car average for cars elsewhere, else None."""
+    if (code, mode) in PUBLISHED_WAIT_MIN:
+        return PUBLISHED_WAIT_MIN[(code, mode)]
+    return BORDER_CAR_WAIT_MIN if mode is Mode.CAR else None
+
+
+#: The most booths a port staffs in its general car or pedestrian lanes in any hour, per
+#: (BTS port code, mode): found by ``python -m portwatch.twin.scenario.staffing --lanes``
+#: so that the mean general-lane wait lands nearest the middle of ``published_wait_min``.
+#: Below the cap, booths follow the hour's demand; the peak hours queue.
+GENERAL_BOOTH_CAP: dict[tuple[str, str], float] = {
+    ('2301', 'car'): 8.9,
+    ('2302', 'car'): 3.85,
+    ('2303', 'car'): 5.32,
+    ('2304', 'car'): 9.59,
+    ('2305', 'car'): 8.34,
+    ('2307', 'car'): 1.12,
+    ('2309', 'car'): 3.0,
+    ('2310', 'car'): 1.83,
+    ('2402', 'car'): 14.98,
+    ('2403', 'car'): 1.7,
+    ('2404', 'car'): 1.02,
+    ('2406', 'car'): 1.02,
+    ('2408', 'car'): 1.34,
+    ('2502', 'car'): 1.44,
+    ('2503', 'car'): 8.48,
+    ('2504', 'car'): 22.73,
+    ('2504', 'pedestrian'): 11.28,
+    ('2505', 'car'): 2.66,
+    ('2506', 'car'): 12.36,
+    ('2507', 'car'): 6.68,
+    ('2601', 'car'): 4.01,
+    ('2602', 'car'): 1.02,
+    ('2603', 'car'): 1.0,
+    ('2604', 'car'): 6.73,
+    ('2606', 'car'): 1.0,
+    ('2608', 'car'): 6.22,
+}
+SRC_CAPPED_STAFFING = (
+    "CBP's hourly booth staffing is not published: booths per hour sized to the hour's "
+    "mean demand at a target utilisation (a parameter), at most {cap:g} an hour (a "
+    "fractional cap staffs one booth more in that share of the capped hours), the cap "
+    "found by a seeded search (rules policy, naive adversary, 4 days x 4 replications, "
+    "seed 0) so that the general lanes' mean primary wait is nearest the published "
+    "{lo:g}-{hi:g} min ({src})"
+)
 FLAT: tuple[int, ...] = (0,) * 24
 """The staffing shape that leaves the flat demand-sized truck staffing as it is."""
 #: Commercial primary inspection booths of the calibrated ports in 2018 (general + FAST):
@@ -212,6 +287,25 @@ def _booths(per_day: float, profile: list[float], service_s: float, rho: float,
     return [math.ceil(x / rho) if x > 0 else 0 for x in loads]
 
 
+def capped_booths(booths: list[int], cap: float) -> list[int]:
+    """Demand-sized ``booths`` with at most ``cap`` open in any hour. A fractional cap
+    staffs ``floor(cap) + 1`` booths in that fraction of the capped hours, spread evenly
+    through the day (error diffusion), so that the cap is a continuous knob."""
+    base = math.floor(cap)
+    frac = cap - base
+    out = []
+    carry = 0.0
+    for n in booths:
+        if n <= base:
+            out.append(n)
+            continue
+        carry += frac
+        extra = 1 if carry >= 1.0 - 1e-9 else 0
+        carry -= extra
+        out.append(min(n, max(1, base + extra)))
+    return out
+
+
 def shaped_booths(flat: list[int], shape: tuple[int, ...]) -> list[int]:
     """Flat staffing ``flat`` reshaped by ``shape``, the booths added in each hour 0-23;
     closed hours stay closed and open ones keep at least one booth."""
@@ -236,8 +330,8 @@ def _service(mean_s: float, cv: float, source: str) -> dict[str, Any]:
     return {"kind": "lognormal", "mean_s": round(mean_s, 1), "cv": cv, "source": source}
 
 
-def _mode_table(code: str, mode: Mode, per_day: float,
-                truck_shape: tuple[int, ...]) -> dict[str, Any]:
+def _mode_table(code: str, mode: Mode, per_day: float, truck_shape: tuple[int, ...],
+                booth_caps: dict[tuple[str, str], float] | None = None) -> dict[str, Any]:
     profile = HOURLY_PROFILE[mode]
     general_s = PRIMARY_OVERRIDE_S.get((code, mode), PRIMARY_S[mode][0])
     express_s = PRIMARY_S[mode][1]
@@ -247,6 +341,12 @@ def _mode_table(code: str, mode: Mode, per_day: float,
     general_booths = _booths(per_day * (1 - enrolled), profile, general_s, rho,
                              flat=mode in FLAT_STAFFING)
     staffing_src = SRC_STAFFING
+    cap = (booth_caps if booth_caps is not None else GENERAL_BOOTH_CAP).get((code, mode.value))
+    published = published_wait_min(code, mode)
+    if cap is not None and published is not None and mode is not Mode.TRUCK:
+        general_booths = capped_booths(general_booths, cap)
+        staffing_src = SRC_CAPPED_STAFFING.format(cap=cap, lo=published[0], hi=published[1],
+                                                  src=published[2])
     if mode is Mode.TRUCK:
         general_booths = shaped_booths(general_booths, truck_shape)
         if code in TRUCK_PRIMARY_BOOTHS:
@@ -391,6 +491,17 @@ def _common(volumes: dict[Mode, float], legacy_scanners: int) -> dict[str, Any]:
             "source": f"Border Patrol highway checkpoint past the port: {SRC_PARAM}",
         }
     data["contraband"] = _contraband(volumes)
+    chooser = [m.value for m in (Mode.CAR, Mode.PEDESTRIAN) if volumes.get(m, 0) > 0]
+    if chooser:
+        data["drivers"] = {
+            "choose_lane": chooser,
+            "balk_wait_min": {m: BALK_WAIT_MIN_ASSUMED[Mode(m)] for m in chooser},
+            "divert_share": DIVERT_SHARE_ASSUMED,
+            "source": "enrolled travellers join the shorter of the general and express "
+            "lanes; the visible wait beyond which one leaves the line (car 180 min, "
+            "pedestrian 150 min) and the share of those who cross at another port: no "
+            "public figure: assumed (ranges 60-300 min and 0-1)",
+        }
     data["cost"] = {"truck_hour_usd": 91.27, "car_hour_usd": 21.15,
                     "pedestrian_hour_usd": 14.10, "bus_hour_usd": 282.0, "source": SRC_COST}
     return data
@@ -407,13 +518,15 @@ def _scanner_share(year: int) -> dict[str, int]:
 
 
 def port_scenario(port_key: str, year: int = YEAR, month: int | None = None,
-                  truck_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
+                  truck_shape: tuple[int, ...] | None = None,
+                  booth_caps: dict[tuple[str, str], float] | None = None) -> dict[str, Any]:
     """One BTS port's scenario (the TOML's content as a dict).
 
     Daily volumes are the year's mean day, or with ``month`` (1-12) that month's mean day
     (its BTS count over its days: the seasonality of ``bts.monthly_seasonality``).
     ``truck_shape`` reshapes the general truck lanes' staffing (``shaped_booths``); by
     default the port's calibrated shape in ``TRUCK_STAFFING_SHAPE``, else flat.
+    ``booth_caps`` replaces ``GENERAL_BOOTH_CAP`` (the car and pedestrian calibration).
     """
     port = bts.find_port(port_key)
     if truck_shape is None:
@@ -437,7 +550,7 @@ def port_scenario(port_key: str, year: int = YEAR, month: int | None = None,
         f"{period}, calibrated service times and resources",
         "source": f"volumes: BTS Border Crossing Entry Data, {period}; other figures as cited "
         "in each table",
-        "modes": {m.value: _mode_table(port.code, m, v, truck_shape)
+        "modes": {m.value: _mode_table(port.code, m, v, truck_shape, booth_caps)
                   for m, v in volumes.items()},
     }
     data.update(_common(volumes, _scanner_share(year).get(port.code, 0)))

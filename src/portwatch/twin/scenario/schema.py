@@ -345,6 +345,27 @@ class CostSpec(_Model):
     source: str | None = None
 
 
+BALK_WAIT_MIN_ASSUMED = {Mode.CAR: 180.0, Mode.PEDESTRIAN: 150.0}
+"""Visible wait (min) beyond which a driver or pedestrian leaves the line: ``assumed``
+(range 60-300; no public figure for the southern border)."""
+DIVERT_SHARE_ASSUMED = 0.5
+"""Share of those who leave the line who cross at another port instead of giving up the
+trip: ``assumed`` (range 0-1)."""
+
+
+class DriversSpec(_Model):
+    """How travellers react to the queues they see on arrival. An enrolled traveller of a
+    mode in ``choose_lane`` joins the shorter (in expected wait) of the general and the
+    express lanes; anyone (but a smuggler) whose visible wait passes ``balk_wait_min`` of
+    the mode leaves: ``divert_share`` of them to another port, the rest give up the trip.
+    The visible wait is the queue ahead times the lane's mean service over its open booths."""
+
+    choose_lane: list[Mode] = Field(default_factory=list)
+    balk_wait_min: dict[Mode, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    divert_share: float = Field(default=DIVERT_SHARE_ASSUMED, ge=0, le=1)
+    source: str | None = None
+
+
 class ScenarioSpec(_Model):
     """A whole scenario file."""
 
@@ -363,6 +384,8 @@ class ScenarioSpec(_Model):
     commodities: dict[str, float] = Field(default_factory=dict)
     """Shares of the manifest commodities of trucks (empty: not modelled)."""
     advance: AdvanceSpec = AdvanceSpec()
+    drivers: DriversSpec | None = None
+    """Lane choice and balking (none: travellers keep their lane and never leave)."""
 
     @field_validator("commodities")
     @classmethod
@@ -404,6 +427,10 @@ class ScenarioSpec(_Model):
         for mode in self.contraband.mode_share:
             if mode not in self.modes:
                 raise ValueError(f"contraband.mode_share.{mode}: mode not in modes")
+        if self.drivers is not None:
+            for mode in [*self.drivers.choose_lane, *self.drivers.balk_wait_min]:
+                if mode not in self.modes:
+                    raise ValueError(f"drivers: {mode}: mode not in modes")
         return self
 
 
@@ -459,6 +486,9 @@ class CompiledScenario:
     hour_value_usd: np.ndarray  # float64 [mode]
     commodity_names: tuple[str, ...]
     commodity_share: np.ndarray  # float64 [commodity], sums to 1 (empty: not modelled)
+    choose_lane: np.ndarray  # bool [mode]: the enrolled pick the shorter lane
+    balk_wait_s: np.ndarray  # float64 [mode]: visible wait that makes one leave (inf: never)
+    divert_share: float  # of those who leave, the share that cross at another port
 
     @property
     def secondary_capacity(self) -> int:
@@ -593,7 +623,22 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         commodity_names=tuple(spec.commodities),
         commodity_share=np.array(list(spec.commodities.values()), dtype=np.float64)
         / (sum(spec.commodities.values()) or 1.0),
+        **_driver_fields(spec),
     )
+
+
+def _driver_fields(spec: ScenarioSpec) -> dict[str, Any]:
+    """Lane choice and balking as arrays by mode (no ``drivers`` table: neither)."""
+    drivers = spec.drivers
+    if drivers is None:
+        return {"choose_lane": np.zeros(N_MODES, dtype=bool),
+                "balk_wait_s": np.full(N_MODES, np.inf), "divert_share": 0.0}
+    return {
+        "choose_lane": _modes_mask(drivers.choose_lane),
+        "balk_wait_s": np.array([60.0 * drivers.balk_wait_min.get(m, np.inf)
+                                 for m in MODE_ORDER]),
+        "divert_share": drivers.divert_share,
+    }
 
 
 def _num(x: Any) -> Any:
@@ -695,6 +740,7 @@ __all__ = [
     "N_CONCEALMENTS",
     "N_STATIONS",
     "CompiledScenario",
+    "DriversSpec",
     "ScenarioSpec",
     "ServiceSpec",
     "compile_scenario",

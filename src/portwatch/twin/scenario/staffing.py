@@ -20,12 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from portwatch.domain.modes import Mode
+from portwatch.twin.scenario import bts
 from portwatch.twin.scenario.build import (
     FLAT,
     TRUCK_PRIMARY_BOOTHS,
     YEAR,
     describe_shape,
     port_scenario,
+    published_wait_min,
     shaped_booths,
 )
 from portwatch.twin.scenario.schema import parse_scenario
@@ -144,14 +147,87 @@ def calibrate(year: int = YEAR, echo: Any = print) -> dict[str, Candidate]:
     return chosen
 
 
+@dataclass(frozen=True)
+class CapCandidate:
+    """A cap on a mode's general-lane booths and the mean wait it gives (minutes)."""
+
+    cap: float
+    mean_min: float
+
+
+def lane_wait_min(data: dict[str, Any], mode: Mode) -> float:
+    """Mean primary wait (min) of the general lanes of ``mode`` in scenario ``data``."""
+    sc = parse_scenario(data, data["name"])
+    study = run_study(sc, rules_policy(), "naive", days=DAYS, replications=REPLICATIONS,
+                      seed=SEED)
+    return study.summary("rules")["wait_s_by_lane"][f"{mode.value}.general"]["mean"] / 60.0
+
+
+#: The cap search stops when the bracket is this narrow (booths).
+CAP_RESOLUTION = 0.02
+
+
+def search_cap(port_code: str, mode: Mode, target: tuple[float, float],
+               year: int = YEAR) -> list[CapCandidate]:
+    """Bisection on the (fractional) cap of ``mode``'s general booths, fewer booths giving
+    longer waits: every cap tried, the last one the cap whose mean wait is nearest the
+    middle of ``target``. Caps run from 1 to the demand-sized peak (no cap)."""
+    uncapped = port_scenario(port_code, year, booth_caps={})
+    peak = float(max(uncapped["modes"][mode.value]["general"]["booths_by_hour"]))
+    middle = (target[0] + target[1]) / 2
+    tried: dict[float, CapCandidate] = {}
+
+    def evaluate(cap: float) -> CapCandidate:
+        cap = round(cap, 2)
+        if cap not in tried:
+            data = port_scenario(port_code, year, booth_caps={(port_code, mode.value): cap})
+            tried[cap] = CapCandidate(cap, lane_wait_min(data, mode))
+        return tried[cap]
+
+    lo, hi = 1.0, peak  # waits fall as the cap rises: bracket the middle
+    if evaluate(hi).mean_min >= middle:
+        lo = hi
+    while hi - lo > CAP_RESOLUTION:
+        mid = (lo + hi) / 2
+        if evaluate(mid).mean_min >= middle:
+            lo = mid
+        else:
+            hi = mid
+    best = min(tried.values(), key=lambda c: (abs(c.mean_min - middle), c.cap))
+    return [*(c for c in tried.values() if c is not best), best]
+
+
+def calibrate_lanes(year: int = YEAR, codes: list[str] | None = None,
+                    echo: Any = print) -> dict[tuple[str, str], float]:
+    """The general-lane booth cap of every port and mode with a published wait
+    (``published_wait_min``): cars at every BTS port, pedestrians where published."""
+    chosen: dict[tuple[str, str], float] = {}
+    for code in codes or [p.code for p in bts.ports()]:
+        modes = port_scenario(code, year, booth_caps={})["modes"]
+        for mode in (Mode.CAR, Mode.PEDESTRIAN):
+            target = published_wait_min(code, mode)
+            if target is None or mode.value not in modes:
+                continue
+            walk = search_cap(code, mode, (target[0], target[1]), year)
+            best = walk[-1]
+            echo(f"port {code} {mode.value}: cap {best.cap:g}, mean {best.mean_min:.1f} min "
+                 f"(published {target[0]:g}-{target[1]:g}); {len(walk)} caps tried")
+            chosen[(code, mode.value)] = best.cap
+    return chosen
+
+
 __all__ = [
     "TARGET_MEAN_MIN",
     "TARGET_P95_MIN",
+    "CapCandidate",
     "Candidate",
     "calibrate",
+    "calibrate_lanes",
     "general_booth_limit",
     "neighbours",
+    "lane_wait_min",
     "search",
+    "search_cap",
     "truck_waits_min",
 ]
 
@@ -163,7 +239,16 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m portwatch.twin.scenario.staffing")
     parser.add_argument("--year", type=int, default=YEAR)
+    parser.add_argument("--lanes", action="store_true",
+                        help="search the car and pedestrian booth caps instead")
     args = parser.parse_args(argv)
+    if args.lanes:
+        caps = calibrate_lanes(args.year)
+        print("GENERAL_BOOTH_CAP = {")
+        for key, cap in caps.items():
+            print(f"    {key!r}: {cap},")
+        print("}")
+        return 0
     chosen = calibrate(args.year)
     print("TRUCK_STAFFING_SHAPE = {")
     for code, c in chosen.items():

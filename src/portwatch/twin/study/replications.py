@@ -195,7 +195,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
                           arm.state)
             hour = ((tr.arrive_at_s - day * DAY_S) // 3600).astype(np.int64).clip(0, 23)
             wait = run.primary_start_at - tr.arrive_at_s
-            count, insp, w = _Observer.day(tr.mode, tr.lane, hour, run.inspected, wait)
+            count, insp, w = _Observer.day(tr.mode, run.lane_used, hour, run.inspected, wait)
             obs.add(count, insp, w)
             rows = tr.plan_row[tr.plan_row >= 0]
             planned_rows = tr.plan_row >= 0
@@ -226,8 +226,9 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
 def _mean_tree(items: list[Any]) -> Any:
     """Element-wise mean of equally shaped dicts / lists / numbers (NaN-aware)."""
     first = items[0]
-    if isinstance(first, dict):
-        return {k: _mean_tree([it[k] for it in items]) for k in first}
+    if isinstance(first, dict):  # a key missing from some (a lane without traffic) is skipped
+        keys = dict.fromkeys(k for it in items for k in it)
+        return {k: _mean_tree([it[k] for it in items if k in it]) for k in keys}
     if isinstance(first, list):
         return [_mean_tree([it[i] for it in items]) for i in range(len(first))]
     if isinstance(first, int | float):

@@ -178,7 +178,7 @@ def _html(data: dict[str, Any], images: dict[str, bytes]) -> str:
                 for p in policies
             )
             rows.append(f"<tr><th>{mode} primary wait, {stat} (min)</th>{wait_cells}</tr>")
-    for label, row_values in _study_rows(data):
+    for label, row_values in _lane_rows(data) + _study_rows(data):
         row_html = "".join(f"<td>{html.escape(v)}</td>" for v in row_values)
         rows.append(f"<tr><th>{html.escape(label)}</th>{row_html}</tr>")
     figures = "".join(
@@ -281,8 +281,36 @@ def headline_table(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
             vals = [s["wait_s"][mode][stat] for s in data["policies"].values()]
             out.append((f"{mode} primary wait, {stat} (min)",
                         [_fmt(v / 60.0) if v is not None else "n/a" for v in vals]))
+    out += _lane_rows(data)
     out += _study_rows(data)
     return out
+
+
+def _lane_rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Per mode with an express lane: each lane's mean and p95 primary wait, the share of
+    arrivals eligible for express and the mean gain of holding the enrolment; then the
+    travellers who left the line (gave up, or diverted to another port)."""
+    pols = list(data["policies"].values())
+    rows: list[tuple[str, list[str]]] = []
+
+    def minutes(v: Any) -> str:
+        return _fmt(v / 60.0) if isinstance(v, int | float) else "n/a"
+
+    for mode in pols[0].get("express", {}):
+        for lane in ("general", "express"):
+            for stat in ("mean", "p95"):
+                rows.append((f"{mode} {lane} lane wait, {stat} (min)", [
+                    minutes(s["wait_s_by_lane"].get(f"{mode}.{lane}", {}).get(stat))
+                    for s in pols]))
+        rows.append((f"{mode} share eligible for express",
+                     [_fmt(s["express"][mode]["eligible_share"]) for s in pols]))
+        rows.append((f"{mode} express gain, mean wait saved (min)",
+                     [minutes(s["express"][mode]["gain_s"]) for s in pols]))
+    if any("balked" in s for s in pols):
+        rows.append(("left the line and gave up / day", [_fmt(s.get("balked")) for s in pols]))
+        rows.append(("left the line for another port / day",
+                     [_fmt(s.get("diverted")) for s in pols]))
+    return rows
 
 
 #: Paired differences shown under the table: figure, label.
