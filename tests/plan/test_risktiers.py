@@ -10,7 +10,7 @@ import pytest
 
 from portwatch.cli.main import run
 from portwatch.domain.errors import InputError
-from portwatch.plan.portgame import PlanSettings, plan_port
+from portwatch.plan.portgame import PlanSettings
 from portwatch.plan.risktiers import high_tier_share, plan_port_tiered
 from portwatch.twin.scenario import load_scenario
 from portwatch.twin.study.riskmodel import port_risk_lookup, threshold_for_share
@@ -25,11 +25,14 @@ def tiered():
 
 def test_tiers_never_lower_the_defenders_utility(tiered):
     flat = tiered.untiered
-    assert flat.solution.details.get("proven_optimal")
     assert tiered.plan.solution.defender_utility >= flat.solution.defender_utility - 1e-6
-    # the same plan as by plan_port itself
-    again = plan_port(SC, PlanSettings())
-    assert again.solution.defender_utility == pytest.approx(flat.solution.defender_utility)
+
+
+def test_a_solve_cut_short_falls_back_to_the_untiered_plan():
+    """Even when the tiered MILP stops at once, the plan is no worse than the untiered
+    one (which is a tiered plan with both tiers covered alike)."""
+    t = plan_port_tiered(SC, PlanSettings(time_limit_s=0.01), high_share=0.05)
+    assert t.plan.solution.defender_utility >= t.untiered.solution.defender_utility - 1e-6
 
 
 def test_each_cell_is_split_into_its_tiers_costs(tiered):

@@ -28,7 +28,12 @@ import numpy as np
 
 from portwatch.domain.errors import InputError
 from portwatch.plan.portgame import PlanSettings, PortPlan, default_types, plan_port
-from portwatch.targeting.eraser import BayesianSecurityGame, bayesian_eraser
+from portwatch.targeting.eraser import (
+    BayesianSecurityGame,
+    BayesianSecuritySolution,
+    bayesian_eraser,
+    evaluate,
+)
 from portwatch.targeting.games import SecurityGame
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES, Policy
 from portwatch.twin.process import advance
@@ -115,7 +120,7 @@ def plan_port_tiered(sc: CompiledScenario, s: PlanSettings | None = None, *,
     tier = np.tile([0, 1], len(flat.cells))
     game = _tiered_game(flat, cost, tier, [t.pays_for_profile for t in types],
                         dress_cost_usd)
-    sol = bayesian_eraser(game, time_limit_s=s.time_limit_s)
+    sol = _at_least_untiered(game, bayesian_eraser(game, time_limit_s=s.time_limit_s), flat)
     coverage = np.asarray(sol.coverage)
     policy = _tiered_policy(flat, coverage, edge, s)
     budget = np.asarray(flat.budget_s)
@@ -123,6 +128,18 @@ def plan_port_tiered(sc: CompiledScenario, s: PlanSettings | None = None, *,
                     budget, sol, game, np.repeat(flat.p_uncovered, 2, axis=1),
                     np.repeat(flat.p_covered, 2, axis=1))
     return TieredPlan(plan, flat, tier, edge, high_share)
+
+
+def _at_least_untiered(game: BayesianSecurityGame, sol: BayesianSecuritySolution,
+                       flat: PortPlan) -> BayesianSecuritySolution:
+    """``sol``, or the untiered plan (both tiers covered alike, a feasible tiered plan)
+    when a solve stopped by its time limit found worse."""
+    same = np.repeat(np.asarray(flat.coverage), 2)
+    value, targets, per_type = evaluate(game, same)
+    if value <= sol.defender_utility + 1e-9:
+        return sol
+    return BayesianSecuritySolution("untiered-fallback", same, value, targets, per_type,
+                                    {**sol.details, "fallback": "untiered plan was better"})
 
 
 def _tiered_policy(flat: PortPlan, coverage: np.ndarray, edge: float,
