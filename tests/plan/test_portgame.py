@@ -90,3 +90,29 @@ def test_the_learner_fears_a_referral_and_the_defender_counts_the_seizure(planne
     assert np.unique(np.round(learner.attacker_covered, 6)).size <= 4 < len(planned.cells)
     harm = -learner.defender_uncovered / (1 - planned.p_uncovered[k])
     assert np.allclose(learner.defender_covered, -(1 - planned.p_covered[k]) * harm)
+
+
+def test_the_game_reads_the_model_the_informed_adversary_reads(planned):
+    """At the plan's coverage, each target's seizure chance in the game is the lowest the
+    one interdiction model gives under the plan itself (at the days and seed the informed
+    adversary reads it with) over the hours and concealments of the target. The first
+    version read it from other policies' pathways and another seed, and missed this."""
+    from portwatch.plan.portgame import _options, _traffic, default_types
+    from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER
+    from portwatch.twin.process.interdiction import interdiction_model
+
+    sc = load_scenario("test-port")
+    s = PlanSettings(n_blocks=6)
+    model = interdiction_model(sc, planned.policy, s.days, s.seed).p
+    per_block = 24 // s.n_blocks
+    for k, at in enumerate(planned.game.names):
+        d = sc.drugs.index(next(t.drug for t in default_types(sc) if t.name == at))
+        for j, (mode, lane, b) in enumerate(planned.cells):
+            m, ln = MODE_ORDER.index(mode), LANE_ORDER.index(lane)
+            hours = np.arange(b * per_block, (b + 1) * per_block)
+            open_hours = hours[_traffic(sc, m, ln, hours) > 0]
+            hours = open_hours if len(open_hours) else hours
+            best = model[m, ln][np.ix_(hours, [d], _options(sc, m, ln))].min()
+            game = planned.p_uncovered[k, j] + planned.coverage[j] * (
+                planned.p_covered[k, j] - planned.p_uncovered[k, j])
+            assert game == pytest.approx(best, abs=1e-9), (at, mode, lane, b)
