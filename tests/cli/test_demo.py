@@ -15,7 +15,7 @@ def test_demo_prints_the_policy_study_and_the_custody_table():
     out = done.stdout
     # the twin's study: every policy of the comparison, against the shotgun adversary
     assert "otay-mesa vs shotgun" in out
-    for policy in ("uniform-0.02", "rules", "rules-hold", "risk-0.6-0.01"):
+    for policy in ("uniform-0.02", "rules", "rules-hold", "risk-0.0006-0.01"):
         assert policy in out
     assert "loads interdicted / day" in out
     # the custody table: the clean trip takes the express lane, every attack a full search

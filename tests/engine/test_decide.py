@@ -82,15 +82,16 @@ def test_kernel_and_engine_make_the_same_decisions():
     n = len(tr)
     custody = rng.integers(0, 4, n)  # every verdict, on every mode
     enrolled = rng.random(n) < 0.5
+    risk = rng.random(n)  # the kernel takes scores as input: exercise the risk rule
     u = rng.random((n, N_UNIFORMS))
     run = run_day(prepare(sc, policy), tr.arrive_at_s, tr.mode, tr.lane, enrolled, custody,
-                  tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, PortState(sc))
+                  risk, tr.drug, tr.concealment, tr.is_decoy, u, PortState(sc))
     assert len(set(run.reason_code.tolist())) >= 6  # the day exercises most of the rule
     for i in range(n):
         hour = int(run.primary_end_at[i] / 3600) % 24  # the kernel's hour of the decision
         d = decide_lane(
             policy=policy, mode=MODE_ORDER[tr.mode[i]], lane=LANE_ORDER[tr.lane[i]], hour=hour,
-            custody=CUSTODY_VALUES[custody[i]], risk=tr.risk[i], enrolled=bool(enrolled[i]),
+            custody=CUSTODY_VALUES[custody[i]], risk=risk[i], enrolled=bool(enrolled[i]),
             in_secondary=int(run.occupancy[i]), secondary_capacity=sc.secondary_capacity,
             u=float(u[i, U_DECIDE]), alert=bool(run.alert[i]),
         )

@@ -47,7 +47,7 @@ def test_fetch_verifies_and_catalogues(real_data_dir):
     samples = realdata.catalogue(real_data_dir)
     assert {s.laser_nm for s in samples} == {785, 1064}
     # split by compound (ramanbiolib) or instrument (ramanchada2): never both sides
-    biolib = [s for s in samples if s.key.startswith("ramanbiolib")]
+    biolib = [s for s in samples if s.key.startswith("ramanbiolib") and s.split != "fresh"]
     sides = {}
     for s in biolib:
         sides.setdefault(s.compound, set()).add(s.split)
@@ -62,6 +62,22 @@ def test_a_changed_file_fails_verification(real_data_dir, tmp_path):
     victim = next(copy.rglob("*.csv"))
     victim.write_text(victim.read_text() + "\n1,2\n")
     with pytest.raises(Exception, match="changed since it was fetched"):
+        realdata.verify(copy)
+
+
+def test_a_manifest_for_other_members_is_fetched_again(real_data_dir, tmp_path):
+    """A cache made before the fresh folders were extracted must not pass as complete."""
+    import json
+    import shutil
+
+    copy = tmp_path / "data"
+    shutil.copytree(real_data_dir, copy)
+    manifest = copy / realdata.MANIFEST
+    doc = json.loads(manifest.read_text())
+    for source in doc["sources"]:
+        source.pop("members", None)
+    manifest.write_text(json.dumps(doc))
+    with pytest.raises(Exception, match="other source versions; fetch again"):
         realdata.verify(copy)
 
 
@@ -92,8 +108,27 @@ def test_held_out_perturbations_pass(real_data_dir):
 
 def test_tuning_spectra_are_refused_for_reported_figures(real_data_dir):
     tuning = [s for s in realdata.catalogue(real_data_dir) if s.split == "tuning"][:1]
-    with pytest.raises(ValueError, match="held-out"):
+    with pytest.raises(ValueError, match="tuning split"):
         evaluate_real(tuning, default_library(), None, real_data_dir)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="heldout or fresh"):
+        evaluate_real(tuning, default_library(), None, real_data_dir, split="tuning")  # type: ignore[arg-type]
+
+
+def test_fresh_split_is_every_other_laser_and_never_tunes(real_data_dir):
+    from portwatch.fieldid.realeval import tuned_from_real
+
+    samples = realdata.catalogue(real_data_dir)
+    fresh = [s for s in samples if s.split == "fresh"]
+    # ramanchada2's 532 and 633 nm folders (41 spectra) and ramanbiolib's rows at
+    # lasers other than 785 and 1064 nm (86), judged against the 785 nm library
+    assert len(fresh) == 127 and {s.laser_nm for s in fresh} == {785}
+    chada = [s for s in fresh if s.key.startswith("ramanchada2")]
+    assert {s.key.split("/")[-2] for s in chada} == {"ICV_BW532", "FMNT-M_BW532", "TOP_Ho633"}
+    named = {s.key.rsplit("/", 1)[-1].split("_")[0]: s.library_name for s in chada}
+    assert named["Pol"] == "polystyrene" and named["Si"] == "silicon"
+    assert not any(s.split == "fresh" for s in samples if "BW785" in s.key or "Ho785" in s.key)
+    with pytest.raises(ValueError, match="held-out"):
+        tuned_from_real(fresh[:1], default_library(), real_data_dir)
 
 
 def test_horiba_polystyrene_perturbed_as_the_docs_say():

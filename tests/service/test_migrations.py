@@ -94,3 +94,47 @@ def test_compare_catches_a_table_without_migration(tmp_path: Path) -> None:
 def test_upgrade_and_schema_on_postgresql(postgres_url: str, release: str) -> None:
     _check_upgrade(postgres_url, LEGACY[release])
 
+
+
+def _as_made_by_0003(url: str) -> tuple[str, str]:
+    """A database as revision 0003 left it, with a shipment and its messages: made now,
+    then the verdict rows and the port column taken away and the revision set back."""
+    from sqlalchemy import text
+
+    from portwatch.store.anchor import Anchor
+
+    t = trip(2)
+    db = Database(url, Anchor.beside(Path(url)))
+    svc = CustodyService(db)
+    svc.register(shipment_from_mapping(t.shipment))
+    svc.ingest(t.lines)
+    want = svc.verdict(t.shipment_id).verdict.value
+    db.close()
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE custody_verdicts"))
+        conn.execute(text("DROP INDEX ix_shipments_port"))
+        conn.execute(text("DROP INDEX ix_decisions_referrals"))
+        conn.execute(text("ALTER TABLE shipments DROP COLUMN port_code"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    engine.dispose()
+    return t.shipment_id, want
+
+
+def test_shipments_of_a_0003_database_get_their_verdict_rows(tmp_path: Path) -> None:
+    from portwatch.store.anchor import Anchor
+    from portwatch.store.schema import custody_verdicts
+
+    url = str(tmp_path / "v3.db")
+    sid, want = _as_made_by_0003(url)
+    db = Database(url, Anchor.beside(Path(url)))  # upgrades to 0004
+    svc = CustodyService(db)
+    assert _same_schema(db) == []
+    # no row yet: the verdict is rebuilt from the log, as 0003 did
+    assert svc.verdict(sid).verdict.value == want
+    svc.ingest(trip(2).lines[:3])  # any custody write (here duplicates) brings the rows
+    with db.reading() as conn:
+        assert conn.execute(select(custody_verdicts.c.shipment_id)).scalars().all() == [sid]
+    assert svc.check().ok
+    assert svc.verdict(sid).verdict.value == want
+    db.close()

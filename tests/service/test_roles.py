@@ -69,7 +69,7 @@ CASES: list[Case] = [
     ("GET", "/v1/alerts", lambda w, r: None,
      _expect({**OK_READ, "carrier": 200, "other_carrier": 200})),
     ("POST", "/v1/alerts/{alert}/ack", lambda w, r: {"comment": f"seen by {r}"},
-     _expect({"officer": 200, "other_officer": 409, "admin": 409})),
+     _expect({"officer": 200, "other_officer": 404, "admin": 409})),  # not its port
     ("GET", "/v1/alerts/stream?wait_s=0.2", lambda w, r: None,
      _expect({**OK_READ, "carrier": 200, "other_carrier": 200})),
     ("GET", "/v1/stats", lambda w, r: None, _expect(OK_READ)),
@@ -131,6 +131,26 @@ def test_revoked_token_is_refused_at_once(svc: Svc) -> None:
     assert svc.client.get("/v1/stats", headers=svc.h("analyst")).status_code == 401
     again = svc.client.post(f"/v1/tokens/{ana['token_id']}/revoke", headers=svc.h("admin"))
     assert again.status_code == 409
+
+
+def test_a_revocation_elsewhere_takes_effect_within_the_cache_bound(
+        svc: Svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Revoked by another process (here: straight in the database), a token this process
+    has just checked is trusted for at most ``token_cache_s``, then refused."""
+    import time
+
+    from portwatch.service import state as state_module
+    from portwatch.service.auth import revoke_token
+
+    assert svc.client.get("/v1/stats", headers=svc.h("analyst")).status_code == 200
+    tokens = svc.client.get("/v1/tokens", headers=svc.h("admin")).json()
+    ana = next(t for t in tokens if t["name"] == "ana")
+    revoke_token(svc.state.db, ana["token_id"], revoked_by="another process")
+    assert svc.client.get("/v1/stats", headers=svc.h("analyst")).status_code == 200
+    bound = svc.state.settings.token_cache_s
+    later = time.monotonic() + bound + 0.001
+    monkeypatch.setattr(state_module.time, "monotonic", lambda: later)
+    assert svc.client.get("/v1/stats", headers=svc.h("analyst")).status_code == 401
 
 
 def test_analyst_reads_a_schedule_only_after_its_shift(svc: Svc) -> None:

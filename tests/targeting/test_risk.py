@@ -108,3 +108,25 @@ def test_lift_by_hand():
 def test_bad_input_is_one_line(make, message):
     with pytest.raises(InputError, match=message):
         make()
+
+
+def test_weighted_rows_count_as_their_crossings():
+    """A table whose rows stand for several crossings gives the measures of the table
+    with each row repeated: AUC, lift, Brier and the base rate."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 3, (60, 2)).astype(float)
+    y = rng.random(60) < 0.3
+    w = rng.integers(1, 5, 60).astype(float)
+    score = x[:, 0] + 0.1 * x[:, 1]
+    rep = np.repeat(np.arange(60), w.astype(int))
+    assert auc(score, y, w) == pytest.approx(auc(score[rep], y[rep]))
+    # lift with ties broken in proportion equals the mean over tie-breaks of the
+    # repeated table's top rows; with the cut on a group boundary it is exact
+    k = int(w[np.argsort(-score, kind="stable")][: int((score >= 2.0).sum())].sum())
+    rate = k / w.sum()
+    assert lift_at(score, y, rate, w) == pytest.approx(
+        y[rep][score[rep] >= 2.0].mean() / y[rep].mean())
+    table = RiskTable(x, ("a", "b"), y, np.arange(60.0), w)
+    assert table.base_rate == pytest.approx(y[rep].mean())
+    with pytest.raises(InputError, match="mimic"):
+        mimic(table, ("a",), 0.5, rng)

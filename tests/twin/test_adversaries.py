@@ -120,8 +120,14 @@ def test_shotgun_sends_decoys_first_then_the_loads_in_one_peak_window(scenarios)
     assert MODE_ORDER[m] == "car" and hour == int(np.argmax(sc.hourly_profile[m]))
     start = hour * 3600
     decoys, loads = plan.arrive_at_s[plan.is_decoy], plan.arrive_at_s[~plan.is_decoy]
-    assert np.all((decoys >= start) & (decoys < start + 600))
+    # decoys start before the loads and keep coming while the loads cross, so that a
+    # team back from an alert meets decoys again
+    assert np.all((decoys >= start) & (decoys < start + 600 + 1800))
+    assert decoys.min() < loads.min() and decoys.max() > loads.min()
     assert np.all((loads >= start + 600) & (loads < start + 600 + 1800))
+    # the same seed sends the same loads whatever the decoys
+    none = ShotgunAdversary(loads=30, decoys=0).plan_day(view(sc), np.random.default_rng(3))
+    np.testing.assert_array_equal(none.arrive_at_s, loads)
     # default size: a surge over the scenario's daily mean, at least one decoy per two loads
     plan = ShotgunAdversary(surge=4).plan_day(view(sc), np.random.default_rng(3))
     assert plan.n_loads > 2 * sc.loads_per_day
@@ -190,16 +196,40 @@ def test_adaptive_learns_to_avoid_the_cell_where_its_loads_are_seized(scenarios)
     assert a.probabilities().sum() == pytest.approx(1.0)
 
 
-def test_adaptive_follows_the_referral_shares_it_watches(scenarios):
-    sc = scenarios["test-port"]
-    a = AdaptiveAdversary(gamma=0.05, eta_watch=1.0, wait_bonus=0.0, loads_per_day=5)
+def _run_adaptive(sc, policy, share, wait, days=8):
+    a = AdaptiveAdversary(gamma=0.1, eta_watch=1.0, wait_bonus=1.0, loads_per_day=20)
     rng = np.random.default_rng(4)
-    share = np.full((4, 2, 24), 0.3)
-    share[CAR, 0, 16] = 0.0  # the one cell where nobody is ever referred
-    for day in range(10):
-        plan = a.plan_day(view(sc, day=day), rng)
-        a.observe(DayOutcome(day, plan, np.zeros(len(plan), bool), np.zeros(len(plan), bool),
-                             share, np.full(share.shape, 60.0)))
+    plans = []
+    for day in range(days):
+        v = AdversaryView(sc, policy, day, share, wait)
+        plan = a.plan_day(v, rng)
+        plans.append(plan)
+        seized = plan.arrive_at_s < 8 * 3600  # its own loads seized before 08:00
+        a.observe(DayOutcome(day, plan, seized & ~plan.is_decoy, seized.copy(), share, wait))
+    return a, plans
+
+
+def test_adaptive_learns_only_from_what_it_could_observe(scenarios):
+    # the port's internal state (the share of all traffic inspected per cell) and the
+    # defender's policy are not visible to a smuggler: changing them changes nothing
+    sc = scenarios["test-port"]
+    wait = np.full((4, 2, 24), 60.0)
+    a, plans_a = _run_adaptive(sc, Policy.uniform(0.05), np.full((4, 2, 24), 0.3), wait)
+    hidden = np.full((4, 2, 24), 0.3)
+    hidden[CAR, 0, 16] = 0.0
+    b, plans_b = _run_adaptive(sc, Policy.uniform(0.5), hidden, wait)
+    np.testing.assert_array_equal(a.probabilities(), b.probabilities())
+    for pa, pb in zip(plans_a, plans_b, strict=True):
+        np.testing.assert_array_equal(pa.arrive_at_s, pb.arrive_at_s)
+
+
+def test_adaptive_follows_the_public_wait_times(scenarios):
+    # published waits (CBP's border wait times) are public: a long queue is a cell where
+    # inspectors are pressed to move traffic, and the adaptive smuggler leans towards it
+    sc = scenarios["test-port"]
+    wait = np.full((4, 2, 24), 60.0)
+    wait[CAR, 0, 16] = 3600.0
+    a, _ = _run_adaptive(sc, Policy.uniform(0.05), np.full((4, 2, 24), 0.3), wait, days=15)
     best = a._cells[np.argmax(a.probabilities())]
     assert np.unravel_index(best, (4, 2, 24)) == (CAR, 0, 16)
 
@@ -239,3 +269,16 @@ def test_canine_screening_is_measured_on_the_swept_modes_only(scenarios):
     assert np.all((screened >= 0) & (screened <= 1))
     assert screened[TRUCK].mean() > 0 and screened[CAR].mean() > 0
     assert not sc.canine_modes[PEDESTRIAN] and not screened[PEDESTRIAN].any()
+
+
+def test_informed_decoys_ride_in_the_hours_and_lanes_of_its_loads(scenarios):
+    sc = scenarios["otay-mesa"]
+    plan = InformedAdversary(loads_per_day=20, decoys_per_day=10).plan_day(
+        view(sc), np.random.default_rng(5))
+    assert plan.n_decoys > 0
+
+    def cells(rows):
+        return set(zip(plan.mode[rows].tolist(), plan.lane[rows].tolist(),
+                       (plan.arrive_at_s[rows] // 3600).astype(int).tolist(), strict=True))
+
+    assert cells(plan.is_decoy) <= cells(~plan.is_decoy)

@@ -39,3 +39,18 @@ def test_sensitivity_moves_the_figures_and_draws_the_tornado(capsys, tmp_path):
     # four times the loads (0.5x to 2x): more harm interdicted, on the same random numbers
     assert loads["high"]["harm_interdicted"] > loads["low"]["harm_interdicted"]
     assert loads["low_value"] == 0.5 * loads["high_value"] / 2.0
+
+
+def test_deterrence_parameters_move_the_loads_a_deterred_adversary_sends():
+    from portwatch.twin.study.runner import parse_policy
+    from portwatch.twin.study.sensitivity import run_sensitivity
+
+    data = run_sensitivity("test-port", parse_policy("rules"), "peak-timing", days=3,
+                           replications=1, seed=2)
+    rows = {r["path"]: r for r in data["parameters"]}
+    ref = rows["contraband.economics.reference_seizure_prob"]
+    # a load pays better against a seizure chance of 0.3 than of 0.05 as the reference,
+    # so the loads per day it sends against the same record are more
+    assert ref["high"]["loads_attempted"] > ref["low"]["loads_attempted"]
+    elastic = rows["contraband.economics.elasticity"]
+    assert elastic["high"]["loads_attempted"] != elastic["low"]["loads_attempted"]

@@ -26,6 +26,9 @@ def plan_command(
     time_limit: Annotated[float, typer.Option(
         "--time-limit", min=0.1, help="Seconds the game's MILPs may take in all.")] = 40.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    risk_tiers: Annotated[float | None, typer.Option(
+        "--risk-tiers", help="Add risk tiers to the targets: the share of clean traffic in "
+        "the high tier of the port's learned risk model (e.g. 0.05).")] = None,
 ) -> None:
     """Build the port game from the scenario and the twin's interdiction model, solve it
     (strong Stackelberg, four attacker types), print the coverage table and capacity
@@ -40,8 +43,16 @@ def plan_command(
     from portwatch.twin.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    result = plan_port(sc, PlanSettings(n_blocks=blocks, seed=seed, time_limit_s=time_limit,
-                                        alert_first_check=triage))
+    settings = PlanSettings(n_blocks=blocks, seed=seed, time_limit_s=time_limit,
+                            alert_first_check=triage)
+    tiers = None
+    if risk_tiers is not None:
+        from portwatch.plan.risktiers import plan_port_tiered
+
+        tiered = plan_port_tiered(sc, settings, high_share=risk_tiers)
+        result, tiers = tiered.plan, tiered.tier
+    else:
+        result = plan_port(sc, settings)
     write_policy(result.policy, out)
     use = result.capacity_use()
     sol = result.solution
@@ -49,9 +60,11 @@ def plan_command(
     rows = [{"mode": m, "lane": lane, "hours": f"{b * per_block:02d}-{(b + 1) * per_block:02d}",
              "referral": float(c), "p_seized_unreferred": float(result.p_uncovered[0, j]),
              "p_seized_referred": float(result.p_covered[0, j])}
+            | ({} if tiers is None else {"risk_tier": ("low", "high")[int(tiers[j])]})
             for j, ((m, lane, b), c) in enumerate(zip(result.cells, result.coverage,
                                                       strict=True))]
     attacked = {name: "{} {} block {}".format(*result.cells[t])
+                + ("" if tiers is None else f" {('low', 'high')[int(tiers[t])]} risk")
                 for name, t in zip(result.game.names, sol.attacked_targets, strict=True)}
     if as_json:
         typer.echo(json.dumps({
@@ -68,7 +81,8 @@ def plan_command(
                f"{'P(seized)':>11}{'if referred':>13}")
     for r in rows:
         typer.echo(f"{r['mode']:<11}{r['lane']:<9}{r['hours']:<7}{r['referral']:>9.4f}"
-                   f"{r['p_seized_unreferred']:>11.3f}{r['p_seized_referred']:>13.3f}")
+                   f"{r['p_seized_unreferred']:>11.3f}{r['p_seized_referred']:>13.3f}"
+                   + (f"  {r['risk_tier']} risk" if "risk_tier" in r else ""))
     typer.echo("bay time used by block: " + ", ".join(f"{u:.0%}" for u in use))
     for name, where in attacked.items():
         typer.echo(f"{name} attacks {where}")

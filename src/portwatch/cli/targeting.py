@@ -292,7 +292,10 @@ def policy_override_command(
 
 def register(app: typer.Typer) -> None:
     """Add this capability's commands to the root app."""
+    from portwatch.cli.riskmodel import add_commands
+
     app.command("solve")(solve_command)
+    add_commands(risk_app)
     app.add_typer(risk_app, name="risk")
     app.add_typer(policy_app, name="policy")
 

@@ -80,6 +80,9 @@ def simulate(
     per_port: Annotated[bool, typer.Option(
         "--per-port", help="southern-border only: simulate every port on its own "
         "(its own queues) and add them up, instead of one pooled port.")] = False,
+    risk_model: Annotated[Path | None, typer.Option(
+        "--risk-model", help="A model from 'portwatch risk train --out' to score risk with "
+        "(default: the port's own, trained on the scenario's history).")] = None,
 ) -> None:
     """Run policies against an adversary in the port's digital twin."""
     from portwatch.twin.scenario import bts, load_scenario
@@ -97,6 +100,12 @@ def simulate(
     _check_limits(seed, days, warmup_days, replications, workers, out)
     sc = load_scenario(scenario, set_ or ())
     _check_per_port(per_port, sc.name, set_)
+    if risk_model is not None:
+        from portwatch.twin.study.riskmodel import read_lookup, use_port_risk_lookup
+
+        if per_port:
+            raise InputError("--risk-model: not with --per-port (one model per port)")
+        use_port_risk_lookup(sc, read_lookup(risk_model, sc))
     policies = [parse_policy(p) for p in (policy or ["rules"])]
     params = parse_params(adversary_param or [])
     unit = "port-replications" if per_port else "replications"

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
+from portwatch.custody import verdict_row as vr
 from portwatch.custody.envelope import decode_line
 from portwatch.custody.ledger import (
     SealLedger,
@@ -26,6 +27,7 @@ from portwatch.store.database import Database
 from portwatch.store.eventlog import AuditReport
 from portwatch.store.schema import (
     alerts,
+    custody_verdicts,
     event_log,
     parties,
     rejections,
@@ -57,11 +59,18 @@ class _Expected:
     alerts: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
     rejections: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
     messages: dict[str, list[Any]] = field(default_factory=dict)
+    security: dict[str, dict[str, Alert]] = field(default_factory=dict)
+    """Security alerts by shipment, the first of each id (as the alerts index keeps)."""
+    last_record: dict[str, int] = field(default_factory=dict)
+    """The last record about each subject that is not a service record."""
+    verdicts: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
 
 
 def _apply(exp: _Expected, r: Any) -> None:
     """One log record's effect on the index tables."""
     kind = r.kind
+    if r.subject is not None and not kind.startswith("service."):
+        exp.last_record[r.subject] = r.id
     if kind == "seal.message":
         m = decode_line(r.body)
         exp.seal_messages[(m.seal_id, m.seq)] = (m.seal_id, m.seq, m.shipment_id, m.at_ms,
@@ -91,13 +100,15 @@ def _apply(exp: _Expected, r: Any) -> None:
     elif kind in ("custody.rejection", "custody.security"):
         a = alert_from_json(body["alert"])
         exp.alerts.setdefault(a.alert_id, alert_row(a, _SOURCE[kind], r.id))
+        if a.shipment_id is not None:
+            exp.security.setdefault(a.shipment_id, {}).setdefault(a.alert_id, a)
         for digest in body.get("digests", [body.get("digest")] if "digest" in body else []):
             rid = rejection_id(digest, r.subject)
             exp.rejections[rid] = (rid, digest, r.subject, body["reason"], r.id)
 
 
 def _expected(conn: Connection, thresholds: Thresholds,
-              parse: Callable[[str, str], Shipment]) -> _Expected:
+              parse: Callable[[str, str], Shipment], key: bytes | None) -> _Expected:
     exp = _Expected()
     last = 0
     while True:
@@ -110,10 +121,20 @@ def _expected(conn: Connection, thresholds: Thresholds,
         last = rows[-1].id
     for sid, row in exp.shipments.items():
         msgs = sorted(exp.messages.get(sid, []), key=lambda m: m.seq)
+        shipment = parse(row[2], sid)
+        row.append(shipment.route.port_code)
+        mon = ShipmentMonitor(sid, shipment.route, thresholds)
         if msgs:
-            mon = ShipmentMonitor(sid, parse(row[2], sid).route, thresholds)
             mon.feed(msgs)
             row[4:8] = [mon.state.value, mon.armed_seq, mon.armed_at_ms, mon.last_seq]
+        seal_id = row[1]
+        seal = exp.seals.get(seal_id)
+        security = [a for a in exp.security.get(sid, {}).values()
+                    if a.alert_id in exp.alerts and exp.alerts[a.alert_id][-2] != "monitor"]
+        inputs = vr.inputs_of(sid, vr.document_sha256(row[2]), mon, security,
+                              None if seal is None else seal[3])
+        log_id = max(exp.last_record.get(sid, 0), exp.last_record.get(seal_id, 0))
+        exp.verdicts[sid] = vr.row_tuple(inputs, log_id, key)
     return exp
 
 
@@ -153,7 +174,7 @@ def audit_store(db: Database, thresholds: Thresholds,
     problems = list(chain.problems)
     with db.reading() as conn:
         if not problems:
-            exp = _expected(conn, thresholds, parse)
+            exp = _expected(conn, thresholds, parse, db.key)
             problems += _compare("seals", seals, exp.seals, conn)
             problems += _compare("parties", parties, exp.parties, conn)
             problems += _compare("shipments", shipments,
@@ -161,6 +182,7 @@ def audit_store(db: Database, thresholds: Thresholds,
             problems += _compare("seal_messages", seal_messages, exp.seal_messages, conn, 2)
             problems += _compare("alerts", alerts, exp.alerts, conn)
             problems += _compare("rejections", rejections, exp.rejections, conn)
+            problems += _compare("custody_verdicts", custody_verdicts, exp.verdicts, conn)
     if len(problems) > _MAX_PROBLEMS:
         problems = [*problems[:_MAX_PROBLEMS], f"... {len(problems) - _MAX_PROBLEMS} more"]
     return AuditReport(chain.records, chain.head_hash, tuple(problems), chain.anchored)

@@ -122,7 +122,8 @@ class Evaluation:
             "",
             "**Attacked trips**: *flagged* = not `clean` (no express lane); *broken* = "
             "full search; *caught* = the attack's own evidence was raised (its alert kind, "
-            "or for the store attacks an audit finding named in the verdict's reasons). "
+            "or for the store attacks an audit finding: in the verdict's reasons for a "
+            "truncation, by the audit for an edited index). "
             "Target: every class flagged at least 99%.",
             "",
             "| attack | size | trips | flagged | broken | caught |",

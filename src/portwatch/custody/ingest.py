@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
 
+from portwatch.custody import verdict_row as vr
 from portwatch.custody.envelope import SealMessage, attribution, decode_line, to_ms
 from portwatch.custody.keys import load_public_key
 from portwatch.custody.ledger import rejection_id, seal_ledger, seal_ledger_from
@@ -130,6 +131,8 @@ class _Ship:
     armed_seq: int | None
     armed_at_ms: int | None
     stored_any: bool = True
+    doc_sha256: str = ""
+    """SHA-256 of the registered document's canonical JSON (computed once)."""
 
 
 @dataclass
@@ -174,6 +177,11 @@ class Ingestor:
         # the log head this process last wrote or saw: any other value means another
         # writer has been at the database since, and the caches may be stale
         self._known_head: int | None = None
+        # shipments whose verdict row the current write transaction must rewrite, and
+        # the last record this transaction appended about each subject
+        self._touched: set[str] = set()
+        self._appended: dict[str, int] = {}
+        self._backfilled = False
 
     def registered(self, shipment: Shipment, new_seal: bool) -> None:
         """Learn a shipment this process just registered, without asking the database."""
@@ -199,6 +207,15 @@ class Ingestor:
         self._monitors.clear()
         self._max_seq.clear()
         self._known_head = None
+
+    def drop(self, shipment_id: str | None, seal_id: str | None) -> None:
+        """Forget what is cached of one shipment and one seal (within a transaction
+        that just changed them in the database)."""
+        if shipment_id is not None:
+            self._ships.pop(shipment_id, None)
+            self._monitors.pop(shipment_id, None)
+        if seal_id is not None:
+            self._seals.pop(seal_id, None)
 
     # ------------------------------------------------------------ registry cache
     def _ship(self, conn: Connection, shipment_id: str) -> _Ship | None:
@@ -289,23 +306,41 @@ class Ingestor:
 
     # ------------------------------------------------------------ ingestion
     def ingest_lines(
-        self, lines: Iterable[str], source: str = "-", batch_size: int = 1000
+        self, lines: Iterable[str], source: str = "-", batch_size: int = 1000,
+        finish: Callable[[Connection, IngestReport], None] | None = None,
     ) -> IngestReport:
-        """Ingest JSON lines (numbered from 1) in batches of ``batch_size``."""
+        """Ingest JSON lines (numbered from 1) in batches of ``batch_size``, one
+        transaction each. The last batch's transaction also records the summary of
+        rejections beyond the detail limit, and runs ``finish`` (the caller's own
+        record of the call, such as who sent it): it commits with the messages it
+        describes, or neither does."""
         report = IngestReport()
         call = _Call(source)
         batch: list[tuple[int, str]] = []
+        pending: list[tuple[int, str]] = []
         for line_no, line in enumerate(lines, start=1):
             if not line or line.isspace():
                 continue
             batch.append((line_no, line))
             if len(batch) >= batch_size:
-                self._ingest_batch(batch, call, report)
-                batch = []
+                if pending:
+                    self._ingest_batch(pending, call, report)
+                pending, batch = batch, []
         if batch:
-            self._ingest_batch(batch, call, report)
-        if call.suppressed:
-            self._write(lambda conn: self._summarise(conn, call, report))
+            if pending:
+                self._ingest_batch(pending, call, report)
+            pending = batch
+
+        def last(conn: Connection) -> None:
+            if pending:
+                self._ingest_in(conn, pending, call, report)
+            if call.suppressed:
+                self._summarise(conn, call, report)
+            if finish is not None:
+                finish(conn, report)
+
+        if pending or call.suppressed or finish is not None:
+            self._write(last)
         return report
 
     def _ingest_batch(self, batch: list[tuple[int, str]], call: _Call,
@@ -317,10 +352,46 @@ class Ingestor:
             with self.db.transaction() as conn:
                 self.sync(conn)
                 work(conn)
+                self.refresh_verdicts(conn, self._touched)
                 self.wrote(conn)
         except BaseException:
             self.forget()
+            self._backfilled = False
             raise
+        finally:
+            self._touched.clear()
+            self._appended.clear()
+
+    def _note(self, records: list[LogRecord], ids: list[int]) -> None:
+        for rec, log_id in zip(records, ids, strict=True):
+            if rec.subject is not None:
+                self._appended[rec.subject] = log_id
+
+    def refresh_verdicts(self, conn: Connection, shipment_ids: Iterable[str]) -> None:
+        """Rewrite the verdict rows of ``shipment_ids`` from their monitors, the security
+        alerts stored on them and their seals' revocations, inside the transaction that
+        wrote the records changing them (``portwatch.custody.verdict_row``)."""
+        ids = sorted({sid for sid in shipment_ids if self._ship(conn, sid) is not None})
+        if not ids:
+            return
+        security = cs.security_alerts_of(conn, ids)
+        key = self.db.key
+        rows = []
+        for sid in ids:
+            ship = self._ship(conn, sid)
+            assert ship is not None
+            seal = self._seal(conn, ship.seal_id)
+            if not ship.doc_sha256:
+                ship.doc_sha256 = vr.document_sha256(json.dumps(
+                    ship.shipment.document, sort_keys=True, separators=(",", ":")))
+            inputs = vr.inputs_of(sid, ship.doc_sha256, self.monitor(conn, sid),
+                                  security.get(sid, []),
+                                  None if seal is None else seal.revoked_at_ms)
+            # a record this transaction appended is newer than any before it
+            mine = max(self._appended.get(sid, 0), self._appended.get(ship.seal_id, 0))
+            log_id = mine or cs.last_custody_record(conn, (sid, ship.seal_id))
+            rows.append(vr.to_row(inputs, log_id, key))
+        cs.put_verdicts(conn, rows)
 
     def sync(self, conn: Connection) -> None:
         """At the start of a write transaction: take the log head's lock (writers
@@ -331,6 +402,11 @@ class Ingestor:
         if last_id != self._known_head:
             self.forget()
             self._known_head = last_id
+        if not self._backfilled:
+            # shipments registered before verdict rows existed get theirs on the first
+            # write after the upgrade
+            self._touched.update(cs.shipments_without_verdict(conn))
+            self._backfilled = True
 
     def wrote(self, conn: Connection) -> None:
         """At the end of a write transaction: remember the head this process left."""
@@ -362,11 +438,13 @@ class Ingestor:
             alerts.append(alert)
             rows.append([(r.rejection_id, r.digest, shipment_id, kind.value) for r in items])
         ids = append(conn, records, self.clock().isoformat())
+        self._note(records, ids)
         for group, log_id in zip(rows, ids, strict=True):
             cs.add_rejections(conn, [(*row, log_id) for row in group])
         known = cs.existing_alert_ids(conn, [a.alert_id for a in alerts])
         new = [(a, i) for a, i in zip(alerts, ids, strict=True) if a.alert_id not in known]
         cs.add_alerts(conn, [a for a, _ in new], ["verifier"] * len(new), [i for _, i in new])
+        self._touched.update(a.shipment_id for a in alerts if a.shipment_id)
         report.alerts_raised += len(new)
         call.suppressed.clear()
 
@@ -585,6 +663,7 @@ class Ingestor:
         records += [LogRecord("custody.alert_retracted", sid,
                               json.dumps({"alert_id": i}, sort_keys=True)) for sid, i in retracted]
         ids = append(conn, records, recorded_at)
+        self._note(records, ids)
         n_acc, n_sec = len(accepted), len(fresh_security)
         cs.add_messages(conn, [
             (m.seal_id, m.seq, m.shipment_id, m.at_ms, m.digest, log_id)
@@ -612,6 +691,9 @@ class Ingestor:
                              "armed_seq": mon.armed_seq, "armed_at_ms": mon.armed_at_ms,
                              "last_seq": mon.last_seq})
         cs.update_progress(conn, progress)
+        self._touched.update(by_ship)
+        self._touched.update(r.alert.shipment_id for r in fresh_security
+                             if r.alert.shipment_id)
         report.accepted += n_acc
         report.alerts_raised += len(raised) + len(new_sec)
         report.alerts_retracted += len(retracted)

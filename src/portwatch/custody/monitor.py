@@ -298,35 +298,15 @@ class ShipmentMonitor:
     def silence_alert(self, as_of: datetime) -> Alert | None:
         """The ``signal_lost`` alert of an armed, undelivered shipment whose seal has sent
         no position (of any accuracy) for longer than the signal-gap threshold up to
-        ``as_of`` (UTC); ``None`` otherwise.
+        ``as_of`` (UTC); ``None`` otherwise (see ``silence_alert``)."""
+        return silence_alert(self.shipment_id, self.thresholds, self.state, self.armed_seq,
+                             self.armed_at_ms, self.last_position, as_of)
 
-        It is derived, never stored: a late burst of stored reports can fill the silence,
-        and the same trace gives a different answer at a different ``as_of``. Minor up to
-        ``long_gap_s``, major beyond, as a gap that later closes; its ``at`` is the last
-        position's device time (or the arming's, when no position followed it).
-        """
-        silent_s = self.silent_s(as_of)
-        th = self.thresholds
-        if silent_s is None or silent_s <= th.gap_s:
-            return None
+    @property
+    def last_position(self) -> tuple[int, int, float, float] | None:
+        """(seq, at_ms, lat, lon) of the last position of any accuracy, if any."""
         last = self._last
-        since_ms = self._silent_since_ms()
-        seq = self.armed_seq if last is None else last.seq
-        major = silent_s > th.long_gap_s
-        return Alert(
-            alert_id=alert_id(self.shipment_id, AlertKind.SIGNAL_LOST, str(seq)),
-            kind=AlertKind.SIGNAL_LOST,
-            severity=Severity.MAJOR if major else Severity.MINOR,
-            at=_at(since_ms),
-            shipment_id=self.shipment_id,
-            seq=seq,
-            lat=None if last is None else last.lat,
-            lon=None if last is None else last.lon,
-            detail=(f"no position for {silent_s:.0f} s as of "
-                    f"{as_of.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z (limit {th.gap_s:.0f} s"
-                    + (f", major beyond {th.long_gap_s:.0f} s)" if major else ")")),
-            after_border=self.state is CustodyState.CROSSED,
-        )
+        return None if last is None else (last.seq, last.at_ms, last.lat, last.lon)
 
     def silent_s(self, as_of: datetime) -> float | None:
         """Seconds from the last position (or the arming) to ``as_of``, for an armed,
@@ -546,4 +526,49 @@ class ShipmentMonitor:
                 return
 
 
-__all__ = ["ShipmentMonitor", "alert_id"]
+
+def silence_alert(
+    shipment_id: str,
+    thresholds: Thresholds,
+    state: CustodyState,
+    armed_seq: int | None,
+    armed_at_ms: int | None,
+    last: tuple[int, int, float, float] | None,
+    as_of: datetime,
+) -> Alert | None:
+    """The ``signal_lost`` alert of an armed, undelivered shipment whose seal has sent
+    no position (of any accuracy) for longer than the signal-gap threshold up to
+    ``as_of`` (UTC), from its last position ``last`` = (seq, at_ms, lat, lon); ``None``
+    otherwise.
+
+    It is derived, never stored: a late burst of stored reports can fill the silence,
+    and the same trace gives a different answer at a different ``as_of``. Minor up to
+    ``long_gap_s``, major beyond, as a gap that later closes; its ``at`` is the last
+    position's device time (or the arming's, when no position followed it).
+    """
+    if armed_at_ms is None or state is _DELIVERED:
+        return None
+    since_ms = armed_at_ms if last is None else max(last[1], armed_at_ms)
+    silent_s = (as_of - _at(since_ms)).total_seconds()
+    th = thresholds
+    if silent_s <= th.gap_s:
+        return None
+    seq = armed_seq if last is None else last[0]
+    major = silent_s > th.long_gap_s
+    return Alert(
+        alert_id=alert_id(shipment_id, AlertKind.SIGNAL_LOST, str(seq)),
+        kind=AlertKind.SIGNAL_LOST,
+        severity=Severity.MAJOR if major else Severity.MINOR,
+        at=_at(since_ms),
+        shipment_id=shipment_id,
+        seq=seq,
+        lat=None if last is None else last[2],
+        lon=None if last is None else last[3],
+        detail=(f"no position for {silent_s:.0f} s as of "
+                f"{as_of.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z (limit {th.gap_s:.0f} s"
+                + (f", major beyond {th.long_gap_s:.0f} s)" if major else ")")),
+        after_border=state is CustodyState.CROSSED,
+    )
+
+
+__all__ = ["ShipmentMonitor", "alert_id", "silence_alert"]

@@ -44,6 +44,9 @@ class RoutePlan:
     destination: Zone
     stops: tuple[Zone, ...] = ()
     source: str = ""
+    port_code: str | None = None
+    """The CBP code of the port of entry at the crossing (``2506``: Otay Mesa), when
+    the document gives it: the port whose officers see the shipment's alerts."""
 
     @cached_property
     def corridor(self) -> Corridor:
@@ -164,6 +167,7 @@ class _RouteIn(BaseModel):
     crossing: _ZoneIn
     destination: _ZoneIn
     stops: list[_ZoneIn] = Field(default_factory=list)
+    port_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
 
     @field_validator("line")
     @classmethod
@@ -240,6 +244,7 @@ def _route(r: _RouteIn) -> RoutePlan:
         destination=_zone(r.destination),
         stops=tuple(_zone(s) for s in r.stops),
         source=r.source,
+        port_code=r.port_code,
     )
 
 

@@ -6,7 +6,7 @@ trips, attacks as an insider would, and says whether the attack was caught.
 - ``stale-key``: a leaked key of a seal now on its next shipment signs messages for the
   older, delivered one.
 - ``database-edit``: someone with write access deletes or weakens a broken trip's
-  alerts, or swaps its seal's stored key.
+  alerts, or swaps its seal's stored key (caught: the audit names the edit).
 - ``truncation``: the log's tail (from the ``opened`` event on) cut and the head
   rewritten.
 - ``poison-lines``: hostile lines around a trip's ``opened`` event, to take it down.
@@ -136,7 +136,9 @@ def database_edit(th: Thresholds, rng: Generator, trip_no: int) -> Outcome:
         _edit_alerts(svc, trip.shipment_id, trip_no % 4)
         fresh = _file_service(Path(tmp), th)
         v = fresh.verdict(trip.shipment_id)
-        caught = not fresh.check().ok and any("audit" in r for r in v.reasons)
+        # the verdict comes from its own MAC'd row (or the log), never from the alerts or
+        # seals index: the edit cannot clean the trip, and the audit names it
+        caught = not fresh.check().ok
         svc.db.close()
         fresh.db.close()
     return Outcome(v.verdict, caught)
@@ -157,7 +159,9 @@ def truncation(th: Thresholds, rng: Generator, trip_no: int) -> Outcome:
             conn.execute(update(log_head).values(last_id=keep.id, last_hash=keep.hash))
         fresh = _file_service(Path(tmp), th)
         v = fresh.verdict(trip.shipment_id)
-        caught = not fresh.check().ok and any("audit" in r for r in v.reasons)
+        # the verdict comes from its own MAC'd row (or the log), never from the alerts or
+        # seals index: the edit cannot clean the trip, and the audit names it
+        caught = not fresh.check().ok
         svc.db.close()
         fresh.db.close()
     return Outcome(v.verdict, caught)

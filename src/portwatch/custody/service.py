@@ -5,28 +5,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
+from portwatch.custody import verdict_row as vr
 from portwatch.custody.audit import audit_store, index_problems
-from portwatch.custody.envelope import format_at, to_ms
+from portwatch.custody.envelope import to_ms
 from portwatch.custody.ingest import Ingestor, IngestReport, _now_utc
 from portwatch.custody.ledger import SealLedger, log_whole, seal_ledger, shipment_ledger
 from portwatch.custody.monitor import ShipmentMonitor, alert_id
 from portwatch.custody.registry import Shipment
 from portwatch.custody.thresholds import Thresholds
-from portwatch.custody.verdict import decide
 from portwatch.domain.custody import Alert, AlertKind, CustodyState, CustodyVerdict, Severity
 from portwatch.domain.errors import AuditError, ConflictError, NotFoundError
 from portwatch.store import custody_store as cs
 from portwatch.store.database import Database
 from portwatch.store.eventlog import AuditReport, LogRecord, append
-
-
-def _at_text(at_ms: int) -> str:
-    return format_at(at_ms)
 
 
 def _canonical(doc: object) -> str:
@@ -39,7 +36,7 @@ class _Derived:
 
     shipment: Shipment
     monitor: ShipmentMonitor
-    alerts: list[Alert]
+    inputs: vr.VerdictInputs
     seal: SealLedger
     integrity: list[str]
 
@@ -98,6 +95,8 @@ class CustodyService:
         self.ingestor = Ingestor(db, thresholds, clock)
         self._monitors: dict[str, tuple[tuple[int, int], ShipmentMonitor]] = {}
         self._documents: dict[str, Shipment] = {}
+        self._shas: dict[str, str] = {}
+        self._anchor_seen: tuple[tuple[int, int], tuple[int, str] | None] | None = None
 
     def register(self, shipment: Shipment) -> bool:
         """Register a shipment with its seal and parties; ``False`` when the very same
@@ -141,11 +140,15 @@ class CustodyService:
                 if what == "seal":
                     cs.add_seal(conn, shipment.seal.seal_id, shipment.seal.public_key, log_id)
                 elif what == "shipment":
-                    cs.add_shipment(conn, shipment.shipment_id, shipment.seal.seal_id, doc, log_id)
+                    cs.add_shipment(conn, shipment.shipment_id, shipment.seal.seal_id, doc,
+                                    log_id, shipment.route.port_code)
                 elif what == "alert":
                     cs.add_alerts(conn, [next(pending)], ["registry"], [log_id])
                 else:
                     cs.put_party(conn, what, rec.body, log_id)
+            self.ingestor.drop(shipment.shipment_id, shipment.seal.seal_id)
+            self.ingestor.refresh_verdicts(
+                conn, [shipment.shipment_id, *(a.shipment_id for a in clones if a.shipment_id)])
             self.ingestor.wrote(conn)
         self.ingestor.registered(shipment, new_seal=key is None)
         return True
@@ -185,36 +188,18 @@ class CustodyService:
             (log_id,) = append(conn, [LogRecord("registry.revocation", seal_id, body)],
                                self.clock().isoformat())
             cs.revoke_seal(conn, seal_id, at_ms, after_seq, log_id)
+            self.ingestor.drop(None, seal_id)
+            self.ingestor.refresh_verdicts(
+                conn, [r.shipment_id for r in cs.shipments_of_seal(conn, seal_id)])
         self.ingestor.forget()
         return at_ms, after_seq
 
-    def _concerns(self, d: _Derived, when: datetime) -> list[str]:
-        """What keeps a shipment out of the express lane besides its alerts: a revoked
-        seal key, no fresh position near the crossing."""
-        concerns = []
-        shipment, mon = d.shipment, d.monitor
-        if d.seal.revoked_at_ms is not None:
-            concerns.append(f"seal {shipment.seal.seal_id}: key revoked as of "
-                            f"{_at_text(d.seal.revoked_at_ms)}")
-        th = self.ingestor.thresholds
-        if th.require_border_fix and mon.armed_seq is not None:
-            crossing = shipment.route.crossing.name
-            seen = mon.crossing_fix_at_ms
-            if mon.state in (CustodyState.CROSSED, CustodyState.DELIVERED):
-                if seen is None:
-                    concerns.append(f"the seal never reported a usable fix near {crossing} "
-                                    "(crossing)")
-            elif seen is None or (to_ms(when) - seen) / 1000 > th.border_fix_max_age_s:
-                concerns.append(f"no usable position near {crossing} (crossing) in the "
-                                f"{th.border_fix_max_age_s:.0f} s before "
-                                f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z")
-        return concerns
-
     def ingest(
-        self, lines: Iterable[str], source: str = "-", batch_size: int = 1000
+        self, lines: Iterable[str], source: str = "-", batch_size: int = 1000,
+        finish: Callable[[Connection, IngestReport], None] | None = None,
     ) -> IngestReport:
         """Ingest seal-message lines; see ``Ingestor.ingest_lines``."""
-        return self.ingestor.ingest_lines(lines, source, batch_size)
+        return self.ingestor.ingest_lines(lines, source, batch_size, finish)
 
     def _shipment(self, shipment_id: str) -> tuple[Shipment, CustodyState]:
         with self.db.reading() as conn:
@@ -225,23 +210,75 @@ class CustodyService:
 
     def verdict(self, shipment_id: str, as_of: datetime | None = None) -> CustodyVerdict:
         """The custody verdict of a shipment as of ``as_of`` (UTC; default: the
-        service's clock), derived from the hash-chained event log alone: the
-        shipment's document, its accepted messages (replayed through a fresh monitor)
-        and the security alerts raised on it; for an armed shipment not yet delivered
-        whose seal has been silent for longer than the signal-gap threshold up to
-        ``as_of``, a derived ``signal_lost`` alert.
+        service's clock): from its verdict row, kept current during ingestion, when
+        that row passes its checks (``portwatch.custody.verdict_row``); else derived
+        from the hash-chained event log alone: the shipment's document, its accepted
+        messages (replayed through a fresh monitor) and the security alerts raised on
+        it. Either way, for an armed shipment not yet delivered whose seal has been
+        silent for longer than the signal-gap threshold up to ``as_of``, a derived
+        ``signal_lost`` alert.
 
-        Not ``clean`` while the log or the tables it indexes are inconsistent (an
-        edited, deleted or inserted row; a chain behind its anchor): the reasons name
-        what, and ``audit`` names every row. Reading a verdict writes nothing.
+        Not ``clean`` while what it reads is inconsistent: a verdict row that fails its
+        checks, or, rebuilt from the log, an edited, deleted or inserted record or index
+        row of the shipment, a chain behind its anchor; the reasons name what. An edit
+        that changes no verdict (an ``alerts`` row deleted) is left to ``audit``, which
+        names every row. Reading a verdict writes nothing.
         """
         when = self.clock() if as_of is None else as_of
+        th = self.ingestor.thresholds
         with self.db.reading() as conn:
-            d = self._derive(conn, shipment_id)
-        silence = d.monitor.silence_alert(when)
-        alerts = [*d.alerts] if silence is None else [*d.alerts, silence]
-        concerns = [*d.integrity, *self._concerns(d, when)]
-        return decide(d.shipment, d.monitor.state, alerts, concerns)
+            row = cs.verdict_row(conn, shipment_id)
+            if row is None:
+                raise NotFoundError(f"shipment {shipment_id}: not registered")
+            fast = self._trusted(conn, row)
+            if isinstance(fast, vr.VerdictInputs):
+                return vr.judge(self._parse(row.shipment_document, shipment_id), fast, th,
+                                when)
+            return self._from_log(conn, shipment_id, when, fast)
+
+    def verdict_from_log(self, shipment_id: str, as_of: datetime | None = None
+                         ) -> CustodyVerdict:
+        """The verdict rebuilt from the hash-chained log alone, ignoring the verdict row
+        (what ``verdict`` falls back to; the audit compares the two)."""
+        when = self.clock() if as_of is None else as_of
+        with self.db.reading() as conn:
+            return self._from_log(conn, shipment_id, when, None)
+
+    def _from_log(self, conn: Connection, shipment_id: str, when: datetime,
+                  row_problem: str | None) -> CustodyVerdict:
+        d = self._derive(conn, shipment_id)
+        integrity = d.integrity
+        if row_problem is not None:
+            integrity = [f"the store fails its audit ({row_problem}): run portwatch custody "
+                         "audit", *integrity]
+        return vr.judge(d.shipment, d.inputs, self.ingestor.thresholds, when, integrity)
+
+    def _trusted(self, conn: Connection, row: Any) -> vr.VerdictInputs | str | None:
+        """The inputs of a shipment's verdict row when it passes its checks; else why
+        not (``None`` when it has no row yet)."""
+        sid = row.shipment_id
+        if row.log_id is None:
+            return None
+        inputs = vr.from_row(row, self.db.key)
+        if inputs is None:
+            return f"custody_verdicts row of {sid} fails its MAC"
+        last = max(int(row.last_about_shipment or 0), int(row.last_about_seal or 0))
+        if int(row.log_id) != last:
+            return f"custody_verdicts row of {sid} is not as of its last log record"
+        if inputs.document_sha256 != self._sha(row.shipment_document):
+            return f"shipments row of {sid} differs from its verdict row"
+        anchored = self._anchored_head()
+        if anchored is not None and anchored[0] > int(row.head_id or 0):
+            return f"event log truncated or rolled back: the anchor names record {anchored[0]}"
+        return inputs
+
+    def _sha(self, document: str) -> str:
+        found = self._shas.get(document)
+        if found is None:
+            if len(self._shas) > 10_000:
+                self._shas.clear()
+            found = self._shas[document] = vr.document_sha256(document)
+        return found
 
     def verdicts(self, shipment_ids: Iterable[str] | None = None,
                  as_of: datetime | None = None) -> list[CustodyVerdict]:
@@ -271,26 +308,32 @@ class CustodyService:
             mon.feed(led.messages)
             self._monitors[shipment_id] = (cache_key, mon)
         seal = seal_ledger(conn, shipment.seal.seal_id, key, keyed_from)
-        # a rejection is after the border when its device time is past the crossing, not
-        # when it happened to arrive: the same for any arrival order
-        crossed = mon.crossed_at_ms
-        security = [replace(a, after_border=crossed is not None and a.at is not None
-                            and to_ms(a.at) >= crossed) for a in led.security.values()]
-        alerts = [*mon.alerts.values(), *security]
+        inputs = vr.inputs_of(shipment_id, self._sha(document), mon, led.security.values(),
+                              seal.revoked_at_ms)
         problems = [*led.problems, *seal.problems, *log_whole(conn, self._anchored_head())]
-        problems += index_problems(conn, shipment, mon, alerts, led, seal)
+        problems += index_problems(conn, shipment, mon, list(inputs.alerts), led, seal)
         integrity = [] if not problems else [
             f"the store fails its audit ({problems[0]}"
             + (f"; {len(problems) - 1} more" if len(problems) > 1 else "")
             + "): run portwatch custody audit"]
-        return _Derived(shipment, mon, alerts, seal, integrity)
+        return _Derived(shipment, mon, inputs, seal, integrity)
 
     def _anchored_head(self) -> tuple[int, str] | None:
+        """The anchor's latest checkpoint, read again only when its file changed."""
         anchor = self.db.anchor
         if anchor is None or self.db.key is None:
             return None
+        try:
+            st = anchor.checkpoint_path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = (-1, -1)
+        if self._anchor_seen is not None and self._anchor_seen[0] == stamp:
+            return self._anchor_seen[1]
         cp = anchor.latest()
-        return None if cp is None else (cp.last_id, cp.last_hash)
+        found = None if cp is None else (cp.last_id, cp.last_hash)
+        self._anchor_seen = (stamp, found)
+        return found
 
     def _parse(self, document: str, shipment_id: str) -> Shipment:
         found = self._documents.get(document)

@@ -40,6 +40,7 @@ from portwatch.fieldid.identify import (
     benign_score,
     decide,
     flagged_score,
+    signal_r2,
 )
 from portwatch.fieldid.library import Library, default_library, library_digest
 from portwatch.fieldid.samples import render
@@ -143,7 +144,7 @@ def _band_tests(f: object, t: Thresholds, s_fit: float) -> bool:
 def fit_release(samples: Sequence[Tuned], base: Thresholds) -> tuple[float, float]:
     """(fit_r2_min, explained_min): release no unexplainable sample, the most explainable."""
     stats = [
-        (s.analysis.decomposition.fit_r2, s.analysis.explained, s.explainable)
+        (signal_r2(s.analysis), s.analysis.explained, s.explainable)
         for s in samples
         if s.analysis.decomposition is not None
     ]
@@ -175,7 +176,7 @@ def fit_confirmation(samples: Sequence[Tuned], base: Thresholds) -> tuple[float,
     negatives: list[tuple[float, float, float]] = []
     positives: list[list[tuple[float, float]]] = []
     for s in samples:
-        fit = s.analysis.decomposition.fit_r2 if s.analysis.decomposition else 0.0
+        fit = signal_r2(s.analysis)
         rows = [
             (f.component.name, f.component.substance_class, f.component.unique_z,
              f.component.unique_hqi)

@@ -52,7 +52,9 @@ class Decomposition:
     """The components found, the fitted spectrum and what it leaves unexplained.
 
     ``fitted_references`` is the part of the fit the references make (no baseline
-    polynomial): what the open-set test asks to reproduce the query's bands.
+    polynomial): what the open-set test asks to reproduce the query's bands;
+    ``contributions`` the same per reference (by library index), its axis-drift columns
+    included.
     """
 
     components: tuple[Component, ...]
@@ -61,6 +63,7 @@ class Decomposition:
     fit_r2: float
     rss: float
     fitted_references: np.ndarray | None = None
+    contributions: dict[int, np.ndarray] | None = None
 
     def fraction_of(self, name: str) -> float:
         """The estimated fraction of ``name`` (0 when it was not found)."""
@@ -213,8 +216,9 @@ def _summarise(
     fit_r2 = 1.0 - rss / tss if tss > 0 else 0.0
     refs_only = owner >= 0
     fitted_refs = a[:, refs_only] @ coef[refs_only] if refs_only.any() else np.zeros_like(q)
+    parts = {int(i): a[:, owner == k] @ coef[owner == k] for k, i in enumerate(chosen)}
     return Decomposition(
-        tuple(components), fitted, q - fitted, float(fit_r2), float(rss), fitted_refs
+        tuple(components), fitted, q - fitted, float(fit_r2), float(rss), fitted_refs, parts
     )
 
 

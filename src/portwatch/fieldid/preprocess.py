@@ -210,7 +210,8 @@ class Normalize:
         if self.kind not in ("area", "l2", "max"):
             raise InputError(f"normalize.kind: must be area, l2 or max, got {self.kind!r}")
 
-    def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
+    def scale(self, intensity: Array) -> float:
+        """The divisor ``apply`` uses (a flat spectrum is an error)."""
         if self.kind == "area":
             scale = np.abs(intensity).sum()
         elif self.kind == "l2":
@@ -219,7 +220,10 @@ class Normalize:
             scale = np.abs(intensity).max()
         if not np.isfinite(scale) or scale == 0:
             raise SpectrumFormatError("spectrum is flat after preprocessing: no Raman signal")
-        return shift_cm1, intensity / scale
+        return float(scale)
+
+    def apply(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
+        return shift_cm1, intensity / self.scale(intensity)
 
 
 @dataclass(frozen=True)
@@ -230,11 +234,31 @@ class Pipeline:
 
     def run(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array]:
         """Run every stage on the arrays; returns the final axis and intensities."""
+        x, y, _ = self.run_scaled(shift_cm1, intensity)
+        return x, y
+
+    def run_scaled(self, shift_cm1: Array, intensity: Array) -> tuple[Array, Array, float]:
+        """``run``, also returning the product of the normalisations' divisors.
+
+        Every stage but the baseline is linear in the intensities, so noise measured on
+        the raw counts, divided by this, is the noise of the result (the query noise
+        ``identify`` uses for its noise-aware fit statistic).
+        """
         x = np.asarray(shift_cm1, dtype=float)
         y = np.asarray(intensity, dtype=float)
+        divisor = 1.0
         for stage in self.stages:
+            if isinstance(stage, Normalize):
+                divisor *= stage.scale(y)
             x, y = stage.apply(x, y)
-        return x, y
+        return x, y, divisor
+
+    def apply_scaled(self, spectrum: Spectrum) -> tuple[Array, Array, float]:
+        """``apply``, also returning the normalisation divisor (see ``run_scaled``)."""
+        try:
+            return self.run_scaled(spectrum.shift_cm1, spectrum.intensity)
+        except SpectrumFormatError as exc:
+            raise SpectrumFormatError(f"{spectrum.source}: {exc}") from None
 
     def apply(self, spectrum: Spectrum) -> tuple[Array, Array]:
         """Run every stage on ``spectrum``; errors name the spectrum's source."""

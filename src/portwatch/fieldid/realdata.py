@@ -18,7 +18,10 @@ each file's sha256, package, version and licence. ``catalogue`` lists the spectr
 what each is, whether the library holds it, and its split: **tuning** (thresholds may be
 fitted on it) or **heldout** (used only for reported figures). ramanchada2 is split by
 instrument (ICV tuning; FNMT and FNMT-B held out); ramanbiolib by compound name (a hash),
-so no held-out compound was seen in tuning.
+so no held-out compound was seen in tuning. A third split, **fresh**, holds every
+spectrum recorded with another laser (ramanchada2's 532 and 633 nm folders, ramanbiolib's
+488-850 nm rows): none of them was read while the engine was built, and they are judged
+against the 785 nm library (a Raman shift does not depend on the laser line).
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ SOURCES: tuple[Source, ...] = (
             "ramanchada2/auxiliary/spectra/datasets2/ICV_BW785/",
             "ramanchada2/auxiliary/spectra/datasets2/FMNT-M_Ho785/",
             "ramanchada2/auxiliary/spectra/datasets2/FNMT-B_BW785/",
+            "ramanchada2/auxiliary/spectra/datasets2/ICV_BW532/",
+            "ramanchada2/auxiliary/spectra/datasets2/FMNT-M_BW532/",
+            "ramanchada2/auxiliary/spectra/datasets2/TOP_Ho633/",
             "ramanchada2-1.5.0.dist-info/licenses/LICENSE",
         ),
     ),
@@ -176,6 +182,7 @@ def _fetch_locked(cache: Path, force: bool) -> Path:
                 "wheel": s.wheel,
                 "wheel_sha256": s.wheel_sha256,
                 "licence": s.licence,
+                "members": list(s.members),
             }
             for s in SOURCES
         ],
@@ -221,8 +228,9 @@ def verify(cache_dir: Path) -> dict[str, object]:
     if not manifest_path.is_file():
         raise ConfigError(f"{manifest_path}: no manifest; run `portwatch fieldid fetch-data`")
     doc = json.loads(manifest_path.read_text())
-    pinned = {(s.package, s.version) for s in SOURCES}
-    if {(s["package"], s["version"]) for s in doc["sources"]} != pinned:
+    pinned = {(s.package, s.version, s.members) for s in SOURCES}
+    held = {(s["package"], s["version"], tuple(s.get("members", ()))) for s in doc["sources"]}
+    if held != pinned:
         raise ConfigError(f"{manifest_path}: made for other source versions; fetch again")
     for entry in doc["files"]:
         path = Path(cache_dir) / entry["path"]
@@ -241,7 +249,9 @@ class RealSample:
     ``compound`` is what was measured; ``truth`` is ``benign``, ``packaging`` or
     ``not_raman`` (a lamp or luminescence standard: no substance to name);
     ``library_name`` the default library's name for it, or None when the library does
-    not hold it; ``split`` is ``tuning`` or ``heldout``.
+    not hold it; ``split`` is ``tuning``, ``heldout`` or ``fresh`` (spectra at lasers
+    other than 785 and 1064 nm, judged against the 785 nm library, added after the
+    held-out split had been read during development and kept apart from it).
     """
 
     key: str
@@ -274,6 +284,15 @@ _CHADA_SAMPLES: dict[str, tuple[str, str, str | None]] = {
     "NISTSRM2241": ("NIST SRM 2241 luminescence standard", "not_raman", None),
     "NIST785": ("NIST SRM 2241 luminescence standard", "not_raman", None),
     "NIST": ("NIST SRM 2241 luminescence standard", "not_raman", None),
+    # the 532 and 633 nm folders (the fresh split); codes as ramanchada2's own
+    # datasets2/__init__.py names them (Pol = PST, Visible = LED532)
+    "Pol": ("polystyrene", "packaging", "polystyrene"),
+    "Si": ("silicon", "benign", "silicon"),
+    "Visible": ("visible LED", "not_raman", None),
+    "LED532": ("visible LED", "not_raman", None),
+    "NIST532": ("NIST SRM 2242a luminescence standard", "not_raman", None),
+    "NISTSRM2242aC": ("NIST SRM 2242a luminescence standard", "not_raman", None),
+    "neon": ("neon lamp", "not_raman", None),
 }
 _CHADA_FOLDERS = {
     "ICV_BW785": ("tuning", "B&W Tek i-Raman Plus (ICV)"),
@@ -281,7 +300,13 @@ _CHADA_FOLDERS = {
     "FMNT-M_Ho785": ("heldout", "Horiba (FNMT)"),
     "FNMT-B_BW785": ("heldout", "B&W Tek i-Raman (FNMT-B)"),
     "FNMT-B_BW785/twinning": ("heldout", "B&W Tek i-Raman (FNMT-B)"),
+    "ICV_BW532": ("fresh", "B&W Tek i-Raman Plus 532 nm (ICV)"),
+    "FMNT-M_BW532": ("fresh", "B&W Tek 532 nm probe (FNMT)"),
+    "TOP_Ho633": ("fresh", "Horiba 633 nm (TOP)"),
 }
+#: The fresh split is judged against the 785 nm library: a Raman shift does not depend
+#: on the laser line, only band widths and fluorescence do (a further stress).
+FRESH_LIBRARY_LASER_NM = 785
 #: ramanbiolib compounds the default library holds (its name for them).
 _BIOLIB_IN_LIBRARY = {
     "lactose": "lactose",
@@ -323,13 +348,23 @@ def catalogue(cache_dir: Path | None = None) -> list[RealSample]:
                 path, compound, truth, lib, 785, split, "ramanchada2 1.5.0", "MIT", instrument
             )  # fmt: skip
         )
+    out += _biolib_catalogue(cache)
+    return out
+
+
+def _biolib_catalogue(cache: Path) -> list[RealSample]:
+    """ramanbiolib's spectra: 785 and 1064 nm split by compound; other lasers are fresh."""
+    out = []
     meta = cache / "ramanbiolib/ramanbiolib/db/metadata_db.csv"
     with meta.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             laser = {"785.0": 785, "1064.0": 1064}.get(row["laser_wavelength"])
-            if laser is None:
-                continue
             compound = row["component"].strip()
+            split = _split_of(compound) if laser else "fresh"
+            system = row["raman_system"].split("\n")[0].strip()[:60]
+            if laser is None:
+                laser = FRESH_LIBRARY_LASER_NM
+                system = f"{row['laser_wavelength']} nm laser; {system}"
             out.append(
                 RealSample(
                     f"ramanbiolib:{row['id']}",
@@ -337,10 +372,10 @@ def catalogue(cache_dir: Path | None = None) -> list[RealSample]:
                     "benign",
                     _BIOLIB_IN_LIBRARY.get(compound),
                     laser,
-                    _split_of(compound),
+                    split,
                     f"ramanbiolib 1.0.0.post5 (digitised from {row['reference']})",
                     "ODbL-1.0",
-                    row["raman_system"].split("\n")[0].strip()[:60],
+                    system,
                 )
             )
     return out

@@ -47,7 +47,7 @@ def tuned_from_real(
     out: dict[int, list[Tuned]] = {}
     for s in samples:
         if s.split != "tuning":
-            raise ValueError(f"{s.key}: a held-out spectrum may not be used for tuning")
+            raise ValueError(f"{s.key}: a held-out or fresh spectrum may not be used for tuning")
         prepared = prepare(library, s.laser_nm)
         a = analyse(load(s, cache_dir), prepared=prepared)
         explainable = s.library_name is not None
@@ -102,15 +102,18 @@ def evaluate_real(
     cache_dir: Path | None = None,
     progress: Callable[[], None] | None = None,
     perturb_every: int = 1,
+    split: str = "heldout",
 ) -> RealReport:
-    """Judge ``calibration`` on the held-out split (tuning samples are refused)."""
+    """Judge ``calibration`` on the ``split`` (heldout or fresh; tuning samples are refused)."""
     from portwatch.fieldid.evaluate import reliability
 
+    if split not in ("heldout", "fresh"):
+        raise ValueError(f"split: only heldout or fresh are used for reported figures, not {split}")
     report = RealReport()
     rows: list[tuple[Identification, bool | None]] = []
     for i, s in enumerate(samples):
-        if s.split != "heldout":
-            raise ValueError(f"{s.key}: only the held-out split is used for reported figures")
+        if s.split != split:
+            raise ValueError(f"{s.key}: belongs to the {s.split} split, not {split}")
         spectrum = load(s, cache_dir)
         ident = _identify(spectrum, s.laser_nm, library, calibration)
         _count(report, s, ident)
@@ -187,12 +190,12 @@ def _perturbations(
     _tally(report, "axis in nm, laser unknown (refused)", got.reason_code == "axis_units")
 
 
-def render_real(report: RealReport) -> str:
-    """The held-out real figures as Markdown."""
-    out = ["### Measured spectra, held-out split", ""]
+def render_real(report: RealReport, title: str = "held-out split") -> str:
+    """The real figures of one split as Markdown."""
+    out = [f"### Measured spectra, {title}", ""]
     if not report.samples:
         return "\n".join([*out, "No measured spectra were evaluated.", ""])
-    out += ["| source | licence | spectra (held out) | lasers |", "|---|---|---|---|"]
+    out += ["| source | licence | spectra | lasers |", "|---|---|---|---|"]
     for name, src in report.sources.items():
         lasers = ", ".join(f"{k} nm" for k in sorted(src["lasers"]))  # type: ignore[call-overload]
         out.append(f"| {name} | {src['licence']} | {src['count']} | {lasers} |")

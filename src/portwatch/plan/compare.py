@@ -3,7 +3,8 @@
 The five policies, all with the ``hold`` capacity rule so that none wins by waving
 referrals through: uniform random referral at the same bay time the game-theoretic plan
 uses (the baseline of every paired difference), the twin's fixed ``rules``, a risk
-threshold (``RISK_THRESHOLD``, assumed), the game-theoretic plan, and the plan with decoy
+threshold on the port's learned risk model set to refer as many crossings as uniform
+does (``risk_threshold``), the game-theoretic plan, and the plan with decoy
 triage (alerts to an NII scan first). Each adversary is run by the twin's ``run_study``:
 within a replication every policy sees the same traffic and the same adversary seeds.
 """
@@ -19,10 +20,10 @@ from portwatch.plan.portgame import PlanSettings, PortPlan, plan_port, with_tria
 from portwatch.targeting.policy import Policy
 from portwatch.twin.scenario import CompiledScenario
 from portwatch.twin.study.replications import run_study
+from portwatch.twin.study.riskmodel import port_risk_lookup, threshold_for_share
 from portwatch.twin.study.runner import rules_policy
 
 ADVERSARIES = ("naive", "peak-timing", "shotgun", "informed", "adaptive", "insider")
-RISK_THRESHOLD = 0.6  # assumed
 METRICS = ("harm_interdicted", "interdiction_rate", "share_uninspected")
 DECOY_KEYS = ("decoys_sent", "decoys_screened", "decoys_alerted", "decoys_inspected")
 """Per day: decoys sent, screened by a canine at primary, alerted on, sent to secondary."""
@@ -58,12 +59,19 @@ def equal_capacity_rate(sc: CompiledScenario, plan: PortPlan) -> float:
     return min(1.0, used / float(plan.cost_s.sum()))
 
 
+def risk_threshold(sc: CompiledScenario, rate: float) -> float:
+    """The threshold on the port's learned risk score that refers about ``rate`` of the
+    crossings (scores are calibrated probabilities, far below 0.5 at a real port)."""
+    return threshold_for_share(sc, port_risk_lookup(sc), max(rate, 1e-9))
+
+
 def policies(sc: CompiledScenario, plan: PortPlan) -> list[Policy]:
     rate = equal_capacity_rate(sc, plan)
     return [
         Policy.uniform(rate, capacity_rule="hold", name="uniform"),
         rules_policy("hold"),
-        Policy.risk_based(RISK_THRESHOLD, capacity_rule="hold", name="risk-threshold"),
+        Policy.risk_based(min(1.0, risk_threshold(sc, rate)), capacity_rule="hold",
+                          name="risk-threshold"),
         plan.policy,
         with_triage(plan.policy, "nii_scan"),
     ]

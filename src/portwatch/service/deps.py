@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from portwatch.service.auth import Principal, Role
-from portwatch.service.state import ServiceState
+from portwatch.service.state import MISS, ServiceState
 
 
-def get_state(request: Request) -> ServiceState:
+# every dependency here is ``async def`` on purpose: FastAPI runs a plain ``def``
+# dependency in the thread pool, one thread hop each per request; these do no I/O
+# but a token lookup on a cache miss, which goes to the pool explicitly
+async def get_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.portwatch
     return state
 
@@ -22,12 +26,14 @@ def _unauthorised(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(request: Request, state: StateDep) -> Principal:
+async def current_principal(request: Request, state: StateDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorised("Authorization: a Bearer token is required")
-    principal = state.principal(token.strip())
+    cached = state.cached_principal(token.strip())
+    principal = (await run_in_threadpool(state.principal, token.strip()) if cached is MISS
+                 else cast(Principal | None, cached))
     if principal is None:
         raise _unauthorised("Authorization: the token is unknown or revoked")
     request.state.principal = principal
@@ -38,7 +44,7 @@ def require(*roles: Role) -> object:
     """A dependency admitting callers of ``roles`` (and admins) only."""
     allowed = frozenset((*roles, Role.ADMIN))
 
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(403, f"role {principal.role.value} may not do this")
         return principal

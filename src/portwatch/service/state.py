@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Connection
@@ -20,6 +21,19 @@ from portwatch.service.metrics import Metrics
 from portwatch.service.settings import Settings
 from portwatch.store.database import Database
 from portwatch.targeting.policy import Policy
+
+if TYPE_CHECKING:
+    from portwatch.service.decisions import GroupCommit
+
+
+def _group_commit() -> GroupCommit:
+    from portwatch.service.decisions import GroupCommit
+
+    return GroupCommit()
+
+
+MISS = object()
+"""``ServiceState.cached_principal``: not in the cache, or no longer fresh."""
 
 
 def _now() -> datetime:
@@ -46,6 +60,14 @@ class ServiceState:
     shipments: dict[str, Shipment] = field(default_factory=dict)
     tokens: dict[str, tuple[float, Principal]] = field(default_factory=dict)
     """Token hash -> (trusted until, monotonic s; principal)."""
+    decisions: GroupCommit = field(default_factory=lambda: _group_commit())
+
+    def cached_principal(self, token: str) -> Principal | None | object:
+        """The caller of ``token`` from the cache while fresh, else ``MISS`` (no I/O)."""
+        hit = self.tokens.get(token_hash(token))
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return MISS
 
     def principal(self, token: str) -> Principal | None:
         """The caller of ``token``, from the cache while fresh, else the database."""

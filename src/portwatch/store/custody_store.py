@@ -17,7 +17,9 @@ from portwatch.domain.custody import Alert, AlertKind, Severity
 from portwatch.store.bulk import bulk_insert
 from portwatch.store.schema import (
     alerts,
+    custody_verdicts,
     event_log,
+    log_head,
     parties,
     rejections,
     seal_messages,
@@ -134,7 +136,8 @@ def shipments_of_seal(conn: Connection, seal_id: str) -> list[Any]:
 
 
 def add_shipment(
-    conn: Connection, shipment_id: str, seal_id: str, document: str, log_id: int
+    conn: Connection, shipment_id: str, seal_id: str, document: str, log_id: int,
+    port_code: str | None = None,
 ) -> None:
     conn.execute(
         insert(shipments).values(
@@ -146,6 +149,7 @@ def add_shipment(
             armed_seq=None,
             armed_at_ms=None,
             last_seq=-1,
+            port_code=port_code,
         )
     )
 
@@ -326,6 +330,84 @@ def _alert(row: Any) -> Alert:
     )
 
 
+def security_alerts_of(conn: Connection, shipment_ids: Iterable[str]) -> dict[str, list[Alert]]:
+    """The alerts of the verifier and the registry (not the monitor's) on each shipment."""
+    found: dict[str, list[Alert]] = {}
+    for chunk in _chunks(shipment_ids):
+        q = (select(alerts).where(alerts.c.shipment_id.in_(chunk),
+                                  alerts.c.source != "monitor")
+             .order_by(alerts.c.log_id, alerts.c.alert_id))
+        for r in conn.execute(q):
+            found.setdefault(r.shipment_id, []).append(_alert(r))
+    return found
+
+
+# ---------------------------------------------------------------- verdict rows
+_LAST_CUSTODY_RECORD = (
+    select(event_log.c.id)
+    .where(event_log.c.subject == bindparam("s"), ~event_log.c.kind.startswith("service."))
+    .order_by(event_log.c.id.desc()).limit(1)
+)
+
+
+def _last_about(subject: Any) -> Any:
+    return (select(event_log.c.id)
+            .where(event_log.c.subject == subject, ~event_log.c.kind.startswith("service."))
+            .order_by(event_log.c.id.desc()).limit(1).scalar_subquery())
+
+
+# one round trip for everything a verdict read from its row checks
+_VERDICT_ROW = (
+    select(custody_verdicts, shipments.c.document.label("shipment_document"),
+           shipments.c.seal_id,
+           _last_about(shipments.c.shipment_id).label("last_about_shipment"),
+           _last_about(shipments.c.seal_id).label("last_about_seal"),
+           select(log_head.c.last_id).where(log_head.c.id == 1).scalar_subquery()
+           .label("head_id"))
+    .select_from(shipments.outerjoin(
+        custody_verdicts, custody_verdicts.c.shipment_id == shipments.c.shipment_id))
+    .where(shipments.c.shipment_id == bindparam("sid"))
+)
+
+
+def last_custody_record(conn: Connection, subjects: Iterable[str]) -> int:
+    """The id of the last log record about any of ``subjects`` that is not a service
+    record (0 when there is none)."""
+    top = 0
+    for subject in subjects:
+        found = conn.execute(_LAST_CUSTODY_RECORD, {"s": subject}).scalar_one_or_none()
+        top = max(top, int(found or 0))
+    return top
+
+
+def verdict_row(conn: Connection, shipment_id: str) -> Any | None:
+    """The shipment's index row (``shipment_document``, ``seal_id``) with its verdict
+    row's columns (``None`` when it has no verdict row), the ids of the last record
+    about the shipment and about its seal that are not service records
+    (``last_about_shipment``, ``last_about_seal``) and the log head's (``head_id``);
+    ``None`` when not registered."""
+    return conn.execute(_VERDICT_ROW, {"sid": shipment_id}).first()
+
+
+def put_verdicts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Replace the verdict rows of the shipments in ``rows``."""
+    if not rows:
+        return
+    ids = [r["shipment_id"] for r in rows]
+    for chunk in _chunks(ids):
+        conn.execute(delete(custody_verdicts).where(custody_verdicts.c.shipment_id.in_(chunk)))
+    conn.execute(insert(custody_verdicts), list(rows))
+
+
+def shipments_without_verdict(conn: Connection) -> list[str]:
+    """Registered shipments that have no verdict row (registered before there were any)."""
+    q = (select(shipments.c.shipment_id)
+         .select_from(shipments.outerjoin(
+             custody_verdicts, custody_verdicts.c.shipment_id == shipments.c.shipment_id))
+         .where(custody_verdicts.c.shipment_id.is_(None)))
+    return list(conn.execute(q).scalars())
+
+
 def alerts_of(
     conn: Connection,
     shipment_id: str | None = None,
@@ -345,6 +427,11 @@ def alerts_of(
 
 __all__ = [
     "add_alerts",
+    "last_custody_record",
+    "put_verdicts",
+    "security_alerts_of",
+    "shipments_without_verdict",
+    "verdict_row",
     "bindings_of_seals",
     "log_records_in",
     "max_seqs",

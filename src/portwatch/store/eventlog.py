@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from portwatch.domain.errors import AuditError
 from portwatch.store.bulk import bulk_insert
@@ -78,12 +78,28 @@ def ensure_head(conn: Connection) -> None:
         conn.execute(insert(log_head).values(id=1, last_id=0, last_hash=GENESIS_HASH))
 
 
+# built once: every write of the service reads and moves the head
+_HEAD = select(log_head.c.last_id, log_head.c.last_hash).where(log_head.c.id == 1)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_MOVE_HEAD = (update(log_head).where(log_head.c.id == 1)
+              .values(last_id=bindparam("b_last_id"), last_hash=bindparam("b_last_hash")))
+_LOCKED_INFO = "portwatch_locked_head"  # conn.info: (transaction, head) while locked
+
+
 def head(conn: Connection, lock: bool = False) -> tuple[int, str]:
     """The log's last id and hash (``lock``: hold the head row until the transaction
-    ends, so that no other writer appends meanwhile)."""
-    q = select(log_head.c.last_id, log_head.c.last_hash).where(log_head.c.id == 1)
-    row = conn.execute(q.with_for_update() if lock else q).first()
-    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+    ends, so that no other writer appends meanwhile). Once locked in a transaction,
+    the head is known until it ends, and is not read again."""
+    txn = conn.get_transaction()
+    if lock:
+        known = conn.info.get(_LOCKED_INFO)
+        if known is not None and txn is not None and known[0] is txn:
+            return known[1]
+    row = conn.execute(_HEAD_LOCKED if lock else _HEAD).first()
+    found = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+    if lock and txn is not None:
+        conn.info[_LOCKED_INFO] = (txn, found)
+    return found
 
 
 def append(conn: Connection, records: Sequence[LogRecord], recorded_at: str) -> list[int]:
@@ -100,9 +116,8 @@ def append(conn: Connection, records: Sequence[LogRecord], recorded_at: str) -> 
         prev = new
     ids = list(range(last_id + 1, last_id + 1 + len(records)))
     bulk_insert(conn, event_log, rows)
-    conn.execute(
-        update(log_head).where(log_head.c.id == 1).values(last_id=ids[-1], last_hash=prev)
-    )
+    conn.execute(_MOVE_HEAD, {"b_last_id": ids[-1], "b_last_hash": prev})
+    conn.info[_LOCKED_INFO] = (conn.get_transaction(), (ids[-1], prev))
     conn.info[HEAD_INFO] = (ids[-1], prev, last_id + 1)
     return ids
 

@@ -74,8 +74,24 @@ shipments = Table(
     Column("armed_seq", BigInteger, nullable=True),
     Column("armed_at_ms", BigInteger, nullable=True),
     Column("last_seq", BigInteger, nullable=False),
+    # the port of entry the shipment crosses at (its route's ``port_code``), if given
+    Column("port_code", String(8), nullable=True),
 )
 Index("ix_shipments_seal", shipments.c.seal_id, shipments.c.log_id)
+Index("ix_shipments_port", shipments.c.port_code)
+
+# each shipment's verdict kept current during ingestion: what it is judged from as of
+# the last log record about the shipment or its seal (``log_id``), written in the same
+# transaction as that record; ``mac`` is keyed with the anchor's key when there is one
+custody_verdicts = Table(
+    "custody_verdicts",
+    metadata,
+    Column("shipment_id", String(64), primary_key=True),
+    Column("log_id", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("mac", String(64), nullable=False),
+)
 
 seal_messages = Table(
     "seal_messages",
@@ -124,6 +140,7 @@ rejections = Table(
 
 __all__ = [
     "alerts",
+    "custody_verdicts",
     "event_log",
     "log_head",
     "metadata",

@@ -11,10 +11,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
+from portwatch.store.bulk import bulk_insert
 from portwatch.store.eventlog import LogRecord, append
-from portwatch.store.schema import alerts
+from portwatch.store.schema import alerts, shipments
 from portwatch.store.service_tables import (
     alert_acks,
     api_tokens,
@@ -30,6 +31,14 @@ def audit(conn: Connection, at: str, who: str, action: str, subject: str | None,
     """Append one ``service.<action>`` record naming ``who``; return its log id."""
     body = json.dumps({"who": who, **detail}, sort_keys=True, separators=(",", ":"))
     return append(conn, [LogRecord(f"service.{action}", subject, body)], at)[0]
+
+
+def audits(conn: Connection, at: str,
+           items: Sequence[tuple[str, str, str | None, dict[str, Any]]]) -> list[int]:
+    """``audit`` for several (who, action, subject, detail) at once; their log ids."""
+    return append(conn, [LogRecord(f"service.{action}", subject, json.dumps(
+        {"who": who, **detail}, sort_keys=True, separators=(",", ":")))
+        for who, action, subject, detail in items], at)
 
 
 # ---------------------------------------------------------------- tokens
@@ -108,6 +117,12 @@ def add_decision(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(_ADD_DECISION, row)
 
 
+def add_decisions(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Several decision rows (every column given) in one statement."""
+    names = [c.name for c in decisions.columns]
+    bulk_insert(conn, decisions, [tuple(r[n] for n in names) for r in rows])
+
+
 def decision_row(conn: Connection, decision_id: str) -> Any | None:
     return conn.execute(select(decisions).where(decisions.c.decision_id == decision_id)).first()
 
@@ -147,15 +162,26 @@ def alert_rows(
     shipment_ids: Sequence[str] | None = None,
     acked: bool | None = None,
     limit: int = 100,
+    port: tuple[str, bool] | None = None,
 ) -> list[Any]:
-    """Alerts with their log id and acknowledgement, oldest first."""
+    """Alerts with their log id, acknowledgement and port (their shipment's
+    ``port_code``, ``None`` when it names none), oldest first. ``port`` = (code,
+    also_unported) keeps the alerts of that port, and with ``also_unported`` those of
+    no known port too."""
     q = (
-        select(alerts, alert_acks.c.acked_at, alert_acks.c.acked_by, alert_acks.c.comment)
-        .select_from(alerts.outerjoin(alert_acks, alert_acks.c.alert_id == alerts.c.alert_id))
+        select(alerts, alert_acks.c.acked_at, alert_acks.c.acked_by, alert_acks.c.comment,
+               shipments.c.port_code)
+        .select_from(alerts
+                     .outerjoin(alert_acks, alert_acks.c.alert_id == alerts.c.alert_id)
+                     .outerjoin(shipments, shipments.c.shipment_id == alerts.c.shipment_id))
         .where(alerts.c.log_id > after_log_id)
         .order_by(alerts.c.log_id, alerts.c.alert_id)
         .limit(limit)
     )
+    if port is not None:
+        code, also_unported = port
+        mine = shipments.c.port_code == code
+        q = q.where(or_(mine, shipments.c.port_code.is_(None)) if also_unported else mine)
     if kind is not None:
         q = q.where(alerts.c.kind == kind)
     if severity is not None:
@@ -173,6 +199,16 @@ def alert_exists(conn: Connection, alert_id: str) -> bool:
     return conn.execute(
         select(alerts.c.alert_id).where(alerts.c.alert_id == alert_id)
     ).first() is not None
+
+
+def alert_port(conn: Connection, alert_id: str) -> tuple[bool, str | None]:
+    """Whether the alert exists, and its port (its shipment's ``port_code``)."""
+    row = conn.execute(
+        select(alerts.c.alert_id, shipments.c.port_code)
+        .select_from(alerts.outerjoin(shipments,
+                                      shipments.c.shipment_id == alerts.c.shipment_id))
+        .where(alerts.c.alert_id == alert_id)).first()
+    return (False, None) if row is None else (True, row.port_code)
 
 
 def ack_row(conn: Connection, alert_id: str) -> Any | None:
@@ -196,13 +232,16 @@ __all__ = [
     "add_ack",
     "add_activation",
     "add_decision",
+    "add_decisions",
     "add_inspection",
     "add_policy",
     "add_token",
     "alert_counts",
     "alert_exists",
+    "alert_port",
     "alert_rows",
     "audit",
+    "audits",
     "decision_row",
     "decision_rows",
     "in_secondary",

@@ -69,6 +69,9 @@ decisions = Table(
     Column("log_id", BigInteger, nullable=False),
 )
 Index("ix_decisions_port_at", decisions.c.port_code, decisions.c.decided_at)
+# the secondary queue counts the referrals at a port since an instant, on every arrival
+Index("ix_decisions_referrals", decisions.c.port_code, decisions.c.referral,
+      decisions.c.decided_at)
 
 inspections = Table(
     "inspections",

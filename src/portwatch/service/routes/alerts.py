@@ -47,6 +47,9 @@ class AlertOut(BaseModel):
     acked_at: str | None
     acked_by: str | None
     ack_comment: str | None
+    port_code: str
+    """The port whose officers see it: its shipment's route ``port_code``, else the
+    service's own port."""
 
 
 class AckIn(BaseModel):
@@ -61,12 +64,21 @@ class AckOut(BaseModel):
     comment: str
 
 
-def _out(r: Any) -> AlertOut:
+def _out(r: Any, home_port: str) -> AlertOut:
     return AlertOut(event_id=int(r.log_id), alert_id=r.alert_id, kind=r.kind,
                     severity=r.severity, at=r.at, shipment_id=r.shipment_id,
                     seal_id=r.seal_id, seq=r.seq, lat=r.lat, lon=r.lon, detail=r.detail,
                     after_border=bool(r.after_border), source=r.source, acked_at=r.acked_at,
-                    acked_by=r.acked_by, ack_comment=r.comment)
+                    acked_by=r.acked_by, ack_comment=r.comment,
+                    port_code=r.port_code or home_port)
+
+
+def port_scope(state: ServiceState, who: Principal) -> tuple[str, bool] | None:
+    """An officer's alerts: those of its port, and when its port is the service's own,
+    those that belong to no other (a shipment naming no port, or no shipment)."""
+    if who.role is not Role.OFFICER or who.port_code is None:
+        return None
+    return who.port_code, who.port_code == state.settings.port_code
 
 
 def _carrier_shipments(state: ServiceState, who: Principal) -> list[str] | None:
@@ -89,8 +101,10 @@ def query(state: ServiceState, who: Principal, after: int, kind: str | None,
         scope = [shipment_id] if scope is None or shipment_id in scope else []
     with state.db.reading() as conn:
         rows = ss.alert_rows(conn, after_log_id=after, kind=kind, severity=severity,
-                             shipment_ids=scope, acked=acked, limit=max(1, min(limit, 1000)))
-    return [_out(r) for r in rows]
+                             shipment_ids=scope, acked=acked, limit=max(1, min(limit, 1000)),
+                             port=port_scope(state, who))
+    home = state.settings.port_code
+    return [_out(r, home) for r in rows]
 
 
 @router.get("", response_model=list[AlertOut])
@@ -104,10 +118,13 @@ def list_alerts(state: StateDep, who: AlertReader, after: int = Query(0, ge=0, l
 
 @router.post("/{alert_id}/ack", response_model=AckOut)
 def ack(alert_id: str, body: AckIn, state: StateDep, who: Officer) -> AckOut:
-    """Acknowledge an alert with a comment (once)."""
+    """Acknowledge an alert with a comment (once); another port's alert is "not found",
+    so that its id tells an officer nothing."""
     at = state.clock().isoformat()
+    scope = port_scope(state, who)
     with state.write() as conn:
-        if not ss.alert_exists(conn, alert_id):
+        exists, port = ss.alert_port(conn, alert_id)
+        if not exists or (scope is not None and (port or state.settings.port_code) != scope[0]):
             raise NotFoundError(f"alert {alert_id}: no such alert")
         prior = ss.ack_row(conn, alert_id)
         if prior is not None:

@@ -51,7 +51,9 @@ def stats(state: StateDep, who: Reader, port_code: str | None = Query(None,
         rows = ss.decision_rows(conn, since, port)
         queue = ss.in_secondary(conn, port, queue_since(state, state.clock()))
         insp = ss.inspection_rows(conn, port, 1000)
-        open_alerts = len(ss.alert_rows(conn, acked=False, limit=100_000))
+        # the port's own alerts (see ``routes.alerts.port_scope``)
+        open_alerts = len(ss.alert_rows(conn, acked=False, limit=100_000,
+                                        port=(port, port == state.settings.port_code)))
     per: dict[str, Counter[str]] = {}
     for r in rows:
         per.setdefault(r.decided_at[:13], Counter())[r.lane] += 1

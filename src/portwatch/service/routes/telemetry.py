@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from portwatch.custody.envelope import canonical_json
@@ -89,15 +90,24 @@ def results_of(lines: list[str], report: IngestReport) -> list[MessageResult]:
 
 
 def ingest(state: ServiceState, lines: list[str], who: str, via: str) -> TelemetryResult:
-    """Ingest ``lines`` through the custody service and audit who sent them."""
-    with state.custody_lock:
-        report = state.custody.ingest(lines, source=who, batch_size=max(1, len(lines)))
-    results = results_of(lines, report)
-    n_rej = sum(1 for r in results if r.status == "rejected")
-    with state.write() as conn:
+    """Ingest ``lines`` through the custody service; the record of who sent them is
+    written in the transaction that commits the messages (both or neither)."""
+    done: dict[str, object] = {}
+
+    def record(conn: Connection, report: IngestReport) -> None:
+        results = results_of(lines, report)
+        n_rej = sum(1 for r in results if r.status == "rejected")
         ss.audit(conn, state.clock().isoformat(), who, "telemetry.batch", None,
                  {"via": via, "messages": len(results), "accepted": report.accepted,
                   "duplicates": report.duplicates, "rejected": n_rej})
+        done.update(results=results, rejected=n_rej)
+
+    with state.custody_lock:
+        report = state.custody.ingest(lines, source=who, batch_size=max(1, len(lines)),
+                                      finish=record)
+    results = done["results"]
+    n_rej = done["rejected"]
+    assert isinstance(results, list) and isinstance(n_rej, int)
     m = state.metrics.telemetry
     m.labels("accepted", via).inc(report.accepted)
     m.labels("duplicate", via).inc(report.duplicates)

@@ -31,7 +31,8 @@ from portwatch.twin.process.plan import HOUR_S, LoadPlan
 
 @register_adversary("adaptive")
 class AdaptiveAdversary(Adversary):
-    """Learns day by day where to cross, with multiplicative weights over the open cells.
+    """Learns day by day where to cross, with multiplicative weights over the open cells,
+    from what a smuggling organisation could observe and nothing else.
 
     Each day it draws every load's cell from ``p = (1 - gamma) w / sum(w) + gamma q``
     (EXP3, Auer et al. 2002, exploring along the traffic shares ``q`` instead of uniformly,
@@ -40,23 +41,23 @@ class AdaptiveAdversary(Adversary):
 
     - its own loads (bandit feedback): a load that crossed earns reward 1, a seized one 0;
       the reward of a cell is importance-weighted by ``1 / p`` and ``w *= exp(gamma r / K)``;
-    - what it watches at the port (full information): the share of conveyances inspected
-      in every cell (shrunk towards the port-wide share by ``prior_weight``
-      pseudo-conveyances, so a quiet cell's one-day share does not dominate) and the
-      queue (mean primary wait); a cell earns ``1 - share`` plus ``wait_bonus`` times its
-      wait relative to the longest, since crowded queues outrun the canine teams, with
-      learning rate ``eta_watch``.
+    - the public wait times (full information): the mean primary wait per mode, lane and
+      hour, as CBP publishes border wait times per port and lane type; a cell earns
+      ``wait_bonus`` times its wait relative to the longest (crowded queues outrun the
+      canine teams and press officers to move traffic), with learning rate ``eta_watch``.
+
+    It does not read the defender's policy, nor the share of other traffic inspected
+    (the port's internal state): ``DayOutcome.inspection_share`` and ``AdversaryView.policy``
+    are left unread, and a test holds it to that.
     """
 
     def __init__(self, gamma: float = 0.1, eta_watch: float = 0.5, wait_bonus: float = 0.2,
-                 prior_weight: float = 200.0, loads_per_day: float | None = None,
+                 loads_per_day: float | None = None,
                  decoys_per_day: float | None = None) -> None:
         super().__init__()
         if not 0 < gamma <= 1:
             raise InputError(f"gamma: must be in (0, 1], got {gamma}")
         check_non_negative("eta_watch", eta_watch)
-        check_non_negative("prior_weight", prior_weight)
-        self.prior_weight = prior_weight
         self._arrivals = np.zeros((N_MODES, N_LANES, 24))
         self._traffic_share = np.zeros(0)
         check_non_negative("wait_bonus", wait_bonus)
@@ -70,7 +71,7 @@ class AdaptiveAdversary(Adversary):
 
     def params(self) -> dict[str, Any]:
         return {"gamma": self.gamma, "eta_watch": self.eta_watch,
-                "wait_bonus": self.wait_bonus, "prior_weight": self.prior_weight,
+                "wait_bonus": self.wait_bonus,
                 "loads_per_day": self.loads_per_day,
                 "decoys_per_day": self.decoys_per_day}
 
@@ -125,18 +126,10 @@ class AdaptiveAdversary(Adversary):
             estimate = np.zeros(k)
             estimate[tried] = reward[tried] / count[tried] / self._last_p[tried]
             self.log_weights += self.gamma * estimate / k
-        share = outcome.inspection_share.ravel()[self._cells]
-        wait = outcome.mean_wait_s.ravel()[self._cells]
-        seen = np.isfinite(share)
-        if seen.any() and self.eta_watch > 0:
-            # one day's share in a quiet cell is noise: shrink it towards the port-wide
-            # share by prior_weight pseudo-conveyances (as peak-timing does)
-            lam = self._arrivals.ravel()[self._cells]
-            watched = np.where(seen, lam, 0.0)
-            share = np.where(seen, share, 0.0)
-            pooled = (share * watched).sum() / max(watched.sum(), 1e-9)
-            share = (share * watched + pooled * self.prior_weight) / (watched + self.prior_weight)
-            longest = np.nanmax(wait) if np.isfinite(wait).any() else 0.0
-            rel_wait = np.where(np.isfinite(wait) & (longest > 0), wait / max(longest, 1e-9), 0)
-            signal = np.where(seen, 1.0 - share + self.wait_bonus * rel_wait, 0.0)
+        wait = outcome.mean_wait_s.ravel()[self._cells]  # public: border wait times
+        seen = np.isfinite(wait)
+        if seen.any() and self.eta_watch > 0 and self.wait_bonus > 0:
+            longest = float(np.nanmax(wait))
+            rel_wait = np.where(seen, wait / max(longest, 1e-9), 0.0)
+            signal = self.wait_bonus * rel_wait
             self.log_weights += self.eta_watch * np.where(seen, signal - signal[seen].mean(), 0)

@@ -134,9 +134,18 @@ def make_plan(at: np.ndarray, mode: np.ndarray, lane: np.ndarray, drug: np.ndarr
 
 def daily_counts(view: AdversaryView, rng: np.random.Generator, loads_per_day: float | None,
             decoys_per_day: float | None) -> tuple[int, int]:
-    n_loads, n_decoys = draw_counts(view.scenario, rng)
+    """Poisson loads and decoys for the day: the scenario's rates, or the adversary's own,
+    the loads scaled by deterrence (``economics.deterred_rate``: the expected profit of a
+    load at the seizure chance its own history shows)."""
+    from portwatch.twin.adversaries.economics import Economics, expected_seizure_prob
+
+    sc = view.scenario
+    econ = Economics.of(sc)
+    factor = econ.deterrence(expected_seizure_prob(view.history, econ.reference_seizure_prob))
+    n_loads = int(rng.poisson(sc.loads_per_day * factor))
+    n_decoys = int(rng.poisson(sc.decoys_per_day))
     if loads_per_day is not None:
-        n_loads = int(rng.poisson(loads_per_day))
+        n_loads = int(rng.poisson(loads_per_day * factor))
     if decoys_per_day is not None:
         n_decoys = int(rng.poisson(decoys_per_day))
     return n_loads, n_decoys

@@ -95,11 +95,13 @@ class InformedAdversary(Adversary):
             logits = self.rationality * (delivered[best] - delivered[best].max())
             weights = np.exp(logits) / np.exp(logits).sum()
             choice[rows] = best[rng.choice(len(best), size=len(rows), p=weights)]
-        # decoys go where the loads are not, to pull dogs and bays away from them
-        load_cells = set(opts[choice[:n_loads], 0].tolist())
-        others = [i for i in range(len(opts)) if opts[i, 0] not in load_cells] or list(
-            range(len(opts)))
-        choice[n_loads:] = rng.choice(np.array(others), size=n_decoys)
+        # decoys ride in the hours and lanes of the loads: a dog that alerts on one is
+        # away from the queue for the follow-up check while the loads cross (a decoy in
+        # another hour would draw a dog that is back before the loads come)
+        if n_loads:
+            choice[n_loads:] = choice[rng.integers(0, n_loads, size=n_decoys)]
+        else:
+            choice[n_loads:] = rng.choice(len(opts), size=n_decoys)
         mode, lane, hour = unravel(opts[choice, 0])
         conc = opts[choice, 1]
         decoy = np.arange(n) >= n_loads

@@ -20,7 +20,9 @@ from portwatch.twin.scenario.schema import CONCEALMENTS
 @register_adversary("naive")
 class NaiveAdversary(Adversary):
     """Loads spread like traffic: modes, hours, drugs and concealments by the scenario's
-    shares, with no regard for the policy or what it has seen."""
+    shares, with no regard for the policy or what it has seen. It is the fixed reference:
+    unlike the others it is not deterred (its loads per day do not follow its seizures),
+    so every policy of a study meets the very same loads."""
 
     def plan_day(self, view: AdversaryView, rng: np.random.Generator) -> LoadPlan:
         sc = view.scenario

@@ -12,9 +12,10 @@ parts:
   at primary, the share of discretionary referrals released because secondary was
   full (``wave`` rule), and the share of each mode's scans made by each scanner type;
 - **analytically, where the rule is known**: the policy's referral for the cell and the
-  load's risk tier (risk scores drawn as the traffic draws them: Beta with
-  ``risk.load_mean``, or ``risk.clean_mean`` for a load travelling enrolled), the risk
-  threshold, the custody monitor catching a seal broken after loading, the alert route
+  load's risk tier and the risk threshold (the port's risk model,
+  ``portwatch.twin.study.riskmodel.port_risk_lookup``, summed exactly over the advance
+  information a load hidden that way shows, ``advance.class_pmfs``' law), the custody
+  monitor catching a seal broken after loading, the alert route
   the policy names (``alert_first_check``), the triage step of the mode, and the
   detection tables by drug and concealment; then the inland checkpoint.
 
@@ -29,10 +30,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
 from portwatch.engine.decide import R_RANDOM, R_RISK, R_WAVED
 from portwatch.targeting.policy import N_LANES, N_MODES, Policy
+from portwatch.twin.process import advance
 from portwatch.twin.process.kernel import (
     N_UNIFORMS,
     TRIAGE_CANINE,
@@ -43,7 +44,7 @@ from portwatch.twin.process.kernel import (
     run_day,
 )
 from portwatch.twin.process.plan import DAY_S, HOUR_S, SEALED, TRUCK, LoadPlan
-from portwatch.twin.process.traffic import draw_legit
+from portwatch.twin.process.traffic import draw_legit, score_traffic
 from portwatch.twin.scenario.schema import CONCEALMENTS, CompiledScenario
 
 SEALED_POST = CONCEALMENTS.index("sealed_post")
@@ -109,8 +110,9 @@ def measure_pathways(scenario: CompiledScenario, policy: Policy, days: int = 2,
     waved = np.zeros(size)
     n_types = max(1, len(sc.scanner_names))
     scans = np.zeros((N_MODES, n_types))
+    lookup = _port_lookup(sc, policy)
     for day in range(days + 1):
-        tr = draw_legit(sc, day, rng)
+        tr = score_traffic(sc, draw_legit(sc, day, rng), lookup)
         u = rng.random((len(tr), N_UNIFORMS))
         run = run_day(model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
                       tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, state)
@@ -140,23 +142,57 @@ def measure_pathways(scenario: CompiledScenario, policy: Policy, days: int = 2,
                     scan_share=share, conveyances=count)
 
 
-def _referral_chance(scenario: CompiledScenario, policy: Policy, looks_clean: bool,
-                     ) -> np.ndarray:
-    """P(discretionary referral) per [mode, lane, hour] for a load whose risk score is
-    drawn as the traffic draws it (clean mean if it travels enrolled)."""
-    r = scenario.spec.risk
-    mean = r.clean_mean if looks_clean else r.load_mean
-    dist = stats.beta(mean * r.concentration, (1.0 - mean) * r.concentration)
-    thr = min(policy.risk_threshold_value(), 1.0)
-    edges = np.concatenate([[0.0], np.asarray(policy.risk_tier_edges), [1.0]])
+def _port_lookup(scenario: CompiledScenario, policy: Policy) -> advance.RiskLookup | None:
+    """The port's risk model when ``policy`` reads risk scores, else None."""
+    # imported here: the study package sits above the process package (its history
+    # runs the adversaries, one of which uses this model)
+    from portwatch.twin.study.riskmodel import port_risk_lookup, uses_risk
+
+    return port_risk_lookup(scenario) if uses_risk(policy) else None
+
+
+def _load_tier_mass(scenario: CompiledScenario, policy: Policy, lookup: advance.RiskLookup,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(P(tier t and below the threshold) [mode, hour, concealment, tier], P(at or above
+    the threshold) [mode, hour, concealment]) of a load's score, summed exactly over the
+    advance information it shows (``advance.class_pmfs``' law for one concealment)."""
+    sc = scenario
+    score = lookup.table.reshape(lookup.shape)  # [m, h, e, cust, k, b, n, f]
+    thr = policy.risk_threshold_value()
+    tier = policy.tier_of(score)
+    n_tiers = policy.n_tiers
+    profile = advance._cartel_profile(sc, sc.spec.advance.mimicry)  # [m, k, b, n, f]
+    catch = sc.spec.custody.post_seal_catch_prob
+    n_conc = len(CONCEALMENTS)
+    mass = np.zeros((N_MODES, 24, n_conc, n_tiers))
+    above = np.zeros((N_MODES, 24, n_conc))
+    for m in range(N_MODES):
+        for c in range(n_conc):
+            sealed = m == TRUCK and c in SEALED
+            # (enrolled, custody, probability) of a load hidden this way
+            shows = ([(1, 1, 1.0 - catch), (1, 3, catch)] if sealed and c == SEALED_POST
+                     else [(1, 1, 1.0)] if sealed else [(0, 0, 1.0)])
+            for e, cust, p in shows:
+                s = score[m, :, e, cust]  # [h, k, b, n, f]
+                w = p * profile[m][None]
+                above[m, :, c] += (w * (s >= thr)).reshape(24, -1).sum(axis=1)
+                for t in range(n_tiers):
+                    hit = (tier[m, :, e, cust] == t) & (s < thr)
+                    mass[m, :, c, t] += (w * hit).reshape(24, -1).sum(axis=1)
+    return mass, above
+
+
+def _referral_chance(scenario: CompiledScenario, policy: Policy) -> np.ndarray:
+    """P(discretionary referral) per [mode, lane, hour, concealment] of a load, its risk
+    score given by the port's model on the advance information it shows."""
     ref = policy.referral_by_hour_tier()  # [mode, lane, hour, tier]
-    out = np.full(ref.shape[:3], float(dist.sf(thr)) if policy.risk_threshold is not None
-                  else 0.0)
-    for t in range(ref.shape[3]):
-        lo, hi = edges[t], min(edges[t + 1], thr)
-        mass = float(dist.cdf(hi) - dist.cdf(lo)) if hi > lo else 0.0
-        out += mass * ref[:, :, :, t]
-    return out
+    n_conc = len(CONCEALMENTS)
+    lookup = _port_lookup(scenario, policy)
+    if lookup is None:
+        return np.repeat(ref[..., 0][..., None], n_conc, axis=3)
+    mass, above = _load_tier_mass(scenario, policy, lookup)
+    out = np.einsum("mhct,mlht->mlhc", mass, ref)
+    return out + above[:, None, :, :]
 
 
 def _found_after_triage(scenario: CompiledScenario, share: np.ndarray, step: int, m: int,
@@ -208,7 +244,7 @@ def probabilities_given(scenario: CompiledScenario, policy: Policy, paths: Pathw
     steps = _triage_steps(sc)
     n_drugs, n_conc = len(sc.drugs), len(CONCEALMENTS)
     p = np.zeros((N_MODES, N_LANES, 24, n_drugs, n_conc))
-    refer = {clean: _referral_chance(sc, policy, clean) for clean in (False, True)}
+    refer = _referral_chance(sc, policy)
     for m in range(N_MODES):
         if not sc.mode_present[m]:
             continue
@@ -221,7 +257,7 @@ def probabilities_given(scenario: CompiledScenario, policy: Policy, paths: Pathw
                 clean = lane == 1 or c in SEALED
                 alert = (paths.screened[m, lane][:, None] * sc.canine_detect[None, :, c]
                          if sc.canine_modes[m] else np.zeros((24, n_drugs)))
-                discretionary = refer[clean][m, lane] * (1.0 - paths.waved[m, lane])
+                discretionary = refer[m, lane, :, c] * (1.0 - paths.waved[m, lane])
                 port = (alert * alerted[None, :, c]
                         + (1.0 - alert) * (discretionary[:, None] * triaged[None, :, c]))
                 if c == SEALED_POST and m == TRUCK and clean and policy.broken_to_full_search:

@@ -8,7 +8,9 @@ An event loop over a small state (named tuples of arrays, see ``Conveyances``, `
 2. **primary** (``_start_primary``): the booth free first takes the head of the queue
    (hour-by-hour staffing: a booth finishes the conveyance it serves when it closes).
    Canine teams sweep the queues: a conveyance of a swept mode is screened if a team is
-   free by the time it reaches the booth. Loads alert with ``canine_detect[drug,
+   free by the time it reaches the booth, with the full check (``canine.service``) or,
+   where ``canine.sweep_s`` is set, a short pass, an alert then keeping the team for the
+   follow-up check, away from the queue. Loads alert with ``canine_detect[drug,
    concealment]``, trace-tainted decoys with ``canine_decoy``, clean traffic with
    ``canine_fa``.
 3. **referral** (``_decide``): ``portwatch.engine.decide.decide_code``, the same compiled
@@ -95,7 +97,7 @@ PortArrays = namedtuple(
     "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage scanned "
     "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
     "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
-    "dk dp dtab doff dlen dvals")
+    "dk dp dtab doff dlen dvals canine_sweep_s")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
                    "alert_check alert_capacity")
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
@@ -258,6 +260,35 @@ def _booth_free_at(port, pools, s, t):
 
 
 @njit(**_INLINE)
+def _canine_sweep(cv, port, pools, out, c):
+    """The first free team sniffs ``c`` in the queue: a pass of ``canine_sweep_s`` where
+    it is set (> 0), and an alert keeps the team for the follow-up check (a
+    ``canine_dist`` draw) while the handler takes the vehicle to secondary, away from the
+    queue; otherwise the full check (a ``canine_dist`` draw) whatever the outcome."""
+    ck = pools.canine_key
+    start = max(cv.arrive_at[c], ck[0])
+    u = cv.u[c, U_CANINE]
+    if cv.decoy[c]:
+        alert = u < port.canine_decoy
+    elif cv.drug[c] >= 0:
+        alert = u < port.canine_detect[cv.drug[c], cv.conc[c]]
+    else:
+        alert = u < port.canine_fa
+        out.false_alarm[c] = alert
+    if port.canine_sweep_s > 0:
+        cdur = port.canine_sweep_s
+        if alert:
+            cdur += _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
+    else:  # no pass time given: every screened vehicle gets the full check
+        cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
+    ck[0] = start + cdur
+    _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
+    out.busy[8] += cdur
+    out.screened[c] = True
+    out.alert[c] = alert
+
+
+@njit(**_INLINE)
 def _start_primary(cv, port, pools, out, w, c, t):
     """Conveyance ``c`` starts primary at ``t`` at the station's first free booth."""
     m = cv.mode[c]
@@ -275,20 +306,7 @@ def _start_primary(cv, port, pools, out, w, c, t):
     out.false_alarm[c] = False
     ck = pools.canine_key
     if port.canine_modes[m] and ck.shape[0] > 0 and ck[0] <= t:
-        start = max(cv.arrive_at[c], ck[0])
-        cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
-        ck[0] = start + cdur
-        _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
-        out.busy[8] += cdur
-        out.screened[c] = True
-        u = cv.u[c, U_CANINE]
-        if cv.decoy[c]:
-            out.alert[c] = u < port.canine_decoy
-        elif cv.drug[c] >= 0:
-            out.alert[c] = u < port.canine_detect[cv.drug[c], cv.conc[c]]
-        else:
-            out.alert[c] = u < port.canine_fa
-            out.false_alarm[c] = out.alert[c]
+        _canine_sweep(cv, port, pools, out, c)
     _push(w.pend_key, w.pend_idx, w.k[K_PEND], t + dur, c)
     w.k[K_PEND] += 1
 
@@ -695,6 +713,7 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         float(sc.analyzer_false_alarm), HANDHELD_TRACE_ASSUMED, sc.inland_modes,
         float(sc.inland_coverage),
         sc.inland_detect, dt.kind, dt.param, dt.table, dt.offset, dt.length, dt.values,
+        float(sc.spec.canine.sweep_s or 0.0),
     )
     referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),

@@ -7,26 +7,28 @@ which is the same process). Each carries what targeting reads: enrolled (trusted
 traveller / shipper, by
 ``enrolled_share``; enrolled conveyances use the express lane in the hours it is open), the
 custody verdict of enrolled trucks (monitored by ``custody.monitored_share``, a false
-``broken`` with ``custody.false_broken_prob``), its crossing history (Poisson number of
-prior crossings), a risk score in [0, 1] (Beta with mean ``risk.clean_mean``) and, for
-trucks, a manifest commodity.
+``broken`` with ``custody.false_broken_prob``), and the rest of its advance information
+(``portwatch.twin.process.advance``): prior crossings, a new carrier, a prior finding and,
+for trucks, a manifest commodity, drawn with the clean links of ``[advance]``.
 
-``compose_day`` merges them with an adversary's ``LoadPlan``: loads get a risk score with
-mean ``risk.load_mean`` unless they travel as enrolled (a compromised trusted shipper
-looks clean), and a load sealed into a shipment after sealing (``sealed_post``) shows a
-``broken`` custody verdict with ``custody.post_seal_catch_prob``.
+``plan_traffic`` gives an adversary's ``LoadPlan`` the same attributes with the cartel's
+links (``advance.cartel_profile``: a share ``mimicry`` dressed as clean traffic), and a
+load sealed into a shipment after sealing (``sealed_post``) shows a ``broken`` custody
+verdict with ``custody.post_seal_catch_prob``; ``compose_day`` merges the two.
+
+``risk`` is 0 on every conveyance drawn here: the port's risk model scores the advance
+information (``score_traffic``), the scenario hands out no score.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numba import njit
-from scipy import stats
 
 from portwatch.engine.decide import CUSTODY_BROKEN, CUSTODY_CLEAN, CUSTODY_NONE
+from portwatch.twin.process import advance
 from portwatch.twin.process.kernel import N_UNIFORMS
 from portwatch.twin.process.plan import DAY_S, LoadPlan
 from portwatch.twin.scenario.schema import CONCEALMENTS, CompiledScenario
@@ -58,6 +60,8 @@ class DayTraffic:
     is_decoy: np.ndarray
     source: np.ndarray
     plan_row: np.ndarray
+    new_carrier: np.ndarray
+    prior_finding: np.ndarray
 
     def __len__(self) -> int:
         return int(self.arrive_at_s.shape[0])
@@ -66,9 +70,16 @@ class DayTraffic:
     def is_load(self) -> np.ndarray:
         return self.source == SOURCE_LOAD
 
+    def advance_info(self, scenario: CompiledScenario) -> np.ndarray:
+        """What the port knows before arrival, int64 [n, len(advance.FEATURES)]."""
+        return advance.features(scenario, self.day, self.arrive_at_s, self.mode,
+                                self.enrolled, self.custody, self.commodity,
+                                self.prior_crossings, self.new_carrier, self.prior_finding)
+
 
 _ARRAYS = ("arrive_at_s", "mode", "lane", "enrolled", "custody", "risk", "prior_crossings",
-           "commodity", "drug", "concealment", "mass_kg", "is_decoy", "source", "plan_row")
+           "commodity", "drug", "concealment", "mass_kg", "is_decoy", "source", "plan_row",
+           "new_carrier", "prior_finding")
 
 
 def express_open(scenario: CompiledScenario, mode: np.ndarray, hour: np.ndarray) -> np.ndarray:
@@ -77,46 +88,13 @@ def express_open(scenario: CompiledScenario, mode: np.ndarray, hour: np.ndarray)
     return scenario.booths[mode * 2 + 1, hour] > 0
 
 
-def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
-    # Inverse CDF on a fine grid: several times faster than rng.beta at 10^5 draws a day,
-    # within 1e-4 of the exact quantile (the risk score is a model input, not a measurement).
-    grid = _beta_grid(mean, concentration)
-    x = rng.random(n) * (_U_GRID.shape[0] - 1)
-    i = x.astype(np.int64)
-    f = x - i
-    return grid[i] * (1.0 - f) + grid[np.minimum(i + 1, _U_GRID.shape[0] - 1)] * f
-
-
-def _poisson(rng: np.random.Generator, mean: float, n: int) -> np.ndarray:
-    # Inverse CDF read from a table of 2^16 quantiles (probability resolution 1.5e-5):
-    # several times faster than rng.poisson for a model attribute such as history.
-    table = _poisson_table(mean)
-    return table[(rng.random(n) * table.shape[0]).astype(np.int64)]
-
-
-@lru_cache(maxsize=16)
-def _poisson_table(mean: float) -> np.ndarray:
-    k = 1 << 16
-    return np.asarray(stats.poisson.ppf((np.arange(k) + 0.5) / k, mean), dtype=np.int64)
-
-
-_U_GRID = np.linspace(0.0, 1.0, 8193)
-
-
-@lru_cache(maxsize=64)
-def _beta_grid(mean: float, concentration: float) -> np.ndarray:
-    return np.asarray(stats.beta.ppf(_U_GRID, mean * concentration,
-                                     (1.0 - mean) * concentration))
-
-
 @njit(cache=True, nogil=True)
 def _legit_attributes(hour, u, share, enrolled_share, booths, monitored_share, false_broken,
-                      prior_table, risk_grid, commodity_cdf,
-                      mode, enrolled, lane, custody, prior, risk, commodity):
-    """Mode, enrolment, lane, custody verdict, crossing history, risk and commodity of
-    each legitimate arrival from its row of uniforms (columns in that order)."""
+                      commodity_cdf, mode, enrolled, lane, custody, commodity):
+    """Mode, enrolment, lane, custody verdict and commodity of each legitimate arrival
+    from its row of uniforms (columns 0-3 and 6; 4 and 5 draw the history, see
+    ``draw_legit``)."""
     n_modes = share.shape[0]
-    n_grid = risk_grid.shape[0]
     for i in range(hour.shape[0]):
         h = hour[i]
         m = 0
@@ -130,11 +108,6 @@ def _legit_attributes(hour, u, share, enrolled_share, booths, monitored_share, f
             custody[i] = CUSTODY_BROKEN if u[i, 3] < false_broken else CUSTODY_CLEAN
         else:
             custody[i] = CUSTODY_NONE
-        prior[i] = prior_table[int(u[i, 4] * prior_table.shape[0])]
-        x = u[i, 5] * (n_grid - 1)
-        j = int(x)
-        f = x - j
-        risk[i] = risk_grid[j] * (1.0 - f) + risk_grid[min(j + 1, n_grid - 1)] * f
         c = -1
         if m == TRUCK and commodity_cdf.shape[0] > 0:
             c = 0
@@ -172,22 +145,23 @@ def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -
     enrolled = np.empty(n, dtype=np.bool_)
     lane = np.empty(n, dtype=np.int64)
     custody = np.empty(n, dtype=np.int64)
-    prior = np.empty(n, dtype=np.int64)
-    risk = np.empty(n)
     commodity = np.empty(n, dtype=np.int64)
     cust = sc.spec.custody
-    r = sc.spec.risk
+    a = sc.spec.advance
     commodity_cdf = np.cumsum(sc.commodity_share) if len(sc.commodity_names) else np.zeros(0)
     _legit_attributes(hour, u, share, sc.enrolled_share, sc.booths, cust.monitored_share,
-                      cust.false_broken_prob, _poisson_table(r.mean_prior_crossings),
-                      _beta_grid(r.clean_mean, r.concentration), commodity_cdf,
-                      mode, enrolled, lane, custody, prior, risk, commodity)
+                      cust.false_broken_prob, commodity_cdf,
+                      mode, enrolled, lane, custody, commodity)
+    prior = advance.crossings_from_uniform(u[:, 4], a.crossings_mean_clean)
+    new_carrier, prior_finding = advance.flags_from_uniform(
+        u[:, 5], a.new_carrier_clean, a.prior_finding_clean)
     none = np.full(n, -1, dtype=np.int64)
     return DayTraffic(
         day=day, arrive_at_s=at, mode=mode, lane=lane, enrolled=enrolled, custody=custody,
-        risk=risk, prior_crossings=prior, commodity=commodity, drug=none,
+        risk=np.zeros(n), prior_crossings=prior, commodity=commodity, drug=none,
         concealment=none.copy(), mass_kg=np.zeros(n), is_decoy=np.zeros(n, dtype=bool),
-        source=np.zeros(n, dtype=np.int64), plan_row=none.copy(),
+        source=np.zeros(n, dtype=np.int64), plan_row=none.copy(), new_carrier=new_carrier,
+        prior_finding=prior_finding,
     )
 
 
@@ -203,26 +177,19 @@ def plan_traffic(
     catch_prob = sc.spec.custody.post_seal_catch_prob
     caught = (plan.concealment == SEALED_POST) & (rng.random(n) < catch_prob)
     custody[monitored] = np.where(caught[monitored], CUSTODY_BROKEN, CUSTODY_CLEAN)
-    r = sc.spec.risk
-    looks_clean = enrolled | plan.is_decoy
-    risk = np.where(looks_clean, _beta(rng, r.clean_mean, r.concentration, n),
-                    _beta(rng, r.load_mean, r.concentration, n))
-    commodity = np.full(n, -1, dtype=np.int64)
-    trucks = plan.mode == TRUCK
-    if len(sc.commodity_names):
-        commodity[trucks] = rng.choice(len(sc.commodity_names), size=int(trucks.sum()),
-                                       p=sc.commodity_share)
+    prior, new_carrier, prior_finding, commodity = advance.cartel_profile(sc, plan.mode, rng)
     hour = (plan.arrive_at_s // 3600).astype(np.int64).clip(0, 23)
     lane = np.where(express_open(sc, plan.mode, hour), plan.lane, 0)
     return DayTraffic(
         day=day, arrive_at_s=day * DAY_S + plan.arrive_at_s, mode=plan.mode, lane=lane,
-        enrolled=enrolled, custody=custody, risk=risk,
-        prior_crossings=_poisson(rng, r.mean_prior_crossings, n), commodity=commodity,
+        enrolled=enrolled, custody=custody, risk=np.zeros(n),
+        prior_crossings=prior, commodity=commodity,
         drug=np.where(plan.is_decoy, -1, plan.drug), concealment=np.where(
             plan.is_decoy, -1, plan.concealment),
         mass_kg=np.where(plan.is_decoy, 0.0, plan.mass_kg), is_decoy=plan.is_decoy,
         source=np.where(plan.is_decoy, SOURCE_DECOY, SOURCE_LOAD).astype(np.int64),
-        plan_row=np.arange(n, dtype=np.int64),
+        plan_row=np.arange(n, dtype=np.int64), new_carrier=new_carrier,
+        prior_finding=prior_finding,
     )
 
 
@@ -260,4 +227,17 @@ def compose_day(
     return DayTraffic(day=legit.day, **merged), u
 
 
-__all__ = ["DayTraffic", "compose_day", "draw_legit", "express_open", "plan_traffic"]
+def score_traffic(scenario: CompiledScenario, traffic: DayTraffic,
+                  lookup: advance.RiskLookup | None) -> DayTraffic:
+    """``traffic`` with each conveyance's risk scored by ``lookup`` from its advance
+    information (0 everywhere without a model: a policy that reads no risk)."""
+    if lookup is None:
+        return traffic
+    t = traffic
+    cell = advance.flat_index(scenario, t.day, t.arrive_at_s, t.mode, t.enrolled, t.custody,
+                              t.commodity, t.prior_crossings, t.new_carrier, t.prior_finding)
+    return replace(traffic, risk=lookup.table[cell])
+
+
+__all__ = ["DayTraffic", "compose_day", "draw_legit", "express_open", "plan_traffic",
+           "score_traffic"]

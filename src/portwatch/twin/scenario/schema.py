@@ -52,6 +52,13 @@ MAX_UNITS = 100_000
 GUIDED_DETECTION_ASSUMED = 0.95
 """Chance that a bay exam guided by a scan image or a dog's alert finds the load:
 ``assumed`` (range 0.8-0.99): officers search where the anomaly is."""
+CANINE_SWEEP_S_ASSUMED = 30.0
+"""Seconds a canine team spends on one queued vehicle as it works the pre-primary lanes
+when a scenario sets ``canine.sweep_s``: ``assumed`` (range 10-120 s). No public figure
+for the pass; for scale, a team checks 400-500 packages in about 30 minutes and examines
+a vehicle in 5-6 minutes (CBP Today, June/July 2003), the latter being the follow-up
+check after an alert. Unset (the shipped scenarios), every vehicle a team screens gets
+the full check and an alert costs the team nothing more."""
 
 
 class _Model(BaseModel):
@@ -158,7 +165,12 @@ class ModeSpec(_Model):
 
 
 class CanineSpec(_Model):
-    """Canine teams sweeping the primary queues (a team screens one vehicle at a time)."""
+    """Canine teams sweeping the primary queues (a team screens one vehicle at a time).
+
+    With ``sweep_s`` set, a screened vehicle gets a pass of that many seconds and an alert
+    keeps the team for the follow-up check (``service``); unset, every screened vehicle
+    gets the full check (``service``). ``service`` is also the check of a referral that a
+    dog triages in secondary."""
 
     teams: int = Field(ge=0, le=MAX_UNITS)
     service: ServiceSpec
@@ -167,6 +179,7 @@ class CanineSpec(_Model):
     false_alarm_prob: float = Field(ge=0, le=1)
     decoy_alert_prob: float = Field(ge=0, le=1)
     source: str | None = None
+    sweep_s: float | None = Field(default=None, gt=0, le=3600)
 
     _t = field_validator("detection")(_check_table)
 
@@ -233,6 +246,26 @@ class DrugSpec(_Model):
     source: str | None = None
 
 
+class EconomicsSpec(_Model):
+    """The cartel as a business (every default ``assumed``: no public figure; ranges in
+    ``docs/twin-model.md``).
+
+    A load earns its drugs' value when it crosses (``value_usd_per_kg`` of the drug table)
+    and costs, crossed or seized, a driver, a vehicle and the drug at its source price
+    (``source_price_share`` of that value). A decoy costs a driver, a vehicle (burned once
+    a dog has alerted on it) and the trace drug that taints it. Loads per day follow the
+    expected profit of a load: ``(profit(p) / profit(reference_seizure_prob)) **
+    elasticity`` times the scenario's rate, none when a load no longer pays."""
+
+    elasticity: float = Field(default=1.0, ge=0, le=10)
+    reference_seizure_prob: float = Field(default=0.1, ge=0, lt=1)
+    driver_fee_usd: float = Field(default=2000.0, ge=0)
+    vehicle_usd: float = Field(default=10000.0, ge=0)
+    trace_drug_usd: float = Field(default=500.0, ge=0)
+    source_price_share: float = Field(default=0.1, ge=0, le=1)
+    source: str | None = None
+
+
 class ContrabandSpec(_Model):
     """What the cartel tries to move through the port each day."""
 
@@ -242,6 +275,7 @@ class ContrabandSpec(_Model):
     mode_share: dict[Mode, float]
     concealment_share: dict[str, float]
     source: str | None = None
+    economics: EconomicsSpec = Field(default_factory=EconomicsSpec)
 
     @field_validator("concealment_share")
     @classmethod
@@ -265,14 +299,40 @@ class CustodySpec(_Model):
     source: str | None = None
 
 
-class RiskSpec(_Model):
-    """Risk scores in [0, 1] from advance information: Beta draws with these means."""
+class AdvanceSpec(_Model):
+    """Advance information about each crossing and its link to smuggling (see
+    ``portwatch.twin.process.advance``). Every link is ``assumed``: no public source gives
+    these rates for land-border conveyances; ``portwatch sensitivity`` varies them."""
 
-    clean_mean: float = Field(default=0.2, gt=0, lt=1)
-    load_mean: float = Field(default=0.4, gt=0, lt=1)
-    concentration: float = Field(default=8.0, gt=0)
-    mean_prior_crossings: float = Field(default=20.0, ge=0)
+    crossings_mean_clean: float = Field(default=20.0, ge=0, le=10_000)
+    """Mean prior crossings of a clean conveyance's plate / driver in the last 90 days
+    (geometric)."""
+    crossings_mean_load: float = Field(default=6.0, ge=0, le=10_000)
+    """The same for a cartel conveyance (load or decoy) not dressed as a clean one."""
+    new_carrier_clean: float = Field(default=0.05, ge=0, le=1)
+    """Share of clean conveyances whose carrier / owner is new (under a year on file)."""
+    new_carrier_load: float = Field(default=0.2, ge=0, le=1)
+    prior_finding_clean: float = Field(default=0.01, ge=0, le=1)
+    """Share of clean conveyances whose plate, driver or carrier had a prior finding."""
+    prior_finding_load: float = Field(default=0.05, ge=0, le=1)
+    load_commodities: dict[str, float] = Field(default_factory=dict)
+    """Manifest commodities of cartel trucks (empty: as clean trucks')."""
+    mimicry: float = Field(default=0.2, ge=0, le=1)
+    """Share of cartel conveyances dressed as low-risk profiles: their history, carrier,
+    findings and manifest are drawn as clean traffic's."""
+    training_days: int = Field(default=112, ge=3, le=3660)
+    """Days of labelled history the port's risk model is trained on."""
     source: str | None = None
+
+    @field_validator("load_commodities")
+    @classmethod
+    def _load_shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, p in v.items():
+            if p < 0:
+                raise ValueError(f"{k}: must be >= 0, got {p}")
+        if v and sum(v.values()) <= 0:
+            raise ValueError("shares must not all be 0")
+        return v
 
 
 class CostSpec(_Model):
@@ -299,10 +359,10 @@ class ScenarioSpec(_Model):
     inland: InlandSpec | None = None
     contraband: ContrabandSpec
     custody: CustodySpec = CustodySpec()
-    risk: RiskSpec = RiskSpec()
     cost: CostSpec
     commodities: dict[str, float] = Field(default_factory=dict)
     """Shares of the manifest commodities of trucks (empty: not modelled)."""
+    advance: AdvanceSpec = AdvanceSpec()
 
     @field_validator("commodities")
     @classmethod
@@ -313,6 +373,14 @@ class ScenarioSpec(_Model):
         if v and sum(v.values()) <= 0:
             raise ValueError("shares must not all be 0")
         return v
+
+    @model_validator(mode="after")
+    def _load_commodities_known(self) -> ScenarioSpec:
+        for k in self.advance.load_commodities:
+            if k not in self.commodities:
+                raise ValueError(f"advance.load_commodities.{k}: not a commodity of "
+                                 f"[commodities] ({', '.join(self.commodities) or 'none'})")
+        return self
 
     @model_validator(mode="after")
     def _drugs_known(self) -> ScenarioSpec:

@@ -3,7 +3,8 @@
 ``run_study`` derives one ``SeedSequence`` child per replication from ``seed``. Within a
 replication every policy sees common random numbers: the same legitimate traffic with
 the same per-conveyance draws, and an adversary whose own generators start from the same
-seeds (a non-adaptive adversary therefore sends the very same loads). Differences
+seeds (the naive adversary therefore sends the very same loads; the others answer what
+each policy does to them: deterrence, learning). Differences
 between policies are then reported as paired differences per replication, which is
 where common random numbers pay off.
 
@@ -28,10 +29,13 @@ from portwatch import __version__
 from portwatch.domain.errors import InputError
 from portwatch.targeting.policy import N_LANES, N_MODES, Policy
 from portwatch.twin.adversaries import Adversary, AdversaryView, DayOutcome, make_adversary
+from portwatch.twin.process.advance import RiskLookup
 from portwatch.twin.process.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
 from portwatch.twin.process.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
-from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
+from portwatch.twin.process.plan import LoadPlan
+from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic, score_traffic
 from portwatch.twin.scenario.schema import CompiledScenario, load_scenario
+from portwatch.twin.study.riskmodel import port_risk_lookup, use_port_risk_lookup, uses_risk
 
 HEADLINE = (
     "arrivals", "crossings", "inspected", "loads_attempted", "loads_interdicted",
@@ -56,6 +60,9 @@ class ReplicationTask:
     warmup_days: int
     replication: int
     seed_seq: np.random.SeedSequence
+    risk_lookup: RiskLookup | None = None
+    """The port's risk model, scoring each conveyance's advance information (None: no
+    policy of the task reads the risk score)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,6 +126,20 @@ class _Arm:
     predicted: list[float] = field(default_factory=lambda: [0.0, 0.0])
     conservation: dict[str, int] = field(
         default_factory=lambda: {"arrived": 0, "left": 0, "in_port": 0})
+    udecoy_rng: np.random.Generator | None = None
+
+
+def _plan_uniforms(arm: _Arm, plan: LoadPlan) -> np.ndarray:
+    """The per-row draws of a plan's conveyances: loads from one stream, decoys from
+    another, so that the same loads get the same draws whatever decoys ride with them
+    (an attack with and without decoys is then paired load by load)."""
+    u = np.empty((len(plan), N_UNIFORMS), dtype=np.float32)
+    decoy = plan.is_decoy
+    u[~decoy] = arm.uplan_rng.random((int((~decoy).sum()), N_UNIFORMS), dtype=np.float32)
+    if decoy.any():
+        assert arm.udecoy_rng is not None
+        u[decoy] = arm.udecoy_rng.random((int(decoy.sum()), N_UNIFORMS), dtype=np.float32)
+    return u
 
 
 def run_replication(task: ReplicationTask) -> ReplicationResult:
@@ -126,8 +147,10 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
     sc = task.scenario
     # A fresh copy: spawning mutates a SeedSequence, and a task may be run twice.
     root = np.random.SeedSequence(task.seed_seq.entropy, spawn_key=task.seed_seq.spawn_key)
-    traffic_ss, ulegit_ss, adversary_ss, plan_ss, uplan_ss = root.spawn(5)
+    traffic_ss, ulegit_ss, adversary_ss, plan_ss, uplan_ss, udecoy_ss = root.spawn(6)
     traffic_rng = np.random.default_rng(traffic_ss)
+    if task.risk_lookup is not None:
+        use_port_risk_lookup(sc, task.risk_lookup)  # the informed adversary reads it too
     ulegit_rng = np.random.default_rng(ulegit_ss)
     arms = [
         _Arm(
@@ -139,6 +162,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
             plan_rng=np.random.default_rng(plan_ss),
             uplan_rng=np.random.default_rng(uplan_ss),
             observer=_Observer(),
+            udecoy_rng=np.random.default_rng(udecoy_ss),
         )
         for policy in task.policies
     ]
@@ -163,8 +187,9 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
                 arm.predicted[0] += float(predicted[-1][loads].sum())
                 arm.predicted[1] += int(loads.sum())
             planned = plan_traffic(sc, day, plan, arm.plan_rng)
-            u_plan = arm.uplan_rng.random((len(planned), N_UNIFORMS), dtype=np.float32)
+            u_plan = _plan_uniforms(arm, plan)
             tr, u = compose_day(legit, planned, u_legit, u_plan)
+            tr = score_traffic(sc, tr, task.risk_lookup)
             run = run_day(arm.model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled,
                           tr.custody, tr.risk, tr.drug, tr.concealment, tr.is_decoy, u,
                           arm.state)
@@ -412,8 +437,10 @@ def run_study(
     params = dict(adversary_params or {})
     make_adversary(adversary, **params)  # fail early on a bad name or parameter
     children = np.random.SeedSequence(seed).spawn(replications)
+    lookup = port_risk_lookup(sc) if any(uses_risk(p) for p in pols) else None
     tasks = [
-        ReplicationTask(sc, pols, adversary, params, days, warmup_days, r, children[r])
+        ReplicationTask(sc, pols, adversary, params, days, warmup_days, r, children[r],
+                        lookup)
         for r in range(replications)
     ]
     if map_fn is not None:

@@ -205,7 +205,7 @@ def default_workers() -> int:
 
 
 DEMO_SCENARIO = "otay-mesa"
-DEMO_POLICIES = ("uniform:0.02", "rules", "rules:hold", "risk:0.6:0.01")
+DEMO_POLICIES = ("uniform:0.02", "rules", "rules:hold", "risk:0.0006:0.01")
 DEMO_ADVERSARY = "shotgun"
 DEMO_DAYS, DEMO_REPLICATIONS, DEMO_SEED = 7, 6, 2024
 DEMO_COMMAND = (

@@ -23,6 +23,7 @@ HEADLINES: tuple[tuple[str, str], ...] = (
     ("harm_interdicted", "harm interdicted / day"),
     ("share_uninspected", "share crossed uninspected"),
     ("p95_wait_min", "p95 primary wait of the first mode (min)"),
+    ("loads_attempted", "loads attempted / day (deterrence)"),
 )
 
 
@@ -33,7 +34,8 @@ def headline(result: StudyResult, policy: str) -> dict[str, float]:
     mode = "truck" if "truck" in waits else next(iter(waits))
     return {"harm_interdicted": float(s["harm_interdicted"]),
             "share_uninspected": float(s["share_uninspected"]),
-            "p95_wait_min": float(waits[mode]["p95"]) / 60.0}
+            "p95_wait_min": float(waits[mode]["p95"]) / 60.0,
+            "loads_attempted": float(s["loads_attempted"])}
 
 
 def run_sensitivity(
@@ -102,7 +104,7 @@ def tornado_png(result: dict[str, Any], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(HEADLINES), figsize=(5.5 * len(HEADLINES), 5.5))
+    fig, axes = plt.subplots(1, len(HEADLINES), figsize=(4.8 * len(HEADLINES), 5.5))
     for ax, (key, label) in zip(axes, HEADLINES, strict=True):
         base = result["base"][key]
         rows = sorted(result["parameters"],
