@@ -22,13 +22,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from rich.table import Table
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from portwatch.domain.errors import InputError  # noqa: E402
+from portwatch.domain.errors import InputError
 
 FILES = ("compare.json", "compare.csv", "harm_vs_uniform.png", "wait_p95.png",
          "compare.html")
@@ -93,7 +89,19 @@ def _grouped(data: dict[str, Any]) -> tuple[list[str], list[str]]:
     return adversaries, policies
 
 
+def _plt() -> Any:
+    """matplotlib's pyplot on the Agg backend, imported only when a plot is drawn (it
+    is the ``plot`` extra: the table needs no matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _plot_harm(data: dict[str, Any], path: Path) -> None:
+    plt = _plt()
     adversaries, policies = _grouped(data)
     others = [p for p in policies if p != "uniform"]
     fig, axes = plt.subplots(1, len(adversaries), figsize=(4.2 * len(adversaries), 3.6),
@@ -117,6 +125,7 @@ def _plot_harm(data: dict[str, Any], path: Path) -> None:
 
 
 def _plot_waits(data: dict[str, Any], path: Path) -> None:
+    plt = _plt()
     adversaries, policies = _grouped(data)
     width = 0.8 / max(len(policies), 1)
     fig, ax = plt.subplots(figsize=(3.6 + 1.8 * len(adversaries), 3.6))
