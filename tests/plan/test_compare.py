@@ -83,3 +83,19 @@ def test_the_command_and_the_study_list_the_same_adversaries():
     from portwatch.plan import compare as compare_module
 
     assert plan_cli.ADVERSARIES == compare_module.ADVERSARIES
+
+
+def test_ratio_of_means_by_the_delta_method():
+    from portwatch.plan.compare import ratio_of_means
+
+    # x = 2 y in every replication: the ratio is exactly 2, with no spread
+    exact = ratio_of_means([2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    assert exact["mean"] == pytest.approx(2.0) and exact["ci95"] == pytest.approx([2.0, 2.0])
+    # by hand: means 3 and 2, var x = 4, var y = 1, cov = -2 (opposed), n = 3
+    # var(R) = (4 + 2 * 1.5 * 2 + 2.25 * 1) / (3 * 4) = 12.25 / 12; t(0.975, 2) = 4.3027
+    q = ratio_of_means([1.0, 3.0, 5.0], [3.0, 2.0, 1.0])
+    half = 4.302652729911275 * (12.25 / 12) ** 0.5
+    assert q["mean"] == pytest.approx(1.5)
+    assert q["ci95"] == pytest.approx([1.5 - half, 1.5 + half])
+    assert np.isnan(ratio_of_means([1.0, 2.0], [0.0, 0.0])["mean"])
+    assert np.isnan(ratio_of_means([1.0], [1.0])["mean"])

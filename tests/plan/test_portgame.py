@@ -75,18 +75,48 @@ def test_plan_bad_options(tmp_path, capsys, args, expected):
     assert expected in err and err.count("\n") == 1 and not out.exists()
 
 
-def test_the_learner_fears_a_referral_and_the_defender_counts_the_seizure(planned):
-    """The adaptive type's payoff when covered ignores the seizure chance (it judges a
-    cell by what it sees inspected); the defender's loss for it still uses the chance."""
-    names = planned.game.names
-    learner = planned.game.types[names.index("adaptive")]
-    single = planned.game.types[names.index("single-load")]
-    k = names.index("adaptive")
+def test_a_learner_that_fears_referral_and_the_defender_counting_the_seizure():
+    """A type with ``fears_referral`` (a learner that watches inspection shares): its
+    payoff when covered ignores the seizure chance; the defender's loss for it still uses
+    the chance."""
+    from portwatch.plan.portgame import AttackerType
+
+    sc = load_scenario("test-port")
+    types = (AttackerType("single-load", 0.5, "fentanyl"),
+             AttackerType("watcher", 0.5, "fentanyl", fears_referral=True))
+    planned = plan_port(sc, PlanSettings(n_blocks=6, types=types))
+    single, learner = planned.game.types
     # same drug, same lanes: the uncovered payoffs agree, the covered ones do not
     assert np.allclose(learner.attacker_uncovered, single.attacker_uncovered)
     assert np.all(learner.attacker_covered < single.attacker_covered)
     # covered, it loses the seizure share of the value (and any profile fee) whatever the
     # cell's seizure chance: one value per (lane fee, pedestrian mass), not per cell
     assert np.unique(np.round(learner.attacker_covered, 6)).size <= 4 < len(planned.cells)
-    harm = -learner.defender_uncovered / (1 - planned.p_uncovered[k])
-    assert np.allclose(learner.defender_covered, -(1 - planned.p_covered[k]) * harm)
+    harm = -learner.defender_uncovered / (1 - planned.p_uncovered[1])
+    assert np.allclose(learner.defender_covered, -(1 - planned.p_covered[1]) * harm)
+
+
+def test_the_game_reads_the_model_the_informed_adversary_reads(planned):
+    """At the plan's coverage, each target's seizure chance in the game is the lowest the
+    one interdiction model gives under the plan itself (at the days and seed the informed
+    adversary reads it with) over the hours and concealments of the target. The first
+    version read it from other policies' pathways and another seed, and missed this."""
+    from portwatch.plan.portgame import _options, _traffic, default_types
+    from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER
+    from portwatch.twin.process.interdiction import interdiction_model
+
+    sc = load_scenario("test-port")
+    s = PlanSettings(n_blocks=6)
+    model = interdiction_model(sc, planned.policy, s.days, s.seed).p
+    per_block = 24 // s.n_blocks
+    for k, at in enumerate(planned.game.names):
+        d = sc.drugs.index(next(t.drug for t in default_types(sc) if t.name == at))
+        for j, (mode, lane, b) in enumerate(planned.cells):
+            m, ln = MODE_ORDER.index(mode), LANE_ORDER.index(lane)
+            hours = np.arange(b * per_block, (b + 1) * per_block)
+            open_hours = hours[_traffic(sc, m, ln, hours) > 0]
+            hours = open_hours if len(open_hours) else hours
+            best = model[m, ln][np.ix_(hours, [d], _options(sc, m, ln))].min()
+            game = planned.p_uncovered[k, j] + planned.coverage[j] * (
+                planned.p_covered[k, j] - planned.p_uncovered[k, j])
+            assert game == pytest.approx(best, abs=1e-9), (at, mode, lane, b)

@@ -101,6 +101,9 @@ def compare_command(
     adversary_param: Annotated[list[str] | None, typer.Option(
         "--adversary-param", help="KEY=VALUE parameter of every adversary (repeat), "
         "e.g. loads_per_day=100.")] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", min=0.1, help="Seconds the plan's MILPs may take in all (a plan "
+        "not proven optimal within it depends on the machine's speed).")] = 40.0,
     out: Annotated[Path | None, typer.Option(
         "--out", help="A folder to write compare.json, compare.csv, the plots and "
         "compare.html into.")] = None,
@@ -127,15 +130,17 @@ def compare_command(
     for name in names:  # a bad parameter fails before the long run
         make_adversary(name, **params)
     sc = load_scenario(scenario)
+    from portwatch.plan.portgame import PlanSettings
+
     result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed,
-                     adversary_params=params)
+                     adversary_params=params, settings=PlanSettings(time_limit_s=time_limit))
     data = result.to_dict()
     if out is not None:
         write_compare_report(data, out)
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    console = Console(width=170)
+    console = Console(width=200)
     console.print(table(data))
     console.print("predicted harm caught per load of the informed adversary (the "
                   "interdiction model): " + ", ".join(

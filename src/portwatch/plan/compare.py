@@ -41,12 +41,14 @@ class Comparison:
     rows: list[dict[str, Any]]
     predicted_harm_per_load: dict[str, float]
     adversary_params: dict[str, Any]
+    plan_proven_optimal: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form ``portwatch compare`` writes."""
         return {"scenario": self.scenario, "days": self.days,
                 "replications": self.replications, "seed": self.seed,
                 "uniform_rate": self.uniform_rate, "adversary_params": self.adversary_params,
+                "plan_proven_optimal": self.plan_proven_optimal,
                 "predicted_harm_per_load_informed": self.predicted_harm_per_load,
                 "rows": self.rows}
 
@@ -103,12 +105,34 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                 if p.name in diffs:
                     row[f"{k}_minus_uniform"] = diffs[p.name][k]
             row.update({k: float(s.get(k, float("nan"))) for k in DECOY_KEYS})
+            if p.name != pols[0].name:
+                row["harm_interdicted_ratio_to_uniform"] = ratio_of_means(
+                    s["per_replication"]["harm_interdicted"],
+                    res.summary(pols[0].name)["per_replication"]["harm_interdicted"])
             rows.append(row)
     predicted = {p.name: predicted_harm_per_load(sc, p) for p in pols}
     return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows,
-                      predicted, dict(adversary_params or {}))
+                      predicted, dict(adversary_params or {}),
+                      bool(plan.solution.details.get("proven_optimal", False)))
 
 
+
+
+def ratio_of_means(x: list[float], y: list[float]) -> dict[str, Any]:
+    """``mean(x) / mean(y)`` over paired replications, with a 95% interval by the delta
+    method (t quantile, n - 1 degrees of freedom; the pairing enters through the
+    covariance). NaN where ``mean(y)`` is 0 or there are fewer than 2 replications."""
+    from scipy import stats
+
+    a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    n = len(a)
+    if n < 2 or b.mean() <= 0:
+        return {"mean": float("nan"), "ci95": [float("nan"), float("nan")]}
+    r = a.mean() / b.mean()
+    cov = np.cov(a, b, ddof=1)
+    var = (cov[0, 0] - 2 * r * cov[0, 1] + r * r * cov[1, 1]) / (n * b.mean() ** 2)
+    half = float(stats.t.ppf(0.975, n - 1) * np.sqrt(max(var, 0.0)))
+    return {"mean": float(r), "ci95": [float(r - half), float(r + half)]}
 
 
 def predicted_harm_per_load(sc: CompiledScenario, policy: Policy, n_loads: int = 20_000,
@@ -128,4 +152,4 @@ def predicted_harm_per_load(sc: CompiledScenario, policy: Policy, n_loads: int =
 
 
 __all__ = ["ADVERSARIES", "Comparison", "compare", "equal_capacity_rate", "policies",
-           "predicted_harm_per_load"]
+           "predicted_harm_per_load", "ratio_of_means"]

@@ -32,13 +32,15 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   crosses.
 - **Attacker types** (``default_types``): a single high-value load, a shotgun of the
   most common drug in the general lanes, an insider in the trusted-shipper program, and
-  an adaptive learner. The learner (the twin's ``adaptive`` adversary) does not know the
-  interdiction model: it watches the share of each cell that is inspected, so in the
-  game it fears a referral as it fears a seizure (its own seizure chance when covered is
-  taken as 1), while the defender still counts the load's true seizure chance. The
+  an adaptive learner. The twin's ``adaptive`` adversary learns only from its own
+  seizures and public waits, so in the limit it goes where loads are seized least: in
+  the game it best-responds to the seizure chance like the single load (it shifts prior
+  weight onto any lane). ``AttackerType.fears_referral`` models instead a learner that
+  watches which cells are inspected and fears a referral as it fears a seizure (the
+  defender still counts the true seizure chance). The
   shotgun's decoys are not a separate effect here: under the ``hold`` capacity rule the
   plan uses, a referral is inspected however full secondary is, so decoys cost waits
-  (which the game does not price) and not seizure chance; ``portwatch compare`` with
+  (which the game does not price) and not seizure chance;
   ``--adversary-param decoys=0`` measures what they take away in the twin.
 """
 
@@ -117,7 +119,7 @@ class PortPlan:
 def default_types(sc: CompiledScenario) -> tuple[AttackerType, ...]:
     """Single high-value load (the most harmful drug per kg), shotgun (the most common
     drug), insider in the trusted-shipper program (express lane, no profile cost) and an
-    adaptive learner that avoids what it sees inspected (the most harmful drug: the
+    adaptive learner that learns from its own seizures (the most harmful drug: the
     defender's loss is dominated by it). The priors 0.4 / 0.25 / 0.15 / 0.2 are
     assumed."""
     harmful = sc.drugs[int(np.argmax(sc.drug_harm_per_kg))]
@@ -125,7 +127,7 @@ def default_types(sc: CompiledScenario) -> tuple[AttackerType, ...]:
     return (AttackerType("single-load", 0.4, harmful),
             AttackerType("shotgun", 0.25, common, lanes=("general",)),
             AttackerType("insider", 0.15, harmful, lanes=("express",), pays_for_profile=False),
-            AttackerType("adaptive", 0.2, harmful, fears_referral=True))
+            AttackerType("adaptive", 0.2, harmful))
 
 
 def _cells(sc: CompiledScenario, n_blocks: int) -> list[tuple[int, int, int]]:

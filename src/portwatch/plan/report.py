@@ -22,18 +22,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from rich.table import Table
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from portwatch.domain.errors import InputError  # noqa: E402
+from portwatch.domain.errors import InputError
 
 FILES = ("compare.json", "compare.csv", "harm_vs_uniform.png", "wait_p95.png",
          "compare.html")
 COLUMNS = ("adversary", "policy", "loads", "harm caught / day", "minus uniform [95% CI]",
-           "interdiction rate", "p95 truck wait (min)", "decoys sent/alerted/to secondary")
+           "x uniform [95% CI]", "interdiction rate", "p95 truck wait (min)",
+           "decoys sent/alerted/to secondary")
 
 
 def _diff(row: dict[str, Any], key: str = "harm_interdicted") -> str:
@@ -47,8 +44,18 @@ def _diff(row: dict[str, Any], key: str = "harm_interdicted") -> str:
 def table_rows(data: dict[str, Any]) -> list[list[str]]:
     """The table's cells, one row per adversary and policy (strings, as shown)."""
     return [[r["adversary"], r["policy"], str(r["loads"]), f"{r['harm_interdicted']:.2f}",
-             _diff(r), f"{r['interdiction_rate']:.3f}", f"{r['p95_truck_wait_s'] / 60:.1f}",
-             _decoys(r)] for r in data["rows"]]
+             _diff(r), _ratio(r), f"{r['interdiction_rate']:.3f}",
+             f"{r['p95_truck_wait_s'] / 60:.1f}", _decoys(r)] for r in data["rows"]]
+
+
+def _ratio(row: dict[str, Any]) -> str:
+    q = row.get("harm_interdicted_ratio_to_uniform")
+    if not q:
+        return "baseline" if "harm_interdicted_minus_uniform" not in row else ""
+    low, high = q["ci95"]
+    if q["mean"] != q["mean"]:  # NaN: uniform caught nothing, or one replication
+        return "n/a"
+    return f"{q['mean']:.2f} [{low:.2f}, {high:.2f}]"
 
 
 def _decoys(row: dict[str, Any]) -> str:
@@ -62,7 +69,9 @@ def table(data: dict[str, Any]) -> Table:
     """The comparison as a rich table."""
     t = Table(title=f"{data['scenario']}: {data['days']} days x {data['replications']} "
                     f"replications, seed {data['seed']}; uniform referral "
-                    f"{data['uniform_rate']:.4f} (the plan's bay time)")
+                    f"{data['uniform_rate']:.4f} (the plan's bay time); plan "
+                    + ("proven optimal" if data.get("plan_proven_optimal")
+                       else "not proven optimal"))
     for c in COLUMNS:
         t.add_column(c, justify="left" if c in ("adversary", "policy") else "right")
     last = None
@@ -80,7 +89,19 @@ def _grouped(data: dict[str, Any]) -> tuple[list[str], list[str]]:
     return adversaries, policies
 
 
+def _plt() -> Any:
+    """matplotlib's pyplot on the Agg backend, imported only when a plot is drawn (it
+    is the ``plot`` extra: the table needs no matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _plot_harm(data: dict[str, Any], path: Path) -> None:
+    plt = _plt()
     adversaries, policies = _grouped(data)
     others = [p for p in policies if p != "uniform"]
     fig, axes = plt.subplots(1, len(adversaries), figsize=(4.2 * len(adversaries), 3.6),
@@ -104,6 +125,7 @@ def _plot_harm(data: dict[str, Any], path: Path) -> None:
 
 
 def _plot_waits(data: dict[str, Any], path: Path) -> None:
+    plt = _plt()
     adversaries, policies = _grouped(data)
     width = 0.8 / max(len(policies), 1)
     fig, ax = plt.subplots(figsize=(3.6 + 1.8 * len(adversaries), 3.6))

@@ -1,7 +1,7 @@
 """An inspection policy as data: arrays and numbers with a stable, versioned JSON form.
 
 The same ``Policy`` object drives the live engine (``portwatch.engine.decide``) and the
-twin's kernel; both read its compiled arrays (``Policy.referral_by_hour()``).
+twin's kernel; both read its compiled arrays (``Policy.referral_by_hour_tier()``).
 
 A policy holds:
 
