@@ -80,3 +80,34 @@ def test_a_failed_group_stores_nothing_and_fails_each_of_its_requests(
     made = decide(svc.state, Arrival("truck", "F2", None, None, "2506"), "officer:f")
     assert made.policy_version >= 1
     assert _counts(svc) == (before[0] + 1, before[1] + 1)
+
+
+def _until(ready, tries: int = 20_000) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if ready():
+            return
+        threading.Event().wait(0.001)
+    raise AssertionError("the threads never reached the expected state")
+
+
+def test_arrivals_that_come_during_a_commit_share_the_next_one(svc: Svc) -> None:
+    setup_port(svc, 0.5)
+    state = svc.state
+    groups = state.metrics.decision_groups
+    before = (groups._sum.get(), sum(b.get() for b in groups._buckets))
+    made: list = []
+    with state.custody_lock:  # the first arrival's group cannot commit yet
+        threads = [threading.Thread(target=lambda i=i: made.append(
+            decide(state, Arrival("truck", f"G{i}", None, None, "2506"), "officer:g")))
+            for i in range(5)]
+        threads[0].start()
+        # the first leads, has taken its group (itself) and waits for the lock
+        _until(lambda: state.decisions._leading and not state.decisions._pending)
+        for th in threads[1:]:
+            th.start()
+        _until(lambda: len(state.decisions._pending) == 4)  # they wait for the next group
+    for th in threads:
+        th.join()
+    assert len(made) == 5
+    after = (groups._sum.get(), sum(b.get() for b in groups._buckets))
+    assert (after[0] - before[0], after[1] - before[1]) == (5, 2)  # groups of 1 and 4

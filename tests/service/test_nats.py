@@ -108,7 +108,8 @@ def test_two_consumers_one_killed_mid_stream(nats_url: str, shared_db: str,
                                              tmp_path: Path) -> None:
     db_path = shared_db
     db = Database(db_path)
-    trips = [trip(k) for k in range(6)]
+    # enough messages (about 2,500) that the kill lands mid-stream however fast they go
+    trips = [trip(k) for k in range(20)]
     svc = CustodyService(db)
     for t in trips:
         svc.register(shipment_from_mapping(t.shipment))
@@ -147,7 +148,7 @@ def test_two_consumers_one_killed_mid_stream(nats_url: str, shared_db: str,
     try:
         deadline = time.monotonic() + 120
         while _stored(db)[0] < 100 and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.01)
         a.kill()  # SIGKILL mid-stream: its unacked messages go back to the queue
         a.wait()
         assert _stored(db)[0] < unique, "the kill landed mid-stream"

@@ -165,6 +165,7 @@ def _write_group(state: ServiceState, group: list[_Job]) -> None:
         for job in group:
             job.error = exc
         return
+    state.metrics.decision_groups.observe(len(made))
     for job, m, _ in made:
         job.made = m
         state.metrics.decisions.labels(m.lane).inc()

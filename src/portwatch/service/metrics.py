@@ -44,6 +44,10 @@ class Metrics:
             "portwatch_ingest_lag_seconds",
             "From a seal message's device timestamp to its commit.",
             buckets=(1, 5, 15, 60, 300, 900, 3600, 6 * 3600, 86400), registry=r)
+        self.decision_groups = Histogram(
+            "portwatch_decision_group_size",
+            "Arrival decisions committed together in one transaction.",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=r)
         self.alerts = _AlertCollector()
         r.register(self.alerts)
 

@@ -44,8 +44,10 @@ def _now() -> datetime:
 class ServiceState:
     """Shared by every request of one process.
 
-    ``custody_lock`` serialises calls into the custody service, whose monitors are
-    cached in memory; ``rng_lock`` guards the generator of the referral draws.
+    ``custody_lock`` serialises the writes of this process (the custody ingestor's
+    caches follow the log head it writes); a verdict read needs no lock (it reads its
+    row, or the log, on its own connection). ``rng_lock`` guards the generator of the
+    referral draws; ``decisions`` commits arrival decisions in groups.
     """
 
     settings: Settings

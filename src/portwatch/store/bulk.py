@@ -1,4 +1,5 @@
-"""Bulk inserts straight through the driver's ``executemany``.
+"""Bulk inserts straight through the driver: ``executemany`` (SQLite), ``COPY``
+(PostgreSQL with psycopg).
 
 SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself;
 on the ingestion hot path the rows are plain tuples in table column order.
@@ -18,6 +19,9 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]])
     """Insert ``rows`` (tuples in the order of ``table.columns``) in one executemany."""
     if not rows:
         return
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        _copy(conn, table, rows)
+        return
     mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
     if mark is None:  # a driver with another style: let SQLAlchemy translate
         names = [c.name for c in table.columns]
@@ -26,6 +30,17 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]])
     cols = ", ".join(c.name for c in table.columns)
     marks = ", ".join([mark] * len(table.columns))
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", list(rows))
+
+
+def _copy(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: ``COPY ... FROM STDIN`` on the transaction's own connection, one
+    statement for all the rows (psycopg's ``executemany`` pays Python per row)."""
+    cols = ", ".join(c.name for c in table.columns)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 __all__ = ["bulk_insert"]
