@@ -60,7 +60,11 @@ from portwatch.targeting.eraser import (
 from portwatch.targeting.games import SecurityGame
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES, Policy
 from portwatch.twin.adversaries.helpers import PEDESTRIAN, PEDESTRIAN_MAX_KG
-from portwatch.twin.process.interdiction import measure_pathways, probabilities_given
+from portwatch.twin.process.interdiction import (
+    MODEL_DAYS,
+    measure_pathways,
+    probabilities_given,
+)
 from portwatch.twin.process.plan import SEALED, TRAP, TRUCK
 from portwatch.twin.scenario import CompiledScenario
 
@@ -88,7 +92,7 @@ class PlanSettings:
     seizure_loss_share: float = 0.5  # assumed: share of a load's value lost if seized
     express_profile_usd: float = 5_000.0  # assumed: cost of an enrolled low-risk profile
     iterations: int = 2  # rounds of plan -> pathways under the plan -> game -> plan
-    days: int = 2
+    days: int = MODEL_DAYS  # the interdiction model's own days: one model
     seed: int = 0
     time_limit_s: float = 40.0  # for all the rounds' MILPs together
     alert_first_check: str = "bay"

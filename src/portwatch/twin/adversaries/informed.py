@@ -11,6 +11,7 @@ from portwatch.twin.adversaries.base import Adversary, AdversaryView, register_a
 from portwatch.twin.adversaries.helpers import (
     PEDESTRIAN,
     PEDESTRIAN_MAX_KG,
+    cell_arrivals_per_hour,
     cell_index,
     check_non_negative,
     daily_counts,
@@ -22,7 +23,7 @@ from portwatch.twin.adversaries.helpers import (
 )
 from portwatch.twin.process.interdiction import InterdictionModel, interdiction_model
 from portwatch.twin.process.plan import SEALED, TRAP, TRUCK, LoadPlan
-from portwatch.twin.scenario.schema import CONCEALMENTS
+from portwatch.twin.scenario.schema import CONCEALMENTS, CompiledScenario
 
 
 @register_adversary("informed")
@@ -34,19 +35,27 @@ class InformedAdversary(Adversary):
     computed from the process the kernel simulates) and the value reduced where the
     conveyance carries less (a pedestrian: at most ``PEDESTRIAN_MAX_KG``). ``rationality``
     is the precision of a quantal response (large: the pure best response; 0: uniform
-    over cells); ``top`` spreads loads over that many best options so one cell is not
-    flooded.
+    over cells); ``top`` spreads loads over that many best options. Like a business that
+    plans its crossings, it sends into one (mode, lane, hour) cell at most
+    ``max_cell_share`` (default: the scenario's ``contraband.economics.max_cell_share``)
+    of that cell's legitimate conveyances an hour: its loads stay a small share of the
+    traffic they hide in, so they neither stand out nor congest the lane, and the
+    model's chance (measured on legitimate traffic) is the chance they meet.
     """
 
     def __init__(self, rationality: float = 50.0, top: int = 3,
                  loads_per_day: float | None = None,
-                 decoys_per_day: float | None = None) -> None:
+                 decoys_per_day: float | None = None,
+                 max_cell_share: float | None = None) -> None:
         super().__init__()
         check_non_negative("rationality", rationality)
         if top < 1:
             raise InputError(f"top: must be >= 1, got {top}")
         check_non_negative("loads_per_day", loads_per_day)
         check_non_negative("decoys_per_day", decoys_per_day)
+        if max_cell_share is not None and not 0.0 < max_cell_share <= 1.0:
+            raise InputError(f"max_cell_share: must be in (0, 1], got {max_cell_share}")
+        self.max_cell_share = max_cell_share
         self.rationality, self.top = rationality, top
         self.model: InterdictionModel | None = None  # derived: the model it responds to
         self.predicted: list[np.ndarray] = []  # derived: per plan, each load's chance
@@ -54,7 +63,8 @@ class InformedAdversary(Adversary):
 
     def params(self) -> dict[str, Any]:
         return {"rationality": self.rationality, "top": self.top,
-                "loads_per_day": self.loads_per_day, "decoys_per_day": self.decoys_per_day}
+                "loads_per_day": self.loads_per_day, "decoys_per_day": self.decoys_per_day,
+                "max_cell_share": self.max_cell_share}
 
     def options(self, view: AdversaryView) -> tuple[np.ndarray, np.ndarray]:
         """Feasible (flat cell, concealment) options and their seizure chance [option, drug]."""
@@ -75,6 +85,39 @@ class InformedAdversary(Adversary):
         return np.array(rows, dtype=np.int64).reshape(-1, 2), np.array(probs).reshape(
             len(rows), len(sc.drugs))
 
+    def _delivered(self, sc: CompiledScenario, opts: np.ndarray, p_seize: np.ndarray,
+                   ) -> np.ndarray:
+        """Expected share of a load's value delivered [option, drug]: 1 - P, less where
+        the conveyance carries less (a pedestrian)."""
+        opt_mode = unravel(opts[:, 0])[0]
+        carried = np.ones_like(p_seize)
+        on_foot = opt_mode == PEDESTRIAN
+        carried[on_foot] = (np.minimum(sc.drug_mass_kg_mean, PEDESTRIAN_MAX_KG)
+                            / sc.drug_mass_kg_mean)[None, :]
+        return carried * (1.0 - p_seize)
+
+    def _cell_cap(self, sc: CompiledScenario) -> np.ndarray:
+        """Loads a day each flat cell takes: ``max_cell_share`` of its legitimate
+        conveyances an hour (``EconomicsSpec``), so the loads stay a small share of the
+        traffic the interdiction model was measured on."""
+        share = (self.max_cell_share if self.max_cell_share is not None
+                 else sc.spec.contraband.economics.max_cell_share)
+        return share * cell_arrivals_per_hour(sc).ravel()
+
+    def _pick(self, delivered: np.ndarray, order: np.ndarray, opt_cell: np.ndarray,
+              cap: np.ndarray, used: np.ndarray, rng: np.random.Generator) -> int:
+        """One load's option: a quantal response over the ``top`` best options whose
+        cell has room under its cap; when every cell is full, over those whose cell the
+        load would fill least (loads beyond the caps spread in proportion to traffic)."""
+        fill = (used[opt_cell[order]] + 1.0) / np.maximum(cap[opt_cell[order]], 1e-12)
+        room = fill <= 1.0
+        if not room.any():
+            room = fill <= fill.min() * (1.0 + 1e-9)
+        best = order[room][: self.top]
+        logits = self.rationality * (delivered[best] - delivered[best].max())
+        weights = np.exp(logits) / np.exp(logits).sum()
+        return int(best[rng.choice(len(best), p=weights)])
+
     def plan_day(self, view: AdversaryView, rng: np.random.Generator) -> LoadPlan:
         sc = view.scenario
         n_loads, n_decoys = daily_counts(view, rng, self.loads_per_day, self.decoys_per_day)
@@ -84,17 +127,14 @@ class InformedAdversary(Adversary):
         n = n_loads + n_decoys
         drug, mass = draw_drugs(sc, n, rng)
         choice = np.empty(n, dtype=np.int64)
-        opt_mode = unravel(opts[:, 0])[0]
-        for d in np.unique(drug[:n_loads]):
-            rows = np.flatnonzero(drug[:n_loads] == d)
-            mean_kg = sc.drug_mass_kg_mean[d]
-            carried = np.where(opt_mode == PEDESTRIAN, min(mean_kg, PEDESTRIAN_MAX_KG) / mean_kg,
-                               1.0)
-            delivered = carried * (1.0 - p_seize[:, d])
-            best = np.argsort(-delivered, kind="stable")[: self.top]
-            logits = self.rationality * (delivered[best] - delivered[best].max())
-            weights = np.exp(logits) / np.exp(logits).sum()
-            choice[rows] = best[rng.choice(len(best), size=len(rows), p=weights)]
+        delivered = self._delivered(sc, opts, p_seize)
+        order = np.argsort(-delivered, axis=0, kind="stable")  # [rank, drug]: best first
+        cap = self._cell_cap(sc)
+        used = np.zeros_like(cap)
+        for i in range(n_loads):
+            choice[i] = self._pick(delivered[:, drug[i]], order[:, drug[i]], opts[:, 0],
+                                   cap, used, rng)
+            used[opts[choice[i], 0]] += 1.0
         # decoys ride in the hours and lanes of the loads: a dog that alerts on one is
         # away from the queue for the follow-up check while the loads cross (a decoy in
         # another hour would draw a dog that is back before the loads come)

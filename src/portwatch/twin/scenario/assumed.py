@@ -116,6 +116,9 @@ ASSUMED: tuple[Assumed, ...] = (
             "a driver's fee per crossing, load or decoy"),
     Assumed("contraband.economics.trace_drug_usd", 100.0, 2000.0,
             "the drug that taints a decoy"),
+    Assumed("contraband.economics.max_cell_share", 0.01, 0.2,
+            "most loads the informed adversary sends into one (mode, lane, hour) cell, as a "
+            "share of its legitimate conveyances an hour: no public figure"),
     # relative to the shipped values (car 180 min, pedestrian 150 min, share 0.5), so a
     # scenario without a [drivers] table is left without one
     Assumed("drivers.balk_wait_min.car", 1 / 3, 5 / 3,

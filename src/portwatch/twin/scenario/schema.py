@@ -255,7 +255,10 @@ class EconomicsSpec(_Model):
     (``source_price_share`` of that value). A decoy costs a driver, a vehicle (burned once
     a dog has alerted on it) and the trace drug that taints it. Loads per day follow the
     expected profit of a load: ``(profit(p) / profit(reference_seizure_prob)) **
-    elasticity`` times the scenario's rate, none when a load no longer pays."""
+    elasticity`` times the scenario's rate, none when a load no longer pays. A business
+    that plans its crossings keeps its loads a small share of the traffic they hide in:
+    at most ``max_cell_share`` of a cell's legitimate conveyances an hour, so its own
+    vehicles neither stand out nor congest the lane they count on."""
 
     elasticity: float = Field(default=1.0, ge=0, le=10)
     reference_seizure_prob: float = Field(default=0.1, ge=0, lt=1)
@@ -264,6 +267,9 @@ class EconomicsSpec(_Model):
     trace_drug_usd: float = Field(default=500.0, ge=0)
     source_price_share: float = Field(default=0.1, ge=0, le=1)
     source: str | None = None
+    # the most loads an adversary that plans by cell sends into one (mode, lane, hour)
+    # cell, as a share of that cell's legitimate conveyances an hour (``assumed``)
+    max_cell_share: float = Field(default=0.05, gt=0, le=1)
 
 
 class ContrabandSpec(_Model):
