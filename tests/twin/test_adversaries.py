@@ -152,16 +152,29 @@ def test_informed_goes_where_the_policy_does_not_look(scenarios):
     # refer every car and every truck in the general lane at random; the FAST lane is never
     policy = Policy.fixed_rules({("truck", "general"): 1.0, ("car", "general"): 1.0,
                                  ("car", "express"): 1.0}, default_rate=0.0)
-    plan = InformedAdversary(loads_per_day=40, decoys_per_day=0).plan_day(
-        view(sc, policy), np.random.default_rng(5))
+    # uncapped (one cell may take any number of loads): only the FAST lane
+    plan = InformedAdversary(loads_per_day=40, decoys_per_day=0,
+                             max_cell_share=np.inf).plan_day(view(sc, policy),
+                                                             np.random.default_rng(5))
     assert set(plan.mode) == {TRUCK} and set(plan.lane) == {1}
     # never after sealing: the custody monitor would see the seal broken
     assert CONCEALMENTS.index("sealed_post") not in set(plan.concealment)
+    # capped at its share of each cell's traffic, it fills every FAST cell to its cap
+    # before a single load goes where the policy looks
+    share = sc.spec.contraband.economics.max_cell_share
+    plan = InformedAdversary(loads_per_day=40, decoys_per_day=0).plan_day(
+        view(sc, policy), np.random.default_rng(5))
+    hour = (plan.arrive_at_s // 3600).astype(int)
+    fast = (plan.mode == TRUCK) & (plan.lane == 1)
+    room = np.floor(share * cell_arrivals_per_hour(sc)[TRUCK, 1])
+    assert np.array_equal(np.bincount(hour[fast], minlength=24), room)
+    assert (~fast).sum() == len(plan) - room.sum() > 0
 
 
 def test_informed_with_zero_rationality_spreads_over_its_top_options(scenarios):
     sc = scenarios["test-port"]
-    a = InformedAdversary(rationality=0.0, top=5, loads_per_day=200, decoys_per_day=0)
+    a = InformedAdversary(rationality=0.0, top=5, loads_per_day=200, decoys_per_day=0,
+                          max_cell_share=np.inf)  # uncapped: the top options have room
     plan = a.plan_day(view(sc), np.random.default_rng(2))
     hour = (plan.arrive_at_s // 3600).astype(int)
     for d in np.unique(plan.drug):  # each drug has its own best options

@@ -53,8 +53,8 @@ class InformedAdversary(Adversary):
             raise InputError(f"top: must be >= 1, got {top}")
         check_non_negative("loads_per_day", loads_per_day)
         check_non_negative("decoys_per_day", decoys_per_day)
-        if max_cell_share is not None and not 0.0 < max_cell_share <= 1.0:
-            raise InputError(f"max_cell_share: must be in (0, 1], got {max_cell_share}")
+        if max_cell_share is not None and not max_cell_share > 0.0:  # inf: no cap
+            raise InputError(f"max_cell_share: must be > 0, got {max_cell_share}")
         self.max_cell_share = max_cell_share
         self.rationality, self.top = rationality, top
         self.model: InterdictionModel | None = None  # derived: the model it responds to
@@ -102,7 +102,10 @@ class InformedAdversary(Adversary):
         traffic the interdiction model was measured on."""
         share = (self.max_cell_share if self.max_cell_share is not None
                  else sc.spec.contraband.economics.max_cell_share)
-        return share * cell_arrivals_per_hour(sc).ravel()
+        legit = cell_arrivals_per_hour(sc).ravel()
+        cap = np.zeros_like(legit)
+        cap[legit > 0] = share * legit[legit > 0]  # inf x 0 would be NaN
+        return cap
 
     def _pick(self, delivered: np.ndarray, order: np.ndarray, opt_cell: np.ndarray,
               cap: np.ndarray, used: np.ndarray, rng: np.random.Generator) -> int:
