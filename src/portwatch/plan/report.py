@@ -16,15 +16,12 @@ import base64
 import csv
 import html
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
-from portwatch.domain.errors import InputError
+from portwatch.twin.study.report import staged_folder
 
 FILES = ("compare.json", "compare.csv", "harm_vs_uniform.png", "wait_p95.png",
          "compare.html")
@@ -180,16 +177,7 @@ own choices (no simulation noise): set it beside the realised figures above.</p>
 
 def write_compare_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write every file of ``FILES`` for the comparison ``data`` into ``out_dir``."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"--out {out_dir}: exists and is not a folder")
-    parent = out_dir.parent if str(out_dir.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".portwatch-compare-", dir=parent))
-    except OSError as exc:
-        raise InputError(f"--out {out_dir}: cannot write ({exc.strerror})") from None
-    try:
+    with staged_folder(out_dir, ".portwatch-compare-", FILES) as tmp:
         (tmp / "compare.json").write_text(json.dumps(data, indent=2) + "\n")
         with (tmp / "compare.csv").open("w", newline="") as fh:
             w = csv.writer(fh)
@@ -199,14 +187,7 @@ def write_compare_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
         _plot_waits(data, tmp / "wait_p95.png")
         images = {n: (tmp / n).read_bytes() for n in FILES if n.endswith(".png")}
         (tmp / "compare.html").write_text(_html(data, images))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name in FILES:
-            os.replace(tmp / name, out_dir / name)
-        return [out_dir / n for n in FILES]
-    except OSError as exc:
-        raise InputError(f"--out {out_dir}: cannot write ({exc.strerror})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return [Path(out_dir) / n for n in FILES]
 
 
 __all__ = ["FILES", "table", "table_rows", "write_compare_report"]

@@ -305,6 +305,16 @@ class CustodySpec(_Model):
     source: str | None = None
 
 
+def _check_shares(v: dict[str, float]) -> dict[str, float]:
+    """Shares by name: none negative and, if any are given, not all zero."""
+    for k, p in v.items():
+        if p < 0:
+            raise ValueError(f"{k}: must be >= 0, got {p}")
+    if v and sum(v.values()) <= 0:
+        raise ValueError("shares must not all be 0")
+    return v
+
+
 class AdvanceSpec(_Model):
     """Advance information about each crossing and its link to smuggling (see
     ``portwatch.twin.process.advance``). Every link is ``assumed``: no public source gives
@@ -333,12 +343,7 @@ class AdvanceSpec(_Model):
     @field_validator("load_commodities")
     @classmethod
     def _load_shares(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, p in v.items():
-            if p < 0:
-                raise ValueError(f"{k}: must be >= 0, got {p}")
-        if v and sum(v.values()) <= 0:
-            raise ValueError("shares must not all be 0")
-        return v
+        return _check_shares(v)
 
 
 class CostSpec(_Model):
@@ -396,12 +401,7 @@ class ScenarioSpec(_Model):
     @field_validator("commodities")
     @classmethod
     def _shares(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, p in v.items():
-            if p < 0:
-                raise ValueError(f"{k}: must be >= 0, got {p}")
-        if v and sum(v.values()) <= 0:
-            raise ValueError("shares must not all be 0")
-        return v
+        return _check_shares(v)
 
     @model_validator(mode="after")
     def _load_commodities_known(self) -> ScenarioSpec:

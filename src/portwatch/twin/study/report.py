@@ -23,6 +23,8 @@ import html
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -215,18 +217,35 @@ Figures are means per day over replications, with 95% intervals in brackets.</p>
 """
 
 
-def write_report(result: StudyResult, scenario: CompiledScenario, out_dir: Path) -> list[Path]:
-    """Write the study's files (see the module docstring) into ``out_dir``."""
+
+@contextmanager
+def staged_folder(out_dir: Path, prefix: str, files: Sequence[str]) -> Iterator[Path]:
+    """A temporary folder beside ``out_dir``; when the block ends without error, ``files``
+    are moved from it into ``out_dir``, so that a failed write leaves nothing half-written.
+    A folder that cannot be written is an ``InputError`` naming ``--out``."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: exists and is not a folder")
     parent = out_dir.parent if str(out_dir.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".portwatch-report-", dir=parent))
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     except OSError as exc:
         raise InputError(f"--out {out_dir}: cannot write ({exc.strerror})") from None
     try:
+        yield tmp
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            os.replace(tmp / name, out_dir / name)
+    except OSError as exc:
+        raise InputError(f"--out {out_dir}: cannot write ({exc.strerror})") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_report(result: StudyResult, scenario: CompiledScenario, out_dir: Path) -> list[Path]:
+    """Write the study's files (see the module docstring) into ``out_dir``."""
+    with staged_folder(out_dir, ".portwatch-report-", FILES) as tmp:
         data = result.to_dict()
         (tmp / "study.json").write_text(result.to_json())
         _write_csv(tmp / "metrics.csv", ["policy", "metric", "mean", "ci95_low", "ci95_high"],
@@ -251,16 +270,7 @@ def write_report(result: StudyResult, scenario: CompiledScenario, out_dir: Path)
         _plot_drugs(data, scenario.drugs, tmp / "interdiction_by_drug.png")
         images = {name: (tmp / name).read_bytes() for name in FILES if name.endswith(".png")}
         (tmp / "report.html").write_text(_html(data, images))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in FILES:
-            os.replace(tmp / name, out_dir / name)
-            written.append(out_dir / name)
-        return written
-    except OSError as exc:
-        raise InputError(f"--out {out_dir}: cannot write ({exc.strerror})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return [Path(out_dir) / name for name in FILES]
 
 
 def headline_table(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
@@ -350,4 +360,5 @@ def _study_rows(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return rows
 
 
-__all__ = ["DIFF_ROWS", "FILES", "TABLE_ROWS", "headline_table", "metrics_rows", "write_report"]
+__all__ = ["DIFF_ROWS", "FILES", "TABLE_ROWS", "headline_table", "metrics_rows", "staged_folder",
+           "write_report"]
