@@ -89,8 +89,8 @@ def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
     return out
 
 
-# One compiled pass over the day's arrays: longer than a screen because splitting it
-# would pass some thirty arrays between numba functions for no gain in clarity.
+# One compiled pass over the day's arrays; the wait and queue counts are helpers that
+# numba inlines.
 @njit(cache=True, nogil=True)
 def _reduce_day(
     mode, lane, custody, drug, mass_kg, is_load, is_decoy, arrive_at,
@@ -104,8 +104,6 @@ def _reduce_day(
     alarms, secondary wait sum (examined only), time in port sum, examined in a bay,
     booths held by a referral, held time sum, cleared by triage. ``drugs`` [table, drug, quantity]:
     attempted / interdicted / interdicted inland x count, kg, value, harm."""
-    n_bins = edges.shape[0]
-    steps = queue_steps.shape[1] - 1
     day_end = day_start + 86_400.0
     for i in range(mode.shape[0]):
         if balked[i] > 0:  # left the line on arrival: counted apart
@@ -162,25 +160,34 @@ def _reduce_day(
                 drugs[table, d, 1] += kg
                 drugs[table, d, 2] += kg * value_per_kg[d]
                 drugs[table, d, 3] += kg * harm_per_kg[d]
-        w = start_at[i] - arrive_at[i]
-        wait_sum[s] += w
-        wait_count[s] += 1.0
-        if w > wait_max[s]:
-            wait_max[s] = w
-        b = np.searchsorted(edges, w, side="right") - 1
-        if b < 0:
-            b = 0
-        elif b >= n_bins:
-            b = n_bins - 1
-        hist[s, b] += 1.0
-        a = int((arrive_at[i] - day_start) / QUEUE_STEP_S)
-        st = int((start_at[i] - day_start) / QUEUE_STEP_S)
-        if a > steps:
-            a = steps
-        if st > steps:
-            st = steps
-        queue_steps[m, a] += 1.0
-        queue_steps[m, st] -= 1.0
+        _count_wait(start_at[i] - arrive_at[i], s, edges, wait_sum, wait_max, wait_count, hist)
+        _count_queue(m, arrive_at[i] - day_start, start_at[i] - day_start, queue_steps)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _count_wait(w, s, edges, wait_sum, wait_max, wait_count, hist):
+    """Add one primary wait ``w`` (s) to station ``s``'s sums and histogram."""
+    wait_sum[s] += w
+    wait_count[s] += 1.0
+    if w > wait_max[s]:
+        wait_max[s] = w
+    b = np.searchsorted(edges, w, side="right") - 1
+    if b < 0:
+        b = 0
+    elif b >= edges.shape[0]:
+        b = edges.shape[0] - 1
+    hist[s, b] += 1.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _count_queue(m, arrive_s, start_s, queue_steps):
+    """One conveyance of mode ``m`` joins the queue at ``arrive_s`` and leaves it at
+    ``start_s`` (s from the day's start): +1 and -1 in the per-step queue counts."""
+    steps = queue_steps.shape[1] - 1
+    a = min(int(arrive_s / QUEUE_STEP_S), steps)
+    st = min(int(start_s / QUEUE_STEP_S), steps)
+    queue_steps[m, a] += 1.0
+    queue_steps[m, st] -= 1.0
 
 
 def day_metrics(sc: CompiledScenario, traffic: DayTraffic, run: DayRun) -> DayMetrics:
