@@ -108,12 +108,15 @@ def test_two_consumers_one_killed_mid_stream(nats_url: str, shared_db: str,
                                              tmp_path: Path) -> None:
     db_path = shared_db
     db = Database(db_path)
-    # enough messages (about 2,500) that the kill lands mid-stream however fast they go
     trips = [trip(k) for k in range(20)]
     svc = CustodyService(db)
     for t in trips:
         svc.register(shipment_from_mapping(t.shipment))
-    lines = [line for t in trips for line in t.lines]
+    # The stream is published in two halves, and the kill lands between them, so it
+    # lands mid-stream however fast the consumers are.
+    first = [line for t in trips[:10] for line in t.lines]
+    second = [line for t in trips[10:] for line in t.lines]
+    lines = first + second
     unique = len(set(lines))
     cfg = _cfg()
 
@@ -127,9 +130,9 @@ def test_two_consumers_one_killed_mid_stream(nats_url: str, shared_db: str,
         finally:
             await nc.drain()
 
-    stored = asyncio.run(send(lines))
-    assert stored == unique  # the trips' own repeats are dropped by message id
-    assert asyncio.run(send(lines[:100])) == 0  # a gateway's retry: all duplicates
+    stored = asyncio.run(send(first))
+    assert stored == len(set(first))  # the trips' own repeats are dropped by message id
+    assert asyncio.run(send(first[:100])) == 0  # a gateway's retry: all duplicates
     log = tmp_path / "consumers.log"
     a = _consumer(nats_url, db_path, cfg, log)
     b = _consumer(nats_url, db_path, cfg, log)
@@ -152,6 +155,7 @@ def test_two_consumers_one_killed_mid_stream(nats_url: str, shared_db: str,
         a.kill()  # SIGKILL mid-stream: its unacked messages go back to the queue
         a.wait()
         assert _stored(db)[0] < unique, "the kill landed mid-stream"
+        assert asyncio.run(send(second)) == len(set(second) - set(first))
         while _stored(db)[0] < unique and time.monotonic() < deadline:
             time.sleep(0.2)
         n_msg, n_rec = _stored(db)
