@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from portwatch.targeting.policy import Policy
+from portwatch.targeting.policy import N_MODES, Policy
 from portwatch.twin.process.kernel import TRIAGE_STEPS, PortState, prepare, run_day
 from portwatch.twin.process.traffic import draw_legit
 from portwatch.twin.scenario import load_scenario, scenario_names
@@ -91,7 +91,7 @@ def test_doubling_the_bottleneck_scanner_lowers_the_share_uninspected():
 
 def test_a_tiered_policy_refers_by_the_risk_tier():
     sc = load_scenario("test-port", ["canine.teams=0"])
-    prob = np.zeros((4, 2, 1, 2))
+    prob = np.zeros((N_MODES, 2, 1, 2))
     prob[..., 1] = 1.0  # refer every conveyance of the upper tier, none of the lower
     policy = Policy(name="tiers", referral_prob=prob, risk_tier_edges=(0.5,))
     rng = np.random.default_rng(4)
