@@ -29,8 +29,8 @@ def test_rules_is_feasible_at_every_shipped_port(name):
         s = study.summary(p.name)
         for mode, wait_s in s["secondary_wait_s"].items():
             assert math.isnan(wait_s) or wait_s < 2 * HOUR_S, (p.name, mode, wait_s)
-        for mode, w in s["wait_s"].items():
-            assert w["p95"] < 4 * HOUR_S, (p.name, mode, w)
+        for mode, w in s["wait_s"].items():  # (a port's few trains may not come in 2 days)
+            assert w["count"] == 0 or w["p95"] < 4 * HOUR_S, (p.name, mode, w)
         assert s["waved_through"] <= 0.01 * s["inspected"], p.name
         assert s["in_port_at_end"] < 0.02 * s["arrivals"], p.name
 

@@ -82,7 +82,7 @@ def test_the_model_is_a_probability_per_way_of_crossing():
 def _cell_counts(plan):
     hour = (plan.arrive_at_s // 3600).astype(np.int64).clip(0, 23)
     cell = (plan.mode * 2 + plan.lane) * 24 + hour
-    return np.bincount(cell[~plan.is_decoy], minlength=4 * 2 * 24).astype(np.float64)
+    return np.bincount(cell[~plan.is_decoy], minlength=N_MODES * 2 * 24).astype(np.float64)
 
 
 def test_the_informed_adversary_keeps_each_cell_under_its_share_of_traffic():

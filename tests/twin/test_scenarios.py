@@ -60,8 +60,10 @@ def test_southern_border_is_every_port_of_the_bts_file():
         year_count = bts.total_crossings(YEAR, [mode])
         # each port's volume is rounded to 0.1 a day in its file
         assert sc.daily_volume[m] == pytest.approx(year_count / 365, abs=0.05 * 27), mode
-    # the ~130 M conveyances a year the benchmark simulates
-    assert sc.daily_volume.sum() * 365 == pytest.approx(129_565_111, rel=1e-4)
+    # the ~130 M road conveyances a year the benchmark simulates, and 1.09 M rail containers
+    road = [MODE_ORDER.index(m) for m in bts.ROAD_MODES]
+    assert sc.daily_volume[road].sum() * 365 == pytest.approx(129_565_111, rel=1e-4)
+    assert bts.total_crossings(YEAR, [Mode.RAIL]) == 1_088_303
 
 
 def test_calibration_figures_are_in_the_files():
