@@ -207,7 +207,7 @@ def legit_uniforms(traffic: DayTraffic, rng: np.random.Generator,
     n_rail = int(rail.sum())
     if n_rail == 0:
         return rng.random((n, N_UNIFORMS), dtype=dtype)
-    u = np.empty((n, N_UNIFORMS), dtype=dtype)
+    u: np.ndarray = np.empty((n, N_UNIFORMS), dtype=dtype)
     u[~rail] = rng.random((n - n_rail, N_UNIFORMS), dtype=dtype)
     u[rail] = rail_rng(rng, traffic.day, 1).random((n_rail, N_UNIFORMS), dtype=dtype)
     return u

@@ -278,6 +278,7 @@ SRC_RAIL_DETECTION = (
     "2003-10-27)"
 )
 RAIL_PORTAL_S = 8.0  # assumed, see SRC_RAIL_PORTAL
+RAIL_PORTAL_DETECT = 0.55  # assumed: a load shows in the image (range 0.3-0.9)
 RAIL_PORTALS = {"2402": 2}  # El Paso: BNSF and Union Pacific crossings; elsewhere one
 RAIL_YARD_S = 7200.0  # assumed
 RAIL_FULL_SEARCH_S = 14400.0  # assumed
@@ -456,7 +457,7 @@ def _rail_table(containers_per_day: float, trains_per_day: float,
     return {
         "trains_per_day": round(trains_per_day, 3),
         "loaded_share": round(loaded_per_day / containers_per_day, 4),
-        "portal_detection": {"*": {"*": 0.6, "trap": 0.5, "commingled": 0.55}},
+        "portal_detection": {"*": {"*": RAIL_PORTAL_DETECT}},
         "portal_false_alarm_prob": RAIL_PORTAL_FALSE_ALARM_ASSUMED,
         "yard_teams": teams,
         "source": f"{SRC_RAIL_VOLUME}; {SRC_RAIL_DETECTION}; {SRC_RAIL_YARD}",
