@@ -224,8 +224,37 @@ def rail_volume_table(year: int = 2018, days: int = 365, seed: int = 0) -> str:
     return "\n".join(rows)
 
 
+def rail_port_figures(port: str, days: int = 7, replications: int = 4, seed: int = 1) -> str:
+    """The rail figures of ``port`` through the kernel under ``rules`` against the naive
+    adversary: containers a day arriving, crossing, referred, left in the yard, image
+    anomalies, the portal and yard waits and how busy each is."""
+    from portwatch.domain.modes import Mode
+    from portwatch.targeting.policy import mode_index
+    from portwatch.twin.study.replications import run_study
+    from portwatch.twin.study.runner import rules_policy
+
+    rail = mode_index(Mode.RAIL)
+    study = run_study(port, rules_policy(), "naive", days=days, replications=replications,
+                      seed=seed)
+    total, s = study.totals["rules"], study.summary("rules")
+    d = total.days
+    wait = s["wait_s"]["rail"]
+    use = s["utilisation"]
+    return (f"{port}, rules, naive, {days} days x {replications} replications, seed {seed}: "
+            f"containers a day {total.arrived[rail] / d:,.1f} arrived, "
+            f"{total.crossed[rail] / d:,.1f} crossed, {total.inspected[rail] / d:,.1f} "
+            f"referred to the yard ({total.false_alarms[rail] / d:,.1f} clean image "
+            f"anomalies), {total.in_port_at_end[rail] / d:,.1f} in the yard at the end of "
+            f"a day; portal wait mean {wait['mean'] / 60:.1f} min, p95 "
+            f"{wait['p95'] / 60:.1f} min; yard wait mean "
+            f"{s['secondary_wait_s']['rail'] / 60:.1f} min; "
+            f"portal {use['booths.rail.general']:.0%} busy, "
+            f"yard {use['rail_yard']:.0%} busy")
+
+
 __all__ = [
     "ReducedPortRun",
+    "rail_port_figures",
     "rail_volume_table",
     "allen_cunneen_wait_s",
     "erlang_c_probability",
@@ -245,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if "--rail" in args:
         print(rail_volume_table())
+        print()
+        print(rail_port_figures("laredo"))
         return 0
     quick = "--quick" in args
     print(validation_table(seeds=3, n=20_000) if quick else validation_table())
