@@ -31,6 +31,11 @@ An event loop over a small state (named tuples of arrays, see ``Conveyances``, `
    space for the first blocked conveyance; at the end of the day, the loads that crossed
    undetected meet the inland checkpoint with probability ``inland_cov``.
 
+Rail (the modes of ``portal_modes`` and ``yard_modes``): the rail station is the portal,
+which images every container as its train passes (``_portal_image``: an anomaly refers it
+as an alert does), and a referred container is examined at the rail yard by teams of its
+own (``_yard_exam``), outside secondary's capacity and its bays.
+
 Every draw is a column of ``U`` (one row per conveyance, see ``U_*``), so the kernel is
 a pure function of its inputs and the carried ``PortState``: bit-for-bit reproducible.
 """
