@@ -257,8 +257,10 @@ SRC_RAIL_VOLUME = (
     "train arrives with it, containers per train 1 + Poisson(mean - 1): assumed"
 )
 SRC_RAIL_PORTAL = (
-    "CBP images trains with rail NII portals (gamma-ray VACIS from 2002-2003 at Laredo, "
-    "Brownsville and El Paso, El Paso Times 2003-10-27 and Brownsville Herald 2002-05; "
+    "CBP images trains with rail NII portals (gamma-ray VACIS at Brownsville in 2002, "
+    "'a similar system' at Laredo, Rocky Mountain News 2002-05-20 citing the Brownsville "
+    "Herald; at El Paso in 2003, where the train 'inches' between the arms, El Paso "
+    "Times 2003-10-27; "
     "high-energy X-ray rail scanners replacing them from 2021 at Brownsville, Calexico, "
     "Eagle Pass, El Paso (BNSF and Union Pacific) and Nogales, CBP release 2021-05-12): "
     "the train does not stop, one officer reads the images; one portal per rail crossing "
@@ -696,15 +698,15 @@ def southern_border_scenario(year: int = YEAR) -> dict[str, Any]:
     data["secondary"]["bays"] = sum(p["secondary"]["bays"] for p in ports)
     data["secondary"]["queue_slots"] = sum(p["secondary"]["queue_slots"] for p in ports)
     data["analyzer"]["count"] = sum(p["analyzer"]["count"] for p in ports)
-    rails = [p["rail"] for p in ports if "rail" in p]
-    if rails:
-        rail = data["modes"]["rail"]["daily_volume"]
+    rail_ports = [p for p in ports if "rail" in p]
+    if rail_ports:
+        loaded = sum(p["rail"]["loaded_share"] * p["modes"]["rail"]["daily_volume"]
+                     for p in rail_ports)
         data["rail"] = dict(
-            rails[0], trains_per_day=round(sum(r["trains_per_day"] for r in rails), 3),
-            loaded_share=round(sum(r["loaded_share"] * p["modes"]["rail"]["daily_volume"]
-                                   for r, p in zip(rails, [p for p in ports if "rail" in p],
-                                                   strict=True)) / rail, 4),
-            yard_teams=sum(r["yard_teams"] for r in rails))
+            rail_ports[0]["rail"],
+            trains_per_day=round(sum(p["rail"]["trains_per_day"] for p in rail_ports), 3),
+            loaded_share=round(loaded / data["modes"]["rail"]["daily_volume"], 4),
+            yard_teams=sum(p["rail"]["yard_teams"] for p in rail_ports))
     portals = sum(s["count"] for p in ports for s in p["scanners"] if s["name"] != "legacy-xray")
     for s in data["scanners"]:
         if s["name"] != "legacy-xray":
