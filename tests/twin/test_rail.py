@@ -267,3 +267,38 @@ def test_the_one_model_predicts_what_the_kernel_does_to_loads_in_rail_containers
     low, high = wilson_interval(int(hit.sum()), len(hit))
     assert len(hit) > 400 and 0.2 < p.mean() < 0.9
     assert low <= p.mean() <= high, (p.mean(), low, high)
+
+
+def batch_poisson_wait_s(trains_per_s: float, mean_batch: float, batch_second_moment: float,
+                         mean_s: float, service_second_moment: float) -> float:
+    """Mean wait in queue of a customer of M^X/G/1 (Poisson batches, one server, FIFO;
+    Cooper, *Introduction to Queueing Theory*, 2nd ed., section 5.8): the wait for the
+    work ahead at the batch's arrival plus the wait behind the customer's own batch."""
+    rho = trains_per_s * mean_batch * mean_s
+    ahead = trains_per_s * mean_batch * service_second_moment / (2.0 * (1.0 - rho))
+    own = mean_s * (batch_second_moment - mean_batch) / (2.0 * mean_batch * (1.0 - rho))
+    return ahead + own
+
+
+def test_the_portal_queue_matches_batch_poisson_theory():
+    """Trains are Poisson batches of containers at one portal: the mean wait of a
+    container is M^X/G/1's, within the simulation's 95% interval (or 3%)."""
+    sc = load_scenario("laredo")
+    rng = np.random.default_rng(11)
+    policy = Policy.uniform(0.0)
+    kernel, state = prepare(sc, policy), PortState(sc)
+    waits = []
+    for day in range(120):
+        tr = draw_trains(sc, day, rng)
+        u = rng.random((len(tr), N_UNIFORMS))
+        run = run_day(kernel, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
+                      tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, state)
+        waits.append(run.primary_start_at - tr.arrive_at_s)
+    per_block = [np.concatenate(waits[k:k + 12]).mean() for k in range(0, 120, 12)]
+    sim = float(np.mean(per_block))
+    half = 2.262 * float(np.std(per_block, ddof=1)) / np.sqrt(len(per_block))  # t(0.975, 9)
+    m = sc.daily_volume[RAIL] / sc.trains_per_day
+    service = sc.primary_service[RAIL * N_LANES]
+    theory = batch_poisson_wait_s(sc.trains_per_day / DAY_S, m, (m - 1.0) + m * m,
+                                  service.mean_s, service.variance_s2 + service.mean_s ** 2)
+    assert abs(sim - theory) <= max(half, 0.03 * theory), (sim, theory, half)
