@@ -271,9 +271,10 @@ def test_the_one_model_predicts_what_the_kernel_does_to_loads_in_rail_containers
 
 def batch_poisson_wait_s(trains_per_s: float, mean_batch: float, batch_second_moment: float,
                          mean_s: float, service_second_moment: float) -> float:
-    """Mean wait in queue of a customer of M^X/G/1 (Poisson batches, one server, FIFO;
-    Cooper, *Introduction to Queueing Theory*, 2nd ed., section 5.8): the wait for the
-    work ahead at the batch's arrival plus the wait behind the customer's own batch."""
+    """Mean wait in queue of a customer of M^X/G/1 (Poisson batches, one server, FIFO):
+    the work a batch finds ahead of it (the M/G/1 wait of the batch as one customer,
+    by PASTA) plus the customers ahead in its own batch, written in the usual form
+    ``(rho E[S^2] / (2 E[S]) + E[S] (E[X^2] - E[X]) / (2 E[X])) / (1 - rho)``."""
     rho = trains_per_s * mean_batch * mean_s
     ahead = trains_per_s * mean_batch * service_second_moment / (2.0 * (1.0 - rho))
     own = mean_s * (batch_second_moment - mean_batch) / (2.0 * mean_batch * (1.0 - rho))
