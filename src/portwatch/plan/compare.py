@@ -110,7 +110,9 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                     s["per_replication"]["harm_interdicted"],
                     res.summary(pols[0].name)["per_replication"]["harm_interdicted"])
             rows.append(row)
-    predicted = {p.name: predicted_harm_per_load(sc, p) for p in pols}
+    lpd = (adversary_params or {}).get("loads_per_day")
+    predicted = {p.name: predicted_harm_per_load(sc, p, None if lpd is None else float(lpd))
+                 for p in pols}
     return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows,
                       predicted, dict(adversary_params or {}),
                       bool(plan.solution.details.get("proven_optimal", False)))
@@ -135,20 +137,31 @@ def ratio_of_means(x: list[float], y: list[float]) -> dict[str, Any]:
     return {"mean": float(r), "ci95": [float(r - half), float(r + half)]}
 
 
-def predicted_harm_per_load(sc: CompiledScenario, policy: Policy, n_loads: int = 20_000,
-                            seed: int = 0) -> float:
+def predicted_harm_per_load(sc: CompiledScenario, policy: Policy,
+                            loads_per_day: float | None = None, min_loads: int = 2_000,
+                            max_days: int = 400, seed: int = 0) -> float:
     """Harm the one interdiction model expects to be interdicted per load of the twin's
-    informed adversary under ``policy``: the adversary's own ``plan_day`` draws
-    ``n_loads`` loads (drugs, masses and ways, its decoys off) and each counts its harm
-    times the model's chance for it. A prediction, set beside what the twin realises."""
+    informed adversary under ``policy``: the adversary's own ``plan_day`` draws its loads
+    (drugs, masses and ways, its decoys off) day after day at its own ``loads_per_day``
+    (default: the scenario's) until ``min_loads`` are drawn (at most ``max_days``), and
+    each counts its harm times the model's chance for it. A prediction, set beside what
+    the twin realises. The loads are drawn at the adversary's own daily rate because it
+    sends at most ``max_cell_share`` of a cell's traffic a day: many loads in one day
+    overflow its best cells and spread with the traffic."""
     from portwatch.twin.adversaries import make_adversary
     from portwatch.twin.adversaries.base import AdversaryView
 
-    adv = make_adversary("informed", loads_per_day=float(n_loads), decoys_per_day=0.0)
-    plan = adv.plan_day(AdversaryView.blank(sc, policy), np.random.default_rng(seed))
-    p = adv.predicted[-1]  # type: ignore[attr-defined]
-    harm = sc.drug_harm_per_kg[plan.drug] * plan.mass_kg
-    return float(np.nansum(harm * p) / max(len(plan), 1))
+    adv = make_adversary("informed", loads_per_day=loads_per_day, decoys_per_day=0.0)
+    rng = np.random.default_rng(seed)
+    caught, n = 0.0, 0
+    for day in range(max_days):
+        plan = adv.plan_day(AdversaryView.blank(sc, policy, day), rng)
+        p = adv.predicted[-1]  # type: ignore[attr-defined]
+        caught += float(np.nansum(sc.drug_harm_per_kg[plan.drug] * plan.mass_kg * p))
+        n += len(plan)
+        if n >= min_loads:
+            break
+    return caught / max(n, 1)
 
 
 __all__ = ["ADVERSARIES", "Comparison", "compare", "equal_capacity_rate", "policies",
