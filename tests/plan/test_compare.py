@@ -60,6 +60,34 @@ def test_compare_command_json_and_out(tmp_path, capsys):
     assert set(data["predicted_harm_per_load_informed"]) == {r["policy"] for r in data["rows"]}
 
 
+def test_warmup_days_are_run_but_not_measured():
+    # the adaptive learner learns in the warm-up under each policy; what is measured are
+    # the days after it, so the loads measured are those of the measured days only
+    sc = load_scenario("test-port")
+    warm = compare(sc, adversaries=("adaptive",), days=1, replications=1, seed=3,
+                   warmup_days=2, adversary_params={"loads_per_day": 20.0})
+    cold = compare(sc, adversaries=("adaptive",), days=1, replications=1, seed=3,
+                   adversary_params={"loads_per_day": 20.0})
+    assert warm.to_dict()["warmup_days"] == 2 and cold.to_dict()["warmup_days"] == 0
+    assert all(abs(r["loads"] - 20) <= 12 for r in warm.rows)
+    assert [r["loads"] for r in warm.rows] != [r["loads"] for r in cold.rows]
+
+
+def test_informed_prediction_draws_loads_at_the_adversarys_own_daily_rate():
+    # the informed adversary sends at most max_cell_share of a cell's traffic a day, so
+    # 20,000 loads in one day (the old prediction) overflow its best cells and spread
+    # with the traffic, where more of them are caught: the prediction must draw the
+    # adversary's own loads a day, day by day
+    from portwatch.plan.compare import predicted_harm_per_load
+    from portwatch.targeting.policy import Policy
+
+    sc = load_scenario("otay-mesa")
+    policy = Policy.uniform(0.012, capacity_rule="hold", name="uniform")
+    own = predicted_harm_per_load(sc, policy, loads_per_day=5.0, min_loads=1_000)
+    flood = predicted_harm_per_load(sc, policy, loads_per_day=20_000.0, min_loads=20_000)
+    assert 0.0 < own < 0.8 * flood, (own, flood)
+
+
 def test_compare_console_table(capsys):
     assert run(["compare", "test-port", "--adversaries", "naive", "--days", "1", "-r", "1"]) == 0
     text = capsys.readouterr().out

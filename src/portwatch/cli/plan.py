@@ -101,6 +101,9 @@ def compare_command(
     adversary_param: Annotated[list[str] | None, typer.Option(
         "--adversary-param", help="KEY=VALUE parameter of every adversary (repeat), "
         "e.g. loads_per_day=100.")] = None,
+    warmup_days: Annotated[int, typer.Option(
+        "--warmup-days", min=0, max=3660, help="Days run before measuring, in which the "
+        "adversaries learn (the adaptive one from its own seizures and public waits).")] = 0,
     time_limit: Annotated[float, typer.Option(
         "--time-limit", min=0.1, help="Seconds the plan's MILPs may take in all (a plan "
         "not proven optimal within it depends on the machine's speed).")] = 40.0,
@@ -133,7 +136,8 @@ def compare_command(
     from portwatch.plan.portgame import PlanSettings
 
     result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed,
-                     adversary_params=params, settings=PlanSettings(time_limit_s=time_limit))
+                     adversary_params=params, settings=PlanSettings(time_limit_s=time_limit),
+                     warmup_days=warmup_days)
     data = result.to_dict()
     if out is not None:
         write_compare_report(data, out)

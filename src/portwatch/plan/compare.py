@@ -42,6 +42,7 @@ class Comparison:
     predicted_harm_per_load: dict[str, float]
     adversary_params: dict[str, Any]
     plan_proven_optimal: bool = False
+    warmup_days: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form ``portwatch compare`` writes."""
@@ -49,6 +50,7 @@ class Comparison:
                 "replications": self.replications, "seed": self.seed,
                 "uniform_rate": self.uniform_rate, "adversary_params": self.adversary_params,
                 "plan_proven_optimal": self.plan_proven_optimal,
+                "warmup_days": self.warmup_days,
                 "predicted_harm_per_load_informed": self.predicted_harm_per_load,
                 "rows": self.rows}
 
@@ -84,9 +86,12 @@ def _p95_truck_wait(summary: dict[str, Any]) -> float:
 def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
             days: int = 2, replications: int = 3, seed: int = 0,
             settings: PlanSettings | None = None,
-            adversary_params: dict[str, Any] | None = None) -> Comparison:
+            adversary_params: dict[str, Any] | None = None,
+            warmup_days: int = 0) -> Comparison:
     """Plan the port, then run every policy against every adversary (see the module).
-    ``adversary_params`` go to every adversary (e.g. ``loads_per_day``)."""
+    ``adversary_params`` go to every adversary (e.g. ``loads_per_day``); in the
+    ``warmup_days`` before the measured days the adversaries plan, observe and learn as
+    in the measured ones (each under its own policy)."""
     # the plan reads the interdiction model at the days and seed the informed adversary
     # reads it with (PlanSettings' defaults), not at the study's seed: one model
     plan = plan_port(sc, settings or PlanSettings())
@@ -94,7 +99,8 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
     rows = []
     for adversary in adversaries:
         res = run_study(sc, pols, adversary, days=days, replications=replications,
-                        seed=seed, adversary_params=adversary_params)
+                        seed=seed, adversary_params=adversary_params,
+                        warmup_days=warmup_days)
         diffs = res.differences()
         for p in pols:
             s = res.summary(p.name)
@@ -115,7 +121,7 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                  for p in pols}
     return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows,
                       predicted, dict(adversary_params or {}),
-                      bool(plan.solution.details.get("proven_optimal", False)))
+                      bool(plan.solution.details.get("proven_optimal", False)), warmup_days)
 
 
 
