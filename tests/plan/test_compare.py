@@ -88,6 +88,24 @@ def test_informed_prediction_draws_loads_at_the_adversarys_own_daily_rate():
     assert 0.0 < own < 0.8 * flood, (own, flood)
 
 
+def test_decoy_pairs_run_the_shotgun_with_and_without_decoys_on_the_same_loads():
+    sc = load_scenario("test-port", ["canine.sweep_s=30"])
+    result = compare(sc, adversaries=("shotgun",), days=1, replications=2, seed=3,
+                     decoy_pairs=True, adversary_params={"loads": 10, "decoys": 5})
+    tri = result.decoy_triage
+    assert tri is not None and json.loads(json.dumps(result.to_dict()))["decoy_triage"]
+    names = [r["policy"] for r in result.rows]
+    assert set(tri["decoys_take"]["harm_interdicted"]) == set(names)
+    # the recovery is the triage row minus the plan row of the run with decoys
+    by = {r["policy"]: r for r in result.rows}
+    rec = tri["triage_recovers"]["interdiction_rate"]["mean"]
+    assert rec == pytest.approx(by[names[-1]]["interdiction_rate"]
+                                - by[names[-2]]["interdiction_rate"])
+    # the loads are the same with and without decoys (paired), so a policy's loss is
+    # the without-decoys rate minus the row's
+    assert all(v["mean"] == v["mean"] for v in tri["decoys_take"]["interdiction_rate"].values())
+
+
 def test_compare_console_table(capsys):
     assert run(["compare", "test-port", "--adversaries", "naive", "--days", "1", "-r", "1"]) == 0
     text = capsys.readouterr().out

@@ -43,6 +43,7 @@ class Comparison:
     adversary_params: dict[str, Any]
     plan_proven_optimal: bool = False
     warmup_days: int = 0
+    decoy_triage: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form ``portwatch compare`` writes."""
@@ -51,6 +52,7 @@ class Comparison:
                 "uniform_rate": self.uniform_rate, "adversary_params": self.adversary_params,
                 "plan_proven_optimal": self.plan_proven_optimal,
                 "warmup_days": self.warmup_days,
+                "decoy_triage": self.decoy_triage,
                 "predicted_harm_per_load_informed": self.predicted_harm_per_load,
                 "rows": self.rows}
 
@@ -87,11 +89,14 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
             days: int = 2, replications: int = 3, seed: int = 0,
             settings: PlanSettings | None = None,
             adversary_params: dict[str, Any] | None = None,
-            warmup_days: int = 0) -> Comparison:
+            warmup_days: int = 0, decoy_pairs: bool = False) -> Comparison:
     """Plan the port, then run every policy against every adversary (see the module).
     ``adversary_params`` go to every adversary (e.g. ``loads_per_day``); in the
     ``warmup_days`` before the measured days the adversaries plan, observe and learn as
-    in the measured ones (each under its own policy)."""
+    in the measured ones (each under its own policy). With ``decoy_pairs`` the shotgun
+    is run a second time with ``decoys=0`` on the same seed (the same loads, paired
+    replication by replication) and ``decoy_triage`` says what decoys take from each
+    policy and how much of what they take from the plan its triage recovers."""
     # the plan reads the interdiction model at the days and seed the informed adversary
     # reads it with (PlanSettings' defaults), not at the study's seed: one model
     plan = plan_port(sc, settings or PlanSettings())
@@ -116,12 +121,52 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                     s["per_replication"]["harm_interdicted"],
                     res.summary(pols[0].name)["per_replication"]["harm_interdicted"])
             rows.append(row)
+    triage = None
+    if decoy_pairs and "shotgun" in adversaries:
+        triage = _decoy_triage(sc, pols, days=days, replications=replications, seed=seed,
+                               adversary_params=adversary_params, warmup_days=warmup_days)
     lpd = (adversary_params or {}).get("loads_per_day")
     predicted = {p.name: predicted_harm_per_load(sc, p, None if lpd is None else float(lpd))
                  for p in pols}
     return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows,
                       predicted, dict(adversary_params or {}),
-                      bool(plan.solution.details.get("proven_optimal", False)), warmup_days)
+                      bool(plan.solution.details.get("proven_optimal", False)), warmup_days,
+                      triage)
+
+
+def _decoy_triage(sc: CompiledScenario, pols: list[Policy], *, days: int,
+                  replications: int, seed: int, adversary_params: dict[str, Any] | None,
+                  warmup_days: int) -> dict[str, Any]:
+    """The shotgun with its decoys and with none, same seed: per policy what the decoys
+    take (without minus with, paired by replication), and for the plan with triage what
+    it recovers (triage minus plan, both with decoys) as a share of what decoys take
+    from the plan."""
+    from portwatch.twin.study.replications import confidence_interval
+
+    params = dict(adversary_params or {})
+    runs = {d: run_study(sc, pols, "shotgun", days=days, replications=replications,
+                         seed=seed, adversary_params=params if d else {**params, "decoys": 0},
+                         warmup_days=warmup_days) for d in (True, False)}
+
+    def per_rep(with_decoys: bool, policy: str, key: str) -> np.ndarray:
+        return np.asarray(runs[with_decoys].summary(policy)["per_replication"][key], float)
+
+    def paired(x: np.ndarray) -> dict[str, Any]:
+        return {"mean": float(x.mean()), "ci95": list(confidence_interval(list(x)))}
+
+    plan, triaged = pols[-2].name, pols[-1].name
+    out: dict[str, Any] = {"decoys_take": {}, "triage_recovers": {}}
+    for key in ("harm_interdicted", "interdiction_rate"):
+        out["decoys_take"][key] = {p.name: paired(per_rep(False, p.name, key)
+                                                  - per_rep(True, p.name, key)) for p in pols}
+        taken = out["decoys_take"][key][plan]["mean"]
+        gain = paired(per_rep(True, triaged, key) - per_rep(True, plan, key))
+        out["triage_recovers"][key] = {
+            **gain, "share_of_taken": gain["mean"] / taken if taken > 0 else float("nan")}
+    out["decoys_screened_per_day"] = {
+        p.name: float(runs[True].summary(p.name).get("decoys_screened", float("nan")))
+        for p in pols}
+    return out
 
 
 
