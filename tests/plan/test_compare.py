@@ -118,6 +118,7 @@ def test_compare_console_table(capsys):
     (["--days", "0"], "--days"),
     (["--adversary-param", "pirates=3"], "adversary naive: "),
     (["--adversary-param", "loads_per_day"], "--adversary-param loads_per_day: use KEY=VALUE"),
+    (["--set", "canine.sweep_s=-3"], "canine.sweep_s: must be > 0, got -3"),
 ])
 def test_compare_bad_options(capsys, args, expected):
     assert run(["compare", "test-port", "--adversaries", "naive", *args]) == 2

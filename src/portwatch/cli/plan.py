@@ -104,6 +104,9 @@ def compare_command(
     warmup_days: Annotated[int, typer.Option(
         "--warmup-days", min=0, max=3660, help="Days run before measuring, in which the "
         "adversaries learn (the adaptive one from its own seizures and public waits).")] = 0,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
+        "e.g. --set canine.sweep_s=30; validated as the file is.")] = None,
     decoy_pairs: Annotated[bool, typer.Option(
         "--decoy-pairs", help="Run the shotgun again without decoys on the same seed and "
         "report what decoys take from each policy and what decoy triage recovers.")] = False,
@@ -135,7 +138,7 @@ def compare_command(
     params = parse_params(adversary_param or [])
     for name in names:  # a bad parameter fails before the long run
         make_adversary(name, **params)
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, set_ or [])
     from portwatch.plan.portgame import PlanSettings
 
     result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed,
