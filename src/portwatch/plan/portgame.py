@@ -35,7 +35,8 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   an adaptive learner. The twin's ``adaptive`` adversary learns only from its own
   seizures and public waits, so in the limit it goes where loads are seized least: in
   the game it best-responds to the seizure chance like the single load (it shifts prior
-  weight onto any lane; with the same payoffs the solver merges the two types). ``AttackerType.fears_referral`` models instead a learner that
+  weight onto any lane; with the same payoffs the solver merges the two types).
+  ``AttackerType.fears_referral`` models instead a learner that
   watches which cells are inspected and fears a referral as it fears a seizure (the
   defender still counts the true seizure chance). The
   shotgun's decoys are not a separate effect here: under the ``hold`` capacity rule the
