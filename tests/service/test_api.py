@@ -215,10 +215,10 @@ def test_every_write_is_audited_with_who_and_no_token_is_logged(svc: Svc, caplog
     assert report.records > 0
     from sqlalchemy import select
 
-    from portwatch.store.schema import event_log
-    with svc.state.db.reading() as conn:
-        rows = conn.execute(select(event_log.c.kind, event_log.c.body)
-                            .where(event_log.c.kind.like("service.%"))).all()
+    from portwatch.store.schema import event_log, stream_log
+    with svc.state.db.reading() as conn:  # decisions are audited on the parallel streams
+        rows = [r for log in (event_log, stream_log) for r in conn.execute(
+            select(log.c.kind, log.c.body).where(log.c.kind.like("service.%")))]
     kinds = [r.kind for r in rows]
     for k in ("service.token.create", "service.policy.create", "service.policy.activate",
               "service.shipment.register", "service.telemetry.batch", "service.arrival.decide"):
