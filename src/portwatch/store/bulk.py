@@ -1,5 +1,5 @@
-"""Bulk inserts straight through the driver: ``executemany`` (SQLite), ``COPY``
-(PostgreSQL with psycopg).
+"""Bulk inserts straight through the driver: ``executemany`` (SQLite, and PostgreSQL
+for a few rows), ``COPY`` (PostgreSQL with psycopg, many rows).
 
 SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself;
 on the ingestion hot path the rows are plain tuples in table column order.
@@ -13,13 +13,17 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+COPY_MIN_ROWS = 64
+"""Below this, psycopg's ``executemany`` (one round trip, pipelined) beats ``COPY``
+(two round trips: the statement, then the data); a group of decisions is a few rows."""
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert ``rows`` (tuples in the order of ``table.columns``) in one executemany."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+    if (conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+            and len(rows) >= COPY_MIN_ROWS):
         _copy(conn, table, rows)
         return
     mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
