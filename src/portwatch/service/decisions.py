@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -85,6 +86,8 @@ class _Job:
     custody: str
     enrolled: bool
     u: float
+    queued_at: float = field(default_factory=time.perf_counter)
+    """When it asked for its group (perf_counter s), for the 'wait' stage metric."""
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
     made: Made | None = None
@@ -185,6 +188,7 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
     on ``stream``; a failure fails them all (nothing of the group is stored)."""
     referred: Counter[str] = Counter()
     counted = False
+    t = [time.perf_counter()]  # group start, decided, appended, committed
     try:
         made: list[tuple[_Job, Made, dict[str, object]]] = []
         with state.write_decisions() as conn:
@@ -200,6 +204,7 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
                         referred[job.arrival.port_code] += 1
                 gc._count(referred, +1)
                 counted = True
+            t.append(time.perf_counter())
             at = max(job.now for job in group).isoformat()
             seqs = ss.stream_audits(conn, stream, at, [
                 (job.who, "arrival.decide", m.decision_id,
@@ -207,6 +212,8 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
                 for job, m, row in made])
             ss.add_decisions(conn, [{**row, "log_id": seq, "log_stream": stream}
                                     for (_, _, row), seq in zip(made, seqs, strict=True)])
+            t.append(time.perf_counter())
+        t.append(time.perf_counter())
     except BaseException as exc:  # noqa: BLE001 - handed to every waiting request
         for job in group:
             job.error = exc
@@ -215,9 +222,13 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
         if counted:  # committed (they are in the table now) or rolled back
             gc._count(referred, -1)
     state.metrics.decision_groups.observe(len(made))
+    stage = state.metrics.decision_stage
     for job, m, _ in made:
         job.made = m
         state.metrics.decisions.labels(m.lane).inc()
+        stage.labels("wait").observe(t[0] - job.queued_at)
+        for name, begin, end in zip(("decide", "append", "commit"), t, t[1:], strict=False):
+            stage.labels(name).observe(end - begin)
 
 
 def _decide_one(state: ServiceState, conn: Connection, job: _Job, version: int,
