@@ -151,6 +151,41 @@ def test_arrivals_that_come_during_a_commit_share_the_next_one(svc: Svc) -> None
 
 
 @pytest.fixture
+def two_bays(tmp_path: Any) -> Iterator[Svc]:
+    yield from make_svc(str(tmp_path / "cap.db"), secondary_capacity=2)
+
+
+def test_referrals_earlier_in_the_same_group_count_in_secondary(two_bays: Svc) -> None:
+    """Secondary holds two. The first arrival's group (alone) refers it; three arrivals
+    that came meanwhile are decided in one group: the first of them takes the last
+    place, the other two find secondary full."""
+    s = two_bays
+    setup_port(s, 1.0)  # every arrival drawn for a referral
+    state = s.state
+    state.decisions = GroupCommit(streams=1)
+    gate = threading.Event()
+    made: dict[str, Any] = {}
+
+    def arrive(plate: str) -> None:
+        made[plate] = decide(state, Arrival("truck", plate, None, None, "2506"), "o:c")
+
+    with _gate_first_commit(state, gate) as waiting:
+        threads = [threading.Thread(target=arrive, args=(p,)) for p in "ABCD"]
+        threads[0].start()
+        assert waiting.wait(30)
+        for th in threads[1:]:
+            th.start()
+        _until(lambda: len(state.decisions._lanes[0].pending) == 3)
+        gate.set()
+        for th in threads:
+            th.join()
+    assert made["A"].referral
+    assert sorted(m.reason for p, m in made.items() if p != "A") == [
+        "random referral", "secondary full, waved through",
+        "secondary full, waved through"]
+
+
+@pytest.fixture
 def pg_svc(postgres_url: str) -> Iterator[Svc]:
     """The app on PostgreSQL, where groups on different streams commit side by side."""
     yield from make_svc(postgres_url, secondary_capacity=1)

@@ -195,10 +195,12 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
             with gc._deciding:
                 version, policy = pol.active(state, conn)
                 for job in group:
-                    # referrals of other groups not yet committed count as in secondary
-                    # (read before the committed ones: a group committing in between is
+                    # referrals not yet committed count as in secondary: this group's so
+                    # far (its rows are written after the loop) and other groups' (read
+                    # before the committed ones: a group committing in between is
                     # counted twice, never missed)
-                    others = gc.inflight(job.arrival.port_code)
+                    port = job.arrival.port_code
+                    others = gc.inflight(port) + referred[port]
                     made.append(_decide_one(state, conn, job, version, policy, others))
                     if made[-1][1].referral:
                         referred[job.arrival.port_code] += 1
@@ -235,7 +237,6 @@ def _decide_one(state: ServiceState, conn: Connection, job: _Job, version: int,
                 policy: Policy, others: int) -> tuple[_Job, Made, dict[str, object]]:
     arrival, now = job.arrival, job.now
     hour = now.astimezone(ZoneInfo(state.settings.port_timezone)).hour
-    # decisions earlier in this group are in this transaction, so they count here
     d = decide_lane(policy=policy, mode=arrival.mode, lane=arrival.lane, hour=hour,
                     custody=job.custody, risk=arrival.risk, enrolled=job.enrolled,
                     in_secondary=others + ss.in_secondary(conn, arrival.port_code,

@@ -14,17 +14,20 @@ from sqlalchemy import Connection, Table
 
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 COPY_MIN_ROWS = 64
-"""Below this, psycopg's ``executemany`` (one round trip, pipelined) beats ``COPY``
-(two round trips: the statement, then the data); a group of decisions is a few rows."""
+"""Below this, one multi-row ``INSERT ... VALUES (...), (...)`` (one statement, one round
+trip) beats ``COPY`` (the statement, then the data) and psycopg's ``executemany``
+(which enters and leaves pipeline mode); a group of decisions is a few rows."""
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
     """Insert ``rows`` (tuples in the order of ``table.columns``) in one executemany."""
     if not rows:
         return
-    if (conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
-            and len(rows) >= COPY_MIN_ROWS):
-        _copy(conn, table, rows)
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        if len(rows) >= COPY_MIN_ROWS:
+            _copy(conn, table, rows)
+        else:
+            _values(conn, table, rows)
         return
     mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
     if mark is None:  # a driver with another style: let SQLAlchemy translate
@@ -34,6 +37,15 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]])
     cols = ", ".join(c.name for c in table.columns)
     marks = ", ".join([mark] * len(table.columns))
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", list(rows))
+
+
+def _values(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: every row in one ``INSERT ... VALUES`` statement."""
+    cols = ", ".join(c.name for c in table.columns)
+    one = "(" + ", ".join(["%s"] * len(table.columns)) + ")"
+    params = tuple(v for row in rows for v in row)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES "
+                         + ", ".join([one] * len(rows)), params)
 
 
 def _copy(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
