@@ -162,6 +162,37 @@ class FlaggedEvidence:
     coverage: float
     matched_cm1: tuple[float, ...]
     missing_cm1: tuple[float, ...]
+    #: heights of ``diagnostic`` relative to the reference's tallest band (equal if empty)
+    diagnostic_heights: tuple[float, ...] = ()
+
+
+#: Share of a reference's diagnostic band heights that must stand in the query.
+DIAGNOSTIC_SHARE_MIN = 0.75
+
+
+def diagnostic_ratio(f: FlaggedEvidence, t: Thresholds) -> float:
+    """How far the diagnostic-band test is met: 1 when just met, 0 with no diagnostic band.
+
+    At least ``t.diagnostic_min`` diagnostic bands (all when there are fewer) must stand
+    in the query, and either three quarters of them by count or bands carrying
+    ``DIAGNOSTIC_SHARE_MIN`` of their heights. The count alone vetoed PETN, TATP and urea
+    nitrate at 785 nm whenever their weakest diagnostic band (0.15 of the tallest) sank
+    into the noise, though the strong ones stood; a missing strong band still vetoes.
+    """
+    n = len(f.diagnostic)
+    if n == 0:
+        return 0.0
+    heights = f.diagnostic_heights if len(f.diagnostic_heights) == n else (1.0,) * n
+    share = sum(h for d, h in zip(f.diagnostic, heights, strict=True) if d in f.diagnostic_found)
+    found = len(f.diagnostic_found)
+    by_count = found / ev.diagnostic_needed(n, t.diagnostic_min)
+    by_height = share / sum(heights) / DIAGNOSTIC_SHARE_MIN
+    return min(found / min(n, t.diagnostic_min), max(by_count, by_height))
+
+
+def diagnostic_met(f: FlaggedEvidence, t: Thresholds) -> bool:
+    """Whether enough of ``f``'s diagnostic bands stand in the query (``diagnostic_ratio``)."""
+    return diagnostic_ratio(f, t) >= 1.0 - 1e-9
 
 
 @dataclass(frozen=True)
@@ -435,7 +466,9 @@ def _flagged_evidence(
     diagnostic = prepared.diagnostic[c.index] if prepared.diagnostic else ()
     present = tuple(d for d in diagnostic if found.present(d, tolerance))
     coverage, matched, missing = ev.band_coverage(found, bands, tolerance)
-    return FlaggedEvidence(c, hqi, diagnostic, present, coverage, matched, missing)
+    height = {b.position_cm1: b.height for b in bands}
+    heights = tuple(height.get(d, 1.0) for d in diagnostic)
+    return FlaggedEvidence(c, hqi, diagnostic, present, coverage, matched, missing, heights)
 
 
 def supporting_peaks(
@@ -473,13 +506,12 @@ def supporting_peaks(
 def flagged_score(f: FlaggedEvidence, t: Thresholds) -> float:
     """The flagged verdict's own statistic: the weakest of its tests, 1 at its threshold."""
     c = f.component
-    needed = ev.diagnostic_needed(len(f.diagnostic), t.diagnostic_min)
     parts = [
         c.unique_z / max(t.unique_z_min, 1e-9),
         c.unique_hqi / max(t.unique_hqi_min, 1e-9),
         f.coverage / max(t.coverage_min, 1e-9),
         c.evidence / max(t.benign_gap_min, 1e-9),
-        (len(f.diagnostic_found) / needed) if needed else 0.0,
+        diagnostic_ratio(f, t),
     ]
     return float(max(min(parts), 0.0))
 
@@ -693,6 +725,8 @@ __all__ = [
     "analyse",
     "benign_score",
     "decide",
+    "diagnostic_met",
+    "diagnostic_ratio",
     "flagged_score",
     "identify",
     "identify_file",
