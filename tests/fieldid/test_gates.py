@@ -140,3 +140,26 @@ def test_calibrated_identification_uses_the_offset(tmp_path):
     write_columns(moved, path)
     result = identify_file(path, calibration_shift_cm1=calibration_shift(moved))
     assert result.verdict is Verdict.BENIGN and abs(result.shift_cm1 - 3.0) < 1.0
+
+
+@pytest.mark.parametrize("shift", [-9.0, 8.0, 10.0])
+def test_drift_beyond_the_narrow_search_is_found_by_the_wide_one(shift):
+    # a Horiba polystyrene whose own axis is 5 cm-1 off, drifted 4 more, was slid only
+    # 5 cm-1 and released as phenylalanine: the wide search aligns it with polystyrene
+    ps = _ps()
+    moved = identify(Spectrum(ps.shift_cm1 + shift, ps.intensity, 785))
+    assert abs(moved.shift_cm1 - shift) <= 1.0
+    assert moved.verdict is Verdict.BENIGN
+    assert [c.name for c in moved.packaging] == ["polystyrene"] and not moved.components
+    assert "beyond the stated accuracy" in moved.reason
+
+
+@pytest.mark.parametrize(("drug", "shift"), [("cocaine_hcl", 9.0), ("mdma_hcl", 9.0),
+                                             ("fentanyl", -11.0), ("cocaine_hcl", 6.0)])
+def test_no_drug_is_named_on_an_axis_moved_beyond_the_stated_accuracy(table, drug, shift):
+    # found at the narrow search's edge (cocaine at 9 reads at 5) or by the wide search
+    recipe = Recipe(((drug, 1.0),), 785, snr=150.0, fluorescence=0.5, shift_cm1=shift)
+    result = identify(render(recipe, table, np.random.default_rng(3)))
+    assert abs(result.shift_cm1) > 4.5
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "axis_drift"
+    assert "--calibration" in result.reason
