@@ -161,13 +161,13 @@ def _settle_analogues(
     drift = prepared.drift_matrix
     out = list(chosen)
     for k, i in enumerate(chosen):
-        twins = np.flatnonzero(rows @ rows[i] > ANALOGUE_CORRELATION)
-        twins = [int(j) for j in twins if j != i and j not in out]
+        close = np.flatnonzero(rows @ rows[i] > ANALOGUE_CORRELATION)
+        twins: list[int] = [int(j) for j in close if j != i and j not in out]
         if not twins:
             continue
         best_rss = _fit(_final_design(prepared.matrix, out, poly, drift)[0], q)[1]
         for j in twins:
-            trial = [*out[:k], j, *out[k + 1 :]]
+            trial: list[int] = [*out[:k], j, *out[k + 1 :]]
             trial_rss = _fit(_final_design(prepared.matrix, trial, poly, drift)[0], q)[1]
             if trial_rss < best_rss:
                 best_rss, out = trial_rss, trial
