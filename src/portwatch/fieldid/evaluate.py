@@ -316,7 +316,8 @@ def render_markdown(report: Report) -> str:
             f"{fa['benign_and_bag_samples']} benign/empty-bag and {fa['unknown_samples']} "
             f"unknown samples; {fa['sent_to_lab']} of them sent to the lab.",
             "",
-            "Pure drugs identified by exact name (top component, verdict controlled): "
+            "Pure drugs and explosives identified by exact name (top component, verdict "
+            "controlled or explosive; `drugs` and `explosives` apart): "
             + ", ".join(f"{k} {v:.1%}" for k, v in report.pure[laser].items()),
             "",
             "Sensitivity by signal-to-noise of the tallest band: "
