@@ -651,6 +651,21 @@ def decide(
         return _result(
             analysis, Verdict.INCONCLUSIVE, shown, packaging, reason, confidence, "possible"
         )
+    return _release_or_unknown(analysis, thresholds, maps, others, packaging, drifted)
+
+
+def _release_or_unknown(
+    analysis: Analysis,
+    thresholds: Thresholds,
+    maps: Calibration,
+    others: list[Component],
+    packaging: list[Component],
+    drifted: bool,
+) -> Identification:
+    """Released under its supported references' names, or ``inconclusive: not in library``."""
+    dec = analysis.decomposition
+    assert dec is not None
+    laser = analysis.laser_nm
     score = benign_score(analysis, thresholds)
     confidence = maps.confidence_map(laser, "benign")(score)
     own = set(analysis.supported)
