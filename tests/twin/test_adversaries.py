@@ -306,7 +306,7 @@ def test_adaptive_does_not_drift_when_every_cell_is_alike(scenarios):
     sc = scenarios["otay-mesa"]
     a = AdaptiveAdversary(gamma=0.1, eta_watch=0.0, loads_per_day=100, decoys_per_day=0)
     rng = np.random.default_rng(12)
-    nan = np.full((4, 2, 24), np.nan)
+    nan = np.full((N_MODES, 2, 24), np.nan)
     for day in range(200):
         plan = a.plan_day(view(sc, day=day), rng)
         none = np.zeros(len(plan), dtype=bool)
