@@ -295,3 +295,21 @@ def test_informed_decoys_ride_in_the_hours_and_lanes_of_its_loads(scenarios):
                        (plan.arrive_at_s[rows] // 3600).astype(int).tolist(), strict=True))
 
     assert cells(plan.is_decoy) <= cells(~plan.is_decoy)
+
+
+def test_adaptive_does_not_drift_when_every_cell_is_alike(scenarios):
+    # No load is ever seized and no wait is published: nothing tells one cell from
+    # another, so the learner must stay where it started (the traffic shares), up to
+    # sampling noise. A reward estimate that divides each tried cell's mean reward by
+    # its probability (rather than summing rewards over the day's loads) favours the
+    # cells it plays least and drifts towards an even spread over cells.
+    sc = scenarios["otay-mesa"]
+    a = AdaptiveAdversary(gamma=0.1, eta_watch=0.0, loads_per_day=100, decoys_per_day=0)
+    rng = np.random.default_rng(12)
+    nan = np.full((N_MODES, 2, 24), np.nan)
+    for day in range(200):
+        plan = a.plan_day(view(sc, day=day), rng)
+        none = np.zeros(len(plan), dtype=bool)
+        a.observe(DayOutcome(day, plan, none, none.copy(), nan, nan))
+    drift = 0.5 * np.abs(a.probabilities() - a._traffic_share).sum()
+    assert drift < 0.05, drift

@@ -108,7 +108,8 @@ PortArrays = namedtuple(
     "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
     "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
     "dk dp dtab doff dlen dvals canine_sweep_s primary_mean_s choose_lane balk_s divert_share "
-    "portal_modes portal_detect portal_fa yard_modes")
+    "portal_modes portal_detect portal_fa yard_modes "
+    "canine_followup")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
                    "alert_check alert_capacity")
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
@@ -277,7 +278,9 @@ def _canine_sweep(cv, port, pools, out, c):
     """The first free team sniffs ``c`` in the queue: a pass of ``canine_sweep_s`` where
     it is set (> 0), and an alert keeps the team for the follow-up check (a
     ``canine_dist`` draw) while the handler takes the vehicle to secondary, away from the
-    queue; otherwise the full check (a ``canine_dist`` draw) whatever the outcome."""
+    queue, unless decoy triage sends the vehicle to a quick check instead
+    (``canine_followup``); otherwise the full check (a ``canine_dist`` draw) whatever the
+    outcome."""
     ck = pools.canine_key
     start = max(cv.arrive_at[c], ck[0])
     u = cv.u[c, U_CANINE]
@@ -290,7 +293,7 @@ def _canine_sweep(cv, port, pools, out, c):
         out.false_alarm[c] = alert
     if port.canine_sweep_s > 0:
         cdur = port.canine_sweep_s
-        if alert:
+        if alert and port.canine_followup[cv.mode[c]]:
             cdur += _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
     else:  # no pass time given: every screened vehicle gets the full check
         cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
@@ -834,6 +837,7 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         np.array([d.mean_s if d is not None else 0.0 for d in sc.primary_service]),
         sc.choose_lane, sc.balk_wait_s, float(sc.divert_share),
         sc.portal_modes, sc.portal_detect, float(sc.portal_false_alarm), sc.yard_modes,
+        _canine_followup(policy, triage),
     )
     referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
@@ -842,6 +846,15 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
                   ALERT_CHECK_CODES.index(policy.alert_first_check),
                   alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)))
     return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
+
+
+def _canine_followup(policy: Policy, triage: np.ndarray) -> np.ndarray:
+    """Per mode: does a team that alerts during its pass stay for the follow-up check?
+    Yes where the alert goes straight to a bay exam; with decoy triage (the policy's
+    ``alert_first_check`` a quick check that the mode has) the alerted vehicle goes to
+    that check and the team returns to the queue, so a decoy costs it only the pass."""
+    code = ALERT_CHECK_CODES.index(policy.alert_first_check)
+    return np.array([first_check(SECONDARY, R_ALERT, int(t), code) < 0 for t in triage])
 
 
 @dataclass(frozen=True, eq=False)

@@ -101,9 +101,9 @@ ASSUMED: tuple[Assumed, ...] = (
             "NII false-alarm rate: no public figure"),
     Assumed("modes.truck.secondary_service.mean_s", 0.5, 2.0,
             "truck bay exam time: no public figure", relative=True),
-    Assumed("canine.sweep_s", 10.0, 120.0,
-            "a dog's pass per queued vehicle, an alert adding the follow-up check (unset "
-            "in the shipped scenarios: every screened vehicle gets the full check)"),
+    Assumed("canine.sweep_s", 60.0, 330.0,
+            "a dog's pass per queued vehicle, an alert adding the follow-up check (180 s "
+            "in the shipped port files; unset: every screened vehicle gets the full check)"),
     Assumed("contraband.economics.elasticity", 0.0, 2.0,
             "elasticity of loads per day to a load's expected profit (deterrence)"),
     Assumed("contraband.economics.reference_seizure_prob", 0.05, 0.3,

@@ -299,6 +299,22 @@ SRC_PORTAL = (
     "newer multi-energy drive-through portals about 80 vehicles an hour (CBP), deployed "
     "from 2020 (GAO-25-107379); one unit assumed at ports with >= 1,000 trucks a day"
 )
+CANINE_SWEEP_S = 180.0
+SRC_SWEEP = (
+    "a pass of 180 s per queued vehicle (sweep_s): assumed (range 60-330 s), calibrated as "
+    "the shortest pass tried (60, 90, 120, 150, 180, 240 s) at which false alerts at the "
+    "rate above, taken per pass, leave the rules policy feasible at Laredo with a margin: "
+    "at most 0.5% of referrals waved through on two seeds (150 s: 0.95% on one) "
+    "(docs/targeting.md)"
+)
+SWEEP_UNSET = {"2504"}
+"""Ports left with the full check on every screened vehicle: at San Ysidro (2504) the
+informed adversary's prediction falls below its realised interval with a pass set."""
+SRC_NO_SWEEP = (
+    "no pass time (sweep_s unset, every screened vehicle gets the full check): with a "
+    "180 s pass the interdiction model under-predicts the informed adversary here "
+    "(docs/targeting.md)"
+)
 SRC_CANINE = (
     "canine check 5-6 min per vehicle (CBP); detection: fully trained drug dogs gave 87.7% "
     "correct indications and 5.3% false alerts in controlled searches (Jezierski et al., "
@@ -528,11 +544,13 @@ def _resources(volumes: dict[Mode, float], legacy_scanners: int) -> dict[str, An
             "modes": screened,
             "false_alarm_prob": 0.053,
             "decoy_alert_prob": 0.9,
+            "sweep_s": CANINE_SWEEP_S,
             "detection": {"*": {"*": 0.877, "commingled": 0.75, "sealed_pre": 0.5,
                                 "sealed_post": 0.5},
                           "fentanyl": {"*": 0.6, "sealed_pre": 0.35, "sealed_post": 0.35}},
             "source": f"{SRC_CANINE}; team count scaled by volume: {SRC_PARAM}; decoys "
-            f"tainted with traces draw an alert with probability 0.9: {SRC_PARAM}",
+            f"tainted with traces draw an alert with probability 0.9: {SRC_PARAM}; "
+            f"{SRC_SWEEP}",
         },
         "scanners": scanners,
         "secondary": {
@@ -650,6 +668,10 @@ def port_scenario(port_key: str, year: int = YEAR, month: int | None = None,
     data.update(_common(volumes, _scanner_share(year).get(port.code, 0)))
     if Mode.RAIL in volumes:
         data["rail"] = _rail_table(volumes[Mode.RAIL], trains, loaded)
+    if port.code in SWEEP_UNSET:
+        canine = data["canine"]
+        del canine["sweep_s"]
+        canine["source"] = canine["source"].replace(SRC_SWEEP, SRC_NO_SWEEP)
     return data
 
 

@@ -54,11 +54,12 @@ GUIDED_DETECTION_ASSUMED = 0.95
 ``assumed`` (range 0.8-0.99): officers search where the anomaly is."""
 CANINE_SWEEP_S_ASSUMED = 30.0
 """Seconds a canine team spends on one queued vehicle as it works the pre-primary lanes
-when a scenario sets ``canine.sweep_s``: ``assumed`` (range 10-120 s). No public figure
+when a scenario sets ``canine.sweep_s``: ``assumed`` (range 60-330 s). No public figure
 for the pass; for scale, a team checks 400-500 packages in about 30 minutes and examines
 a vehicle in 5-6 minutes (CBP Today, June/July 2003), the latter being the follow-up
-check after an alert. Unset (the shipped scenarios), every vehicle a team screens gets
-the full check and an alert costs the team nothing more."""
+check after an alert. The shipped port files set 180 s (``build.CANINE_SWEEP_S``). Unset
+(test-port), every vehicle a team screens gets the full check and an alert costs the
+team nothing more."""
 
 
 class _Model(BaseModel):
