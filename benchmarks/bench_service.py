@@ -194,13 +194,15 @@ async def _arrivals_closed(url: str, token: str) -> float:
         return CLOSED_LOOP / (time.perf_counter() - start)
 
 
-def _stage_counts(url: str) -> dict[str, dict[float, float]]:
+def _stage_counts(url: str, token: str) -> dict[str, dict[float, float]]:
     """The service's decision stage histograms: stage -> {bucket bound: cumulative
     count}, with the sum under the key -1."""
     from prometheus_client.parser import text_string_to_metric_families
 
     out: dict[str, dict[float, float]] = {}
-    for fam in text_string_to_metric_families(httpx.get(f"{url}/metrics").text):
+    r = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"})
+    r.raise_for_status()
+    for fam in text_string_to_metric_families(r.text):
         if fam.name != "portwatch_decision_stage_seconds":
             continue
         for smp in fam.samples:
@@ -309,10 +311,10 @@ def _run(db: str, label: str, docs: list[dict[str, Any]], lines: list[str]) -> d
         ids = [d["shipment_id"] for d in docs]
         asyncio.run(_arrivals_open(url, tokens["officer"], ids[:20]))  # warm-up
         for kind, mixed in (("engine", False), ("mixed", True)):
-            cpu0, stages0 = _cpu_s(proc.pid), _stage_counts(url)
+            cpu0, stages0 = _cpu_s(proc.pid), _stage_counts(url, tokens["admin"])
             out[f"lat_{kind}"] = asyncio.run(_arrivals_open(url, tokens["officer"], ids, mixed))
             out[f"cpu_ms_{kind}"] = (_cpu_s(proc.pid) - cpu0) / ARRIVALS * 1000
-            out[f"stages_{kind}"] = _stage_line(stages0, _stage_counts(url))
+            out[f"stages_{kind}"] = _stage_line(stages0, _stage_counts(url, tokens["admin"]))
         out["closed_rate"] = asyncio.run(_arrivals_closed(url, tokens["officer"]))
     finally:
         proc.kill()
