@@ -208,12 +208,14 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
                 made.append(_decide_one(state, gc, conn, job, version, policy, referred))
             t.append(time.perf_counter())
             at = max(job.now for job in group).isoformat()
-            seqs = ss.stream_audits(conn, stream, at, [
+            # the records and the decision rows that name them go together (one round
+            # trip on PostgreSQL)
+            ss.stream_audits(conn, stream, at, [
                 (job.who, "arrival.decide", m.decision_id,
                  {k: v for k, v in row.items() if k != "decided_by"})
-                for job, m, row in made])
-            ss.add_decisions(conn, [{**row, "log_id": seq, "log_stream": stream}
-                                    for (_, _, row), seq in zip(made, seqs, strict=True)])
+                for job, m, row in made], lambda seqs: ss.decision_rows_in_order(
+                    [{**row, "log_id": seq, "log_stream": stream}
+                     for (_, _, row), seq in zip(made, seqs, strict=True)]))
             t.append(time.perf_counter())
         committed = True
         t.append(time.perf_counter())
