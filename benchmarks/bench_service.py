@@ -479,7 +479,9 @@ core"); the wall rate includes the client on the other core.
 Target: at least 50 % of bare verification.
 
 {machine_line()}; scheduling priority (nice) {os.nice(0)} for the service and the
-client, load average {load_before:.1f} when it started and {os.getloadavg()[0]:.1f} when it
+client (SQLite runs inside the service; PostgreSQL's server processes keep their own
+priority, 0, and wait for a CPU with the machine's other work), load average
+{load_before:.1f} when it started and {os.getloadavg()[0]:.1f} when it
 finished (the 1-minute average over both cores: above 2 other work shares the machine,
 and the wall-clock latencies move with it; the CPU figures much less).
 """)
