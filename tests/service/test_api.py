@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.service.conftest import PORT, Svc, setup_port, trip
+from tests.service.conftest import PORT, Svc, policy_doc, setup_port, trip
 
 from portwatch.custody.tripgen import Attack
 from portwatch.store import service_store as ss
@@ -277,3 +277,25 @@ def test_service_writes_do_not_make_the_ingestor_drop_its_caches(svc: Svc, monke
     create_token(svc.state.db, "analyst", "elsewhere")
     svc.client.post("/v1/telemetry", json=t.lines[80:90], headers=svc.h("gateway"))
     assert dropped
+
+
+def test_a_rail_container_is_decided_by_the_rail_row_and_an_old_policy_has_none(
+        svc: Svc) -> None:
+    arrival = {"mode": "rail", "plate": "TFMX-123456", "port_code": PORT}
+    setup_port(svc, 1.0)
+    d = svc.client.post("/v1/arrivals", json=arrival, headers=svc.h("officer")).json()
+    assert (d["lane"], d["reason"]) == ("secondary", "random referral")
+    # a policy written before rail (version 2, four mode rows) refers no rail container
+    old = policy_doc(1.0)
+    old.update(version=2, modes=["truck", "car", "pedestrian", "bus"],
+               referral_prob=old["referral_prob"][:4])
+    r = svc.client.post("/v1/policies", json=old, headers=svc.h("admin"))
+    assert r.status_code == 201, r.text
+    version = r.json()["version"]
+    assert svc.client.post(f"/v1/policies/{version}/activate",
+                           headers=svc.h("admin")).status_code == 200
+    d = svc.client.post("/v1/arrivals", json=arrival, headers=svc.h("officer")).json()
+    assert (d["lane"], d["reason"], d["policy_version"]) == ("free", "not selected", version)
+    truck = {**arrival, "mode": "truck"}
+    assert svc.client.post("/v1/arrivals", json=truck,
+                           headers=svc.h("officer")).json()["lane"] == "secondary"

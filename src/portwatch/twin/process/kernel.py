@@ -31,6 +31,11 @@ An event loop over a small state (named tuples of arrays, see ``Conveyances``, `
    space for the first blocked conveyance; at the end of the day, the loads that crossed
    undetected meet the inland checkpoint with probability ``inland_cov``.
 
+Rail (the modes of ``portal_modes`` and ``yard_modes``): the rail station is the portal,
+which images every container as its train passes (``_portal_image``: an anomaly refers it
+as an alert does), and a referred container is examined at the rail yard by teams of its
+own (``_yard_exam``), outside secondary's capacity and its bays.
+
 Every draw is a column of ``U`` (one row per conveyance, see ``U_*``), so the kernel is
 a pure function of its inputs and the carried ``PortState``: bit-for-bit reproducible.
 """
@@ -76,6 +81,10 @@ HANDHELD_TRACE_ASSUMED = 0.3
 alerted: ``assumed`` (range 0.1-0.6; no public figure)."""
 HOUR_S = 3600.0
 INF = np.inf
+# ``busy`` (``DayRun.busy_s``) layout: booths by station, the canine teams, the scanners
+# by type, the rail yard's exam teams, the bays (last).
+BUSY_CANINE = N_STATIONS
+BUSY_SCANNERS = N_STATIONS + 1
 
 # The kernel passes its state as named tuples of arrays. Numba would count references to
 # every array of a tuple at each call (thousands of atomic operations per conveyance, a
@@ -98,11 +107,13 @@ PortArrays = namedtuple(
     "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage scanned "
     "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
     "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
-    "dk dp dtab doff dlen dvals canine_sweep_s primary_mean_s choose_lane balk_s divert_share")
+    "dk dp dtab doff dlen dvals canine_sweep_s primary_mean_s choose_lane balk_s divert_share "
+    "portal_modes portal_detect portal_fa yard_modes "
+    "canine_followup")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
                    "alert_check alert_capacity")
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
-                   "bay_free sec_heap")
+                   "bay_free sec_heap yard_free")
 Outputs = namedtuple(
     "Outputs",
     "primary_start_at primary_end_at exit_at lane_code reason_code occupancy screened alert "
@@ -267,7 +278,9 @@ def _canine_sweep(cv, port, pools, out, c):
     """The first free team sniffs ``c`` in the queue: a pass of ``canine_sweep_s`` where
     it is set (> 0), and an alert keeps the team for the follow-up check (a
     ``canine_dist`` draw) while the handler takes the vehicle to secondary, away from the
-    queue; otherwise the full check (a ``canine_dist`` draw) whatever the outcome."""
+    queue, unless decoy triage sends the vehicle to a quick check instead
+    (``canine_followup``); otherwise the full check (a ``canine_dist`` draw) whatever the
+    outcome."""
     ck = pools.canine_key
     start = max(cv.arrive_at[c], ck[0])
     u = cv.u[c, U_CANINE]
@@ -280,15 +293,30 @@ def _canine_sweep(cv, port, pools, out, c):
         out.false_alarm[c] = alert
     if port.canine_sweep_s > 0:
         cdur = port.canine_sweep_s
-        if alert:
+        if alert and port.canine_followup[cv.mode[c]]:
             cdur += _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
     else:  # no pass time given: every screened vehicle gets the full check
         cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
     ck[0] = start + cdur
     _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
-    out.busy[8] += cdur
+    out.busy[BUSY_CANINE] += cdur
     out.screened[c] = True
     out.alert[c] = alert
+
+
+@njit(**_INLINE)
+def _portal_image(cv, port, out, c):
+    """The rail portal images container ``c`` as its train passes: an anomaly (a load
+    with ``portal_detect[drug, concealment]``, any other container with ``portal_fa``)
+    refers it to the rail yard as an alert would. The draw is ``U_CANINE``'s: no dog
+    sweeps a train."""
+    u = cv.u[c, U_CANINE]
+    if cv.drug[c] >= 0 and not cv.decoy[c]:
+        anomaly = u < port.portal_detect[cv.drug[c], cv.conc[c]]
+    else:
+        anomaly = u < port.portal_fa
+        out.false_alarm[c] = anomaly
+    out.alert[c] = anomaly
 
 
 @njit(**_INLINE)
@@ -307,6 +335,8 @@ def _start_primary(cv, port, pools, out, w, c, t):
     ck = pools.canine_key
     if port.canine_modes[m] and ck.shape[0] > 0 and ck[0] <= t:
         _canine_sweep(cv, port, pools, out, c)
+    if port.portal_modes[m]:
+        _portal_image(cv, port, out, c)
     _push(w.pend_key, w.pend_idx, w.k[K_PEND], t + dur, c)
     w.k[K_PEND] += 1
 
@@ -400,6 +430,8 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     its booth when secondary is full."""
     m = cv.mode[c]
     occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
+    if port.yard_modes[m]:  # the rail yard holds every container referred to it
+        occupied = 0
     out.occupancy[c] = occupied
     tier = risk_tier(rules.tier_edges, cv.risk[c])
     code, reason = decide_code(
@@ -450,7 +482,7 @@ def _scan(cv, port, pools, out, c, t):
     ty = port.scanner_type[unit]
     dur = _draw(port, port.scanner_dist[ty], cv.u[c, U_TRIAGE_S])
     pools.scanner_free[unit] = start + dur
-    out.busy[9 + ty] += dur
+    out.busy[BUSY_SCANNERS + ty] += dur
     out.scan_type[c] = ty
     u = cv.u[c, U_TRIAGE]
     if cv.drug[c] >= 0 and not cv.decoy[c]:
@@ -468,7 +500,7 @@ def _sniff(cv, port, pools, out, c, t):
     dur = _draw(port, port.canine_dist, cv.u[c, U_TRIAGE_S])
     ck[0] = start + dur
     _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
-    out.busy[8] += dur
+    out.busy[BUSY_CANINE] += dur
     u = cv.u[c, U_TRIAGE]
     if cv.decoy[c]:
         return start + dur, u < port.canine_decoy
@@ -501,7 +533,10 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
 
     A discretionary referral is triaged by its mode's step; an alert at primary goes to
     a bay, or first to the check the policy names (``alert_first_check``); a full
-    search goes to a bay."""
+    search goes to a bay. A rail container goes to the rail yard instead."""
+    if port.yard_modes[cv.mode[c]]:
+        _yard_exam(cv, port, pools, out, c, t)
+        return
     w.k[K_IN_SEC] += 1
     w.suspect[c] = out.alert[c]
     w.release[c] = False
@@ -524,6 +559,40 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
             w.suspect[c] = anomaly
     _push(w.ready_key, w.ready_idx, w.k[K_READY], ready, c)
     w.k[K_READY] += 1
+
+
+@njit(**_PHASE)
+def _yard_exam(cv, port, pools, out, c, t):
+    """Container ``c``'s exam in the rail yard from ``t``, by the yard team free first (in
+    order of referral: one FIFO queue). Guided by the portal image after an anomaly, a
+    full search after a broken seal; its outcome is set at once, since nothing in the
+    port waits on it."""
+    yard = pools.yard_free
+    unit = 0
+    for k in range(1, yard.shape[0]):
+        if yard[k] < yard[unit]:
+            unit = k
+    start = max(t, yard[unit])
+    m = cv.mode[c]
+    d = cv.drug[c]
+    is_load = d >= 0 and not cv.decoy[c]
+    u = cv.u[c, U_BAY]
+    if out.lane_code[c] == FULL_SEARCH:
+        dur = _draw(port, port.full_dist[m], cv.u[c, U_BAY_S])
+        if is_load and u < port.full_detect[d, cv.conc[c]]:
+            out.detected_by[c] = DETECTED_FULL
+    else:
+        dur = _draw(port, port.secondary_dist[m], cv.u[c, U_BAY_S])
+        table = port.guided_detect if out.alert[c] else port.bay_detect
+        if is_load and u < table[d, cv.conc[c]]:
+            out.detected_by[c] = DETECTED_SCANNER if out.alert[c] else DETECTED_BAY
+    if out.detected_by[c] != DETECTED_NONE:
+        dur += _draw(port, port.analyzer_dist, cv.u[c, U_ANALYZER_S])
+        out.identified[c] = cv.u[c, U_IDENTIFY] < port.analyzer_identify[d]
+    yard[unit] = start + dur
+    out.busy[out.busy.shape[0] - 2] += dur
+    out.secondary_start_at[c] = start
+    out.exit_at[c] = start + dur
 
 
 # ---- phase 5: secondary ---------------------------------------------------------------------
@@ -683,7 +752,7 @@ def simulate_day(cv, port, rules, pools, out, w):
         if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
             _dispatch_bays(cv, port, pools, out, w, now)
     for c in range(n):  # tomorrow counts today's referrals in secondary until they leave
-        if out.lane_code[c] >= SECONDARY:
+        if out.lane_code[c] >= SECONDARY and not port.yard_modes[cv.mode[c]]:
             k[K_SEC_N] = _heap_push(heap, k[K_SEC_N], out.exit_at[c])
     _inland(cv, port, out)
     return k[K_SEC_N]
@@ -703,6 +772,7 @@ class PortState:
         self.scanner_free = np.zeros(scenario.scanner_type.shape[0])
         self.bay_free = np.zeros(scenario.bays)
         self.secondary_exits = np.zeros(0)
+        self.yard_free = np.zeros(scenario.rail_yard_teams)  # rail yard exam teams
 
     def copy(self) -> PortState:
         other = object.__new__(PortState)
@@ -766,6 +836,8 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         float(sc.spec.canine.sweep_s or 0.0),
         np.array([d.mean_s if d is not None else 0.0 for d in sc.primary_service]),
         sc.choose_lane, sc.balk_wait_s, float(sc.divert_share),
+        sc.portal_modes, sc.portal_detect, float(sc.portal_false_alarm), sc.yard_modes,
+        _canine_followup(policy, triage),
     )
     referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
@@ -774,6 +846,15 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
                   ALERT_CHECK_CODES.index(policy.alert_first_check),
                   alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)))
     return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
+
+
+def _canine_followup(policy: Policy, triage: np.ndarray) -> np.ndarray:
+    """Per mode: does a team that alerts during its pass stay for the follow-up check?
+    Yes where the alert goes straight to a bay exam; with decoy triage (the policy's
+    ``alert_first_check`` a quick check that the mode has) the alerted vehicle goes to
+    that check and the team returns to the queue, so a decoy costs it only the pass."""
+    code = ALERT_CHECK_CODES.index(policy.alert_first_check)
+    return np.array([first_check(SECONDARY, R_ALERT, int(t), code) < 0 for t in triage])
 
 
 @dataclass(frozen=True, eq=False)
@@ -859,7 +940,7 @@ def run_day(
         np.ascontiguousarray(drug, dtype=i64), np.ascontiguousarray(concealment, dtype=i64),
         np.ascontiguousarray(is_decoy, dtype=b), np.ascontiguousarray(uniforms),
     )
-    busy = np.zeros(9 + len(sc.scanner_service) + 1)
+    busy = np.zeros(BUSY_SCANNERS + len(sc.scanner_service) + 2)
     out = Outputs(
         np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i8), np.empty(n, dtype=i8),
         np.empty(n, dtype=i32), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
@@ -868,7 +949,7 @@ def run_day(
         np.empty(n, dtype=i8), np.zeros(n, dtype=i8),
     )
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
-                  state.scanner_free, state.bay_free, heap)
+                  state.scanner_free, state.bay_free, heap, state.yard_free)
     w = _work(n, sc.bays)
     w.k[K_SEC_N] = carried
     sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
