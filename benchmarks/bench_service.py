@@ -194,13 +194,15 @@ async def _arrivals_closed(url: str, token: str) -> float:
         return CLOSED_LOOP / (time.perf_counter() - start)
 
 
-def _stage_counts(url: str) -> dict[str, dict[float, float]]:
+def _stage_counts(url: str, token: str) -> dict[str, dict[float, float]]:
     """The service's decision stage histograms: stage -> {bucket bound: cumulative
     count}, with the sum under the key -1."""
     from prometheus_client.parser import text_string_to_metric_families
 
     out: dict[str, dict[float, float]] = {}
-    for fam in text_string_to_metric_families(httpx.get(f"{url}/metrics").text):
+    r = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"})
+    r.raise_for_status()
+    for fam in text_string_to_metric_families(r.text):
         if fam.name != "portwatch_decision_stage_seconds":
             continue
         for smp in fam.samples:
@@ -309,10 +311,12 @@ def _run(db: str, label: str, docs: list[dict[str, Any]], lines: list[str]) -> d
         ids = [d["shipment_id"] for d in docs]
         asyncio.run(_arrivals_open(url, tokens["officer"], ids[:20]))  # warm-up
         for kind, mixed in (("engine", False), ("mixed", True)):
-            cpu0, stages0 = _cpu_s(proc.pid), _stage_counts(url)
+            load0 = os.getloadavg()[0]
+            cpu0, stages0 = _cpu_s(proc.pid), _stage_counts(url, tokens["admin"])
             out[f"lat_{kind}"] = asyncio.run(_arrivals_open(url, tokens["officer"], ids, mixed))
             out[f"cpu_ms_{kind}"] = (_cpu_s(proc.pid) - cpu0) / ARRIVALS * 1000
-            out[f"stages_{kind}"] = _stage_line(stages0, _stage_counts(url))
+            out[f"stages_{kind}"] = _stage_line(stages0, _stage_counts(url, tokens["admin"]))
+            out[f"load_{kind}"] = f"{load0:.1f}-{os.getloadavg()[0]:.1f}"
         out["closed_rate"] = asyncio.run(_arrivals_closed(url, tokens["officer"]))
     finally:
         proc.kill()
@@ -407,8 +411,10 @@ def main() -> None:
             p50 = float(np.percentile(lat, 50))
             verdict = "reached" if hi < 10 else "not reached"
             rows_lat.append(f"| {r['label']} | {what} | {p50:.1f} | {p99:.1f} "
-                            f"({lo:.1f}-{hi:.1f}) | {r[f'cpu_ms_{kind}']:.2f} | {verdict} |")
-            print(f"{r['label']} {what}: p50 {p50:.1f} ms, p99 {p99:.1f} ms [{lo:.1f}, {hi:.1f}]")
+                            f"({lo:.1f}-{hi:.1f}) | {r[f'cpu_ms_{kind}']:.2f} | {verdict} "
+                            f"| {r[f'load_{kind}']} |")
+            print(f"{r['label']} {what}: p50 {p50:.1f} ms, p99 {p99:.1f} ms [{lo:.1f}, {hi:.1f}]"
+                  f", load {r[f'load_{kind}']}")
             rows_stage.append(f"| {r['label']} | {what} | {r[f'stages_{kind}']} |")
             print(f"  stages (mean ms / p99 bucket): {r[f'stages_{kind}']}")
         rows_tel.append(f"| {r['label']}, HTTP (batches of {BATCH}) | {r['http_rate']:,.0f} "
@@ -437,10 +443,11 @@ half of them naming a monitored shipment, whose custody verdict is computed at a
 Latency runs from the moment a request was due to its answer (a late send counts
 against the service), p99 with a 95 % bootstrap interval; the {CONCURRENCY} client
 connections are opened before the schedule starts, as booths keep theirs open. CPU is
-the service process's per arrival.
+the service process's per arrival; load is the 1-minute load average when the run
+started and when it ended.
 
-| database | arrivals | p50 ms | p99 ms (95 % CI) | CPU ms/arrival | p99 < 10 ms |
-|---|---|---:|---:|---:|---|
+| database | arrivals | p50 ms | p99 ms (95 % CI) | CPU ms/arrival | p99 < 10 ms | load |
+|---|---|---:|---:|---:|---|---|
 {nl.join(rows_lat)}
 
 Where an arrival's time goes inside the service, from its own stage timings
@@ -477,7 +484,9 @@ core"); the wall rate includes the client on the other core.
 Target: at least 50 % of bare verification.
 
 {machine_line()}; scheduling priority (nice) {os.nice(0)} for the service and the
-client, load average {load_before:.1f} when it started and {os.getloadavg()[0]:.1f} when it
+client (SQLite runs inside the service; PostgreSQL's server processes keep their own
+priority, 0, and wait for a CPU with the machine's other work), load average
+{load_before:.1f} when it started and {os.getloadavg()[0]:.1f} when it
 finished (the 1-minute average over both cores: above 2 other work shares the machine,
 and the wall-clock latencies move with it; the CPU figures much less).
 """)

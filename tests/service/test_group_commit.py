@@ -72,16 +72,16 @@ def test_a_failed_group_stores_nothing_and_fails_each_of_its_requests(
         svc: Svc, monkeypatch: pytest.MonkeyPatch) -> None:
     setup_port(svc, 0.5)
     before = _counts(svc)
-    real = ss.add_decisions
+    real = ss.decision_rows_in_order
     calls = Counter[str]()
 
-    def fail_first(conn, rows):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
+    def fail_first(rows):  # type: ignore[no-untyped-def]
+        calls["n"] += 1  # after the audit records are built, before anything commits
         if calls["n"] == 1:
             raise RuntimeError("disk full")
-        real(conn, rows)
+        return real(rows)
 
-    monkeypatch.setattr(ss, "add_decisions", fail_first)
+    monkeypatch.setattr(ss, "decision_rows_in_order", fail_first)
     with pytest.raises(RuntimeError, match="disk full"):
         decide(svc.state, Arrival("truck", "F1", None, None, "2506"), "officer:f")
     assert _counts(svc) == before  # neither the decision nor its audit record
@@ -235,3 +235,24 @@ def test_a_referral_not_yet_committed_counts_in_secondary(pg_svc: Svc) -> None:
     assert made[0].referral and made[0].lane == "secondary"
     assert not second.referral and second.reason == "secondary full, waved through"
     assert state.decisions.inflight("2506") == 0  # nothing left counted once committed
+
+
+def test_a_group_the_database_refuses_stores_nothing_and_the_next_one_works(
+        svc: Svc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database itself refuses a group (a decision id already stored: the
+    records, the head and the rows go in one round trip on PostgreSQL): none of it is
+    kept, the stream's head stays where it was, and the next group is stored."""
+    import portwatch.service.decisions as dmod
+
+    setup_port(svc, 0.5)
+    monkeypatch.setattr(dmod.secrets, "token_hex", lambda n: "same" * (n // 2))
+    first = decide(svc.state, Arrival("truck", "R1", None, None, "2506"), "officer:r")
+    before = _counts(svc)
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        decide(svc.state, Arrival("truck", "R2", None, None, "2506"), "officer:r")
+    assert _counts(svc) == before
+    monkeypatch.undo()
+    second = decide(svc.state, Arrival("truck", "R3", None, None, "2506"), "officer:r")
+    assert second.decision_id != first.decision_id
+    assert _counts(svc) == (before[0] + 1, before[1] + 1)
+    svc.state.db.audit()

@@ -81,3 +81,24 @@ def test_concurrent_ingestion_on_postgresql_equals_sequential(postgres_url, tmp_
         assert (got.verdict, sorted(a.alert_id for a in got.alerts)) == (
             want.verdict, sorted(a.alert_id for a in want.alerts))
     assert svc.check().ok, svc.check().problems
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced(postgres_url, monkeypatch):
+    """A connection idle past ``PING_IDLE_S`` is pinged before use: one the server has
+    terminated meanwhile is replaced, and the transaction runs."""
+    from sqlalchemy import create_engine, text
+
+    from portwatch.store import connection
+    from portwatch.store.database import Database
+
+    db = Database(postgres_url)
+    with db.reading() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin = create_engine(postgres_url)  # another connection ends the pooled one
+    with admin.connect() as other:
+        assert other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    admin.dispose()
+    monkeypatch.setattr(connection, "PING_IDLE_S", -1.0)  # it has sat idle long enough
+    with db.reading() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+    db.close()

@@ -118,11 +118,14 @@ class GroupCommit:
     is answered only after that transaction has committed.
 
     The secondary queue every decision reads counts the referrals committed at the
-    port plus the referrals of this process's groups not yet committed (``_inflight``);
-    a group's decisions are made one group at a time (``_deciding``), so two groups
-    never both take the last free place in secondary. A group that commits between
-    another's two reads is counted twice for that one decision: the count errs high.
-    Referrals in flight at another service instance are not seen until they commit.
+    port (a query, outside any lock of this process), plus, under ``_lock``, the
+    referrals this process has decided and not yet committed (``_inflight``, its own
+    group's earlier ones included) and those it committed after the query's count was
+    taken (``_committed`` then and now): so two groups never both take the last free
+    place in secondary, and a referral is never missed. One that commits between the
+    count's snapshot and the query is counted twice for that one decision: the count
+    errs high. Referrals in flight at another service instance are not seen until they
+    commit.
     """
 
     def __init__(self, streams: int = 1, max_group: int = 256) -> None:
@@ -131,8 +134,8 @@ class GroupCommit:
         self.max_group = max_group
         self._lock = threading.Lock()
         self._lanes = [_Lane(s) for s in range(1, streams + 1)]
-        self._deciding = threading.Lock()
         self._inflight: Counter[str] = Counter()
+        self._committed: Counter[str] = Counter()
 
     def run(self, state: ServiceState, job: _Job) -> Made:
         with self._lock:
@@ -168,12 +171,20 @@ class GroupCommit:
         with self._lock:
             return self._inflight[port_code]
 
-    def _count(self, referrals: Counter[str], sign: int) -> None:
+    def committed(self, port_code: str) -> int:
+        """Referrals at the port this process has committed (a running count)."""
         with self._lock:
-            for port, n in referrals.items():
-                self._inflight[port] += sign * n
+            return self._committed[port_code]
+
+    def _settle(self, referred: Counter[str], committed: bool) -> None:
+        """A group's referrals leave ``_inflight``: into ``_committed``, or gone."""
+        with self._lock:
+            for port, n in referred.items():
+                self._inflight[port] -= n
                 if self._inflight[port] <= 0:
                     del self._inflight[port]
+                if committed:
+                    self._committed[port] += n
 
 
 def _result(job: _Job) -> Made:
@@ -187,42 +198,33 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
     """Decide and store every job of ``group`` in one transaction, their audit records
     on ``stream``; a failure fails them all (nothing of the group is stored)."""
     referred: Counter[str] = Counter()
-    counted = False
+    committed = False
     t = [time.perf_counter()]  # group start, decided, appended, committed
     try:
         made: list[tuple[_Job, Made, dict[str, object]]] = []
         with state.write_decisions() as conn:
-            with gc._deciding:
-                version, policy = pol.active(state, conn)
-                for job in group:
-                    # referrals not yet committed count as in secondary: this group's so
-                    # far (its rows are written after the loop) and other groups' (read
-                    # before the committed ones: a group committing in between is
-                    # counted twice, never missed)
-                    port = job.arrival.port_code
-                    others = gc.inflight(port) + referred[port]
-                    made.append(_decide_one(state, conn, job, version, policy, others))
-                    if made[-1][1].referral:
-                        referred[job.arrival.port_code] += 1
-                gc._count(referred, +1)
-                counted = True
+            version, policy = pol.active(state, conn)
+            for job in group:
+                made.append(_decide_one(state, gc, conn, job, version, policy, referred))
             t.append(time.perf_counter())
             at = max(job.now for job in group).isoformat()
-            seqs = ss.stream_audits(conn, stream, at, [
+            # the records and the decision rows that name them go together (one round
+            # trip on PostgreSQL)
+            ss.stream_audits(conn, stream, at, [
                 (job.who, "arrival.decide", m.decision_id,
                  {k: v for k, v in row.items() if k != "decided_by"})
-                for job, m, row in made])
-            ss.add_decisions(conn, [{**row, "log_id": seq, "log_stream": stream}
-                                    for (_, _, row), seq in zip(made, seqs, strict=True)])
+                for job, m, row in made], lambda seqs: ss.decision_rows_in_order(
+                    [{**row, "log_id": seq, "log_stream": stream}
+                     for (_, _, row), seq in zip(made, seqs, strict=True)]))
             t.append(time.perf_counter())
+        committed = True
         t.append(time.perf_counter())
     except BaseException as exc:  # noqa: BLE001 - handed to every waiting request
         for job in group:
             job.error = exc
         return
     finally:
-        if counted:  # committed (they are in the table now) or rolled back
-            gc._count(referred, -1)
+        gc._settle(referred, committed)
     state.metrics.decision_groups.observe(len(made))
     stage = state.metrics.decision_stage
     for job, m, _ in made:
@@ -233,16 +235,26 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
             stage.labels(name).observe(end - begin)
 
 
-def _decide_one(state: ServiceState, conn: Connection, job: _Job, version: int,
-                policy: Policy, others: int) -> tuple[_Job, Made, dict[str, object]]:
+def _decide_one(state: ServiceState, gc: GroupCommit, conn: Connection, job: _Job,
+                version: int, policy: Policy, referred: Counter[str],
+                ) -> tuple[_Job, Made, dict[str, object]]:
+    """Decide one arrival in its group's transaction; a referral joins ``referred``
+    and the process's in-flight count (see ``GroupCommit``)."""
     arrival, now = job.arrival, job.now
+    port = arrival.port_code
     hour = now.astimezone(ZoneInfo(state.settings.port_timezone)).hour
-    d = decide_lane(policy=policy, mode=arrival.mode, lane=arrival.lane, hour=hour,
-                    custody=job.custody, risk=arrival.risk, enrolled=job.enrolled,
-                    in_secondary=others + ss.in_secondary(conn, arrival.port_code,
-                                                          queue_since(state, now)),
-                    secondary_capacity=state.settings.secondary_capacity, u=job.u,
-                    alert=arrival.alert)
+    seen = gc.committed(port)  # before the query: what commits after it is added below
+    queued = ss.in_secondary(conn, port, queue_since(state, now))
+    with gc._lock:
+        pending = gc._inflight[port] + gc._committed[port] - seen
+        d = decide_lane(policy=policy, mode=arrival.mode, lane=arrival.lane, hour=hour,
+                        custody=job.custody, risk=arrival.risk, enrolled=job.enrolled,
+                        in_secondary=queued + pending,
+                        secondary_capacity=state.settings.secondary_capacity, u=job.u,
+                        alert=arrival.alert)
+        if d.lane.value in ("secondary", "full_search"):
+            gc._inflight[port] += 1
+            referred[port] += 1
     referral = d.lane.value in ("secondary", "full_search")
     decision_id = "D-" + secrets.token_hex(8)
     row: dict[str, object] = {

@@ -39,13 +39,26 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]])
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", list(rows))
 
 
-def _values(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """PostgreSQL: every row in one ``INSERT ... VALUES`` statement."""
+def values_statement(table: Table, rows: Sequence[tuple[Any, ...]],
+                     ) -> tuple[str, tuple[Any, ...]]:
+    """PostgreSQL (psycopg): one ``INSERT ... VALUES (...), (...)`` of every row, and its
+    parameters."""
     cols = ", ".join(c.name for c in table.columns)
     one = "(" + ", ".join(["%s"] * len(table.columns)) + ")"
-    params = tuple(v for row in rows for v in row)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES "
-                         + ", ".join([one] * len(rows)), params)
+    return (f"INSERT INTO {table.name} ({cols}) VALUES " + ", ".join([one] * len(rows)),
+            tuple(v for row in rows for v in row))
+
+
+def pipelined(conn: Connection, rows: int) -> bool:
+    """Whether a few statements of ``rows`` rows go best in one psycopg pipeline (one
+    round trip for all of them) on this connection."""
+    return (conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+            and rows < COPY_MIN_ROWS)
+
+
+def _values(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: every row in one ``INSERT ... VALUES`` statement."""
+    conn.exec_driver_sql(*values_statement(table, rows))
 
 
 def _copy(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -59,4 +72,4 @@ def _copy(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> No
             copy.write_row(row)
 
 
-__all__ = ["bulk_insert"]
+__all__ = ["COPY_MIN_ROWS", "bulk_insert", "pipelined", "values_statement"]

@@ -3,11 +3,12 @@ file), PostgreSQL by URL. Not to be confused with `portwatch.engine`, the lane d
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from portwatch.domain.errors import StoreError
@@ -40,6 +41,37 @@ def _sqlite_engine(url: str, memory: bool) -> Engine:
     return engine
 
 
+PING_IDLE_S = 5.0
+"""A server connection that sat in the pool longer than this is pinged before use."""
+
+
+def _server_engine(url: str) -> Engine:
+    """An engine for a database server whose pooled connections are checked before use
+    only when they sat idle for ``PING_IDLE_S``: a connection used a moment ago is
+    alive, and a ping on every checkout costs a round trip on every transaction (the
+    hot path of an arrival). A connection the server dropped in between fails the one
+    transaction that finds it, and the pool replaces it."""
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= PING_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool reconnects
+            raise DisconnectionError(f"stale connection: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("stale connection")
+
+    return engine
+
+
 def safe_name(db: str | Path) -> str:
     """``db`` as it may appear in messages: a URL's password is masked."""
     text = str(db)
@@ -61,7 +93,7 @@ def open_engine(db: str | Path) -> Engine:
         if "://" in text:
             if text.startswith("sqlite"):
                 return _sqlite_engine(text, memory=text in ("sqlite://", "sqlite:///:memory:"))
-            return create_engine(text, pool_pre_ping=True)
+            return _server_engine(text)
         path = Path(text)
         if path.parent and not path.parent.exists():
             raise StoreError(f"--db {text}: directory {path.parent} does not exist")

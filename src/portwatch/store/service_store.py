@@ -8,7 +8,7 @@ service made and by whom.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
@@ -43,12 +43,13 @@ def audits(conn: Connection, at: str,
 
 
 def stream_audits(conn: Connection, stream: int, at: str,
-                  items: Sequence[tuple[str, str, str | None, dict[str, Any]]]) -> list[int]:
+                  items: Sequence[tuple[str, str, str | None, dict[str, Any]]],
+                  with_rows: Callable[[list[int]], streams.Rows] | None = None) -> list[int]:
     """``audits`` on one of the parallel chains of ``portwatch.store.streams``; the
-    records' sequence numbers in that stream."""
+    records' sequence numbers in that stream (``with_rows``: see ``streams.append``)."""
     return streams.append(conn, stream, [LogRecord(f"service.{action}", subject, json.dumps(
         {"who": who, **detail}, sort_keys=True, separators=(",", ":")))
-        for who, action, subject, detail in items], at)
+        for who, action, subject, detail in items], at, with_rows)
 
 
 # ---------------------------------------------------------------- tokens
@@ -129,8 +130,13 @@ def add_decision(conn: Connection, row: dict[str, Any]) -> None:
 
 def add_decisions(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Several decision rows (every column given) in one statement."""
+    bulk_insert(conn, *decision_rows_in_order(rows))
+
+
+def decision_rows_in_order(rows: Sequence[dict[str, Any]]) -> streams.Rows:
+    """Decision rows (every column given) as tuples in the table's column order."""
     names = [c.name for c in decisions.columns]
-    bulk_insert(conn, decisions, [tuple(r[n] for n in names) for r in rows])
+    return decisions, [tuple(r[n] for n in names) for r in rows]
 
 
 def decision_row(conn: Connection, decision_id: str) -> Any | None:
@@ -253,6 +259,7 @@ __all__ = [
     "audit",
     "audits",
     "decision_row",
+    "decision_rows_in_order",
     "decision_rows",
     "in_secondary",
     "inspection_rows",

@@ -22,12 +22,12 @@ genesis hash; a head row that is missing or added is itself a problem.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
-from portwatch.store.bulk import bulk_insert
+from portwatch.store.bulk import bulk_insert, pipelined, values_statement
 from portwatch.store.eventlog import ANCHOR_INFO, GENESIS_HASH, LogRecord, hasher
 from portwatch.store.schema import stream_heads, stream_log
 
@@ -39,6 +39,10 @@ _HEAD_LOCKED = (select(stream_heads.c.last_seq, stream_heads.c.last_hash)
                 .where(stream_heads.c.stream == bindparam("s")).with_for_update())
 _MOVE_HEAD = (update(stream_heads).where(stream_heads.c.stream == bindparam("b_stream"))
               .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash")))
+_MOVE_HEAD_PG = "UPDATE stream_heads SET last_seq = %s, last_hash = %s WHERE stream = %s"
+
+Rows = tuple[Table, Sequence[tuple[Any, ...]]]
+"""Rows of a table (tuples in column order) to insert with the records."""
 
 
 def record_text(prev_hash: str, stream: int, seq: int, recorded_at: str, kind: str,
@@ -47,10 +51,12 @@ def record_text(prev_hash: str, stream: int, seq: int, recorded_at: str, kind: s
     return f"{prev_hash}|{stream}.{seq}|{recorded_at}|{kind}|{subject or ''}|{body}"
 
 
-def append(conn: Connection, stream: int, records: Sequence[LogRecord],
-           recorded_at: str) -> list[int]:
+def append(conn: Connection, stream: int, records: Sequence[LogRecord], recorded_at: str,
+           with_rows: Callable[[list[int]], Rows] | None = None) -> list[int]:
     """Append records to ``stream`` inside the caller's transaction (holding that
-    stream's head until it ends); return their sequence numbers."""
+    stream's head until it ends); return their sequence numbers. ``with_rows`` gives,
+    from those numbers, rows of another table to insert with them (on PostgreSQL the
+    records, the head and those rows go in one round trip)."""
     if not 1 <= stream <= MAX_STREAMS:
         raise ValueError(f"stream {stream}: must be in 1..{MAX_STREAMS}")
     if not records:
@@ -65,13 +71,26 @@ def append(conn: Connection, stream: int, records: Sequence[LogRecord],
         new = h(record_text(prev, stream, seq, recorded_at, kind, subject, body))
         rows.append((stream, seq, recorded_at, kind, subject, body, prev, new))
         prev = new
-    bulk_insert(conn, stream_log, rows)
     end = last + len(records)
-    conn.execute(_MOVE_HEAD, {"b_stream": stream, "b_seq": end, "b_hash": prev})
+    seqs = list(range(last + 1, end + 1))
+    extra = None if with_rows is None else with_rows(seqs)
+    if pipelined(conn, max(len(rows), 0 if extra is None else len(extra[1]))):
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.pipeline(), raw.cursor() as cur:
+            cur.execute(*values_statement(stream_log, rows))
+            cur.execute(_MOVE_HEAD_PG, (end, prev, stream))
+            if extra is not None and extra[1]:
+                cur.execute(*values_statement(*extra))
+    else:
+        bulk_insert(conn, stream_log, rows)
+        conn.execute(_MOVE_HEAD, {"b_stream": stream, "b_seq": end, "b_hash": prev})
+        if extra is not None:
+            bulk_insert(conn, *extra)
     appended: dict[int, tuple[int, str, int]] = conn.info.setdefault(STREAMS_INFO, {})
     first = appended[stream][2] if stream in appended else last + 1
     appended[stream] = (end, prev, first)
-    return list(range(last + 1, end + 1))
+    return seqs
 
 
 def heads(conn: Connection) -> dict[int, tuple[int, str]]:
