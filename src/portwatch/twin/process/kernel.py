@@ -614,6 +614,35 @@ def _inland(cv, port, out):
             out.detected_by[c] = DETECTED_INLAND
 
 
+@njit(**_INLINE)
+def _ready(cv, port, rules, pools, out, w, now):
+    """The first conveyance ready after triage leaves (cleared) or queues for a bay."""
+    k = w.k
+    c = _pop(w.ready_key, w.ready_idx, k[K_READY])
+    k[K_READY] -= 1
+    if w.release[c]:  # cleared by triage
+        out.exit_at[c] = now
+        _leave_secondary(cv, port, rules, pools, out, w, now)
+    elif w.guided[c] or out.lane_code[c] == FULL_SEARCH:
+        w.queue_hi[k[K_HI_TAIL]] = c
+        k[K_HI_TAIL] += 1
+    else:
+        w.queue_lo[k[K_LO_TAIL]] = c
+        k[K_LO_TAIL] += 1
+
+
+@njit(**_INLINE)
+def _close_day(cv, port, out, pools, w):
+    """Tomorrow counts today's referrals in secondary until they leave; the loads that
+    crossed meet the inland checkpoint. Returns the entries of ``pools.sec_heap``."""
+    k = w.k
+    for c in range(cv.arrive_at.shape[0]):
+        if out.lane_code[c] >= SECONDARY:
+            k[K_SEC_N] = _heap_push(pools.sec_heap, k[K_SEC_N], out.exit_at[c])
+    _inland(cv, port, out)
+    return k[K_SEC_N]
+
+
 # ---- the loop -------------------------------------------------------------------------------
 @njit(**_PHASE)
 def simulate_day(cv, port, rules, pools, out, w):
@@ -656,17 +685,7 @@ def simulate_day(cv, port, rules, pools, out, w):
                 w.bay_owner[b] = -1
                 _leave_secondary(cv, port, rules, pools, out, w, now)
         elif t_ready == now:
-            c = _pop(w.ready_key, w.ready_idx, k[K_READY])
-            k[K_READY] -= 1
-            if w.release[c]:  # cleared by triage
-                out.exit_at[c] = now
-                _leave_secondary(cv, port, rules, pools, out, w, now)
-            elif w.guided[c] or out.lane_code[c] == FULL_SEARCH:
-                w.queue_hi[k[K_HI_TAIL]] = c
-                k[K_HI_TAIL] += 1
-            else:
-                w.queue_lo[k[K_LO_TAIL]] = c
-                k[K_LO_TAIL] += 1
+            _ready(cv, port, rules, pools, out, w, now)
         elif t_dec == now:
             c = _pop(w.pend_key, w.pend_idx, k[K_PEND])
             k[K_PEND] -= 1
@@ -682,11 +701,97 @@ def simulate_day(cv, port, rules, pools, out, w):
             k[K_NEXT] += 1
         if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
             _dispatch_bays(cv, port, pools, out, w, now)
-    for c in range(n):  # tomorrow counts today's referrals in secondary until they leave
-        if out.lane_code[c] >= SECONDARY:
-            k[K_SEC_N] = _heap_push(heap, k[K_SEC_N], out.exit_at[c])
-    _inland(cv, port, out)
-    return k[K_SEC_N]
+    return _close_day(cv, port, out, pools, w)
+
+
+# ---- the plain path -------------------------------------------------------------------------
+# A day where primary cannot see secondary or another station (no canine team at primary,
+# no lane choice or balking by queue, a secondary that cannot fill, so no booth is ever
+# blocked) is the same simulation in two passes with less bookkeeping per event: every
+# conveyance's primary in arrival order (each station is a FIFO multi-server queue, so a
+# conveyance starts at its station's first free booth from its arrival on), then the
+# decisions in (end of primary, row) order merged with secondary's events. ``run_day``
+# chooses it outside the loop; ``test_kernel_plain`` checks it against ``simulate_day``.
+@njit(**_INLINE)
+def _primary_plain(cv, port, pools, out, lo, hi):
+    """Primary of conveyances ``lo..hi-1`` in arrival order; False (nothing to trust) if
+    a service ends when it starts or never starts, whose order against the decisions
+    of that instant only the event loop keeps."""
+    for c in range(lo, hi):
+        lane = cv.lane[c]
+        s = cv.mode[c] * 2 + lane
+        out.lane_used[c] = lane
+        t = _booth_free_at(port, pools, s, cv.arrive_at[c])
+        dur = _draw(port, port.primary_dist[s], cv.u[c, U_PRIMARY])
+        end = t + dur
+        if not end > t or end == INF:
+            return False
+        out.primary_start_at[c] = t
+        out.primary_end_at[c] = end
+        pools.station_key[s, 0] = end
+        _sift_down(pools.station_key[s], pools.station_idx[s], port.max_booths[s], 0)
+        out.busy[s] += dur
+    return True
+
+
+PLAIN_CHUNK = 512
+"""Conveyances whose primary the plain path runs ahead of their decisions: few enough
+that their rows (draws and outputs) are still in cache when they are decided."""
+
+
+@njit(**_PHASE)
+def plain_day(cv, port, rules, pools, out, w):
+    """The day on the plain path: primary in arrival order, a chunk ahead of the
+    decisions (in order of end of primary, then row) merged with secondary's events, as
+    ``simulate_day`` orders them. Returns the entries of ``pools.sec_heap``, or -1 when
+    the day must go to the event loop (then the state and outputs are spoilt)."""
+    n = cv.arrive_at.shape[0]
+    k = w.k
+    for b in range(pools.bay_free.shape[0]):
+        _push(w.bay_key, w.bay_idx, k[K_BUSY], pools.bay_free[b], b)
+        k[K_BUSY] += 1
+        w.bay_owner[b] = -1
+    heap = pools.sec_heap
+    nxt = 0
+    ahead = 0
+    while True:
+        # every conveyance arrived by the first pending decision is in the heap, so the
+        # heap's order on (end, row) is the order of the decisions
+        while nxt < n and (k[K_PEND] == 0 or cv.arrive_at[nxt] <= w.pend_key[0]):
+            if nxt == ahead:
+                ahead = min(n, ahead + PLAIN_CHUNK)
+                if not _primary_plain(cv, port, pools, out, nxt, ahead):
+                    return -1
+            _push(w.pend_key, w.pend_idx, k[K_PEND], out.primary_end_at[nxt], nxt)
+            k[K_PEND] += 1
+            nxt += 1
+        t_old = heap[0] if k[K_SEC_N] > 0 else INF
+        t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
+        t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
+        t_dec = w.pend_key[0] if k[K_PEND] > 0 else INF
+        now = min(t_old, t_bay, t_ready, t_dec)
+        if now == INF:
+            break
+        if t_old == now:
+            k[K_SEC_N] = _heap_pop(heap, k[K_SEC_N])
+            _unblock(cv, port, rules, pools, out, w, now)
+        elif t_bay == now:
+            b = _pop(w.bay_key, w.bay_idx, k[K_BUSY])
+            k[K_BUSY] -= 1
+            w.idle[k[K_IDLE]] = b
+            k[K_IDLE] += 1
+            if w.bay_owner[b] >= 0:
+                w.bay_owner[b] = -1
+                _leave_secondary(cv, port, rules, pools, out, w, now)
+        elif t_ready == now:
+            _ready(cv, port, rules, pools, out, w, now)
+        else:
+            c = _pop(w.pend_key, w.pend_idx, k[K_PEND])
+            k[K_PEND] -= 1
+            _decide(cv, port, rules, pools, out, w, c, now)
+        if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
+            _dispatch_bays(cv, port, pools, out, w, now)
+    return _close_day(cv, port, out, pools, w)
 
 
 class PortState:
@@ -720,6 +825,7 @@ class KernelModel:
     dists: DistTable
     port: tuple  # a PortArrays
     rules: tuple  # a Rules
+    plain: bool = False  # primary never sees secondary: the plain path may run a day
 
 
 def _triage_steps(sc: CompiledScenario) -> np.ndarray:
@@ -773,7 +879,10 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
                   policy.clean_enrolled_express, policy.capacity_rule == "hold",
                   ALERT_CHECK_CODES.index(policy.alert_first_check),
                   alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)))
-    return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
+    plain = bool(not sc.choose_lane.any() and np.isinf(sc.balk_wait_s).all()
+                 and (sc.canine_teams == 0 or not sc.canine_modes.any()))
+    return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules,
+                       plain=plain)
 
 
 @dataclass(frozen=True, eq=False)
@@ -809,6 +918,20 @@ class DayRun:
         return ~np.isnan(self.secondary_start_at)
 
 
+def _outputs(n: int, n_busy: int) -> Any:  # an Outputs
+    # small codes in small integers, and the flags and ``held_s`` left at their zero
+    # (the kernel writes them only when set): every byte written is a fresh page the
+    # operating system must clear, which was half the run time of a million conveyances
+    i32, i8, b = np.int32, np.int8, np.bool_
+    return Outputs(
+        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i8), np.empty(n, dtype=i8),
+        np.empty(n, dtype=i32), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
+        np.empty(n, dtype=i8), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
+        np.empty(n, dtype=i8), np.empty(n, dtype=i8), np.zeros(n), np.zeros(n_busy),
+        np.empty(n, dtype=i8), np.zeros(n, dtype=i8),
+    )
+
+
 def _work(n: int, n_bays: int) -> Any:  # a Work
     i64, i32 = np.int64, np.int32
     return Work(
@@ -836,9 +959,13 @@ def run_day(
     is_decoy: np.ndarray,
     uniforms: np.ndarray,
     state: PortState,
+    plain: bool = True,
 ) -> DayRun:
     """Run the kernel on one day's conveyances, sorted by ``arrive_at_s`` (seconds since
-    the scenario start); ``uniforms`` is [n, N_UNIFORMS]. Updates ``state`` in place."""
+    the scenario start); ``uniforms`` is [n, N_UNIFORMS]. Updates ``state`` in place.
+
+    ``plain=False`` runs the event loop even on a day the plain path could run (the
+    results are the same)."""
     n = arrive_at_s.shape[0]
     if n > 1 and np.any(np.diff(arrive_at_s) < 0):
         raise ValueError("run_day: conveyances must be sorted by arrive_at_s")
@@ -848,10 +975,7 @@ def run_day(
     carried = state.secondary_exits.shape[0]
     heap = np.empty(carried + n)
     heap[:carried] = np.sort(state.secondary_exits)
-    # small codes in small integers, and the flags and ``held_s`` left at their zero
-    # (the kernel writes them only when set): every byte written is a fresh page the
-    # operating system must clear, which was half the run time of a million conveyances
-    f64, i64, i32, i8, b = np.float64, np.int64, np.int32, np.int8, np.bool_
+    f64, i64, b = np.float64, np.int64, np.bool_
     cv = Conveyances(
         np.ascontiguousarray(arrive_at_s, dtype=f64), np.ascontiguousarray(mode, dtype=i64),
         np.ascontiguousarray(lane, dtype=i64), np.ascontiguousarray(enrolled, dtype=b),
@@ -859,19 +983,31 @@ def run_day(
         np.ascontiguousarray(drug, dtype=i64), np.ascontiguousarray(concealment, dtype=i64),
         np.ascontiguousarray(is_decoy, dtype=b), np.ascontiguousarray(uniforms),
     )
-    busy = np.zeros(9 + len(sc.scanner_service) + 1)
-    out = Outputs(
-        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i8), np.empty(n, dtype=i8),
-        np.empty(n, dtype=i32), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
-        np.empty(n, dtype=i8), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
-        np.empty(n, dtype=i8), np.empty(n, dtype=i8), np.zeros(n), busy,
-        np.empty(n, dtype=i8), np.zeros(n, dtype=i8),
-    )
+    out = _outputs(n, 9 + len(sc.scanner_service) + 1)
+    busy = out.busy
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
                   state.scanner_free, state.bay_free, heap)
     w = _work(n, sc.bays)
     w.k[K_SEC_N] = carried
-    sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
+    # the plain path needs a secondary that cannot fill today, and hands the day back to
+    # the event loop (booths as they were) on a service that ends as it starts
+    if (plain and model.plain
+            and carried + n < min(model.port.capacity, model.rules.alert_capacity)):
+        saved = state.copy()
+        sec_n = plain_day(cv, model.port, model.rules, pools, out, w)
+        if sec_n < 0:
+            for name, value in vars(saved).items():
+                getattr(state, name)[...] = value
+            heap[:carried] = np.sort(state.secondary_exits)
+            out, w = _outputs(n, busy.shape[0]), _work(n, sc.bays)
+            w.k[K_SEC_N] = carried
+            pools = Pools(state.station_key, state.station_idx, state.canine_key,
+                          state.canine_idx, state.scanner_free, state.bay_free, heap)
+            plain = False
+    else:
+        plain = False
+    if not plain:
+        sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
     state.secondary_exits = heap[:sec_n].copy()
     fields = out._asdict()
     fields["busy_s"] = fields.pop("busy")
