@@ -30,7 +30,7 @@ SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def _plain_port(sets: list[str]):  # type: ignore[no-untyped-def]
+def _plain_port(sets: list[str]):
     """test-port without drivers or canines and with a secondary that cannot fill."""
     data, where = scenario_data("test-port")
     data.pop("drivers", None)
@@ -50,12 +50,12 @@ def _same_state(a: PortState, b: PortState) -> None:
 
 
 @pytest.fixture
-def plain_days(monkeypatch):  # type: ignore[no-untyped-def]
+def plain_days(monkeypatch):
     """Counts the days the plain path ran to the end."""
     ran = []
     real = kernel.plain_day
 
-    def spy(*args):  # type: ignore[no-untyped-def]
+    def spy(*args):
         sec_n = real(*args)
         ran.append(sec_n >= 0)
         return sec_n
@@ -64,7 +64,7 @@ def plain_days(monkeypatch):  # type: ignore[no-untyped-def]
     return ran
 
 
-def _both(model, days):  # type: ignore[no-untyped-def]
+def _both(model, days):
     """Run ``days`` (lists of run_day inputs) on both paths, comparing day by day."""
     plain_state, loop_state = PortState(model.scenario), PortState(model.scenario)
     for inputs in days:
@@ -74,7 +74,7 @@ def _both(model, days):  # type: ignore[no-untyped-def]
         _same_state(plain_state, loop_state)
 
 
-def _traffic_days(sc, policy, days, seed, loads, decoys):  # type: ignore[no-untyped-def]
+def _traffic_days(sc, policy, days, seed, loads, decoys):
     rng = np.random.default_rng(seed)
     out = []
     for day in range(days):
@@ -97,7 +97,7 @@ def _traffic_days(sc, policy, days, seed, loads, decoys):  # type: ignore[no-unt
 def test_plain_path_equals_the_event_loop_at_a_port(seed, rate, rule, decoys):
     sc = _plain_port([])
     model = prepare(sc, Policy.uniform(rate, capacity_rule=rule))
-    assert model.plain
+    assert model.plain_below > 0
     _both(model, _traffic_days(sc, model.policy, 2, seed, 4, decoys))
 
 
@@ -117,10 +117,10 @@ def test_the_plain_path_runs_and_hands_a_zero_service_day_back(plain_days):
 
 def test_a_port_with_drivers_canines_or_a_small_secondary_takes_the_event_loop(plain_days):
     data, where = scenario_data("test-port")
-    assert not prepare(parse_scenario(data, where), Policy.uniform(0.1)).plain
+    assert prepare(parse_scenario(data, where), Policy.uniform(0.1)).plain_below == 0
     sc = _plain_port(["secondary.queue_slots=2"])  # can fill: only the loop blocks booths
     model = prepare(sc, Policy.uniform(0.1))
-    assert model.plain
+    assert model.plain_below > 0
     _both(model, _traffic_days(sc, model.policy, 1, 5, 0, 0))
     assert plain_days == []
 
@@ -141,12 +141,12 @@ def test_plain_path_equals_the_event_loop_on_reduced_ports(seed, booths, service
                                                            rate, load):
     sc = reduced_port(booths, service, bays=bays)
     model = prepare(sc, Policy.uniform(rate, capacity_rule="hold"))
-    assert model.plain
+    assert model.plain_below > 0
     _both(model, _reduced_days(2, load * max(booths) / 60.0, 2000,
                                np.random.default_rng(seed)))
 
 
-def _reduced_days(days, per_s, n, rng):  # type: ignore[no-untyped-def]
+def _reduced_days(days, per_s, n, rng):
     out = []
     for day in range(days):
         at = day * 86400.0 + poisson_arrivals(per_s, n, rng)

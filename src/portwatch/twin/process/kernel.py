@@ -713,10 +713,11 @@ def simulate_day(cv, port, rules, pools, out, w):
 # decisions in (end of primary, row) order merged with secondary's events. ``run_day``
 # chooses it outside the loop; ``test_kernel_plain`` checks it against ``simulate_day``.
 @njit(**_INLINE)
-def _primary_plain(cv, port, pools, out, lo, hi):
-    """Primary of conveyances ``lo..hi-1`` in arrival order; False (nothing to trust) if
-    a service ends when it starts or never starts, whose order against the decisions
-    of that instant only the event loop keeps."""
+def _primary_plain(cv, port, pools, out, w, lo, hi):
+    """Primary of conveyances ``lo..hi-1`` in arrival order, each appended to its
+    station's list (``w.q_head``, ``w.q_next``) of those not yet awaiting a decision;
+    False (nothing to trust) if a service ends when it starts or never starts, whose
+    order against the decisions of that instant only the event loop keeps."""
     for c in range(lo, hi):
         lane = cv.lane[c]
         s = cv.mode[c] * 2 + lane
@@ -731,12 +732,69 @@ def _primary_plain(cv, port, pools, out, lo, hi):
         pools.station_key[s, 0] = end
         _sift_down(pools.station_key[s], pools.station_idx[s], port.max_booths[s], 0)
         out.busy[s] += dur
+        w.q_next[c] = -1
+        if w.q_head[s] < 0:
+            w.q_head[s] = c
+        else:
+            w.q_next[w.q_tail[s]] = c
+        w.q_tail[s] = c
     return True
 
 
-PLAIN_CHUNK = 512
+PLAIN_CHUNK = 256
 """Conveyances whose primary the plain path runs ahead of their decisions: few enough
 that their rows (draws and outputs) are still in cache when they are decided."""
+
+
+@njit(**_INLINE)
+def _await_decision(key, idx, head, tail, c, end):
+    """Insert ``c`` (primary ending at ``end``) in the sorted run ``head..tail-1`` of
+    conveyances awaiting their decision, in (end, row) order; returns the new tail.
+    The run holds only those in a booth, so it is short and new ends come last."""
+    p = tail
+    while p > head and (key[p - 1] > end or (key[p - 1] == end and idx[p - 1] > c)):
+        key[p] = key[p - 1]
+        idx[p] = idx[p - 1]
+        p -= 1
+    key[p] = end
+    idx[p] = c
+    return tail + 1
+
+
+@njit(**_INLINE)
+def _fill_awaiting(cv, port, pools, out, w, head, tail, ahead):
+    """Make the run of conveyances awaiting a decision hold every one that starts by its
+    first end (so its head is the next decision), running primary further as needed;
+    returns (tail, ahead), ahead -1 when primary must go to the event loop."""
+    n = cv.arrive_at.shape[0]
+    while True:
+        empty = head == tail
+        if empty:  # none in a booth: the next to start ends first among those to come
+            by = INF
+            for s in range(w.q_head.shape[0]):
+                c = w.q_head[s]
+                if c >= 0 and out.primary_start_at[c] < by:
+                    by = out.primary_start_at[c]
+        else:
+            by = w.pend_key[head]
+        if ahead < n and cv.arrive_at[ahead] <= by:  # one not yet run may start by then
+            hi = min(n, ahead + PLAIN_CHUNK)
+            if not _primary_plain(cv, port, pools, out, w, ahead, hi):
+                return tail, -1
+            ahead = hi
+            continue
+        if empty and by == INF:
+            return tail, ahead  # the day's decisions are done
+        for s in range(w.q_head.shape[0]):
+            c = w.q_head[s]
+            while c >= 0 and out.primary_start_at[c] <= by:
+                tail = _await_decision(w.pend_key, w.pend_idx, head, tail, c,
+                                       out.primary_end_at[c])
+                c = w.q_next[c]
+            w.q_head[s] = c
+        if not empty:
+            return tail, ahead
+        # the run's first end may come after others start: fill it up to that end
 
 
 @njit(**_PHASE)
@@ -745,33 +803,22 @@ def plain_day(cv, port, rules, pools, out, w):
     decisions (in order of end of primary, then row) merged with secondary's events, as
     ``simulate_day`` orders them. Returns the entries of ``pools.sec_heap``, or -1 when
     the day must go to the event loop (then the state and outputs are spoilt)."""
-    n = cv.arrive_at.shape[0]
     k = w.k
     for b in range(pools.bay_free.shape[0]):
         _push(w.bay_key, w.bay_idx, k[K_BUSY], pools.bay_free[b], b)
         k[K_BUSY] += 1
         w.bay_owner[b] = -1
     heap = pools.sec_heap
-    nxt = 0
-    ahead = 0
-    while True:
-        # every conveyance arrived by the first pending decision is in the heap, so the
-        # heap's order on (end, row) is the order of the decisions
-        while nxt < n and (k[K_PEND] == 0 or cv.arrive_at[nxt] <= w.pend_key[0]):
-            if nxt == ahead:
-                ahead = min(n, ahead + PLAIN_CHUNK)
-                if not _primary_plain(cv, port, pools, out, nxt, ahead):
-                    return -1
-            _push(w.pend_key, w.pend_idx, k[K_PEND], out.primary_end_at[nxt], nxt)
-            k[K_PEND] += 1
-            nxt += 1
+    head, tail, ahead = 0, 0, 0
+    tail, ahead = _fill_awaiting(cv, port, pools, out, w, head, tail, ahead)
+    while ahead >= 0:
         t_old = heap[0] if k[K_SEC_N] > 0 else INF
         t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
         t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
-        t_dec = w.pend_key[0] if k[K_PEND] > 0 else INF
+        t_dec = w.pend_key[head] if head < tail else INF
         now = min(t_old, t_bay, t_ready, t_dec)
         if now == INF:
-            break
+            return _close_day(cv, port, out, pools, w)
         if t_old == now:
             k[K_SEC_N] = _heap_pop(heap, k[K_SEC_N])
             _unblock(cv, port, rules, pools, out, w, now)
@@ -786,12 +833,13 @@ def plain_day(cv, port, rules, pools, out, w):
         elif t_ready == now:
             _ready(cv, port, rules, pools, out, w, now)
         else:
-            c = _pop(w.pend_key, w.pend_idx, k[K_PEND])
-            k[K_PEND] -= 1
+            c = w.pend_idx[head]
+            head += 1
             _decide(cv, port, rules, pools, out, w, c, now)
+            tail, ahead = _fill_awaiting(cv, port, pools, out, w, head, tail, ahead)
         if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
             _dispatch_bays(cv, port, pools, out, w, now)
-    return _close_day(cv, port, out, pools, w)
+    return -1
 
 
 class PortState:
@@ -825,7 +873,7 @@ class KernelModel:
     dists: DistTable
     port: tuple  # a PortArrays
     rules: tuple  # a Rules
-    plain: bool = False  # primary never sees secondary: the plain path may run a day
+    plain_below: int = 0  # the plain path may run a day of fewer conveyances (and carried)
 
 
 def _triage_steps(sc: CompiledScenario) -> np.ndarray:
@@ -879,10 +927,13 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
                   policy.clean_enrolled_express, policy.capacity_rule == "hold",
                   ALERT_CHECK_CODES.index(policy.alert_first_check),
                   alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)))
+    # primary never sees secondary without canines at primary and drivers' choices; then
+    # a day fewer than secondary can hold cannot block a booth
     plain = bool(not sc.choose_lane.any() and np.isinf(sc.balk_wait_s).all()
                  and (sc.canine_teams == 0 or not sc.canine_modes.any()))
+    below = min(port.capacity, rules.alert_capacity) if plain else 0
     return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules,
-                       plain=plain)
+                       plain_below=below)
 
 
 @dataclass(frozen=True, eq=False)
@@ -991,8 +1042,7 @@ def run_day(
     w.k[K_SEC_N] = carried
     # the plain path needs a secondary that cannot fill today, and hands the day back to
     # the event loop (booths as they were) on a service that ends as it starts
-    if (plain and model.plain
-            and carried + n < min(model.port.capacity, model.rules.alert_capacity)):
+    if plain and carried + n < model.plain_below:
         saved = state.copy()
         sec_n = plain_day(cv, model.port, model.rules, pools, out, w)
         if sec_n < 0:
