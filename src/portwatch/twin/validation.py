@@ -126,10 +126,11 @@ def run_reduced_port(
         raise ValueError(f"uniforms must have shape ({n}, {N_UNIFORMS})")
     # inputs the kernel only reads stay untouched zero pages; the outputs are computed in
     # place of the kernel's own (fresh pages cost as much as the simulation)
-    zeros = np.zeros(n, dtype=np.int64)
+    # (codes in the kernel's own int8, so it reads them as they are)
+    zeros = np.zeros(n, dtype=np.int8)
     no = np.zeros(n, dtype=bool)
-    run = run_day(prepare(scenario, policy), arrive_at_s, np.ones(n, dtype=np.int64), zeros,
-                  no, zeros, np.zeros(n), np.full(n, -1, dtype=np.int64), zeros, no, uniforms,
+    run = run_day(prepare(scenario, policy), arrive_at_s, np.ones(n, dtype=np.int8), zeros,
+                  no, zeros, np.zeros(n), np.full(n, -1, dtype=np.int8), zeros, no, uniforms,
                   PortState(scenario))
     referred = run.inspected
     # secondary_start_at is NaN unless examined, so both secondary figures are NaN there
