@@ -850,14 +850,17 @@ def _secondary_plain(cv, port, rules, pools, out, w):
 
 
 @njit(**_PHASE)
-def _occupancy_plain(cv, out, w, logged, carried):
+def _occupancy_plain(cv, out, w, heap, logged, carried):
     """Each conveyance not referred saw, at its decision, those in secondary after the
     last logged event at or before it (the event loop's order: an instant's secondary
     events first, then its decisions by row). Ends come nearly in arrival order, so one
-    cursor walks the log."""
+    cursor walks the log. A referral's exit goes to tomorrow's ``heap`` (as in
+    ``_close_day``); returns its entries."""
     p = -1
+    sec_n = w.k[K_SEC_N]
     for c in range(cv.arrive_at.shape[0]):
         if out.lane_code[c] >= SECONDARY:
+            sec_n = _heap_push(heap, sec_n, out.exit_at[c])
             continue
         t = out.primary_end_at[c]
         while p + 1 < logged and (w.log_at[p + 1] < t or (
@@ -866,6 +869,7 @@ def _occupancy_plain(cv, out, w, logged, carried):
         while p >= 0 and (w.log_at[p] > t or (w.log_at[p] == t and w.log_row[p] > c)):
             p -= 1
         out.occupancy[c] = w.log_occupied[p] if p >= 0 else carried
+    return sec_n
 
 
 @njit(**_PHASE)
@@ -878,8 +882,9 @@ def plain_day(cv, port, rules, pools, out, w):
     if not _primary_plain(cv, port, rules, pools, out, w):
         return -1
     logged = _secondary_plain(cv, port, rules, pools, out, w)
-    _occupancy_plain(cv, out, w, logged, carried)
-    return _close_day(cv, port, out, pools, w)
+    sec_n = _occupancy_plain(cv, out, w, pools.sec_heap, logged, carried)
+    _inland(cv, port, out)
+    return sec_n
 
 
 class PortState:
