@@ -117,10 +117,11 @@ def poisson_arrivals(rate_per_s: float, n: int, rng: np.random.Generator) -> np.
 
 def run_reduced_port(
     scenario: CompiledScenario, referral_rate: float, arrive_at_s: np.ndarray,
-    uniforms: np.ndarray,
+    uniforms: np.ndarray, plain: bool = True,
 ) -> ReducedPortRun:
     """The kernel on ``arrive_at_s`` (sorted) with per-conveyance ``uniforms``; a
-    conveyance is referred when its decision uniform is below ``referral_rate``."""
+    conveyance is referred when its decision uniform is below ``referral_rate``.
+    ``plain=False``: the kernel's event loop even where its plain path applies."""
     policy = Policy.uniform(referral_rate, capacity_rule="hold", name="reduced-port")
     n = arrive_at_s.shape[0]
     if uniforms.shape != (n, N_UNIFORMS):
@@ -132,7 +133,7 @@ def run_reduced_port(
     no = np.zeros(n, dtype=bool)
     run = run_day(prepare(scenario, policy), arrive_at_s, np.ones(n, dtype=np.int8), zeros,
                   no, zeros, np.zeros(n), np.full(n, -1, dtype=np.int8), zeros, no, uniforms,
-                  PortState(scenario))
+                  PortState(scenario), plain=plain)
     # secondary_start_at is NaN unless examined, so both secondary figures are NaN there;
     # the four durations in one pass, each in place of an instant it no longer needs
     _durations(arrive_at_s, run.primary_start_at, run.primary_end_at, run.secondary_start_at,
