@@ -23,16 +23,16 @@ from portwatch.twin.process.kernel import (
 )
 from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
 from portwatch.twin.scenario.overrides import apply_overrides
-from portwatch.twin.scenario.schema import parse_scenario, scenario_data
+from portwatch.twin.scenario.schema import parse_scenario, scenario_data, scenario_names
 from portwatch.twin.validation import poisson_arrivals, reduced_port
 
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def _plain_port(sets: list[str]):
-    """test-port without drivers or canines and with a secondary that cannot fill."""
-    data, where = scenario_data("test-port")
+def _plain_port(sets: list[str], name: str = "test-port"):
+    """``name`` without drivers or canines and with a secondary that cannot fill."""
+    data, where = scenario_data(name)
     data.pop("drivers", None)
     data = apply_overrides(data, ["canine.teams=0", "secondary.queue_slots=1000000", *sets])
     return parse_scenario(data, where)
@@ -99,6 +99,14 @@ def test_plain_path_equals_the_event_loop_at_a_port(seed, rate, rule, decoys):
     model = prepare(sc, Policy.uniform(rate, capacity_rule=rule))
     assert model.plain_below > 0
     _both(model, _traffic_days(sc, model.policy, 2, seed, 4, decoys))
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_plain_path_equals_the_event_loop_at_every_shipped_port(name, plain_days):
+    sc = _plain_port([], name)
+    model = prepare(sc, Policy.uniform(0.05))
+    _both(model, _traffic_days(sc, model.policy, 1, 9, 4, 4))
+    assert plain_days == [True]
 
 
 def test_the_plain_path_runs_and_hands_a_zero_service_day_back(plain_days):
