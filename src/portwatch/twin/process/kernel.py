@@ -112,7 +112,7 @@ Work = namedtuple(
     "Work",
     "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
     "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner "
-    "q_len log_at log_row log_occupied")
+    "q_len log_at log_row log_occupied start_at start_known")
 
 
 # ---- heaps ------------------------------------------------------------------------------
@@ -302,6 +302,7 @@ def _start_primary(cv, port, pools, out, w, c, t):
     out.primary_end_at[c] = t + dur
     w.booth_of[c] = pools.station_idx[s, 0]
     pools.station_key[s, 0] = t + dur
+    _station_changed(w, s)
     _sift_down(pools.station_key[s], pools.station_idx[s], nb, 0)
     out.busy[s] += dur
     ck = pools.canine_key
@@ -373,6 +374,7 @@ def _arrive(cv, port, pools, out, w, c):
     w.k[K_QUEUED] += 1
     if w.q_head[s] < 0:
         w.q_head[s] = c
+        _station_changed(w, s)
     else:
         w.q_next[w.q_tail[s]] = c
     w.q_tail[s] = c
@@ -386,11 +388,23 @@ def _next_start(cv, port, pools, w):
     for s in range(w.q_head.shape[0]):
         c = w.q_head[s]
         if c >= 0:
-            t = _booth_free_at(port, pools, s, cv.arrive_at[c])
+            # a station's next start holds until its booths or the head of its queue
+            # change (``_station_changed``)
+            if not w.start_known[s]:
+                w.start_at[s] = _booth_free_at(port, pools, s, cv.arrive_at[c])
+                w.start_known[s] = True
+            t = w.start_at[s]
             if t < best:
                 best = t
                 station = s
     return best, station
+
+
+@njit(**_INLINE)
+def _station_changed(w, s):
+    """Station ``s``'s booths or the head of its queue changed: its next start is to be
+    found again."""
+    w.start_known[s] = False
 
 
 # ---- phase 3: referral ----------------------------------------------------------------------
@@ -434,6 +448,7 @@ def _refer(cv, port, rules, pools, out, w, c, t, occupied):
     # secondary is full: the conveyance waits in its booth, which stays blocked
     s = m * 2 + out.lane_used[c]
     _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
+    _station_changed(w, s)
     if alert:
         w.blocked_hi[w.k[K_BH_TAIL]] = c
         w.k[K_BH_TAIL] += 1
@@ -601,6 +616,7 @@ def _unblock(cv, port, rules, pools, out, w, t):
             return
         s = cv.mode[c] * 2 + out.lane_used[c]
         _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
+        _station_changed(w, s)
         out.held_s[c] = t - out.primary_end_at[c]
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
 
@@ -1054,7 +1070,8 @@ def _work(n: int, n_bays: int, carried: int = 0) -> Any:  # a Work
         np.empty(n, dtype=i32), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
         np.zeros(n, dtype=np.bool_), np.full(n_bays, -1, dtype=i64),
         np.zeros(N_STATIONS, dtype=i64), np.empty(n_log), np.empty(n_log, dtype=i32),
-        np.empty(n_log, dtype=i32),
+        np.empty(n_log, dtype=i32), np.empty(N_STATIONS),
+        np.zeros(N_STATIONS, dtype=np.bool_),
     )
 
 
