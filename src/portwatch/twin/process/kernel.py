@@ -31,6 +31,11 @@ An event loop over a small state (named tuples of arrays, see ``Conveyances``, `
    space for the first blocked conveyance; at the end of the day, the loads that crossed
    undetected meet the inland checkpoint with probability ``inland_cov``.
 
+A day where primary never sees secondary (no canine team at primary, no drivers'
+choices, a secondary that cannot fill) runs on the plain path (``plain_day``) instead:
+phases 1-3 for every conveyance in arrival order, then phases 4-6 for the referrals
+only, with the event loop's results bit for bit.
+
 Every draw is a column of ``U`` (one row per conveyance, see ``U_*``), so the kernel is
 a pure function of its inputs and the carried ``PortState``: bit-for-bit reproducible.
 """
@@ -1152,6 +1157,7 @@ __all__ = [
     "KernelModel",
     "PortState",
     "prepare",
+    "plain_day",
     "run_day",
     "simulate_day",
 ]
