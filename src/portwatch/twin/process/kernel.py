@@ -1156,8 +1156,8 @@ __all__ = [
     "DayRun",
     "KernelModel",
     "PortState",
-    "prepare",
     "plain_day",
+    "prepare",
     "run_day",
     "simulate_day",
 ]
