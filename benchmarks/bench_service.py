@@ -30,6 +30,7 @@ from benchmarks.report import machine_line, write_section
 from portwatch.custody.envelope import decode_line
 from portwatch.custody.keys import load_public_key
 from portwatch.custody.tripgen import Attack, simulate_trip
+from portwatch.service.state import DEFAULT_PG_STREAMS
 from portwatch.targeting.policy import Policy
 
 SEED = 2026
@@ -193,6 +194,43 @@ async def _arrivals_closed(url: str, token: str) -> float:
         return CLOSED_LOOP / (time.perf_counter() - start)
 
 
+def _stage_counts(url: str) -> dict[str, dict[float, float]]:
+    """The service's decision stage histograms: stage -> {bucket bound: cumulative
+    count}, with the sum under the key -1."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: dict[str, dict[float, float]] = {}
+    for fam in text_string_to_metric_families(httpx.get(f"{url}/metrics").text):
+        if fam.name != "portwatch_decision_stage_seconds":
+            continue
+        for smp in fam.samples:
+            d = out.setdefault(smp.labels["stage"], {})
+            if smp.name.endswith("_bucket"):
+                d[float(smp.labels["le"])] = smp.value
+            elif smp.name.endswith("_sum"):
+                d[-1.0] = smp.value
+    return out
+
+
+def _stage_line(before: dict[str, dict[float, float]],
+                after: dict[str, dict[float, float]]) -> str:
+    """Per stage over one phase: mean ms, and the bucket bound under which 99 % fell."""
+    from portwatch.service.metrics import DECISION_STAGES
+
+    cells = []
+    for stage in DECISION_STAGES:
+        a, b = after.get(stage, {}), before.get(stage, {})
+        delta = {k: a[k] - b.get(k, 0.0) for k in a}
+        n = delta.get(float("inf"), 0.0)
+        if not n:
+            cells.append("-")
+            continue
+        p99 = min(k for k, v in delta.items() if k >= 0 and v >= 0.99 * n)
+        bound = "> 1000" if p99 == float("inf") else f"<= {p99 * 1000:g}"
+        cells.append(f"{delta[-1.0] / n * 1000:.2f} / {bound}")
+    return " | ".join(cells)
+
+
 def _telemetry_http(url: str, token: str, lines: list[str], pid: int) -> tuple[float, float]:
     """(messages per wall second, messages per server CPU second)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
@@ -271,9 +309,10 @@ def _run(db: str, label: str, docs: list[dict[str, Any]], lines: list[str]) -> d
         ids = [d["shipment_id"] for d in docs]
         asyncio.run(_arrivals_open(url, tokens["officer"], ids[:20]))  # warm-up
         for kind, mixed in (("engine", False), ("mixed", True)):
-            cpu0 = _cpu_s(proc.pid)
+            cpu0, stages0 = _cpu_s(proc.pid), _stage_counts(url)
             out[f"lat_{kind}"] = asyncio.run(_arrivals_open(url, tokens["officer"], ids, mixed))
             out[f"cpu_ms_{kind}"] = (_cpu_s(proc.pid) - cpu0) / ARRIVALS * 1000
+            out[f"stages_{kind}"] = _stage_line(stages0, _stage_counts(url))
         out["closed_rate"] = asyncio.run(_arrivals_closed(url, tokens["officer"]))
     finally:
         proc.kill()
@@ -359,7 +398,7 @@ def main() -> None:
             with _fresh_schema(pg_url) as db:
                 r["nats_rate"], r["nats_cpu_rate"] = _nats_run(nats_url, db, docs, lines)
         results.append(r)
-    rows_lat, rows_tel, closed = [], [], []
+    rows_lat, rows_tel, closed, rows_stage = [], [], [], []
     costs = _costs(docs, lines)
     for r in results:
         for kind, what in (("engine", "no shipment"), ("mixed", "half with a shipment")):
@@ -370,6 +409,8 @@ def main() -> None:
             rows_lat.append(f"| {r['label']} | {what} | {p50:.1f} | {p99:.1f} "
                             f"({lo:.1f}-{hi:.1f}) | {r[f'cpu_ms_{kind}']:.2f} | {verdict} |")
             print(f"{r['label']} {what}: p50 {p50:.1f} ms, p99 {p99:.1f} ms [{lo:.1f}, {hi:.1f}]")
+            rows_stage.append(f"| {r['label']} | {what} | {r[f'stages_{kind}']} |")
+            print(f"  stages (mean ms / p99 bucket): {r[f'stages_{kind}']}")
         rows_tel.append(f"| {r['label']}, HTTP (batches of {BATCH}) | {r['http_rate']:,.0f} "
                         f"| {r['http_cpu_rate']:,.0f} | {r['http_cpu_rate'] / bare:.0%} |")
         if r.get("nats_rate"):
@@ -401,6 +442,20 @@ the service process's per arrival.
 | database | arrivals | p50 ms | p99 ms (95 % CI) | CPU ms/arrival | p99 < 10 ms |
 |---|---|---:|---:|---:|---|
 {nl.join(rows_lat)}
+
+Where an arrival's time goes inside the service, from its own stage timings
+(`portwatch_decision_stage_seconds` on `/metrics`, read before and after each run):
+mean ms / the histogram bound under which 99 % fell. `wait`: for its group to start
+(behind a group still committing on the same audit stream); `decide`: the transaction's
+start, the active policy, the secondary queue and the engine; `append`: the audit
+records on their stream and the decision rows; `commit`: the commit and its flush to
+disk. Decisions are committed on {DEFAULT_PG_STREAMS} parallel audit streams on
+PostgreSQL, on one on SQLite (one writer at a time). The rest of the latency is HTTP,
+authentication, the custody verdict, and waiting for a CPU.
+
+| database | arrivals | wait | decide | append | commit |
+|---|---|---|---|---|---|
+{nl.join(rows_stage)}
 
 Back to back from {CONCURRENCY} clients ({CLOSED_LOOP:,} arrivals, none with a shipment):
 {"; ".join(closed)}. Where the time goes, in this process (CPU per call, SQLite): the

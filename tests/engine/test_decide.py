@@ -8,7 +8,7 @@ import pytest
 from portwatch.domain.errors import InputError
 from portwatch.domain.modes import Lane
 from portwatch.engine.decide import CUSTODY_VALUES, LANE_CODES, REASONS, decide_lane
-from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, Policy
+from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_MODES, Policy
 from portwatch.twin.process.kernel import N_UNIFORMS, U_DECIDE, PortState, prepare, run_day
 from portwatch.twin.process.traffic import draw_legit
 from portwatch.twin.scenario.schema import load_scenario
@@ -102,7 +102,7 @@ def test_kernel_and_engine_make_the_same_decisions():
 
 
 def test_engine_reads_tiers_reserve_and_alert_triage():
-    arr = np.zeros((4, 2, 1, 2))
+    arr = np.zeros((N_MODES, 2, 1, 2))
     arr[..., 1] = 1.0
     p = Policy(name="v2", referral_prob=arr, risk_tier_edges=(0.7,), capacity_rule="hold",
                alert_first_check="nii_scan", capacity_reserve=0.5)
@@ -139,7 +139,7 @@ def test_kernel_and_engine_decide_alike_on_a_version_2_policy():
 
     sc = load_scenario("test-port")
     rng = np.random.default_rng(11)
-    arr = rng.random((4, 2, 6, 3)) * np.array([0.05, 0.2, 0.6])  # more referral up the tiers
+    arr = rng.random((N_MODES, 2, 6, 3)) * np.array([0.05, 0.2, 0.6])  # more referral up the tiers
     policy = Policy(name="v2", referral_prob=arr, risk_tier_edges=(0.3, 0.6),
                     capacity_rule="hold", alert_first_check="nii_scan", capacity_reserve=0.4)
     tr = draw_legit(sc, 0, rng)

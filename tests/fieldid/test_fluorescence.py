@@ -80,3 +80,61 @@ def test_a_reference_without_its_main_bands_explains_nothing(prepared785):
     # with sucrose's whole pattern in the query at that weight, it counts
     full = query + 0.2 * prepared785.matrix[sucrose]
     assert np.allclose(_supported_fit(prepared785, dec, full, 785), fitted)
+
+
+def _release_case(prepared, supported, largest_unexplained=0.0):
+    from portwatch.fieldid.identify import Analysis
+
+    names = [r.name for r in prepared.references]
+    pe, sucrose = names.index("polyethylene"), names.index("sucrose")
+    query = prepared.matrix[pe] / prepared.matrix[pe].sum()
+    parts = (
+        Component(sucrose, "sucrose", SubstanceClass.CUTTING_AGENT, 0.2, 1.0, 0.0, 10.0, 0.2),
+        Component(pe, "polyethylene", SubstanceClass.PACKAGING, 0.8, 0.8, 0.0, 100.0, 1.0),
+    )
+    dec = Decomposition(parts, query, np.zeros_like(query), 1.0, 0.0, query)
+    peaks = {"sucrose": (851.0,), "polyethylene": (1295.0,)}
+    return Analysis(
+        "case", 785, None, query=query, decomposition=dec, supporting_peaks=peaks,
+        explained=1.0, supported=supported, largest_unexplained=largest_unexplained,
+    )  # fmt: skip
+
+
+def test_a_release_names_only_references_whose_own_bands_stand(prepared785):
+    from portwatch.fieldid.identify import Thresholds, decide
+
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5)
+    result = decide(_release_case(prepared785, ("polyethylene",)), t)
+    assert result.verdict is Verdict.BENIGN
+    named = [c.name for c in (*result.components, *result.packaging)]
+    assert named == ["polyethylene"] and "sucrose" not in result.reason
+
+
+def test_no_release_without_a_supported_reference(prepared785):
+    from portwatch.fieldid.identify import Thresholds, decide
+
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5)
+    result = decide(_release_case(prepared785, ()), t)
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "not_in_library"
+
+
+def test_no_release_while_a_tall_band_is_left_unexplained(prepared785):
+    """A fatty acid reads as polyethylene plus a strong band of its own: not polyethylene."""
+    from portwatch.fieldid.identify import RELEASE_MAX_UNEXPLAINED, Thresholds, decide
+
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5)
+    tall = RELEASE_MAX_UNEXPLAINED + 0.1
+    result = decide(_release_case(prepared785, ("polyethylene",), tall), t)
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "not_in_library"
+
+
+def test_the_tallest_unexplained_band_is_measured(prepared785, table):
+    spectrum = render(Recipe((("lactose", 1.0),), 785, snr=150.0), table, np.random.default_rng(2))
+    plain = analyse(spectrum, prepared=prepared785)
+    x = spectrum.shift_cm1
+    extra = synthesize([(1500.0, 1.0)], line_shape(785), x)
+    height = float(np.ptp(spectrum.intensity))
+    odd = analyse(Spectrum(x, spectrum.intensity + 0.8 * height * extra / extra.max(), 785),
+                  prepared=prepared785)  # fmt: skip
+    assert plain.largest_unexplained < 0.1 < 0.5 < odd.largest_unexplained
+    assert "lactose" in plain.supported

@@ -11,6 +11,7 @@ from portwatch.fieldid import gates
 from portwatch.fieldid.evidence import calibration_shift
 from portwatch.fieldid.identify import identify, identify_file
 from portwatch.fieldid.readers import read_spectrum, write_columns
+from portwatch.fieldid.samples import Recipe, render
 from portwatch.fieldid.spectrum import Spectrum
 
 from .fieldid_helpers import DATA, simulate
@@ -89,6 +90,28 @@ def test_noise_only_is_low_snr():
     assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "low_snr"
 
 
+@pytest.mark.parametrize("step", [0.7, 1.4, 2.0, 2.6, 4.0])
+def test_pure_noise_stays_under_the_band_filtered_snr_gate(step):
+    # the gate's statistic is matched to a band's width: white noise smoothed by the
+    # same kernel must still score well under MIN_SNR, at any pixel step
+    worst = 0.0
+    for seed in range(25):
+        rng = np.random.default_rng([seed, int(step * 10)])
+        x = np.arange(180.0, 2900.0, step)
+        worst = max(worst, gates.snr(Spectrum(x, 1000 + rng.normal(0, 5, x.size), 785)))
+    assert worst < 0.9 * gates.MIN_SNR
+
+
+def test_a_band_spread_over_its_width_passes_the_gate_at_low_per_pixel_snr(table):
+    # 785 nm, tallest band SNR 20 under a background 20x its height: shot noise leaves
+    # 3.4-7 per pixel, yet the bands span several pixels, which identification uses;
+    # the per-pixel statistic refused two of these six (and such heroin samples)
+    recipe = Recipe((("cocaine_hcl", 1.0),), 785, snr=20.0, fluorescence=20.0)
+    for seed in range(6):
+        spectrum = render(recipe, table, np.random.default_rng(seed))
+        assert gates.snr(spectrum) >= gates.MIN_SNR
+
+
 @pytest.mark.parametrize("shift", [-4.0, -2.0, -1.0, 1.0, 2.0, 4.0])
 def test_drift_within_stated_accuracy_never_changes_the_verdict(shift):
     ps = _ps()
@@ -117,3 +140,26 @@ def test_calibrated_identification_uses_the_offset(tmp_path):
     write_columns(moved, path)
     result = identify_file(path, calibration_shift_cm1=calibration_shift(moved))
     assert result.verdict is Verdict.BENIGN and abs(result.shift_cm1 - 3.0) < 1.0
+
+
+@pytest.mark.parametrize("shift", [-9.0, 8.0, 10.0])
+def test_drift_beyond_the_narrow_search_is_found_by_the_wide_one(shift):
+    # a Horiba polystyrene whose own axis is 5 cm-1 off, drifted 4 more, was slid only
+    # 5 cm-1 and released as phenylalanine: the wide search aligns it with polystyrene
+    ps = _ps()
+    moved = identify(Spectrum(ps.shift_cm1 + shift, ps.intensity, 785))
+    assert abs(moved.shift_cm1 - shift) <= 1.0
+    assert moved.verdict is Verdict.BENIGN
+    assert [c.name for c in moved.packaging] == ["polystyrene"] and not moved.components
+    assert "beyond the stated accuracy" in moved.reason
+
+
+@pytest.mark.parametrize(("drug", "shift"), [("cocaine_hcl", 9.0), ("mdma_hcl", 9.0),
+                                             ("fentanyl", -11.0), ("cocaine_hcl", 6.0)])
+def test_no_drug_is_named_on_an_axis_moved_beyond_the_stated_accuracy(table, drug, shift):
+    # found at the narrow search's edge (cocaine at 9 reads at 5) or by the wide search
+    recipe = Recipe(((drug, 1.0),), 785, snr=150.0, fluorescence=0.5, shift_cm1=shift)
+    result = identify(render(recipe, table, np.random.default_rng(3)))
+    assert abs(result.shift_cm1) > 4.5
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "axis_drift"
+    assert "--calibration" in result.reason

@@ -79,3 +79,16 @@ def test_baseline_columns_have_both_signs():
     cols = baseline_columns(50, 2, 1.0)
     assert cols.shape == (50, 6)
     np.testing.assert_allclose(cols[:, :3], -cols[:, 3:])
+
+
+def test_an_analogue_chosen_first_is_swapped_for_the_one_the_final_fit_prefers():
+    """Fentanyl and carfentanil differ by one band: the final fit settles the name."""
+    from portwatch.fieldid.mixtures import _settle_analogues, baseline_columns
+
+    prepared = prepare(default_library(), 785)
+    names = [r.name for r in prepared.references]
+    fen, carf = names.index("fentanyl"), names.index("carfentanil")
+    query = prepared.matrix[fen] + 0.3 * prepared.drift_matrix[fen]
+    poly = baseline_columns(query.size, 2, float(np.linalg.norm(prepared.matrix[fen])))
+    assert _settle_analogues(prepared, query, [carf], poly) == [fen]
+    assert _settle_analogues(prepared, prepared.matrix[carf], [carf], poly) == [carf]

@@ -60,6 +60,52 @@ def test_compare_command_json_and_out(tmp_path, capsys):
     assert set(data["predicted_harm_per_load_informed"]) == {r["policy"] for r in data["rows"]}
 
 
+def test_warmup_days_are_run_but_not_measured():
+    # the adaptive learner learns in the warm-up under each policy; what is measured are
+    # the days after it, so the loads measured are those of the measured days only
+    sc = load_scenario("test-port")
+    warm = compare(sc, adversaries=("adaptive",), days=1, replications=1, seed=3,
+                   warmup_days=2, adversary_params={"loads_per_day": 20.0})
+    cold = compare(sc, adversaries=("adaptive",), days=1, replications=1, seed=3,
+                   adversary_params={"loads_per_day": 20.0})
+    assert warm.to_dict()["warmup_days"] == 2 and cold.to_dict()["warmup_days"] == 0
+    assert all(abs(r["loads"] - 20) <= 12 for r in warm.rows)
+    assert [r["loads"] for r in warm.rows] != [r["loads"] for r in cold.rows]
+
+
+def test_informed_prediction_draws_loads_at_the_adversarys_own_daily_rate():
+    # the informed adversary sends at most max_cell_share of a cell's traffic a day, so
+    # 20,000 loads in one day (the old prediction) overflow its best cells and spread
+    # with the traffic, where more of them are caught: the prediction must draw the
+    # adversary's own loads a day, day by day
+    from portwatch.plan.compare import predicted_harm_per_load
+    from portwatch.targeting.policy import Policy
+
+    sc = load_scenario("otay-mesa")
+    policy = Policy.uniform(0.012, capacity_rule="hold", name="uniform")
+    own = predicted_harm_per_load(sc, policy, loads_per_day=5.0, min_loads=1_000)
+    flood = predicted_harm_per_load(sc, policy, loads_per_day=20_000.0, min_loads=20_000)
+    assert 0.0 < own < 0.8 * flood, (own, flood)
+
+
+def test_decoy_pairs_run_the_shotgun_with_and_without_decoys_on_the_same_loads():
+    sc = load_scenario("test-port", ["canine.sweep_s=30"])
+    result = compare(sc, adversaries=("shotgun",), days=1, replications=2, seed=3,
+                     decoy_pairs=True, adversary_params={"loads": 10, "decoys": 5})
+    tri = result.decoy_triage
+    assert tri is not None and json.loads(json.dumps(result.to_dict()))["decoy_triage"]
+    names = [r["policy"] for r in result.rows]
+    assert set(tri["decoys_take"]["harm_interdicted"]) == set(names)
+    # the recovery is the triage row minus the plan row of the run with decoys
+    by = {r["policy"]: r for r in result.rows}
+    rec = tri["triage_recovers"]["interdiction_rate"]["mean"]
+    assert rec == pytest.approx(by[names[-1]]["interdiction_rate"]
+                                - by[names[-2]]["interdiction_rate"])
+    # the loads are the same with and without decoys (paired), so a policy's loss is
+    # the without-decoys rate minus the row's
+    assert all(v["mean"] == v["mean"] for v in tri["decoys_take"]["interdiction_rate"].values())
+
+
 def test_compare_console_table(capsys):
     assert run(["compare", "test-port", "--adversaries", "naive", "--days", "1", "-r", "1"]) == 0
     text = capsys.readouterr().out
@@ -72,6 +118,7 @@ def test_compare_console_table(capsys):
     (["--days", "0"], "--days"),
     (["--adversary-param", "pirates=3"], "adversary naive: "),
     (["--adversary-param", "loads_per_day"], "--adversary-param loads_per_day: use KEY=VALUE"),
+    (["--set", "canine.sweep_s=-3"], "canine.sweep_s: must be > 0, got -3"),
 ])
 def test_compare_bad_options(capsys, args, expected):
     assert run(["compare", "test-port", "--adversaries", "naive", *args]) == 2

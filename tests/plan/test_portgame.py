@@ -12,7 +12,7 @@ import pytest
 from portwatch.cli.main import run
 from portwatch.plan.portgame import PlanSettings, plan_port
 from portwatch.targeting.eraser import evaluate
-from portwatch.targeting.policy import Policy
+from portwatch.targeting.policy import N_MODES, Policy
 from portwatch.twin.scenario import load_scenario
 
 
@@ -23,7 +23,7 @@ def planned():
 
 def test_the_plan_is_a_policy_within_each_blocks_bay_time(planned):
     p = planned.policy
-    assert p.referral_prob.shape == (4, 2, 6) and p.capacity_rule == "hold"
+    assert p.referral_prob.shape == (N_MODES, 2, 6) and p.capacity_rule == "hold"
     assert np.all(planned.capacity_use() <= 1 + 1e-6)
     for g in planned.game.types:
         assert g.within_capacity(planned.coverage)

@@ -12,6 +12,7 @@ from portwatch.cli.main import run
 from portwatch.domain.errors import InputError
 from portwatch.plan.portgame import PlanSettings
 from portwatch.plan.risktiers import high_tier_share, plan_port_tiered
+from portwatch.targeting.policy import N_MODES
 from portwatch.twin.scenario import load_scenario
 from portwatch.twin.study.riskmodel import port_risk_lookup, threshold_for_share
 
@@ -44,7 +45,7 @@ def test_each_cell_is_split_into_its_tiers_costs(tiered):
 def test_the_tiered_policy_and_its_capacity(tiered):
     policy = tiered.plan.policy
     assert policy.risk_tier_edges == (tiered.edge,)
-    assert policy.referral_prob.shape == (4, 2, 6, 2)
+    assert policy.referral_prob.shape == (N_MODES, 2, 6, 2)
     assert np.all((tiered.plan.coverage >= -1e-9) & (tiered.plan.coverage <= 1 + 1e-9))
     assert np.all(tiered.plan.capacity_use() <= 1 + 1e-6)
     # a high-tier target costs the bay time of the high tier's traffic only

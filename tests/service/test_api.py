@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.service.conftest import PORT, Svc, setup_port, trip
+from tests.service.conftest import PORT, Svc, policy_doc, setup_port, trip
 
 from portwatch.custody.tripgen import Attack
 from portwatch.store import service_store as ss
@@ -179,12 +179,16 @@ def test_alerts_filter_ack_and_resumable_stream(svc: Svc) -> None:
                            headers=svc.h("officer")).status_code == 404
     unacked = svc.client.get("/v1/alerts?acked=false", headers=svc.h("officer")).json()
     assert first["alert_id"] not in {a["alert_id"] for a in unacked}
-    # the stream: all, then resume after the first event
-    s1 = svc.client.get("/v1/alerts/stream?wait_s=0.3", headers=svc.h("analyst"))
+    # the stream: all, then resume after the first event. It ends once it has sent
+    # the events expected (``max_events``), not after a time that a slow machine
+    # could spend on the first page
+    n = len(alerts)
+    s1 = svc.client.get(f"/v1/alerts/stream?wait_s=60&max_events={n}",
+                        headers=svc.h("analyst"))
     assert s1.headers["content-type"].startswith("text/event-stream")
     events = _sse(s1.text)
     assert [e[0] for e in events] == [a["event_id"] for a in alerts]
-    s2 = svc.client.get("/v1/alerts/stream?wait_s=0.3", headers={
+    s2 = svc.client.get(f"/v1/alerts/stream?wait_s=60&max_events={n - 1}", headers={
         **svc.h("analyst"), "Last-Event-ID": str(events[0][0])})
     assert [e[0] for e in _sse(s2.text)] == [e[0] for e in events[1:]]
 
@@ -201,6 +205,9 @@ def test_metrics(svc: Svc) -> None:
                 if line.startswith("portwatch_decisions_total{"))
     assert lanes == 5
     assert "portwatch_http_request_seconds_bucket" in text
+    for stage in ("wait", "decide", "append", "commit"):  # one observation per decision
+        line = f'portwatch_decision_stage_seconds_count{{stage="{stage}"}} 5.0'
+        assert line in text.splitlines(), stage
 
 
 def test_every_write_is_audited_with_who_and_no_token_is_logged(svc: Svc, caplog) -> None:
@@ -215,10 +222,10 @@ def test_every_write_is_audited_with_who_and_no_token_is_logged(svc: Svc, caplog
     assert report.records > 0
     from sqlalchemy import select
 
-    from portwatch.store.schema import event_log
-    with svc.state.db.reading() as conn:
-        rows = conn.execute(select(event_log.c.kind, event_log.c.body)
-                            .where(event_log.c.kind.like("service.%"))).all()
+    from portwatch.store.schema import event_log, stream_log
+    with svc.state.db.reading() as conn:  # decisions are audited on the parallel streams
+        rows = [r for log in (event_log, stream_log) for r in conn.execute(
+            select(log.c.kind, log.c.body).where(log.c.kind.like("service.%")))]
     kinds = [r.kind for r in rows]
     for k in ("service.token.create", "service.policy.create", "service.policy.activate",
               "service.shipment.register", "service.telemetry.batch", "service.arrival.decide"):
@@ -270,3 +277,25 @@ def test_service_writes_do_not_make_the_ingestor_drop_its_caches(svc: Svc, monke
     create_token(svc.state.db, "analyst", "elsewhere")
     svc.client.post("/v1/telemetry", json=t.lines[80:90], headers=svc.h("gateway"))
     assert dropped
+
+
+def test_a_rail_container_is_decided_by_the_rail_row_and_an_old_policy_has_none(
+        svc: Svc) -> None:
+    arrival = {"mode": "rail", "plate": "TFMX-123456", "port_code": PORT}
+    setup_port(svc, 1.0)
+    d = svc.client.post("/v1/arrivals", json=arrival, headers=svc.h("officer")).json()
+    assert (d["lane"], d["reason"]) == ("secondary", "random referral")
+    # a policy written before rail (version 2, four mode rows) refers no rail container
+    old = policy_doc(1.0)
+    old.update(version=2, modes=["truck", "car", "pedestrian", "bus"],
+               referral_prob=old["referral_prob"][:4])
+    r = svc.client.post("/v1/policies", json=old, headers=svc.h("admin"))
+    assert r.status_code == 201, r.text
+    version = r.json()["version"]
+    assert svc.client.post(f"/v1/policies/{version}/activate",
+                           headers=svc.h("admin")).status_code == 200
+    d = svc.client.post("/v1/arrivals", json=arrival, headers=svc.h("officer")).json()
+    assert (d["lane"], d["reason"], d["policy_version"]) == ("free", "not selected", version)
+    truck = {**arrival, "mode": "truck"}
+    assert svc.client.post("/v1/arrivals", json=truck,
+                           headers=svc.h("officer")).json()["lane"] == "secondary"

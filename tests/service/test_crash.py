@@ -42,12 +42,17 @@ def test_kill_9_during_ingestion_loses_no_acknowledged_message(tmp_path: Path,
     log = tmp_path / "serve.log"
     proc = start(db_path, port, log)
     acked: list[str] = []
-    ready = threading.Event()
+    ready, killed = threading.Event(), threading.Event()
+    after = [len(batches)]  # the batch after which the kill comes
     headers = {"Authorization": f"Bearer {token}"}
 
     def send() -> None:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            for batch in batches:
+            for k, batch in enumerate(batches):
+                if ready.is_set() and k > after[0] + 1:
+                    # one batch goes out as the kill comes; the next ones only after
+                    # it, so the kill lands mid-stream however fast the server is
+                    assert killed.wait(120)
                 try:
                     r = client.post("/v1/telemetry", json=batch, headers=headers)
                 except httpx.HTTPError:
@@ -56,7 +61,8 @@ def test_kill_9_during_ingestion_loses_no_acknowledged_message(tmp_path: Path,
                     return
                 acked.extend(batch[x["index"]] for x in r.json()["results"]
                              if x["status"] == "accepted")
-                if len(acked) >= 200:
+                if len(acked) >= 200 and not ready.is_set():
+                    after[0] = k
                     ready.set()
         ready.set()
 
@@ -65,6 +71,7 @@ def test_kill_9_during_ingestion_loses_no_acknowledged_message(tmp_path: Path,
     assert ready.wait(120)
     proc.kill()  # SIGKILL, mid-stream
     proc.wait()
+    killed.set()
     sender.join(60)
     assert 200 <= len(acked) < len(lines), "the kill landed during ingestion"
 

@@ -112,6 +112,9 @@ def _as_made_by_0003(url: str) -> tuple[str, str]:
     db.close()
     engine = open_engine(url)
     with engine.begin() as conn:
+        conn.execute(text("DROP TABLE stream_log"))
+        conn.execute(text("DROP TABLE stream_heads"))
+        conn.execute(text("ALTER TABLE decisions DROP COLUMN log_stream"))
         conn.execute(text("DROP TABLE custody_verdicts"))
         conn.execute(text("DROP INDEX ix_shipments_port"))
         conn.execute(text("DROP INDEX ix_decisions_referrals"))
@@ -138,3 +141,59 @@ def test_shipments_of_a_0003_database_get_their_verdict_rows(tmp_path: Path) -> 
     assert svc.check().ok
     assert svc.verdict(sid).verdict.value == want
     db.close()
+
+
+def _as_made_by_0004(url: str) -> None:
+    """A database migrated to revision 0004 (and no further), with a decision whose
+    audit record is in the event log, as the service of 0004 stored it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0004")
+        eventlog.ensure_head(conn)
+        (log_id,) = eventlog.append(conn, [LogRecord(
+            "service.arrival.decide", "D-old", '{"lane":"general","who":"officer:b"}')],
+            "2026-01-01T00:00:00+00:00")
+        conn.execute(text(
+            "INSERT INTO decisions (decision_id, decided_at, port_code, mode, plate, "
+            "custody, lane, referral, reason, policy_version, u, decided_by, log_id) "
+            "VALUES ('D-old', '2026-01-01T00:00:00+00:00', '2506', 'truck', 'P1', 'none', "
+            "'general', false, 'random draw', 1, 0.5, 'officer:b', :log_id)"),
+            {"log_id": log_id})
+    engine.dispose()
+
+
+def _upgrade_from_0004(url: str) -> None:
+    from portwatch.store import streams
+    from portwatch.store.service_tables import decisions
+
+    _as_made_by_0004(url)
+    db = Database(url)  # upgrades to the head
+    assert _same_schema(db) == []
+    with db.reading() as conn:
+        assert migrate.current(conn) == migrate.head()
+        old = conn.execute(select(decisions).where(decisions.c.decision_id == "D-old")).one()
+        assert old.log_stream is None  # its record stays in the event log
+        rec = conn.execute(select(eventlog.event_log.c.subject)
+                           .where(eventlog.event_log.c.id == old.log_id)).scalar_one()
+        assert rec == "D-old"
+        assert streams.heads(conn) == {s: (0, eventlog.GENESIS_HASH)
+                                       for s in range(1, streams.MAX_STREAMS + 1)}
+    assert db.check().ok
+    # a decision made now goes to a stream, and the whole store still checks out
+    with db.transaction() as conn:
+        (seq,) = streams.append(conn, 3, [LogRecord("service.arrival.decide", "D-new", "{}")],
+                                "2026-01-02T00:00:00+00:00")
+    assert seq == 1 and db.check().ok
+    db.close()
+
+
+def test_a_0004_database_upgrades_to_audit_streams(tmp_path: Path) -> None:
+    _upgrade_from_0004(str(tmp_path / "v4.db"))
+
+
+@pytest.mark.integration
+def test_a_0004_database_upgrades_to_audit_streams_on_postgresql(postgres_url: str) -> None:
+    _upgrade_from_0004(postgres_url)

@@ -210,7 +210,12 @@ def test_poison_message_is_dead_lettered_after_max_deliveries(nats_url: str) -> 
             await consumer.step()
             if consumer.dead and consumer.acked >= 2:
                 break
-        await asyncio.sleep(0.2)
+        # the dead letter reaches our subscription when the server delivers it: wait
+        # for it (bounded), not for a fixed time
+        for _ in range(600):
+            if dead:
+                break
+            await asyncio.sleep(0.05)
         await sub.unsubscribe()
         for name in (cfg.stream, cfg.dead_letter_stream):
             await js.delete_stream(name)

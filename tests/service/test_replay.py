@@ -81,3 +81,45 @@ def test_serve_replay_drives_the_running_service(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_replay_scores_each_arrival_with_the_ports_learned_model(tmp_path: Path) -> None:
+    """The twin's traffic carries no risk of its own: the replay scores it with the
+    port's model, and the risk policy it activates refers on that score."""
+    import numpy as np
+
+    from portwatch.service.decisions import Arrival
+    from portwatch.twin import draw_legit, load_scenario
+    from portwatch.twin.study.riskmodel import port_risk_lookup
+
+    now = [DEFAULT_START]
+    state = ServiceState.open(Settings(database_url=str(tmp_path / "risk.db"),
+                                       environment="development", seed=5),
+                              clock=lambda: now[0])
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "test-port.toml"
+    feed = Replay(state, str(scenario), seed=1)
+    arrivals = [e.payload for e in feed.events if isinstance(e.payload, Arrival)]
+    # the same day drawn again, scored through the lookup's own ``score`` (not the
+    # replay's path): the replayed arrivals are its conveyances from 14:00 on
+    sc = load_scenario(str(scenario))
+    day = draw_legit(sc, 0, np.random.default_rng(1))
+    expected = port_risk_lookup(sc).score(day.advance_info(sc))
+    start_s = DEFAULT_START.hour * 3600 + DEFAULT_START.minute * 60
+    expected = expected[day.arrive_at_s >= start_s]
+    assert len(arrivals) == expected.size > 100
+    got = np.array([a.risk for a in arrivals])
+    np.testing.assert_allclose(got, expected)
+    assert (got > 0).mean() > 0.5 and got.max() >= feed.risk_threshold
+    risk_of = {a.plate: a.risk for a in arrivals}
+    feed.setup()
+    for _ in range(24):  # six simulated hours
+        now[0] += timedelta(minutes=15)
+        feed.step(now[0])
+    with state.db.reading() as conn:
+        rows = [r for r in ss.decision_rows(conn, DEFAULT_START.isoformat())
+                if r.plate in risk_of]
+    by_risk = [r for r in rows if r.reason == "risk at or above threshold"]
+    assert by_risk, "the replay's risk policy referred on the learned score"
+    assert all(risk_of[r.plate] >= feed.risk_threshold for r in by_risk)
+    assert all(r.referral for r in by_risk)
+    state.close()

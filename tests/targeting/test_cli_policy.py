@@ -22,7 +22,7 @@ def test_show_reads_a_version_1_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("old: 2 time blocks, 1 risk tier(s), risk threshold 0.8")
     assert run(["policy", "show", str(_v1(tmp_path)), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["version"] == 2
+    assert json.loads(capsys.readouterr().out)["version"] == 3
 
 
 def test_override_writes_the_policy_and_warns(tmp_path, capsys):

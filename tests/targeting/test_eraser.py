@@ -13,6 +13,7 @@ from portwatch.targeting.eraser import (
     BayesianSecurityGame,
     bayesian_eraser,
     evaluate,
+    merge_identical_types,
     to_normal_form,
 )
 from portwatch.targeting.games import SecurityGame
@@ -108,3 +109,32 @@ def test_a_proven_optimum_comes_from_the_program():
     game = _types(rng, 6, 2, 2)
     got = bayesian_eraser(game)
     assert got.details["proven_optimal"] and got.details["source"] == "milp"
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_types_with_identical_payoffs_are_merged_exactly(seed):
+    """A type repeated under another name (the port game's single load and adaptive
+    learner) is solved with one set of binaries, and the answer is DOBSS's on the normal
+    form of the game as given, reported per given type."""
+    rng = np.random.default_rng([35, seed])
+    n = int(rng.integers(2, 6))
+    base = _types(rng, n, 2, int(rng.integers(1, n + 1)))
+    p = rng.dirichlet(np.ones(3))
+    game = BayesianSecurityGame((base.types[0], base.types[1], base.types[0]),
+                                (float(p[0]), float(p[1]), float(1 - p[0] - p[1])),
+                                ("single", "shotgun", "learner"))
+    merged = merge_identical_types(game)
+    assert merged.names == ("single+learner", "shotgun")
+    assert merged.probabilities[0] == pytest.approx(p[0] + 1 - p[0] - p[1])
+    got = bayesian_eraser(game)
+    assert got.details["program_types"] == 2
+    assert len(got.attacked_targets) == 3
+    assert got.attacked_targets[0] == got.attacked_targets[2]
+    assert got.defender_utility == pytest.approx(dobss(to_normal_form(game)).defender_utility,
+                                                 abs=1e-6)
+
+
+def test_types_with_different_payoffs_are_not_merged():
+    rng = np.random.default_rng(36)
+    game = _types(rng, 4, 3, 2)
+    assert merge_identical_types(game) is game

@@ -43,7 +43,7 @@ def test_policy_contract(make):
     assert np.array_equal(back.referral_by_hour_tier(), hourly)
     assert back.risk_threshold_value() == policy.risk_threshold_value()
     data = json.loads(policy.to_json())
-    assert data["format"] == "portwatch.policy" and data["version"] == 2
+    assert data["format"] == "portwatch.policy" and data["version"] == 3
 
 
 def test_fixed_rules_place_rates_by_mode_lane_and_block():
@@ -70,10 +70,10 @@ def test_risk_threshold_unused_compiles_above_one():
     "make, message",
     [
         (lambda: Policy.uniform(1.5), "rate: must be in [0, 1], got 1.5"),
-        (lambda: Policy(name="p", referral_prob=np.zeros((4, 2, 5))),
+        (lambda: Policy(name="p", referral_prob=np.zeros((N_MODES, 2, 5))),
          "policy p: referral_prob: blocks must divide 24 hours, got 5"),
         (lambda: Policy(name="p", referral_prob=np.zeros((3, 2, 1))), "must have shape"),
-        (lambda: Policy(name="p", referral_prob=np.full((4, 2, 1), -0.1)),
+        (lambda: Policy(name="p", referral_prob=np.full((N_MODES, 2, 1), -0.1)),
          "policy p: referral_prob.truck.general[0]: must be in [0, 1], got -0.1"),
         (lambda: Policy.uniform(0.1, capacity_rule="drop"), "capacity_rule: must be"),
         (lambda: Policy.fixed_rules({("boat", "general"): 0.1}), "unknown mode 'boat'"),
@@ -91,7 +91,7 @@ def test_bad_policies_say_what_was_wrong(make, message):
 def test_an_unknown_version_is_refused():
     data = Policy.uniform(0.1).to_dict()
     data["version"] = 99
-    with pytest.raises(ConfigError, match="reads versions 1 and 2, got 99"):
+    with pytest.raises(ConfigError, match="reads versions 1, 2 and 3, got 99"):
         Policy.from_dict(data)
 
 

@@ -30,7 +30,7 @@ V1_FILE = {
 
 def test_a_version_1_file_reads_and_means_the_same():
     p = Policy.from_dict(V1_FILE)
-    assert p.version == 2 and p.n_tiers == 1
+    assert p.version == 3 and p.n_tiers == 1
     hourly = p.referral_by_hour()
     assert hourly[0, 0, :12].tolist() == [0.1] * 12 and hourly[0, 0, 12:].tolist() == [0.2] * 12
     assert p.risk_threshold_value() == 0.8 and p.capacity_rule == "hold"
@@ -38,7 +38,7 @@ def test_a_version_1_file_reads_and_means_the_same():
     # the defaults of the new fields are what version 1 did
     assert p.alert_first_check == "bay" and p.capacity_reserve == 0.0 and p.overrides == ()
     again = json.loads(p.to_json())
-    assert again["version"] == 2 and Policy.from_dict(again) == p
+    assert again["version"] == 3 and Policy.from_dict(again) == p
 
 
 def _with(**changes) -> dict:
@@ -93,7 +93,7 @@ def test_tiered_policy_reads_per_tier_and_refuses_untiered_readers():
     assert p.referral_by_hour_tier()[0, 0, 13].tolist() == [0.01, 0.1, 0.6]
     with pytest.raises(ConfigError, match="3 risk tiers"):
         p.referral_by_hour()
-    with pytest.raises(ConfigError, match=r"must have shape \(4, 2, n_blocks, 3\)"):
+    with pytest.raises(ConfigError, match=r"must have shape \(5, 2, n_blocks, 3\)"):
         Policy(name="bad", referral_prob=np.zeros((N_MODES, N_LANES, 1)),
                risk_tier_edges=(0.2, 0.5))
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portwatch.domain.errors import InputError
-from portwatch.targeting.policy import MODE_ORDER, Policy
+from portwatch.targeting.policy import MODE_ORDER, N_MODES, Policy
 from portwatch.twin import AdversaryView, DayOutcome, LoadPlan, load_scenario, make_adversary
 from portwatch.twin.adversaries import (
     AdaptiveAdversary,
@@ -196,10 +196,10 @@ def test_adaptive_learns_to_avoid_the_cell_where_its_loads_are_seized(scenarios)
     sc = scenarios["test-port"]
     a = AdaptiveAdversary(gamma=0.3, eta_watch=0.0, loads_per_day=60, decoys_per_day=0)
     rng = np.random.default_rng(11)
-    share = np.full((4, 2, 24), 0.05)
+    share = np.full((N_MODES, 2, 24), 0.05)
     first = a.plan_day(view(sc), rng)
     hot = (int(first.mode[0]), int(first.lane[0]), int(first.arrive_at_s[0] // 3600))
-    arm = int(np.flatnonzero(a._cells == np.ravel_multi_index(hot, (4, 2, 24)))[0])
+    arm = int(np.flatnonzero(a._cells == np.ravel_multi_index(hot, (N_MODES, 2, 24)))[0])
     p_before = a.probabilities()[arm]
     a.observe(_outcome(first, hot, share, 0))
     for day in range(1, 15):
@@ -226,9 +226,9 @@ def test_adaptive_learns_only_from_what_it_could_observe(scenarios):
     # the port's internal state (the share of all traffic inspected per cell) and the
     # defender's policy are not visible to a smuggler: changing them changes nothing
     sc = scenarios["test-port"]
-    wait = np.full((4, 2, 24), 60.0)
-    a, plans_a = _run_adaptive(sc, Policy.uniform(0.05), np.full((4, 2, 24), 0.3), wait)
-    hidden = np.full((4, 2, 24), 0.3)
+    wait = np.full((N_MODES, 2, 24), 60.0)
+    a, plans_a = _run_adaptive(sc, Policy.uniform(0.05), np.full((N_MODES, 2, 24), 0.3), wait)
+    hidden = np.full((N_MODES, 2, 24), 0.3)
     hidden[CAR, 0, 16] = 0.0
     b, plans_b = _run_adaptive(sc, Policy.uniform(0.5), hidden, wait)
     np.testing.assert_array_equal(a.probabilities(), b.probabilities())
@@ -240,11 +240,11 @@ def test_adaptive_follows_the_public_wait_times(scenarios):
     # published waits (CBP's border wait times) are public: a long queue is a cell where
     # inspectors are pressed to move traffic, and the adaptive smuggler leans towards it
     sc = scenarios["test-port"]
-    wait = np.full((4, 2, 24), 60.0)
+    wait = np.full((N_MODES, 2, 24), 60.0)
     wait[CAR, 0, 16] = 3600.0
-    a, _ = _run_adaptive(sc, Policy.uniform(0.05), np.full((4, 2, 24), 0.3), wait, days=15)
+    a, _ = _run_adaptive(sc, Policy.uniform(0.05), np.full((N_MODES, 2, 24), 0.3), wait, days=15)
     best = a._cells[np.argmax(a.probabilities())]
-    assert np.unravel_index(best, (4, 2, 24)) == (CAR, 0, 16)
+    assert np.unravel_index(best, (N_MODES, 2, 24)) == (CAR, 0, 16)
 
 
 def test_insider_rides_the_express_lane_in_sealed_trucks(scenarios):
@@ -295,3 +295,21 @@ def test_informed_decoys_ride_in_the_hours_and_lanes_of_its_loads(scenarios):
                        (plan.arrive_at_s[rows] // 3600).astype(int).tolist(), strict=True))
 
     assert cells(plan.is_decoy) <= cells(~plan.is_decoy)
+
+
+def test_adaptive_does_not_drift_when_every_cell_is_alike(scenarios):
+    # No load is ever seized and no wait is published: nothing tells one cell from
+    # another, so the learner must stay where it started (the traffic shares), up to
+    # sampling noise. A reward estimate that divides each tried cell's mean reward by
+    # its probability (rather than summing rewards over the day's loads) favours the
+    # cells it plays least and drifts towards an even spread over cells.
+    sc = scenarios["otay-mesa"]
+    a = AdaptiveAdversary(gamma=0.1, eta_watch=0.0, loads_per_day=100, decoys_per_day=0)
+    rng = np.random.default_rng(12)
+    nan = np.full((N_MODES, 2, 24), np.nan)
+    for day in range(200):
+        plan = a.plan_day(view(sc, day=day), rng)
+        none = np.zeros(len(plan), dtype=bool)
+        a.observe(DayOutcome(day, plan, none, none.copy(), nan, nan))
+    drift = 0.5 * np.abs(a.probabilities() - a._traffic_share).sum()
+    assert drift < 0.05, drift

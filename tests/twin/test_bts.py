@@ -71,11 +71,15 @@ def test_extract_regenerates_the_packaged_file_byte_for_byte(tmp_path):
         "Laredo,Texas,2304,2018-01,Trucks,100,POINT (-99.51 27.5)\n"
         "Laredo,Texas,2304,2018-01,Trains,3,POINT (-99.51 27.5)\n"
         "Laredo,Texas,2304,2018-02,Pedestrians,7,POINT (-99.51 27.5)\n"
+        "Laredo,Texas,2304,2018-02,Trains,0,POINT (-99.51 27.5)\n"
+        "Laredo,Texas,2304,2018-02,Train Passengers,5,POINT (-99.51 27.5)\n"
     )
     monthly, ports = bts.extract_bts(src, tmp_path / "out")
     text = gzip.decompress(monthly.read_bytes()).decode().splitlines()
+    # trains are kept (rail), train passengers are not; a zero rail month is left out
     assert text == [
         "port_code,port_name,month,measure,value",
+        "2304,Laredo,2018-01,Trains,3",
         "2304,Laredo,2018-01,Trucks,100",
         "2304,Laredo,2018-02,Pedestrians,7",
     ]
@@ -89,3 +93,14 @@ def test_module_command_prints_volumes(capsys):
     out = capsys.readouterr().out
     assert "truck: daily_volume = 2637.2" in out
     assert bts.main(["volumes", "nowhere"]) == 2
+
+
+def test_rail_is_the_containers_full_and_empty_and_trains_are_kept():
+    # BTS Border Crossing Entry Data, Laredo, 2018: 4,251 trains, 258,554 loaded and
+    # 188,921 empty rail containers (sums of the full file's monthly rows)
+    assert sum(bts.monthly_measure("laredo", bts.TRAINS, 2018)) == 4_251
+    assert sum(bts.monthly_measure("laredo", bts.RAIL_LOADED, 2018)) == 258_554
+    assert bts.annual_count("laredo", Mode.RAIL, 2018) == 258_554 + 188_921
+    assert bts.annual_count("san-ysidro", Mode.RAIL, 2018) == 0
+    with pytest.raises(InputError, match="measure: not shipped"):
+        bts.monthly_measure("laredo", "Train Passengers", 2018)

@@ -5,6 +5,7 @@ adversary's decoys then lower the share of its loads interdicted."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from scipy import stats
@@ -20,9 +21,9 @@ from portwatch.twin.study.runner import parse_policy
 SWEEP = ["canine.sweep_s=30"]  # a short pass per queued vehicle (assumed, 10-120 s)
 
 
-def _day_with_decoys(sets: list[str]):
+def _day_with_decoys(sets: list[str], alert_first_check: str = "bay"):
     sc = load_scenario("test-port", [*SWEEP, *sets])
-    policy = Policy.uniform(0.01)
+    policy = replace(Policy.uniform(0.01), alert_first_check=alert_first_check)
     rng = np.random.default_rng(5)
     legit = draw_legit(sc, 0, rng)
     plan = ShotgunAdversary(loads=0, decoys=40).plan_day(AdversaryView.blank(sc, policy),
@@ -43,6 +44,18 @@ def test_an_alert_on_a_decoy_keeps_the_team_away_from_the_queue():
     assert alerted.screened.sum() < quiet.screened.sum()
     # and the decoys it alerted on went to secondary, where they take a bay
     assert alerted.inspected[tr_on.is_decoy].sum() >= alerted.alert[tr_on.is_decoy].sum()
+
+
+def test_with_decoy_triage_an_alert_costs_the_team_only_its_pass():
+    # decoy triage sends an alerted vehicle to a quick check (an NII scan here) instead
+    # of the dog's follow-up check: the team returns to the queue after its pass, so
+    # decoys it alerts on no longer keep it away from the loads
+    tr_bay, bay = _day_with_decoys(["canine.decoy_alert_prob=1.0"])
+    tr_scan, scan = _day_with_decoys(["canine.decoy_alert_prob=1.0"], "nii_scan")
+    assert bay.alert[tr_bay.is_decoy].sum() > 3 and scan.alert[tr_scan.is_decoy].sum() > 3
+    assert scan.screened.sum() > bay.screened.sum()
+    # every alerted vehicle went to secondary all the same
+    assert scan.inspected[tr_scan.is_decoy].sum() >= scan.alert[tr_scan.is_decoy].sum()
 
 
 def test_without_a_sweep_time_every_screened_vehicle_gets_the_full_check():

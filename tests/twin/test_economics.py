@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from portwatch.targeting.policy import Policy
+from portwatch.targeting.policy import N_MODES, Policy
 from portwatch.twin import AdversaryView, DayOutcome, load_scenario
 from portwatch.twin.adversaries import ShotgunAdversary, make_adversary
 from portwatch.twin.adversaries.economics import PRIOR_LOADS, Economics, expected_seizure_prob
@@ -44,7 +44,7 @@ def _history(n_days: int, loads: int, seized_share: float) -> tuple[DayOutcome, 
                         np.ones(loads), np.full(loads, 10.0), np.zeros(loads),
                         np.zeros(loads, dtype=bool))
         seized = np.arange(loads) < round(seized_share * loads)
-        nan = np.full((4, 2, 24), np.nan)
+        nan = np.full((N_MODES, 2, 24), np.nan)
         out.append(DayOutcome(day, plan, seized, seized.copy(), nan, nan))
     return tuple(out)
 
@@ -64,8 +64,8 @@ def test_seizures_it_has_seen_deter_loads(sc, name):
         counts = []
         for seed in range(30):
             adv = make_adversary(name)
-            view = AdversaryView(sc, policy, len(history), np.full((4, 2, 24), np.nan),
-                                 np.full((4, 2, 24), np.nan), history)
+            view = AdversaryView(sc, policy, len(history), np.full((N_MODES, 2, 24), np.nan),
+                                 np.full((N_MODES, 2, 24), np.nan), history)
             counts.append(adv.plan_day(view, np.random.default_rng(seed)).n_loads)
         return float(np.mean(counts))
 
@@ -106,8 +106,8 @@ def test_each_decoy_takes_its_price_out_of_the_loads(sc):
 
 
 def test_the_naive_reference_is_not_deterred(sc):
-    view = AdversaryView(sc, Policy.uniform(0.05), 5, np.full((4, 2, 24), np.nan),
-                         np.full((4, 2, 24), np.nan), _history(5, 20, 0.9))
+    view = AdversaryView(sc, Policy.uniform(0.05), 5, np.full((N_MODES, 2, 24), np.nan),
+                         np.full((N_MODES, 2, 24), np.nan), _history(5, 20, 0.9))
     burned = make_adversary("naive").plan_day(view, np.random.default_rng(1))
     fresh = make_adversary("naive").plan_day(AdversaryView.blank(sc, view.policy),
                                              np.random.default_rng(1))

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from portwatch.targeting.policy import Policy
+from portwatch.targeting.policy import N_MODES, Policy
 from portwatch.twin.process.kernel import TRIAGE_STEPS, PortState, prepare, run_day
 from portwatch.twin.process.traffic import draw_legit
 from portwatch.twin.scenario import load_scenario, scenario_names
@@ -29,8 +29,8 @@ def test_rules_is_feasible_at_every_shipped_port(name):
         s = study.summary(p.name)
         for mode, wait_s in s["secondary_wait_s"].items():
             assert math.isnan(wait_s) or wait_s < 2 * HOUR_S, (p.name, mode, wait_s)
-        for mode, w in s["wait_s"].items():
-            assert w["p95"] < 4 * HOUR_S, (p.name, mode, w)
+        for mode, w in s["wait_s"].items():  # (a port's few trains may not come in 2 days)
+            assert w["count"] == 0 or w["p95"] < 4 * HOUR_S, (p.name, mode, w)
         assert s["waved_through"] <= 0.01 * s["inspected"], p.name
         assert s["in_port_at_end"] < 0.02 * s["arrivals"], p.name
 
@@ -91,7 +91,7 @@ def test_doubling_the_bottleneck_scanner_lowers_the_share_uninspected():
 
 def test_a_tiered_policy_refers_by_the_risk_tier():
     sc = load_scenario("test-port", ["canine.teams=0"])
-    prob = np.zeros((4, 2, 1, 2))
+    prob = np.zeros((N_MODES, 2, 1, 2))
     prob[..., 1] = 1.0  # refer every conveyance of the upper tier, none of the lower
     policy = Policy(name="tiers", referral_prob=prob, risk_tier_edges=(0.5,))
     rng = np.random.default_rng(4)

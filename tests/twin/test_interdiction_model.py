@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 
+from portwatch.targeting.policy import N_MODES
 from portwatch.twin.adversaries import AdversaryView, make_adversary
 from portwatch.twin.adversaries.helpers import cell_arrivals_per_hour
 from portwatch.twin.process.interdiction import interdiction_model
@@ -69,7 +70,7 @@ def test_the_model_is_calibrated_on_plans_it_did_not_choose():
 def test_the_model_is_a_probability_per_way_of_crossing():
     sc = load_scenario("otay-mesa")
     model = interdiction_model(sc, parse_policy("rules"))
-    assert model.p.shape == (4, 2, 24, len(sc.drugs), 4)
+    assert model.p.shape == (N_MODES, 2, 24, len(sc.drugs), 4)
     assert np.all((model.p >= 0) & (model.p <= 1))
     # one way of crossing, by index: a truck, general lane, 10 am, first drug, a trap
     assert model.probability(0, 0, 10, 0, 0) == model.p[0, 0, 10, 0, 0]
@@ -81,7 +82,7 @@ def test_the_model_is_a_probability_per_way_of_crossing():
 def _cell_counts(plan):
     hour = (plan.arrive_at_s // 3600).astype(np.int64).clip(0, 23)
     cell = (plan.mode * 2 + plan.lane) * 24 + hour
-    return np.bincount(cell[~plan.is_decoy], minlength=4 * 2 * 24).astype(np.float64)
+    return np.bincount(cell[~plan.is_decoy], minlength=N_MODES * 2 * 24).astype(np.float64)
 
 
 def test_the_informed_adversary_keeps_each_cell_under_its_share_of_traffic():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portwatch.targeting.policy import Policy
+from portwatch.targeting.policy import N_MODES, Policy
 from portwatch.twin.process.kernel import N_UNIFORMS, PortState, prepare, run_day
 from portwatch.twin.process.traffic import draw_legit
 from portwatch.twin.scenario.schema import load_scenario
@@ -20,7 +20,7 @@ SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 policies = st.builds(
     lambda rate, rule, thr: Policy(
-        name="p", referral_prob=np.full((4, 2, 1), rate), capacity_rule=rule,
+        name="p", referral_prob=np.full((N_MODES, 2, 1), rate), capacity_rule=rule,
         risk_threshold=thr),
     st.floats(0, 0.5), st.sampled_from(["wave", "hold"]),
     st.one_of(st.none(), st.floats(0.3, 0.9)),

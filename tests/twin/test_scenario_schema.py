@@ -21,9 +21,9 @@ def _test_port() -> dict:
 def test_test_port_loads_by_name_and_compiles_to_arrays():
     sc = load_scenario("test-port")
     assert sc.name == "test-port"
-    assert list(sc.mode_present) == [True, True, False, False]
+    assert list(sc.mode_present) == [True, True, False, False, False]
     assert np.allclose(sc.hourly_profile[:2].sum(axis=1), 1.0)
-    assert sc.booths.shape == (8, 24)
+    assert sc.booths.shape == (10, 24)
     assert sc.booths[0, 8] == 3 and sc.booths[1, 0] == 0  # truck general / express
     assert sc.has_express[0] and sc.has_express[1]
     assert sc.primary_service[0].mean_s == 90.0

@@ -16,6 +16,8 @@ from portwatch.twin.scenario.schema import parse_scenario, scenario_data
 @pytest.mark.parametrize("name", scenario_names())
 def test_every_assumed_range_gives_a_valid_scenario(name):
     data, where = scenario_data(name)
+    rail = [a for a in ASSUMED if a.path.startswith(("rail.", "modes.rail."))]
+    expected = len(ASSUMED) - (0 if "rail" in data else len(rail))
     applied = 0
     for a in ASSUMED:
         for end in ("low", "high"):
@@ -23,7 +25,9 @@ def test_every_assumed_range_gives_a_valid_scenario(name):
             if item is not None:
                 parse_scenario(apply_overrides(data, [item]), where)  # raises if invalid
                 applied += 1
-    assert applied >= 2 * (len(ASSUMED) - 2)
+    assert applied >= 2 * (expected - 2)
+    if "rail" in data:  # every rail parameter is varied where trains cross
+        assert all(a.override(data, "low") and a.override(data, "high") for a in rail)
 
 
 def test_sensitivity_moves_the_figures_and_draws_the_tornado(capsys, tmp_path):

@@ -101,6 +101,15 @@ def compare_command(
     adversary_param: Annotated[list[str] | None, typer.Option(
         "--adversary-param", help="KEY=VALUE parameter of every adversary (repeat), "
         "e.g. loads_per_day=100.")] = None,
+    warmup_days: Annotated[int, typer.Option(
+        "--warmup-days", min=0, max=3660, help="Days run before measuring, in which the "
+        "adversaries learn (the adaptive one from its own seizures and public waits).")] = 0,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="PATH=VALUE: override a parameter of the scenario's TOML (repeat), "
+        "e.g. --set canine.sweep_s=30; validated as the file is.")] = None,
+    decoy_pairs: Annotated[bool, typer.Option(
+        "--decoy-pairs", help="Run the shotgun again without decoys on the same seed and "
+        "report what decoys take from each policy and what decoy triage recovers.")] = False,
     time_limit: Annotated[float, typer.Option(
         "--time-limit", min=0.1, help="Seconds the plan's MILPs may take in all (a plan "
         "not proven optimal within it depends on the machine's speed).")] = 40.0,
@@ -129,11 +138,12 @@ def compare_command(
     params = parse_params(adversary_param or [])
     for name in names:  # a bad parameter fails before the long run
         make_adversary(name, **params)
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, set_ or [])
     from portwatch.plan.portgame import PlanSettings
 
     result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed,
-                     adversary_params=params, settings=PlanSettings(time_limit_s=time_limit))
+                     adversary_params=params, settings=PlanSettings(time_limit_s=time_limit),
+                     warmup_days=warmup_days, decoy_pairs=decoy_pairs)
     data = result.to_dict()
     if out is not None:
         write_compare_report(data, out)
@@ -145,6 +155,14 @@ def compare_command(
     console.print("predicted harm caught per load of the informed adversary (the "
                   "interdiction model): " + ", ".join(
                       f"{p} {v:.3f}" for p, v in result.predicted_harm_per_load.items()))
+    if result.decoy_triage is not None:
+        for key, taken in result.decoy_triage["decoys_take"].items():
+            rec = result.decoy_triage["triage_recovers"][key]
+            console.print(f"{key}: decoys take " + ", ".join(
+                f"{p} {v['mean']:+.3f} [{v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}]"
+                for p, v in taken.items()) + f"; triage recovers {rec['mean']:+.3f} "
+                f"[{rec['ci95'][0]:+.3f}, {rec['ci95'][1]:+.3f}] "
+                f"(share of what decoys take from the plan: {rec['share_of_taken']:.2f})")
     if out is not None:
         console.print(f"wrote {out / 'compare.html'}")
 

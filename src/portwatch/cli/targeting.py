@@ -266,7 +266,7 @@ def _ints(text: str | None, where: str) -> tuple[int, ...]:
 @policy_app.command("override")
 def policy_override_command(
     policy_file: Annotated[Path, typer.Argument(help="The policy to override.")],
-    mode: Annotated[str, typer.Option("--mode", help="truck, car, pedestrian or bus.")],
+    mode: Annotated[str, typer.Option("--mode", help="truck, car, pedestrian, bus or rail.")],
     lane: Annotated[str, typer.Option("--lane", help="general or express.")],
     blocks: Annotated[str, typer.Option("--blocks", help="Time block indices, e.g. 0,1.")],
     prob: Annotated[float, typer.Option("--prob", help="The new referral probability.")],

@@ -176,6 +176,7 @@ def scenarios(
     from rich.console import Console
     from rich.table import Table
 
+    from portwatch.targeting.policy import MODE_ORDER
     from portwatch.twin.scenario import load_scenario, scenario_names
 
     rows: list[dict[str, Any]] = []
@@ -185,7 +186,7 @@ def scenarios(
             "name": name,
             "description": sc.spec.description,
             "modes": {str(m): float(v) for m, v in zip(
-                ("truck", "car", "pedestrian", "bus"), sc.daily_volume, strict=True
+                MODE_ORDER, sc.daily_volume, strict=True
             ) if v > 0},
         })
     if as_json:

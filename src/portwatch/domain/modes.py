@@ -12,6 +12,8 @@ class Mode(StrEnum):
     CAR = "car"
     PEDESTRIAN = "pedestrian"
     BUS = "bus"
+    RAIL = "rail"
+    """A rail container (or railcar) crossing on a train: the unit the twin inspects."""
 
 
 class Lane(StrEnum):

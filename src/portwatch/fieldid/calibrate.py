@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 
 from portwatch.domain.substances import SubstanceClass
-from portwatch.fieldid import evidence as ev
 from portwatch.fieldid.cases import Case, build_cases, peak_table
 from portwatch.fieldid.identify import (
     Analysis,
@@ -127,14 +126,12 @@ def tuned_from_cases(measured: Sequence[Measured]) -> list[Tuned]:
 
 def _band_tests(f: object, t: Thresholds, s_fit: float) -> bool:
     """The band-level tests of a flagged component (not the fitted z and HQI)."""
-    from portwatch.fieldid.identify import FlaggedEvidence
+    from portwatch.fieldid.identify import FlaggedEvidence, diagnostic_met
 
     assert isinstance(f, FlaggedEvidence)
-    needed = ev.diagnostic_needed(len(f.diagnostic), t.diagnostic_min)
     return (
-        needed > 0
-        and s_fit >= t.confirm_r2_min
-        and len(f.diagnostic_found) >= needed
+        s_fit >= t.confirm_r2_min
+        and diagnostic_met(f, t)
         and f.coverage >= t.coverage_min
         and f.component.evidence >= t.benign_gap_min
         and f.component.fraction >= t.fraction_min

@@ -160,6 +160,10 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         for o in pure
     )
     pure_table["all"] = _share(all_correct, len(pure))
+    for kind, label in (("pure_drug", "drugs"), ("pure_explosive", "explosives")):
+        group = [o for o in pure if o.measured.case.kind == kind]
+        named = sum(_named_exactly(o) for o in group)
+        pure_table[label] = _share(named, len(group))
     pure_table["class_level"] = _share(sum(o.detected for o in pure), len(pure))
     report.pure[laser] = pure_table
 
@@ -177,6 +181,16 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
     }
 
     _summarise_sweeps(report, laser, outcomes)
+
+
+def _named_exactly(o: Outcome) -> bool:
+    """A flagged verdict whose top component is the case's own compound."""
+    ident = o.identification
+    return (
+        ident.verdict in ALARMS
+        and bool(ident.components)
+        and ident.components[0].name == o.measured.case.drug
+    )
 
 
 def _per_drug(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
@@ -302,7 +316,8 @@ def render_markdown(report: Report) -> str:
             f"{fa['benign_and_bag_samples']} benign/empty-bag and {fa['unknown_samples']} "
             f"unknown samples; {fa['sent_to_lab']} of them sent to the lab.",
             "",
-            "Pure drugs identified by exact name (top component, verdict controlled): "
+            "Pure drugs and explosives identified by exact name (top component, verdict "
+            "controlled or explosive; `drugs` and `explosives` apart): "
             + ", ".join(f"{k} {v:.1%}" for k, v in report.pure[laser].items()),
             "",
             "Sensitivity by signal-to-noise of the tallest band: "

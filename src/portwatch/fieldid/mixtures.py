@@ -140,7 +140,38 @@ def decompose(
         if len(keep) < len(chosen):
             chosen = keep
             coef, rss = _fit(_design(refs, chosen, poly), q)
+    chosen = _settle_analogues(prepared, q, chosen, poly)
     return _summarise(prepared, q, chosen, poly, tss)
+
+
+def _settle_analogues(
+    prepared: PreparedLibrary, q: np.ndarray, chosen: list[int], poly: np.ndarray
+) -> list[int]:
+    """Each chosen reference swapped for an analogue when the final fit prefers the analogue.
+
+    Forward selection picks between a compound and its near-duplicate (fentanyl and
+    carfentanil share every band but one) on a fit without the axis-drift columns, at
+    the step it adds it; the name reported should be the one the final fit (with the
+    drift columns and every other component) explains best. Only references correlated
+    above ``ANALOGUE_CORRELATION`` with the chosen one are tried.
+    """
+    if not chosen:
+        return chosen
+    rows = prepared.unit_rows
+    drift = prepared.drift_matrix
+    out = list(chosen)
+    for k, i in enumerate(chosen):
+        close = np.flatnonzero(rows @ rows[i] > ANALOGUE_CORRELATION)
+        twins: list[int] = [int(j) for j in close if j != i and j not in out]
+        if not twins:
+            continue
+        best_rss = _fit(_final_design(prepared.matrix, out, poly, drift)[0], q)[1]
+        for j in twins:
+            trial: list[int] = [*out[:k], j, *out[k + 1 :]]
+            trial_rss = _fit(_final_design(prepared.matrix, trial, poly, drift)[0], q)[1]
+            if trial_rss < best_rss:
+                best_rss, out = trial_rss, trial
+    return out
 
 
 def _design(refs: np.ndarray, chosen: list[int], poly: np.ndarray) -> np.ndarray:

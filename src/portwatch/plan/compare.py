@@ -42,6 +42,8 @@ class Comparison:
     predicted_harm_per_load: dict[str, float]
     adversary_params: dict[str, Any]
     plan_proven_optimal: bool = False
+    warmup_days: int = 0
+    decoy_triage: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form ``portwatch compare`` writes."""
@@ -49,6 +51,8 @@ class Comparison:
                 "replications": self.replications, "seed": self.seed,
                 "uniform_rate": self.uniform_rate, "adversary_params": self.adversary_params,
                 "plan_proven_optimal": self.plan_proven_optimal,
+                "warmup_days": self.warmup_days,
+                "decoy_triage": self.decoy_triage,
                 "predicted_harm_per_load_informed": self.predicted_harm_per_load,
                 "rows": self.rows}
 
@@ -84,9 +88,15 @@ def _p95_truck_wait(summary: dict[str, Any]) -> float:
 def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
             days: int = 2, replications: int = 3, seed: int = 0,
             settings: PlanSettings | None = None,
-            adversary_params: dict[str, Any] | None = None) -> Comparison:
+            adversary_params: dict[str, Any] | None = None,
+            warmup_days: int = 0, decoy_pairs: bool = False) -> Comparison:
     """Plan the port, then run every policy against every adversary (see the module).
-    ``adversary_params`` go to every adversary (e.g. ``loads_per_day``)."""
+    ``adversary_params`` go to every adversary (e.g. ``loads_per_day``); in the
+    ``warmup_days`` before the measured days the adversaries plan, observe and learn as
+    in the measured ones (each under its own policy). With ``decoy_pairs`` the shotgun
+    is run a second time with ``decoys=0`` on the same seed (the same loads, paired
+    replication by replication) and ``decoy_triage`` says what decoys take from each
+    policy and how much of what they take from the plan its triage recovers."""
     # the plan reads the interdiction model at the days and seed the informed adversary
     # reads it with (PlanSettings' defaults), not at the study's seed: one model
     plan = plan_port(sc, settings or PlanSettings())
@@ -94,7 +104,8 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
     rows = []
     for adversary in adversaries:
         res = run_study(sc, pols, adversary, days=days, replications=replications,
-                        seed=seed, adversary_params=adversary_params)
+                        seed=seed, adversary_params=adversary_params,
+                        warmup_days=warmup_days)
         diffs = res.differences()
         for p in pols:
             s = res.summary(p.name)
@@ -110,10 +121,52 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                     s["per_replication"]["harm_interdicted"],
                     res.summary(pols[0].name)["per_replication"]["harm_interdicted"])
             rows.append(row)
-    predicted = {p.name: predicted_harm_per_load(sc, p) for p in pols}
+    triage = None
+    if decoy_pairs and "shotgun" in adversaries:
+        triage = _decoy_triage(sc, pols, days=days, replications=replications, seed=seed,
+                               adversary_params=adversary_params, warmup_days=warmup_days)
+    lpd = (adversary_params or {}).get("loads_per_day")
+    predicted = {p.name: predicted_harm_per_load(sc, p, None if lpd is None else float(lpd))
+                 for p in pols}
     return Comparison(sc.name, days, replications, seed, equal_capacity_rate(sc, plan), rows,
                       predicted, dict(adversary_params or {}),
-                      bool(plan.solution.details.get("proven_optimal", False)))
+                      bool(plan.solution.details.get("proven_optimal", False)), warmup_days,
+                      triage)
+
+
+def _decoy_triage(sc: CompiledScenario, pols: list[Policy], *, days: int,
+                  replications: int, seed: int, adversary_params: dict[str, Any] | None,
+                  warmup_days: int) -> dict[str, Any]:
+    """The shotgun with its decoys and with none, same seed: per policy what the decoys
+    take (without minus with, paired by replication), and for the plan with triage what
+    it recovers (triage minus plan, both with decoys) as a share of what decoys take
+    from the plan."""
+    from portwatch.twin.study.replications import confidence_interval
+
+    params = dict(adversary_params or {})
+    runs = {d: run_study(sc, pols, "shotgun", days=days, replications=replications,
+                         seed=seed, adversary_params=params if d else {**params, "decoys": 0},
+                         warmup_days=warmup_days) for d in (True, False)}
+
+    def per_rep(with_decoys: bool, policy: str, key: str) -> np.ndarray:
+        return np.asarray(runs[with_decoys].summary(policy)["per_replication"][key], float)
+
+    def paired(x: np.ndarray) -> dict[str, Any]:
+        return {"mean": float(x.mean()), "ci95": list(confidence_interval(list(x)))}
+
+    plan, triaged = pols[-2].name, pols[-1].name
+    out: dict[str, Any] = {"decoys_take": {}, "triage_recovers": {}}
+    for key in ("harm_interdicted", "interdiction_rate"):
+        out["decoys_take"][key] = {p.name: paired(per_rep(False, p.name, key)
+                                                  - per_rep(True, p.name, key)) for p in pols}
+        taken = out["decoys_take"][key][plan]["mean"]
+        gain = paired(per_rep(True, triaged, key) - per_rep(True, plan, key))
+        out["triage_recovers"][key] = {
+            **gain, "share_of_taken": gain["mean"] / taken if taken > 0 else float("nan")}
+    out["decoys_screened_per_day"] = {
+        p.name: float(runs[True].summary(p.name).get("decoys_screened", float("nan")))
+        for p in pols}
+    return out
 
 
 
@@ -135,20 +188,31 @@ def ratio_of_means(x: list[float], y: list[float]) -> dict[str, Any]:
     return {"mean": float(r), "ci95": [float(r - half), float(r + half)]}
 
 
-def predicted_harm_per_load(sc: CompiledScenario, policy: Policy, n_loads: int = 20_000,
-                            seed: int = 0) -> float:
+def predicted_harm_per_load(sc: CompiledScenario, policy: Policy,
+                            loads_per_day: float | None = None, min_loads: int = 2_000,
+                            max_days: int = 400, seed: int = 0) -> float:
     """Harm the one interdiction model expects to be interdicted per load of the twin's
-    informed adversary under ``policy``: the adversary's own ``plan_day`` draws
-    ``n_loads`` loads (drugs, masses and ways, its decoys off) and each counts its harm
-    times the model's chance for it. A prediction, set beside what the twin realises."""
+    informed adversary under ``policy``: the adversary's own ``plan_day`` draws its loads
+    (drugs, masses and ways, its decoys off) day after day at its own ``loads_per_day``
+    (default: the scenario's) until ``min_loads`` are drawn (at most ``max_days``), and
+    each counts its harm times the model's chance for it. A prediction, set beside what
+    the twin realises. The loads are drawn at the adversary's own daily rate because it
+    sends at most ``max_cell_share`` of a cell's traffic a day: many loads in one day
+    overflow its best cells and spread with the traffic."""
     from portwatch.twin.adversaries import make_adversary
     from portwatch.twin.adversaries.base import AdversaryView
 
-    adv = make_adversary("informed", loads_per_day=float(n_loads), decoys_per_day=0.0)
-    plan = adv.plan_day(AdversaryView.blank(sc, policy), np.random.default_rng(seed))
-    p = adv.predicted[-1]  # type: ignore[attr-defined]
-    harm = sc.drug_harm_per_kg[plan.drug] * plan.mass_kg
-    return float(np.nansum(harm * p) / max(len(plan), 1))
+    adv = make_adversary("informed", loads_per_day=loads_per_day, decoys_per_day=0.0)
+    rng = np.random.default_rng(seed)
+    caught, n = 0.0, 0
+    for day in range(max_days):
+        plan = adv.plan_day(AdversaryView.blank(sc, policy, day), rng)
+        p = adv.predicted[-1]  # type: ignore[attr-defined]
+        caught += float(np.nansum(sc.drug_harm_per_kg[plan.drug] * plan.mass_kg * p))
+        n += len(plan)
+        if n >= min_loads:
+            break
+    return caught / max(n, 1)
 
 
 __all__ = ["ADVERSARIES", "Comparison", "compare", "equal_capacity_rate", "policies",

@@ -35,13 +35,15 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   an adaptive learner. The twin's ``adaptive`` adversary learns only from its own
   seizures and public waits, so in the limit it goes where loads are seized least: in
   the game it best-responds to the seizure chance like the single load (it shifts prior
-  weight onto any lane). ``AttackerType.fears_referral`` models instead a learner that
+  weight onto any lane; with the same payoffs the solver merges the two types).
+  ``AttackerType.fears_referral`` models instead a learner that
   watches which cells are inspected and fears a referral as it fears a seizure (the
   defender still counts the true seizure chance). The
   shotgun's decoys are not a separate effect here: under the ``hold`` capacity rule the
   plan uses, a referral is inspected however full secondary is, so decoys cost waits
-  (which the game does not price) and not seizure chance;
-  ``--adversary-param decoys=0`` measures what they take away in the twin.
+  and, where the scenario sets a canine pass, the dog time of their follow-up checks
+  (the game prices neither); ``portwatch compare --decoy-pairs`` measures what they take
+  away in the twin.
 """
 
 from __future__ import annotations

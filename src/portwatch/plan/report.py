@@ -64,8 +64,10 @@ def _decoys(row: dict[str, Any]) -> str:
 
 def table(data: dict[str, Any]) -> Table:
     """The comparison as a rich table."""
+    warm = data.get("warmup_days", 0)
     t = Table(title=f"{data['scenario']}: {data['days']} days x {data['replications']} "
-                    f"replications, seed {data['seed']}; uniform referral "
+                    f"replications" + (f" after {warm} learning days" if warm else "")
+                    + f", seed {data['seed']}; uniform referral "
                     f"{data['uniform_rate']:.4f} (the plan's bay time); plan "
                     + ("proven optimal" if data.get("plan_proven_optimal")
                        else "not proven optimal"))

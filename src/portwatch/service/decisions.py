@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +23,7 @@ from portwatch.service import policies as pol
 from portwatch.service.state import ServiceState
 from portwatch.store import custody_store as cs
 from portwatch.store import service_store as ss
+from portwatch.store.streams import MAX_STREAMS
 from portwatch.targeting.policy import Policy
 
 
@@ -83,60 +86,94 @@ class _Job:
     custody: str
     enrolled: bool
     u: float
+    queued_at: float = field(default_factory=time.perf_counter)
+    """When it asked for its group (perf_counter s), for the 'wait' stage metric."""
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
     made: Made | None = None
     error: BaseException | None = None
 
 
+@dataclass(eq=False)
+class _Lane:
+    """One audit stream's queue: the arrivals waiting for its next group."""
+
+    stream: int
+    pending: list[_Job] = field(default_factory=list)
+    leading: bool = False
+
+
 class GroupCommit:
-    """Commits the decisions of concurrent arrivals together, one transaction (and so
-    one flush to disk) for all the arrivals that came while the previous group was
-    being committed.
+    """Commits the decisions of concurrent arrivals in groups, each group in one
+    transaction (one flush to disk) on one of ``streams`` parallel audit chains
+    (``portwatch.store.streams``).
 
-    Every write appends to the one hash-chained log and so holds its head until it
-    commits: writers go one at a time, and on PostgreSQL a commit waits for its flush
-    to disk (about 5 ms here), which alone caps one-at-a-time decisions near 200/s.
-    In a group, each decision still has its audit record in the same transaction as
-    the decision, and a request is answered only after its group has committed.
+    A decision's audit record extends a stream, not the event log: groups on different
+    streams lock different heads, so their commits (and their waits for the disk)
+    overlap instead of queueing behind each other. An arrival that finds a stream with
+    no group being written leads a group there at once; when every stream is busy it
+    joins the shortest queue, and the oldest arrival of that queue leads the stream's
+    next group (so no request waits behind more than one group besides its own). Each
+    decision still has its audit record in its own group's transaction, and a request
+    is answered only after that transaction has committed.
 
-    The first arrival to find no group being written leads: it takes every arrival
-    pending, writes and commits them, answers them, and hands the lead to the
-    oldest arrival that came meanwhile (so no request waits behind more than one
-    group besides its own).
+    The secondary queue every decision reads counts the referrals committed at the
+    port plus the referrals of this process's groups not yet committed (``_inflight``);
+    a group's decisions are made one group at a time (``_deciding``), so two groups
+    never both take the last free place in secondary. A group that commits between
+    another's two reads is counted twice for that one decision: the count errs high.
+    Referrals in flight at another service instance are not seen until they commit.
     """
 
-    def __init__(self, max_group: int = 256) -> None:
+    def __init__(self, streams: int = 1, max_group: int = 256) -> None:
+        if not 1 <= streams <= MAX_STREAMS:
+            raise ValueError(f"decision streams: must be in 1..{MAX_STREAMS}, got {streams}")
         self.max_group = max_group
         self._lock = threading.Lock()
-        self._pending: list[_Job] = []
-        self._leading = False
+        self._lanes = [_Lane(s) for s in range(1, streams + 1)]
+        self._deciding = threading.Lock()
+        self._inflight: Counter[str] = Counter()
 
     def run(self, state: ServiceState, job: _Job) -> Made:
         with self._lock:
-            self._pending.append(job)
-            lead = not self._leading
-            self._leading = True
+            lane = next((x for x in self._lanes if not x.leading), None)
+            if lane is None:
+                lane = min(self._lanes, key=lambda x: len(x.pending))
+            lane.pending.append(job)
+            lead = not lane.leading
+            lane.leading = True
         if not lead:
             job.done.wait()
             if not job.lead:
                 return _result(job)
         with self._lock:
-            group = self._pending[: self.max_group]
-            del self._pending[: self.max_group]
-        _write_group(state, group)
+            group = lane.pending[: self.max_group]
+            del lane.pending[: self.max_group]
+        _write_group(state, self, lane.stream, group)
         with self._lock:
-            if self._pending:
-                nxt = self._pending[0]
+            if lane.pending:
+                nxt = lane.pending[0]
                 nxt.lead = True
                 nxt.done.set()
             else:
-                self._leading = False
+                lane.leading = False
         for other in group:
             if other is not job:
                 other.lead = False
                 other.done.set()
         return _result(job)
+
+    def inflight(self, port_code: str) -> int:
+        """Referrals at the port decided by this process and not yet committed."""
+        with self._lock:
+            return self._inflight[port_code]
+
+    def _count(self, referrals: Counter[str], sign: int) -> None:
+        with self._lock:
+            for port, n in referrals.items():
+                self._inflight[port] += sign * n
+                if self._inflight[port] <= 0:
+                    del self._inflight[port]
 
 
 def _result(job: _Job) -> Made:
@@ -146,40 +183,64 @@ def _result(job: _Job) -> Made:
     return job.made
 
 
-def _write_group(state: ServiceState, group: list[_Job]) -> None:
-    """Decide and store every job of ``group`` in one transaction; a failure fails
-    them all (nothing of the group is stored)."""
+def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[_Job]) -> None:
+    """Decide and store every job of ``group`` in one transaction, their audit records
+    on ``stream``; a failure fails them all (nothing of the group is stored)."""
+    referred: Counter[str] = Counter()
+    counted = False
+    t = [time.perf_counter()]  # group start, decided, appended, committed
     try:
         made: list[tuple[_Job, Made, dict[str, object]]] = []
-        with state.write() as conn:
-            version, policy = pol.active(state, conn)
-            for job in group:
-                made.append(_decide_one(state, conn, job, version, policy))
+        with state.write_decisions() as conn:
+            with gc._deciding:
+                version, policy = pol.active(state, conn)
+                for job in group:
+                    # referrals not yet committed count as in secondary: this group's so
+                    # far (its rows are written after the loop) and other groups' (read
+                    # before the committed ones: a group committing in between is
+                    # counted twice, never missed)
+                    port = job.arrival.port_code
+                    others = gc.inflight(port) + referred[port]
+                    made.append(_decide_one(state, conn, job, version, policy, others))
+                    if made[-1][1].referral:
+                        referred[job.arrival.port_code] += 1
+                gc._count(referred, +1)
+                counted = True
+            t.append(time.perf_counter())
             at = max(job.now for job in group).isoformat()
-            ids = ss.audits(conn, at, [(job.who, "arrival.decide", m.decision_id,
-                                        {k: v for k, v in row.items() if k != "decided_by"})
-                                       for job, m, row in made])
-            ss.add_decisions(conn, [{**row, "log_id": log_id}
-                                    for (_, _, row), log_id in zip(made, ids, strict=True)])
+            seqs = ss.stream_audits(conn, stream, at, [
+                (job.who, "arrival.decide", m.decision_id,
+                 {k: v for k, v in row.items() if k != "decided_by"})
+                for job, m, row in made])
+            ss.add_decisions(conn, [{**row, "log_id": seq, "log_stream": stream}
+                                    for (_, _, row), seq in zip(made, seqs, strict=True)])
+            t.append(time.perf_counter())
+        t.append(time.perf_counter())
     except BaseException as exc:  # noqa: BLE001 - handed to every waiting request
         for job in group:
             job.error = exc
         return
+    finally:
+        if counted:  # committed (they are in the table now) or rolled back
+            gc._count(referred, -1)
     state.metrics.decision_groups.observe(len(made))
+    stage = state.metrics.decision_stage
     for job, m, _ in made:
         job.made = m
         state.metrics.decisions.labels(m.lane).inc()
+        stage.labels("wait").observe(t[0] - job.queued_at)
+        for name, begin, end in zip(("decide", "append", "commit"), t, t[1:], strict=False):
+            stage.labels(name).observe(end - begin)
 
 
 def _decide_one(state: ServiceState, conn: Connection, job: _Job, version: int,
-                policy: Policy) -> tuple[_Job, Made, dict[str, object]]:
+                policy: Policy, others: int) -> tuple[_Job, Made, dict[str, object]]:
     arrival, now = job.arrival, job.now
     hour = now.astimezone(ZoneInfo(state.settings.port_timezone)).hour
-    # decisions earlier in this group are in this transaction, so they count here
     d = decide_lane(policy=policy, mode=arrival.mode, lane=arrival.lane, hour=hour,
                     custody=job.custody, risk=arrival.risk, enrolled=job.enrolled,
-                    in_secondary=ss.in_secondary(conn, arrival.port_code,
-                                                 queue_since(state, now)),
+                    in_secondary=others + ss.in_secondary(conn, arrival.port_code,
+                                                          queue_since(state, now)),
                     secondary_capacity=state.settings.secondary_capacity, u=job.u,
                     alert=arrival.alert)
     referral = d.lane.value in ("secondary", "full_search")

@@ -12,6 +12,10 @@ from prometheus_client.registry import Collector
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                      2.5, 5.0)
 
+STAGE_BUCKETS_S = (0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025,
+                   0.05, 0.1, 0.25, 1.0)
+DECISION_STAGES = ("wait", "decide", "append", "commit")
+
 
 class _AlertCollector(Collector):
     """Stored alerts by kind, counted from the database at scrape time."""
@@ -48,6 +52,12 @@ class Metrics:
             "portwatch_decision_group_size",
             "Arrival decisions committed together in one transaction.",
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=r)
+        self.decision_stage = Histogram(
+            "portwatch_decision_stage_seconds",
+            "Where an arrival's decision spends its time: 'wait' for its group to start, "
+            "'decide' (policy, secondary queue, engine), 'append' (audit records and "
+            "decision rows), 'commit' (the commit, with its flush to disk).",
+            ["stage"], buckets=STAGE_BUCKETS_S, registry=r)
         self.alerts = _AlertCollector()
         r.register(self.alerts)
 
@@ -55,4 +65,4 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-__all__ = ["LATENCY_BUCKETS_S", "Metrics"]
+__all__ = ["DECISION_STAGES", "LATENCY_BUCKETS_S", "STAGE_BUCKETS_S", "Metrics"]

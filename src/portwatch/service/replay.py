@@ -9,12 +9,19 @@ the custody rules judge silence and timestamps in that time. Each tick feeds:
   one trip of every attack) whose device time has come, through the same ingestion as
   ``POST /v1/telemetry``;
 - an arrival at the port for each conveyance of the scenario's day (the twin's
-  legitimate traffic: mode, primary lane, risk) and for each sealed truck once its seal
-  reports it at the border, decided by the live engine as ``POST /v1/arrivals`` is;
+  legitimate traffic: mode, primary lane, and its risk scored from its advance
+  information by the port's learned model, ``twin.study.riskmodel.port_risk_lookup``,
+  through the twin's own ``score_traffic``) and for each sealed truck once its seal
+  reports it at the border (no advance record: risk 0, its custody verdict speaks for
+  it), decided by the live engine as ``POST /v1/arrivals`` is;
 - an inspection after each referral, the scenario's mean secondary service time of its
   mode later, with nothing found (the replay has no loads to find), so the secondary
   queue drains. Its capacity is the scenario's bays and queue slots
   (``secondary_capacity``).
+
+With no policy active, the replay activates one that reads the risk score: refer the
+crossings at or above the threshold that refers about ``REPLAY_REFERRAL_SHARE`` of the
+clean traffic (``threshold_for_share``, as ``portwatch compare`` sets its risk policy).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, Policy
 
 INSPECTION_AFTER = timedelta(minutes=20)  # assumed where the scenario has no service time
 CLEAN_TRIPS = 24  # most enrolled trucks are honest; every attack appears once
+REPLAY_REFERRAL_SHARE = 0.05
 
 
 @dataclass
@@ -69,6 +77,8 @@ class Replay:
     def __init__(self, state: ServiceState, scenario: str, seed: int = 2026,
                  start: datetime = DEFAULT_START) -> None:
         from portwatch.twin import draw_legit, load_scenario
+        from portwatch.twin.process.traffic import score_traffic
+        from portwatch.twin.study.riskmodel import port_risk_lookup, threshold_for_share
 
         self.state = state
         self.who = Principal("replay", Role.ADMIN, "replay", port_code=state.settings.port_code)
@@ -77,7 +87,11 @@ class Replay:
         self.inspect_after = {
             MODE_ORDER[m].value: INSPECTION_AFTER if d is None else timedelta(seconds=d.mean_s)
             for m, d in enumerate(compiled.secondary_service)}
-        day = draw_legit(compiled, 0, rng)
+        # the port's own model (trained once per scenario, fixed seed): the twin's
+        # traffic carries no score of its own, the kernel scores it the same way
+        lookup = port_risk_lookup(compiled)
+        self.risk_threshold = threshold_for_share(compiled, lookup, REPLAY_REFERRAL_SHARE)
+        day = score_traffic(compiled, draw_legit(compiled, 0, rng), lookup)
         # the twin's day starts at midnight; the replay starts at ``start``
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
         self.events: list[_Pending] = []
@@ -114,7 +128,8 @@ class Replay:
         with self.state.write() as conn:
             if ss.active_version(conn) is None:
                 at = self.state.clock().isoformat()
-                policy = Policy.uniform(0.05, name="replay-uniform-5pct")
+                policy = Policy.risk_based(min(1.0, self.risk_threshold),
+                                           name="replay-risk-5pct")
                 v = ss.next_policy_version(conn)
                 log_id = ss.audit(conn, at, self.who.who, "policy.create", str(v), {})
                 ss.add_policy(conn, {"version": v, "name": policy.name, "created_at": at,

@@ -27,6 +27,7 @@ _ENV_FIELDS = {
     "max_body_bytes": "MAX_BODY_BYTES",
     "max_upload_bytes": "MAX_UPLOAD_BYTES",
     "max_telemetry_messages": "MAX_TELEMETRY_MESSAGES",
+    "decision_streams": "DECISION_STREAMS",
 }
 
 
@@ -57,6 +58,9 @@ class Settings(BaseModel):
     """How long a process trusts a token it looked up; a revocation through this process
     takes effect at once, through another within this time."""
     sse_poll_s: float = Field(default=0.5, gt=0, le=10)
+    decision_streams: int | None = Field(default=None, ge=1, le=16)
+    """Parallel audit chains decisions are committed on (``portwatch.store.streams``);
+    ``None``: 1 on SQLite (one writer at a time), 4 on a server database."""
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:

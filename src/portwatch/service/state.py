@@ -26,11 +26,15 @@ if TYPE_CHECKING:
     from portwatch.service.decisions import GroupCommit
 
 
-def _group_commit() -> GroupCommit:
+def _group_commit(streams: int = 1) -> GroupCommit:
     from portwatch.service.decisions import GroupCommit
 
-    return GroupCommit()
+    return GroupCommit(streams)
 
+
+DEFAULT_PG_STREAMS = 4
+"""Audit streams of decisions on a server database (``Settings.decision_streams``):
+enough that an arrival rarely finds every stream committing a group."""
 
 MISS = object()
 """``ServiceState.cached_principal``: not in the cache, or no longer fresh."""
@@ -44,10 +48,11 @@ def _now() -> datetime:
 class ServiceState:
     """Shared by every request of one process.
 
-    ``custody_lock`` serialises the writes of this process (the custody ingestor's
-    caches follow the log head it writes); a verdict read needs no lock (it reads its
-    row, or the log, on its own connection). ``rng_lock`` guards the generator of the
-    referral draws; ``decisions`` commits arrival decisions in groups.
+    ``custody_lock`` serialises the writes of this process to the event log (the
+    custody ingestor's caches follow the log head it writes); a verdict read needs no
+    lock (it reads its row, or the log, on its own connection). ``rng_lock`` guards
+    the generator of the referral draws; ``decisions`` commits arrival decisions in
+    groups, on parallel audit streams.
     """
 
     settings: Settings
@@ -93,7 +98,11 @@ class ServiceState:
         db = Database(settings.database_url)
         # no seed: fresh OS entropy, so nobody can predict the draws
         rng = np.random.default_rng(settings.seed)
-        return cls(settings, db, CustodyService(db, clock=clock), rng, Metrics(), clock)
+        streams = settings.decision_streams
+        if streams is None:  # SQLite has one writer at a time: parallel chains gain nothing
+            streams = 1 if db.engine.dialect.name == "sqlite" else DEFAULT_PG_STREAMS
+        return cls(settings, db, CustodyService(db, clock=clock), rng, Metrics(), clock,
+                   decisions=_group_commit(streams))
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -105,6 +114,20 @@ class ServiceState:
             self.custody.ingestor.sync(conn)
             yield conn
             self.custody.ingestor.wrote(conn)
+
+    @contextmanager
+    def write_decisions(self) -> Iterator[Connection]:
+        """A write transaction of decisions. Their audit records go to a stream, not to
+        the event log, so the custody ingestor has nothing to follow and no lock of
+        this process is taken, except on SQLite: it has one writer at a time, and
+        waiting here behind this process's other writes is shorter than SQLite's busy
+        wait."""
+        if self.db.engine.dialect.name == "sqlite":
+            with self.custody_lock, self.db.transaction() as conn:
+                yield conn
+        else:
+            with self.db.transaction() as conn:
+                yield conn
 
     def draw(self) -> float:
         """One uniform draw in [0, 1) for a referral."""

@@ -11,6 +11,12 @@ A checkpoint line: ``{"keyed_from": 1, "last_hash": "...", "last_id": 42, "mac":
 where ``mac = HMAC-SHA256(key, "last_id|last_hash|keyed_from")`` and ``keyed_from`` is
 the first record hashed under the key (records before it, written before the anchor
 existed, keep their plain SHA-256).
+
+The head of a parallel chain (``portwatch.store.streams``) is checkpointed the same
+way, on a line that also names its stream: ``{"keyed_from": 1, "last_hash": "...",
+"last_id": 7, "mac": "...", "stream": 3}`` with ``mac = HMAC-SHA256(key,
+"s3|last_id|last_hash|keyed_from")``, so a stream's line cannot pass for the event
+log's nor for another stream's.
 """
 
 from __future__ import annotations
@@ -37,6 +43,12 @@ class Checkpoint:
     last_id: int
     last_hash: str
     keyed_from: int
+    stream: int = 0
+    """0: the event log; 1 and above: that stream of ``portwatch.store.streams``."""
+
+    def mac_text(self) -> str:
+        text = f"{self.last_id}|{self.last_hash}|{self.keyed_from}"
+        return text if self.stream == 0 else f"s{self.stream}|{text}"
 
 
 class Anchor:
@@ -47,6 +59,7 @@ class Anchor:
         self.checkpoint_path = Path(checkpoint_path)
         self._key: bytes | None = None
         self._keyed_from: int | None = None
+        self._stream_keyed: dict[int, int] | None = None
 
     @classmethod
     def beside(cls, db_path: Path, directory: Path | None = None) -> Anchor:
@@ -95,9 +108,18 @@ class Anchor:
     def write(self, cp: Checkpoint) -> None:
         """Append a checkpoint (one line, one write: concurrent writers interleave
         whole lines)."""
-        body = {"keyed_from": cp.keyed_from, "last_hash": cp.last_hash, "last_id": cp.last_id,
-                "mac": self.mac(f"{cp.last_id}|{cp.last_hash}|{cp.keyed_from}")}
-        line = (json.dumps(body, sort_keys=True) + "\n").encode()
+        self.write_many([cp])
+
+    def write_many(self, cps: list[Checkpoint]) -> None:
+        """Append several checkpoints in one write (the heads one commit left)."""
+        lines = []
+        for cp in cps:
+            body: dict[str, object] = {"keyed_from": cp.keyed_from, "last_hash": cp.last_hash,
+                                       "last_id": cp.last_id, "mac": self.mac(cp.mac_text())}
+            if cp.stream:
+                body["stream"] = cp.stream
+            lines.append(json.dumps(body, sort_keys=True) + "\n")
+        line = "".join(lines).encode()
         try:
             fd = os.open(self.checkpoint_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
@@ -109,7 +131,8 @@ class Anchor:
                              f"({exc.strerror})") from exc
 
     def checkpoints(self) -> tuple[list[Checkpoint], list[str]]:
-        """Every authentic checkpoint, and a problem line for every line that is not."""
+        """Every authentic checkpoint (of the event log and of every stream), and a
+        problem line for every line that is not."""
         if not self.checkpoint_path.exists():
             return [], []
         good: list[Checkpoint] = []
@@ -129,16 +152,17 @@ class Anchor:
     def _parse(self, line: str) -> Checkpoint | None:
         try:
             d = json.loads(line)
-            cp = Checkpoint(int(d["last_id"]), str(d["last_hash"]), int(d["keyed_from"]))
-            ok = hmac.compare_digest(
-                self.mac(f"{cp.last_id}|{cp.last_hash}|{cp.keyed_from}"), str(d["mac"]))
+            cp = Checkpoint(int(d["last_id"]), str(d["last_hash"]), int(d["keyed_from"]),
+                            int(d.get("stream", 0)))
+            ok = hmac.compare_digest(self.mac(cp.mac_text()), str(d["mac"]))
         except (ValueError, KeyError, TypeError):
             return None
         return cp if ok else None
 
     def latest(self, tail_bytes: int = 1 << 16) -> Checkpoint | None:
-        """The authentic checkpoint with the highest record id among the file's last
-        ``tail_bytes`` (the newest lines; concurrent writers may interleave a few)."""
+        """The event log's authentic checkpoint with the highest record id among the
+        file's last ``tail_bytes`` (the newest lines; concurrent writers may interleave
+        a few)."""
         if not self.checkpoint_path.exists():
             return None
         with self.checkpoint_path.open("rb") as handle:
@@ -147,7 +171,7 @@ class Anchor:
             handle.seek(max(0, size - tail_bytes))
             text = handle.read().decode(errors="replace")
         lines = text.splitlines()[1:] if size > tail_bytes else text.splitlines()
-        found = [cp for cp in map(self._parse, lines) if cp is not None]
+        found = [cp for cp in map(self._parse, lines) if cp is not None and cp.stream == 0]
         return max(found, key=lambda c: c.last_id, default=None)
 
     def keyed_from(self) -> int | None:
@@ -157,10 +181,27 @@ class Anchor:
         with self.checkpoint_path.open(errors="replace") as handle:
             for line in handle:
                 cp = self._parse(line)
-                if cp is not None:
+                if cp is not None and cp.stream == 0:
                     self._keyed_from = cp.keyed_from
                     break
         return self._keyed_from
+
+    def stream_keyed_from(self, fresh: bool = False) -> dict[int, int]:
+        """Per stream, the first record hashed under the key (from the stream's first
+        checkpoint); a stream with no checkpoint yet is absent. ``fresh``: read the
+        file again (an audit), not this process's memory of it."""
+        if self._stream_keyed is None or fresh:
+            found: dict[int, int] = {}
+            for cp in self.checkpoints()[0]:
+                if cp.stream and cp.stream not in found:
+                    found[cp.stream] = cp.keyed_from
+            self._stream_keyed = found
+        return dict(self._stream_keyed)
+
+    def note_stream_keyed_from(self, stream: int, keyed_from: int) -> None:
+        """Remember a stream's first keyed record once its first checkpoint is written."""
+        if self._stream_keyed is not None:
+            self._stream_keyed.setdefault(stream, keyed_from)
 
 
 __all__ = ["Anchor", "Checkpoint"]

@@ -1,5 +1,5 @@
-"""Bulk inserts straight through the driver: ``executemany`` (SQLite), ``COPY``
-(PostgreSQL with psycopg).
+"""Bulk inserts straight through the driver: ``executemany`` (SQLite, and PostgreSQL
+for a few rows), ``COPY`` (PostgreSQL with psycopg, many rows).
 
 SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself;
 on the ingestion hot path the rows are plain tuples in table column order.
@@ -13,6 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+COPY_MIN_ROWS = 64
+"""Below this, one multi-row ``INSERT ... VALUES (...), (...)`` (one statement, one round
+trip) beats ``COPY`` (the statement, then the data) and psycopg's ``executemany``
+(which enters and leaves pipeline mode); a group of decisions is a few rows."""
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -20,7 +24,10 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]])
     if not rows:
         return
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        _copy(conn, table, rows)
+        if len(rows) >= COPY_MIN_ROWS:
+            _copy(conn, table, rows)
+        else:
+            _values(conn, table, rows)
         return
     mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
     if mark is None:  # a driver with another style: let SQLAlchemy translate
@@ -30,6 +37,15 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]])
     cols = ", ".join(c.name for c in table.columns)
     marks = ", ".join([mark] * len(table.columns))
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES ({marks})", list(rows))
+
+
+def _values(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: every row in one ``INSERT ... VALUES`` statement."""
+    cols = ", ".join(c.name for c in table.columns)
+    one = "(" + ", ".join(["%s"] * len(table.columns)) + ")"
+    params = tuple(v for row in rows for v in row)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) VALUES "
+                         + ", ".join([one] * len(rows)), params)
 
 
 def _copy(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -13,10 +13,10 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
-from portwatch.store import eventlog, migrate
+from portwatch.store import eventlog, migrate, streams
 from portwatch.store.anchor import Anchor, Checkpoint
 from portwatch.store.connection import describe_failure, open_engine, safe_name
-from portwatch.store.schema import event_log
+from portwatch.store.schema import event_log, stream_log
 
 
 class Database:
@@ -48,14 +48,29 @@ class Database:
             with self.engine.begin() as conn:
                 conn.info[eventlog.ANCHOR_INFO] = key
                 conn.info.pop(eventlog.HEAD_INFO, None)
+                conn.info.pop(streams.STREAMS_INFO, None)
                 yield conn
                 appended = conn.info.pop(eventlog.HEAD_INFO, None)
+                in_streams = conn.info.pop(streams.STREAMS_INFO, None) or {}
         except SQLAlchemyError as exc:
             raise describe_failure(exc, self.name) from exc
-        if appended is not None and self.anchor is not None:
+        if self.anchor is not None and (appended is not None or in_streams):
+            self._checkpoint(appended, in_streams)
+
+    def _checkpoint(self, appended: tuple[int, str, int] | None,
+                    in_streams: dict[int, tuple[int, str, int]]) -> None:
+        """Checkpoint every head this commit moved: the event log's and its streams'."""
+        assert self.anchor is not None
+        cps = []
+        if appended is not None:
             last_id, last_hash, first_new = appended
-            keyed_from = self.anchor.keyed_from() or first_new
-            self.anchor.write(Checkpoint(last_id, last_hash, keyed_from))
+            cps.append(Checkpoint(last_id, last_hash, self.anchor.keyed_from() or first_new))
+        known = self.anchor.stream_keyed_from() if in_streams else {}
+        for stream, (last, last_hash, first_new) in sorted(in_streams.items()):
+            keyed_from = known.get(stream, first_new)
+            cps.append(Checkpoint(last, last_hash, keyed_from, stream))
+            self.anchor.note_stream_keyed_from(stream, keyed_from)
+        self.anchor.write_many(cps)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -77,19 +92,25 @@ class Database:
             missing = f"anchor key {self.anchor.key_path}: missing, the chain cannot be checked"
             with self.reading() as conn:
                 report = eventlog.check_chain(conn)
+                _, in_streams = streams.check_streams(conn)
             return eventlog.AuditReport(report.records, report.head_hash,
-                                        (missing, *report.problems), anchored=False)
+                                        (missing, *report.problems, *in_streams),
+                                        anchored=False)
         with self.reading() as conn:
             report = eventlog.check_chain(conn, key, self.keyed_from())
-            problems = list(report.problems)
+            stream_keyed = {} if self.anchor is None else self.anchor.stream_keyed_from(True)
+            _, in_streams = streams.check_streams(conn, key, stream_keyed)
+            problems = [*report.problems, *in_streams]
             if key is not None and self.anchor is not None:
                 problems += self._anchor_problems(conn, report)
+                problems += self._stream_anchor_problems(conn)
         return eventlog.AuditReport(report.records, report.head_hash, tuple(problems),
                                     anchored=key is not None)
 
     def _anchor_problems(self, conn: Connection, report: eventlog.AuditReport) -> list[str]:
         assert self.anchor is not None
         good, bad = self.anchor.checkpoints()
+        good = [cp for cp in good if cp.stream == 0]
         problems = list(bad)
         if not good:
             if report.records:
@@ -107,6 +128,35 @@ class Database:
         if stored != cp.last_hash:
             problems.append(f"event log: record {cp.last_id} differs from its anchored "
                             "checkpoint (history rewritten)")
+        return problems
+
+    def _stream_anchor_problems(self, conn: Connection) -> list[str]:
+        """Every stream's head against its newest checkpoint: a stream cut short or
+        rewritten after its last checkpoint (and a stream with records but no
+        checkpoint at all) is a problem."""
+        assert self.anchor is not None
+        newest: dict[int, Checkpoint] = {}
+        for c in self.anchor.checkpoints()[0]:
+            if c.stream and (c.stream not in newest or c.last_id > newest[c.stream].last_id):
+                newest[c.stream] = c
+        problems = []
+        for stream, (last, _) in sorted(streams.heads(conn).items()):
+            cp = newest.get(stream)
+            if cp is None:
+                if last:
+                    problems.append(f"anchor {self.anchor.checkpoint_path.name}: no checkpoint "
+                                    f"of stream {stream}, which has records")
+                continue
+            if cp.last_id > last:
+                problems.append(f"stream {stream} truncated or rolled back: the anchor's "
+                                f"checkpoint names record {cp.last_id}, the stream ends at "
+                                f"record {last}")
+                continue
+            stored = conn.execute(select(stream_log.c.hash).where(
+                stream_log.c.stream == stream, stream_log.c.seq == cp.last_id)).scalar_one_or_none()
+            if stored != cp.last_hash:
+                problems.append(f"stream {stream}: record {cp.last_id} differs from its "
+                                "anchored checkpoint (history rewritten)")
         return problems
 
     def audit(self) -> eventlog.AuditReport:

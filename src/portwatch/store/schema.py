@@ -42,6 +42,29 @@ event_log = Table(
 # a verdict reads the records about its shipment (and seal) straight from the log
 Index("ix_event_log_subject", event_log.c.subject, event_log.c.id)
 
+# Parallel hash chains (``portwatch.store.streams``): each stream is its own chain
+# with its own head, so writers on different streams do not wait for each other.
+stream_heads = Table(
+    "stream_heads",
+    metadata,
+    Column("stream", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+stream_log = Table(
+    "stream_log",
+    metadata,
+    Column("stream", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("subject", String(64), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
 parties = Table(
     "parties",
     metadata,
@@ -143,6 +166,8 @@ __all__ = [
     "custody_verdicts",
     "event_log",
     "log_head",
+    "stream_heads",
+    "stream_log",
     "metadata",
     "parties",
     "rejections",

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
+from portwatch.store import streams
 from portwatch.store.bulk import bulk_insert
 from portwatch.store.eventlog import LogRecord, append
 from portwatch.store.schema import alerts, shipments
@@ -37,6 +38,15 @@ def audits(conn: Connection, at: str,
            items: Sequence[tuple[str, str, str | None, dict[str, Any]]]) -> list[int]:
     """``audit`` for several (who, action, subject, detail) at once; their log ids."""
     return append(conn, [LogRecord(f"service.{action}", subject, json.dumps(
+        {"who": who, **detail}, sort_keys=True, separators=(",", ":")))
+        for who, action, subject, detail in items], at)
+
+
+def stream_audits(conn: Connection, stream: int, at: str,
+                  items: Sequence[tuple[str, str, str | None, dict[str, Any]]]) -> list[int]:
+    """``audits`` on one of the parallel chains of ``portwatch.store.streams``; the
+    records' sequence numbers in that stream."""
+    return streams.append(conn, stream, [LogRecord(f"service.{action}", subject, json.dumps(
         {"who": who, **detail}, sort_keys=True, separators=(",", ":")))
         for who, action, subject, detail in items], at)
 
@@ -250,6 +260,7 @@ __all__ = [
     "policy_row",
     "policy_rows",
     "revoke_token",
+    "stream_audits",
     "token_by_hash",
     "token_rows",
 ]

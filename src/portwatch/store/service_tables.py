@@ -2,7 +2,8 @@
 lane decisions, inspections and alert acknowledgements.
 
 Every row also has a record in the event log (``log_id``), written in the same
-transaction, which says who did it.
+transaction, which says who did it; a decision's record is in one of the parallel
+chains of ``portwatch.store.streams`` instead (``log_stream``, ``log_id``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ decisions = Table(
     Column("u", Float, nullable=False),
     Column("decided_by", String(64), nullable=False),
     Column("log_id", BigInteger, nullable=False),
+    # the stream (portwatch.store.streams) of the audit record ``log_id``; NULL: the
+    # event log (decisions made before revision 0005)
+    Column("log_stream", Integer, nullable=True),
 )
 Index("ix_decisions_port_at", decisions.c.port_code, decisions.c.decided_at)
 # the secondary queue counts the referrals at a port since an instant, on every arrival

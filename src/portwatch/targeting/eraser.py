@@ -105,9 +105,37 @@ def evaluate(game: BayesianSecurityGame, coverage: np.ndarray
     return value, targets, per_type
 
 
+def merge_identical_types(game: BayesianSecurityGame) -> BayesianSecurityGame:
+    """The same game with attacker types of identical payoffs merged into one, their
+    priors added. Exact for the strong Stackelberg answer: types with the same payoffs
+    have the same best responses against every coverage and break ties alike (in the
+    defender's favour), so they always attack the same target; the program then needs
+    one set of binaries for them instead of one per type."""
+    keys: list[tuple[bytes, ...]] = []
+    merged: list[tuple[SecurityGame, float, str]] = []
+    for g, p, name in zip(game.types, game.probabilities, game.names, strict=True):
+        key = tuple(np.ascontiguousarray(a, dtype=np.float64).tobytes() for a in (
+            g.defender_covered, g.defender_uncovered, g.attacker_covered,
+            g.attacker_uncovered))
+        if key in keys:
+            i = keys.index(key)
+            g0, p0, n0 = merged[i]
+            merged[i] = (g0, p0 + p, f"{n0}+{name}")
+        else:
+            keys.append(key)
+            merged.append((g, p, name))
+    if len(merged) == len(game.types):
+        return game
+    return BayesianSecurityGame(tuple(m[0] for m in merged), tuple(m[1] for m in merged),
+                                tuple(m[2] for m in merged))
+
+
 def bayesian_eraser(game: BayesianSecurityGame, *, time_limit_s: float | None = None
                     ) -> BayesianSecuritySolution:
-    """Optimal coverage against the prior over attacker types (see the module)."""
+    """Optimal coverage against the prior over attacker types (see the module). Types
+    with identical payoffs share one set of binaries (``merge_identical_types``); the
+    answer is reported per type of ``game``."""
+    full, game = game, merge_identical_types(game)
     n, n_types = game.n_targets, len(game.types)
     # variables: c (n) | per type: a (n), k, d
     base = [n + l_ * (n + 2) for l_ in range(n_types)]
@@ -169,6 +197,7 @@ def bayesian_eraser(game: BayesianSecurityGame, *, time_limit_s: float | None = 
         candidates.append(("milp", np.clip(res.x[:n], 0.0, 1.0)))
     candidates += [(f"origami for {name}", np.array(origami(g).coverage))
                    for name, g in zip(game.names, game.types, strict=True)]
+    game = full  # every candidate is scored, and reported, in the game as given
     scored = [(evaluate(game, c)[0], src, c) for src, c in candidates]
     best = max(v for v, _, _ in scored)
     # the first candidate within tolerance of the best: the program's, when it has one
@@ -179,6 +208,7 @@ def bayesian_eraser(game: BayesianSecurityGame, *, time_limit_s: float | None = 
         "bayesian-eraser", c, value, targets, per_type,
         {"proven_optimal": bool(res.status == 0), "source": source,
          "mip_gap": float(getattr(res, "mip_gap", 0.0) or 0.0),
+         "program_types": n_types,
          "program_value": None if res.x is None else float(-res.fun)},
     )
 
@@ -194,4 +224,5 @@ def to_normal_form(game: BayesianSecurityGame) -> BayesianGame:
 
 
 __all__ = ["BayesianSecurityGame", "BayesianSecuritySolution", "bayesian_eraser", "evaluate",
+           "merge_identical_types",
            "to_normal_form"]

@@ -36,6 +36,11 @@ version 1 files read unchanged):
 - ``overrides``: officer overrides of the referral probability of some cells, each with
   its reason, kept as an audit record. ``apply_override`` reports the schedule's entropy
   before and after and warns when the override makes the schedule more predictable.
+
+Version 3 adds the rail mode (rail containers), last in ``MODE_ORDER`` so that the other
+modes keep their indices. A version 1 or 2 file has the four rows of
+``LEGACY_MODE_ORDER``; it reads with a rail row of zeros (no random referral of rail
+containers: its writer knew no rail) and writes back as version 3.
 """
 
 from __future__ import annotations
@@ -50,16 +55,24 @@ import numpy as np
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.modes import Mode
 
-POLICY_FORMAT_VERSION = 2
+POLICY_FORMAT_VERSION = 3
 #: Versions of the JSON form this portwatch reads (older ones are upgraded on reading).
-READABLE_VERSIONS: tuple[int, ...] = (1, 2)
-MODE_ORDER: tuple[Mode, ...] = (Mode.TRUCK, Mode.CAR, Mode.PEDESTRIAN, Mode.BUS)
+READABLE_VERSIONS: tuple[int, ...] = (1, 2, 3)
+MODE_ORDER: tuple[Mode, ...] = (Mode.TRUCK, Mode.CAR, Mode.PEDESTRIAN, Mode.BUS, Mode.RAIL)
+#: The modes of versions 1 and 2 of the JSON form (before rail), in their order.
+LEGACY_MODE_ORDER: tuple[Mode, ...] = MODE_ORDER[:4]
 LANE_ORDER: tuple[str, ...] = ("general", "express")
 N_MODES = len(MODE_ORDER)
 N_LANES = len(LANE_ORDER)
 CapacityRule = Literal["wave", "hold"]
 AlertCheck = Literal["bay", "nii_scan", "handheld"]
 ALERT_CHECKS: tuple[str, ...] = ("bay", "nii_scan", "handheld")
+
+
+def readable_versions() -> str:
+    """The readable versions in words (``1, 2 and 3``), for error messages."""
+    *head, last = map(str, READABLE_VERSIONS)
+    return f"{', '.join(head)} and {last}" if head else last
 
 
 def mode_index(mode: Mode | str) -> int:
@@ -171,7 +184,7 @@ class Policy:
         if self.version not in READABLE_VERSIONS:
             raise ConfigError(
                 f"{where}: version: this portwatch reads versions "
-                f"{' and '.join(map(str, READABLE_VERSIONS))}, got {self.version}"
+                f"{readable_versions()}, got {self.version}"
             )
         object.__setattr__(self, "version", POLICY_FORMAT_VERSION)
         object.__setattr__(self, "overrides", tuple(self.overrides))
@@ -402,6 +415,7 @@ class Policy:
 __all__ = [
     "ALERT_CHECKS",
     "LANE_ORDER",
+    "LEGACY_MODE_ORDER",
     "MODE_ORDER",
     "N_LANES",
     "N_MODES",
@@ -413,5 +427,6 @@ __all__ = [
     "OverrideResult",
     "Policy",
     "mode_index",
+    "readable_versions",
     "schedule_entropy_bits",
 ]

@@ -1,8 +1,9 @@
-"""Reading a policy's JSON form (versions 1 and 2) with pydantic; errors are one line.
+"""Reading a policy's JSON form (versions 1, 2 and 3) with pydantic; errors are one line.
 
 Types are strict: ``"risk_threshold": "0.5"`` (a string) or ``"broken_to_full_search":
-"no"`` are refused, not coerced. A version 1 file is read as version 2 with the new
-fields at their defaults, which mean what version 1 did.
+"no"`` are refused, not coerced. A version 1 file is read with the fields of version 2 at
+their defaults, which mean what version 1 did; a version 1 or 2 file (four modes, before
+rail) gets a rail row of zeros (``with_rail_row``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from portwatch.domain.errors import ConfigError
 from portwatch.targeting.policy import (
     LANE_ORDER,
+    LEGACY_MODE_ORDER,
     MODE_ORDER,
     READABLE_VERSIONS,
     Override,
+    readable_versions,
 )
+
+RAIL_VERSION = 3
+"""The first version of the JSON form with the rail mode."""
 
 if TYPE_CHECKING:
     from portwatch.targeting.policy import Policy
@@ -77,15 +83,15 @@ def policy_from_dict(cls: type[Policy], data: dict[str, Any], *, where: str) -> 
                           f"got {data.get('format')!r}")
     if data.get("version") not in READABLE_VERSIONS:
         raise ConfigError(f"{where}: version: this portwatch reads versions "
-                          f"{' and '.join(map(str, READABLE_VERSIONS))}, "
-                          f"got {data.get('version')!r}")
+                          f"{readable_versions()}, got {data.get('version')!r}")
     try:
         p = PolicyIn.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ConfigError(f"{where}: {_loc(tuple(err['loc']))}: {err['msg']}") from None
-    if p.modes != [str(m) for m in MODE_ORDER]:
-        raise ConfigError(f"{where}: modes: must be {[str(m) for m in MODE_ORDER]}")
+    modes = MODE_ORDER if p.version >= RAIL_VERSION else LEGACY_MODE_ORDER
+    if p.modes != [str(m) for m in modes]:
+        raise ConfigError(f"{where}: modes: must be {[str(m) for m in modes]}")
     if p.lanes != list(LANE_ORDER):
         raise ConfigError(f"{where}: lanes: must be {list(LANE_ORDER)}")
     try:
@@ -96,6 +102,8 @@ def policy_from_dict(cls: type[Policy], data: dict[str, Any], *, where: str) -> 
     if p.n_blocks is not None and arr.ndim >= 3 and arr.shape[2] != p.n_blocks:
         raise ConfigError(f"{where}: n_blocks: says {p.n_blocks}, referral_prob has "
                           f"{arr.shape[2]} blocks")
+    if p.version < RAIL_VERSION:
+        arr = with_rail_row(arr)
     try:
         return cls(
             name=p.name, referral_prob=arr, description=p.description,
@@ -112,4 +120,15 @@ def policy_from_dict(cls: type[Policy], data: dict[str, Any], *, where: str) -> 
         raise ConfigError(f"{where}: {exc}") from None
 
 
-__all__ = ["OverrideIn", "PolicyIn", "TriageIn", "policy_from_dict"]
+def with_rail_row(arr: np.ndarray) -> np.ndarray:
+    """The referral array of a file written before rail (rows in ``LEGACY_MODE_ORDER``)
+    with a rail row of zeros appended; an array of another shape is returned as it is,
+    for the policy's own shape check to name."""
+    if arr.ndim < 3 or arr.shape[0] != len(LEGACY_MODE_ORDER):
+        return arr
+    rail = np.zeros((len(MODE_ORDER) - len(LEGACY_MODE_ORDER), *arr.shape[1:]))
+    return np.concatenate([arr, rail], axis=0)
+
+
+__all__ = ["RAIL_VERSION", "OverrideIn", "PolicyIn", "TriageIn", "policy_from_dict",
+           "with_rail_row"]

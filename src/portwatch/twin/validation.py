@@ -8,6 +8,8 @@
   scanners, express lane, contraband), so the kernel reduces to a textbook network.
 - ``run_reduced_port``: the kernel on given Poisson arrivals and uniforms, returning the
   primary and secondary waits of each conveyance.
+- ``rail_volume_table``: trains and rail containers a day drawn for every port with rail,
+  against the BTS counts they come from.
 """
 
 from __future__ import annotations
@@ -199,8 +201,72 @@ def validation_table(seeds: int = 6, n: int = 200_000) -> str:
     return "\n".join(rows)
 
 
+def rail_volume_table(year: int = 2018, days: int = 365, seed: int = 0) -> str:
+    """The markdown table of rail volumes that ``docs/twin-model.md`` shows: per port
+    with trains in ``year``, BTS trains and containers a day against those drawn over
+    ``days`` days (mean and 95% t interval over 10 blocks of days)."""
+    from portwatch.domain.modes import Mode
+    from portwatch.targeting.policy import mode_index
+    from portwatch.twin.process.traffic import draw_trains
+    from portwatch.twin.scenario import bts
+    from portwatch.twin.scenario.build import port_scenario
+
+    rail = mode_index(Mode.RAIL)
+    rows = ["| port | trains a day, BTS | simulated [95%] | containers a day, BTS | "
+            "simulated [95%] | loaded share, BTS |", "|---|---:|---:|---:|---:|---:|"]
+    for port in bts.ports():
+        data = port_scenario(port.code, year)
+        if "rail" not in data:
+            continue
+        sc = parse_scenario(data, port.slug)
+        rng = np.random.default_rng(seed)
+        trains, boxes = np.zeros(days), np.zeros(days)
+        for day in range(days):
+            t = draw_trains(sc, day, rng).arrive_at_s
+            trains[day], boxes[day] = np.unique(t).shape[0], t.shape[0]
+        cells = []
+        for series, truth in ((trains, sc.trains_per_day), (boxes, sc.daily_volume[rail])):
+            blocks = series[: days // 10 * 10].reshape(10, -1).mean(axis=1)
+            half = stats.t.ppf(0.975, 9) * blocks.std(ddof=1) / math.sqrt(10)
+            cells.append(f"{truth:,.2f} | {series.mean():,.2f} "
+                         f"[{blocks.mean() - half:,.2f}, {blocks.mean() + half:,.2f}]")
+        rows.append(f"| {port.name} | {cells[0]} | {cells[1]} | "
+                    f"{data['rail']['loaded_share']:.3f} |")
+    return "\n".join(rows)
+
+
+def rail_port_figures(port: str, days: int = 7, replications: int = 4, seed: int = 1) -> str:
+    """The rail figures of ``port`` through the kernel under ``rules`` against the naive
+    adversary: containers a day arriving, crossing, referred, left in the yard, image
+    anomalies, the portal and yard waits and how busy each is."""
+    from portwatch.domain.modes import Mode
+    from portwatch.targeting.policy import mode_index
+    from portwatch.twin.study.replications import run_study
+    from portwatch.twin.study.runner import rules_policy
+
+    rail = mode_index(Mode.RAIL)
+    study = run_study(port, rules_policy(), "naive", days=days, replications=replications,
+                      seed=seed)
+    total, s = study.totals["rules"], study.summary("rules")
+    d = total.days
+    wait = s["wait_s"]["rail"]
+    use = s["utilisation"]
+    return (f"{port}, rules, naive, {days} days x {replications} replications, seed {seed}: "
+            f"containers a day {total.arrived[rail] / d:,.1f} arrived, "
+            f"{total.crossed[rail] / d:,.1f} crossed, {total.inspected[rail] / d:,.1f} "
+            f"referred to the yard ({total.false_alarms[rail] / d:,.1f} clean image "
+            f"anomalies), {total.in_port_at_end[rail] / d:,.1f} in the yard at the end of "
+            f"a day; portal wait mean {wait['mean'] / 60:.1f} min, p95 "
+            f"{wait['p95'] / 60:.1f} min; yard wait mean "
+            f"{s['secondary_wait_s']['rail'] / 60:.1f} min; "
+            f"portal {use['booths.rail.general']:.0%} busy, "
+            f"yard {use['rail_yard']:.0%} busy")
+
+
 __all__ = [
     "ReducedPortRun",
+    "rail_port_figures",
+    "rail_volume_table",
     "allen_cunneen_wait_s",
     "erlang_c_probability",
     "erlang_c_wait_s",
@@ -213,9 +279,15 @@ __all__ = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m portwatch.twin.validation [--quick]``: print the validation table
-    (``--quick``: 3 seeds of 20,000 conveyances instead of 6 of 200,000)."""
+    """``python -m portwatch.twin.validation [--quick | --rail]``: print the validation
+    table (``--quick``: 3 seeds of 20,000 conveyances instead of 6 of 200,000; ``--rail``:
+    the rail volumes against BTS instead)."""
     args = sys.argv[1:] if argv is None else argv
+    if "--rail" in args:
+        print(rail_volume_table())
+        print()
+        print(rail_port_figures("laredo"))
+        return 0
     quick = "--quick" in args
     print(validation_table(seeds=3, n=20_000) if quick else validation_table())
     return 0

@@ -39,8 +39,11 @@ class AdaptiveAdversary(Adversary):
     and starting from ``w = q``: it first blends in like the naive smuggler). From the
     outcome it learns in two ways:
 
-    - its own loads (bandit feedback): a load that crossed earns reward 1, a seized one 0;
-      the reward of a cell is importance-weighted by ``1 / p`` and ``w *= exp(gamma r / K)``;
+    - its own loads (bandit feedback): a seized load is a loss of 1, one that crossed 0;
+      each of the day's loads updates its cell as one EXP3 round, with the loss
+      importance-weighted by ``1 / p``: ``w *= exp(-gamma * seized / (p K))`` summed over
+      the cell's loads (the loss form of EXP3: unbiased, and quiet where nothing is
+      seized, so cells it cannot tell apart keep their weights);
     - the public wait times (full information): the mean primary wait per mode, lane and
       hour, as CBP publishes border wait times per port and lane type; a cell earns
       ``wait_bonus`` times its wait relative to the longest (crowded queues outrun the
@@ -115,17 +118,15 @@ class AdaptiveAdversary(Adversary):
                                          (plan.arrive_at_s[loads] // HOUR_S).astype(np.int64)),
                                         (N_MODES, N_LANES, 24))
             arm_of = {int(c): i for i, c in enumerate(self._cells)}
-            reward = np.zeros(k)
-            count = np.zeros(k)
+            lost = np.zeros(k)
             for cell, seized in zip(flat, outcome.interdicted[loads], strict=True):
                 i = arm_of.get(int(cell))
-                if i is not None:
-                    reward[i] += 0.0 if seized else 1.0
-                    count[i] += 1
-            tried = count > 0
-            estimate = np.zeros(k)
-            estimate[tried] = reward[tried] / count[tried] / self._last_p[tried]
-            self.log_weights += self.gamma * estimate / k
+                if i is not None and seized:
+                    lost[i] += 1.0
+            # one EXP3 round per load, all drawn from the day's p: the importance-weighted
+            # loss of a cell sums its seized loads over p (dividing a cell's mean reward
+            # by p instead favours the cells it plays least, whatever their seizures)
+            self.log_weights -= self.gamma * lost / self._last_p / k
         wait = outcome.mean_wait_s.ravel()[self._cells]  # public: border wait times
         seen = np.isfinite(wait)
         if seen.any() and self.eta_watch > 0 and self.wait_bonus > 0:

@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from portwatch.domain.errors import InputError
-from portwatch.targeting.policy import N_LANES, N_MODES
+from portwatch.domain.modes import Mode
+from portwatch.targeting.policy import N_LANES, N_MODES, mode_index
 from portwatch.twin.adversaries.base import AdversaryView
 from portwatch.twin.process.plan import DAY_S, HOUR_S, SEALED, TRAP, TRUCK, LoadPlan
 from portwatch.twin.scenario.schema import CONCEALMENTS, CompiledScenario
@@ -25,6 +26,16 @@ carries in CBP's seizure releases are a few kilograms)."""
 COMMINGLED = CONCEALMENTS.index("commingled")
 SEALED_PRE = CONCEALMENTS.index("sealed_pre")
 SEALED_POST = CONCEALMENTS.index("sealed_post")
+RAIL = mode_index(Mode.RAIL)
+
+
+def fits(mode: np.ndarray, concealment: int) -> np.ndarray:
+    """Where ``concealment`` fits a conveyance of ``mode``: a trap anywhere, commingled
+    in cargo (a truck or a rail container), a sealed (enrolled) shipment in a truck."""
+    if concealment == TRAP:
+        return np.ones(mode.shape[0], dtype=bool)
+    cargo = (mode == TRUCK) | ((mode == RAIL) & (concealment == COMMINGLED))
+    return np.asarray(cargo, dtype=bool)
 
 
 def draw_counts(scenario: CompiledScenario, rng: np.random.Generator) -> tuple[int, int]:
@@ -53,9 +64,12 @@ def draw_times(profile: np.ndarray, n: int, rng: np.random.Generator) -> np.ndar
 def fit_concealment(
     scenario: CompiledScenario, mode: np.ndarray, concealment: np.ndarray
 ) -> np.ndarray:
-    """Commingled and sealed concealments need cargo: on other modes they become a trap."""
+    """Commingled and sealed concealments need cargo: on other modes they become a trap;
+    a sealed one in a rail container is commingled (only trucks travel enrolled)."""
     out = concealment.copy()
-    out[(mode != TRUCK) & (concealment != TRAP)] = TRAP
+    rail = mode == RAIL
+    out[rail & np.isin(concealment, SEALED)] = COMMINGLED
+    out[(mode != TRUCK) & ~rail & (concealment != TRAP)] = TRAP
     return out
 
 
@@ -106,14 +120,17 @@ def concealment_for(scenario: CompiledScenario, mode: np.ndarray, lane: np.ndarr
                      rng: np.random.Generator) -> np.ndarray:
     """Concealments by the scenario's shares that fit the conveyance and its lane.
 
-    Only trucks carry cargo (commingled, sealed); a sealed load travels enrolled, so it
-    needs a truck and, where the express lane is open, goes through it: rows drawn as
-    sealed in the general lane, or on another mode, fall back to commingled or a trap.
+    Trucks and rail containers carry cargo (commingled); a sealed load travels enrolled,
+    so it needs a truck and, where the express lane is open, goes through it: rows drawn
+    as sealed in the general lane fall back to commingled, in a rail container to
+    commingled, on another mode to a trap.
     """
     conc = np.asarray(rng.choice(len(CONCEALMENTS), size=mode.shape[0],
                                  p=scenario.concealment_share), dtype=np.int64)
     truck = mode == TRUCK
-    conc[~truck] = TRAP
+    rail = mode == RAIL
+    conc[rail & np.isin(conc, SEALED)] = COMMINGLED
+    conc[~truck & ~rail] = TRAP
     sealed = np.isin(conc, SEALED)
     conc[truck & sealed & (lane == 0) & scenario.has_express[mode]] = COMMINGLED
     return conc
@@ -169,6 +186,7 @@ __all__ = [
     "draw_times",
     "express_lane",
     "fit_concealment",
+    "fits",
     "make_plan",
     "open_cells",
     "times_in_hours",

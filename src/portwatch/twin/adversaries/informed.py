@@ -16,13 +16,14 @@ from portwatch.twin.adversaries.helpers import (
     check_non_negative,
     daily_counts,
     draw_drugs,
+    fits,
     make_plan,
     open_cells,
     times_in_hours,
     unravel,
 )
 from portwatch.twin.process.interdiction import InterdictionModel, interdiction_model
-from portwatch.twin.process.plan import SEALED, TRAP, TRUCK, LoadPlan
+from portwatch.twin.process.plan import SEALED, LoadPlan
 from portwatch.twin.scenario.schema import CONCEALMENTS, CompiledScenario
 
 
@@ -75,7 +76,7 @@ class InformedAdversary(Adversary):
         mode, lane, _ = unravel(cells)
         rows, probs = [], []
         for c in range(len(CONCEALMENTS)):
-            ok = (mode == TRUCK) if c != TRAP else np.ones(len(cells), dtype=bool)
+            ok = fits(mode, c)
             if c in SEALED:
                 ok &= (lane == 1) | ~sc.has_express[mode]
             for i in np.flatnonzero(ok):

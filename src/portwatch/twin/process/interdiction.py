@@ -35,7 +35,6 @@ from portwatch.engine.decide import R_RANDOM, R_RISK, R_WAVED
 from portwatch.targeting.policy import N_LANES, N_MODES, Policy
 from portwatch.twin.process import advance
 from portwatch.twin.process.kernel import (
-    N_UNIFORMS,
     TRIAGE_CANINE,
     TRIAGE_SCAN,
     PortState,
@@ -44,7 +43,7 @@ from portwatch.twin.process.kernel import (
     run_day,
 )
 from portwatch.twin.process.plan import DAY_S, HOUR_S, SEALED, TRUCK, LoadPlan
-from portwatch.twin.process.traffic import draw_legit, score_traffic
+from portwatch.twin.process.traffic import draw_legit, legit_uniforms, score_traffic
 from portwatch.twin.scenario.schema import CONCEALMENTS, CompiledScenario
 
 SEALED_POST = CONCEALMENTS.index("sealed_post")
@@ -119,7 +118,7 @@ def measure_pathways(scenario: CompiledScenario, policy: Policy, days: int = MOD
     lookup = _port_lookup(sc, policy)
     for day in range(days + 1):
         tr = score_traffic(sc, draw_legit(sc, day, rng), lookup)
-        u = rng.random((len(tr), N_UNIFORMS))
+        u = legit_uniforms(tr, rng)
         run = run_day(model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
                       tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, state)
         if day == 0:
@@ -256,6 +255,8 @@ def probabilities_given(scenario: CompiledScenario, policy: Policy, paths: Pathw
             continue
         triaged = _found_after_triage(sc, paths.scan_share, int(steps[m]), m)
         alerted = _found_after_alert(sc, policy, paths.scan_share, steps[m] == TRIAGE_SCAN, m)
+        if sc.yard_modes[m]:  # rail: the yard's exam, guided after an image anomaly
+            triaged, alerted = sc.bay_detect, sc.guided_detect
         inland = (sc.inland_coverage * sc.inland_detect if sc.inland_modes[m]
                   else np.zeros((n_drugs, n_conc)))
         for lane in range(N_LANES):
@@ -263,6 +264,8 @@ def probabilities_given(scenario: CompiledScenario, policy: Policy, paths: Pathw
                 clean = lane == 1 or c in SEALED
                 alert = (paths.screened[m, lane][:, None] * sc.canine_detect[None, :, c]
                          if sc.canine_modes[m] else np.zeros((24, n_drugs)))
+                if sc.portal_modes[m]:  # every rail container is imaged at the portal
+                    alert = np.broadcast_to(sc.portal_detect[None, :, c], (24, n_drugs))
                 discretionary = refer[m, lane, :, c] * (1.0 - paths.waved[m, lane])
                 port = (alert * alerted[None, :, c]
                         + (1.0 - alert) * (discretionary[:, None] * triaged[None, :, c]))

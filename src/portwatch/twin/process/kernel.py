@@ -31,6 +31,11 @@ An event loop over a small state (named tuples of arrays, see ``Conveyances``, `
    space for the first blocked conveyance; at the end of the day, the loads that crossed
    undetected meet the inland checkpoint with probability ``inland_cov``.
 
+Rail (the modes of ``portal_modes`` and ``yard_modes``): the rail station is the portal,
+which images every container as its train passes (``_portal_image``: an anomaly refers it
+as an alert does), and a referred container is examined at the rail yard by teams of its
+own (``_yard_exam``), outside secondary's capacity and its bays.
+
 A day where primary never sees secondary (no canine team at primary, no drivers'
 choices, a secondary that cannot fill) runs on the plain path (``plain_day``) instead:
 phases 1-3 for every conveyance in arrival order, then phases 4-6 for the referrals
@@ -81,6 +86,10 @@ HANDHELD_TRACE_ASSUMED = 0.3
 alerted: ``assumed`` (range 0.1-0.6; no public figure)."""
 HOUR_S = 3600.0
 INF = np.inf
+# ``busy`` (``DayRun.busy_s``) layout: booths by station, the canine teams, the scanners
+# by type, the rail yard's exam teams, the bays (last).
+BUSY_CANINE = N_STATIONS
+BUSY_SCANNERS = N_STATIONS + 1
 
 # The kernel passes its state as named tuples of arrays. Numba would count references to
 # every array of a tuple at each call (thousands of atomic operations per conveyance, a
@@ -103,11 +112,13 @@ PortArrays = namedtuple(
     "canine_dist scanner_type scanner_modes scanner_detect scanner_fa scanner_dist triage scanned "
     "capacity bay_detect guided_detect full_detect secondary_dist full_dist analyzer_dist "
     "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
-    "dk dp dtab doff dlen dvals canine_sweep_s primary_mean_s choose_lane balk_s divert_share")
+    "dk dp dtab doff dlen dvals canine_sweep_s primary_mean_s choose_lane balk_s divert_share "
+    "portal_modes portal_detect portal_fa yard_modes "
+    "canine_followup")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
                    "alert_check alert_capacity")
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
-                   "bay_free sec_heap")
+                   "bay_free sec_heap yard_free")
 Outputs = namedtuple(
     "Outputs",
     "primary_start_at primary_end_at exit_at lane_code reason_code occupancy screened alert "
@@ -272,7 +283,9 @@ def _canine_sweep(cv, port, pools, out, c):
     """The first free team sniffs ``c`` in the queue: a pass of ``canine_sweep_s`` where
     it is set (> 0), and an alert keeps the team for the follow-up check (a
     ``canine_dist`` draw) while the handler takes the vehicle to secondary, away from the
-    queue; otherwise the full check (a ``canine_dist`` draw) whatever the outcome."""
+    queue, unless decoy triage sends the vehicle to a quick check instead
+    (``canine_followup``); otherwise the full check (a ``canine_dist`` draw) whatever the
+    outcome."""
     ck = pools.canine_key
     start = max(cv.arrive_at[c], ck[0])
     u = cv.u[c, U_CANINE]
@@ -285,15 +298,30 @@ def _canine_sweep(cv, port, pools, out, c):
         out.false_alarm[c] = alert
     if port.canine_sweep_s > 0:
         cdur = port.canine_sweep_s
-        if alert:
+        if alert and port.canine_followup[cv.mode[c]]:
             cdur += _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
     else:  # no pass time given: every screened vehicle gets the full check
         cdur = _draw(port, port.canine_dist, cv.u[c, U_CANINE_S])
     ck[0] = start + cdur
     _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
-    out.busy[8] += cdur
+    out.busy[BUSY_CANINE] += cdur
     out.screened[c] = True
     out.alert[c] = alert
+
+
+@njit(**_INLINE)
+def _portal_image(cv, port, out, c):
+    """The rail portal images container ``c`` as its train passes: an anomaly (a load
+    with ``portal_detect[drug, concealment]``, any other container with ``portal_fa``)
+    refers it to the rail yard as an alert would. The draw is ``U_CANINE``'s: no dog
+    sweeps a train."""
+    u = cv.u[c, U_CANINE]
+    if cv.drug[c] >= 0 and not cv.decoy[c]:
+        anomaly = u < port.portal_detect[cv.drug[c], cv.conc[c]]
+    else:
+        anomaly = u < port.portal_fa
+        out.false_alarm[c] = anomaly
+    out.alert[c] = anomaly
 
 
 @njit(**_INLINE)
@@ -313,6 +341,8 @@ def _start_primary(cv, port, pools, out, w, c, t):
     ck = pools.canine_key
     if port.canine_modes[m] and ck.shape[0] > 0 and ck[0] <= t:
         _canine_sweep(cv, port, pools, out, c)
+    if port.portal_modes[m]:
+        _portal_image(cv, port, out, c)
     _push(w.pend_key, w.pend_idx, w.k[K_PEND], t + dur, c)
     w.k[K_PEND] += 1
 
@@ -418,6 +448,8 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     """The decision at the end of ``c``'s primary; a referral enters secondary, or holds
     its booth when secondary is full."""
     occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
+    if port.yard_modes[cv.mode[c]]:  # the rail yard holds every container referred to it
+        occupied = 0
     out.occupancy[c] = occupied
     if _decide_code(cv, port, rules, out, c, t, occupied) >= SECONDARY:
         _refer(cv, port, rules, pools, out, w, c, t, occupied)
@@ -478,7 +510,7 @@ def _scan(cv, port, pools, out, c, t):
     ty = port.scanner_type[unit]
     dur = _draw(port, port.scanner_dist[ty], cv.u[c, U_TRIAGE_S])
     pools.scanner_free[unit] = start + dur
-    out.busy[9 + ty] += dur
+    out.busy[BUSY_SCANNERS + ty] += dur
     out.scan_type[c] = ty
     u = cv.u[c, U_TRIAGE]
     if cv.drug[c] >= 0 and not cv.decoy[c]:
@@ -496,7 +528,7 @@ def _sniff(cv, port, pools, out, c, t):
     dur = _draw(port, port.canine_dist, cv.u[c, U_TRIAGE_S])
     ck[0] = start + dur
     _sift_down(ck, pools.canine_idx, ck.shape[0], 0)
-    out.busy[8] += dur
+    out.busy[BUSY_CANINE] += dur
     u = cv.u[c, U_TRIAGE]
     if cv.decoy[c]:
         return start + dur, u < port.canine_decoy
@@ -529,7 +561,10 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
 
     A discretionary referral is triaged by its mode's step; an alert at primary goes to
     a bay, or first to the check the policy names (``alert_first_check``); a full
-    search goes to a bay."""
+    search goes to a bay. A rail container goes to the rail yard instead."""
+    if port.yard_modes[cv.mode[c]]:
+        _yard_exam(cv, port, pools, out, c, t)
+        return
     w.k[K_IN_SEC] += 1
     w.suspect[c] = out.alert[c]
     w.release[c] = False
@@ -552,6 +587,40 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
             w.suspect[c] = anomaly
     _push(w.ready_key, w.ready_idx, w.k[K_READY], ready, c)
     w.k[K_READY] += 1
+
+
+@njit(**_PHASE)
+def _yard_exam(cv, port, pools, out, c, t):
+    """Container ``c``'s exam in the rail yard from ``t``, by the yard team free first (in
+    order of referral: one FIFO queue). Guided by the portal image after an anomaly, a
+    full search after a broken seal; its outcome is set at once, since nothing in the
+    port waits on it."""
+    yard = pools.yard_free
+    unit = 0
+    for k in range(1, yard.shape[0]):
+        if yard[k] < yard[unit]:
+            unit = k
+    start = max(t, yard[unit])
+    m = cv.mode[c]
+    d = cv.drug[c]
+    is_load = d >= 0 and not cv.decoy[c]
+    u = cv.u[c, U_BAY]
+    if out.lane_code[c] == FULL_SEARCH:
+        dur = _draw(port, port.full_dist[m], cv.u[c, U_BAY_S])
+        if is_load and u < port.full_detect[d, cv.conc[c]]:
+            out.detected_by[c] = DETECTED_FULL
+    else:
+        dur = _draw(port, port.secondary_dist[m], cv.u[c, U_BAY_S])
+        table = port.guided_detect if out.alert[c] else port.bay_detect
+        if is_load and u < table[d, cv.conc[c]]:
+            out.detected_by[c] = DETECTED_SCANNER if out.alert[c] else DETECTED_BAY
+    if out.detected_by[c] != DETECTED_NONE:
+        dur += _draw(port, port.analyzer_dist, cv.u[c, U_ANALYZER_S])
+        out.identified[c] = cv.u[c, U_IDENTIFY] < port.analyzer_identify[d]
+    yard[unit] = start + dur
+    out.busy[out.busy.shape[0] - 2] += dur
+    out.secondary_start_at[c] = start
+    out.exit_at[c] = start + dur
 
 
 # ---- phase 5: secondary ---------------------------------------------------------------------
@@ -668,7 +737,7 @@ def _close_day(cv, port, out, pools, w):
     crossed meet the inland checkpoint. Returns the entries of ``pools.sec_heap``."""
     k = w.k
     for c in range(cv.arrive_at.shape[0]):
-        if out.lane_code[c] >= SECONDARY:
+        if out.lane_code[c] >= SECONDARY and not port.yard_modes[cv.mode[c]]:
             k[K_SEC_N] = _heap_push(pools.sec_heap, k[K_SEC_N], out.exit_at[c])
     _inland(cv, port, out)
     return k[K_SEC_N]
@@ -764,6 +833,8 @@ def _primary_plain(cv, port, rules, pools, out, w):
         pools.station_key[s, 0] = end
         _sift_down(pools.station_key[s], pools.station_idx[s], port.max_booths[s], 0)
         out.busy[s] += dur
+        if port.portal_modes[cv.mode[c]]:
+            _portal_image(cv, port, out, c)
         if _decide_code(cv, port, rules, out, c, end, 0) >= SECONDARY:
             w.q_next[c] = -1
             if w.q_head[s] < 0:
@@ -857,7 +928,7 @@ def _secondary_plain(cv, port, rules, pools, out, w):
         else:
             c = w.pend_idx[head]
             head += 1
-            occupied = k[K_SEC_N] + k[K_IN_SEC]
+            occupied = 0 if port.yard_modes[cv.mode[c]] else k[K_SEC_N] + k[K_IN_SEC]
             out.occupancy[c] = occupied
             _refer(cv, port, rules, pools, out, w, c, now, occupied)
             last_t, last_c = now, c
@@ -871,7 +942,7 @@ def _secondary_plain(cv, port, rules, pools, out, w):
 
 
 @njit(**_PHASE)
-def _occupancy_plain(cv, out, w, heap, logged, carried):
+def _occupancy_plain(cv, port, out, w, heap, logged, carried):
     """Each conveyance not referred saw, at its decision, those in secondary after the
     last logged event at or before it (the event loop's order: an instant's secondary
     events first, then its decisions by row). Ends come nearly in arrival order, so one
@@ -880,8 +951,13 @@ def _occupancy_plain(cv, out, w, heap, logged, carried):
     p = -1
     sec_n = w.k[K_SEC_N]
     for c in range(cv.arrive_at.shape[0]):
+        yard = port.yard_modes[cv.mode[c]]  # the rail yard is not secondary
         if out.lane_code[c] >= SECONDARY:
-            sec_n = _heap_push(heap, sec_n, out.exit_at[c])
+            if not yard:
+                sec_n = _heap_push(heap, sec_n, out.exit_at[c])
+            continue
+        if yard:
+            out.occupancy[c] = 0
             continue
         t = out.primary_end_at[c]
         while p + 1 < logged and (w.log_at[p + 1] < t or (
@@ -903,7 +979,7 @@ def plain_day(cv, port, rules, pools, out, w):
     if not _primary_plain(cv, port, rules, pools, out, w):
         return -1
     logged = _secondary_plain(cv, port, rules, pools, out, w)
-    sec_n = _occupancy_plain(cv, out, w, pools.sec_heap, logged, carried)
+    sec_n = _occupancy_plain(cv, port, out, w, pools.sec_heap, logged, carried)
     _inland(cv, port, out)
     return sec_n
 
@@ -922,6 +998,7 @@ class PortState:
         self.scanner_free = np.zeros(scenario.scanner_type.shape[0])
         self.bay_free = np.zeros(scenario.bays)
         self.secondary_exits = np.zeros(0)
+        self.yard_free = np.zeros(scenario.rail_yard_teams)  # rail yard exam teams
 
     def copy(self) -> PortState:
         other = object.__new__(PortState)
@@ -988,6 +1065,8 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         float(sc.spec.canine.sweep_s or 0.0),
         np.array([d.mean_s if d is not None else 0.0 for d in sc.primary_service]),
         sc.choose_lane, sc.balk_wait_s, float(sc.divert_share),
+        sc.portal_modes, sc.portal_detect, float(sc.portal_false_alarm), sc.yard_modes,
+        _canine_followup(policy, triage),
     )
     referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
@@ -1002,6 +1081,15 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
     below = min(port.capacity, rules.alert_capacity) if plain else 0
     return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules,
                        plain_below=below)
+
+
+def _canine_followup(policy: Policy, triage: np.ndarray) -> np.ndarray:
+    """Per mode: does a team that alerts during its pass stay for the follow-up check?
+    Yes where the alert goes straight to a bay exam; with decoy triage (the policy's
+    ``alert_first_check`` a quick check that the mode has) the alerted vehicle goes to
+    that check and the team returns to the queue, so a decoy costs it only the pass."""
+    code = ALERT_CHECK_CODES.index(policy.alert_first_check)
+    return np.array([first_check(SECONDARY, R_ALERT, int(t), code) < 0 for t in triage])
 
 
 @dataclass(frozen=True, eq=False)
@@ -1119,10 +1207,10 @@ def run_day(
         np.ascontiguousarray(drug, dtype=i8), np.ascontiguousarray(concealment, dtype=i8),
         np.ascontiguousarray(is_decoy, dtype=b), np.ascontiguousarray(uniforms),
     )
-    out = _outputs(n, 9 + len(sc.scanner_service) + 1)
+    out = _outputs(n, BUSY_SCANNERS + len(sc.scanner_service) + 2)
     busy = out.busy
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
-                  state.scanner_free, state.bay_free, heap)
+                  state.scanner_free, state.bay_free, heap, state.yard_free)
     w = _work(n, sc.bays, carried)
     w.k[K_SEC_N] = carried
     # the plain path needs a secondary that cannot fill today, and hands the day back to
@@ -1137,7 +1225,8 @@ def run_day(
             out, w = _outputs(n, busy.shape[0]), _work(n, sc.bays, carried)
             w.k[K_SEC_N] = carried
             pools = Pools(state.station_key, state.station_idx, state.canine_key,
-                          state.canine_idx, state.scanner_free, state.bay_free, heap)
+                          state.canine_idx, state.scanner_free, state.bay_free, heap,
+                          state.yard_free)
             plain = False
     else:
         plain = False

@@ -26,7 +26,13 @@ from numba import njit
 
 from portwatch.engine.decide import R_WAVED, REASONS
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES
-from portwatch.twin.process.kernel import DETECTED_INLAND, DETECTED_NONE, DayRun
+from portwatch.twin.process.kernel import (
+    BUSY_CANINE,
+    BUSY_SCANNERS,
+    DETECTED_INLAND,
+    DETECTED_NONE,
+    DayRun,
+)
 from portwatch.twin.process.traffic import DayTraffic
 from portwatch.twin.scenario.schema import N_STATIONS, CompiledScenario
 
@@ -80,12 +86,13 @@ class DayMetrics:
 def staffed_seconds(sc: CompiledScenario) -> np.ndarray:
     """Seconds of capacity per day, laid out like ``DayRun.busy_s``."""
     n_types = len(sc.scanner_service)
-    out = np.zeros(9 + n_types + 1)
+    out = np.zeros(BUSY_SCANNERS + n_types + 2)
     out[:N_STATIONS] = sc.booths.sum(axis=1) * 3600.0
-    out[8] = sc.canine_teams * DAY_S
+    out[BUSY_CANINE] = sc.canine_teams * DAY_S
     for ty in range(n_types):
-        out[9 + ty] = float((sc.scanner_type == ty).sum()) * DAY_S
-    out[9 + n_types] = sc.bays * DAY_S
+        out[BUSY_SCANNERS + ty] = float((sc.scanner_type == ty).sum()) * DAY_S
+    out[-2] = sc.rail_yard_teams * DAY_S
+    out[-1] = sc.bays * DAY_S
     return out
 
 
@@ -339,7 +346,8 @@ def _express(sc: CompiledScenario, total: DayMetrics, present: list[int],
 def _utilisation(sc: CompiledScenario, total: DayMetrics) -> dict[str, float]:
     """Busy over staffed time of every resource that was staffed."""
     names = [f"booths.{MODE_ORDER[s // 2]}.{LANE_ORDER[s % 2]}" for s in range(N_STATIONS)]
-    names += ["canine"] + [f"scanner.{n}" for n in sc.scanner_names] + ["secondary_bays"]
+    names += ["canine"] + [f"scanner.{n}" for n in sc.scanner_names]
+    names += ["rail_yard", "secondary_bays"]
     return {
         name: _ratio(busy, staffed)
         for name, busy, staffed in zip(names, total.busy_s, total.staffed_s, strict=True)

@@ -16,6 +16,17 @@ links (``advance.cartel_profile``: a share ``mimicry`` dressed as clean traffic)
 load sealed into a shipment after sealing (``sealed_post``) shows a ``broken`` custody
 verdict with ``custody.post_seal_catch_prob``; ``compose_day`` merges the two.
 
+Rail containers arrive by train (``draw_trains``): a Poisson number of trains a day
+(``rail.trains_per_day``), each at an instant drawn by the rail mode's hourly profile and
+carrying ``1 + Poisson(mean - 1)`` containers, ``mean`` the daily containers over the
+daily trains; every container of a train arrives at the train's instant, so the rail
+portal sees them back to back. Trains and the rail rows' uniforms (``legit_uniforms``)
+come from a stream derived from the caller's generator without drawing from it
+(``rail_rng``), so the road traffic of a port and every draw it gets are the same with
+or without its trains. A load the
+adversary hides in a rail container rides the day's first train at or after its planned
+time (``compose_day``).
+
 ``risk`` is 0 on every conveyance drawn here: the port's risk model scores the advance
 information (``score_traffic``), the scenario hands out no score.
 """
@@ -27,7 +38,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit
 
+from portwatch.domain.modes import Mode
 from portwatch.engine.decide import CUSTODY_BROKEN, CUSTODY_CLEAN, CUSTODY_NONE
+from portwatch.targeting.policy import mode_index
 from portwatch.twin.process import advance
 from portwatch.twin.process.kernel import N_UNIFORMS
 from portwatch.twin.process.plan import DAY_S, LoadPlan
@@ -35,6 +48,7 @@ from portwatch.twin.scenario.schema import CONCEALMENTS, CompiledScenario
 
 SOURCE_LEGIT, SOURCE_LOAD, SOURCE_DECOY = 0, 1, 2
 TRUCK = 0
+RAIL = mode_index(Mode.RAIL)
 SEALED_POST = CONCEALMENTS.index("sealed_post")
 
 
@@ -120,6 +134,7 @@ def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -
     """The legitimate conveyances of ``day``, sorted by arrival."""
     sc = scenario
     rate = sc.daily_volume[:, None] * sc.hourly_profile  # [mode, hour], per hour
+    rate[RAIL] = 0.0  # rail containers come by train (``draw_trains``)
     per_hour = rng.poisson(rate.sum(axis=0))  # Poisson splitting: modes drawn below
     n = int(per_hour.sum())
     hour = np.repeat(np.arange(24), per_hour)
@@ -156,13 +171,106 @@ def draw_legit(scenario: CompiledScenario, day: int, rng: np.random.Generator) -
     new_carrier, prior_finding = advance.flags_from_uniform(
         u[:, 5], a.new_carrier_clean, a.prior_finding_clean)
     none = np.full(n, -1, dtype=np.int64)
-    return DayTraffic(
+    road = DayTraffic(
         day=day, arrive_at_s=at, mode=mode, lane=lane, enrolled=enrolled, custody=custody,
         risk=np.zeros(n), prior_crossings=prior, commodity=commodity, drug=none,
         concealment=none.copy(), mass_kg=np.zeros(n), is_decoy=np.zeros(n, dtype=bool),
         source=np.zeros(n, dtype=np.int64), plan_row=none.copy(), new_carrier=new_carrier,
         prior_finding=prior_finding,
     )
+    if sc.trains_per_day <= 0:
+        return road
+    return _merge(road, draw_trains(sc, day, rail_rng(rng, day, 0)))
+
+
+RAIL_STREAM = 0x7261696C  # "rail": the spawn key of the rail streams
+
+
+def rail_rng(rng: np.random.Generator, day: int, purpose: int) -> np.random.Generator:
+    """A generator for the rail rows of ``day`` (``purpose`` 0: trains, 1: uniforms),
+    derived from ``rng``'s seed sequence without drawing from ``rng``; ``rng`` itself when
+    it has no seed sequence to derive from."""
+    seq = getattr(rng.bit_generator, "seed_seq", None)
+    if not isinstance(seq, np.random.SeedSequence):
+        return rng
+    key = (*seq.spawn_key, RAIL_STREAM, purpose, day & 0xFFFFFFFF)
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))
+
+
+def legit_uniforms(traffic: DayTraffic, rng: np.random.Generator,
+                   dtype: type = np.float64) -> np.ndarray:
+    """The per-row draws ``[n, N_UNIFORMS]`` of a day's legitimate traffic: road rows from
+    ``rng`` in order (as many as there are road rows, so a port's road draws do not depend
+    on its trains), rail rows from ``rail_rng``."""
+    n = len(traffic)
+    rail = traffic.mode == RAIL
+    n_rail = int(rail.sum())
+    if n_rail == 0:
+        return rng.random((n, N_UNIFORMS), dtype=dtype)
+    u: np.ndarray = np.empty((n, N_UNIFORMS), dtype=dtype)
+    u[~rail] = rng.random((n - n_rail, N_UNIFORMS), dtype=dtype)
+    u[rail] = rail_rng(rng, traffic.day, 1).random((n_rail, N_UNIFORMS), dtype=dtype)
+    return u
+
+
+def draw_trains(scenario: CompiledScenario, day: int, rng: np.random.Generator) -> DayTraffic:
+    """The rail containers of ``day``, train by train, sorted by arrival (see the module
+    docstring); their advance information is drawn with the clean links of
+    ``[advance]``."""
+    sc = scenario
+    n_trains = int(rng.poisson(sc.trains_per_day))
+    hour = rng.choice(24, size=n_trains, p=sc.hourly_profile[RAIL])
+    train_at = np.sort(day * DAY_S + (hour + rng.random(n_trains)) * 3600.0)
+    per_train = sc.daily_volume[RAIL] / sc.trains_per_day
+    size = 1 + rng.poisson(per_train - 1.0, size=n_trains)
+    at = np.repeat(train_at, size)
+    n = at.shape[0]
+    u = rng.random((n, 2), dtype=np.float32)
+    a = sc.spec.advance
+    new_carrier, prior_finding = advance.flags_from_uniform(
+        u[:, 1], a.new_carrier_clean, a.prior_finding_clean)
+    none = np.full(n, -1, dtype=np.int64)
+    return DayTraffic(
+        day=day, arrive_at_s=at, mode=np.full(n, RAIL, dtype=np.int64),
+        lane=np.zeros(n, dtype=np.int64), enrolled=np.zeros(n, dtype=bool),
+        custody=np.full(n, CUSTODY_NONE, dtype=np.int64), risk=np.zeros(n),
+        prior_crossings=advance.crossings_from_uniform(u[:, 0], a.crossings_mean_clean),
+        commodity=none, drug=none.copy(), concealment=none.copy(), mass_kg=np.zeros(n),
+        is_decoy=np.zeros(n, dtype=bool), source=np.zeros(n, dtype=np.int64),
+        plan_row=none.copy(), new_carrier=new_carrier, prior_finding=prior_finding,
+    )
+
+
+def _merge(a: DayTraffic, b: DayTraffic) -> DayTraffic:
+    """Two sorted days of traffic as one, by arrival (``a`` first at equal instants: the
+    order a stable sort would give, without sorting)."""
+    rows = np.searchsorted(a.arrive_at_s, b.arrive_at_s, side="right") + np.arange(len(b))
+    in_b = np.zeros(len(a) + len(b), dtype=bool)
+    in_b[rows] = True
+    merged = {}
+    for name in _ARRAYS:
+        x, y = getattr(a, name), getattr(b, name)
+        out = np.empty(len(a) + len(b), dtype=np.result_type(x, y))
+        out[~in_b] = x
+        out[rows] = y
+        merged[name] = out
+    return DayTraffic(day=a.day, **merged)
+
+
+def ride_trains(legit: DayTraffic, planned: DayTraffic) -> DayTraffic:
+    """``planned`` with each rail row moved onto the day's first legitimate train at or
+    after its planned instant (the last train of the day when none is later; unchanged
+    on a day without trains): a container crosses in a train, not on its own."""
+    rail = planned.mode == RAIL
+    if not rail.any():
+        return planned
+    trains = np.unique(legit.arrive_at_s[legit.mode == RAIL])
+    if trains.shape[0] == 0:
+        return planned
+    at = planned.arrive_at_s.copy()
+    k = np.minimum(np.searchsorted(trains, at[rail], side="left"), trains.shape[0] - 1)
+    at[rail] = trains[k]
+    return replace(planned, arrive_at_s=at)
 
 
 def plan_traffic(
@@ -205,6 +313,7 @@ def compose_day(
         raise ValueError("compose_day: one row of uniforms per conveyance")
     if len(legit) > 1 and np.any(np.diff(legit.arrive_at_s) < 0):
         raise ValueError("compose_day: legitimate traffic must be sorted by arrival")
+    planned = ride_trains(legit, planned)
     # The plan is small and legitimate traffic sorted: insert the planned rows after any
     # legitimate arrival at the same instant (the order a stable sort would give).
     order = np.argsort(planned.arrive_at_s, kind="stable")
@@ -239,5 +348,5 @@ def score_traffic(scenario: CompiledScenario, traffic: DayTraffic,
     return replace(traffic, risk=lookup.table[cell])
 
 
-__all__ = ["DayTraffic", "compose_day", "draw_legit", "express_open", "plan_traffic",
-           "score_traffic"]
+__all__ = ["DayTraffic", "compose_day", "draw_legit", "draw_trains", "express_open",
+           "legit_uniforms", "plan_traffic", "rail_rng", "ride_trains", "score_traffic"]

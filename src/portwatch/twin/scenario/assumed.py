@@ -101,9 +101,9 @@ ASSUMED: tuple[Assumed, ...] = (
             "NII false-alarm rate: no public figure"),
     Assumed("modes.truck.secondary_service.mean_s", 0.5, 2.0,
             "truck bay exam time: no public figure", relative=True),
-    Assumed("canine.sweep_s", 10.0, 120.0,
-            "a dog's pass per queued vehicle, an alert adding the follow-up check (unset "
-            "in the shipped scenarios: every screened vehicle gets the full check)"),
+    Assumed("canine.sweep_s", 60.0, 330.0,
+            "a dog's pass per queued vehicle, an alert adding the follow-up check (180 s "
+            "in the shipped port files; unset: every screened vehicle gets the full check)"),
     Assumed("contraband.economics.elasticity", 0.0, 2.0,
             "elasticity of loads per day to a load's expected profit (deterrence)"),
     Assumed("contraband.economics.reference_seizure_prob", 0.05, 0.3,
@@ -130,6 +130,21 @@ ASSUMED: tuple[Assumed, ...] = (
     Assumed("drivers.divert_share", 0.0, 2.0,
             "share of those who leave the line who cross at another port (0-1): no "
             "public figure", relative=True),
+    # rail: relative, so a scenario without trains (no [rail] table) is left without one
+    Assumed("modes.rail.general.service.mean_s", 0.5, 2.5,
+            "rail portal time per container, the train's passage at line speed (4-20 s): "
+            "no public figure", relative=True),
+    Assumed("rail.portal_false_alarm_prob", 0.25, 2.5,
+            "share of clean rail containers whose portal image is anomalous (0.005-0.05): "
+            "no public figure", relative=True),
+    Assumed("rail.portal_detection.*.*", 0.5, 1.5,
+            "chance a load shows in the rail portal image (0.3-0.9): no public figure",
+            relative=True),
+    Assumed("modes.rail.secondary_service.mean_s", 0.5, 2.0,
+            "rail yard exam of a container (1-4 h): no public figure", relative=True),
+    Assumed("rail.yard_teams", 0.6, 2.0,
+            "rail yard exam teams: sized to the referrals, no public figure per port",
+            relative=True),
 )
 """The parameters ``portwatch sensitivity`` varies (see ``docs/twin-model.md``)."""
 

@@ -2,8 +2,9 @@
 
 Source: U.S. Bureau of Transportation Statistics, Border Crossing Entry Data, monthly
 inbound crossings per port of entry (public domain, US government work). The package
-ships the four conveyance measures the twin needs (Trucks, Personal Vehicles,
-Pedestrians, Buses) for 1996-2018 as ``data/bts_us_mexico_monthly.csv.gz`` and each
+ships the measures the twin needs (Trucks, Personal Vehicles, Pedestrians, Buses, and for
+rail Trains, Rail Containers Full and Rail Containers Empty) for 1996-2018 as
+``data/bts_us_mexico_monthly.csv.gz`` and each
 port's coordinates as ``data/bts_us_mexico_ports.csv``; ``extract_bts`` regenerates both
 from the full BTS file, and ``python -m portwatch.twin.scenario.bts volumes PORT --year Y``
 prints the daily volumes and monthly seasonality the scenario files were written from.
@@ -30,14 +31,26 @@ from portwatch.domain.modes import Mode
 MONTHLY_FILE = "bts_us_mexico_monthly.csv.gz"
 PORTS_FILE = "bts_us_mexico_ports.csv"
 
-#: BTS measure name of each conveyance mode the twin simulates.
+#: BTS measure name of each conveyance mode the twin simulates (rail: its containers,
+#: the sum of ``RAIL_CONTAINER_MEASURES``).
 MEASURE_OF_MODE: dict[Mode, str] = {
     Mode.TRUCK: "Trucks",
     Mode.CAR: "Personal Vehicles",
     Mode.PEDESTRIAN: "Pedestrians",
     Mode.BUS: "Buses",
+    Mode.RAIL: "Rail Containers Full + Empty",
 }
-_MODE_OF_MEASURE = {measure: mode for mode, measure in MEASURE_OF_MODE.items()}
+TRAINS = "Trains"
+RAIL_LOADED = "Rail Containers Full"
+RAIL_EMPTY = "Rail Containers Empty"
+RAIL_CONTAINER_MEASURES = (RAIL_LOADED, RAIL_EMPTY)
+#: The road modes (the conveyances of the BTS totals before rail was simulated).
+ROAD_MODES: tuple[Mode, ...] = (Mode.TRUCK, Mode.CAR, Mode.PEDESTRIAN, Mode.BUS)
+_MEASURES_OF_MODE: dict[Mode, tuple[str, ...]] = {
+    **{m: (MEASURE_OF_MODE[m],) for m in ROAD_MODES}, Mode.RAIL: RAIL_CONTAINER_MEASURES}
+_RAIL_MEASURES = frozenset([TRAINS, *RAIL_CONTAINER_MEASURES])
+SHIPPED_MEASURES = frozenset([MEASURE_OF_MODE[m] for m in ROAD_MODES]
+                             + [TRAINS, *RAIL_CONTAINER_MEASURES])
 FIRST_YEAR = 1996
 LAST_YEAR = 2018
 
@@ -88,14 +101,39 @@ def find_port(key: str) -> Port:
 
 
 @lru_cache(maxsize=1)
-def _monthly() -> dict[tuple[str, Mode, int, int], int]:
-    """``(port_code, mode, year, month) -> inbound count``."""
+def _by_measure() -> dict[tuple[str, str, int, int], int]:
+    """``(port_code, measure, year, month) -> inbound count``."""
     text = gzip.decompress(_data_text(MONTHLY_FILE)).decode()
-    table: dict[tuple[str, Mode, int, int], int] = {}
+    table: dict[tuple[str, str, int, int], int] = {}
     for r in csv.DictReader(io.StringIO(text)):
         year, month = (int(x) for x in r["month"].split("-"))
-        table[(r["port_code"], _MODE_OF_MEASURE[r["measure"]], year, month)] = int(r["value"])
+        table[(r["port_code"], r["measure"], year, month)] = int(r["value"])
     return table
+
+
+@lru_cache(maxsize=1)
+def _monthly() -> dict[tuple[str, Mode, int, int], int]:
+    """``(port_code, mode, year, month) -> inbound count`` (rail: containers)."""
+    mode_of = {measure: mode for mode, ms in _MEASURES_OF_MODE.items() for measure in ms}
+    table: dict[tuple[str, Mode, int, int], int] = {}
+    for (code, measure, year, month), value in _by_measure().items():
+        mode = mode_of.get(measure)
+        if mode is not None:
+            key = (code, mode, year, month)
+            table[key] = table.get(key, 0) + value
+    return table
+
+
+def monthly_measure(port: str, measure: str, year: int) -> tuple[int, ...]:
+    """Inbound count of a shipped BTS ``measure`` (e.g. ``Trains``) at ``port`` in each
+    month of ``year`` (a month BTS does not list counts as 0)."""
+    _check_year(year)
+    if measure not in SHIPPED_MEASURES:
+        raise InputError(f"measure: not shipped, one of {sorted(SHIPPED_MEASURES)}, "
+                         f"got {measure!r}")
+    code = find_port(port).code
+    table = _by_measure()
+    return tuple(table.get((code, measure, year, m), 0) for m in range(1, 13))
 
 
 def _check_year(year: int) -> None:
@@ -147,8 +185,9 @@ def monthly_seasonality(port: str, mode: Mode, year: int) -> tuple[float, ...]:
     )
 
 
-def total_crossings(year: int, modes: Iterable[Mode] = tuple(Mode)) -> int:
-    """Inbound conveyances over all US-Mexico ports in ``year`` (BTS count)."""
+def total_crossings(year: int, modes: Iterable[Mode] = ROAD_MODES) -> int:
+    """Inbound conveyances over all US-Mexico ports in ``year`` (BTS count; by default
+    of the road modes, rail containers with ``modes=[Mode.RAIL]``)."""
     _check_year(year)
     wanted = set(modes)
     return sum(
@@ -162,8 +201,8 @@ _POINT = re.compile(r"POINT \(\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s*\)")
 def extract_bts(source: Path, out_dir: Path) -> tuple[Path, Path]:
     """Write the compact package files from the full BTS CSV ``source``.
 
-    Keeps the four conveyance measures for every month 1996-2018 and one coordinate
-    line per port. Returns the two paths written.
+    Keeps the measures of ``SHIPPED_MEASURES`` for every month 1996-2018 and one
+    coordinate line per port. Returns the two paths written.
     """
     try:
         handle = source.open(newline="")
@@ -178,8 +217,10 @@ def extract_bts(source: Path, out_dir: Path) -> tuple[Path, Path]:
         if missing:
             raise ConfigError(f"{source}: missing columns {sorted(missing)}")
         for r in reader:
-            if r["measure"] not in _MODE_OF_MEASURE:
+            if r["measure"] not in SHIPPED_MEASURES:
                 continue
+            if r["measure"] in _RAIL_MEASURES and r["value"] == "0":
+                continue  # a month not listed counts as 0: keeps the file small
             rows.append((r["port_code"], r["month"], r["measure"], r["value"]))
             match = _POINT.search(r["location"])
             if match and r["port_code"] not in port_rows:
@@ -211,6 +252,8 @@ def _print_volumes(port_key: str, year: int) -> None:
     port = find_port(port_key)
     print(f"# {port.name}, {port.state} (BTS port code {port.code}), {year}")
     print("# source: BTS Border Crossing Entry Data, inbound counts / days of the year")
+    trains = sum(monthly_measure(port.code, TRAINS, year))
+    print(f"trains: {trains / days_in_year(year):.2f} a day  # {trains} / yr")
     for mode, per_day in daily_volume(port.code, year).items():
         factors = ", ".join(f"{f:.3f}" for f in monthly_seasonality(port.code, mode, year))
         count = annual_count(port.code, mode, year)

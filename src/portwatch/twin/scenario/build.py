@@ -28,7 +28,11 @@ import tomli_w
 from portwatch.domain.errors import InputError, NotFoundError
 from portwatch.domain.modes import Mode
 from portwatch.twin.scenario import bts
-from portwatch.twin.scenario.schema import BALK_WAIT_MIN_ASSUMED, DIVERT_SHARE_ASSUMED
+from portwatch.twin.scenario.schema import (
+    BALK_WAIT_MIN_ASSUMED,
+    DIVERT_SHARE_ASSUMED,
+    RAIL_PORTAL_FALSE_ALARM_ASSUMED,
+)
 
 YEAR = 2018
 
@@ -242,9 +246,46 @@ DRUGS: dict[str, dict[str, float]] = {
 }
 
 #: Smuggling loads per day: one per this many conveyances of the mode (a parameter: the
-#: flow that is not seized is unknown by definition).
+#: flow that is not seized is unknown by definition; rail containers as trucks).
 CONVEYANCES_PER_LOAD = {Mode.TRUCK: 5000.0, Mode.CAR: 5000.0, Mode.PEDESTRIAN: 20000.0,
-                        Mode.BUS: 5000.0}
+                        Mode.BUS: 5000.0, Mode.RAIL: 5000.0}
+
+# ---- rail (every figure without a public source is ``assumed``, ranges in the docs) ------
+SRC_RAIL_VOLUME = (
+    "BTS Border Crossing Entry Data, Rail Containers Full + Rail Containers Empty, annual "
+    "inbound count / days of the year; trains: BTS Trains, same; every container of a "
+    "train arrives with it, containers per train 1 + Poisson(mean - 1): assumed"
+)
+SRC_RAIL_PORTAL = (
+    "CBP images trains with rail NII portals (gamma-ray VACIS at Brownsville in 2002, "
+    "'a similar system' at Laredo, Rocky Mountain News 2002-05-20 citing the Brownsville "
+    "Herald; at El Paso in 2003, where the train 'inches' between the arms, El Paso "
+    "Times 2003-10-27; "
+    "high-energy X-ray rail scanners replacing them from 2021 at Brownsville, Calexico, "
+    "Eagle Pass, El Paso (BNSF and Union Pacific) and Nogales, CBP release 2021-05-12): "
+    "the train does not stop, one officer reads the images; one portal per rail crossing "
+    "(El Paso two); the time per container is the train's passage at line speed, about "
+    "8 s for an 18 m railcar at 8 km/h: assumed (range 4-20 s)"
+)
+SRC_RAIL_YARD = (
+    "exam of a referred container at the rail yard (set out from the train, opened, "
+    "partly unloaded): no public figure, assumed 2 h mean (range 1-4 h); full search "
+    "(devanning) 4 h: assumed; yard teams sized to the image and random referrals at 70% "
+    "utilisation: assumed"
+)
+SRC_RAIL_DETECTION = (
+    "chance that a load shows as an anomaly in the portal image, and that a clean "
+    "container does (0.02, range 0.005-0.05): no public figure, assumed; before the "
+    "portals a dog and a flashlight along the cars took 1-2 hours a train (El Paso Times "
+    "2003-10-27)"
+)
+RAIL_PORTAL_S = 8.0  # assumed, see SRC_RAIL_PORTAL
+RAIL_PORTAL_DETECT = 0.55  # assumed: a load shows in the image (range 0.3-0.9)
+RAIL_PORTALS = {"2402": 2}  # El Paso: BNSF and Union Pacific crossings; elsewhere one
+RAIL_YARD_S = 7200.0  # assumed
+RAIL_FULL_SEARCH_S = 14400.0  # assumed
+RAIL_RULES_RATE = 0.01  # the ``rules`` policy's random referral of rail containers
+RAIL_YARD_UTILISATION = 0.7  # assumed
 DECOYS_PER_LOAD = 0.2  # parameter
 
 #: Large-scale NII systems on the southwest border, allocated to ports by vehicle volume.
@@ -257,6 +298,22 @@ SRC_SCANNERS = (
 SRC_PORTAL = (
     "newer multi-energy drive-through portals about 80 vehicles an hour (CBP), deployed "
     "from 2020 (GAO-25-107379); one unit assumed at ports with >= 1,000 trucks a day"
+)
+CANINE_SWEEP_S = 180.0
+SRC_SWEEP = (
+    "a pass of 180 s per queued vehicle (sweep_s): assumed (range 60-330 s), calibrated as "
+    "the shortest pass tried (60, 90, 120, 150, 180, 240 s) at which false alerts at the "
+    "rate above, taken per pass, leave the rules policy feasible at Laredo with a margin: "
+    "at most 0.5% of referrals waved through on two seeds (150 s: 0.95% on one) "
+    "(docs/targeting.md)"
+)
+SWEEP_UNSET = {"2504"}
+"""Ports left with the full check on every screened vehicle: at San Ysidro (2504) the
+informed adversary's prediction falls below its realised interval with a pass set."""
+SRC_NO_SWEEP = (
+    "no pass time (sweep_s unset, every screened vehicle gets the full check): with a "
+    "180 s pass the interdiction model under-predicts the informed adversary here "
+    "(docs/targeting.md)"
 )
 SRC_CANINE = (
     "canine check 5-6 min per vehicle (CBP); detection: fully trained drug dogs gave 87.7% "
@@ -388,6 +445,54 @@ def _mode_table(code: str, mode: Mode, per_day: float, truck_shape: tuple[int, .
     return table
 
 
+def _rail_mode_table(code: str, per_day: float) -> dict[str, Any]:
+    """The rail mode of a port: containers a day, the portal as its primary station."""
+    portals = RAIL_PORTALS.get(code, 1)
+    return {
+        "daily_volume": round(per_day, 1),
+        "source": f"{SRC_RAIL_VOLUME}; hourly profile: trains cross at any hour, flat: "
+        "assumed",
+        "hourly_profile": [1.0] * 24,
+        "enrolled_share": 0.0,
+        "general": {
+            "booths_by_hour": [portals] * 24,
+            "service": {"kind": "gamma", "mean_s": RAIL_PORTAL_S, "cv": 0.25,
+                        "source": SRC_RAIL_PORTAL},
+            "source": SRC_RAIL_PORTAL,
+        },
+        "secondary_service": {"kind": "lognormal", "mean_s": RAIL_YARD_S, "cv": 0.5,
+                              "source": SRC_RAIL_YARD},
+        "full_search_service": {"kind": "gamma", "mean_s": RAIL_FULL_SEARCH_S, "cv": 0.3,
+                                "source": SRC_RAIL_YARD},
+    }
+
+
+def _rail_table(containers_per_day: float, trains_per_day: float,
+                loaded_per_day: float) -> dict[str, Any]:
+    """The ``[rail]`` table: trains, the loaded share, the portal image and the yard."""
+    referrals = containers_per_day * (RAIL_PORTAL_FALSE_ALARM_ASSUMED + RAIL_RULES_RATE)
+    teams = max(1, math.ceil(referrals * RAIL_YARD_S / 86_400.0 / RAIL_YARD_UTILISATION))
+    return {
+        "trains_per_day": round(trains_per_day, 3),
+        "loaded_share": round(loaded_per_day / containers_per_day, 4),
+        "portal_detection": {"*": {"*": RAIL_PORTAL_DETECT}},
+        "portal_false_alarm_prob": RAIL_PORTAL_FALSE_ALARM_ASSUMED,
+        "yard_teams": teams,
+        "source": f"{SRC_RAIL_VOLUME}; {SRC_RAIL_DETECTION}; {SRC_RAIL_YARD}",
+    }
+
+
+def _rail_counts(code: str, year: int, month: int | None) -> tuple[float, float]:
+    """(trains, loaded containers) a day at port ``code`` in the year or the month."""
+    trains = bts.monthly_measure(code, bts.TRAINS, year)
+    loaded = bts.monthly_measure(code, bts.RAIL_LOADED, year)
+    if month is None:
+        days = bts.days_in_year(year)
+        return sum(trains) / days, sum(loaded) / days
+    days = calendar.monthrange(year, month)[1]
+    return trains[month - 1] / days, loaded[month - 1] / days
+
+
 def _drug_tables() -> dict[str, Any]:
     out = {}
     for name, d in DRUGS.items():
@@ -406,7 +511,8 @@ def _resources(volumes: dict[Mode, float], legacy_scanners: int) -> dict[str, An
     """Secondary resources sized by the port's daily volume (every size a parameter)."""
     vehicles = volumes.get(Mode.TRUCK, 0.0) + volumes.get(Mode.CAR, 0.0)
     vehicle_modes = [m.value for m in (Mode.TRUCK, Mode.CAR, Mode.BUS) if volumes.get(m, 0) > 0]
-    screened = vehicle_modes or [next(iter(volumes)).value]
+    screened = vehicle_modes or [next((m.value for m in volumes if m is not Mode.RAIL),
+                                      Mode.PEDESTRIAN.value)]
     bays = max(2, round(vehicles / 2500))
     scanners: list[dict[str, Any]] = []
     if legacy_scanners > 0 and vehicle_modes:
@@ -438,11 +544,13 @@ def _resources(volumes: dict[Mode, float], legacy_scanners: int) -> dict[str, An
             "modes": screened,
             "false_alarm_prob": 0.053,
             "decoy_alert_prob": 0.9,
+            "sweep_s": CANINE_SWEEP_S,
             "detection": {"*": {"*": 0.877, "commingled": 0.75, "sealed_pre": 0.5,
                                 "sealed_post": 0.5},
                           "fentanyl": {"*": 0.6, "sealed_pre": 0.35, "sealed_post": 0.35}},
             "source": f"{SRC_CANINE}; team count scaled by volume: {SRC_PARAM}; decoys "
-            f"tainted with traces draw an alert with probability 0.9: {SRC_PARAM}",
+            f"tainted with traces draw an alert with probability 0.9: {SRC_PARAM}; "
+            f"{SRC_SWEEP}",
         },
         "scanners": scanners,
         "secondary": {
@@ -542,6 +650,9 @@ def port_scenario(port_key: str, year: int = YEAR, month: int | None = None,
         period = f"{calendar.month_name[month]} {year}"
     # a mode under 0.05 a day rounds to no traffic in the file
     volumes = {m: v for m, v in daily.items() if round(v, 1) > 0}
+    trains, loaded = _rail_counts(port.code, year, month)
+    if Mode.RAIL in volumes and not 0 < round(trains, 3) <= round(volumes[Mode.RAIL], 1):
+        del volumes[Mode.RAIL]  # containers without trains in the file: not simulated
     if not volumes:
         raise InputError(f"port {port.name}: no inbound traffic in the BTS file in {period}")
     data: dict[str, Any] = {
@@ -551,9 +662,16 @@ def port_scenario(port_key: str, year: int = YEAR, month: int | None = None,
         "source": f"volumes: BTS Border Crossing Entry Data, {period}; other figures as cited "
         "in each table",
         "modes": {m.value: _mode_table(port.code, m, v, truck_shape, booth_caps)
+                  if m is not Mode.RAIL else _rail_mode_table(port.code, v)
                   for m, v in volumes.items()},
     }
     data.update(_common(volumes, _scanner_share(year).get(port.code, 0)))
+    if Mode.RAIL in volumes:
+        data["rail"] = _rail_table(volumes[Mode.RAIL], trains, loaded)
+    if port.code in SWEEP_UNSET:
+        canine = data["canine"]
+        del canine["sweep_s"]
+        canine["source"] = canine["source"].replace(SRC_SWEEP, SRC_NO_SWEEP)
     return data
 
 
@@ -602,6 +720,15 @@ def southern_border_scenario(year: int = YEAR) -> dict[str, Any]:
     data["secondary"]["bays"] = sum(p["secondary"]["bays"] for p in ports)
     data["secondary"]["queue_slots"] = sum(p["secondary"]["queue_slots"] for p in ports)
     data["analyzer"]["count"] = sum(p["analyzer"]["count"] for p in ports)
+    rail_ports = [p for p in ports if "rail" in p]
+    if rail_ports:
+        loaded = sum(p["rail"]["loaded_share"] * p["modes"]["rail"]["daily_volume"]
+                     for p in rail_ports)
+        data["rail"] = dict(
+            rail_ports[0]["rail"],
+            trains_per_day=round(sum(p["rail"]["trains_per_day"] for p in rail_ports), 3),
+            loaded_share=round(loaded / data["modes"]["rail"]["daily_volume"], 4),
+            yard_teams=sum(p["rail"]["yard_teams"] for p in rail_ports))
     portals = sum(s["count"] for p in ports for s in p["scanners"] if s["name"] != "legacy-xray")
     for s in data["scanners"]:
         if s["name"] != "legacy-xray":
@@ -630,12 +757,15 @@ def _header(data: dict[str, Any], year: int, per_port: bool) -> str:
     ]
     if per_port:
         lines.append(f"# Each port's own daily inbound volumes in {year} (BTS count / days):")
-        lines.append("#   code  port                     trucks      cars  pedestrians   buses")
+        lines.append("#   code  port                     trucks      cars  pedestrians   buses"
+                     "  rail containers  trains")
         for port in bts.ports():
             v = bts.daily_volume(port.code, year)
+            trains, _ = _rail_counts(port.code, year, None)
             lines.append(
                 f"#   {port.code}  {port.name:<22} {v[Mode.TRUCK]:>8.1f} {v[Mode.CAR]:>9.1f} "
-                f"{v[Mode.PEDESTRIAN]:>12.1f} {v[Mode.BUS]:>7.1f}"
+                f"{v[Mode.PEDESTRIAN]:>12.1f} {v[Mode.BUS]:>7.1f} {v[Mode.RAIL]:>16.1f} "
+                f"{trains:>7.2f}"
             )
     return "\n".join(lines) + "\n\n"
 

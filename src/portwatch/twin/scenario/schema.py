@@ -54,11 +54,12 @@ GUIDED_DETECTION_ASSUMED = 0.95
 ``assumed`` (range 0.8-0.99): officers search where the anomaly is."""
 CANINE_SWEEP_S_ASSUMED = 30.0
 """Seconds a canine team spends on one queued vehicle as it works the pre-primary lanes
-when a scenario sets ``canine.sweep_s``: ``assumed`` (range 10-120 s). No public figure
+when a scenario sets ``canine.sweep_s``: ``assumed`` (range 60-330 s). No public figure
 for the pass; for scale, a team checks 400-500 packages in about 30 minutes and examines
 a vehicle in 5-6 minutes (CBP Today, June/July 2003), the latter being the follow-up
-check after an alert. Unset (the shipped scenarios), every vehicle a team screens gets
-the full check and an alert costs the team nothing more."""
+check after an alert. The shipped port files set 180 s (``build.CANINE_SWEEP_S``). Unset
+(test-port), every vehicle a team screens gets the full check and an alert costs the
+team nothing more."""
 
 
 class _Model(BaseModel):
@@ -354,6 +355,40 @@ class CostSpec(_Model):
     pedestrian_hour_usd: float = Field(ge=0)
     bus_hour_usd: float = Field(ge=0)
     source: str | None = None
+    rail_container_hour_usd: float = Field(default=0.0, ge=0)
+
+
+RAIL_PORTAL_FALSE_ALARM_ASSUMED = 0.02
+"""Share of clean rail containers whose portal image an officer finds anomalous:
+``assumed`` (range 0.005-0.05; no public figure)."""
+
+
+class RailSpec(_Model):
+    """Trains and their inspection, at a port where ``modes.rail`` crosses.
+
+    The unit of the rail mode is the container (or railcar) BTS counts, loaded or empty.
+    Trains arrive ``trains_per_day`` (Poisson, hours by ``modes.rail.hourly_profile``),
+    each with its containers (``modes.rail.daily_volume / trains_per_day`` on average), all
+    at the train's arrival instant. The rail NII portal is the mode's primary station
+    (``modes.rail.general``: one booth per portal, a container's ``service`` time the
+    train's passage at line speed) and images every container: an anomaly (a load with
+    ``portal_detection``, a clean container with ``portal_false_alarm_prob``) refers the
+    container to the rail yard. Yard exams (``modes.rail.secondary_service``; full search
+    ``modes.rail.full_search_service``) are made by ``yard_teams`` teams of their own, in
+    order of referral, with the secondary's detection tables (guided after an image
+    anomaly); the yard holds every referred container (set-out tracks), so rail never
+    fills the port's secondary."""
+
+    trains_per_day: float = Field(gt=0, le=MAX_DAILY_VOLUME)
+    loaded_share: float = Field(ge=0, le=1)
+    """Share of the containers that are loaded (BTS Rail Containers Full over Full + Empty);
+    reported, not used by the inspection."""
+    portal_detection: DetectionTable
+    portal_false_alarm_prob: float = Field(default=RAIL_PORTAL_FALSE_ALARM_ASSUMED, ge=0, le=1)
+    yard_teams: int = Field(ge=1, le=MAX_UNITS)
+    source: str | None = None
+
+    _t = field_validator("portal_detection")(_check_table)
 
 
 BALK_WAIT_MIN_ASSUMED = {Mode.CAR: 180.0, Mode.PEDESTRIAN: 150.0}
@@ -397,6 +432,8 @@ class ScenarioSpec(_Model):
     advance: AdvanceSpec = AdvanceSpec()
     drivers: DriversSpec | None = None
     """Lane choice and balking (none: travellers keep their lane and never leave)."""
+    rail: RailSpec | None = None
+    """Trains, the rail portal and the rail yard (required where ``modes.rail`` is)."""
 
     @field_validator("commodities")
     @classmethod
@@ -421,6 +458,8 @@ class ScenarioSpec(_Model):
             ("secondary.full_search_detection", self.secondary.full_search_detection),
         ]
         tables += [(f"scanners.{s.name}.detection", s.detection) for s in self.scanners]
+        if self.rail is not None:
+            tables.append(("rail.portal_detection", self.rail.portal_detection))
         if self.inland is not None:
             tables.append(("inland.detection", self.inland.detection))
         for where, table in tables:
@@ -437,6 +476,34 @@ class ScenarioSpec(_Model):
             for mode in [*self.drivers.choose_lane, *self.drivers.balk_wait_min]:
                 if mode not in self.modes:
                     raise ValueError(f"drivers: {mode}: mode not in modes")
+        return self
+
+    @model_validator(mode="after")
+    def _rail(self) -> ScenarioSpec:
+        rail = self.modes.get(Mode.RAIL)
+        if rail is None:
+            if self.rail is not None:
+                raise ValueError("rail: given, but modes.rail is not")
+            return self
+        if self.rail is None:
+            raise ValueError("rail: required where modes.rail is (trains, portal, yard)")
+        if rail.express is not None:
+            raise ValueError("modes.rail.express: trains have no express lane")
+        if rail.enrolled_share != 0:
+            raise ValueError(f"modes.rail.enrolled_share: must be 0 (no trusted-shipper lane "
+                             f"for trains), got {rail.enrolled_share}")
+        if rail.daily_volume < self.rail.trains_per_day:
+            raise ValueError(f"rail.trains_per_day: more trains ({self.rail.trains_per_day}) "
+                             f"than containers ({rail.daily_volume}) a day")
+        where = [("canine.modes", self.canine.modes)]
+        where += [(f"scanners.{s.name}.modes", s.modes) for s in self.scanners]
+        if self.drivers is not None:
+            where += [("drivers.choose_lane", self.drivers.choose_lane),
+                      ("drivers.balk_wait_min", list(self.drivers.balk_wait_min))]
+        for name, modes in where:
+            if Mode.RAIL in modes:
+                raise ValueError(f"{name}: rail is inspected by the rail portal and yard "
+                                 "([rail]), not here")
         return self
 
 
@@ -495,6 +562,12 @@ class CompiledScenario:
     choose_lane: np.ndarray  # bool [mode]: the enrolled pick the shorter lane
     balk_wait_s: np.ndarray  # float64 [mode]: visible wait that makes one leave (inf: never)
     divert_share: float  # of those who leave, the share that cross at another port
+    portal_modes: np.ndarray  # bool [mode]: every conveyance imaged at primary (rail)
+    portal_detect: np.ndarray  # float64 [drug, concealment]: the portal image's anomaly
+    portal_false_alarm: float
+    yard_modes: np.ndarray  # bool [mode]: referrals examined in the rail yard
+    rail_yard_teams: int
+    trains_per_day: float  # 0: no rail
 
     @property
     def secondary_capacity(self) -> int:
@@ -533,6 +606,7 @@ def _mode_fields(spec: ScenarioSpec) -> dict[str, Any]:
         Mode.CAR: spec.cost.car_hour_usd,
         Mode.PEDESTRIAN: spec.cost.pedestrian_hour_usd,
         Mode.BUS: spec.cost.bus_hour_usd,
+        Mode.RAIL: spec.cost.rail_container_hour_usd,
     }
     for m, mode in enumerate(MODE_ORDER):
         ms = spec.modes.get(mode)
@@ -630,7 +704,23 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         commodity_share=np.array(list(spec.commodities.values()), dtype=np.float64)
         / (sum(spec.commodities.values()) or 1.0),
         **_driver_fields(spec),
+        **_rail_fields(spec, drugs),
     )
+
+
+def _rail_fields(spec: ScenarioSpec, drugs: tuple[str, ...]) -> dict[str, Any]:
+    """The rail portal and yard as arrays by mode (no ``[rail]`` table: no rail)."""
+    rail = spec.rail
+    present = _modes_mask([Mode.RAIL] if rail is not None else [])
+    return {
+        "portal_modes": present,
+        "portal_detect": (_table(rail.portal_detection, drugs) if rail is not None
+                          else np.zeros((len(drugs), N_CONCEALMENTS))),
+        "portal_false_alarm": rail.portal_false_alarm_prob if rail is not None else 0.0,
+        "yard_modes": present.copy(),
+        "rail_yard_teams": rail.yard_teams if rail is not None else 0,
+        "trains_per_day": rail.trains_per_day if rail is not None else 0.0,
+    }
 
 
 def _driver_fields(spec: ScenarioSpec) -> dict[str, Any]:
@@ -747,6 +837,7 @@ __all__ = [
     "N_STATIONS",
     "CompiledScenario",
     "DriversSpec",
+    "RailSpec",
     "ScenarioSpec",
     "ServiceSpec",
     "compile_scenario",

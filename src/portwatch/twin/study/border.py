@@ -23,6 +23,7 @@ import numpy as np
 from portwatch import __version__
 from portwatch.targeting.policy import Policy
 from portwatch.twin.adversaries import make_adversary
+from portwatch.twin.process.kernel import BUSY_SCANNERS
 from portwatch.twin.process.metrics import DayMetrics, combine, summarise
 from portwatch.twin.scenario import bts
 from portwatch.twin.scenario.build import YEAR, port_scenario
@@ -36,7 +37,7 @@ from portwatch.twin.study.replications import (
     run_replication,
 )
 
-N_FIXED = 9  # busy_s / staffed_s: 8 stations and the canine teams, then scanners, then bays
+N_FIXED = BUSY_SCANNERS  # busy_s / staffed_s: stations and canines, scanners, rail yard, bays
 
 MapFn = Callable[[Callable[[ReplicationTask], ReplicationResult], list[ReplicationTask]],
                  Iterable[ReplicationResult]]
@@ -55,11 +56,11 @@ def _to_border_layout(total: DayMetrics, port: CompiledScenario,
     n_types = len(border.scanner_names)
 
     def remap(values: np.ndarray) -> np.ndarray:
-        out = np.zeros(N_FIXED + n_types + 1)
+        out = np.zeros(N_FIXED + n_types + 2)
         out[:N_FIXED] = values[:N_FIXED]
         for ty, name in enumerate(port.scanner_names):
             out[N_FIXED + border.scanner_names.index(name)] += values[N_FIXED + ty]
-        out[-1] = values[-1]
+        out[-2:] = values[-2:]
         return out
 
     return replace(total, busy_s=remap(total.busy_s), staffed_s=remap(total.staffed_s))

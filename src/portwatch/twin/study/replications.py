@@ -33,7 +33,13 @@ from portwatch.twin.process.advance import RiskLookup
 from portwatch.twin.process.kernel import N_UNIFORMS, KernelModel, PortState, prepare, run_day
 from portwatch.twin.process.metrics import DAY_S, DayMetrics, combine, day_metrics, summarise
 from portwatch.twin.process.plan import LoadPlan
-from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic, score_traffic
+from portwatch.twin.process.traffic import (
+    compose_day,
+    draw_legit,
+    legit_uniforms,
+    plan_traffic,
+    score_traffic,
+)
 from portwatch.twin.scenario.schema import CompiledScenario, load_scenario
 from portwatch.twin.study.riskmodel import port_risk_lookup, use_port_risk_lookup, uses_risk
 
@@ -169,7 +175,7 @@ def run_replication(task: ReplicationTask) -> ReplicationResult:
     run_end = (task.warmup_days + task.days) * DAY_S
     for day in range(task.warmup_days + task.days):
         legit = draw_legit(sc, day, traffic_rng)
-        u_legit = ulegit_rng.random((len(legit), N_UNIFORMS), dtype=np.float32)
+        u_legit = legit_uniforms(legit, ulegit_rng, np.float32)
         for arm in arms:
             obs = arm.observer
             adversary = arm.adversary

@@ -38,7 +38,8 @@ Progress = Callable[[int], None]
 #: Referral rates of the ``rules`` policy: about 15% of trucks and under 2% of cars were
 #: scanned on the southwest border in 2021 (CBP, Office of Field Operations testimony to
 #: the House Homeland Security Subcommittee on Border Security, 2022); enrolled (express)
-#: traffic at a tenth of those rates, pedestrians and buses at the car rate (parameters).
+#: traffic at a tenth of those rates, pedestrians and buses at the car rate (parameters);
+#: rail containers, every one imaged at the rail portal, 1% at random besides (assumed).
 RULES_RATES: dict[tuple[Mode | str, str], float | list[float]] = {
     ("truck", "general"): 0.15,
     ("truck", "express"): 0.015,
@@ -47,6 +48,7 @@ RULES_RATES: dict[tuple[Mode | str, str], float | list[float]] = {
     ("pedestrian", "general"): 0.018,
     ("pedestrian", "express"): 0.0018,
     ("bus", "general"): 0.018,
+    ("rail", "general"): 0.01,
 }
 
 
