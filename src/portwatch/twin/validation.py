@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy import stats
 
 from portwatch.targeting.policy import Policy
@@ -118,36 +119,46 @@ def poisson_arrivals(rate_per_s: float, n: int, rng: np.random.Generator) -> np.
 
 def run_reduced_port(
     scenario: CompiledScenario, referral_rate: float, arrive_at_s: np.ndarray,
-    uniforms: np.ndarray,
+    uniforms: np.ndarray, plain: bool = True,
 ) -> ReducedPortRun:
     """The kernel on ``arrive_at_s`` (sorted) with per-conveyance ``uniforms``; a
-    conveyance is referred when its decision uniform is below ``referral_rate``."""
+    conveyance is referred when its decision uniform is below ``referral_rate``.
+    ``plain=False``: the kernel's event loop even where its plain path applies."""
     policy = Policy.uniform(referral_rate, capacity_rule="hold", name="reduced-port")
     n = arrive_at_s.shape[0]
     if uniforms.shape != (n, N_UNIFORMS):
         raise ValueError(f"uniforms must have shape ({n}, {N_UNIFORMS})")
     # inputs the kernel only reads stay untouched zero pages; the outputs are computed in
     # place of the kernel's own (fresh pages cost as much as the simulation)
-    zeros = np.zeros(n, dtype=np.int64)
+    # (codes in the kernel's own int8, so it reads them as they are)
+    zeros = np.zeros(n, dtype=np.int8)
     no = np.zeros(n, dtype=bool)
-    run = run_day(prepare(scenario, policy), arrive_at_s, np.ones(n, dtype=np.int64), zeros,
-                  no, zeros, np.zeros(n), np.full(n, -1, dtype=np.int64), zeros, no, uniforms,
-                  PortState(scenario))
-    referred = run.inspected
-    # secondary_start_at is NaN unless examined, so both secondary figures are NaN there
-    secondary_service = np.subtract(run.exit_at, run.secondary_start_at, out=run.exit_at)
-    secondary_wait = np.subtract(run.secondary_start_at, run.primary_end_at,
-                                 out=run.secondary_start_at)
-    primary_service = np.subtract(run.primary_end_at, run.primary_start_at,
-                                  out=run.primary_end_at)
+    run = run_day(prepare(scenario, policy), arrive_at_s, np.ones(n, dtype=np.int8), zeros,
+                  no, zeros, np.zeros(n), np.full(n, -1, dtype=np.int8), zeros, no, uniforms,
+                  PortState(scenario), plain=plain)
+    # secondary_start_at is NaN unless examined, so both secondary figures are NaN there;
+    # the four durations in one pass, each in place of an instant it no longer needs
+    _durations(arrive_at_s, run.primary_start_at, run.primary_end_at, run.secondary_start_at,
+               run.exit_at)
     return ReducedPortRun(
         arrive_at_s=arrive_at_s,
-        primary_wait_s=np.subtract(run.primary_start_at, arrive_at_s, out=run.primary_start_at),
-        primary_service_s=primary_service,
-        referred=referred,
-        secondary_wait_s=secondary_wait,
-        secondary_service_s=secondary_service,
+        primary_wait_s=run.primary_start_at,
+        primary_service_s=run.primary_end_at,
+        referred=run.inspected,
+        secondary_wait_s=run.secondary_start_at,
+        secondary_service_s=run.exit_at,
     )
+
+
+@njit(cache=True, nogil=True)
+def _durations(arrive, start, end, secondary, exit_at):
+    """In place: start -> primary wait, end -> primary service, secondary -> secondary
+    wait, exit_at -> secondary service."""
+    for c in range(arrive.shape[0]):
+        exit_at[c] = exit_at[c] - secondary[c]
+        secondary[c] = secondary[c] - end[c]
+        end[c] = end[c] - start[c]
+        start[c] = start[c] - arrive[c]
 
 
 def relative_error(simulated: float, theory: float) -> float:

@@ -36,6 +36,11 @@ which images every container as its train passes (``_portal_image``: an anomaly 
 as an alert does), and a referred container is examined at the rail yard by teams of its
 own (``_yard_exam``), outside secondary's capacity and its bays.
 
+A day where primary never sees secondary (no canine team at primary, no drivers'
+choices, a secondary that cannot fill) runs on the plain path (``plain_day``) instead:
+phases 1-3 for every conveyance in arrival order, then phases 4-6 for the referrals
+only, with the event loop's results bit for bit.
+
 Every draw is a column of ``U`` (one row per conveyance, see ``U_*``), so the kernel is
 a pure function of its inputs and the carried ``PortState``: bit-for-bit reproducible.
 """
@@ -123,7 +128,7 @@ Work = namedtuple(
     "Work",
     "k pend_key pend_idx ready_key ready_idx bay_key bay_idx idle queue_hi queue_lo "
     "blocked_hi blocked_lo q_next q_head q_tail booth_of release guided suspect bay_owner "
-    "q_len")
+    "q_len log_at log_row log_occupied start_at start_known")
 
 
 # ---- heaps ------------------------------------------------------------------------------
@@ -330,6 +335,7 @@ def _start_primary(cv, port, pools, out, w, c, t):
     out.primary_end_at[c] = t + dur
     w.booth_of[c] = pools.station_idx[s, 0]
     pools.station_key[s, 0] = t + dur
+    _station_changed(w, s)
     _sift_down(pools.station_key[s], pools.station_idx[s], nb, 0)
     out.busy[s] += dur
     ck = pools.canine_key
@@ -403,6 +409,7 @@ def _arrive(cv, port, pools, out, w, c):
     w.k[K_QUEUED] += 1
     if w.q_head[s] < 0:
         w.q_head[s] = c
+        _station_changed(w, s)
     else:
         w.q_next[w.q_tail[s]] = c
     w.q_tail[s] = c
@@ -416,11 +423,23 @@ def _next_start(cv, port, pools, w):
     for s in range(w.q_head.shape[0]):
         c = w.q_head[s]
         if c >= 0:
-            t = _booth_free_at(port, pools, s, cv.arrive_at[c])
+            # a station's next start holds until its booths or the head of its queue
+            # change (``_station_changed``)
+            if not w.start_known[s]:
+                w.start_at[s] = _booth_free_at(port, pools, s, cv.arrive_at[c])
+                w.start_known[s] = True
+            t = w.start_at[s]
             if t < best:
                 best = t
                 station = s
     return best, station
+
+
+@njit(**_INLINE)
+def _station_changed(w, s):
+    """Station ``s``'s booths or the head of its queue changed: its next start is to be
+    found again."""
+    w.start_known[s] = False
 
 
 # ---- phase 3: referral ----------------------------------------------------------------------
@@ -428,28 +447,36 @@ def _next_start(cv, port, pools, w):
 def _decide(cv, port, rules, pools, out, w, c, t):
     """The decision at the end of ``c``'s primary; a referral enters secondary, or holds
     its booth when secondary is full."""
-    m = cv.mode[c]
     occupied = w.k[K_SEC_N] + w.k[K_IN_SEC]
-    if port.yard_modes[m]:  # the rail yard holds every container referred to it
+    if port.yard_modes[cv.mode[c]]:  # the rail yard holds every container referred to it
         occupied = 0
     out.occupancy[c] = occupied
+    if _decide_code(cv, port, rules, out, c, t, occupied) >= SECONDARY:
+        _refer(cv, port, rules, pools, out, w, c, t, occupied)
+
+
+@njit(**_INLINE)
+def _decide_code(cv, port, rules, out, c, t, occupied):
+    """``decide_code`` for ``c`` at ``t`` with ``occupied`` in secondary: writes the lane,
+    the reason and the exit (the end of primary); returns the lane code."""
     tier = risk_tier(rules.tier_edges, cv.risk[c])
     code, reason = decide_code(
-        cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], m, out.lane_used[c],
-        _hour_of(t),
+        cv.custody[c], cv.risk[c], cv.enrolled[c], out.alert[c], cv.mode[c],
+        out.lane_used[c], _hour_of(t),
         occupied, port.capacity, cv.u[c, U_DECIDE], rules.referral[tier],
         rules.risk_threshold, rules.broken_full, rules.clean_express, rules.hold,
     )
     out.lane_code[c] = code
     out.reason_code[c] = reason
-    out.detected_by[c] = DETECTED_NONE
-    out.secondary_start_at[c] = np.nan
-    out.triage[c] = -1
-    out.scan_type[c] = -1
     out.exit_at[c] = t
-    if code < SECONDARY:
-        return
-    alert = code == FULL_SEARCH or reason == R_ALERT
+    return code
+
+
+@njit(**_INLINE)
+def _refer(cv, port, rules, pools, out, w, c, t, occupied):
+    """Referral ``c`` enters secondary at ``t``, or holds its booth while it is full."""
+    m = cv.mode[c]
+    alert = out.lane_code[c] == FULL_SEARCH or out.reason_code[c] == R_ALERT
     # alerts may fill only part of secondary (the policy's capacity reserve), so that
     # trace-tainted decoys cannot shut the randomized schedule out
     if admits(alert, occupied, port.capacity, rules.alert_capacity):
@@ -458,6 +485,7 @@ def _decide(cv, port, rules, pools, out, w, c, t):
     # secondary is full: the conveyance waits in its booth, which stays blocked
     s = m * 2 + out.lane_used[c]
     _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], INF)
+    _station_changed(w, s)
     if alert:
         w.blocked_hi[w.k[K_BH_TAIL]] = c
         w.k[K_BH_TAIL] += 1
@@ -662,6 +690,7 @@ def _unblock(cv, port, rules, pools, out, w, t):
             return
         s = cv.mode[c] * 2 + out.lane_used[c]
         _rekey(pools.station_key[s], pools.station_idx[s], port.max_booths[s], w.booth_of[c], t)
+        _station_changed(w, s)
         out.held_s[c] = t - out.primary_end_at[c]
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
 
@@ -675,12 +704,43 @@ def _leave_secondary(cv, port, rules, pools, out, w, t):
 @njit(**_PHASE)
 def _inland(cv, port, out):
     """Loads that crossed undetected meet the inland checkpoint."""
+    if not port.inland_cov > 0.0:
+        return
     for c in range(cv.arrive_at.shape[0]):
         d = cv.drug[c]
         if (d >= 0 and not cv.decoy[c] and out.detected_by[c] == DETECTED_NONE
                 and port.inland_modes[cv.mode[c]] and cv.u[c, U_INLAND] < port.inland_cov
                 and cv.u[c, U_INLAND_DETECT] < port.inland_detect[d, cv.conc[c]]):
             out.detected_by[c] = DETECTED_INLAND
+
+
+@njit(**_INLINE)
+def _ready(cv, port, rules, pools, out, w, now):
+    """The first conveyance ready after triage leaves (cleared) or queues for a bay."""
+    k = w.k
+    c = _pop(w.ready_key, w.ready_idx, k[K_READY])
+    k[K_READY] -= 1
+    if w.release[c]:  # cleared by triage
+        out.exit_at[c] = now
+        _leave_secondary(cv, port, rules, pools, out, w, now)
+    elif w.guided[c] or out.lane_code[c] == FULL_SEARCH:
+        w.queue_hi[k[K_HI_TAIL]] = c
+        k[K_HI_TAIL] += 1
+    else:
+        w.queue_lo[k[K_LO_TAIL]] = c
+        k[K_LO_TAIL] += 1
+
+
+@njit(**_INLINE)
+def _close_day(cv, port, out, pools, w):
+    """Tomorrow counts today's referrals in secondary until they leave; the loads that
+    crossed meet the inland checkpoint. Returns the entries of ``pools.sec_heap``."""
+    k = w.k
+    for c in range(cv.arrive_at.shape[0]):
+        if out.lane_code[c] >= SECONDARY and not port.yard_modes[cv.mode[c]]:
+            k[K_SEC_N] = _heap_push(pools.sec_heap, k[K_SEC_N], out.exit_at[c])
+    _inland(cv, port, out)
+    return k[K_SEC_N]
 
 
 # ---- the loop -------------------------------------------------------------------------------
@@ -725,17 +785,7 @@ def simulate_day(cv, port, rules, pools, out, w):
                 w.bay_owner[b] = -1
                 _leave_secondary(cv, port, rules, pools, out, w, now)
         elif t_ready == now:
-            c = _pop(w.ready_key, w.ready_idx, k[K_READY])
-            k[K_READY] -= 1
-            if w.release[c]:  # cleared by triage
-                out.exit_at[c] = now
-                _leave_secondary(cv, port, rules, pools, out, w, now)
-            elif w.guided[c] or out.lane_code[c] == FULL_SEARCH:
-                w.queue_hi[k[K_HI_TAIL]] = c
-                k[K_HI_TAIL] += 1
-            else:
-                w.queue_lo[k[K_LO_TAIL]] = c
-                k[K_LO_TAIL] += 1
+            _ready(cv, port, rules, pools, out, w, now)
         elif t_dec == now:
             c = _pop(w.pend_key, w.pend_idx, k[K_PEND])
             k[K_PEND] -= 1
@@ -751,11 +801,187 @@ def simulate_day(cv, port, rules, pools, out, w):
             k[K_NEXT] += 1
         if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
             _dispatch_bays(cv, port, pools, out, w, now)
-    for c in range(n):  # tomorrow counts today's referrals in secondary until they leave
-        if out.lane_code[c] >= SECONDARY and not port.yard_modes[cv.mode[c]]:
-            k[K_SEC_N] = _heap_push(heap, k[K_SEC_N], out.exit_at[c])
+    return _close_day(cv, port, out, pools, w)
+
+
+# ---- the plain path -------------------------------------------------------------------------
+# A day where primary cannot see secondary or another station (no canine team at primary,
+# no lane choice or balking by queue, a secondary that cannot fill, so no booth is ever
+# blocked) is the same simulation in two passes with less bookkeeping per event: every
+# conveyance's primary in arrival order (each station is a FIFO multi-server queue, so a
+# conveyance starts at its station's first free booth from its arrival on), then the
+# decisions in (end of primary, row) order merged with secondary's events. ``run_day``
+# chooses it outside the loop; ``test_kernel_plain`` checks it against ``simulate_day``.
+@njit(**_PHASE)
+def _primary_plain(cv, port, rules, pools, out, w):
+    """Primary and the decision of every conveyance in arrival order (on a plain day the
+    decision does not depend on how many are in secondary, which cannot fill); each
+    referral is appended to its station's list (``w.q_head``, ``w.q_next``). False
+    (nothing to trust) if a service ends when it starts or never starts, whose order
+    against the decisions of that instant only the event loop keeps."""
+    for c in range(cv.arrive_at.shape[0]):
+        lane = cv.lane[c]
+        s = cv.mode[c] * 2 + lane
+        out.lane_used[c] = lane
+        t = _booth_free_at(port, pools, s, cv.arrive_at[c])
+        dur = _draw(port, port.primary_dist[s], cv.u[c, U_PRIMARY])
+        end = t + dur
+        if not end > t or end == INF:
+            return False
+        out.primary_start_at[c] = t
+        out.primary_end_at[c] = end
+        pools.station_key[s, 0] = end
+        _sift_down(pools.station_key[s], pools.station_idx[s], port.max_booths[s], 0)
+        out.busy[s] += dur
+        if port.portal_modes[cv.mode[c]]:
+            _portal_image(cv, port, out, c)
+        if _decide_code(cv, port, rules, out, c, end, 0) >= SECONDARY:
+            w.q_next[c] = -1
+            if w.q_head[s] < 0:
+                w.q_head[s] = c
+            else:
+                w.q_next[w.q_tail[s]] = c
+            w.q_tail[s] = c
+    return True
+
+
+@njit(**_INLINE)
+def _await_referral(key, idx, head, tail, c, end):
+    """Insert ``c`` (primary ending at ``end``) in the sorted run ``head..tail-1`` of
+    referrals awaiting secondary, in (end, row) order; returns the new tail. The run
+    holds only referrals in a booth, so it is short and new ends come last."""
+    p = tail
+    while p > head and (key[p - 1] > end or (key[p - 1] == end and idx[p - 1] > c)):
+        key[p] = key[p - 1]
+        idx[p] = idx[p - 1]
+        p -= 1
+    key[p] = end
+    idx[p] = c
+    return tail + 1
+
+
+@njit(**_INLINE)
+def _fill_awaiting(out, w, head, tail):
+    """Make the run of referrals awaiting secondary hold every one that starts by its
+    first end, so that its head is the next referral to enter; returns the tail."""
+    while True:
+        empty = head == tail
+        if empty:  # none in a booth: the next to start ends first among those to come
+            by = INF
+            for s in range(w.q_head.shape[0]):
+                c = w.q_head[s]
+                if c >= 0 and out.primary_start_at[c] < by:
+                    by = out.primary_start_at[c]
+            if by == INF:
+                return tail
+        else:
+            by = w.pend_key[head]
+        for s in range(w.q_head.shape[0]):
+            c = w.q_head[s]
+            while c >= 0 and out.primary_start_at[c] <= by:
+                tail = _await_referral(w.pend_key, w.pend_idx, head, tail, c,
+                                       out.primary_end_at[c])
+                c = w.q_next[c]
+            w.q_head[s] = c
+        if not empty:
+            return tail
+        # the run's first end may come after others start: fill it up to that end
+
+
+@njit(**_PHASE)
+def _secondary_plain(cv, port, rules, pools, out, w):
+    """Secondary on a plain day: the referrals (in order of end of primary, then row)
+    merged with secondary's events as ``simulate_day`` orders them. Logs how many are
+    in secondary after each event, keyed by (instant, the row of the last referral
+    decided at that instant or -1); returns the log's length."""
+    k = w.k
+    for b in range(pools.bay_free.shape[0]):
+        _push(w.bay_key, w.bay_idx, k[K_BUSY], pools.bay_free[b], b)
+        k[K_BUSY] += 1
+        w.bay_owner[b] = -1
+    heap = pools.sec_heap
+    head = 0
+    tail = _fill_awaiting(out, w, 0, 0)
+    logged = 0
+    last_t, last_c = -INF, -1
+    while True:
+        t_old = heap[0] if k[K_SEC_N] > 0 else INF
+        t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
+        t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
+        t_dec = w.pend_key[head] if head < tail else INF
+        now = min(t_old, t_bay, t_ready, t_dec)
+        if now == INF:
+            return logged
+        if t_old == now:
+            k[K_SEC_N] = _heap_pop(heap, k[K_SEC_N])
+            _unblock(cv, port, rules, pools, out, w, now)
+        elif t_bay == now:
+            b = _pop(w.bay_key, w.bay_idx, k[K_BUSY])
+            k[K_BUSY] -= 1
+            w.idle[k[K_IDLE]] = b
+            k[K_IDLE] += 1
+            if w.bay_owner[b] >= 0:
+                w.bay_owner[b] = -1
+                _leave_secondary(cv, port, rules, pools, out, w, now)
+        elif t_ready == now:
+            _ready(cv, port, rules, pools, out, w, now)
+        else:
+            c = w.pend_idx[head]
+            head += 1
+            occupied = 0 if port.yard_modes[cv.mode[c]] else k[K_SEC_N] + k[K_IN_SEC]
+            out.occupancy[c] = occupied
+            _refer(cv, port, rules, pools, out, w, c, now, occupied)
+            last_t, last_c = now, c
+            tail = _fill_awaiting(out, w, head, tail)
+        if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
+            _dispatch_bays(cv, port, pools, out, w, now)
+        w.log_at[logged] = now
+        w.log_row[logged] = last_c if last_t == now else -1
+        w.log_occupied[logged] = k[K_SEC_N] + k[K_IN_SEC]
+        logged += 1
+
+
+@njit(**_PHASE)
+def _occupancy_plain(cv, port, out, w, heap, logged, carried):
+    """Each conveyance not referred saw, at its decision, those in secondary after the
+    last logged event at or before it (the event loop's order: an instant's secondary
+    events first, then its decisions by row). Ends come nearly in arrival order, so one
+    cursor walks the log. A referral's exit goes to tomorrow's ``heap`` (as in
+    ``_close_day``); returns its entries."""
+    p = -1
+    sec_n = w.k[K_SEC_N]
+    for c in range(cv.arrive_at.shape[0]):
+        yard = port.yard_modes[cv.mode[c]]  # the rail yard is not secondary
+        if out.lane_code[c] >= SECONDARY:
+            if not yard:
+                sec_n = _heap_push(heap, sec_n, out.exit_at[c])
+            continue
+        if yard:
+            out.occupancy[c] = 0
+            continue
+        t = out.primary_end_at[c]
+        while p + 1 < logged and (w.log_at[p + 1] < t or (
+                w.log_at[p + 1] == t and w.log_row[p + 1] < c)):
+            p += 1
+        while p >= 0 and (w.log_at[p] > t or (w.log_at[p] == t and w.log_row[p] > c)):
+            p -= 1
+        out.occupancy[c] = w.log_occupied[p] if p >= 0 else carried
+    return sec_n
+
+
+@njit(**_PHASE)
+def plain_day(cv, port, rules, pools, out, w):
+    """The day on the plain path: primary and the decisions in arrival order, then
+    secondary, then what each saw in secondary at its decision; the same results as
+    ``simulate_day``. Returns the entries of ``pools.sec_heap``, or -1 when the day must
+    go to the event loop (then the state and outputs are spoilt)."""
+    carried = w.k[K_SEC_N]
+    if not _primary_plain(cv, port, rules, pools, out, w):
+        return -1
+    logged = _secondary_plain(cv, port, rules, pools, out, w)
+    sec_n = _occupancy_plain(cv, port, out, w, pools.sec_heap, logged, carried)
     _inland(cv, port, out)
-    return k[K_SEC_N]
+    return sec_n
 
 
 class PortState:
@@ -790,6 +1016,7 @@ class KernelModel:
     dists: DistTable
     port: tuple  # a PortArrays
     rules: tuple  # a Rules
+    plain_below: int = 0  # the plain path may run a day of fewer conveyances (and carried)
 
 
 def _triage_steps(sc: CompiledScenario) -> np.ndarray:
@@ -823,6 +1050,8 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
     scanners = np.array([add(d) for d in sc.scanner_service], dtype=np.int64).reshape(-1)
     analyzer = add(sc.analyzer_service)
     dt = encode(dists)
+    if max(sc.bay_detect.shape) > 127:  # the kernel reads drug and concealment as int8
+        raise ValueError("prepare: at most 127 drugs and concealments")
     triage = _triage_steps(sc)
     port = PortArrays(
         sc.booths, sc.booths.max(axis=1).astype(np.int64), primary, sc.canine_modes,
@@ -845,7 +1074,13 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
                   policy.clean_enrolled_express, policy.capacity_rule == "hold",
                   ALERT_CHECK_CODES.index(policy.alert_first_check),
                   alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)))
-    return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules)
+    # primary never sees secondary without canines at primary and drivers' choices; then
+    # a day fewer than secondary can hold cannot block a booth
+    plain = bool(not sc.choose_lane.any() and np.isinf(sc.balk_wait_s).all()
+                 and (sc.canine_teams == 0 or not sc.canine_modes.any()))
+    below = min(port.capacity, rules.alert_capacity) if plain else 0
+    return KernelModel(scenario=sc, policy=policy, dists=dt, port=port, rules=rules,
+                       plain_below=below)
 
 
 def _canine_followup(policy: Policy, triage: np.ndarray) -> np.ndarray:
@@ -890,8 +1125,35 @@ class DayRun:
         return ~np.isnan(self.secondary_start_at)
 
 
-def _work(n: int, n_bays: int) -> Any:  # a Work
+def _outputs(n: int, n_busy: int) -> Any:  # an Outputs
+    # small codes in small integers, and the flags and ``held_s`` left at their zero
+    # (the kernel writes them only when set): every byte written is a fresh page the
+    # operating system must clear, which was half the run time of a million conveyances.
+    # What a decision leaves as it is (no detection, no bay exam, no triage, no scan) is
+    # filled here in bulk rather than conveyance by conveyance.
+    i32, i8, b = np.int32, np.int8, np.bool_
+    return Outputs(
+        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i8), np.empty(n, dtype=i8),
+        np.empty(n, dtype=i32), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
+        np.full(n, DETECTED_NONE, dtype=i8), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
+        np.full(n, np.nan), np.full(n, -1, dtype=i8), np.full(n, -1, dtype=i8), np.zeros(n),
+        np.zeros(n_busy), np.empty(n, dtype=i8), np.zeros(n, dtype=i8),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _is_sorted(a: np.ndarray) -> bool:
+    for i in range(1, a.shape[0]):  # noqa: SIM110 (a loop numba compiles)
+        if a[i] < a[i - 1]:
+            return False
+    return True
+
+
+def _work(n: int, n_bays: int, carried: int = 0) -> Any:  # a Work
     i64, i32 = np.int64, np.int32
+    # the plain path's log: an entry per secondary event, at most a carried exit each,
+    # a bay freeing up per bay and per exam, a ready and a decision per referral
+    n_log = carried + 2 * n_bays + 3 * n + 1
     return Work(
         np.zeros(N_COUNTERS, dtype=i64), np.empty(n), np.empty(n, dtype=i64), np.empty(n),
         np.empty(n, dtype=i64), np.empty(n_bays), np.empty(n_bays, dtype=i64),
@@ -900,7 +1162,9 @@ def _work(n: int, n_bays: int) -> Any:  # a Work
         np.full(N_STATIONS, -1, dtype=i64), np.full(N_STATIONS, -1, dtype=i64),
         np.empty(n, dtype=i32), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_),
         np.zeros(n, dtype=np.bool_), np.full(n_bays, -1, dtype=i64),
-        np.zeros(N_STATIONS, dtype=i64),
+        np.zeros(N_STATIONS, dtype=i64), np.empty(n_log), np.empty(n_log, dtype=i32),
+        np.empty(n_log, dtype=i32), np.empty(N_STATIONS),
+        np.zeros(N_STATIONS, dtype=np.bool_),
     )
 
 
@@ -917,11 +1181,15 @@ def run_day(
     is_decoy: np.ndarray,
     uniforms: np.ndarray,
     state: PortState,
+    plain: bool = True,
 ) -> DayRun:
     """Run the kernel on one day's conveyances, sorted by ``arrive_at_s`` (seconds since
-    the scenario start); ``uniforms`` is [n, N_UNIFORMS]. Updates ``state`` in place."""
+    the scenario start); ``uniforms`` is [n, N_UNIFORMS]. Updates ``state`` in place.
+
+    ``plain=False`` runs the event loop even on a day the plain path could run (the
+    results are the same)."""
     n = arrive_at_s.shape[0]
-    if n > 1 and np.any(np.diff(arrive_at_s) < 0):
+    if not _is_sorted(np.asarray(arrive_at_s, dtype=np.float64)):
         raise ValueError("run_day: conveyances must be sorted by arrive_at_s")
     if uniforms.shape != (n, N_UNIFORMS):
         raise ValueError(f"run_day: uniforms must have shape ({n}, {N_UNIFORMS})")
@@ -929,30 +1197,41 @@ def run_day(
     carried = state.secondary_exits.shape[0]
     heap = np.empty(carried + n)
     heap[:carried] = np.sort(state.secondary_exits)
-    # small codes in small integers, and the flags and ``held_s`` left at their zero
-    # (the kernel writes them only when set): every byte written is a fresh page the
-    # operating system must clear, which was half the run time of a million conveyances
-    f64, i64, i32, i8, b = np.float64, np.int64, np.int32, np.int8, np.bool_
+    # the codes (mode, lane, custody, drug, concealment) are small: int8, read in a
+    # quarter of the memory of int64
+    f64, i8, b = np.float64, np.int8, np.bool_
     cv = Conveyances(
-        np.ascontiguousarray(arrive_at_s, dtype=f64), np.ascontiguousarray(mode, dtype=i64),
-        np.ascontiguousarray(lane, dtype=i64), np.ascontiguousarray(enrolled, dtype=b),
-        np.ascontiguousarray(custody, dtype=i64), np.ascontiguousarray(risk, dtype=f64),
-        np.ascontiguousarray(drug, dtype=i64), np.ascontiguousarray(concealment, dtype=i64),
+        np.ascontiguousarray(arrive_at_s, dtype=f64), np.ascontiguousarray(mode, dtype=i8),
+        np.ascontiguousarray(lane, dtype=i8), np.ascontiguousarray(enrolled, dtype=b),
+        np.ascontiguousarray(custody, dtype=i8), np.ascontiguousarray(risk, dtype=f64),
+        np.ascontiguousarray(drug, dtype=i8), np.ascontiguousarray(concealment, dtype=i8),
         np.ascontiguousarray(is_decoy, dtype=b), np.ascontiguousarray(uniforms),
     )
-    busy = np.zeros(BUSY_SCANNERS + len(sc.scanner_service) + 2)
-    out = Outputs(
-        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=i8), np.empty(n, dtype=i8),
-        np.empty(n, dtype=i32), np.zeros(n, dtype=b), np.zeros(n, dtype=b),
-        np.empty(n, dtype=i8), np.zeros(n, dtype=b), np.zeros(n, dtype=b), np.empty(n),
-        np.empty(n, dtype=i8), np.empty(n, dtype=i8), np.zeros(n), busy,
-        np.empty(n, dtype=i8), np.zeros(n, dtype=i8),
-    )
+    out = _outputs(n, BUSY_SCANNERS + len(sc.scanner_service) + 2)
+    busy = out.busy
     pools = Pools(state.station_key, state.station_idx, state.canine_key, state.canine_idx,
                   state.scanner_free, state.bay_free, heap, state.yard_free)
-    w = _work(n, sc.bays)
+    w = _work(n, sc.bays, carried)
     w.k[K_SEC_N] = carried
-    sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
+    # the plain path needs a secondary that cannot fill today, and hands the day back to
+    # the event loop (booths as they were) on a service that ends as it starts
+    if plain and carried + n < model.plain_below:
+        saved = state.copy()
+        sec_n = plain_day(cv, model.port, model.rules, pools, out, w)
+        if sec_n < 0:
+            for name, value in vars(saved).items():
+                getattr(state, name)[...] = value
+            heap[:carried] = np.sort(state.secondary_exits)
+            out, w = _outputs(n, busy.shape[0]), _work(n, sc.bays, carried)
+            w.k[K_SEC_N] = carried
+            pools = Pools(state.station_key, state.station_idx, state.canine_key,
+                          state.canine_idx, state.scanner_free, state.bay_free, heap,
+                          state.yard_free)
+            plain = False
+    else:
+        plain = False
+    if not plain:
+        sec_n = simulate_day(cv, model.port, model.rules, pools, out, w)
     state.secondary_exits = heap[:sec_n].copy()
     fields = out._asdict()
     fields["busy_s"] = fields.pop("busy")
@@ -966,6 +1245,7 @@ __all__ = [
     "DayRun",
     "KernelModel",
     "PortState",
+    "plain_day",
     "prepare",
     "run_day",
     "simulate_day",
