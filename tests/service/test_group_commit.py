@@ -191,23 +191,32 @@ def pg_svc(postgres_url: str) -> Iterator[Svc]:
     yield from make_svc(postgres_url, secondary_capacity=1)
 
 
-@pytest.mark.integration
-def test_a_group_committing_on_one_stream_holds_up_no_arrival_on_another(
-        pg_svc: Svc) -> None:
-    setup_port(pg_svc, 0.0)
-    state = pg_svc.state
+def _second_while_first_uncommitted(state, first_plate: str, second_plate: str):  # type: ignore[no-untyped-def]
+    """Decide ``first_plate`` in a thread whose group is held before its commit (on
+    stream 1 of two), then ``second_plate`` meanwhile; returns (the first's decision in
+    a list, the second's decision)."""
     state.decisions = GroupCommit(streams=2)
     gate = threading.Event()
     made: list = []
     with _gate_first_commit(state, gate) as waiting:
         first = threading.Thread(target=lambda: made.append(
-            decide(state, Arrival("truck", "S1", None, None, "2506"), "officer:s")))
+            decide(state, Arrival("truck", first_plate, None, None, "2506"), "officer:s")))
         first.start()
         assert waiting.wait(30)  # stream 1's group holds its head, uncommitted
-        second = decide(state, Arrival("truck", "S2", None, None, "2506"), "officer:s")
+        second = decide(state, Arrival("truck", second_plate, None, None, "2506"),
+                        "officer:s")
         assert made == []  # answered while the first group is still not committed
         gate.set()
         first.join()
+    return made, second
+
+
+@pytest.mark.integration
+def test_a_group_committing_on_one_stream_holds_up_no_arrival_on_another(
+        pg_svc: Svc) -> None:
+    setup_port(pg_svc, 0.0)
+    state = pg_svc.state
+    made, second = _second_while_first_uncommitted(state, "S1", "S2")
     assert len(made) == 1
     with state.db.reading() as conn:
         rows = dict(conn.execute(select(decisions.c.plate, decisions.c.log_stream)).all())
@@ -221,17 +230,7 @@ def test_a_referral_not_yet_committed_counts_in_secondary(pg_svc: Svc) -> None:
     committed when the second comes: the second must see secondary full."""
     setup_port(pg_svc, 1.0)  # every arrival drawn for a referral
     state = pg_svc.state
-    state.decisions = GroupCommit(streams=2)
-    gate = threading.Event()
-    made: list = []
-    with _gate_first_commit(state, gate) as waiting:
-        first = threading.Thread(target=lambda: made.append(
-            decide(state, Arrival("truck", "Q1", None, None, "2506"), "officer:q")))
-        first.start()
-        assert waiting.wait(30)
-        second = decide(state, Arrival("truck", "Q2", None, None, "2506"), "officer:q")
-        gate.set()
-        first.join()
+    made, second = _second_while_first_uncommitted(state, "Q1", "Q2")
     assert made[0].referral and made[0].lane == "secondary"
     assert not second.referral and second.reason == "secondary full, waved through"
     assert state.decisions.inflight("2506") == 0  # nothing left counted once committed

@@ -165,7 +165,7 @@ def _as_made_by_0004(url: str) -> None:
     engine.dispose()
 
 
-def _upgrade_from_0004(url: str) -> None:
+def _assert_upgrade_from_0004(url: str) -> None:
     from portwatch.store import streams
     from portwatch.store.service_tables import decisions
 
@@ -191,9 +191,9 @@ def _upgrade_from_0004(url: str) -> None:
 
 
 def test_a_0004_database_upgrades_to_audit_streams(tmp_path: Path) -> None:
-    _upgrade_from_0004(str(tmp_path / "v4.db"))
+    _assert_upgrade_from_0004(str(tmp_path / "v4.db"))
 
 
 @pytest.mark.integration
 def test_a_0004_database_upgrades_to_audit_streams_on_postgresql(postgres_url: str) -> None:
-    _upgrade_from_0004(postgres_url)
+    _assert_upgrade_from_0004(postgres_url)
