@@ -495,7 +495,7 @@ def _refer(cv, port, rules, pools, out, w, c, t, occupied):
 
 
 # ---- phase 4: triage -----------------------------------------------------------------------
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _scan(cv, port, pools, out, c, t):
     """NII scan of ``c`` from ``t`` on the unit that can start it first: (done at, anomaly)."""
     m = cv.mode[c]
@@ -520,7 +520,7 @@ def _scan(cv, port, pools, out, c, t):
     return start + dur, anomaly
 
 
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _sniff(cv, port, pools, out, c, t):
     """Canine check of ``c`` in secondary by the first free team: (done at, alert)."""
     ck = pools.canine_key
@@ -539,7 +539,7 @@ def _sniff(cv, port, pools, out, c, t):
     return start + dur, anomaly
 
 
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _handheld(cv, port, out, c, t):
     """Handheld check of an alerted conveyance where the dog alerted: (done at, anomaly).
     A load reads with the analyzer's identification chance; a trace-tainted decoy with
@@ -589,7 +589,7 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
     w.k[K_READY] += 1
 
 
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _yard_exam(cv, port, pools, out, c, t):
     """Container ``c``'s exam in the rail yard from ``t``, by the yard team free first (in
     order of referral: one FIFO queue). Guided by the portal image after an anomaly, a
@@ -624,7 +624,7 @@ def _yard_exam(cv, port, pools, out, c, t):
 
 
 # ---- phase 5: secondary ---------------------------------------------------------------------
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _start_exam(cv, port, out, w, c, b, t):
     """Bay ``b`` starts ``c``'s exam (or full search) at ``t``; returns its end."""
     m = cv.mode[c]
@@ -654,7 +654,7 @@ def _start_exam(cv, port, out, w, c, b, t):
     return t + dur
 
 
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _dispatch_bays(cv, port, pools, out, w, now):
     """Idle bays take the conveyances waiting, guided exams and full searches first."""
     k = w.k
@@ -674,7 +674,7 @@ def _dispatch_bays(cv, port, pools, out, w, now):
 
 
 # ---- phase 6: release ------------------------------------------------------------------------
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _unblock(cv, port, rules, pools, out, w, t):
     """Blocked conveyances (alerts and full searches first) take free parking spaces."""
     k = w.k
@@ -695,7 +695,7 @@ def _unblock(cv, port, rules, pools, out, w, t):
         _enter_secondary(cv, port, rules, pools, out, w, c, t)
 
 
-@njit(**_PHASE)
+@njit(**_INLINE)
 def _leave_secondary(cv, port, rules, pools, out, w, t):
     w.k[K_IN_SEC] -= 1
     _unblock(cv, port, rules, pools, out, w, t)
