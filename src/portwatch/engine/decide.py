@@ -132,7 +132,12 @@ def decide_code(
 def risk_tier(tier_edges: np.ndarray, risk: float) -> int:
     """The policy's risk tier of a score (0 = lowest; a score on an edge is in the upper
     tier)."""
-    return int(np.searchsorted(tier_edges, risk, side="right"))
+    tier = 0  # np.searchsorted(..., side="right") by a loop over the few sorted edges:
+    for edge in tier_edges:  # numba's general search costs the twin's kernel 5%
+        if edge > risk:
+            break
+        tier += 1
+    return tier
 
 
 def alert_capacity(capacity_reserve: float, capacity: int) -> int:
