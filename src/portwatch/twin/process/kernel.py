@@ -590,6 +590,28 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
 
 
 @njit(**_INLINE)
+def _exam(cv, port, out, c, guided, scanned):
+    """The duration of ``c``'s exam, or of its full search (the lane says which), in a
+    bay or the rail yard; a load found sets ``detected_by`` (a guided exam, with
+    ``guided_detect``, after a triage anomaly or an alert: found by the scanner where
+    ``scanned``)."""
+    m = cv.mode[c]
+    d = cv.drug[c]
+    is_load = d >= 0 and not cv.decoy[c]
+    u = cv.u[c, U_BAY]
+    if out.lane_code[c] == FULL_SEARCH:
+        dur = _draw(port, port.full_dist[m], cv.u[c, U_BAY_S])
+        if is_load and u < port.full_detect[d, cv.conc[c]]:
+            out.detected_by[c] = DETECTED_FULL
+    else:
+        dur = _draw(port, port.secondary_dist[m], cv.u[c, U_BAY_S])
+        table = port.guided_detect if guided else port.bay_detect
+        if is_load and u < table[d, cv.conc[c]]:
+            out.detected_by[c] = DETECTED_SCANNER if scanned else DETECTED_BAY
+    return dur
+
+
+@njit(**_INLINE)
 def _yard_exam(cv, port, pools, out, c, t):
     """Container ``c``'s exam in the rail yard from ``t``, by the yard team free first (in
     order of referral: one FIFO queue). Guided by the portal image after an anomaly, a
@@ -601,22 +623,10 @@ def _yard_exam(cv, port, pools, out, c, t):
         if yard[k] < yard[unit]:
             unit = k
     start = max(t, yard[unit])
-    m = cv.mode[c]
-    d = cv.drug[c]
-    is_load = d >= 0 and not cv.decoy[c]
-    u = cv.u[c, U_BAY]
-    if out.lane_code[c] == FULL_SEARCH:
-        dur = _draw(port, port.full_dist[m], cv.u[c, U_BAY_S])
-        if is_load and u < port.full_detect[d, cv.conc[c]]:
-            out.detected_by[c] = DETECTED_FULL
-    else:
-        dur = _draw(port, port.secondary_dist[m], cv.u[c, U_BAY_S])
-        table = port.guided_detect if out.alert[c] else port.bay_detect
-        if is_load and u < table[d, cv.conc[c]]:
-            out.detected_by[c] = DETECTED_SCANNER if out.alert[c] else DETECTED_BAY
+    dur = _exam(cv, port, out, c, out.alert[c], out.alert[c])
     if out.detected_by[c] != DETECTED_NONE:
         dur += _draw(port, port.analyzer_dist, cv.u[c, U_ANALYZER_S])
-        out.identified[c] = cv.u[c, U_IDENTIFY] < port.analyzer_identify[d]
+        out.identified[c] = cv.u[c, U_IDENTIFY] < port.analyzer_identify[cv.drug[c]]
     yard[unit] = start + dur
     out.busy[out.busy.shape[0] - 2] += dur
     out.secondary_start_at[c] = start
@@ -627,20 +637,9 @@ def _yard_exam(cv, port, pools, out, c, t):
 @njit(**_INLINE)
 def _start_exam(cv, port, out, w, c, b, t):
     """Bay ``b`` starts ``c``'s exam (or full search) at ``t``; returns its end."""
-    m = cv.mode[c]
     d = cv.drug[c]
     is_load = d >= 0 and not cv.decoy[c]
-    u = cv.u[c, U_BAY]
-    if out.lane_code[c] == FULL_SEARCH:
-        dur = _draw(port, port.full_dist[m], cv.u[c, U_BAY_S])
-        if is_load and u < port.full_detect[d, cv.conc[c]]:
-            out.detected_by[c] = DETECTED_FULL
-    else:
-        dur = _draw(port, port.secondary_dist[m], cv.u[c, U_BAY_S])
-        table = port.guided_detect if w.guided[c] else port.bay_detect
-        if is_load and u < table[d, cv.conc[c]]:
-            scanned = out.triage[c] == TRIAGE_SCAN
-            out.detected_by[c] = DETECTED_SCANNER if scanned else DETECTED_BAY
+    dur = _exam(cv, port, out, c, w.guided[c], out.triage[c] == TRIAGE_SCAN)
     if out.detected_by[c] != DETECTED_NONE or w.suspect[c]:
         dur += _draw(port, port.analyzer_dist, cv.u[c, U_ANALYZER_S])
         if out.detected_by[c] != DETECTED_NONE:
@@ -743,6 +742,47 @@ def _close_day(cv, port, out, pools, w):
     return k[K_SEC_N]
 
 
+@njit(**_INLINE)
+def _bays_free_up(pools, w):
+    """Yesterday's bays free up as events (the first events of a day's secondary)."""
+    k = w.k
+    for b in range(pools.bay_free.shape[0]):
+        _push(w.bay_key, w.bay_idx, k[K_BUSY], pools.bay_free[b], b)
+        k[K_BUSY] += 1
+        w.bay_owner[b] = -1
+
+
+@njit(**_INLINE)
+def _secondary_times(pools, w):
+    """(next carried exit, next bay freeing up, next conveyance ready after triage)."""
+    k = w.k
+    t_old = pools.sec_heap[0] if k[K_SEC_N] > 0 else INF
+    t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
+    t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
+    return t_old, t_bay, t_ready
+
+
+@njit(**_INLINE)
+def _secondary_event(cv, port, rules, pools, out, w, now, t_old, t_bay):
+    """Secondary's event at ``now`` (one of its three is due): a carried exit first, then
+    a bay freeing up, then a conveyance ready after triage. Both loops call it, so they
+    order secondary's events alike."""
+    k = w.k
+    if t_old == now:
+        k[K_SEC_N] = _heap_pop(pools.sec_heap, k[K_SEC_N])
+        _unblock(cv, port, rules, pools, out, w, now)
+    elif t_bay == now:
+        b = _pop(w.bay_key, w.bay_idx, k[K_BUSY])
+        k[K_BUSY] -= 1
+        w.idle[k[K_IDLE]] = b
+        k[K_IDLE] += 1
+        if w.bay_owner[b] >= 0:
+            w.bay_owner[b] = -1
+            _leave_secondary(cv, port, rules, pools, out, w, now)
+    else:
+        _ready(cv, port, rules, pools, out, w, now)
+
+
 # ---- the loop -------------------------------------------------------------------------------
 @njit(**_PHASE)
 def simulate_day(cv, port, rules, pools, out, w):
@@ -755,37 +795,20 @@ def simulate_day(cv, port, rules, pools, out, w):
     """
     n = cv.arrive_at.shape[0]
     k = w.k
-    n_bays = pools.bay_free.shape[0]
-    for b in range(n_bays):  # yesterday's bays free up as events
-        _push(w.bay_key, w.bay_idx, k[K_BUSY], pools.bay_free[b], b)
-        k[K_BUSY] += 1
-        w.bay_owner[b] = -1
-    heap = pools.sec_heap
+    _bays_free_up(pools, w)
     while True:
-        t_old = heap[0] if k[K_SEC_N] > 0 else INF
-        t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
-        t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
+        t_old, t_bay, t_ready = _secondary_times(pools, w)
         t_dec = w.pend_key[0] if k[K_PEND] > 0 else INF
         t_start, s = INF, -1
         if k[K_QUEUED] > 0:  # someone waits for a booth
             t_start, s = _next_start(cv, port, pools, w)
         t_arr = cv.arrive_at[k[K_NEXT]] if k[K_NEXT] < n else INF
-        now = min(t_old, t_bay, t_ready, t_dec, t_start, t_arr)
+        t_sec = min(t_old, t_bay, t_ready)
+        now = min(t_sec, t_dec, t_start, t_arr)
         if now == INF:
             break
-        if t_old == now:
-            k[K_SEC_N] = _heap_pop(heap, k[K_SEC_N])
-            _unblock(cv, port, rules, pools, out, w, now)
-        elif t_bay == now:
-            b = _pop(w.bay_key, w.bay_idx, k[K_BUSY])
-            k[K_BUSY] -= 1
-            w.idle[k[K_IDLE]] = b
-            k[K_IDLE] += 1
-            if w.bay_owner[b] >= 0:
-                w.bay_owner[b] = -1
-                _leave_secondary(cv, port, rules, pools, out, w, now)
-        elif t_ready == now:
-            _ready(cv, port, rules, pools, out, w, now)
+        if t_sec == now:
+            _secondary_event(cv, port, rules, pools, out, w, now, t_old, t_bay)
         elif t_dec == now:
             c = _pop(w.pend_key, w.pend_idx, k[K_PEND])
             k[K_PEND] -= 1
@@ -799,8 +822,7 @@ def simulate_day(cv, port, rules, pools, out, w):
         else:
             _arrive(cv, port, pools, out, w, k[K_NEXT])
             k[K_NEXT] += 1
-        if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
-            _dispatch_bays(cv, port, pools, out, w, now)
+        _dispatch_bays(cv, port, pools, out, w, now)
     return _close_day(cv, port, out, pools, w)
 
 
@@ -895,36 +917,20 @@ def _secondary_plain(cv, port, rules, pools, out, w):
     in secondary after each event, keyed by (instant, the row of the last referral
     decided at that instant or -1); returns the log's length."""
     k = w.k
-    for b in range(pools.bay_free.shape[0]):
-        _push(w.bay_key, w.bay_idx, k[K_BUSY], pools.bay_free[b], b)
-        k[K_BUSY] += 1
-        w.bay_owner[b] = -1
-    heap = pools.sec_heap
+    _bays_free_up(pools, w)
     head = 0
     tail = _fill_awaiting(out, w, 0, 0)
     logged = 0
     last_t, last_c = -INF, -1
     while True:
-        t_old = heap[0] if k[K_SEC_N] > 0 else INF
-        t_bay = w.bay_key[0] if k[K_BUSY] > 0 else INF
-        t_ready = w.ready_key[0] if k[K_READY] > 0 else INF
+        t_old, t_bay, t_ready = _secondary_times(pools, w)
+        t_sec = min(t_old, t_bay, t_ready)
         t_dec = w.pend_key[head] if head < tail else INF
-        now = min(t_old, t_bay, t_ready, t_dec)
+        now = min(t_sec, t_dec)
         if now == INF:
             return logged
-        if t_old == now:
-            k[K_SEC_N] = _heap_pop(heap, k[K_SEC_N])
-            _unblock(cv, port, rules, pools, out, w, now)
-        elif t_bay == now:
-            b = _pop(w.bay_key, w.bay_idx, k[K_BUSY])
-            k[K_BUSY] -= 1
-            w.idle[k[K_IDLE]] = b
-            k[K_IDLE] += 1
-            if w.bay_owner[b] >= 0:
-                w.bay_owner[b] = -1
-                _leave_secondary(cv, port, rules, pools, out, w, now)
-        elif t_ready == now:
-            _ready(cv, port, rules, pools, out, w, now)
+        if t_sec == now:
+            _secondary_event(cv, port, rules, pools, out, w, now, t_old, t_bay)
         else:
             c = w.pend_idx[head]
             head += 1
@@ -933,8 +939,7 @@ def _secondary_plain(cv, port, rules, pools, out, w):
             _refer(cv, port, rules, pools, out, w, c, now, occupied)
             last_t, last_c = now, c
             tail = _fill_awaiting(out, w, head, tail)
-        if k[K_IDLE] > 0 and (k[K_HI_HEAD] < k[K_HI_TAIL] or k[K_LO_HEAD] < k[K_LO_TAIL]):
-            _dispatch_bays(cv, port, pools, out, w, now)
+        _dispatch_bays(cv, port, pools, out, w, now)
         w.log_at[logged] = now
         w.log_row[logged] = last_c if last_t == now else -1
         w.log_occupied[logged] = k[K_SEC_N] + k[K_IN_SEC]
