@@ -142,15 +142,18 @@ def without_drivers(name: str):  # type: ignore[no-untyped-def]
 
 def full_model_rate(scenario, days: int) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
     """(conveyances per second, seconds, conveyances) of ``days`` of ``scenario`` with
-    traffic generation, the naive adversary, the kernel and the metrics, one core."""
+    traffic generation, the naive adversary, the kernel and the metrics, one core (the
+    best of ``ROUNDS`` runs)."""
     from portwatch.targeting.policy import Policy
     from portwatch.twin.study.replications import run_study
 
     policy = Policy.uniform(0.03)
     run_study(scenario, policy, "naive", days=1, replications=1, seed=1)  # warm caches
-    t0 = time.perf_counter()
-    result = run_study(scenario, policy, "naive", days=days, replications=1, seed=2)
-    seconds = time.perf_counter() - t0
+    seconds = np.inf
+    for _ in range(ROUNDS):  # the best of a few: one run of a fraction of a second is noisy
+        t0 = time.perf_counter()
+        result = run_study(scenario, policy, "naive", days=days, replications=1, seed=2)
+        seconds = min(seconds, time.perf_counter() - t0)
     n = int(result.conservation[policy.name]["arrived"])
     return n / seconds, seconds, n
 
@@ -223,9 +226,9 @@ difference in primary wait is {primary_gap:.1e} s and in secondary wait
 the same outputs bit for bit (`tests/twin/test_kernel_plain.py`).
 
 The full port model (traffic and load generation, every kernel stage, per-day metrics;
-naive adversary, uniform 3% referral), one core; the last column runs the same scenario
-without its `[drivers]` table (no lane choice by visible queue, nobody leaves the line),
-so the two rates show what the drivers' mechanics cost:
+naive adversary, uniform 3% referral), one core, best of {ROUNDS} runs; the last column
+runs the same scenario without its `[drivers]` table (no lane choice by visible queue,
+nobody leaves the line), so the two rates show what the drivers' mechanics cost:
 
 | scenario | days | conveyances | seconds | conveyances / s | without drivers, / s |
 |---|---:|---:|---:|---:|---:|
