@@ -95,6 +95,9 @@ BUSY_SCANNERS = N_STATIONS + 1
 # every array of a tuple at each call (thousands of atomic operations per conveyance, a
 # 30-fold slowdown); the kernel allocates nothing and its caller holds every array for
 # the whole run, so its functions are compiled without reference counting (``_nrt``).
+# A compiled call still passes every array of those tuples as separate arguments, so
+# whatever runs per conveyance or per referral is inlined (``_INLINE``); ``_enter_secondary``
+# stays a call, since inlining it at each of its call sites multiplies compile time.
 _PHASE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "error_model": "numpy"}
 _INLINE: dict[str, Any] = {"cache": True, "nogil": True, "_nrt": False, "inline": "always",
                            "error_model": "numpy"}
