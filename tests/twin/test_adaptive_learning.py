@@ -47,13 +47,13 @@ def test_cell_loss_is_the_value_weighted_seizure_chance(otay):
     a = AdaptiveAdversary(loads_per_day=2000, decoys_per_day=0)
     rng = np.random.default_rng(3)
     plan = a.plan_day(AdversaryView.blank(sc, model.policy), rng)
-    loss = cell_loss(sc, model, a._cells)
+    loss = cell_loss(sc, model, a.cells)
     # the same expectation by Monte Carlo over the loads it actually draws
     value = plan.mass_kg * sc.drug_value_usd_per_kg[plan.drug]
     from portwatch.twin.adversaries.economics import Economics
 
     mc = float(np.mean(value * model.of_plan(plan))) / Economics.of(sc).value_per_load_usd
-    assert float(a._last_p @ loss) == pytest.approx(mc, rel=0.15)
+    assert float(a.last_probabilities @ loss) == pytest.approx(mc, rel=0.15)
 
 
 def _day(a, sc, policy, day, rng, seized_cell, wait):
@@ -75,7 +75,7 @@ def test_what_it_sees_seized_outweighs_the_longest_public_queue():
     a = AdaptiveAdversary(loads_per_day=100, decoys_per_day=0)
     rng = np.random.default_rng(8)
     a.plan_day(AdversaryView.blank(sc, policy), rng)
-    arm = int(np.flatnonzero(a._cells == np.ravel_multi_index(hot, (N_MODES, 2, 24)))[0])
+    arm = int(np.flatnonzero(a.cells == np.ravel_multi_index(hot, (N_MODES, 2, 24)))[0])
     before = a.probabilities()[arm]
     for day in range(30):
         _day(a, sc, policy, day, rng, hot, wait)

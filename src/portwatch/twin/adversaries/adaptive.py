@@ -89,6 +89,17 @@ class AdaptiveAdversary(Adversary):
                 "loads_per_day": self.loads_per_day,
                 "decoys_per_day": self.decoys_per_day}
 
+    @property
+    def cells(self) -> np.ndarray | None:
+        """The open cells it plays, flat (mode, lane, hour) indices (None before its
+        first plan)."""
+        return self._cells
+
+    @property
+    def last_probabilities(self) -> np.ndarray | None:
+        """The distribution its last plan was drawn from, one entry per cell."""
+        return self._last_p
+
     def probabilities(self) -> np.ndarray:
         """The current EXP3 distribution over the open cells."""
         assert self.log_weights is not None and self._cells is not None

@@ -105,10 +105,10 @@ def learn_offline(scenario: CompiledScenario, model: InterdictionModel,
     for day in range(days):
         plan = adversary.plan_day(AdversaryView.blank(scenario, model.policy, day), rng)
         if loss_of is None:
-            assert adversary._cells is not None  # set by its first plan
-            loss_of = cell_loss(scenario, model, adversary._cells)
+            assert adversary.cells is not None  # set by its first plan
+            loss_of = cell_loss(scenario, model, adversary.cells)
             best = loss_of <= loss_of.min() + tie_tolerance
-        p = adversary._last_p
+        p = adversary.last_probabilities
         assert p is not None and best is not None
         losses.append(float(p @ loss_of))
         regrets.append(float(p @ loss_of - loss_of.min()))
