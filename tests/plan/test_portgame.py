@@ -120,3 +120,22 @@ def test_the_game_reads_the_model_the_informed_adversary_reads(planned):
             game = planned.p_uncovered[k, j] + planned.coverage[j] * (
                 planned.p_covered[k, j] - planned.p_uncovered[k, j])
             assert game == pytest.approx(best, abs=1e-9), (at, mode, lane, b)
+
+
+def test_the_games_attacker_pays_what_the_twins_informed_adversary_pays():
+    """The informed adversary the plan is measured against maximises value x (1 - P) in
+    any lane, paying nothing for an enrolled profile in the express lane; by default the
+    game's attacker types do the same, so that the plan is solved for the attacker the
+    twin runs (an express-lane charge made the plan leave the express lanes thin, where
+    the informed adversary then crossed)."""
+    from portwatch.plan.portgame import _game, default_types
+
+    sc = load_scenario("test-port")
+    cells = [(0, 0, 0), (0, 1, 0)]  # trucks, general and express lane, block 0
+    pu = np.full((4, 2), 0.03)
+    pc = np.full((4, 2), 0.6)
+    game = _game(sc, cells, pu, pc, np.ones(2), np.array([1.0]), default_types(sc),
+                 PlanSettings(n_blocks=1))
+    single = game.types[0]
+    assert single.attacker_uncovered[0] == pytest.approx(single.attacker_uncovered[1])
+    assert single.attacker_covered[0] == pytest.approx(single.attacker_covered[1])

@@ -194,7 +194,7 @@ def _outcome(plan, seized_cell, share, day):
 
 def test_adaptive_learns_to_avoid_the_cell_where_its_loads_are_seized(scenarios):
     sc = scenarios["test-port"]
-    a = AdaptiveAdversary(gamma=0.3, eta_watch=0.0, loads_per_day=60, decoys_per_day=0)
+    a = AdaptiveAdversary(gamma=0.3, wait_bonus=0.0, loads_per_day=60, decoys_per_day=0)
     rng = np.random.default_rng(11)
     share = np.full((N_MODES, 2, 24), 0.05)
     first = a.plan_day(view(sc), rng)
@@ -210,7 +210,7 @@ def test_adaptive_learns_to_avoid_the_cell_where_its_loads_are_seized(scenarios)
 
 
 def _run_adaptive(sc, policy, share, wait, days=8):
-    a = AdaptiveAdversary(gamma=0.1, eta_watch=1.0, wait_bonus=1.0, loads_per_day=20)
+    a = AdaptiveAdversary(gamma=0.1, wait_bonus=1.0, loads_per_day=20)
     rng = np.random.default_rng(4)
     plans = []
     for day in range(days):
@@ -304,7 +304,7 @@ def test_adaptive_does_not_drift_when_every_cell_is_alike(scenarios):
     # its probability (rather than summing rewards over the day's loads) favours the
     # cells it plays least and drifts towards an even spread over cells.
     sc = scenarios["otay-mesa"]
-    a = AdaptiveAdversary(gamma=0.1, eta_watch=0.0, loads_per_day=100, decoys_per_day=0)
+    a = AdaptiveAdversary(gamma=0.1, wait_bonus=0.0, loads_per_day=100, decoys_per_day=0)
     rng = np.random.default_rng(12)
     nan = np.full((N_MODES, 2, 24), np.nan)
     for day in range(200):

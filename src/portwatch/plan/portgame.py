@@ -26,10 +26,10 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   seed (common random numbers).
 - **Payoffs** per attacker type: the load's street value and harm (the scenario's
   ``value_usd_per_kg`` and ``harm_per_kg`` times its mean mass); the cartel loses
-  ``seizure_loss_share`` of the value when a load is seized (assumed) and pays
-  ``express_profile_usd`` to present an enrolled, low-risk profile in the express lane
-  (assumed; the insider pays nothing). The defender loses the harm of a load that
-  crosses.
+  ``seizure_loss_share`` of the value when a load is seized (assumed) and may be
+  charged ``express_profile_usd`` to present an enrolled, low-risk profile in the
+  express lane (default 0, as the twin's adversaries pay nothing there; the insider is
+  never charged). The defender loses the harm of a load that crosses.
 - **Attacker types** (``default_types``): a single high-value load, a shotgun of the
   most common drug in the general lanes, an insider in the trusted-shipper program, and
   an adaptive learner. The twin's ``adaptive`` adversary learns only from its own
@@ -92,7 +92,11 @@ class PlanSettings:
     n_blocks: int = 6
     utilisation: float = 0.85  # assumed: share of bay time the plan may fill
     seizure_loss_share: float = 0.5  # assumed: share of a load's value lost if seized
-    express_profile_usd: float = 5_000.0  # assumed: cost of an enrolled low-risk profile
+    # cost of an enrolled low-risk profile in the express lane: none, as for the twin's
+    # adversaries (a load there rides a compromised enrolled conveyance at no extra
+    # cost); a game that charges one is solved for another attacker than the one the
+    # twin runs (5,000, assumed, was the earlier default)
+    express_profile_usd: float = 0.0
     iterations: int = 2  # rounds of plan -> pathways under the plan -> game -> plan
     days: int = MODEL_DAYS  # the interdiction model's own days: one model
     seed: int = 0

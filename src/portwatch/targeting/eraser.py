@@ -130,85 +130,123 @@ def merge_identical_types(game: BayesianSecurityGame) -> BayesianSecurityGame:
                                 tuple(m[2] for m in merged))
 
 
+class _Rows:
+    """Sparse constraint rows of a linear program, added one at a time."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+
+    def add(self, entries: list[tuple[int, float]], low: float, high: float) -> None:
+        r = len(self.lo)
+        for c_, v in entries:
+            self.rows.append(r)
+            self.cols.append(c_)
+            self.vals.append(v)
+        self.lo.append(low)
+        self.hi.append(high)
+
+    def constraint(self, n_var: int) -> LinearConstraint:
+        mat = coo_matrix((self.vals, (self.rows, self.cols)),
+                         shape=(len(self.lo), n_var)).tocsr()
+        return LinearConstraint(mat, np.array(self.lo), np.array(self.hi))
+
+
+@dataclass
+class _Program:
+    """ERASER's MILP with a type index (variables: c (n) | per type: a (n), k, d)."""
+
+    obj: np.ndarray
+    integrality: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    rows: _Rows
+
+
+def _add_type(prog: _Program, g: SecurityGame, p: float, a0: int) -> None:
+    """One type's binaries ``a`` (from ``a0``), its value ``k`` and the defender's ``d``."""
+    n = g.n_targets
+    k, d = a0 + n, a0 + n + 1
+    prog.integrality[a0:a0 + n] = 1
+    # Valid bounds that tighten the relaxation: no coverage holds the type below its own
+    # lowest attacker utility, and against the type alone the defender can do no better
+    # than that type's strong Stackelberg value (both from ORIGAMI on the type alone).
+    k_max = float(g.attacker_uncovered.max())
+    d_max = float(origami(g).defender_utility) + 1e-7 * max(1.0, abs(k_max))
+    prog.lower[k], prog.upper[k] = minimal_attacker_utility(g) - 1e-9, k_max
+    prog.lower[d], prog.upper[d] = float(g.defender_uncovered.min()), d_max
+    prog.obj[d] = -p
+    d_att = g.attacker_uncovered - g.attacker_covered
+    d_def = g.defender_covered - g.defender_uncovered
+    # big M per target: k <= k_max and Ua_t >= Ua_c[t]; d <= d_max and Ud_t >= Ud_u[t]
+    m_att = k_max - g.attacker_covered + 1e-6
+    m_def = np.maximum(d_max - g.defender_uncovered, 0.0) + 1e-6
+    add = prog.rows.add
+    add([(a0 + t, 1.0) for t in range(n)], 1.0, 1.0)
+    for t in range(n):
+        ua_u, ud_u = float(g.attacker_uncovered[t]), float(g.defender_uncovered[t])
+        ma, md = float(m_att[t]), float(m_def[t])
+        add([(k, 1.0), (t, float(d_att[t]))], ua_u, np.inf)
+        add([(k, 1.0), (t, float(d_att[t])), (a0 + t, ma)], -np.inf, ua_u + ma)
+        add([(d, 1.0), (t, -float(d_def[t])), (a0 + t, md)], -np.inf, ud_u + md)
+
+
+def _program(game: BayesianSecurityGame) -> _Program:
+    """The MILP of ``game`` (its types as given: merge them first)."""
+    n, n_types = game.n_targets, len(game.types)
+    n_var = n + n_types * (n + 2)
+    prog = _Program(np.zeros(n_var), np.zeros(n_var), np.zeros(n_var), np.ones(n_var),
+                    _Rows())
+    cap_a, cap_b = game.types[0].capacity_rows()
+    for row, bound in zip(cap_a, cap_b, strict=True):
+        prog.rows.add([(int(t), float(row[t])) for t in np.flatnonzero(row)], -np.inf,
+                      float(bound))
+    for l_, (g, p) in enumerate(zip(game.types, game.probabilities, strict=True)):
+        _add_type(prog, g, p, n + l_ * (n + 2))
+    return prog
+
+
+def _best_candidate(game: BayesianSecurityGame, merged: BayesianSecurityGame,
+                    program_x: np.ndarray | None) -> tuple[str, np.ndarray]:
+    """The best of the program's coverage (if the time limit left it one) and each
+    merged type's own ORIGAMI coverage (always feasible: the same capacity), each scored
+    in ``game`` against strong best responses. When the program is proven optimal it
+    is never beaten (up to the solver's tolerances)."""
+    candidates: list[tuple[str, np.ndarray]] = []
+    if program_x is not None:
+        candidates.append(("milp", np.clip(program_x[:game.n_targets], 0.0, 1.0)))
+    candidates += [(f"origami for {name}", np.array(origami(g).coverage))
+                   for name, g in zip(merged.names, merged.types, strict=True)]
+    scored = [(evaluate(game, c)[0], src, c) for src, c in candidates]
+    best = max(v for v, _, _ in scored)
+    # the first candidate within tolerance of the best: the program's, when it has one
+    _, source, c = next(s for s in scored if s[0] >= best - 1e-9 * max(1.0, abs(best)))
+    return source, c
+
+
 def bayesian_eraser(game: BayesianSecurityGame, *, time_limit_s: float | None = None
                     ) -> BayesianSecuritySolution:
     """Optimal coverage against the prior over attacker types (see the module). Types
     with identical payoffs share one set of binaries (``merge_identical_types``); the
     answer is reported per type of ``game``."""
-    full, game = game, merge_identical_types(game)
-    n, n_types = game.n_targets, len(game.types)
-    # variables: c (n) | per type: a (n), k, d
-    base = [n + l_ * (n + 2) for l_ in range(n_types)]
-    n_var = n + n_types * (n + 2)
-    obj = np.zeros(n_var)
-    integrality = np.zeros(n_var)
-    lower, upper = np.zeros(n_var), np.ones(n_var)
-    rows, cols, vals, lo, hi = [], [], [], [], []
-    r = 0
-
-    def add(entries: list[tuple[int, float]], low: float, high: float) -> None:
-        nonlocal r
-        for c_, v in entries:
-            rows.append(r)
-            cols.append(c_)
-            vals.append(v)
-        lo.append(low)
-        hi.append(high)
-        r += 1
-
-    cap_a, cap_b = game.types[0].capacity_rows()
-    for row, bound in zip(cap_a, cap_b, strict=True):
-        add([(int(t), float(row[t])) for t in np.flatnonzero(row)], -np.inf, float(bound))
-    for l_, (g, p) in enumerate(zip(game.types, game.probabilities, strict=True)):
-        a0, k, d = base[l_], base[l_] + n, base[l_] + n + 1
-        integrality[a0:a0 + n] = 1
-        # Valid bounds that tighten the relaxation: no coverage holds type l below its own
-        # lowest attacker utility, and against type l alone the defender can do no better
-        # than that type's strong Stackelberg value (both from ORIGAMI on the type alone).
-        k_max = float(g.attacker_uncovered.max())
-        d_max = float(origami(g).defender_utility) + 1e-7 * max(1.0, abs(k_max))
-        lower[k], upper[k] = minimal_attacker_utility(g) - 1e-9, k_max
-        lower[d], upper[d] = float(g.defender_uncovered.min()), d_max
-        obj[d] = -p
-        d_att = g.attacker_uncovered - g.attacker_covered
-        d_def = g.defender_covered - g.defender_uncovered
-        # big M per target: k <= k_max and Ua_t >= Ua_c[t]; d <= d_max and Ud_t >= Ud_u[t]
-        m_att = k_max - g.attacker_covered + 1e-6
-        m_def = np.maximum(d_max - g.defender_uncovered, 0.0) + 1e-6
-        add([(a0 + t, 1.0) for t in range(n)], 1.0, 1.0)
-        for t in range(n):
-            ua_u, ud_u = float(g.attacker_uncovered[t]), float(g.defender_uncovered[t])
-            ma, md = float(m_att[t]), float(m_def[t])
-            add([(k, 1.0), (t, float(d_att[t]))], ua_u, np.inf)
-            add([(k, 1.0), (t, float(d_att[t])), (a0 + t, ma)], -np.inf, ua_u + ma)
-            add([(d, 1.0), (t, -float(d_def[t])), (a0 + t, md)], -np.inf, ud_u + md)
-    mat = coo_matrix((vals, (rows, cols)), shape=(r, n_var)).tocsr()
+    merged = merge_identical_types(game)
+    prog = _program(merged)
     options: dict[str, Any] = {"mip_rel_gap": 1e-9}
     if time_limit_s is not None:
         options["time_limit"] = time_limit_s
-    res = milp(obj, integrality=integrality, bounds=(lower, upper),
-               constraints=LinearConstraint(mat, np.array(lo), np.array(hi)), options=options)
-    # Candidates: the program's answer (if the time limit left it one) and each type's own
-    # ORIGAMI coverage (always feasible: the same capacity). Each is evaluated against
-    # strong best responses; the best is returned. When the program is proven optimal
-    # it is never beaten (up to the solver's tolerances).
-    candidates: list[tuple[str, np.ndarray]] = []
-    if res.x is not None:
-        candidates.append(("milp", np.clip(res.x[:n], 0.0, 1.0)))
-    candidates += [(f"origami for {name}", np.array(origami(g).coverage))
-                   for name, g in zip(game.names, game.types, strict=True)]
-    game = full  # every candidate is scored, and reported, in the game as given
-    scored = [(evaluate(game, c)[0], src, c) for src, c in candidates]
-    best = max(v for v, _, _ in scored)
-    # the first candidate within tolerance of the best: the program's, when it has one
-    _, source, c = next(s for s in scored if s[0] >= best - 1e-9 * max(1.0, abs(best)))
+    res = milp(prog.obj, integrality=prog.integrality, bounds=(prog.lower, prog.upper),
+               constraints=prog.rows.constraint(len(prog.obj)), options=options)
+    source, c = _best_candidate(game, merged, res.x)
     c.setflags(write=False)
     value, targets, per_type = evaluate(game, c)
     return BayesianSecuritySolution(
         "bayesian-eraser", c, value, targets, per_type,
         {"proven_optimal": bool(res.status == 0), "source": source,
          "mip_gap": float(getattr(res, "mip_gap", 0.0) or 0.0),
-         "program_types": n_types,
+         "program_types": len(merged.types),
          "program_value": None if res.x is None else float(-res.fun)},
     )
 
