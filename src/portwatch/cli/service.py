@@ -98,6 +98,9 @@ def serve(
                          name="replay").start()
         typer.echo(f"replaying {replay} at {speed:g}x: dashboard at "
                    f"http://{host}:{port}/dashboard", err=True)
+    from portwatch.service.warm import ready_process
+
+    ready_process()  # the engine loaded and the start-up heap frozen before requests
     try:
         uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info",
                     server_header=False)
@@ -184,7 +187,10 @@ def consume(
     from portwatch.service.state import ServiceState
 
     _nats_url(nats_url)
+    from portwatch.service.warm import ready_process
+
     state = ServiceState.open(_settings(db))
+    ready_process()
     cfg = NatsConfig(stream=stream, subject_prefix=subject_prefix, durable=durable, batch=batch)
     who = f"nats:{durable}"
 

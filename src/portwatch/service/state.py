@@ -96,6 +96,7 @@ class ServiceState:
     @classmethod
     def open(cls, settings: Settings, clock: Callable[[], datetime] = _now) -> ServiceState:
         db = Database(settings.database_url)
+        db.checkpoint_in_background()  # a SQLite file's checkpoints off the commits
         # no seed: fresh OS entropy, so nobody can predict the draws
         rng = np.random.default_rng(settings.seed)
         streams = settings.decision_streams

@@ -14,7 +14,7 @@ from sqlalchemy.pool import StaticPool
 from portwatch.domain.errors import StoreError
 
 
-def _sqlite_engine(url: str, memory: bool) -> Engine:
+def _sqlite_engine(url: str, memory: bool, reader: bool = False) -> Engine:
     kwargs: dict[str, Any] = {}
     if memory:
         kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
@@ -30,13 +30,20 @@ def _sqlite_engine(url: str, memory: bool) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        if reader:
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
+
+    # IMMEDIATE: writers queue here, so reading the log head and appending after it
+    # cannot interleave with another writer. A reader's transaction is DEFERRED: in WAL
+    # mode it reads a snapshot and never waits for the write lock (an IMMEDIATE one
+    # queued behind every writer, in SQLite's busy handler, which sleeps up to 100 ms
+    # at a time)
+    begin = "BEGIN" if reader else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE: writers queue here, so reading the log head and appending after it
-        # cannot interleave with another writer
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
     return engine
 
@@ -102,6 +109,17 @@ def open_engine(db: str | Path) -> Engine:
         raise StoreError(f"--db {safe_name(text)}: cannot open ({exc})") from exc
 
 
+def open_read_engine(db: str | Path, engine: Engine) -> Engine:
+    """The engine for reads of ``db``, whose write engine is ``engine``: for a SQLite
+    file a second pool whose connections are read-only and begin DEFERRED transactions
+    (snapshots that never take the write lock); otherwise ``engine`` itself (an
+    in-memory SQLite database has one connection; a server's reads take no write
+    lock)."""
+    if engine.dialect.name != "sqlite" or isinstance(engine.pool, StaticPool):
+        return engine
+    return _sqlite_engine(engine.url.render_as_string(), memory=False, reader=True)
+
+
 def describe_failure(exc: SQLAlchemyError, db: str) -> StoreError:
     """A one-line ``StoreError`` for a database failure."""
     if isinstance(exc, OperationalError):
@@ -110,4 +128,4 @@ def describe_failure(exc: SQLAlchemyError, db: str) -> StoreError:
     return StoreError(f"database {db}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
 
 
-__all__ = ["describe_failure", "open_engine", "safe_name"]
+__all__ = ["describe_failure", "open_engine", "open_read_engine", "safe_name"]

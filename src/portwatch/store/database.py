@@ -5,18 +5,67 @@ every commit."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
 from portwatch.store import eventlog, migrate, streams
 from portwatch.store.anchor import Anchor, Checkpoint
-from portwatch.store.connection import describe_failure, open_engine, safe_name
+from portwatch.store.connection import (
+    describe_failure,
+    open_engine,
+    open_read_engine,
+    safe_name,
+)
 from portwatch.store.schema import event_log, stream_log
+
+CHECKPOINT_EVERY_S = 1.0
+"""How often a background checkpointer copies a SQLite file's write-ahead log into the
+database (``Database.checkpoint_in_background``)."""
+
+log = logging.getLogger(__name__)
+
+
+class _Checkpointer(threading.Thread):
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on a SQLite file every ``interval_s`` on
+    its own connection, off any request's path. PASSIVE never waits for a lock and
+    never makes a reader or writer wait: it copies what no reader still needs, and a
+    later round copies the rest."""
+
+    def __init__(self, path: str, interval_s: float) -> None:
+        super().__init__(name="sqlite-checkpoint", daemon=True)
+        self.path = path
+        self.interval_s = interval_s
+        self.stopping = threading.Event()
+
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+
+    def once(self) -> tuple[int, int, int]:
+        """One round: (busy, frames in the log, frames checkpointed), as SQLite
+        reports them."""
+        with self._lock:
+            busy, frames, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(busy), int(frames), int(copied)
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.wait(self.interval_s):
+                try:
+                    self.once()
+                except sqlite3.Error as exc:  # the next round retries; commits are safe
+                    log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
+        finally:
+            with self._lock:
+                self._conn.close()
 
 
 class Database:
@@ -33,6 +82,34 @@ class Database:
                 eventlog.ensure_head(conn)
         except SQLAlchemyError as exc:
             raise describe_failure(exc, self.name) from exc
+        self.read_engine: Engine = open_read_engine(db, self.engine)
+        self._checkpointer: _Checkpointer | None = None
+
+    def checkpoint_in_background(self, interval_s: float = CHECKPOINT_EVERY_S) -> bool:
+        """On a SQLite file, move the write-ahead log's checkpoints off the commits of
+        this process into a background thread (whether it did).
+
+        By default SQLite checkpoints inside the commit that takes the log past 1,000
+        pages: that commit copies the pages and flushes the database file, and every
+        writer queued behind it waits. Here this process's connections stop doing that
+        (``wal_autocheckpoint=0``) and a thread checkpoints every ``interval_s``.
+        Durability is unchanged: a commit is durable once in the log, checkpointed or
+        not. For a long-running process (the service), not a one-shot command."""
+        if self._checkpointer is not None:
+            return True
+        if self.read_engine is self.engine:  # a server, or in-memory SQLite
+            return False
+
+        def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+        event.listen(self.engine, "connect", _no_autocheckpoint)
+        self.engine.dispose()  # pooled connections reconnect with the setting
+        path = self.engine.url.database
+        assert path is not None
+        self._checkpointer = _Checkpointer(path, interval_s)
+        self._checkpointer.start()
+        return True
 
     @property
     def key(self) -> bytes | None:
@@ -74,9 +151,10 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection for reads."""
+        """A connection for reads: one snapshot of the database, which on SQLite never
+        waits for a writer (nor makes one wait)."""
         try:
-            with self.engine.connect() as conn:
+            with self.read_engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
             raise describe_failure(exc, self.name) from exc
@@ -166,8 +244,21 @@ class Database:
             raise eventlog.AuditError(report.problems[0])
         return report
 
+    def checkpoint_now(self) -> tuple[int, int, int]:
+        """The background checkpointer's round, now: (busy, frames in the log, frames
+        checkpointed)."""
+        if self._checkpointer is None:
+            raise StoreError(f"database {self.name}: no background checkpointer")
+        return self._checkpointer.once()
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stopping.set()
+            self._checkpointer.join()
+            self._checkpointer = None
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
         self.engine.dispose()
 
 
-__all__ = ["Database", "StoreError"]
+__all__ = ["CHECKPOINT_EVERY_S", "Database", "StoreError"]
