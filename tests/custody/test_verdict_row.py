@@ -37,8 +37,9 @@ def _svc(path: Path) -> CustodyService:
 
 def _row(svc: CustodyService, sid: str):
     with svc.db.reading() as conn:
-        return conn.execute(select(custody_verdicts)
-                            .where(custody_verdicts.c.shipment_id == sid)).first()
+        return conn.execute(
+            select(custody_verdicts).where(custody_verdicts.c.shipment_id == sid)
+        ).first()
 
 
 def _same(a, b) -> None:
@@ -46,8 +47,17 @@ def _same(a, b) -> None:
     assert [x.alert_id for x in a.alerts] == [x.alert_id for x in b.alerts]
 
 
-@pytest.mark.parametrize("attack", [Attack.NONE, Attack.DOOR_OPENED, Attack.SILENT,
-                                    Attack.DIVERSION, Attack.FORGERY, Attack.REPLAY])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        Attack.NONE,
+        Attack.DOOR_OPENED,
+        Attack.SILENT,
+        Attack.DIVERSION,
+        Attack.FORGERY,
+        Attack.REPLAY,
+    ],
+)
 def test_row_verdict_equals_the_log_verdict_at_any_time(tmp_path, attack):
     trip = simulate_trip(np.random.default_rng([5, len(attack.value)]), attack, trip_no=1)
     svc = _svc(tmp_path / "pw.db")
@@ -56,11 +66,19 @@ def test_row_verdict_equals_the_log_verdict_at_any_time(tmp_path, attack):
     sid = trip.shipment_id
     row = _row(svc, sid)
     with svc.db.reading() as conn:
-        top = conn.execute(select(event_log.c.id).where(event_log.c.subject == sid)
-                           .order_by(event_log.c.id.desc()).limit(1)).scalar_one()
+        top = conn.execute(
+            select(event_log.c.id)
+            .where(event_log.c.subject == sid)
+            .order_by(event_log.c.id.desc())
+            .limit(1)
+        ).scalar_one()
     assert row.log_id == top  # as of the last record about the shipment
-    for as_of in (NOW, NOW + timedelta(days=400), trip_end(trip),
-                  trip_end(trip) + timedelta(minutes=20)):
+    for as_of in (
+        NOW,
+        NOW + timedelta(days=400),
+        trip_end(trip),
+        trip_end(trip) + timedelta(minutes=20),
+    ):
         _same(svc.verdict(sid, as_of), svc.verdict_from_log(sid, as_of))
     assert svc.check().ok
 
@@ -96,35 +114,34 @@ def test_a_revocation_reaches_the_row_in_its_transaction(tmp_path):
     after = svc.verdict(trip.shipment_id, trip_end(trip))
     assert any("revoked" in r for r in after.reasons)
     assert not any("revoked" in r for r in before.reasons)
-    assert "revoked_at_ms\":null" not in _row(svc, trip.shipment_id).document
+    assert 'revoked_at_ms":null' not in _row(svc, trip.shipment_id).document
     assert svc.check().ok
 
 
 # ------------------------------------------------------------------ tampering
-@pytest.fixture(scope="module")
-def clean_template(tmp_path_factory) -> tuple[Path, str, object]:
-    trip = simulate_trip(np.random.default_rng(8), Attack.NONE, trip_no=0)
-    path = tmp_path_factory.mktemp("clean") / "pw.db"
+def _template(
+    tmp_path_factory, seed: int, attack: Attack, verdict: Verdict
+) -> tuple[Path, str, object]:
+    """A database holding one ingested trip whose verdict is ``verdict``."""
+    trip = simulate_trip(np.random.default_rng(seed), attack, trip_no=0)
+    path = tmp_path_factory.mktemp(verdict.value) / "pw.db"
     svc = _svc(path)
     svc.register(shipment_from_mapping(trip.shipment))
     svc.ingest(trip.lines)
     when = trip_end(trip)
-    assert svc.verdict(trip.shipment_id, when).verdict is Verdict.CLEAN
+    assert svc.verdict(trip.shipment_id, when).verdict is verdict
     svc.db.close()
     return path, trip.shipment_id, when
+
+
+@pytest.fixture(scope="module")
+def clean_template(tmp_path_factory) -> tuple[Path, str, object]:
+    return _template(tmp_path_factory, 8, Attack.NONE, Verdict.CLEAN)
 
 
 @pytest.fixture(scope="module")
 def broken_template(tmp_path_factory) -> tuple[Path, str, object]:
-    trip = simulate_trip(np.random.default_rng(9), Attack.DOOR_OPENED, trip_no=0)
-    path = tmp_path_factory.mktemp("broken") / "pw.db"
-    svc = _svc(path)
-    svc.register(shipment_from_mapping(trip.shipment))
-    svc.ingest(trip.lines)
-    when = trip_end(trip)
-    assert svc.verdict(trip.shipment_id, when).verdict is Verdict.BROKEN
-    svc.db.close()
-    return path, trip.shipment_id, when
+    return _template(tmp_path_factory, 9, Attack.DOOR_OPENED, Verdict.BROKEN)
 
 
 def _copy(template: Path, dest: Path) -> Path:
@@ -141,24 +158,33 @@ def _cleaner_document(doc: str) -> str:
     return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(which=st.sampled_from(["clean", "broken"]),
-       op=st.sampled_from(["clean_alerts", "state", "log_id", "mac", "delete",
-                           "older_row"]))
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    which=st.sampled_from(["clean", "broken"]),
+    op=st.sampled_from(["clean_alerts", "state", "log_id", "mac", "delete", "older_row"]),
+)
 def test_an_edited_verdict_row_never_betters_the_log_and_the_audit_names_it(
-        clean_template, broken_template, tmp_path_factory, which, op):
+    clean_template, broken_template, tmp_path_factory, which, op
+):
     template, sid, when = clean_template if which == "clean" else broken_template
     path = _copy(template, tmp_path_factory.mktemp("case"))
     svc = _svc(path)
     truth = svc.verdict_from_log(sid, when)
     with svc.db.engine.begin() as conn:
-        row = conn.execute(select(custody_verdicts)
-                           .where(custody_verdicts.c.shipment_id == sid)).one()
+        row = conn.execute(
+            select(custody_verdicts).where(custody_verdicts.c.shipment_id == sid)
+        ).one()
         where = custody_verdicts.c.shipment_id == sid
         if op == "clean_alerts":
-            conn.execute(update(custody_verdicts).where(where)
-                         .values(document=_cleaner_document(row.document)))
+            conn.execute(
+                update(custody_verdicts)
+                .where(where)
+                .values(document=_cleaner_document(row.document))
+            )
         elif op == "state":
             other = "crossed" if row.state == "delivered" else "delivered"
             conn.execute(update(custody_verdicts).where(where).values(state=other))
@@ -176,5 +202,7 @@ def test_an_edited_verdict_row_never_betters_the_log_and_the_audit_names_it(
     if op != "delete":
         assert got.verdict is not Verdict.CLEAN, (which, op)
         assert any("audit" in r for r in got.reasons), (which, op)
-    assert any(p.startswith(f"custody_verdicts: row {sid}")
-               for p in fresh.check().problems), (which, op)
+    assert any(p.startswith(f"custody_verdicts: row {sid}") for p in fresh.check().problems), (
+        which,
+        op,
+    )
