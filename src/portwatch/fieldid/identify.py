@@ -86,6 +86,9 @@ class Thresholds:
     diagnostic_min: int = 2
     benign_gap_min: float = 25.0
     confirm_r2_min: float = 0.6
+    #: a release needs every flagged component's one-sided 95% upper limit on its
+    #: fraction below this (fitted on the tuning split, ``calibrate.fit_release_bound``)
+    release_upper_max: float = 0.05
 
     @classmethod
     def from_dict(cls, values: dict[str, float]) -> Thresholds:
@@ -423,7 +426,11 @@ def analyse(
     largest = _largest_unexplained(found, left)
     flagged = tuple(
         _flagged_evidence(
-            prepared, c, found, float(hqi[c.index]), tolerance,
+            prepared,
+            c,
+            found,
+            float(hqi[c.index]),
+            tolerance,
             _partial(prepared, dec, c, query, noise),
         )  # fmt: skip
         for c in dec.components
@@ -680,6 +687,35 @@ def benign_score(a: Analysis, t: Thresholds) -> float:
     )
 
 
+#: z of the one-sided 95% upper confidence limit on a fraction (normal approximation).
+UPPER_BOUND_Z = 1.645
+
+
+def fraction_upper(f: FlaggedEvidence) -> float:
+    """One-sided 95% upper limit on a flagged component's fraction, from the fit's noise."""
+    c = f.component
+    return float(c.fraction + UPPER_BOUND_Z * max(c.fraction_sd, 0.0))
+
+
+def largest_upper(a: Analysis) -> tuple[float, str]:
+    """The largest upper limit over the flagged components of the fit, and its name."""
+    if not a.flagged:
+        return 0.0, ""
+    top = max(a.flagged, key=fraction_upper)
+    return fraction_upper(top), top.component.name
+
+
+def release_score(a: Analysis, t: Thresholds) -> float:
+    """The release's own statistic: the benign score, and the room left for a drug.
+
+    1 where the weakest of fit, band explanation and ``release_upper_max`` over the
+    largest upper limit on a flagged fraction just meets its threshold.
+    """
+    bound, _ = largest_upper(a)
+    room = t.release_upper_max / bound if bound > 0 else 2.0
+    return float(min(benign_score(a, t), room))
+
+
 def _confirmed(f: FlaggedEvidence, t: Thresholds, fit_r2: float) -> bool:
     return (
         flagged_score(f, t) >= 1.0
@@ -804,12 +840,21 @@ def _release_or_unknown(
     assert dec is not None
     laser = analysis.laser_nm
     score = benign_score(analysis, thresholds)
-    confidence = maps.confidence_map(laser, "benign")(score)
+    confidence = maps.confidence_map(laser, "benign")(release_score(analysis, thresholds))
     own = set(analysis.supported)
     others = [c for c in others if c.name in own]
     # a bag priced in at a negligible share names nothing (as ``_shown`` for contents)
     bags = [c for c in packaging if c.name in own and c.fraction >= 0.05]
     clean = analysis.largest_unexplained <= RELEASE_MAX_UNEXPLAINED
+    bound, worst = largest_upper(analysis)
+    if score >= 1.0 and (others or bags) and clean and bound >= thresholds.release_upper_max:
+        reason = (
+            f"cannot exclude {worst}: the fit allows up to {bound:.1%} of it "
+            f"(a release needs below {thresholds.release_upper_max:.1%}); confirm in a lab"
+        )
+        return _result(
+            analysis, Verdict.INCONCLUSIVE, (), packaging, reason, confidence, "cannot_exclude"
+        )
     if score >= 1.0 and (others or bags) and clean:
         shown = [_report(analysis, c, confidence) for c in others if _shown(analysis, c)]
         names = (
