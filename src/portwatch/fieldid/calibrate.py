@@ -15,8 +15,10 @@ held-out real split is never read here.
   and held above floors (z >= 3.75, HQI >= 0.5) simulation alone cannot justify
   lowering.
 * Confidence: for each verdict kind, the share of tuning verdicts that were right as a
-  function of the verdict's own score (isotonic regression), so the confidence printed
-  is a calibrated probability in [0, 1].
+  function of the verdict's own score (a regularised logistic fit), so the confidence
+  printed is a calibrated probability in [0, 1].
+* Release bound: the limit on a flagged fraction's upper limit a release needs
+  (``fit_release_bound``).
 """
 
 from __future__ import annotations
