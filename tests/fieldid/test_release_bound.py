@@ -33,22 +33,21 @@ def prepared785():
     return prepare(default_library(), 785)
 
 
-def _with_drug(prepared, fraction, fraction_sd):
+def _with_drug(prepared, fraction, fraction_sd, unique_z=0.0):
     from dataclasses import replace
 
     base = _release_case(prepared, ("polyethylene",))
     names = [r.name for r in prepared.references]
     i = names.index("fentanyl")
-    drug = Component(
-        i, "fentanyl", SubstanceClass.CONTROLLED, fraction, fraction, fraction_sd, 0.0, 0.1
-    )
+    cls = SubstanceClass.CONTROLLED
+    drug = Component(i, "fentanyl", cls, fraction, fraction, fraction_sd, 0.0, 0.1, unique_z)
     flagged = FlaggedEvidence(drug, 0.1, (), (), 0.0, (), (), ())
     return replace(base, flagged=(flagged,))
 
 
 def test_a_drug_the_fit_cannot_exclude_blocks_the_release(prepared785):
     t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.03)
-    a = _with_drug(prepared785, 0.02, 0.01)
+    a = _with_drug(prepared785, 0.02, 0.01, unique_z=2.0)
     assert fraction_upper(a.flagged[0]) == pytest.approx(0.02 + 1.645 * 0.01)
     result = decide(a, t)
     assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "cannot_exclude"
@@ -71,3 +70,12 @@ def test_confidence_map_is_graded_even_when_the_tuning_set_separates():
     assert all(0.0 < v < 1.0 for v in p)
     assert p == sorted(p) and p[-1] > p[0] + 0.2
     assert not np.allclose(p[2], p[3])
+
+
+def test_a_drug_share_with_no_signal_of_its_own_does_not_block_it(prepared785):
+    # measured polystyrene shifted by 1 cm-1: methamphetamine took 84% of the contents
+    # with unique z 0 (the polystyrene reference explains all of it), and the release
+    # flipped with the drift
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.03)
+    a = _with_drug(prepared785, 0.8, 0.05, unique_z=0.0)
+    assert decide(a, t).verdict is Verdict.BENIGN

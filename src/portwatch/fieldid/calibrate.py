@@ -33,6 +33,7 @@ import numpy as np
 from portwatch.domain.substances import SubstanceClass
 from portwatch.fieldid.cases import Case, build_cases, peak_table
 from portwatch.fieldid.identify import (
+    BOUND_MIN_Z,
     Analysis,
     Calibration,
     ConfidenceMap,
@@ -250,7 +251,9 @@ def fit_release_bound(samples: Sequence[Tuned]) -> float:
         if not s.flagged_truth:
             continue
         mine = [
-            fraction_upper(f) for f in s.analysis.flagged if f.component.name in s.flagged_truth
+            fraction_upper(f)
+            for f in s.analysis.flagged
+            if f.component.name in s.flagged_truth and f.component.unique_z >= BOUND_MIN_Z
         ]
         if mine:
             bounds.append(max(mine))

@@ -697,11 +697,19 @@ def fraction_upper(f: FlaggedEvidence) -> float:
     return float(c.fraction + UPPER_BOUND_Z * max(c.fraction_sd, 0.0))
 
 
+#: A flagged component bounds a release only with this much signal of its own (unique z,
+#: assumed): a drug reference that takes a share of a real polystyrene spectrum with no
+#: signal the polystyrene reference does not explain (z about 0) moved the verdict of
+#: polystyrene with every 1 cm-1 of drift.
+BOUND_MIN_Z = 1.0
+
+
 def largest_upper(a: Analysis) -> tuple[float, str]:
-    """The largest upper limit over the flagged components of the fit, and its name."""
-    if not a.flagged:
+    """The largest upper limit over the flagged components with signal of their own."""
+    own = [f for f in a.flagged if f.component.unique_z >= BOUND_MIN_Z]
+    if not own:
         return 0.0, ""
-    top = max(a.flagged, key=fraction_upper)
+    top = max(own, key=fraction_upper)
     return fraction_upper(top), top.component.name
 
 
@@ -852,8 +860,13 @@ def _release_or_unknown(
             f"cannot exclude {worst}: the fit allows up to {bound:.1%} of it "
             f"(a release needs below {thresholds.release_upper_max:.1%}); confirm in a lab"
         )
+        if drifted:
+            reason += (
+                f" (axis off by {analysis.shift_cm1:+.1f} cm-1, beyond the stated accuracy: "
+                "calibrate with the polystyrene standard)"
+            )
         return _result(
-            analysis, Verdict.INCONCLUSIVE, (), packaging, reason, confidence, "cannot_exclude"
+            analysis, Verdict.INCONCLUSIVE, (), bags, reason, confidence, "cannot_exclude"
         )
     if score >= 1.0 and (others or bags) and clean:
         shown = [_report(analysis, c, confidence) for c in others if _shown(analysis, c)]
