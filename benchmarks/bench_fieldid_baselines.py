@@ -25,11 +25,13 @@ from portwatch.fieldid.library import default_library
 from portwatch.fieldid.preprocess import (
     FINGERPRINT_CM1,
     GRID_STEP_CM1,
+    SMOOTH_FWHM_CM1,
     Crop,
     Despike,
     Normalize,
     Pipeline,
     Resample,
+    Smooth,
 )
 from portwatch.fieldid.samples import render
 from portwatch.fieldid.search import one_blas_thread, prepare
@@ -71,9 +73,10 @@ VARIANTS = {
 
 def _count(stage: AnyBaseline) -> Counter[str]:
     low, high = FINGERPRINT_CM1
+    # the shipped pipeline with only the baseline stage swapped
     pipeline = Pipeline(
         (Despike(), Crop(low - 20.0, high + 20.0), Resample(low, high, GRID_STEP_CM1), stage,
-         Normalize("area"))
+         Smooth(SMOOTH_FWHM_CM1), Normalize("area"))
     )  # fmt: skip
     prepared = prepare(default_library(), LASER_NM, pipeline)
     calibration = load_calibration()

@@ -31,7 +31,9 @@ def prepared785():
 def test_noisy_fluorescent_pure_drug_is_named_at_785(prepared785, table, name):
     # SNR 20 on the tallest band under a background 8x as tall: the plain R^2 is about
     # 0.5, below the 0.6 gate, though every band is the drug's (3 of 8 and 0 of 8 were
-    # named before the gate became noise-corrected)
+    # named before the gate became noise-corrected). Carfentanil went from 7 to 6 of 8
+    # when the band test stopped counting noise maxima as diagnostic bands
+    # (test_matched_filter.py): its 750 cm-1 band is 0.12 of its tallest.
     named = 0
     for seed in range(8):
         recipe = Recipe(((name, 1.0),), 785, snr=20.0, fluorescence=8.0)
@@ -40,7 +42,7 @@ def test_noisy_fluorescent_pure_drug_is_named_at_785(prepared785, table, name):
         named += result.verdict is Verdict.CONTROLLED and bool(
             accepted & set(result.flagged_names())
         )
-    assert named >= 7
+    assert named >= (6 if name == "carfentanil" else 7)
 
 
 def test_signal_r2_forgives_noise_but_not_a_missing_band(prepared785, table):
@@ -48,7 +50,8 @@ def test_signal_r2_forgives_noise_but_not_a_missing_band(prepared785, table):
     spectrum = render(recipe, table, np.random.default_rng(3))
     a = analyse(spectrum, prepared=prepared785)
     assert a.decomposition is not None and a.query_noise > 0
-    assert a.decomposition.fit_r2 < 0.8 < signal_r2(a)
+    # the smoothing stage lifts the plain R^2 a little (0.81); it still trails by far
+    assert a.decomposition.fit_r2 < 0.85 and signal_r2(a) > a.decomposition.fit_r2 + 0.1
     # the same spectrum with a strong band no reference has: the corrected fit drops
     x = spectrum.shift_cm1
     extra = synthesize([(1370.0, 1.0)], line_shape(785), x)

@@ -149,7 +149,9 @@ def test_drift_beyond_the_narrow_search_is_found_by_the_wide_one(shift):
     ps = _ps()
     moved = identify(Spectrum(ps.shift_cm1 + shift, ps.intensity, 785))
     assert abs(moved.shift_cm1 - shift) <= 1.0
-    assert moved.verdict is Verdict.BENIGN
+    # beyond the stated accuracy the release bound may send it to the lab (-9 cm-1: a
+    # drug the corrected fit cannot exclude); never a drug named, always the axis note
+    assert moved.verdict is Verdict.BENIGN or moved.reason_code == "cannot_exclude"
     assert [c.name for c in moved.packaging] == ["polystyrene"] and not moved.components
     assert "beyond the stated accuracy" in moved.reason
 

@@ -15,8 +15,10 @@ held-out real split is never read here.
   and held above floors (z >= 3.75, HQI >= 0.5) simulation alone cannot justify
   lowering.
 * Confidence: for each verdict kind, the share of tuning verdicts that were right as a
-  function of the verdict's own score (isotonic regression), so the confidence printed
-  is a calibrated probability in [0, 1].
+  function of the verdict's own score (a regularised logistic fit), so the confidence
+  printed is a calibrated probability in [0, 1].
+* Release bound: the limit on a flagged fraction's upper limit a release needs
+  (``fit_release_bound``).
 """
 
 from __future__ import annotations
@@ -31,14 +33,16 @@ import numpy as np
 from portwatch.domain.substances import SubstanceClass
 from portwatch.fieldid.cases import Case, build_cases, peak_table
 from portwatch.fieldid.identify import (
+    BOUND_MIN_Z,
     Analysis,
     Calibration,
     ConfidenceMap,
     Thresholds,
     analyse,
-    benign_score,
     decide,
     flagged_score,
+    fraction_upper,
+    release_score,
     signal_r2,
 )
 from portwatch.fieldid.library import Library, default_library, library_digest
@@ -224,7 +228,39 @@ def fit_thresholds(samples: Sequence[Tuned]) -> Thresholds:
         diagnostic_min=base.diagnostic_min,
         benign_gap_min=base.benign_gap_min,
         confirm_r2_min=round(confirm_r2, 4),
+        release_upper_max=fit_release_bound(samples),
     )
+
+
+#: Share of the drug-bearing tuning samples (whose fit gives the drug a share) that the
+#: upper-limit rule lets through at most (assumed), and the limit's allowed range.
+RELEASE_BOUND_QUANTILE = 0.10
+RELEASE_BOUND_RANGE = (0.01, 0.05)
+
+
+def fit_release_bound(samples: Sequence[Tuned]) -> float:
+    """The release's limit on a flagged fraction's upper limit, from the tuning split.
+
+    Over the drug-bearing tuning samples whose fit holds their drug, the largest upper
+    limit on a true drug's fraction; the limit is their ``RELEASE_BOUND_QUANTILE``
+    quantile, clipped to ``RELEASE_BOUND_RANGE``: at most that share of them could be
+    released by this rule alone.
+    """
+    bounds = []
+    for s in samples:
+        if not s.flagged_truth:
+            continue
+        mine = [
+            fraction_upper(f)
+            for f in s.analysis.flagged
+            if f.component.name in s.flagged_truth and f.component.unique_z >= BOUND_MIN_Z
+        ]
+        if mine:
+            bounds.append(max(mine))
+    if not bounds:
+        return RELEASE_BOUND_RANGE[1]
+    q = float(np.quantile(bounds, RELEASE_BOUND_QUANTILE))
+    return round(float(np.clip(q, *RELEASE_BOUND_RANGE)), 4)
 
 
 def isotonic(
@@ -253,14 +289,39 @@ def isotonic(
     return ConfidenceMap(tuple(round(v, 4) for v in knots_x), tuple(round(v, 4) for v in knots_y))
 
 
+#: Inverse regularisation of the logistic confidence maps (scikit-learn's C; assumed):
+#: the tuning verdicts are often perfectly separated by their score, where an isotonic
+#: map (or an unregularised logistic) jumps from 0 to 1 and says nothing.
+CONFIDENCE_C = 1.0
+
+
+def logistic_map(
+    scores: Sequence[float], correct: Sequence[bool], knots: int = 24
+) -> ConfidenceMap:
+    """P(correct) against score by a regularised logistic fit, as a piecewise-linear map."""
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(correct, dtype=int)
+    if len(scores) == 0 or y.min() == y.max():
+        return isotonic(scores, correct)
+    x = np.clip(np.asarray(scores, dtype=float), 0.0, 3.0).reshape(-1, 1)
+    model = LogisticRegression(C=CONFIDENCE_C).fit(x, y)
+    grid = np.linspace(0.0, float(x.max()), knots)
+    p = model.predict_proba(grid.reshape(-1, 1))[:, 1]
+    p = np.maximum.accumulate(p) if model.coef_[0, 0] >= 0 else np.full_like(p, y.mean())
+    return ConfidenceMap(
+        tuple(round(float(v), 4) for v in grid), tuple(round(float(v), 4) for v in p)
+    )
+
+
 def fit_confidence(samples: Sequence[Tuned], t: Thresholds) -> dict[str, ConfidenceMap]:
     """Confidence maps: benign (release) and flagged (controlled or explosive).
 
     flagged: P(the named compound is in the sample | its flagged score), over every
-    flagged component of every tuning sample. benign: P(the release and its names are
-    right | the benign score), over the tuning samples that hold no drug or explosive
-    (benign, empty bags, unknowns, every real spectrum): a drug below the detection
-    limit is what the detection-limit tables measure, not this map.
+    flagged component of every tuning sample. benign: P(no drug or explosive is in the
+    sample and the release names are right | the release score), over every tuning
+    sample, drug-bearing ones included: a release's confidence is P(no drug).
+    Both are regularised logistic fits (``logistic_map``).
     """
     benign_x, benign_ok, flag_x, flag_ok = [], [], [], []
     for s in samples:
@@ -270,14 +331,16 @@ def fit_confidence(samples: Sequence[Tuned], t: Thresholds) -> dict[str, Confide
         for f in a.flagged:
             flag_x.append(flagged_score(f, t))
             flag_ok.append(f.component.name in s.flagged_truth)
-        if s.flagged_truth:
-            continue
         result = decide(a, t)
         named = [c.name for c in (*result.components, *result.packaging)]
-        right = s.explainable and not (s.benign_name and s.benign_name not in named)
-        benign_x.append(benign_score(a, t))
+        right = (
+            not s.flagged_truth
+            and s.explainable
+            and not (s.benign_name and s.benign_name not in named)
+        )
+        benign_x.append(release_score(a, t))
         benign_ok.append(right)
-    return {"benign": isotonic(benign_x, benign_ok), "flagged": isotonic(flag_x, flag_ok)}
+    return {"benign": logistic_map(benign_x, benign_ok), "flagged": logistic_map(flag_x, flag_ok)}
 
 
 def calibrate(

@@ -152,9 +152,17 @@ class QueryBands:
         return bool(np.abs(self.shoulders_cm1 - position_cm1).min() <= tolerance_cm1)
 
 
-def query_bands(axis: np.ndarray, q: np.ndarray, min_sigma: float = 4.0) -> QueryBands:
-    """Local maxima of ``q`` with prominence >= max(min_sigma x noise, 2% of the tallest)."""
-    sigma = noise_sigma(q)
+def query_bands(
+    axis: np.ndarray, q: np.ndarray, min_sigma: float = 4.0, sigma: float | None = None
+) -> QueryBands:
+    """Local maxima of ``q`` with prominence >= max(min_sigma x noise, 2% of the tallest).
+
+    ``sigma`` is the noise of ``q`` when known (carried over from the raw counts through
+    the preprocessing); otherwise it is estimated from ``q``'s second differences, which
+    is right only for an unsmoothed ``q`` (smoothing hides noise from second differences).
+    """
+    if sigma is None:
+        sigma = noise_sigma(q)
     floor = max(min_sigma * sigma, 0.02 * float(q.max()))
     idx, props = find_peaks(q, prominence=floor, wlen=25)
     d2 = np.gradient(np.gradient(q))
@@ -206,6 +214,86 @@ def explained_share(
     return float(explained / found.prominences.sum()), tuple(left)
 
 
+@dataclass(frozen=True)
+class MatchedBands:
+    """A matched-filter test of a reference's diagnostic bands, all at once.
+
+    ``z``: the query's projection on the predicted band shapes in units of its noise;
+    ``amplitude``: the height the query shows there over the height predicted (1 when
+    the bands stand exactly as the fitted weight predicts); ``aligned``: the projection
+    is larger at the bands' own positions than with the pattern slid by the match
+    tolerance either way (a neighbouring band's flank projects more when slid onto it).
+    """
+
+    z: float = 0.0
+    amplitude: float = 0.0
+    aligned: bool = False
+
+
+def matched_bands(
+    axis: np.ndarray,
+    partial: np.ndarray,
+    predicted: np.ndarray,
+    positions_cm1: tuple[float, ...],
+    half_width_cm1: float,
+    sigma: float,
+    rho: np.ndarray,
+    slide_cm1: float = 0.0,
+) -> MatchedBands:
+    """Test the bands of ``predicted`` at ``positions_cm1`` against ``partial`` with their shape.
+
+    ``partial`` is the query less every other fitted component (what this reference
+    must explain), ``predicted`` this reference at its fitted weight. In a window of
+    +/- ``half_width_cm1`` around each position both are detrended (a straight line
+    removed, so the flank of a neighbouring band or a baseline slope does not count);
+    the template is the predicted band shape there. A band a few noise standard
+    deviations per point still adds up over its width, where a peak finder needs each
+    point to stand out: this is the matched filter of a band search. ``sigma`` is the
+    per-point noise and ``rho`` its correlation between points 0, 1, ... apart; the
+    pattern is also slid by +/- ``slide_cm1`` to tell whether it sits where it should.
+    """
+    if sigma <= 0:
+        return MatchedBands()
+    r, t, idx = _detrended_windows(axis, partial, predicted, positions_cm1, half_width_cm1)
+    energy = float(t @ t)
+    if energy <= 0:
+        return MatchedBands()
+    lag = np.abs(idx[:, None] - idx[None, :])
+    correlation = np.where(lag < rho.size, rho[np.minimum(lag, rho.size - 1)], 0.0)
+    spread = float(np.sqrt(max(t @ correlation @ t, 1e-300)))
+    projection = float(r @ t)
+    aligned = True
+    for slide in (-slide_cm1, slide_cm1) if slide_cm1 > 0 else ():
+        moved = np.interp(axis - slide, axis, predicted)
+        r_s, t_s, _ = _detrended_windows(axis, partial, moved, positions_cm1, half_width_cm1)
+        norm = float(np.sqrt(t_s @ t_s))
+        if norm > 0 and float(r_s @ t_s) / norm > projection / np.sqrt(energy):
+            aligned = False
+    return MatchedBands(projection / (sigma * spread), projection / energy, aligned)
+
+
+def _detrended_windows(
+    axis: np.ndarray,
+    partial: np.ndarray,
+    predicted: np.ndarray,
+    positions_cm1: tuple[float, ...],
+    half_width_cm1: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``partial`` and ``predicted`` in a window around each position, each less a line."""
+    r_parts, t_parts, idx_parts = [np.zeros(0)], [np.zeros(0)], [np.zeros(0, dtype=int)]
+    for position in positions_cm1:
+        near = np.flatnonzero(np.abs(axis - position) <= half_width_cm1)
+        if near.size < 4:
+            continue
+        x = axis[near] - position
+        design = np.stack([np.ones_like(x), x], axis=1)
+        for target, out in ((partial[near], r_parts), (predicted[near], t_parts)):
+            coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+            out.append(target - design @ coef)
+        idx_parts.append(near)
+    return np.concatenate(r_parts), np.concatenate(t_parts), np.concatenate(idx_parts)
+
+
 def shifted(axis: np.ndarray, q: np.ndarray, shift_cm1: float) -> np.ndarray:
     """``q`` as it reads when its axis is corrected by ``-shift_cm1`` (band at b+s -> b)."""
     return np.interp(axis + shift_cm1, axis, q)
@@ -250,7 +338,7 @@ def calibration_shift(spectrum: Spectrum, search_cm1: float = 12.0) -> float:
     """
     from portwatch.fieldid.preprocess import default_pipeline
 
-    x, y = default_pipeline().apply(spectrum)
+    x, y = default_pipeline(None).apply(spectrum)
     fine = np.arange(x[0], x[-1], 0.25)
     yf = np.interp(fine, x, y)
     sigma = noise_sigma(y)
@@ -280,6 +368,7 @@ __all__ = [
     "GENERIC_AROMATIC_CM1",
     "PEAK_TOLERANCE_CM1",
     "Band",
+    "MatchedBands",
     "QueryBands",
     "band_coverage",
     "calibration_shift",
@@ -288,6 +377,7 @@ __all__ = [
     "estimate_shift",
     "explained_share",
     "is_generic_aromatic",
+    "matched_bands",
     "query_bands",
     "reference_bands",
     "shifted",

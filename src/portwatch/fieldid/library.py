@@ -268,7 +268,7 @@ def pick_peaks(spectrum: Spectrum, max_peaks: int = 12) -> tuple[float, ...]:
     """Positions (cm-1) of the most prominent bands of ``spectrum`` in the fingerprint."""
     from portwatch.fieldid.preprocess import default_pipeline
 
-    x, y = default_pipeline().apply(spectrum)
+    x, y = default_pipeline(None).apply(spectrum)
     found, props = find_peaks(y, prominence=0.05 * (y.max() - y.min()))
     order = np.argsort(props["prominences"])[::-1][:max_peaks]
     return tuple(sorted(float(x[found[i]]) for i in order))

@@ -141,7 +141,7 @@ def decompose(
             chosen = keep
             coef, rss = _fit(_design(refs, chosen, poly), q)
     chosen = _settle_analogues(prepared, q, chosen, poly)
-    return _summarise(prepared, q, chosen, poly, tss)
+    return _summarise(prepared, q, chosen, poly, tss, prepared.pipeline.noise_autocorrelation())
 
 
 def _settle_analogues(
@@ -196,9 +196,22 @@ def _final_design(
 
 
 def _summarise(
-    prepared: PreparedLibrary, q: np.ndarray, chosen: list[int], poly: np.ndarray, tss: float
+    prepared: PreparedLibrary,
+    q: np.ndarray,
+    chosen: list[int],
+    poly: np.ndarray,
+    tss: float,
+    rho: np.ndarray,
 ) -> Decomposition:
+    """Components with their evidence, on noise whose point-to-point correlation is ``rho``.
+
+    Smoothed noise is correlated, so a sum of squares over the axis holds fewer
+    independent terms than points: the F statistic is divided by the number of points
+    that carry one independent term (``_correlation_points``), and the unique signal's
+    z-score uses the variance of a sum of correlated points.
+    """
     refs = prepared.matrix
+    points = _correlation_points(rho)
     drift = prepared.drift_matrix
     a, owner = _final_design(refs, chosen, poly, drift)
     coef, rss = _fit(a, q) if a.shape[1] else (np.zeros(0), float(q @ q))
@@ -219,7 +232,7 @@ def _summarise(
         rss_without = _fit(without, q)[1] if without.shape[1] else float(q @ q)
         if classes[k] in (SubstanceClass.CONTROLLED, SubstanceClass.EXPLOSIVE):
             rss_without = _best_replacement(prepared, q, without, chosen, rss_without)
-        evidence = max(rss_without - rss, 0.0) / sigma2
+        evidence = max(rss_without - rss, 0.0) / sigma2 / points
         group = contents if contents[k] else np.ones(len(chosen), dtype=bool)
         total = contents_total if contents[k] else all_total
         fraction = float(ref_coef[k] / total) if total > 0 else 0.0
@@ -227,7 +240,7 @@ def _summarise(
         partial = q - fitted + a[:, mine] @ coef[mine]
         shape_hqi = _shape_hqi(refs[i], partial)
         unique_z, unique_hqi = _unique_signal(
-            ref_coef[k] * refs[i], fitted, partial, refs[i], np.sqrt(sigma2)
+            ref_coef[k] * refs[i], fitted, partial, refs[i], np.sqrt(sigma2), rho
         )
         components.append(
             Component(
@@ -294,12 +307,28 @@ def _best_replacement(
     return best
 
 
+def _correlation_points(rho: np.ndarray) -> float:
+    """Points per independent noise term of a long sum: 1 + 2 x the sum of correlations."""
+    return float(rho[0] + 2.0 * rho[1:].sum())
+
+
+def _sum_sd(where: np.ndarray, sigma: float, rho: np.ndarray) -> float:
+    """Standard deviation of the noise summed over the points ``where``."""
+    idx = np.flatnonzero(where)
+    if rho.size <= 1:
+        return sigma * float(np.sqrt(idx.size))
+    lag = np.abs(idx[:, None] - idx[None, :])
+    covariance = np.where(lag < rho.size, rho[np.minimum(lag, rho.size - 1)], 0.0)
+    return sigma * float(np.sqrt(covariance.sum()))
+
+
 def _unique_signal(
     contribution: np.ndarray,
     fitted: np.ndarray,
     partial: np.ndarray,
     reference: np.ndarray,
     sigma: float,
+    rho: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """Signal a component carries alone: z-score and band-pattern HQI where it dominates.
 
@@ -315,7 +344,7 @@ def _unique_signal(
     n = int(where.sum())
     if n < 3 or sigma <= 0:
         return 0.0, 0.0
-    z = float(partial[where].sum() / (sigma * np.sqrt(n)))
+    z = float(partial[where].sum() / _sum_sd(where, sigma, np.ones(1) if rho is None else rho))
     r = np.corrcoef(reference[where], partial[where])[0, 1]
     hqi = float(r * r) if np.isfinite(r) and r > 0 else 0.0
     return z, hqi

@@ -26,7 +26,7 @@ from portwatch.fieldid.evidence import (
     reference_bands,
 )
 from portwatch.fieldid.library import Library, Reference
-from portwatch.fieldid.preprocess import Pipeline, default_pipeline
+from portwatch.fieldid.preprocess import Pipeline, Smooth, default_pipeline
 from portwatch.fieldid.spectrum import Spectrum
 
 DERIVATIVE_WINDOW = 9
@@ -55,6 +55,14 @@ class PreparedLibrary:
     drift_matrix: np.ndarray
     bands: tuple[tuple[Band, ...], ...] = ()
     diagnostic: tuple[tuple[float, ...], ...] = ()
+    #: ``unit_rows`` without the smoothing stage (None when the pipeline has none): the
+    #: axis-drift search reads the instrument's own resolution, where a smoothed
+    #: correlation peak is too flat to tell 5 cm-1 from 8
+    sharp_unit_rows: np.ndarray | None = None
+
+    def sharp_pipeline(self) -> Pipeline:
+        """The pipeline without its smoothing stages."""
+        return Pipeline(tuple(s for s in self.pipeline.stages if not isinstance(s, Smooth)))
 
     @property
     def names(self) -> list[str]:
@@ -98,6 +106,12 @@ def prepare(library: Library, laser_nm: int, pipeline: Pipeline | None = None) -
     diagnostic = diagnostic_bands(
         [list(b) for b in bands], [r.substance_class for r in refs], tolerance
     )
+    sharp = Pipeline(tuple(s for s in pipeline.stages if not isinstance(s, Smooth)))
+    sharp_rows = (
+        _unit(np.vstack([sharp.apply(r.spectrum)[1] for r in refs]))
+        if len(sharp.stages) < len(pipeline.stages)
+        else None
+    )
     prepared = PreparedLibrary(
         laser_nm,
         axis,
@@ -109,6 +123,7 @@ def prepare(library: Library, laser_nm: int, pipeline: Pipeline | None = None) -
         drift,
         bands,
         tuple(diagnostic),
+        sharp_rows,
     )
     if len(_CACHE) > 16:
         _CACHE.clear()
