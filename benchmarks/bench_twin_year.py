@@ -97,8 +97,9 @@ def main() -> None:
         "simulating processes (`resource` / `time.process_time`), so the last column "
         "estimates the wall "
         f"time on cores not shared with other work; 1-minute load average {load_before:.1f} "
-        f"before the run and {load_after:.1f} after it. Reproduce: "
-        "`python -m benchmarks twin_year`.",
+        f"before the run and {load_after:.1f} after it. The compiled kernel is read from "
+        "numba's on-disk cache: the first run after the kernel changes also compiles it "
+        "in each process and takes longer. Reproduce: `python -m benchmarks twin_year`.",
     ]
     text = "\n".join(lines)
     print(text)
