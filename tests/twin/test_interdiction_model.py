@@ -20,7 +20,7 @@ from portwatch.twin.scenario import load_scenario
 from portwatch.twin.study.replications import run_study, wilson_interval
 from portwatch.twin.study.runner import parse_policy
 
-PORTS = ["test-port", "otay-mesa", "laredo", "san-ysidro"]
+PORTS = ["test-port", "otay-mesa", "laredo", "san-ysidro", "southern-border"]
 # Otay Mesa was a known miss while the informed adversary could send 40 loads an hour into
 # the two-booth car express lane at midnight (its own loads congested the lane the model
 # had measured on legitimate traffic: 1.7% predicted, 3.7-4.2% realised). It now keeps
