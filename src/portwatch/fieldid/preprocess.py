@@ -322,21 +322,18 @@ class Pipeline:
     def _smoothing(self) -> list[Smooth]:
         return [stage for stage in self.stages if isinstance(stage, Smooth)]
 
+    def _smoothing_product(self, per_stage: str) -> float:
+        """The product over the smoothing stages of ``stage.<per_stage>(axis step)``."""
+        step = float(np.median(np.diff(self.axis()))) if self._smoothing() else 1.0
+        return float(np.prod([getattr(s, per_stage)(step) for s in self._smoothing()]))
+
     def noise_gain(self) -> float:
         """Standard deviation of white noise after the smoothing stages, over before."""
-        step = float(np.median(np.diff(self.axis()))) if self._smoothing() else 1.0
-        gain = 1.0
-        for stage in self._smoothing():
-            gain *= stage.noise_gain(step)
-        return gain
+        return self._smoothing_product("noise_gain")
 
     def correlation_points(self) -> float:
         """How many output points carry one point's independent noise (1 unsmoothed)."""
-        step = float(np.median(np.diff(self.axis()))) if self._smoothing() else 1.0
-        points = 1.0
-        for stage in self._smoothing():
-            points *= stage.correlation_points(step)
-        return points
+        return self._smoothing_product("correlation_points")
 
     def noise_autocorrelation(self) -> Array:
         """Correlation of white noise between output points 0, 1, 2, ... apart (``[1.0]``
