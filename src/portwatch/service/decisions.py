@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
-
 from portwatch.custody.registry import Shipment, shipment_from_mapping
 from portwatch.domain.custody import PartyRole
 from portwatch.domain.errors import NotFoundError
@@ -118,12 +116,13 @@ class GroupCommit:
     is answered only after that transaction has committed.
 
     The secondary queue every decision reads counts the referrals committed at the
-    port (a query, outside any lock of this process), plus, under ``_lock``, the
-    referrals this process has decided and not yet committed (``_inflight``, its own
-    group's earlier ones included) and those it committed after the query's count was
-    taken (``_committed`` then and now): so two groups never both take the last free
-    place in secondary, and a referral is never missed. One that commits between the
-    count's snapshot and the query is counted twice for that one decision: the count
+    port (one query per group and port, at the group's start, outside any lock of this
+    process, over the horizon of the group's earliest arrival), plus, under ``_lock``,
+    the referrals this process has decided and not yet committed (``_inflight``, its
+    own group's earlier ones included) and those it committed after the query's count
+    was taken (``_committed`` then and now): so two groups never both take the last
+    free place in secondary, and a referral is never missed. One that commits between
+    the count's snapshot and the query is counted twice for that one group: the count
     errs high. Referrals in flight at another service instance are not seen until they
     commit.
     """
@@ -196,26 +195,37 @@ def _result(job: _Job) -> Made:
 
 def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[_Job]) -> None:
     """Decide and store every job of ``group`` in one transaction, their audit records
-    on ``stream``; a failure fails them all (nothing of the group is stored)."""
+    on ``stream``; a failure fails them all (nothing of the group is stored). On
+    PostgreSQL the transaction is batched (``portwatch.store.batch``): its reads go with
+    its ``BEGIN`` and its writes with its ``COMMIT``, two round trips in all."""
     referred: Counter[str] = Counter()
     committed = False
     t = [time.perf_counter()]  # group start, decided, appended, committed
     try:
         made: list[tuple[_Job, Made, dict[str, object]]] = []
         with state.write_decisions() as conn:
-            version, policy = pol.active(state, conn)
+            since: dict[str, str] = {}
+            for job in group:  # the earliest arrival's horizon: the count errs high
+                port, at = job.arrival.port_code, queue_since(state, job.now)
+                since[port] = min(since.get(port, at), at)
+            # before the query: what commits after it is added to its count below
+            seen = {port: gc.committed(port) for port in since}
+            version, queued, head = ss.group_inputs(conn, since, stream)
+            version, policy = pol.active_as(state, conn, version)
             for job in group:
-                made.append(_decide_one(state, gc, conn, job, version, policy, referred))
+                port = job.arrival.port_code
+                made.append(_decide_one(state, gc, job, version, policy,
+                                        queued[port], seen[port], referred))
             t.append(time.perf_counter())
             at = max(job.now for job in group).isoformat()
             # the records and the decision rows that name them go together (one round
-            # trip on PostgreSQL)
+            # trip on PostgreSQL, with the commit)
             ss.stream_audits(conn, stream, at, [
                 (job.who, "arrival.decide", m.decision_id,
                  {k: v for k, v in row.items() if k != "decided_by"})
                 for job, m, row in made], lambda seqs: ss.decision_rows_in_order(
                     [{**row, "log_id": seq, "log_stream": stream}
-                     for (_, _, row), seq in zip(made, seqs, strict=True)]))
+                     for (_, _, row), seq in zip(made, seqs, strict=True)]), head)
             t.append(time.perf_counter())
         committed = True
         t.append(time.perf_counter())
@@ -235,16 +245,16 @@ def _write_group(state: ServiceState, gc: GroupCommit, stream: int, group: list[
             stage.labels(name).observe(end - begin)
 
 
-def _decide_one(state: ServiceState, gc: GroupCommit, conn: Connection, job: _Job,
-                version: int, policy: Policy, referred: Counter[str],
+def _decide_one(state: ServiceState, gc: GroupCommit, job: _Job, version: int,
+                policy: Policy, queued: int, seen: int, referred: Counter[str],
                 ) -> tuple[_Job, Made, dict[str, object]]:
-    """Decide one arrival in its group's transaction; a referral joins ``referred``
-    and the process's in-flight count (see ``GroupCommit``)."""
+    """Decide one arrival of a group: ``queued`` referrals in secondary at its port by
+    the group's query, ``seen`` the process's committed count taken before that query;
+    a referral joins ``referred`` and the process's in-flight count (see
+    ``GroupCommit``)."""
     arrival, now = job.arrival, job.now
     port = arrival.port_code
     hour = now.astimezone(ZoneInfo(state.settings.port_timezone)).hour
-    seen = gc.committed(port)  # before the query: what commits after it is added below
-    queued = ss.in_secondary(conn, port, queue_since(state, now))
     with gc._lock:
         pending = gc._inflight[port] + gc._committed[port] - seen
         d = decide_lane(policy=policy, mode=arrival.mode, lane=arrival.lane, hour=hour,

@@ -15,7 +15,12 @@ from portwatch.targeting.policy import Policy
 
 def active(state: ServiceState, conn: Connection) -> tuple[int, Policy]:
     """The active version and its policy (``ConflictError`` when none is active)."""
-    version = ss.active_version(conn)
+    return active_as(state, conn, ss.active_version(conn))
+
+
+def active_as(state: ServiceState, conn: Connection, version: int | None,
+              ) -> tuple[int, Policy]:
+    """``active`` from the active ``version`` the caller read in this transaction."""
     if version is None:
         raise ConflictError("policy: none is active; POST /v1/policies, then activate it")
     return version, load(state, conn, version)
@@ -55,4 +60,4 @@ def canonical(policy: Policy) -> str:
     return json.dumps(policy.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
-__all__ = ["active", "canonical", "ever_ended", "load", "previous_version"]
+__all__ = ["active", "active_as", "canonical", "ever_ended", "load", "previous_version"]

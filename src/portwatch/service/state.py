@@ -122,12 +122,13 @@ class ServiceState:
         the event log, so the custody ingestor has nothing to follow and no lock of
         this process is taken, except on SQLite: it has one writer at a time, and
         waiting here behind this process's other writes is shorter than SQLite's busy
-        wait."""
+        wait. On a server the transaction is batched (``Database.batched_transaction``):
+        two round trips."""
         if self.db.engine.dialect.name == "sqlite":
             with self.custody_lock, self.db.transaction() as conn:
                 yield conn
         else:
-            with self.db.transaction() as conn:
+            with self.db.batched_transaction() as conn:
                 yield conn
 
     def draw(self) -> float:

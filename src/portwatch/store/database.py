@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portwatch.domain.errors import StoreError
-from portwatch.store import eventlog, migrate, streams
+from portwatch.store import batch, eventlog, migrate, streams
 from portwatch.store.anchor import Anchor, Checkpoint
 from portwatch.store.connection import (
     describe_failure,
@@ -97,8 +97,8 @@ class Database:
         not. For a long-running process (the service), not a one-shot command."""
         if self._checkpointer is not None:
             return True
-        if self.read_engine is self.engine:  # a server, or in-memory SQLite
-            return False
+        if self.engine.dialect.name != "sqlite" or self.read_engine is self.engine:
+            return False  # a server, or in-memory SQLite
 
         def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -134,6 +134,23 @@ class Database:
         if self.anchor is not None and (appended is not None or in_streams):
             self._checkpoint(appended, in_streams)
 
+    @contextmanager
+    def batched_transaction(self) -> Iterator[Connection]:
+        """``transaction``, on PostgreSQL (psycopg) in two round trips: its ``BEGIN``
+        with the reads given to ``batch.active(conn).first``, and the writes deferred
+        to the batch with its ``COMMIT`` (``portwatch.store.batch``). Elsewhere a plain
+        ``transaction``, in which ``batch.active(conn)`` is ``None``."""
+        with self.transaction() as conn:
+            if not batch.supported(conn):
+                yield conn
+                return
+            b = batch.Batch(conn, self.name)
+            try:
+                yield conn
+                b.commit()
+            finally:
+                b.close()
+
     def _checkpoint(self, appended: tuple[int, str, int] | None,
                     in_streams: dict[int, tuple[int, str, int]]) -> None:
         """Checkpoint every head this commit moved: the event log's and its streams'."""
@@ -151,8 +168,9 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection for reads: one snapshot of the database, which on SQLite never
-        waits for a writer (nor makes one wait)."""
+        """A connection for reads: on SQLite one snapshot of the database, which never
+        waits for a writer (nor makes one wait); on a server each statement reads what
+        is committed when it starts (autocommit, as under READ COMMITTED)."""
         try:
             with self.read_engine.connect() as conn:
                 yield conn
@@ -256,7 +274,7 @@ class Database:
             self._checkpointer.stopping.set()
             self._checkpointer.join()
             self._checkpointer = None
-        if self.read_engine is not self.engine:
+        if self.read_engine.pool is not self.engine.pool:
             self.read_engine.dispose()
         self.engine.dispose()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
-from portwatch.store import streams
+from portwatch.store import batch, streams
 from portwatch.store.bulk import bulk_insert
 from portwatch.store.eventlog import LogRecord, append
 from portwatch.store.schema import alerts, shipments
@@ -44,12 +44,14 @@ def audits(conn: Connection, at: str,
 
 def stream_audits(conn: Connection, stream: int, at: str,
                   items: Sequence[tuple[str, str, str | None, dict[str, Any]]],
-                  with_rows: Callable[[list[int]], streams.Rows] | None = None) -> list[int]:
+                  with_rows: Callable[[list[int]], streams.Rows] | None = None,
+                  head: tuple[Any, ...] | None = None) -> list[int]:
     """``audits`` on one of the parallel chains of ``portwatch.store.streams``; the
-    records' sequence numbers in that stream (``with_rows``: see ``streams.append``)."""
+    records' sequence numbers in that stream (``with_rows``, ``head``: see
+    ``streams.append``)."""
     return streams.append(conn, stream, [LogRecord(f"service.{action}", subject, json.dumps(
         {"who": who, **detail}, sort_keys=True, separators=(",", ":")))
-        for who, action, subject, detail in items], at, with_rows)
+        for who, action, subject, detail in items], at, with_rows, head)
 
 
 # ---------------------------------------------------------------- tokens
@@ -137,6 +139,26 @@ def decision_rows_in_order(rows: Sequence[dict[str, Any]]) -> streams.Rows:
     """Decision rows (every column given) as tuples in the table's column order."""
     names = [c.name for c in decisions.columns]
     return decisions, [tuple(r[n] for n in names) for r in rows]
+
+
+def group_inputs(conn: Connection, since: dict[str, str], stream: int,
+                 ) -> tuple[int | None, dict[str, int], tuple[Any, ...] | None]:
+    """What a group of decisions reads before deciding: the active policy version, the
+    referrals in secondary at each port of ``since`` (port -> ISO UTC instant, see
+    ``in_secondary``), and, in a batched transaction (``portwatch.store.batch``), the
+    head of audit ``stream``, locked, all with the transaction's ``BEGIN`` in one round
+    trip. Outside a batch the head is ``None`` (``streams.append`` reads it)."""
+    ports = sorted(since)
+    b = batch.active(conn)
+    if b is None:
+        return (active_version(conn), {p: in_secondary(conn, p, since[p]) for p in ports},
+                None)
+    found = b.first([(_ACTIVE, {}),
+                     *[(_IN_SECONDARY, {"port": p, "since": since[p]}) for p in ports],
+                     (streams.HEAD_LOCKED, {"s": stream})])
+    version = None if not found[0] else int(found[0][0][0])
+    counts = {p: int(rows[0][0]) for p, rows in zip(ports, found[1:-1], strict=True)}
+    return version, counts, (found[-1][0] if found[-1] else None)
 
 
 def decision_row(conn: Connection, decision_id: str) -> Any | None:
@@ -261,6 +283,7 @@ __all__ = [
     "decision_row",
     "decision_rows_in_order",
     "decision_rows",
+    "group_inputs",
     "in_secondary",
     "inspection_rows",
     "next_policy_version",

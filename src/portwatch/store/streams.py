@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 
+from portwatch.store import batch
 from portwatch.store.bulk import bulk_insert, pipelined, values_statement
 from portwatch.store.eventlog import ANCHOR_INFO, GENESIS_HASH, LogRecord, hasher
 from portwatch.store.schema import stream_heads, stream_log
@@ -35,8 +36,9 @@ MAX_STREAMS = 16
 STREAMS_INFO = "portwatch_appended_streams"
 """conn.info key: {stream: (last_seq, last_hash, first_new)} appended in this transaction."""
 
-_HEAD_LOCKED = (select(stream_heads.c.last_seq, stream_heads.c.last_hash)
-                .where(stream_heads.c.stream == bindparam("s")).with_for_update())
+HEAD_LOCKED = (select(stream_heads.c.last_seq, stream_heads.c.last_hash)
+               .where(stream_heads.c.stream == bindparam("s")).with_for_update())
+"""A stream's head (parameter ``s``), locked until the transaction ends."""
 _MOVE_HEAD = (update(stream_heads).where(stream_heads.c.stream == bindparam("b_stream"))
               .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash")))
 _MOVE_HEAD_PG = "UPDATE stream_heads SET last_seq = %s, last_hash = %s WHERE stream = %s"
@@ -52,16 +54,19 @@ def record_text(prev_hash: str, stream: int, seq: int, recorded_at: str, kind: s
 
 
 def append(conn: Connection, stream: int, records: Sequence[LogRecord], recorded_at: str,
-           with_rows: Callable[[list[int]], Rows] | None = None) -> list[int]:
+           with_rows: Callable[[list[int]], Rows] | None = None,
+           head: tuple[Any, ...] | None = None) -> list[int]:
     """Append records to ``stream`` inside the caller's transaction (holding that
     stream's head until it ends); return their sequence numbers. ``with_rows`` gives,
     from those numbers, rows of another table to insert with them (on PostgreSQL the
-    records, the head and those rows go in one round trip)."""
+    records, the head and those rows go in one round trip; in a batched transaction,
+    ``portwatch.store.batch``, with its ``COMMIT``). ``head``: the stream's head row as
+    ``HEAD_LOCKED`` read it in this transaction (locked), if the caller read it."""
     if not 1 <= stream <= MAX_STREAMS:
         raise ValueError(f"stream {stream}: must be in 1..{MAX_STREAMS}")
     if not records:
         return []
-    row = conn.execute(_HEAD_LOCKED, {"s": stream}).first()
+    row = conn.execute(HEAD_LOCKED, {"s": stream}).first() if head is None else head
     if row is None:
         raise ValueError(f"stream {stream}: no head row (database not migrated to 0005)")
     last, prev = int(row[0]), str(row[1])
@@ -74,7 +79,13 @@ def append(conn: Connection, stream: int, records: Sequence[LogRecord], recorded
     end = last + len(records)
     seqs = list(range(last + 1, end + 1))
     extra = None if with_rows is None else with_rows(seqs)
-    if pipelined(conn, max(len(rows), 0 if extra is None else len(extra[1]))):
+    deferred = batch.active(conn)
+    if deferred is not None:
+        deferred.defer(*values_statement(stream_log, rows))
+        deferred.defer(_MOVE_HEAD_PG, (end, prev, stream))
+        if extra is not None and extra[1]:
+            deferred.defer(*values_statement(*extra))
+    elif pipelined(conn, max(len(rows), 0 if extra is None else len(extra[1]))):
         raw = conn.connection.driver_connection
         assert raw is not None
         with raw.pipeline(), raw.cursor() as cur:
@@ -159,4 +170,5 @@ def _walk(conn: Connection, stream: int, key: bytes | None, keyed_from: int,
     return expected - 1, prev, problems
 
 
-__all__ = ["MAX_STREAMS", "STREAMS_INFO", "append", "check_streams", "heads", "record_text"]
+__all__ = ["HEAD_LOCKED", "MAX_STREAMS", "STREAMS_INFO", "append", "check_streams", "heads",
+           "record_text"]
