@@ -388,23 +388,23 @@ def _nats_run(nats_url: str, db: str, docs: list[dict[str, Any]],
     return _telemetry_nats(nats_url, db, lines)
 
 
-def main() -> None:
-    load_before = os.getloadavg()[0]
-    docs, lines = _trips()
-    bare = _bare_rate(docs, lines)
-    rng = np.random.default_rng(SEED)
+def _measure(docs: list[dict[str, Any]], lines: list[str], only: str | None,
+             ) -> list[dict[str, Any]]:
+    """Every database's run (SQLite, and PostgreSQL and NATS when their URLs are set;
+    ``only``: that database alone)."""
     nats_url = os.environ.get("PORTWATCH_BENCH_NATS_URL")
     pg_url = os.environ.get("PORTWATCH_BENCH_POSTGRES_URL")
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        r = _run(str(Path(tmp) / "bench.db"), "SQLite file (WAL)", docs, lines)
-        if nats_url:
-            before = _bare_rate(docs, lines)
-            r["nats_rate"], r["nats_cpu_rate"] = _nats_run(nats_url, str(Path(tmp) / "nats.db"),
-                                                           docs, lines)
-            r["nats_bare"] = (before + _bare_rate(docs, lines)) / 2
-        results.append(r)
-    if pg_url:
+    if only in (None, "sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = _run(str(Path(tmp) / "bench.db"), "SQLite file (WAL)", docs, lines)
+            if nats_url:
+                before = _bare_rate(docs, lines)
+                r["nats_rate"], r["nats_cpu_rate"] = _nats_run(
+                    nats_url, str(Path(tmp) / "nats.db"), docs, lines)
+                r["nats_bare"] = (before + _bare_rate(docs, lines)) / 2
+            results.append(r)
+    if pg_url and only in (None, "postgres"):
         with _fresh_schema(pg_url) as db:
             r = _run(db, "PostgreSQL 15 (local)", docs, lines)
         if nats_url:
@@ -413,37 +413,84 @@ def main() -> None:
                 r["nats_rate"], r["nats_cpu_rate"] = _nats_run(nats_url, db, docs, lines)
                 r["nats_bare"] = (before + _bare_rate(docs, lines)) / 2
         results.append(r)
-    rows_lat, rows_tel, closed, rows_stage = [], [], [], []
+    return results
+
+
+def _latency_rows(r: dict[str, Any], rng: np.random.Generator,
+                  rows_lat: list[str], rows_stage: list[str]) -> None:
+    """One database's arrival rows (latency, stages), printed too."""
+    for kind, what in (("engine", "no shipment"), ("mixed", "half with a shipment")):
+        lat = r[f"lat_{kind}"]
+        p99, lo, hi = _p99_interval(lat, rng)
+        p50 = float(np.percentile(lat, 50))
+        verdict = "reached" if hi < 10 else "not reached"
+        rows_lat.append(f"| {r['label']} | {what} | {p50:.1f} | {p99:.1f} "
+                        f"({lo:.1f}-{hi:.1f}) | {r[f'cpu_ms_{kind}']:.2f} | {verdict} "
+                        f"| {r[f'load_{kind}']} |")
+        print(f"{r['label']} {what}: p50 {p50:.1f} ms, p99 {p99:.1f} ms [{lo:.1f}, {hi:.1f}]"
+              f", load {r[f'load_{kind}']}")
+        rows_stage.append(f"| {r['label']} | {what} | {r[f'stages_{kind}']} |")
+        print(f"  stages (mean ms / p99 bucket): {r[f'stages_{kind}']}")
+
+
+def _telemetry_rows(r: dict[str, Any], rows_tel: list[str], closed: list[str]) -> None:
+    """One database's telemetry rows and closed-loop rate, printed too."""
+    rows_tel.append(f"| {r['label']}, HTTP (batches of {BATCH}) | {r['http_rate']:,.0f} "
+                    f"| {r['http_cpu_rate']:,.0f} "
+                    f"| {r['http_cpu_rate'] / r['http_bare']:.0%} |")
+    if r.get("nats_rate"):
+        rows_tel.append(f"| {r['label']}, NATS JetStream (one consumer) | "
+                        f"{r['nats_rate']:,.0f} | {r['nats_cpu_rate']:,.0f} | "
+                        f"{r['nats_cpu_rate'] / r['nats_bare']:.0%} |")
+    closed.append(f"{r['label']}: {r['closed_rate']:,.0f} arrivals/s")
+    print(f"{r['label']}: closed loop {r['closed_rate']:.0f}/s, "
+          f"HTTP {r['http_rate']:.0f} msg/s")
+
+
+def main() -> None:
+    """The whole benchmark, written to ``docs/benchmarks.md``. For a shorter look while
+    developing: ``PORTWATCH_BENCH_SERVICE_ONLY`` (``sqlite`` or ``postgres``) and
+    ``PORTWATCH_BENCH_ARRIVALS`` (per arrivals run, default ``ARRIVALS``); either one
+    prints the figures and leaves the page as it is."""
+    global ARRIVALS
+    only = os.environ.get("PORTWATCH_BENCH_SERVICE_ONLY") or None
+    if only not in (None, "sqlite", "postgres"):
+        raise SystemExit(f"PORTWATCH_BENCH_SERVICE_ONLY: sqlite or postgres, got {only!r}")
+    ARRIVALS = int(os.environ.get("PORTWATCH_BENCH_ARRIVALS") or ARRIVALS)
+    partial = only is not None or "PORTWATCH_BENCH_ARRIVALS" in os.environ
+    load_before = os.getloadavg()[0]
+    docs, lines = _trips()
+    bare = _bare_rate(docs, lines)
+    rng = np.random.default_rng(SEED)
+    results = _measure(docs, lines, only)
+    rows_lat: list[str] = []
+    rows_tel: list[str] = []
+    closed: list[str] = []
+    rows_stage: list[str] = []
     costs = _costs(docs, lines)
     for r in results:
-        for kind, what in (("engine", "no shipment"), ("mixed", "half with a shipment")):
-            lat = r[f"lat_{kind}"]
-            p99, lo, hi = _p99_interval(lat, rng)
-            p50 = float(np.percentile(lat, 50))
-            verdict = "reached" if hi < 10 else "not reached"
-            rows_lat.append(f"| {r['label']} | {what} | {p50:.1f} | {p99:.1f} "
-                            f"({lo:.1f}-{hi:.1f}) | {r[f'cpu_ms_{kind}']:.2f} | {verdict} "
-                            f"| {r[f'load_{kind}']} |")
-            print(f"{r['label']} {what}: p50 {p50:.1f} ms, p99 {p99:.1f} ms [{lo:.1f}, {hi:.1f}]"
-                  f", load {r[f'load_{kind}']}")
-            rows_stage.append(f"| {r['label']} | {what} | {r[f'stages_{kind}']} |")
-            print(f"  stages (mean ms / p99 bucket): {r[f'stages_{kind}']}")
-        rows_tel.append(f"| {r['label']}, HTTP (batches of {BATCH}) | {r['http_rate']:,.0f} "
-                        f"| {r['http_cpu_rate']:,.0f} "
-                        f"| {r['http_cpu_rate'] / r['http_bare']:.0%} |")
-        if r.get("nats_rate"):
-            rows_tel.append(f"| {r['label']}, NATS JetStream (one consumer) | "
-                            f"{r['nats_rate']:,.0f} | {r['nats_cpu_rate']:,.0f} | "
-                            f"{r['nats_cpu_rate'] / r['nats_bare']:.0%} |")
-        closed.append(f"{r['label']}: {r['closed_rate']:,.0f} arrivals/s")
-        print(f"{r['label']}: closed loop {r['closed_rate']:.0f}/s, "
-              f"HTTP {r['http_rate']:.0f} msg/s")
+        _latency_rows(r, rng, rows_lat, rows_stage)
+        _telemetry_rows(r, rows_tel, closed)
+    if partial:
+        for r in results:
+            print(f"{r['label']}: service CPU ms per arrival {r['cpu_ms_engine']:.2f} (no "
+                  f"shipment), {r['cpu_ms_mixed']:.2f} (half with a shipment)")
+        print(f"partial run ({only or 'every database'}, {ARRIVALS} arrivals): "
+              "docs/benchmarks.md left as it is")
+        return
+    _write(len(lines), bare, costs, load_before, rows_lat, rows_stage, rows_tel, closed)
+
+
+def _write(n_lines: int, bare: float, costs: dict[str, float], load_before: float,
+           rows_lat: list[str], rows_stage: list[str], rows_tel: list[str],
+           closed: list[str]) -> None:
+    """The benchmark's section of ``docs/benchmarks.md``."""
     nl = "\n"
     write_section("service", f"""## Operations service (`python -m benchmarks service`)
 
 `portwatch serve` (one uvicorn process) on 127.0.0.1, driven by an asyncio client
 (httpx) on the same 2-core machine. {TRIPS} simulated clean trips (seed {SEED},
-{len(lines):,} signed messages) enrolled, a uniform 5 % referral policy active.
+{n_lines:,} signed messages) enrolled, a uniform 5 % referral policy active.
 PostgreSQL is measured when `PORTWATCH_BENCH_POSTGRES_URL` names a database (each run
 makes a fresh schema in it and drops it after), NATS JetStream when
 `PORTWATCH_BENCH_NATS_URL` names a server started with `-js`.
@@ -504,6 +551,8 @@ priority, 0, and wait for a CPU with the machine's other work), load average
 finished (the 1-minute average over both cores: above 2 other work shares the machine,
 and the wall-clock latencies move with it; the CPU figures much less).
 """)
+
+
 
 
 if __name__ == "__main__":

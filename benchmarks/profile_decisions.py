@@ -87,7 +87,11 @@ def _instrument(probe: _Probe) -> None:
             return cur_execute(self, query, params, **kw)
         finally:
             if not piped:
-                probe.add("statement_wait_s", time.perf_counter() - t0)
+                dt = time.perf_counter() - t0
+                probe.add("statement_wait_s", dt)
+                text = query if isinstance(query, str) else str(query)
+                probe.sample("trip_ms." + ("commit" if text.rstrip().endswith("COMMIT")
+                                           else text.split(None, 1)[0].lower()), dt * 1000)
 
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
 
