@@ -30,6 +30,9 @@ from typing import Any
 import numpy as np
 
 ARRIVALS = int(os.environ.get("PORTWATCH_BENCH_ARRIVALS", "2000"))
+SAMPLE_S = float(os.environ.get("PORTWATCH_PROFILE_SAMPLE_MS", "2")) / 1000
+"""How often the server's backends are sampled (0: not at all; the sampling costs the
+server CPU of its own)."""
 
 
 class _Probe:
@@ -197,7 +200,7 @@ def serve(db: str, port: int, out: str) -> None:
 
 
 def _sample_waits(url: str, stop: threading.Event, found: Counter[str]) -> None:
-    """What the benchmark schema's backends are doing, every 2 ms."""
+    """What the benchmark database's backends are doing, every ``SAMPLE_S``."""
     from sqlalchemy import create_engine, text
 
     eng = create_engine(url.split("?")[0], isolation_level="AUTOCOMMIT")
@@ -211,8 +214,36 @@ def _sample_waits(url: str, stop: threading.Event, found: Counter[str]) -> None:
                 found[f"{state}|{wtype}|{wevent}"] += 1
             found["ungranted_locks"] += int(conn.execute(locks).scalar_one())
             found["samples"] += 1
-            time.sleep(0.002)
+            time.sleep(SAMPLE_S)
     eng.dispose()
+
+
+def _server_cpu_s(database: str) -> tuple[float, float]:
+    """CPU seconds of PostgreSQL's processes on this machine: (the backends serving
+    ``database``, the server's own background processes: WAL writer, checkpointer,
+    background writer, autovacuum, shared with every other client)."""
+    ours = background = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() != "postgres":
+                continue
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cpu = _bs_cpu(int(proc.name))
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if f" {database} " in title:
+            ours += cpu
+        elif "127.0.0.1(" not in title and "[local]" not in title:
+            background += cpu
+    return ours, background
+
+
+def _bs_cpu(pid: int) -> float:
+    from benchmarks.bench_service import _cpu_s
+
+    return _cpu_s(pid)
 
 
 def _summary(data: dict[str, Any], decisions: int) -> list[str]:
@@ -266,11 +297,18 @@ def main() -> None:
                 time.sleep(0.3)
                 stop, waits = threading.Event(), Counter()
                 sampler = threading.Thread(target=_sample_waits, args=(db, stop, waits))
-                sampler.start()
+                if SAMPLE_S > 0:
+                    sampler.start()
                 load0 = os.getloadavg()[0]
+                dbname = pg_url.rsplit("/", 1)[1].split("?")[0]
+                pg0, svc0 = _server_cpu_s(dbname), bs._cpu_s(proc.pid)
                 lat = asyncio.run(bs._arrivals_open(url, tokens["officer"], ids, mixed))
+                pg1 = _server_cpu_s(dbname)
+                pg_ms = [(b - a) / ARRIVALS * 1000 for a, b in zip(pg0, pg1, strict=True)]
+                svc_ms = (bs._cpu_s(proc.pid) - svc0) / ARRIVALS * 1000
                 stop.set()
-                sampler.join()
+                if SAMPLE_S > 0:
+                    sampler.join()
                 os.kill(proc.pid, signal.SIGUSR1)
                 time.sleep(0.3)
                 data = json.loads(Path(out).read_text())
@@ -278,6 +316,9 @@ def main() -> None:
                 print(f"{kind}: {ARRIVALS} arrivals at {bs.RATE_PER_S}/s, p50 "
                       f"{np.percentile(lat, 50):.1f} ms, p99 {p99:.1f} [{lo:.1f}, {hi:.1f}], "
                       f"load {load0:.1f}-{os.getloadavg()[0]:.1f}")
+                print(f"  CPU ms per arrival: service {svc_ms:.2f}; PostgreSQL: backends of "
+                      f"{dbname} {pg_ms[0]:.2f} (the sampler's included if sampling), "
+                      f"server background processes {pg_ms[1]:.2f}")
                 print("\n".join(_summary(data, ARRIVALS)))
                 n = waits.pop("samples", 1)
                 print(f"  backends per sample ({n} samples): " + ", ".join(
