@@ -515,7 +515,9 @@ mean ms / the histogram bound under which 99 % fell. `wait`: for its group to st
 (behind a group still committing on the same audit stream); `decide`: the transaction's
 start, the active policy, the secondary queue and the engine; `append`: the audit
 records on their stream and the decision rows; `commit`: the commit and its flush to
-disk. Decisions are committed on {DEFAULT_PG_STREAMS} parallel audit streams on
+disk. On PostgreSQL the transaction is batched: `decide` includes the round trip that
+begins it with its reads, `append` only builds the rows, and `commit` sends them with
+the `COMMIT`. Decisions are committed on {DEFAULT_PG_STREAMS} parallel audit streams on
 PostgreSQL, on one on SQLite (one writer at a time). The rest of the latency is HTTP,
 authentication, the custody verdict, and waiting for a CPU.
 

@@ -56,7 +56,8 @@ class Metrics:
             "portwatch_decision_stage_seconds",
             "Where an arrival's decision spends its time: 'wait' for its group to start, "
             "'decide' (policy, secondary queue, engine), 'append' (audit records and "
-            "decision rows), 'commit' (the commit, with its flush to disk).",
+            "decision rows), 'commit' (the commit, with its flush to disk; on PostgreSQL "
+            "with the writes, which 'append' only builds).",
             ["stage"], buckets=STAGE_BUCKETS_S, registry=r)
         self.alerts = _AlertCollector()
         r.register(self.alerts)
