@@ -246,6 +246,23 @@ def _bs_cpu(pid: int) -> float:
     return _cpu_s(pid)
 
 
+def _server_counts(url: str) -> tuple[int, int, int]:
+    """The server's WAL flushes (``pg_stat_wal.wal_sync``, every database's), and this
+    database's commits and rollbacks (``pg_stat_database``)."""
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(url.split("?")[0], isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            syncs = int(conn.execute(text("SELECT wal_sync FROM pg_stat_wal")).scalar_one())
+            commits, rollbacks = conn.execute(text(
+                "SELECT xact_commit, xact_rollback FROM pg_stat_database "
+                "WHERE datname = current_database()")).one()
+    finally:
+        eng.dispose()
+    return syncs, int(commits), int(rollbacks)
+
+
 def _summary(data: dict[str, Any], decisions: int) -> list[str]:
     lines = []
     for scope, t in sorted(data["totals"].items()):
@@ -302,8 +319,10 @@ def main() -> None:
                 load0 = os.getloadavg()[0]
                 dbname = pg_url.rsplit("/", 1)[1].split("?")[0]
                 pg0, svc0 = _server_cpu_s(dbname), bs._cpu_s(proc.pid)
+                counts0 = _server_counts(db)
                 lat = asyncio.run(bs._arrivals_open(url, tokens["officer"], ids, mixed))
                 pg1 = _server_cpu_s(dbname)
+                counts = [b - a for a, b in zip(counts0, _server_counts(db), strict=True)]
                 pg_ms = [(b - a) / ARRIVALS * 1000 for a, b in zip(pg0, pg1, strict=True)]
                 svc_ms = (bs._cpu_s(proc.pid) - svc0) / ARRIVALS * 1000
                 stop.set()
@@ -319,6 +338,9 @@ def main() -> None:
                 print(f"  CPU ms per arrival: service {svc_ms:.2f}; PostgreSQL: backends of "
                       f"{dbname} {pg_ms[0]:.2f} (the sampler's included if sampling), "
                       f"server background processes {pg_ms[1]:.2f}")
+                print(f"  per arrival: WAL flushes {counts[0] / ARRIVALS:.2f} (the whole "
+                      f"server's), commits {counts[1] / ARRIVALS:.2f}, rollbacks "
+                      f"{counts[2] / ARRIVALS:.2f} ({dbname}; statistics lag up to 0.5 s)")
                 print("\n".join(_summary(data, ARRIVALS)))
                 n = waits.pop("samples", 1)
                 print(f"  backends per sample ({n} samples): " + ", ".join(
