@@ -67,12 +67,15 @@ class _Probe:
 def _instrument(probe: _Probe) -> None:
     """Hooks on psycopg (round trips, statements, commit), SQLAlchemy's pool (checkout
     wait) and the decision's functions (CPU and wall per stage)."""
+    _hook_statements(probe)
+    _hook_transactions(probe)
+    _hook_stages(probe)
+
+
+def _hook_statements(probe: _Probe) -> None:
+    """Statements and round trips, and the time waited for each round trip."""
     import psycopg
     from psycopg.pq import TransactionStatus
-    from sqlalchemy.pool import QueuePool
-
-    from portwatch.custody.service import CustodyService
-    from portwatch.service import decisions
 
     cur_execute = psycopg.Cursor.execute
 
@@ -119,6 +122,14 @@ def _instrument(probe: _Probe) -> None:
 
     psycopg.Connection.pipeline = piped  # type: ignore[method-assign]
 
+
+def _hook_transactions(probe: _Probe) -> None:
+    """Commits and rollbacks, pool checkouts and new connections."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy import Engine, event
+    from sqlalchemy.pool import QueuePool
+
     for name in ("commit", "rollback"):
         orig = getattr(psycopg.Connection, name)
 
@@ -149,11 +160,17 @@ def _instrument(probe: _Probe) -> None:
 
     QueuePool._do_get = timed_get  # type: ignore[method-assign]
 
-    from sqlalchemy import Engine, event
-
     @event.listens_for(Engine, "connect")
     def _connected(*_a: Any) -> None:
         probe.add("new_connections")
+
+
+def _hook_stages(probe: _Probe) -> None:
+    """Wall and thread CPU of a group's write, a custody verdict and a whole decision;
+    what happens inside each is counted under its name."""
+    from portwatch.custody.service import CustodyService
+    from portwatch.service import decisions
+    from portwatch.service.routes import arrivals
 
     def scoped(fn: Any, scope: str) -> Any:
         def run(*a: Any, **kw: Any) -> Any:
@@ -175,8 +192,6 @@ def _instrument(probe: _Probe) -> None:
     CustodyService.verdict = scoped(CustodyService.verdict, "verdict")  # type: ignore[method-assign]
     decide = scoped(decisions.decide, "decide")
     decisions.decide = decide
-    from portwatch.service.routes import arrivals
-
     arrivals.decide = decide
 
 
@@ -276,17 +291,76 @@ def _summary(data: dict[str, Any], decisions: int) -> list[str]:
     return lines
 
 
+def _phase(bs: Any, db: str, url: str, token: str, ids: list[str], mixed: bool,
+           pid: int, out: str) -> list[str]:
+    """One run of arrivals against the probed service (``pid``); its report lines."""
+    os.kill(pid, signal.SIGUSR1)  # counters from here
+    time.sleep(0.3)
+    stop, waits = threading.Event(), Counter[str]()
+    sampler = threading.Thread(target=_sample_waits, args=(db, stop, waits))
+    if SAMPLE_S > 0:
+        sampler.start()
+    load0 = os.getloadavg()[0]
+    dbname = db.rsplit("/", 1)[1].split("?")[0]
+    pg0, svc0, counts0 = _server_cpu_s(dbname), bs._cpu_s(pid), _server_counts(db)
+    lat = asyncio.run(bs._arrivals_open(url, token, ids, mixed))
+    pg_ms = [(b - a) / ARRIVALS * 1000 for a, b in zip(pg0, _server_cpu_s(dbname), strict=True)]
+    counts = [b - a for a, b in zip(counts0, _server_counts(db), strict=True)]
+    svc_ms = (bs._cpu_s(pid) - svc0) / ARRIVALS * 1000
+    stop.set()
+    if SAMPLE_S > 0:
+        sampler.join()
+    os.kill(pid, signal.SIGUSR1)
+    time.sleep(0.3)
+    data = json.loads(Path(out).read_text())
+    p99, lo, hi = bs._p99_interval(lat, np.random.default_rng(bs.SEED))
+    n = waits.pop("samples", 1)
+    return [
+        f"{'mixed' if mixed else 'engine'}: {ARRIVALS} arrivals at {bs.RATE_PER_S}/s, p50 "
+        f"{np.percentile(lat, 50):.1f} ms, p99 {p99:.1f} [{lo:.1f}, {hi:.1f}], "
+        f"load {load0:.1f}-{os.getloadavg()[0]:.1f}",
+        f"  CPU ms per arrival: service {svc_ms:.2f}; PostgreSQL: backends of "
+        f"{dbname} {pg_ms[0]:.2f} (the sampler's included if sampling), "
+        f"server background processes {pg_ms[1]:.2f}",
+        f"  per arrival: WAL flushes {counts[0] / ARRIVALS:.2f} (the whole "
+        f"server's), commits {counts[1] / ARRIVALS:.2f}, rollbacks "
+        f"{counts[2] / ARRIVALS:.2f} ({dbname}; statistics lag up to 0.5 s)",
+        *_summary(data, ARRIVALS),
+        f"  backends per sample ({n} samples): " + ", ".join(
+            f"{k} {v / n:.3f}" for k, v in waits.most_common(12))]
+
+
+def _prepare(bs: Any, url: str, tokens: dict[str, str], docs: list[dict[str, Any]],
+             lines: list[str], pid: int) -> None:
+    """Wait for the service, activate a policy, enrol the trips, send their telemetry
+    and warm up with arrivals, as the benchmark does."""
+    import httpx
+
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    v = httpx.post(f"{url}/v1/policies", json=bs.Policy.uniform(0.05).to_dict(),
+                   headers=admin).json()["version"]
+    httpx.post(f"{url}/v1/policies/{v}/activate", headers=admin)
+    for d in docs:
+        httpx.post(f"{url}/v1/shipments", json=d, headers=admin, timeout=30)
+    bs._telemetry_http(url, tokens["gateway"], lines, pid)
+    ids = [d["shipment_id"] for d in docs]
+    asyncio.run(bs._arrivals_open(url, tokens["officer"], ids[:20]))
+
+
 def main() -> None:
     import tempfile
-
-    import httpx
 
     from benchmarks import bench_service as bs
 
     pg_url = os.environ["PORTWATCH_BENCH_POSTGRES_URL"]
     bs.ARRIVALS = ARRIVALS
     docs, lines = bs._trips()
-    rng = np.random.default_rng(bs.SEED)
     with bs._fresh_schema(pg_url) as db, tempfile.TemporaryDirectory() as tmp:
         tokens = bs._tokens(db)
         port, out = bs._free_port(), str(Path(tmp) / "probe.json")
@@ -294,57 +368,11 @@ def main() -> None:
                                  "--serve", db, str(port), out], env=bs._env())
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(600):
-                try:
-                    if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            admin = {"Authorization": f"Bearer {tokens['admin']}"}
-            v = httpx.post(f"{url}/v1/policies", json=bs.Policy.uniform(0.05).to_dict(),
-                           headers=admin).json()["version"]
-            httpx.post(f"{url}/v1/policies/{v}/activate", headers=admin)
-            for d in docs:
-                httpx.post(f"{url}/v1/shipments", json=d, headers=admin, timeout=30)
-            bs._telemetry_http(url, tokens["gateway"], lines, proc.pid)
+            _prepare(bs, url, tokens, docs, lines, proc.pid)
             ids = [d["shipment_id"] for d in docs]
-            asyncio.run(bs._arrivals_open(url, tokens["officer"], ids[:20]))  # warm-up
-            for kind, mixed in (("engine", False), ("mixed", True)):
-                os.kill(proc.pid, signal.SIGUSR1)
-                time.sleep(0.3)
-                stop, waits = threading.Event(), Counter()
-                sampler = threading.Thread(target=_sample_waits, args=(db, stop, waits))
-                if SAMPLE_S > 0:
-                    sampler.start()
-                load0 = os.getloadavg()[0]
-                dbname = pg_url.rsplit("/", 1)[1].split("?")[0]
-                pg0, svc0 = _server_cpu_s(dbname), bs._cpu_s(proc.pid)
-                counts0 = _server_counts(db)
-                lat = asyncio.run(bs._arrivals_open(url, tokens["officer"], ids, mixed))
-                pg1 = _server_cpu_s(dbname)
-                counts = [b - a for a, b in zip(counts0, _server_counts(db), strict=True)]
-                pg_ms = [(b - a) / ARRIVALS * 1000 for a, b in zip(pg0, pg1, strict=True)]
-                svc_ms = (bs._cpu_s(proc.pid) - svc0) / ARRIVALS * 1000
-                stop.set()
-                if SAMPLE_S > 0:
-                    sampler.join()
-                os.kill(proc.pid, signal.SIGUSR1)
-                time.sleep(0.3)
-                data = json.loads(Path(out).read_text())
-                p99, lo, hi = bs._p99_interval(lat, rng)
-                print(f"{kind}: {ARRIVALS} arrivals at {bs.RATE_PER_S}/s, p50 "
-                      f"{np.percentile(lat, 50):.1f} ms, p99 {p99:.1f} [{lo:.1f}, {hi:.1f}], "
-                      f"load {load0:.1f}-{os.getloadavg()[0]:.1f}")
-                print(f"  CPU ms per arrival: service {svc_ms:.2f}; PostgreSQL: backends of "
-                      f"{dbname} {pg_ms[0]:.2f} (the sampler's included if sampling), "
-                      f"server background processes {pg_ms[1]:.2f}")
-                print(f"  per arrival: WAL flushes {counts[0] / ARRIVALS:.2f} (the whole "
-                      f"server's), commits {counts[1] / ARRIVALS:.2f}, rollbacks "
-                      f"{counts[2] / ARRIVALS:.2f} ({dbname}; statistics lag up to 0.5 s)")
-                print("\n".join(_summary(data, ARRIVALS)))
-                n = waits.pop("samples", 1)
-                print(f"  backends per sample ({n} samples): " + ", ".join(
-                    f"{k} {v / n:.3f}" for k, v in waits.most_common(12)))
+            for mixed in (False, True):
+                print("\n".join(_phase(bs, db, url, tokens["officer"], ids, mixed, proc.pid,
+                                       out)))
         finally:
             proc.terminate()
             proc.wait()
