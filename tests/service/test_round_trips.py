@@ -168,3 +168,43 @@ def test_no_arrival_is_answered_before_its_group_commits(pg: Svc) -> None:
     assert len(made) == 1
     with state.db.reading() as conn:
         assert conn.execute(select(decisions.c.plate)).scalars().all() == ["H1"]
+
+
+@pytest.mark.parametrize("plate", [
+    "X'); DROP TABLE decisions; --",
+    "a\\'b\\\\c",
+    "$$; COMMIT; $$",
+    "%s %(x)s {0}",
+    "É中'\"`;",
+])
+def test_values_bound_on_the_client_are_stored_verbatim(pg: Svc, plate: str) -> None:
+    """Parameters of a batched transaction are quoted by psycopg on the client: text
+    an attacker writes into a plate is stored as it came and runs as nothing."""
+    setup_port(pg, 0.5)
+    r = pg.client.post("/v1/arrivals", json={"mode": "truck", "plate": plate,
+                                             "driver_card": plate[:64], "port_code": "2506"},
+                       headers=pg.h("officer"))
+    assert r.status_code == 200, r.text
+    with pg.state.db.reading() as conn:
+        row = conn.execute(select(decisions.c.plate, decisions.c.driver_card).where(
+            decisions.c.decision_id == r.json()["decision_id"])).one()
+    assert tuple(row) == (plate, plate[:64])
+    pg.state.db.audit()  # the audit record, hashed over the same text, still matches
+
+
+def test_a_nul_in_a_plate_is_refused_as_bad_input(svc: Svc) -> None:
+    """PostgreSQL text cannot hold NUL; the request is refused before anything is
+    stored, on either database, with the field named."""
+    setup_port(svc, 0.5)
+    r = svc.client.post("/v1/arrivals", json={"mode": "truck", "plate": "A\x00B",
+                                              "port_code": "2506"}, headers=svc.h("officer"))
+    assert r.status_code == 422, r.text
+    assert "plate" in r.json()["detail"]
+
+
+def test_a_value_the_server_cannot_hold_is_a_store_error(pg: Svc) -> None:
+    with pytest.raises(StoreError, match="NUL"), pg.state.db.batched_transaction() as conn:
+        b = batch.active(conn)
+        assert b is not None
+        b.defer("SELECT %s", ("a\x00b",))
+    _pool_connection_is_clean(pg)

@@ -101,10 +101,10 @@ class Batch:
         if self._begun:
             raise StoreError(f"database {self._db_name}: the batch has begun already")
         texts = ["BEGIN"]
-        for stmt, params in queries:
-            sql, fixed = _compiled(self._conn, stmt)
-            texts.append(self._cur.mogrify(sql, {**fixed, **params}))
         try:
+            for stmt, params in queries:
+                sql, fixed = _compiled(self._conn, stmt)
+                texts.append(self._cur.mogrify(sql, {**fixed, **params}))
             self._cur.execute("; ".join(texts))
             self._begun = True
             out: list[list[tuple[Any, ...]]] = []
@@ -119,8 +119,14 @@ class Batch:
 
     def defer(self, sql: str, params: Params) -> None:
         """A write (driver SQL text with ``%s`` or ``%(name)s`` parameters) sent with
-        the ``COMMIT``."""
-        self._deferred.append(self._cur.mogrify(sql, params))
+        the ``COMMIT``; ``StoreError`` for a value the server cannot hold (a NUL in
+        text)."""
+        import psycopg
+
+        try:
+            self._deferred.append(self._cur.mogrify(sql, params))
+        except psycopg.Error as exc:
+            raise self._failed(exc) from exc
 
     def commit(self) -> None:
         """The deferred writes and ``COMMIT`` in one round trip (with ``BEGIN`` too when
