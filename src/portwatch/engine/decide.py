@@ -169,6 +169,15 @@ def first_check(lane_code: int, reason: int, mode_triage: int, alert_check: int)
     return -1
 
 
+@njit(cache=True, nogil=True)
+def selected_anyway(risk: float, u: float, risk_threshold: float, referral: float) -> bool:
+    """Would the policy have referred this conveyance without its alert: its risk score at
+    or above the threshold, or its uniform draw under its cell's referral probability
+    (the draws ``decide_code`` reads)? With the policy's ``alert_covered_to_bay`` such an
+    alert goes straight to a bay, whatever decoy triage the policy names."""
+    return risk >= risk_threshold or u < referral
+
+
 @dataclass(frozen=True)
 class Decision:
     """Where one arrival goes, and why; for a referral also its risk tier, whether it
@@ -236,6 +245,10 @@ def decide_lane(
     cap = alert_capacity(policy.capacity_reserve, int(secondary_capacity))
     step = first_check(lane_code, reason, TRIAGE_STEPS.index(port_triage),
                        ALERT_CHECK_CODES.index(policy.alert_first_check))
+    if step >= 0 and reason == R_ALERT and policy.alert_covered_to_bay and selected_anyway(
+            float(risk), float(u), policy.risk_threshold_value(),
+            float(policy.referral_by_hour_tier()[m, LANE_ORDER.index(lane), int(hour), tier])):
+        step = -1
     return Decision(LANE_CODES[lane_code], REASONS[reason], tier,
                     held=not admits(is_alert, int(in_secondary), int(secondary_capacity), cap),
                     first_check=FIRST_CHECKS[max(step, 0)])
@@ -250,6 +263,7 @@ __all__ = [
     "alert_capacity",
     "first_check",
     "risk_tier",
+    "selected_anyway",
     "LANE_CODES",
     "REASONS",
     "Decision",

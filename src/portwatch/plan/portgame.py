@@ -103,6 +103,7 @@ class PlanSettings:
     time_limit_s: float = 40.0  # for all the rounds' MILPs together
     alert_first_check: str = "bay"
     types: tuple[AttackerType, ...] = field(default=())
+    alert_covered_to_bay: bool = False  # triage only the alerts the plan did not select
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +165,7 @@ def _policy(sc: CompiledScenario, cells: list[tuple[int, int, int]], coverage: n
         arr[m, lane, b] = c
     return Policy(name=name, referral_prob=arr, capacity_rule="hold",
                   alert_first_check=s.alert_first_check,  # type: ignore[arg-type]
+                  alert_covered_to_bay=s.alert_covered_to_bay,
                   description="Stackelberg plan of the port game (portwatch plan)")
 
 
@@ -271,8 +273,8 @@ def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
     budget = np.full(s.n_blocks, sc.bays * per_block * HOUR_S * s.utilisation)
     budget = np.minimum(budget, np.bincount([c[2] for c in cells], weights=cost,
                                             minlength=s.n_blocks))
-    name = "game-theoretic" + ("" if s.alert_first_check == "bay"
-                               else f"-{s.alert_first_check}")
+    triage = triage_name(s.alert_first_check, s.alert_covered_to_bay)
+    name = "game-theoretic" + ("" if s.alert_first_check == "bay" else f"-{triage}")
     coverage = np.zeros(len(cells))
     policy = _policy(sc, cells, coverage, s.n_blocks, "no-referral", s)
     best: tuple[float, Policy, np.ndarray, BayesianSecurityGame, np.ndarray, np.ndarray,
@@ -308,5 +310,48 @@ def with_triage(policy: Policy, check: str = "nii_scan") -> Policy:
                    alert_first_check=check)  # type: ignore[arg-type]
 
 
-__all__ = ["AttackerType", "PlanSettings", "PortPlan", "default_types", "plan_port",
-           "with_triage"]
+TRIAGE_OPTIONS: tuple[tuple[str, bool], ...] = (
+    ("nii_scan", False), ("nii_scan", True), ("handheld", False), ("handheld", True))
+"""Decoy triage options the planner weighs: where an alert goes first (an NII scan or
+the handheld check), and whether alerts the plan selected anyway go straight to a bay."""
+
+
+def triage_name(check: str, covered_to_bay: bool) -> str:
+    """``nii_scan``, ``handheld``, or either with ``-covered-bay`` (the rule on)."""
+    return check + ("-covered-bay" if covered_to_bay else "")
+
+
+@dataclass(frozen=True, eq=False)
+class TriageChoice:
+    """The port game solved under each decoy triage option (each with its own
+    interdiction model, at the same bay capacity), and the best for the defender."""
+
+    best: PortPlan
+    option: tuple[str, bool]
+    plans: dict[str, PortPlan]
+
+    def values(self) -> dict[str, float]:
+        """The defender's expected utility (minus the harm per attempted load) per
+        option, each in the game of its own plan's pathways."""
+        return {k: float(p.solution.defender_utility) for k, p in self.plans.items()}
+
+
+def choose_triage(sc: CompiledScenario, s: PlanSettings | None = None,
+                  options: tuple[tuple[str, bool], ...] = TRIAGE_OPTIONS) -> TriageChoice:
+    """Solve the port game under each triage option and keep the one best for the
+    defender. Each option's game reads the interdiction model under that option (the
+    model the informed adversary reads when the policy runs it), so the choice is made
+    at equal bay capacity on the process each option runs."""
+    if not options:
+        raise InputError("triage options: at least one is needed")
+    s = s or PlanSettings()
+    plans = {triage_name(check, covered): plan_port(sc, replace(
+        s, alert_first_check=check, alert_covered_to_bay=covered))
+        for check, covered in options}
+    name = max(plans, key=lambda k: float(plans[k].solution.defender_utility))
+    option = next(o for o in options if triage_name(*o) == name)
+    return TriageChoice(plans[name], option, plans)
+
+
+__all__ = ["TRIAGE_OPTIONS", "AttackerType", "PlanSettings", "PortPlan", "TriageChoice",
+           "choose_triage", "default_types", "plan_port", "triage_name", "with_triage"]

@@ -30,6 +30,10 @@ version 1 files read unchanged):
   first: ``"bay"`` (straight to a secondary bay exam, as in version 1), ``"nii_scan"``
   or ``"handheld"`` (a quick check, with a bay exam only when it confirms), so that
   trace-tainted decoys do not tie up the bays.
+- ``alert_covered_to_bay`` (``triage.covered_alert_to_bay`` in the file, default false):
+  with decoy triage, an alert on a conveyance the policy would have referred anyway
+  (its risk score or its cell's random draw) goes straight to a bay exam; only alerts
+  the plan did not select go to the quick check first.
 - ``capacity_reserve``: the share of secondary capacity kept for the randomized
   schedule: alert referrals may fill only ``1 - capacity_reserve`` of it, so the
   schedule keeps running when decoys pile up.
@@ -151,6 +155,7 @@ class Policy:
     alert_first_check: AlertCheck = "bay"
     capacity_reserve: float = 0.0
     overrides: tuple[Override, ...] = ()
+    alert_covered_to_bay: bool = False
 
     def __post_init__(self) -> None:
         where = f"policy {self.name}"
@@ -378,6 +383,8 @@ class Policy:
                 "broken_to_full_search": self.broken_to_full_search,
                 "clean_enrolled_express": self.clean_enrolled_express,
                 "alert_first_check": self.alert_first_check,
+                # written only when set, so files of policies without it are unchanged
+                **({"covered_alert_to_bay": True} if self.alert_covered_to_bay else {}),
             },
             "risk_threshold": self.risk_threshold,
             "capacity_rule": self.capacity_rule,
