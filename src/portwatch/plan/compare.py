@@ -11,8 +11,8 @@ selected anyway going straight to a bay), each with the interdiction model under
 option (a dog's alert decided by the quick check, the dog back to its pass), and keeps
 the option best for the defender at the same bay capacity; so its coverage is optimal
 for the process it runs, not the bay-exam plan's coverage with triage switched on. Each
-adversary is run by the twin's ``run_study``: within a replication every policy sees the same traffic and the
-same adversary seeds.
+adversary is run by the twin's ``run_study``: within a replication every policy sees the
+same traffic and the same adversary seeds.
 """
 
 from __future__ import annotations
