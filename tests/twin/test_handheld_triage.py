@@ -29,7 +29,8 @@ from portwatch.twin.study.runner import rules_policy
 ALERTING = ["canine.sweep_s=30", "canine.detection.*.*=1.0", "contraband.decoys_per_day=0"]
 
 
-def _alerted_loads(policy: Policy, sets: list[str], days: int = 3):
+def _alerted_loads(policy: Policy, sets: list[str], days: int = 3,
+                   modes: tuple[int, ...] | None = None):
     """(found at the port, handheld-checked, predicted) over the loads a dog alerted on."""
     sc = load_scenario("test-port", [*ALERTING, "contraband.loads_per_day=300", *sets])
     naive = make_adversary("naive")
@@ -45,6 +46,8 @@ def _alerted_loads(policy: Policy, sets: list[str], days: int = 3):
         run = run_day(kernel, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
                       tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, state)
         rows = (tr.plan_row >= 0) & run.alert & (run.reason_code == R_ALERT)  # no broken seal
+        if modes is not None:
+            rows &= np.isin(tr.mode, modes)
         p_alerted = _p_found_if_alerted(sc, policy, tr, rows)
         found.append((run.detected_by[rows] > 0) & (run.detected_by[rows] < 4))  # not inland
         checked.append(run.triage[rows] == 3)
@@ -141,3 +144,23 @@ def test_the_model_moves_with_the_handheld_and_the_rule():
     # an alerted load: the handheld route never beats the guided bay exam
     assert np.all(sc.handheld_detect * sc.guided_detect <= sc.guided_detect)
     assert bay.sum() > 0
+
+
+def test_a_clean_scan_then_goes_to_the_handheld_check():
+    # nii_scan_handheld: an alert is scanned first where a scanner covers the mode, and a
+    # clean scan goes on to the handheld check; a load is missed only when both miss it
+    sets = ["handheld.detection.*.*=0.5", "scanners.0.detection.*.*=0.4",
+            "scanners.1.detection.*.*=0.4"]
+    policy = replace(Policy.uniform(0.0, capacity_rule="hold"),
+                     alert_first_check="nii_scan_handheld")
+    sc = load_scenario("test-port", [*ALERTING, *sets])
+    assert sc.scanner_modes[:, 0].any()  # trucks are scanned at test-port
+    found, _, _ = _alerted_loads(policy, sets)
+    trucks = _alerted_loads(policy, sets, modes=(0,))[0]
+    expected = (1.0 - 0.6 * 0.5) * 0.95
+    low, high = wilson_interval(int(trucks.sum()), len(trucks))
+    assert len(trucks) > 60 and low <= expected <= high, (expected, low, high)
+    model = interdiction_model(sc, policy)
+    scan_only = interdiction_model(sc, replace(policy, alert_first_check="nii_scan"))
+    assert model.p.sum() > scan_only.p.sum()
+    assert len(found) > len(trucks)

@@ -20,7 +20,8 @@ def plan_command(
     blocks: Annotated[int, typer.Option("--blocks", min=1, max=24,
                                         help="Time blocks a day (must divide 24).")] = 6,
     triage: Annotated[str, typer.Option(
-        "--triage", help="Where an alert goes first: bay, nii_scan or handheld.")] = "bay",
+        "--triage", help="Where an alert goes first: bay, nii_scan, handheld or "
+        "nii_scan_handheld.")] = "bay",
     seed: Annotated[int, typer.Option("--seed", min=0,
                                       help="Seed of the interdiction model's runs.")] = 0,
     time_limit: Annotated[float, typer.Option(
@@ -35,8 +36,9 @@ def plan_command(
     use, and write the policy."""
     from portwatch.cli.targeting import write_policy
 
-    if triage not in ("bay", "nii_scan", "handheld"):
-        raise InputError(f"--triage: must be bay, nii_scan or handheld, got {triage!r}")
+    if triage not in ("bay", "nii_scan", "handheld", "nii_scan_handheld"):
+        raise InputError(f"--triage: must be bay, nii_scan, handheld or nii_scan_handheld, "
+                         f"got {triage!r}")
     if 24 % blocks:
         raise InputError(f"--blocks: must divide 24 hours, got {blocks}")
     from portwatch.plan.portgame import PlanSettings, plan_port
@@ -131,8 +133,9 @@ def compare_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
     triage: Annotated[str, typer.Option(
         "--triage", help="Decoy triage options the planner weighs, comma-separated: "
-        "nii_scan, handheld, nii_scan-covered-bay, handheld-covered-bay (-covered-bay: an "
-        "alert the plan selected anyway goes straight to a bay); default all.")] = "",
+        "nii_scan, handheld, nii_scan_handheld (a scan, then the handheld check when it is "
+        "clean), each also with -covered-bay (an alert the plan selected anyway goes "
+        "straight to a bay); default all six.")] = "",
 ) -> None:
     """Plan the port, then run uniform random (at the plan's bay time), fixed rules, risk
     threshold, the game-theoretic plan and the plan with decoy triage against each

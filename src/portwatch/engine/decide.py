@@ -68,8 +68,8 @@ TRIAGE_NONE, TRIAGE_SCAN, TRIAGE_CANINE, TRIAGE_HANDHELD = 0, 1, 2, 3
 TRIAGE_STEPS: tuple[str, ...] = ("none", "scan", "canine", "handheld")
 """A port's triage step for a mode's discretionary referrals (``none``: an unguided bay
 exam), and the handheld check an alert may go to first."""
-ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD = 0, 1, 2
-ALERT_CHECK_CODES: tuple[str, ...] = ("bay", "nii_scan", "handheld")
+ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD, ALERT_SCAN_HANDHELD = 0, 1, 2, 3
+ALERT_CHECK_CODES: tuple[str, ...] = ("bay", "nii_scan", "handheld", "nii_scan_handheld")
 """Codes of the policy's ``alert_first_check``."""
 FIRST_CHECKS: tuple[str, ...] = ("bay", "nii_scan", "canine", "handheld")
 """``Decision.first_check`` of a referral, indexed by the ``first_check`` code (-1 and
@@ -166,6 +166,8 @@ def first_check(lane_code: int, reason: int, mode_triage: int, alert_check: int)
         return TRIAGE_SCAN if mode_triage == TRIAGE_SCAN else -1
     if reason == R_ALERT and alert_check == ALERT_HANDHELD:
         return TRIAGE_HANDHELD
+    if reason == R_ALERT and alert_check == ALERT_SCAN_HANDHELD:  # the handheld follows
+        return TRIAGE_SCAN if mode_triage == TRIAGE_SCAN else TRIAGE_HANDHELD
     return -1
 
 

@@ -311,9 +311,11 @@ def with_triage(policy: Policy, check: str = "nii_scan") -> Policy:
 
 
 TRIAGE_OPTIONS: tuple[tuple[str, bool], ...] = (
-    ("nii_scan", False), ("nii_scan", True), ("handheld", False), ("handheld", True))
-"""Decoy triage options the planner weighs: where an alert goes first (an NII scan or
-the handheld check), and whether alerts the plan selected anyway go straight to a bay."""
+    ("nii_scan", False), ("nii_scan", True), ("handheld", False), ("handheld", True),
+    ("nii_scan_handheld", False), ("nii_scan_handheld", True))
+"""Decoy triage options the planner weighs: where an alert goes first (an NII scan, the
+handheld check, or a scan and then the handheld check when the scan is clean), and
+whether alerts the plan selected anyway go straight to a bay."""
 
 
 def triage_name(check: str, covered_to_bay: bool) -> str:

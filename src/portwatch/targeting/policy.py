@@ -29,7 +29,9 @@ version 1 files read unchanged):
 - ``alert_first_check`` (decoy triage): where a canine or detector alert at primary goes
   first: ``"bay"`` (straight to a secondary bay exam, as in version 1), ``"nii_scan"``
   or ``"handheld"`` (a quick check, with a bay exam only when it confirms), so that
-  trace-tainted decoys do not tie up the bays.
+  trace-tainted decoys do not tie up the bays; ``"nii_scan_handheld"``: an NII scan,
+  and the handheld check when the scan is clean (the handheld alone where no scanner
+  covers the mode).
 - ``alert_covered_to_bay`` (``triage.covered_alert_to_bay`` in the file, default false):
   with decoy triage, an alert on a conveyance the policy would have referred anyway
   (its risk score or its cell's random draw) goes straight to a bay exam; only alerts
@@ -69,8 +71,8 @@ LANE_ORDER: tuple[str, ...] = ("general", "express")
 N_MODES = len(MODE_ORDER)
 N_LANES = len(LANE_ORDER)
 CapacityRule = Literal["wave", "hold"]
-AlertCheck = Literal["bay", "nii_scan", "handheld"]
-ALERT_CHECKS: tuple[str, ...] = ("bay", "nii_scan", "handheld")
+AlertCheck = Literal["bay", "nii_scan", "handheld", "nii_scan_handheld"]
+ALERT_CHECKS: tuple[str, ...] = ("bay", "nii_scan", "handheld", "nii_scan_handheld")
 
 
 def readable_versions() -> str:

@@ -39,7 +39,7 @@ class _Model(BaseModel):
 class TriageIn(_Model):
     broken_to_full_search: StrictBool = True
     clean_enrolled_express: StrictBool = True
-    alert_first_check: Literal["bay", "nii_scan", "handheld"] = "bay"
+    alert_first_check: Literal["bay", "nii_scan", "handheld", "nii_scan_handheld"] = "bay"
     covered_alert_to_bay: StrictBool = False
 
 

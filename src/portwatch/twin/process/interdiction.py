@@ -220,7 +220,10 @@ def _found_after_alert(scenario: CompiledScenario, policy: Policy, share: np.nda
     if policy.alert_first_check == "nii_scan" and scanned:
         scan = np.tensordot(share[m, : len(sc.scanner_names)], sc.scanner_detect, axes=1)
         return scan * sc.guided_detect
-    if policy.alert_first_check == "handheld":
+    if policy.alert_first_check == "nii_scan_handheld" and scanned:
+        scan = np.tensordot(share[m, : len(sc.scanner_names)], sc.scanner_detect, axes=1)
+        return (1.0 - (1.0 - scan) * (1.0 - sc.handheld_detect)) * sc.guided_detect
+    if policy.alert_first_check in ("handheld", "nii_scan_handheld"):
         return sc.handheld_detect * sc.guided_detect
     return sc.guided_detect
 

@@ -56,6 +56,7 @@ from numba import njit
 
 from portwatch.engine.decide import (
     ALERT_CHECK_CODES,
+    ALERT_SCAN_HANDHELD,
     FULL_SEARCH,
     R_ALERT,
     SECONDARY,
@@ -563,6 +564,32 @@ def _handheld(cv, port, out, c, t):
 
 
 @njit(**_INLINE)
+def _handheld_after_scan(cv, port, out, c, t):
+    """The handheld check of an alerted conveyance whose scan was clean (decoy triage
+    ``nii_scan_handheld``): (done at, anomaly). Its outcome reads ``U_TRIAGE`` given the
+    clean scan (uniform again above the scan's chance of an anomaly, so the two checks
+    are independent); its duration reads ``U_INLAND``, which only a load that crosses
+    undetected uses, for the inland checkpoint's coverage."""
+    u = cv.u[c, U_TRIAGE]
+    ty = out.scan_type[c]
+    if cv.decoy[c]:
+        p = 0.0  # a scan sees no load in a decoy
+    elif cv.drug[c] >= 0:
+        p = port.scanner_detect[ty, cv.drug[c], cv.conc[c]]
+    else:
+        p = port.scanner_fa[ty]
+    v = (u - p) / (1.0 - p) if p < 1.0 else 0.0
+    dur = _draw(port, port.handheld_dist, cv.u[c, U_INLAND])
+    if cv.decoy[c]:
+        return t + dur, v < port.handheld_trace
+    if cv.drug[c] >= 0:
+        return t + dur, v < port.handheld_detect[cv.drug[c], cv.conc[c]]
+    anomaly = v < port.handheld_fa
+    out.false_alarm[c] = out.false_alarm[c] or anomaly
+    return t + dur, anomaly
+
+
+@njit(**_INLINE)
 def _selected(cv, rules, out, c):
     """Would the policy have referred ``c`` without its alert (its risk score, or the
     random draw of its cell, read as ``decide_code`` reads them at primary's end)?"""
@@ -599,6 +626,9 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
         else:
             if step == TRIAGE_SCAN:
                 ready, anomaly = _scan(cv, port, pools, out, c, t)
+                if (not anomaly and out.reason_code[c] == R_ALERT
+                        and rules.alert_check == ALERT_SCAN_HANDHELD):
+                    ready, anomaly = _handheld_after_scan(cv, port, out, c, ready)
             elif step == TRIAGE_CANINE:
                 ready, anomaly = _sniff(cv, port, pools, out, c, t)
             else:
