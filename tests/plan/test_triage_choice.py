@@ -8,6 +8,7 @@ import pytest
 from portwatch.cli.main import run
 from portwatch.plan.portgame import PlanSettings, choose_triage, triage_name
 from portwatch.targeting.eraser import evaluate
+from portwatch.targeting.policy import Policy
 from portwatch.twin.process.interdiction import interdiction_model
 from portwatch.twin.scenario import load_scenario
 
@@ -46,3 +47,20 @@ def test_each_option_is_planned_on_its_own_process(choice):
 def test_compare_refuses_an_unknown_triage_option(capsys):
     assert run(["compare", "test-port", "--adversaries", "naive", "--triage", "xray"]) == 2
     assert "--triage: unknown option 'xray'" in capsys.readouterr().err
+
+
+def test_an_option_that_backs_up_primary_is_not_chosen():
+    # test-port with a 30 s canine pass and dogs that false-alert on 15% of passes: the
+    # freed dogs alert often, and an alert scanned first waits for the port's one car
+    # scanner in secondary, so secondary fills and primary backs up; the handheld check
+    # holds no scanner. The game does not price waits; the planner's guard does.
+    sc = load_scenario("test-port", ["canine.sweep_s=30", "canine.false_alarm_prob=0.15"])
+    options = (("nii_scan_handheld", True), ("handheld", True))
+    s = PlanSettings(time_limit_s=20.0)
+    free = choose_triage(sc, s, options, max_wait_increase=None)
+    assert free.option == ("nii_scan_handheld", True)
+    guarded = choose_triage(sc, s, options, reference=Policy.uniform(0.03, capacity_rule="hold"))
+    waits = guarded.p95_truck_wait_s
+    assert waits["nii_scan_handheld-covered-bay"] > 1.1 * guarded.reference_p95_s
+    assert waits["handheld-covered-bay"] <= 1.1 * guarded.reference_p95_s
+    assert guarded.option == ("handheld", True) and guarded.wait_guard_met

@@ -323,14 +323,51 @@ def triage_name(check: str, covered_to_bay: bool) -> str:
     return check + ("-covered-bay" if covered_to_bay else "")
 
 
+WAIT_DAYS = 3
+"""Days of legitimate traffic (after a day of warm-up) the triage guard's p95 truck
+wait is measured over."""
+MAX_WAIT_INCREASE = 0.10
+"""The triage guard: an option whose p95 truck wait exceeds the reference policy's by
+more than this share is not chosen (the issue's bound on the wait)."""
+
+
+def p95_truck_wait_s(sc: CompiledScenario, policy: Policy, days: int = WAIT_DAYS,
+                     seed: int = 0) -> float:
+    """The 95th percentile of the primary wait of trucks (of every mode where the port
+    has no trucks) on the port's legitimate traffic under ``policy``: the kernel run
+    ``days`` days after a day of warm-up, on a fixed seed (common random numbers)."""
+    from portwatch.twin.process.interdiction import _port_lookup
+    from portwatch.twin.process.kernel import PortState, prepare, run_day
+    from portwatch.twin.process.traffic import draw_legit, legit_uniforms, score_traffic
+
+    model, state = prepare(sc, policy), PortState(sc)
+    rng = np.random.default_rng(seed)
+    lookup = _port_lookup(sc, policy)
+    waits = []
+    for day in range(days + 1):
+        tr = score_traffic(sc, draw_legit(sc, day, rng), lookup)
+        run = run_day(model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
+                      tr.risk, tr.drug, tr.concealment, tr.is_decoy,
+                      legit_uniforms(tr, rng), state)
+        keep = (run.balked == 0) & ((tr.mode == TRUCK) if sc.mode_present[TRUCK] else True)
+        if day > 0:
+            waits.append((run.primary_start_at - tr.arrive_at_s)[keep])
+    w = np.concatenate(waits) if waits else np.zeros(0)
+    return float(np.percentile(w, 95)) if len(w) else float("nan")
+
+
 @dataclass(frozen=True, eq=False)
 class TriageChoice:
     """The port game solved under each decoy triage option (each with its own
-    interdiction model, at the same bay capacity), and the best for the defender."""
+    interdiction model, at the same bay capacity), and the best for the defender among
+    those whose p95 truck wait passes the guard."""
 
     best: PortPlan
     option: tuple[str, bool]
     plans: dict[str, PortPlan]
+    p95_truck_wait_s: dict[str, float] = field(default_factory=dict)
+    reference_p95_s: float = float("nan")
+    wait_guard_met: bool = True  # False: no option passed, the best of all was kept
 
     def values(self) -> dict[str, float]:
         """The defender's expected utility (minus the harm per attempted load) per
@@ -339,21 +376,37 @@ class TriageChoice:
 
 
 def choose_triage(sc: CompiledScenario, s: PlanSettings | None = None,
-                  options: tuple[tuple[str, bool], ...] = TRIAGE_OPTIONS) -> TriageChoice:
+                  options: tuple[tuple[str, bool], ...] = TRIAGE_OPTIONS,
+                  reference: Policy | None = None,
+                  max_wait_increase: float | None = MAX_WAIT_INCREASE) -> TriageChoice:
     """Solve the port game under each triage option and keep the one best for the
     defender. Each option's game reads the interdiction model under that option (the
     model the informed adversary reads when the policy runs it), so the choice is made
-    at equal bay capacity on the process each option runs."""
+    at equal bay capacity on the process each option runs. The game prices no waits:
+    with ``reference`` (e.g. uniform referral at the same bay time) and
+    ``max_wait_increase`` set, an option whose p95 truck wait on legitimate traffic
+    (``p95_truck_wait_s``) exceeds the reference's by more than that share is passed
+    over; when every option fails, the best of all is kept and ``wait_guard_met`` is
+    False."""
     if not options:
         raise InputError("triage options: at least one is needed")
     s = s or PlanSettings()
     plans = {triage_name(check, covered): plan_port(sc, replace(
         s, alert_first_check=check, alert_covered_to_bay=covered))
         for check, covered in options}
-    name = max(plans, key=lambda k: float(plans[k].solution.defender_utility))
+    waits: dict[str, float] = {}
+    ref = float("nan")
+    allowed = list(plans)
+    if reference is not None and max_wait_increase is not None:
+        ref = p95_truck_wait_s(sc, reference, seed=s.seed)
+        waits = {k: p95_truck_wait_s(sc, p.policy, seed=s.seed) for k, p in plans.items()}
+        allowed = [k for k, w in waits.items() if not w > (1.0 + max_wait_increase) * ref]
+    met = bool(allowed)
+    name = max(allowed or list(plans), key=lambda k: float(plans[k].solution.defender_utility))
     option = next(o for o in options if triage_name(*o) == name)
-    return TriageChoice(plans[name], option, plans)
+    return TriageChoice(plans[name], option, plans, waits, ref, met)
 
 
-__all__ = ["TRIAGE_OPTIONS", "AttackerType", "PlanSettings", "PortPlan", "TriageChoice",
-           "choose_triage", "default_types", "plan_port", "triage_name", "with_triage"]
+__all__ = ["MAX_WAIT_INCREASE", "TRIAGE_OPTIONS", "AttackerType", "PlanSettings", "PortPlan",
+           "TriageChoice", "choose_triage", "default_types", "p95_truck_wait_s", "plan_port",
+           "triage_name", "with_triage"]
