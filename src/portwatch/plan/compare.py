@@ -12,8 +12,8 @@ option (a dog's alert decided by the quick check, the dog back to its pass), and
 the option best for the defender at the same bay capacity among those whose p95 truck
 wait on legitimate traffic is within 10% of uniform's (the game prices no waits); so
 its coverage is optimal for the process it runs, not the bay-exam plan's coverage with
-triage switched on. Each adversary is run by the twin's ``run_study``: within a replication every policy sees the
-same traffic and the same adversary seeds.
+triage switched on. Each adversary is run by the twin's ``run_study``: within a
+replication every policy sees the same traffic and the same adversary seeds.
 """
 
 from __future__ import annotations
