@@ -109,7 +109,9 @@ def test_decoy_pairs_run_the_shotgun_with_and_without_decoys_on_the_same_loads()
 def test_compare_console_table(capsys):
     assert run(["compare", "test-port", "--adversaries", "naive", "--days", "1", "-r", "1"]) == 0
     text = capsys.readouterr().out
-    assert "minus uniform [95% CI]" in text and "game-theoretic-nii_scan" in text
+    # the plan with decoy triage is named after the option the planner chose
+    assert "minus uniform [95% CI]" in text and "game-theoretic-" in text
+    assert "decoy triage chosen: game-theoretic-" in text
     assert "baseline" in text and "predicted harm caught per load" in text
 
 

@@ -66,7 +66,7 @@ def test_plan_command_writes_the_policy(tmp_path, capsys):
 
 @pytest.mark.parametrize("args,expected", [
     (["--blocks", "5"], "--blocks: must divide 24 hours, got 5"),
-    (["--triage", "dog"], "--triage: must be bay, nii_scan or handheld"),
+    (["--triage", "dog"], "--triage: must be bay, nii_scan, handheld or nii_scan_handheld"),
 ])
 def test_plan_bad_options(tmp_path, capsys, args, expected):
     out = tmp_path / "p.json"

@@ -20,7 +20,8 @@ def plan_command(
     blocks: Annotated[int, typer.Option("--blocks", min=1, max=24,
                                         help="Time blocks a day (must divide 24).")] = 6,
     triage: Annotated[str, typer.Option(
-        "--triage", help="Where an alert goes first: bay, nii_scan or handheld.")] = "bay",
+        "--triage", help="Where an alert goes first: bay, nii_scan, handheld or "
+        "nii_scan_handheld.")] = "bay",
     seed: Annotated[int, typer.Option("--seed", min=0,
                                       help="Seed of the interdiction model's runs.")] = 0,
     time_limit: Annotated[float, typer.Option(
@@ -35,8 +36,9 @@ def plan_command(
     use, and write the policy."""
     from portwatch.cli.targeting import write_policy
 
-    if triage not in ("bay", "nii_scan", "handheld"):
-        raise InputError(f"--triage: must be bay, nii_scan or handheld, got {triage!r}")
+    if triage not in ("bay", "nii_scan", "handheld", "nii_scan_handheld"):
+        raise InputError(f"--triage: must be bay, nii_scan, handheld or nii_scan_handheld, "
+                         f"got {triage!r}")
     if 24 % blocks:
         raise InputError(f"--blocks: must divide 24 hours, got {blocks}")
     from portwatch.plan.portgame import PlanSettings, plan_port
@@ -89,6 +91,18 @@ def plan_command(
     typer.echo(f"wrote {out}")
 
 
+def _triage_options(text: str) -> tuple[tuple[str, bool], ...]:
+    """``--triage`` as (alert first check, covered alert to bay) pairs."""
+    from portwatch.plan.portgame import TRIAGE_OPTIONS, triage_name
+
+    known = {triage_name(*o): o for o in TRIAGE_OPTIONS}
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise InputError(f"--triage: unknown option {bad[0]!r}; use {', '.join(known)}")
+    return tuple(known[n] for n in dict.fromkeys(names)) or TRIAGE_OPTIONS
+
+
 def compare_command(
     scenario: Annotated[str, typer.Argument(help="A shipped scenario name or a TOML file.")],
     adversaries: Annotated[str, typer.Option(
@@ -117,6 +131,11 @@ def compare_command(
         "--out", help="A folder to write compare.json, compare.csv, the plots and "
         "compare.html into.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    triage: Annotated[str, typer.Option(
+        "--triage", help="Decoy triage options the planner weighs, comma-separated: "
+        "nii_scan, handheld, nii_scan_handheld (a scan, then the handheld check when it is "
+        "clean), each also with -covered-bay (an alert the plan selected anyway goes "
+        "straight to a bay); default all six.")] = "",
 ) -> None:
     """Plan the port, then run uniform random (at the plan's bay time), fixed rules, risk
     threshold, the game-theoretic plan and the plan with decoy triage against each
@@ -127,6 +146,7 @@ def compare_command(
         raise InputError(f"--adversaries: unknown {unknown[0]!r}; use {', '.join(ADVERSARIES)}")
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: not a folder")
+    options = _triage_options(triage)
     from rich.console import Console
 
     from portwatch.plan.compare import compare
@@ -143,7 +163,8 @@ def compare_command(
 
     result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed,
                      adversary_params=params, settings=PlanSettings(time_limit_s=time_limit),
-                     warmup_days=warmup_days, decoy_pairs=decoy_pairs)
+                     warmup_days=warmup_days, decoy_pairs=decoy_pairs,
+                     triage_options=options)
     data = result.to_dict()
     if out is not None:
         write_compare_report(data, out)
@@ -155,6 +176,11 @@ def compare_command(
     console.print("predicted harm caught per load of the informed adversary (the "
                   "interdiction model): " + ", ".join(
                       f"{p} {v:.3f}" for p, v in result.predicted_harm_per_load.items()))
+    if result.triage_choice is not None:
+        console.print(f"decoy triage chosen: {result.triage_choice['chosen']}; the game's "
+                      "defender utility by option: " + ", ".join(
+                          f"{k} {v:.3f}" for k, v in
+                          result.triage_choice["defender_utility"].items()))
     if result.decoy_triage is not None:
         for key, taken in result.decoy_triage["decoys_take"].items():
             rec = result.decoy_triage["triage_recovers"][key]

@@ -68,8 +68,8 @@ TRIAGE_NONE, TRIAGE_SCAN, TRIAGE_CANINE, TRIAGE_HANDHELD = 0, 1, 2, 3
 TRIAGE_STEPS: tuple[str, ...] = ("none", "scan", "canine", "handheld")
 """A port's triage step for a mode's discretionary referrals (``none``: an unguided bay
 exam), and the handheld check an alert may go to first."""
-ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD = 0, 1, 2
-ALERT_CHECK_CODES: tuple[str, ...] = ("bay", "nii_scan", "handheld")
+ALERT_BAY, ALERT_SCAN, ALERT_HANDHELD, ALERT_SCAN_HANDHELD = 0, 1, 2, 3
+ALERT_CHECK_CODES: tuple[str, ...] = ("bay", "nii_scan", "handheld", "nii_scan_handheld")
 """Codes of the policy's ``alert_first_check``."""
 FIRST_CHECKS: tuple[str, ...] = ("bay", "nii_scan", "canine", "handheld")
 """``Decision.first_check`` of a referral, indexed by the ``first_check`` code (-1 and
@@ -166,7 +166,18 @@ def first_check(lane_code: int, reason: int, mode_triage: int, alert_check: int)
         return TRIAGE_SCAN if mode_triage == TRIAGE_SCAN else -1
     if reason == R_ALERT and alert_check == ALERT_HANDHELD:
         return TRIAGE_HANDHELD
+    if reason == R_ALERT and alert_check == ALERT_SCAN_HANDHELD:  # the handheld follows
+        return TRIAGE_SCAN if mode_triage == TRIAGE_SCAN else TRIAGE_HANDHELD
     return -1
+
+
+@njit(cache=True, nogil=True)
+def selected_anyway(risk: float, u: float, risk_threshold: float, referral: float) -> bool:
+    """Would the policy have referred this conveyance without its alert: its risk score at
+    or above the threshold, or its uniform draw under its cell's referral probability
+    (the draws ``decide_code`` reads)? With the policy's ``alert_covered_to_bay`` such an
+    alert goes straight to a bay, whatever decoy triage the policy names."""
+    return risk >= risk_threshold or u < referral
 
 
 @dataclass(frozen=True)
@@ -236,6 +247,10 @@ def decide_lane(
     cap = alert_capacity(policy.capacity_reserve, int(secondary_capacity))
     step = first_check(lane_code, reason, TRIAGE_STEPS.index(port_triage),
                        ALERT_CHECK_CODES.index(policy.alert_first_check))
+    if step >= 0 and reason == R_ALERT and policy.alert_covered_to_bay and selected_anyway(
+            float(risk), float(u), policy.risk_threshold_value(),
+            float(policy.referral_by_hour_tier()[m, LANE_ORDER.index(lane), int(hour), tier])):
+        step = -1
     return Decision(LANE_CODES[lane_code], REASONS[reason], tier,
                     held=not admits(is_alert, int(in_secondary), int(secondary_capacity), cap),
                     first_check=FIRST_CHECKS[max(step, 0)])
@@ -250,6 +265,7 @@ __all__ = [
     "alert_capacity",
     "first_check",
     "risk_tier",
+    "selected_anyway",
     "LANE_CODES",
     "REASONS",
     "Decision",

@@ -5,22 +5,32 @@ referrals through: uniform random referral at the same bay time the game-theoret
 uses (the baseline of every paired difference), the twin's fixed ``rules``, a risk
 threshold on the port's learned risk model set to refer as many crossings as uniform
 does (``risk_threshold``), the game-theoretic plan, and the plan with decoy
-triage (alerts to an NII scan first), planned in its own game: the interdiction model
-under triage (a dog's alert decided by the scan, the dog back to its pass) gives its
-seizure chances and pathways, so its coverage is optimal for the process it runs, not
-the bay-exam plan's coverage with triage switched on. Each adversary is run by the
-twin's ``run_study``: within a replication every policy sees the same traffic and the
-same adversary seeds.
+triage, planned in its own game: the planner solves the game under each triage option
+(an alert first to an NII scan or to the handheld check; with or without alerts the plan
+selected anyway going straight to a bay), each with the interdiction model under that
+option (a dog's alert decided by the quick check, the dog back to its pass), and keeps
+the option best for the defender at the same bay capacity among those whose p95 truck
+wait on legitimate traffic is within 10% of uniform's (the game prices no waits); so
+its coverage is optimal for the process it runs, not the bay-exam plan's coverage with
+triage switched on. Each adversary is run by the twin's ``run_study``: within a
+replication every policy sees the same traffic and the same adversary seeds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from portwatch.plan.portgame import PlanSettings, PortPlan, plan_port, with_triage
+from portwatch.plan.portgame import (
+    TRIAGE_OPTIONS,
+    PlanSettings,
+    PortPlan,
+    choose_triage,
+    plan_port,
+    with_triage,
+)
 from portwatch.targeting.policy import Policy
 from portwatch.twin.scenario import CompiledScenario
 from portwatch.twin.study.replications import run_study
@@ -48,6 +58,7 @@ class Comparison:
     plan_proven_optimal: bool = False
     warmup_days: int = 0
     decoy_triage: dict[str, Any] | None = None
+    triage_choice: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form ``portwatch compare`` writes."""
@@ -57,6 +68,7 @@ class Comparison:
                 "plan_proven_optimal": self.plan_proven_optimal,
                 "warmup_days": self.warmup_days,
                 "decoy_triage": self.decoy_triage,
+                "triage_choice": self.triage_choice,
                 "predicted_harm_per_load_informed": self.predicted_harm_per_load,
                 "rows": self.rows}
 
@@ -85,8 +97,7 @@ def policies(sc: CompiledScenario, plan: PortPlan,
         Policy.risk_based(min(1.0, risk_threshold(sc, rate)), capacity_rule="hold",
                           name="risk-threshold"),
         plan.policy,
-        with_triage(plan.policy, "nii_scan") if triaged is None
-        else replace(triaged.policy, name=f"{plan.policy.name}-nii_scan"),
+        with_triage(plan.policy, "nii_scan") if triaged is None else triaged.policy,
     ]
 
 
@@ -98,19 +109,24 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
             days: int = 2, replications: int = 3, seed: int = 0,
             settings: PlanSettings | None = None,
             adversary_params: dict[str, Any] | None = None,
-            warmup_days: int = 0, decoy_pairs: bool = False) -> Comparison:
+            warmup_days: int = 0, decoy_pairs: bool = False,
+            triage_options: tuple[tuple[str, bool], ...] = TRIAGE_OPTIONS) -> Comparison:
     """Plan the port, then run every policy against every adversary (see the module).
     ``adversary_params`` go to every adversary (e.g. ``loads_per_day``); in the
     ``warmup_days`` before the measured days the adversaries plan, observe and learn as
     in the measured ones (each under its own policy). With ``decoy_pairs`` the shotgun
     is run a second time with ``decoys=0`` on the same seed (the same loads, paired
     replication by replication) and ``decoy_triage`` says what decoys take from each
-    policy and how much of what they take from the plan its triage recovers."""
+    policy and how much of what they take from the plan its triage recovers. The plan
+    with decoy triage is the best of ``triage_options`` in the game
+    (``portgame.choose_triage``); ``triage_choice`` lists each option's value."""
     # the plan reads the interdiction model at the days and seed the informed adversary
     # reads it with (PlanSettings' defaults), not at the study's seed: one model
     settings = settings or PlanSettings()
     plan = plan_port(sc, settings)
-    triaged = plan_port(sc, replace(settings, alert_first_check="nii_scan"))
+    uniform = policies(sc, plan)[0]
+    choice = choose_triage(sc, settings, triage_options, reference=uniform)
+    triaged = choice.best
     pols = policies(sc, plan, triaged)
     rows = []
     for adversary in adversaries:
@@ -143,7 +159,21 @@ def compare(sc: CompiledScenario, *, adversaries: tuple[str, ...] = ADVERSARIES,
                       predicted, dict(adversary_params or {}),
                       all(bool(p.solution.details.get("proven_optimal", False))
                           for p in (plan, triaged)), warmup_days,
-                      triage)
+                      triage, _choice_summary(plan, choice))
+
+
+def _choice_summary(plan: PortPlan, choice: Any) -> dict[str, Any]:
+    """The triage the planner chose and each option's value in the game (minus the harm
+    per attempted load), beside the bay-exam plan's."""
+    return {"chosen": choice.best.policy.name,
+            "alert_first_check": choice.option[0], "covered_alert_to_bay": choice.option[1],
+            "defender_utility": {"bay": float(plan.solution.defender_utility),
+                                 **choice.values()},
+            "proven_optimal": {k: bool(p.solution.details.get("proven_optimal", False))
+                               for k, p in choice.plans.items()},
+            "p95_truck_wait_s_legit": choice.p95_truck_wait_s,
+            "uniform_p95_truck_wait_s_legit": choice.reference_p95_s,
+            "wait_guard_met": choice.wait_guard_met}
 
 
 def _decoy_triage(sc: CompiledScenario, pols: list[Policy], *, days: int,

@@ -103,6 +103,7 @@ class PlanSettings:
     time_limit_s: float = 40.0  # for all the rounds' MILPs together
     alert_first_check: str = "bay"
     types: tuple[AttackerType, ...] = field(default=())
+    alert_covered_to_bay: bool = False  # triage only the alerts the plan did not select
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +165,7 @@ def _policy(sc: CompiledScenario, cells: list[tuple[int, int, int]], coverage: n
         arr[m, lane, b] = c
     return Policy(name=name, referral_prob=arr, capacity_rule="hold",
                   alert_first_check=s.alert_first_check,  # type: ignore[arg-type]
+                  alert_covered_to_bay=s.alert_covered_to_bay,
                   description="Stackelberg plan of the port game (portwatch plan)")
 
 
@@ -271,8 +273,8 @@ def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
     budget = np.full(s.n_blocks, sc.bays * per_block * HOUR_S * s.utilisation)
     budget = np.minimum(budget, np.bincount([c[2] for c in cells], weights=cost,
                                             minlength=s.n_blocks))
-    name = "game-theoretic" + ("" if s.alert_first_check == "bay"
-                               else f"-{s.alert_first_check}")
+    triage = triage_name(s.alert_first_check, s.alert_covered_to_bay)
+    name = "game-theoretic" + ("" if s.alert_first_check == "bay" else f"-{triage}")
     coverage = np.zeros(len(cells))
     policy = _policy(sc, cells, coverage, s.n_blocks, "no-referral", s)
     best: tuple[float, Policy, np.ndarray, BayesianSecurityGame, np.ndarray, np.ndarray,
@@ -308,5 +310,103 @@ def with_triage(policy: Policy, check: str = "nii_scan") -> Policy:
                    alert_first_check=check)  # type: ignore[arg-type]
 
 
-__all__ = ["AttackerType", "PlanSettings", "PortPlan", "default_types", "plan_port",
-           "with_triage"]
+TRIAGE_OPTIONS: tuple[tuple[str, bool], ...] = (
+    ("nii_scan", False), ("nii_scan", True), ("handheld", False), ("handheld", True),
+    ("nii_scan_handheld", False), ("nii_scan_handheld", True))
+"""Decoy triage options the planner weighs: where an alert goes first (an NII scan, the
+handheld check, or a scan and then the handheld check when the scan is clean), and
+whether alerts the plan selected anyway go straight to a bay."""
+
+
+def triage_name(check: str, covered_to_bay: bool) -> str:
+    """``nii_scan``, ``handheld``, or either with ``-covered-bay`` (the rule on)."""
+    return check + ("-covered-bay" if covered_to_bay else "")
+
+
+WAIT_DAYS = 3
+"""Days of legitimate traffic (after a day of warm-up) the triage guard's p95 truck
+wait is measured over."""
+MAX_WAIT_INCREASE = 0.10
+"""The triage guard: an option whose p95 truck wait exceeds the reference policy's by
+more than this share is not chosen (the issue's bound on the wait)."""
+
+
+def p95_truck_wait_s(sc: CompiledScenario, policy: Policy, days: int = WAIT_DAYS,
+                     seed: int = 0) -> float:
+    """The 95th percentile of the primary wait of trucks (of every mode where the port
+    has no trucks) on the port's legitimate traffic under ``policy``: the kernel run
+    ``days`` days after a day of warm-up, on a fixed seed (common random numbers)."""
+    from portwatch.twin.process.interdiction import _port_lookup
+    from portwatch.twin.process.kernel import PortState, prepare, run_day
+    from portwatch.twin.process.traffic import draw_legit, legit_uniforms, score_traffic
+
+    model, state = prepare(sc, policy), PortState(sc)
+    rng = np.random.default_rng(seed)
+    lookup = _port_lookup(sc, policy)
+    waits = []
+    for day in range(days + 1):
+        tr = score_traffic(sc, draw_legit(sc, day, rng), lookup)
+        run = run_day(model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
+                      tr.risk, tr.drug, tr.concealment, tr.is_decoy,
+                      legit_uniforms(tr, rng), state)
+        keep = (run.balked == 0) & ((tr.mode == TRUCK) if sc.mode_present[TRUCK] else True)
+        if day > 0:
+            waits.append((run.primary_start_at - tr.arrive_at_s)[keep])
+    w = np.concatenate(waits) if waits else np.zeros(0)
+    return float(np.percentile(w, 95)) if len(w) else float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class TriageChoice:
+    """The port game solved under each decoy triage option (each with its own
+    interdiction model, at the same bay capacity), and the best for the defender among
+    those whose p95 truck wait passes the guard."""
+
+    best: PortPlan
+    option: tuple[str, bool]
+    plans: dict[str, PortPlan]
+    p95_truck_wait_s: dict[str, float] = field(default_factory=dict)
+    reference_p95_s: float = float("nan")
+    wait_guard_met: bool = True  # False: no option passed, the best of all was kept
+
+    def values(self) -> dict[str, float]:
+        """The defender's expected utility (minus the harm per attempted load) per
+        option, each in the game of its own plan's pathways."""
+        return {k: float(p.solution.defender_utility) for k, p in self.plans.items()}
+
+
+def choose_triage(sc: CompiledScenario, s: PlanSettings | None = None,
+                  options: tuple[tuple[str, bool], ...] = TRIAGE_OPTIONS,
+                  reference: Policy | None = None,
+                  max_wait_increase: float | None = MAX_WAIT_INCREASE) -> TriageChoice:
+    """Solve the port game under each triage option and keep the one best for the
+    defender. Each option's game reads the interdiction model under that option (the
+    model the informed adversary reads when the policy runs it), so the choice is made
+    at equal bay capacity on the process each option runs. The game prices no waits:
+    with ``reference`` (e.g. uniform referral at the same bay time) and
+    ``max_wait_increase`` set, an option whose p95 truck wait on legitimate traffic
+    (``p95_truck_wait_s``) exceeds the reference's by more than that share is passed
+    over; when every option fails, the best of all is kept and ``wait_guard_met`` is
+    False."""
+    if not options:
+        raise InputError("triage options: at least one is needed")
+    s = s or PlanSettings()
+    plans = {triage_name(check, covered): plan_port(sc, replace(
+        s, alert_first_check=check, alert_covered_to_bay=covered))
+        for check, covered in options}
+    waits: dict[str, float] = {}
+    ref = float("nan")
+    allowed = list(plans)
+    if reference is not None and max_wait_increase is not None:
+        ref = p95_truck_wait_s(sc, reference, seed=s.seed)
+        waits = {k: p95_truck_wait_s(sc, p.policy, seed=s.seed) for k, p in plans.items()}
+        allowed = [k for k, w in waits.items() if not w > (1.0 + max_wait_increase) * ref]
+    met = bool(allowed)
+    name = max(allowed or list(plans), key=lambda k: float(plans[k].solution.defender_utility))
+    option = next(o for o in options if triage_name(*o) == name)
+    return TriageChoice(plans[name], option, plans, waits, ref, met)
+
+
+__all__ = ["MAX_WAIT_INCREASE", "TRIAGE_OPTIONS", "AttackerType", "PlanSettings", "PortPlan",
+           "TriageChoice", "choose_triage", "default_types", "p95_truck_wait_s", "plan_port",
+           "triage_name", "with_triage"]

@@ -29,7 +29,13 @@ version 1 files read unchanged):
 - ``alert_first_check`` (decoy triage): where a canine or detector alert at primary goes
   first: ``"bay"`` (straight to a secondary bay exam, as in version 1), ``"nii_scan"``
   or ``"handheld"`` (a quick check, with a bay exam only when it confirms), so that
-  trace-tainted decoys do not tie up the bays.
+  trace-tainted decoys do not tie up the bays; ``"nii_scan_handheld"``: an NII scan,
+  and the handheld check when the scan is clean (the handheld alone where no scanner
+  covers the mode).
+- ``alert_covered_to_bay`` (``triage.covered_alert_to_bay`` in the file, default false):
+  with decoy triage, an alert on a conveyance the policy would have referred anyway
+  (its risk score or its cell's random draw) goes straight to a bay exam; only alerts
+  the plan did not select go to the quick check first.
 - ``capacity_reserve``: the share of secondary capacity kept for the randomized
   schedule: alert referrals may fill only ``1 - capacity_reserve`` of it, so the
   schedule keeps running when decoys pile up.
@@ -65,8 +71,8 @@ LANE_ORDER: tuple[str, ...] = ("general", "express")
 N_MODES = len(MODE_ORDER)
 N_LANES = len(LANE_ORDER)
 CapacityRule = Literal["wave", "hold"]
-AlertCheck = Literal["bay", "nii_scan", "handheld"]
-ALERT_CHECKS: tuple[str, ...] = ("bay", "nii_scan", "handheld")
+AlertCheck = Literal["bay", "nii_scan", "handheld", "nii_scan_handheld"]
+ALERT_CHECKS: tuple[str, ...] = ("bay", "nii_scan", "handheld", "nii_scan_handheld")
 
 
 def readable_versions() -> str:
@@ -151,6 +157,7 @@ class Policy:
     alert_first_check: AlertCheck = "bay"
     capacity_reserve: float = 0.0
     overrides: tuple[Override, ...] = ()
+    alert_covered_to_bay: bool = False
 
     def __post_init__(self) -> None:
         where = f"policy {self.name}"
@@ -378,6 +385,8 @@ class Policy:
                 "broken_to_full_search": self.broken_to_full_search,
                 "clean_enrolled_express": self.clean_enrolled_express,
                 "alert_first_check": self.alert_first_check,
+                # written only when set, so files of policies without it are unchanged
+                **({"covered_alert_to_bay": True} if self.alert_covered_to_bay else {}),
             },
             "risk_threshold": self.risk_threshold,
             "capacity_rule": self.capacity_rule,

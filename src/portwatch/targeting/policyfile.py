@@ -39,7 +39,8 @@ class _Model(BaseModel):
 class TriageIn(_Model):
     broken_to_full_search: StrictBool = True
     clean_enrolled_express: StrictBool = True
-    alert_first_check: Literal["bay", "nii_scan", "handheld"] = "bay"
+    alert_first_check: Literal["bay", "nii_scan", "handheld", "nii_scan_handheld"] = "bay"
+    covered_alert_to_bay: StrictBool = False
 
 
 class OverrideIn(_Model):
@@ -110,6 +111,7 @@ def policy_from_dict(cls: type[Policy], data: dict[str, Any], *, where: str) -> 
             broken_to_full_search=p.triage.broken_to_full_search,
             clean_enrolled_express=p.triage.clean_enrolled_express,
             alert_first_check=p.triage.alert_first_check,
+            alert_covered_to_bay=p.triage.covered_alert_to_bay,
             risk_threshold=p.risk_threshold, capacity_rule=p.capacity_rule,
             capacity_reserve=p.capacity_reserve, risk_tier_edges=tuple(p.risk_tier_edges),
             overrides=tuple(Override(o.mode, o.lane, tuple(o.blocks), o.referral_prob,

@@ -16,7 +16,8 @@ parts:
   ``portwatch.twin.study.riskmodel.port_risk_lookup``, summed exactly over the advance
   information a load hidden that way shows, ``advance.class_pmfs``' law), the custody
   monitor catching a seal broken after loading, the alert route
-  the policy names (``alert_first_check``), the triage step of the mode, and the
+  the policy names (``alert_first_check``; with ``alert_covered_to_bay`` only for
+  alerts the policy did not select anyway), the triage step of the mode, and the
   detection tables by drug and concealment; then the inland checkpoint.
 
 The informed adversary best-responds to it and the study reports its prediction beside
@@ -219,8 +220,11 @@ def _found_after_alert(scenario: CompiledScenario, policy: Policy, share: np.nda
     if policy.alert_first_check == "nii_scan" and scanned:
         scan = np.tensordot(share[m, : len(sc.scanner_names)], sc.scanner_detect, axes=1)
         return scan * sc.guided_detect
-    if policy.alert_first_check == "handheld":
-        return sc.analyzer_identify[:, None] * sc.guided_detect
+    if policy.alert_first_check == "nii_scan_handheld" and scanned:
+        scan = np.tensordot(share[m, : len(sc.scanner_names)], sc.scanner_detect, axes=1)
+        return (1.0 - (1.0 - scan) * (1.0 - sc.handheld_detect)) * sc.guided_detect
+    if policy.alert_first_check in ("handheld", "nii_scan_handheld"):
+        return sc.handheld_detect * sc.guided_detect
     return sc.guided_detect
 
 
@@ -267,7 +271,12 @@ def probabilities_given(scenario: CompiledScenario, policy: Policy, paths: Pathw
                 if sc.portal_modes[m]:  # every rail container is imaged at the portal
                     alert = np.broadcast_to(sc.portal_detect[None, :, c], (24, n_drugs))
                 discretionary = refer[m, lane, :, c] * (1.0 - paths.waved[m, lane])
-                port = (alert * alerted[None, :, c]
+                on_alert = alerted[None, :, c]
+                if policy.alert_covered_to_bay and not sc.portal_modes[m]:
+                    # an alert on a conveyance the policy selected anyway goes to a bay
+                    sel = refer[m, lane, :, c][:, None]
+                    on_alert = sel * sc.guided_detect[None, :, c] + (1.0 - sel) * on_alert
+                port = (alert * on_alert
                         + (1.0 - alert) * (discretionary[:, None] * triaged[None, :, c]))
                 if c == SEALED_POST and m == TRUCK and clean and policy.broken_to_full_search:
                     broken = sc.spec.custody.post_seal_catch_prob

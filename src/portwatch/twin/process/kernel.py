@@ -56,6 +56,7 @@ from numba import njit
 
 from portwatch.engine.decide import (
     ALERT_CHECK_CODES,
+    ALERT_SCAN_HANDHELD,
     FULL_SEARCH,
     R_ALERT,
     SECONDARY,
@@ -68,6 +69,7 @@ from portwatch.engine.decide import (
     decide_code,
     first_check,
     risk_tier,
+    selected_anyway,
 )
 from portwatch.targeting.policy import Policy
 from portwatch.twin.process.durations import DistTable, Duration, deterministic, draw, encode
@@ -83,7 +85,8 @@ DETECTED_NONE, DETECTED_SCANNER, DETECTED_BAY, DETECTED_FULL, DETECTED_INLAND = 
 DETECTED_BY: tuple[str, ...] = ("none", "scanner", "secondary exam", "full search", "inland")
 HANDHELD_TRACE_ASSUMED = 0.3
 """Chance that a handheld reads the drug traces of a tainted decoy where the dog
-alerted: ``assumed`` (range 0.1-0.6; no public figure)."""
+alerted: ``assumed`` (range 0.1-0.6; no public figure). The scenario's
+``handheld.decoy_anomaly_prob`` (default this value) is what the kernel reads."""
 HOUR_S = 3600.0
 INF = np.inf
 # ``busy`` (``DayRun.busy_s``) layout: booths by station, the canine teams, the scanners
@@ -117,9 +120,9 @@ PortArrays = namedtuple(
     "analyzer_identify analyzer_fa handheld_trace inland_modes inland_cov inland_detect "
     "dk dp dtab doff dlen dvals canine_sweep_s primary_mean_s choose_lane balk_s divert_share "
     "portal_modes portal_detect portal_fa yard_modes "
-    "canine_followup")
+    "canine_followup handheld_dist handheld_detect handheld_fa")
 Rules = namedtuple("Rules", "referral tier_edges risk_threshold broken_full clean_express hold "
-                   "alert_check alert_capacity")
+                   "alert_check alert_capacity alert_covered_bay")
 Pools = namedtuple("Pools", "station_key station_idx canine_key canine_idx scanner_free "
                    "bay_free sec_heap yard_free")
 Outputs = namedtuple(
@@ -545,17 +548,55 @@ def _sniff(cv, port, pools, out, c, t):
 @njit(**_INLINE)
 def _handheld(cv, port, out, c, t):
     """Handheld check of an alerted conveyance where the dog alerted: (done at, anomaly).
-    A load reads with the analyzer's identification chance; a trace-tainted decoy with
-    ``HANDHELD_TRACE_ASSUMED``; clean traffic with the analyzer's false-alarm chance."""
-    dur = _draw(port, port.analyzer_dist, cv.u[c, U_TRIAGE_S])
+    The scenario's ``handheld`` check (density meter, fiberscope, handheld imager): a
+    load reads with ``handheld_detect[drug, concealment]``, a trace-tainted decoy with
+    ``handheld_trace``, clean traffic with ``handheld_fa``. Officers at the vehicle do
+    it: no bay, scanner or team is held."""
+    dur = _draw(port, port.handheld_dist, cv.u[c, U_TRIAGE_S])
     u = cv.u[c, U_TRIAGE]
     if cv.decoy[c]:
         return t + dur, u < port.handheld_trace
     if cv.drug[c] >= 0:
-        return t + dur, u < port.analyzer_identify[cv.drug[c]]
-    anomaly = u < port.analyzer_fa
+        return t + dur, u < port.handheld_detect[cv.drug[c], cv.conc[c]]
+    anomaly = u < port.handheld_fa
     out.false_alarm[c] = out.false_alarm[c] or anomaly
     return t + dur, anomaly
+
+
+@njit(**_INLINE)
+def _handheld_after_scan(cv, port, out, c, t):
+    """The handheld check of an alerted conveyance whose scan was clean (decoy triage
+    ``nii_scan_handheld``): (done at, anomaly). Its outcome reads ``U_TRIAGE`` given the
+    clean scan (uniform again above the scan's chance of an anomaly, so the two checks
+    are independent); its duration reads ``U_INLAND``, which only a load that crosses
+    undetected uses, for the inland checkpoint's coverage."""
+    u = cv.u[c, U_TRIAGE]
+    ty = out.scan_type[c]
+    if cv.decoy[c]:
+        p = 0.0  # a scan sees no load in a decoy
+    elif cv.drug[c] >= 0:
+        p = port.scanner_detect[ty, cv.drug[c], cv.conc[c]]
+    else:
+        p = port.scanner_fa[ty]
+    v = (u - p) / (1.0 - p) if p < 1.0 else 0.0
+    dur = _draw(port, port.handheld_dist, cv.u[c, U_INLAND])
+    if cv.decoy[c]:
+        return t + dur, v < port.handheld_trace
+    if cv.drug[c] >= 0:
+        return t + dur, v < port.handheld_detect[cv.drug[c], cv.conc[c]]
+    anomaly = v < port.handheld_fa
+    out.false_alarm[c] = out.false_alarm[c] or anomaly
+    return t + dur, anomaly
+
+
+@njit(**_INLINE)
+def _selected(cv, rules, out, c):
+    """Would the policy have referred ``c`` without its alert (its risk score, or the
+    random draw of its cell, read as ``decide_code`` reads them at primary's end)?"""
+    tier = risk_tier(rules.tier_edges, cv.risk[c])
+    return selected_anyway(cv.risk[c], cv.u[c, U_DECIDE], rules.risk_threshold,
+                           rules.referral[tier][cv.mode[c], out.lane_used[c],
+                                                _hour_of(out.primary_end_at[c])])
 
 
 @njit(**_PHASE)
@@ -575,6 +616,9 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
     ready = t
     step = first_check(out.lane_code[c], out.reason_code[c], port.triage[cv.mode[c]],
                        rules.alert_check)
+    if step >= 0 and out.reason_code[c] == R_ALERT and rules.alert_covered_bay and _selected(
+            cv, rules, out, c):
+        step = -1  # the plan had selected it anyway: the alert guides its bay exam
     if step >= 0:
         out.triage[c] = step
         if step == TRIAGE_NONE:
@@ -582,6 +626,9 @@ def _enter_secondary(cv, port, rules, pools, out, w, c, t):
         else:
             if step == TRIAGE_SCAN:
                 ready, anomaly = _scan(cv, port, pools, out, c, t)
+                if (not anomaly and out.reason_code[c] == R_ALERT
+                        and rules.alert_check == ALERT_SCAN_HANDHELD):
+                    ready, anomaly = _handheld_after_scan(cv, port, out, c, ready)
             elif step == TRIAGE_CANINE:
                 ready, anomaly = _sniff(cv, port, pools, out, c, t)
             else:
@@ -1057,6 +1104,7 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
     canine = add(sc.canine_service)
     scanners = np.array([add(d) for d in sc.scanner_service], dtype=np.int64).reshape(-1)
     analyzer = add(sc.analyzer_service)
+    handheld = add(sc.handheld_service)
     dt = encode(dists)
     if max(sc.bay_detect.shape) > 127:  # the kernel reads drug and concealment as int8
         raise ValueError("prepare: at most 127 drugs and concealments")
@@ -1067,21 +1115,23 @@ def prepare(scenario: CompiledScenario, policy: Policy) -> KernelModel:
         sc.scanner_type, sc.scanner_modes, sc.scanner_detect, sc.scanner_false_alarm,
         scanners, triage, triage == TRIAGE_SCAN, int(sc.secondary_capacity), sc.bay_detect,
         sc.guided_detect, sc.full_detect, secondary, full, analyzer, sc.analyzer_identify,
-        float(sc.analyzer_false_alarm), HANDHELD_TRACE_ASSUMED, sc.inland_modes,
+        float(sc.analyzer_false_alarm), float(sc.handheld_decoy), sc.inland_modes,
         float(sc.inland_coverage),
         sc.inland_detect, dt.kind, dt.param, dt.table, dt.offset, dt.length, dt.values,
         float(sc.spec.canine.sweep_s or 0.0),
         np.array([d.mean_s if d is not None else 0.0 for d in sc.primary_service]),
         sc.choose_lane, sc.balk_wait_s, float(sc.divert_share),
         sc.portal_modes, sc.portal_detect, float(sc.portal_false_alarm), sc.yard_modes,
-        _canine_followup(policy, triage),
+        _canine_followup(policy, triage), handheld,
+        sc.handheld_detect, float(sc.handheld_false_alarm),
     )
     referral = np.ascontiguousarray(np.moveaxis(policy.referral_by_hour_tier(), 3, 0))
     rules = Rules(referral, np.asarray(policy.risk_tier_edges, dtype=np.float64),
                   policy.risk_threshold_value(), policy.broken_to_full_search,
                   policy.clean_enrolled_express, policy.capacity_rule == "hold",
                   ALERT_CHECK_CODES.index(policy.alert_first_check),
-                  alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)))
+                  alert_capacity(policy.capacity_reserve, int(sc.secondary_capacity)),
+                  policy.alert_covered_to_bay)
     # primary never sees secondary without canines at primary and drivers' choices; then
     # a day fewer than secondary can hold cannot block a booth
     plain = bool(not sc.choose_lane.any() and np.isinf(sc.balk_wait_s).all()

@@ -225,6 +225,37 @@ class AnalyzerSpec(_Model):
     source: str | None = None
 
 
+HANDHELD_SOURCE = (
+    "a handheld triage check of an alerted vehicle (density meter such as the Buster, "
+    "fiberscope, handheld backscatter imager such as the Viken HBI-120 CBP bought in 2020, "
+    "KRGV 2020-05-20): a density-meter check of a vehicle 'in no more than 5 minutes' "
+    "(vendor reseller page, universeoptics.com); detection and false-alarm rates: no "
+    "public figure: assumed (docs/targeting.md gives how the plan moves with them)")
+"""Where the default handheld triage check comes from."""
+
+
+class HandheldCheckSpec(_Model):
+    """The handheld check an alert may go to first under decoy triage (a policy's
+    ``alert_first_check = "handheld"``): officers at the vehicle with a density meter, a
+    fiberscope or a handheld imager, no bay and no scanner. An anomaly sends the vehicle
+    to a guided bay exam; a clean check releases it. The defaults are ``assumed``: a
+    5-minute check (range 3-10 min) that finds a vehicle trap with 0.8 (range 0.6-0.95),
+    a load commingled in cargo with 0.5 (0.3-0.7) and one inside a sealed container with
+    0.3 (0.1-0.5), whatever the drug (the tools see density, not the substance); 5% of
+    clean vehicles give an anomaly (range 1-10%); a trace-tainted decoy with 0.3 (range
+    0.1-0.6: a trace reading without a load)."""
+
+    service: ServiceSpec = ServiceSpec(kind="gamma", mean_s=300.0, cv=0.4,
+                                       source=HANDHELD_SOURCE)
+    detection: DetectionTable = Field(default_factory=lambda: {WILDCARD: {
+        WILDCARD: 0.8, "commingled": 0.5, "sealed_pre": 0.3, "sealed_post": 0.3}})
+    false_alarm_prob: float = Field(default=0.05, ge=0, le=1)
+    decoy_anomaly_prob: float = Field(default=0.3, ge=0, le=1)
+    source: str | None = HANDHELD_SOURCE
+
+    _t = field_validator("detection")(_check_table)
+
+
 class InlandSpec(_Model):
     """An inland checkpoint past the port: a share of crossed vehicles is checked."""
 
@@ -434,6 +465,8 @@ class ScenarioSpec(_Model):
     """Lane choice and balking (none: travellers keep their lane and never leave)."""
     rail: RailSpec | None = None
     """Trains, the rail portal and the rail yard (required where ``modes.rail`` is)."""
+    handheld: HandheldCheckSpec = HandheldCheckSpec()
+    """The handheld triage check of an alerted vehicle (defaults ``assumed``)."""
 
     @field_validator("commodities")
     @classmethod
@@ -568,6 +601,10 @@ class CompiledScenario:
     yard_modes: np.ndarray  # bool [mode]: referrals examined in the rail yard
     rail_yard_teams: int
     trains_per_day: float  # 0: no rail
+    handheld_service: Duration  # the handheld triage check of an alerted vehicle
+    handheld_detect: np.ndarray  # float64 [drug, concealment]
+    handheld_false_alarm: float
+    handheld_decoy: float  # a trace-tainted decoy's anomaly
 
     @property
     def secondary_capacity(self) -> int:
@@ -705,6 +742,10 @@ def compile_scenario(spec: ScenarioSpec) -> CompiledScenario:
         / (sum(spec.commodities.values()) or 1.0),
         **_driver_fields(spec),
         **_rail_fields(spec, drugs),
+        handheld_service=spec.handheld.service.build(),
+        handheld_detect=_table(spec.handheld.detection, drugs),
+        handheld_false_alarm=spec.handheld.false_alarm_prob,
+        handheld_decoy=spec.handheld.decoy_anomaly_prob,
     )
 
 
