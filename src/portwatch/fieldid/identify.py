@@ -29,7 +29,13 @@ from portwatch.domain.substances import ACTION_FOR_VERDICT, Action, SubstanceCla
 from portwatch.fieldid import evidence as ev
 from portwatch.fieldid.gates import GateFailure, check_file_size, noise_sigma, run_gates
 from portwatch.fieldid.library import Library, default_library
-from portwatch.fieldid.mixtures import Component, Decomposition, decompose
+from portwatch.fieldid.mixtures import (
+    Component,
+    Decomposition,
+    ForcedBound,
+    decompose,
+    forced_bounds,
+)
 from portwatch.fieldid.preprocess import FINGERPRINT_CM1, Pipeline
 from portwatch.fieldid.search import Hit, PreparedLibrary, hqi_scores, prepare
 from portwatch.fieldid.spectrum import Spectrum
@@ -250,6 +256,8 @@ class Analysis:
     supported: tuple[str, ...] = ()
     #: tallest band the supported references leave unexplained, over the query's tallest
     largest_unexplained: float = 0.0
+    #: every controlled or explosive reference the fit left out, forced back in
+    forced: tuple[ForcedBound, ...] = ()
 
 
 #: Linear interpolation onto the common axis at a random phase between two pixels keeps
@@ -439,6 +447,7 @@ def analyse(
     return Analysis(
         spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
         flagged, explained, left, noise, supported, largest,
+        forced_bounds(prepared, query, dec),
     )  # fmt: skip
 
 
@@ -704,13 +713,33 @@ def fraction_upper(f: FlaggedEvidence) -> float:
 BOUND_MIN_Z = 1.0
 
 
+def forced_upper(b: ForcedBound) -> float:
+    """One-sided 95% upper limit on the fraction of a drug the fit left out (forced in)."""
+    return float(b.fraction + UPPER_BOUND_Z * max(b.fraction_sd, 0.0))
+
+
 def largest_upper(a: Analysis) -> tuple[float, str]:
-    """The largest upper limit over the flagged components with signal of their own."""
-    own = [f for f in a.flagged if f.component.unique_z >= BOUND_MIN_Z]
-    if not own:
+    """The largest upper limit on a controlled or explosive fraction the fit allows.
+
+    Over the flagged components with signal of their own (unique z >= ``BOUND_MIN_Z``)
+    and the flagged references the fit left out, forced back in
+    (``mixtures.forced_bounds``), whose forced coefficient is at least ``BOUND_MIN_Z``
+    of its standard errors: a drug the non-negative fit drops entirely is bounded too,
+    or a sample with a few percent of it reads as its cutting agent alone. A forced-in
+    drug with no signal either way is not counted, as in the fit: measured polystyrene
+    and calcite of the held-out instrument leave a drug of similar bands an upper
+    limit of 8-13% with z under 1 (the spectrum cannot tell), and counting those sent
+    every held-out in-library release to the lab.
+    """
+    limits = [
+        (fraction_upper(f), f.component.name)
+        for f in a.flagged
+        if f.component.unique_z >= BOUND_MIN_Z
+    ]
+    limits += [(forced_upper(b), b.name) for b in a.forced if b.z >= BOUND_MIN_Z]
+    if not limits:
         return 0.0, ""
-    top = max(own, key=fraction_upper)
-    return fraction_upper(top), top.component.name
+    return max(limits)
 
 
 def release_score(a: Analysis, t: Thresholds) -> float:
