@@ -27,7 +27,14 @@ import numpy as np
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.substances import ACTION_FOR_VERDICT, Action, SubstanceClass, Verdict
 from portwatch.fieldid import evidence as ev
-from portwatch.fieldid.gates import GateFailure, check_file_size, noise_sigma, run_gates
+from portwatch.fieldid.gates import (
+    FLUORESCENCE_ADVICE_RATIO,
+    GateFailure,
+    background_ratio,
+    check_file_size,
+    noise_sigma,
+    run_gates,
+)
 from portwatch.fieldid.library import Library, default_library
 from portwatch.fieldid.mixtures import (
     Component,
@@ -258,6 +265,8 @@ class Analysis:
     largest_unexplained: float = 0.0
     #: every controlled or explosive reference the fit left out, forced back in
     forced: tuple[ForcedBound, ...] = ()
+    #: the broad background's level over the tallest band (``gates.background_ratio``)
+    background: float = 0.0
 
 
 #: Linear interpolation onto the common axis at a random phase between two pixels keeps
@@ -393,7 +402,8 @@ def analyse(
     laser = stated or (prepared.laser_nm if prepared is not None else DEFAULT_LASER_NM)
     spectrum, gate = run_gates(spectrum, stated)
     if gate is not None:
-        return Analysis(spectrum.source, laser, gate)
+        background = background_ratio(spectrum) if gate.code == "low_snr" else 0.0
+        return Analysis(spectrum.source, laser, gate, background=background)
     if prepared is None:
         prepared = prepare(library or default_library(), laser, pipeline)
     axis = prepared.axis_cm1
@@ -447,7 +457,7 @@ def analyse(
     return Analysis(
         spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
         flagged, explained, left, noise, supported, largest,
-        forced_bounds(prepared, query, dec),
+        forced_bounds(prepared, query, dec), background_ratio(spectrum),
     )  # fmt: skip
 
 
@@ -948,6 +958,29 @@ def _report(
     )
 
 
+#: Inconclusive answers a stronger signal could settle (not a gate on the file or axis).
+ADVICE_CODES = ("low_snr", "possible", "cannot_exclude", "not_in_library")
+
+
+def fluorescence_advice(analysis: Analysis) -> str:
+    """What to do about a fluorescence background above ``FLUORESCENCE_ADVICE_RATIO``.
+
+    Its shot noise, not the sample, limits the answer: a longer exposure lowers the
+    noise relative to the bands, and at 785 nm the 1064 nm laser excites far less
+    fluorescence. Empty below the ratio.
+    """
+    ratio = analysis.background
+    if ratio < FLUORESCENCE_ADVICE_RATIO:
+        return ""
+    remedy = "a longer exposure"
+    if analysis.laser_nm < 1064:
+        remedy += " or the 1064 nm laser"
+    return (
+        f"; the fluorescence background is about {ratio:.0f} times the tallest band: "
+        f"measure again with {remedy}"
+    )
+
+
 def _result(
     analysis: Analysis,
     verdict: Verdict,
@@ -958,6 +991,8 @@ def _result(
     code: str,
 ) -> Identification:
     dec = analysis.decomposition
+    if verdict is Verdict.INCONCLUSIVE and code in ADVICE_CODES:
+        reason += fluorescence_advice(analysis)
     return Identification(
         analysis.source,
         analysis.laser_nm,
@@ -1055,6 +1090,7 @@ __all__ = [
     "diagnostic_met",
     "diagnostic_ratio",
     "flagged_score",
+    "fluorescence_advice",
     "identify",
     "identify_file",
     "load_calibration",
