@@ -160,3 +160,38 @@ def test_a_measured_silicon_wafer_is_still_released(real_data_dir):
     s = next(s for s in realdata.catalogue(real_data_dir) if s.key.endswith(key))
     result = identify(realdata.load(s, real_data_dir), laser_nm=785)
     assert result.verdict is Verdict.BENIGN and result.reason_code == "benign"
+
+
+def _with_forced(prepared, supported):
+    from dataclasses import replace
+
+    from portwatch.fieldid.mixtures import ForcedBound
+
+    names = [r.name for r in prepared.references]
+    cls = SubstanceClass.EXPLOSIVE
+    forced = ForcedBound(names.index("hmx"), "hmx", cls, 0.08, 0.01, 8.0)
+    return replace(_release_case(prepared, supported), forced=(forced,))
+
+
+def test_a_drug_forced_in_bounds_a_release_that_names_a_cutting_agent(prepared785):
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.05)
+    result = decide(_with_forced(prepared785, ("sucrose", "polyethylene")), t)
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "cannot_exclude"
+    assert "hmx" in result.reason
+
+
+def test_a_release_naming_no_cutting_agent_is_not_bounded_by_forced_drugs(prepared785):
+    # measured silicon, calcite and polystyrene of other instruments leave an explosive
+    # reference 5-10% by band-shape misfit alone; only a cut hides a drug
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.05)
+    result = decide(_with_forced(prepared785, ("polyethylene",)), t)
+    assert result.verdict is Verdict.BENIGN
+
+
+def test_a_forced_drug_with_no_signal_for_it_does_not_bound(prepared785):
+    from dataclasses import replace
+
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.05)
+    a = _with_forced(prepared785, ("sucrose", "polyethylene"))
+    a = replace(a, forced=(replace(a.forced[0], z=0.5),))
+    assert decide(a, t).verdict is Verdict.BENIGN

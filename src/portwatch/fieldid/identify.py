@@ -728,25 +728,41 @@ def forced_upper(b: ForcedBound) -> float:
     return float(b.fraction + UPPER_BOUND_Z * max(b.fraction_sd, 0.0))
 
 
+def _names_a_cut(a: Analysis) -> bool:
+    """Whether a release would name a cutting agent (supported, and shown: ``_shown``)."""
+    dec = a.decomposition
+    if dec is None:
+        return False
+    own = set(a.supported)
+    return any(
+        c.substance_class is SubstanceClass.CUTTING_AGENT and c.name in own and _shown(a, c)
+        for c in dec.components
+    )
+
+
 def largest_upper(a: Analysis) -> tuple[float, str]:
     """The largest upper limit on a controlled or explosive fraction the fit allows.
 
     Over the flagged components with signal of their own (unique z >= ``BOUND_MIN_Z``)
-    and the flagged references the fit left out, forced back in
-    (``mixtures.forced_bounds``), whose forced coefficient is at least ``BOUND_MIN_Z``
-    of its standard errors: a drug the non-negative fit drops entirely is bounded too,
-    or a sample with a few percent of it reads as its cutting agent alone. A forced-in
-    drug with no signal either way is not counted, as in the fit: measured polystyrene
-    and calcite of the held-out instrument leave a drug of similar bands an upper
-    limit of 8-13% with z under 1 (the spectrum cannot tell), and counting those sent
-    every held-out in-library release to the lab.
+    and, when the release would name a cutting agent, the flagged references the fit
+    left out, forced back in (``mixtures.forced_bounds``) with a forced coefficient of
+    at least ``BOUND_MIN_Z`` standard errors: a drug the non-negative fit drops
+    entirely is bounded too, or a cut with a few percent of it reads as the cutting
+    agent alone. Two limits, both from the measured splits: a forced-in drug with no
+    signal either way is not counted, as in the fit (held-out polystyrene and calcite
+    leave a drug of similar bands an upper limit of 8-13% at z under 1); and a release
+    under a reference material or polymer alone (silicon, calcite, polystyrene) is not
+    bounded this way (measured on other instruments, their band-shape misfit lets an
+    explosive reference take 5-10% at z 1-3, which sent 4 of the fresh split's 25
+    released in-library spectra to the lab). A drug is hidden in a cut, not in a wafer.
     """
     limits = [
         (fraction_upper(f), f.component.name)
         for f in a.flagged
         if f.component.unique_z >= BOUND_MIN_Z
     ]
-    limits += [(forced_upper(b), b.name) for b in a.forced if b.z >= BOUND_MIN_Z]
+    if _names_a_cut(a):
+        limits += [(forced_upper(b), b.name) for b in a.forced if b.z >= BOUND_MIN_Z]
     if not limits:
         return 0.0, ""
     return max(limits)
