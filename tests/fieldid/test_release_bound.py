@@ -18,6 +18,7 @@ from portwatch.fieldid.identify import (
     Thresholds,
     decide,
     fraction_upper,
+    identify,
     release_score,
 )
 from portwatch.fieldid.mixtures import Component
@@ -78,4 +79,119 @@ def test_a_drug_share_with_no_signal_of_its_own_does_not_block_it(prepared785):
     # flipped with the drift
     t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.03)
     a = _with_drug(prepared785, 0.8, 0.05, unique_z=0.0)
+    assert decide(a, t).verdict is Verdict.BENIGN
+
+
+def _mixture_query(prepared, parts, noise_sd, seed):
+    names = [r.name for r in prepared.references]
+    q = sum(w * prepared.matrix[names.index(n)] for n, w in parts)
+    return q + np.random.default_rng(seed).normal(0.0, noise_sd, q.size), names
+
+
+def _lactose_only(prepared, names, q):
+    from portwatch.fieldid.mixtures import Decomposition
+
+    i = names.index("lactose")
+    c = Component(i, "lactose", SubstanceClass.CUTTING_AGENT, 1.0, 1.0, 0.0, 100.0, 1.0)
+    return Decomposition((c,), q, np.zeros_like(q), 1.0, 0.0, q)
+
+
+def test_a_drug_the_fit_left_out_is_forced_back_in_at_its_share(prepared785):
+    from portwatch.fieldid.mixtures import forced_bounds
+
+    q, names = _mixture_query(prepared785, (("lactose", 0.9), ("fentanyl", 0.1)), 1e-5, 1)
+    bounds = {
+        b.name: b for b in forced_bounds(prepared785, q, _lactose_only(prepared785, names, q))
+    }
+    assert bounds["fentanyl"].fraction == pytest.approx(0.1, abs=0.02)
+    assert bounds["fentanyl"].z > 5.0
+    assert "lactose" not in bounds  # only controlled and explosive references are forced in
+
+
+def test_a_clean_cutting_agent_bounds_every_drug_low(prepared785):
+    from portwatch.fieldid.identify import UPPER_BOUND_Z
+    from portwatch.fieldid.mixtures import forced_bounds
+
+    q, names = _mixture_query(prepared785, (("lactose", 1.0),), 1e-5, 2)
+    bounds = forced_bounds(prepared785, q, _lactose_only(prepared785, names, q))
+    assert len(bounds) >= 10
+    assert max(b.fraction + UPPER_BOUND_Z * b.fraction_sd for b in bounds) < 0.02
+
+
+def test_a_few_percent_of_drug_the_fit_drops_is_not_released(table):
+    """3% methamphetamine in mannitol: the fit leaves the drug out and the release rule
+    used to give it no bound at all, so the bag went out as mannitol."""
+    from portwatch.fieldid.identify import load_calibration
+    from portwatch.fieldid.samples import Recipe, render
+
+    recipe = Recipe((("methamphetamine_hcl", 0.03), ("mannitol", 0.97)), 785, None, 0.0,
+                    150.0, 5.0, 1.0)  # fmt: skip
+    spectrum = render(recipe, table, np.random.default_rng(4))
+    result = identify(spectrum, laser_nm=785, thresholds=load_calibration())
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert result.reason_code == "cannot_exclude" and "cannot exclude" in result.reason
+
+
+def test_measured_benign_spectra_are_never_called_controlled_by_the_bound(real_data_dir):
+    """Held-out spectra of compounds the library holds: released or inconclusive, and a
+    release leaves every forced-in drug below the limit."""
+    from portwatch.fieldid import realdata
+    from portwatch.fieldid.identify import analyse, largest_upper, load_calibration
+    from portwatch.fieldid.library import default_library
+    from portwatch.fieldid.search import prepare
+
+    lib, cal = default_library(), load_calibration()
+    held = [s for s in realdata.catalogue(real_data_dir) if s.split == "heldout"]
+    held = [s for s in held if s.library_name][::3]
+    assert held
+    for s in held:
+        a = analyse(realdata.load(s, real_data_dir), prepared=prepare(lib, s.laser_nm))
+        t = cal.thresholds[a.laser_nm]
+        result = decide(a, t, cal)
+        assert result.verdict in (Verdict.BENIGN, Verdict.INCONCLUSIVE), s.key
+        if result.verdict is Verdict.BENIGN:
+            assert largest_upper(a)[0] < t.release_upper_max
+
+
+def test_a_measured_silicon_wafer_is_still_released(real_data_dir):
+    from portwatch.fieldid import realdata
+
+    key = "S1N02_iRPlus785_Z050_100_2100ms.txt"
+    s = next(s for s in realdata.catalogue(real_data_dir) if s.key.endswith(key))
+    result = identify(realdata.load(s, real_data_dir), laser_nm=785)
+    assert result.verdict is Verdict.BENIGN and result.reason_code == "benign"
+
+
+def _with_forced(prepared, supported):
+    from dataclasses import replace
+
+    from portwatch.fieldid.mixtures import ForcedBound
+
+    names = [r.name for r in prepared.references]
+    cls = SubstanceClass.EXPLOSIVE
+    forced = ForcedBound(names.index("hmx"), "hmx", cls, 0.08, 0.01, 8.0)
+    return replace(_release_case(prepared, supported), forced=(forced,))
+
+
+def test_a_drug_forced_in_bounds_a_release_that_names_a_cutting_agent(prepared785):
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.05)
+    result = decide(_with_forced(prepared785, ("sucrose", "polyethylene")), t)
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "cannot_exclude"
+    assert "hmx" in result.reason
+
+
+def test_a_release_naming_no_cutting_agent_is_not_bounded_by_forced_drugs(prepared785):
+    # measured silicon, calcite and polystyrene of other instruments leave an explosive
+    # reference 5-10% by band-shape misfit alone; only a cut hides a drug
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.05)
+    result = decide(_with_forced(prepared785, ("polyethylene",)), t)
+    assert result.verdict is Verdict.BENIGN
+
+
+def test_a_forced_drug_with_no_signal_for_it_does_not_bound(prepared785):
+    from dataclasses import replace
+
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.05)
+    a = _with_forced(prepared785, ("sucrose", "polyethylene"))
+    a = replace(a, forced=(replace(a.forced[0], z=0.5),))
     assert decide(a, t).verdict is Verdict.BENIGN

@@ -203,6 +203,40 @@ def snr(spectrum: Spectrum) -> float:
     return height / sigma
 
 
+#: A fluorescence background this many times the tallest Raman band (assumed: "about
+#: 10x", where the background's shot noise buries bands of a tenth of the tallest)
+#: makes an inconclusive answer advise a longer exposure or, at 785 nm, the 1064 nm
+#: laser, under which organic fluorescence is much weaker.
+FLUORESCENCE_ADVICE_RATIO = 10.0
+
+
+def background_ratio(spectrum: Spectrum) -> float:
+    """The broad background's level over the tallest band in the fingerprint region.
+
+    Both read as in ``snr``: the spectrum smoothed by a band-shaped filter; the
+    background is the running median (its median over the region), the band the
+    tallest point above it. No detector offset is removed (it is not known), so a dim
+    spectrum with a large offset reads high: the advice it triggers, a longer
+    exposure, is then right as well.
+    """
+    from scipy.ndimage import gaussian_filter1d, median_filter
+
+    low, high = FINGERPRINT_CM1
+    x, y = spectrum.shift_cm1, spectrum.intensity
+    keep = (x >= low) & (x <= high)
+    x, y = x[keep], np.asarray(y[keep], dtype=float)
+    if y.size < 16:
+        return 0.0
+    step = float(np.median(np.abs(np.diff(x))))
+    width_px = SNR_FILTER_FWHM_CM1 / 2.3548 / max(step, 1e-9)
+    if width_px >= 0.5:
+        y = gaussian_filter1d(y, width_px, mode="nearest")
+    base = median_filter(y, size=max(5, y.size // 10) | 1, mode="nearest")
+    height = float((y - base).max())
+    level = float(np.median(base))
+    return level / height if height > 0 and level > 0 else 0.0
+
+
 def check_snr(spectrum: Spectrum) -> GateFailure | None:
     """Refuse a spectrum whose tallest band is under ``MIN_SNR`` times the noise."""
     value = snr(spectrum)
@@ -230,6 +264,7 @@ def run_gates(spectrum: Spectrum, laser_nm: int | None) -> tuple[Spectrum, GateF
 
 
 __all__ = [
+    "FLUORESCENCE_ADVICE_RATIO",
     "MAX_FILE_BYTES",
     "MAX_POINTS",
     "MIN_COVERAGE",
@@ -242,5 +277,6 @@ __all__ = [
     "noise_sigma",
     "run_gates",
     "SNR_FILTER_FWHM_CM1",
+    "background_ratio",
     "snr",
 ]

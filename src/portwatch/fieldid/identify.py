@@ -27,9 +27,22 @@ import numpy as np
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.substances import ACTION_FOR_VERDICT, Action, SubstanceClass, Verdict
 from portwatch.fieldid import evidence as ev
-from portwatch.fieldid.gates import GateFailure, check_file_size, noise_sigma, run_gates
+from portwatch.fieldid.gates import (
+    FLUORESCENCE_ADVICE_RATIO,
+    GateFailure,
+    background_ratio,
+    check_file_size,
+    noise_sigma,
+    run_gates,
+)
 from portwatch.fieldid.library import Library, default_library
-from portwatch.fieldid.mixtures import Component, Decomposition, decompose
+from portwatch.fieldid.mixtures import (
+    Component,
+    Decomposition,
+    ForcedBound,
+    decompose,
+    forced_bounds,
+)
 from portwatch.fieldid.preprocess import FINGERPRINT_CM1, Pipeline
 from portwatch.fieldid.search import Hit, PreparedLibrary, hqi_scores, prepare
 from portwatch.fieldid.spectrum import Spectrum
@@ -250,6 +263,10 @@ class Analysis:
     supported: tuple[str, ...] = ()
     #: tallest band the supported references leave unexplained, over the query's tallest
     largest_unexplained: float = 0.0
+    #: every controlled or explosive reference the fit left out, forced back in
+    forced: tuple[ForcedBound, ...] = ()
+    #: the broad background's level over the tallest band (``gates.background_ratio``)
+    background: float = 0.0
 
 
 #: Linear interpolation onto the common axis at a random phase between two pixels keeps
@@ -385,7 +402,8 @@ def analyse(
     laser = stated or (prepared.laser_nm if prepared is not None else DEFAULT_LASER_NM)
     spectrum, gate = run_gates(spectrum, stated)
     if gate is not None:
-        return Analysis(spectrum.source, laser, gate)
+        background = background_ratio(spectrum) if gate.code == "low_snr" else 0.0
+        return Analysis(spectrum.source, laser, gate, background=background)
     if prepared is None:
         prepared = prepare(library or default_library(), laser, pipeline)
     axis = prepared.axis_cm1
@@ -439,6 +457,7 @@ def analyse(
     return Analysis(
         spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
         flagged, explained, left, noise, supported, largest,
+        forced_bounds(prepared, query, dec), background_ratio(spectrum),
     )  # fmt: skip
 
 
@@ -704,13 +723,49 @@ def fraction_upper(f: FlaggedEvidence) -> float:
 BOUND_MIN_Z = 1.0
 
 
+def forced_upper(b: ForcedBound) -> float:
+    """One-sided 95% upper limit on the fraction of a drug the fit left out (forced in)."""
+    return float(b.fraction + UPPER_BOUND_Z * max(b.fraction_sd, 0.0))
+
+
+def _names_a_cut(a: Analysis) -> bool:
+    """Whether a release would name a cutting agent (supported, and shown: ``_shown``)."""
+    dec = a.decomposition
+    if dec is None:
+        return False
+    own = set(a.supported)
+    return any(
+        c.substance_class is SubstanceClass.CUTTING_AGENT and c.name in own and _shown(a, c)
+        for c in dec.components
+    )
+
+
 def largest_upper(a: Analysis) -> tuple[float, str]:
-    """The largest upper limit over the flagged components with signal of their own."""
-    own = [f for f in a.flagged if f.component.unique_z >= BOUND_MIN_Z]
-    if not own:
+    """The largest upper limit on a controlled or explosive fraction the fit allows.
+
+    Over the flagged components with signal of their own (unique z >= ``BOUND_MIN_Z``)
+    and, when the release would name a cutting agent, the flagged references the fit
+    left out, forced back in (``mixtures.forced_bounds``) with a forced coefficient of
+    at least ``BOUND_MIN_Z`` standard errors: a drug the non-negative fit drops
+    entirely is bounded too, or a cut with a few percent of it reads as the cutting
+    agent alone. Two limits, both from the measured splits: a forced-in drug with no
+    signal either way is not counted, as in the fit (held-out polystyrene and calcite
+    leave a drug of similar bands an upper limit of 8-13% at z under 1); and a release
+    under a reference material or polymer alone (silicon, calcite, polystyrene) is not
+    bounded this way (measured on other instruments, their band-shape misfit lets an
+    explosive reference take 5-10% at z 1-3, which sent 4 of the fresh split's 25
+    released in-library spectra to the lab). A drug is hidden in a cut, not in a wafer.
+    """
+    limits = [
+        (fraction_upper(f), f.component.name)
+        for f in a.flagged
+        if f.component.unique_z >= BOUND_MIN_Z
+    ]
+    if _names_a_cut(a):
+        limits += [(forced_upper(b), b.name) for b in a.forced if b.z >= BOUND_MIN_Z]
+    if not limits:
         return 0.0, ""
-    top = max(own, key=fraction_upper)
-    return fraction_upper(top), top.component.name
+    return max(limits)
 
 
 def release_score(a: Analysis, t: Thresholds) -> float:
@@ -919,6 +974,29 @@ def _report(
     )
 
 
+#: Inconclusive answers a stronger signal could settle (not a gate on the file or axis).
+ADVICE_CODES = ("low_snr", "possible", "cannot_exclude", "not_in_library")
+
+
+def fluorescence_advice(analysis: Analysis) -> str:
+    """What to do about a fluorescence background above ``FLUORESCENCE_ADVICE_RATIO``.
+
+    Its shot noise, not the sample, limits the answer: a longer exposure lowers the
+    noise relative to the bands, and at 785 nm the 1064 nm laser excites far less
+    fluorescence. Empty below the ratio.
+    """
+    ratio = analysis.background
+    if ratio < FLUORESCENCE_ADVICE_RATIO:
+        return ""
+    remedy = "a longer exposure"
+    if analysis.laser_nm < 1064:
+        remedy += " or the 1064 nm laser"
+    return (
+        f"; the fluorescence background is about {ratio:.0f} times the tallest band: "
+        f"measure again with {remedy}"
+    )
+
+
 def _result(
     analysis: Analysis,
     verdict: Verdict,
@@ -929,6 +1007,8 @@ def _result(
     code: str,
 ) -> Identification:
     dec = analysis.decomposition
+    if verdict is Verdict.INCONCLUSIVE and code in ADVICE_CODES:
+        reason += fluorescence_advice(analysis)
     return Identification(
         analysis.source,
         analysis.laser_nm,
@@ -1026,6 +1106,7 @@ __all__ = [
     "diagnostic_met",
     "diagnostic_ratio",
     "flagged_score",
+    "fluorescence_advice",
     "identify",
     "identify_file",
     "load_calibration",

@@ -266,6 +266,119 @@ def _summarise(
     )
 
 
+#: Lags (points) over which the residual's misfit is taken as correlated in the
+#: forced-in bounds (assumed: 16 points of 2 cm-1, two to three band widths).
+MISFIT_LAGS = 16
+
+
+@dataclass(frozen=True)
+class ForcedBound:
+    """A controlled or explosive reference the fit left out, forced back in.
+
+    ``fraction`` is its share of the fitted references' signal (packaging included: an
+    empty bag has no contents to take a share of) when its column is added to the
+    final fit with a free coefficient (either sign); ``fraction_sd`` the delta-method
+    standard error of that share, counting the noise as the smoothing correlates it,
+    or the fit's local, correlated misfit where that is larger (``_misfit_sd``);
+    ``z`` its coefficient over that coefficient's standard error.
+    """
+
+    index: int
+    name: str
+    substance_class: SubstanceClass
+    fraction: float
+    fraction_sd: float
+    z: float
+
+
+def forced_bounds(
+    prepared: PreparedLibrary, query: np.ndarray, decomposition: Decomposition
+) -> tuple[ForcedBound, ...]:
+    """Each controlled or explosive reference outside the fit, forced in: its share and error.
+
+    The non-negative fit drops a drug whose bands another reference (or the baseline)
+    can take, so a sample with a drug at a few percent can read as its cutting agent
+    alone, and nothing bounds the drug. Forcing each one in (one extra column with a
+    free coefficient beside the fit as it ended: its chosen references, polynomial
+    and drift columns, non-negative, so that a reference that only took the drug's
+    bands drops out) gives the share the spectrum allows it. An analogue of a
+    reference already in the fit (correlation above ``ANALOGUE_CORRELATION``) is not
+    forced in: the two columns could not be told apart, and the one in the fit
+    already carries the bound.
+    """
+    q = np.asarray(query, dtype=float)
+    refs = prepared.matrix
+    chosen = [c.index for c in decomposition.components]
+    scale = float(np.median(np.linalg.norm(refs, axis=1)))
+    poly = baseline_columns(q.size, 2, scale)
+    a = _final_design(refs, chosen, poly, prepared.drift_matrix)[0]
+    rho = prepared.pipeline.noise_autocorrelation()
+    rows = prepared.unit_rows
+    out = []
+    for i, ref in enumerate(prepared.references):
+        if i in chosen or ref.substance_class not in (
+            SubstanceClass.CONTROLLED,
+            SubstanceClass.EXPLOSIVE,
+        ):
+            continue
+        if chosen and float(np.max(rows[chosen] @ rows[i])) > ANALOGUE_CORRELATION:
+            continue
+        # the others stay non-negative: one that only took the drug's bands drops out
+        both = np.hstack([a, refs[i][:, None], -refs[i][:, None]])
+        mine = _fit(both, q)[0][: a.shape[1]] > 0
+        x = np.hstack([a[:, mine], refs[i][:, None]])
+        solve = np.linalg.pinv(x)  # coefficients = solve @ q
+        b = solve @ q
+        k = b.size - 1
+        residual = q - x @ b
+        sigma = float(np.sqrt(max(residual @ residual / max(q.size - b.size, 1), 1e-30)))
+        signal = np.flatnonzero(mine) < len(chosen)
+        others = float(b[:k][signal].sum())
+        grad = np.zeros(b.size)  # gradient of the fraction in the coefficients
+        if b[k] >= 0 and others + b[k] > 0:
+            total = others + float(b[k])
+            fraction = float(b[k] / total)
+            grad[:k][signal] = -b[k] / total**2
+            grad[k] = 1.0 / total - b[k] / total**2
+        elif others > 0:
+            fraction = float(b[k] / others)
+            grad[k] = 1.0 / others
+        else:
+            continue
+        # the fraction is linear in the query to first order (v . query): its error is
+        # the noise's, correlated by the smoothing, or the misfit's if that is larger
+        v = solve.T @ grad
+        sd = max(_linear_sd(v, sigma, rho), _misfit_sd(v, residual, MISFIT_LAGS))
+        sd_b = max(_linear_sd(solve[k], sigma, rho), _misfit_sd(solve[k], residual, MISFIT_LAGS))
+        z = float(b[k] / sd_b) if sd_b > 0 else 0.0
+        out.append(ForcedBound(i, ref.name, ref.substance_class, fraction, sd, z))
+    return tuple(out)
+
+
+def _linear_sd(v: np.ndarray, sigma: float, rho: np.ndarray) -> float:
+    """Standard deviation of ``v . noise`` for noise of sd ``sigma`` correlated as ``rho``."""
+    total = float(v @ v)
+    for lag in range(1, rho.size):
+        total += 2.0 * float(rho[lag]) * float(v[:-lag] @ v[lag:])
+    return sigma * float(np.sqrt(max(total, 0.0)))
+
+
+def _misfit_sd(v: np.ndarray, residual: np.ndarray, lags: int) -> float:
+    """Standard deviation of ``v . residual`` counting the residual's local correlation.
+
+    The Newey-West estimate: the products of ``v`` and the residual, their lagged
+    cross-sums weighted by a Bartlett taper up to ``lags``. A reference misfit (band
+    heights and widths that differ from the library's) leaves a residual that is
+    neither white nor spread evenly: it sits, correlated over a band width, under the
+    bands of the compounds fitted. A drug whose bands overlap them can take it.
+    """
+    u = v * residual
+    total = float(u @ u)
+    for lag in range(1, min(lags, u.size - 1) + 1):
+        total += 2.0 * (1.0 - lag / (lags + 1.0)) * float(u[:-lag] @ u[lag:])
+    return float(np.sqrt(max(total, 0.0)))
+
+
 def _best_replacement(
     prepared: PreparedLibrary,
     q: np.ndarray,
@@ -399,4 +512,12 @@ def exhaustive_pairs(prepared: PreparedLibrary, query: np.ndarray) -> tuple[int,
     return best
 
 
-__all__ = ["Component", "Decomposition", "baseline_columns", "decompose", "exhaustive_pairs"]
+__all__ = [
+    "Component",
+    "Decomposition",
+    "ForcedBound",
+    "baseline_columns",
+    "decompose",
+    "exhaustive_pairs",
+    "forced_bounds",
+]
