@@ -147,10 +147,8 @@ def compare_command(
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: not a folder")
     options = _triage_options(triage)
-    from rich.console import Console
-
     from portwatch.plan.compare import compare
-    from portwatch.plan.report import table, write_compare_report
+    from portwatch.plan.report import write_compare_report
     from portwatch.twin.adversaries import make_adversary
     from portwatch.twin.scenario import load_scenario
     from portwatch.twin.study.runner import parse_params
@@ -171,6 +169,16 @@ def compare_command(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
+    _print_compare(result, data, out)
+
+
+def _print_compare(result, data: dict, out: Path | None) -> None:
+    """The comparison's table, the model's predictions, the triage choice and the decoy
+    pairs, on the console."""
+    from rich.console import Console
+
+    from portwatch.plan.report import table
+
     console = Console(width=200)
     console.print(table(data))
     console.print("predicted harm caught per load of the informed adversary (the "

@@ -179,28 +179,43 @@ def snr(spectrum: Spectrum) -> float:
     band scores 3-4, and was refused though its bands were plain over their width; pure
     noise scores about 3 either way (tests/fieldid/test_gates.py).
     """
-    from scipy.ndimage import gaussian_filter1d, median_filter
+    region = _smoothed_fingerprint(spectrum)
+    if region is None:
+        return 0.0
+    smooth, raw, noise_gain = region
+    sigma = noise_sigma(raw) * noise_gain
+    height = float((smooth - _running_median(smooth)).max())
+    if sigma <= 0:
+        return float("inf") if height > 0 else 0.0
+    return height / sigma
+
+
+def _smoothed_fingerprint(spectrum: Spectrum) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The fingerprint region's intensities smoothed by the band-shaped filter, raw, and
+    the filter's white-noise gain; None under 16 points."""
+    from scipy.ndimage import gaussian_filter1d
 
     low, high = FINGERPRINT_CM1
     x, y = spectrum.shift_cm1, spectrum.intensity
     keep = (x >= low) & (x <= high)
     x, y = x[keep], np.asarray(y[keep], dtype=float)
     if y.size < 16:
-        return 0.0
-    sigma = noise_sigma(y)
+        return None
     step = float(np.median(np.abs(np.diff(x))))
     width_px = SNR_FILTER_FWHM_CM1 / 2.3548 / max(step, 1e-9)
-    if width_px >= 0.5:
-        impulse = np.zeros(int(8 * width_px) + 9)
-        impulse[impulse.size // 2] = 1.0
-        gain = float(np.linalg.norm(gaussian_filter1d(impulse, width_px)))
-        y, sigma = gaussian_filter1d(y, width_px, mode="nearest"), sigma * gain
-    window = max(5, y.size // 10) | 1
-    base = median_filter(y, size=window, mode="nearest")
-    height = float((y - base).max())
-    if sigma <= 0:
-        return float("inf") if height > 0 else 0.0
-    return height / sigma
+    if width_px < 0.5:
+        return y, y, 1.0
+    impulse = np.zeros(int(8 * width_px) + 9)
+    impulse[impulse.size // 2] = 1.0
+    gain = float(np.linalg.norm(gaussian_filter1d(impulse, width_px)))
+    return gaussian_filter1d(y, width_px, mode="nearest"), y, gain
+
+
+def _running_median(y: np.ndarray) -> np.ndarray:
+    """The broad background: a running median over a tenth of the region."""
+    from scipy.ndimage import median_filter
+
+    return median_filter(y, size=max(5, y.size // 10) | 1, mode="nearest")
 
 
 #: A fluorescence background this many times the tallest Raman band (assumed: "about
@@ -219,20 +234,11 @@ def background_ratio(spectrum: Spectrum) -> float:
     spectrum with a large offset reads high: the advice it triggers, a longer
     exposure, is then right as well.
     """
-    from scipy.ndimage import gaussian_filter1d, median_filter
-
-    low, high = FINGERPRINT_CM1
-    x, y = spectrum.shift_cm1, spectrum.intensity
-    keep = (x >= low) & (x <= high)
-    x, y = x[keep], np.asarray(y[keep], dtype=float)
-    if y.size < 16:
+    region = _smoothed_fingerprint(spectrum)
+    if region is None:
         return 0.0
-    step = float(np.median(np.abs(np.diff(x))))
-    width_px = SNR_FILTER_FWHM_CM1 / 2.3548 / max(step, 1e-9)
-    if width_px >= 0.5:
-        y = gaussian_filter1d(y, width_px, mode="nearest")
-    base = median_filter(y, size=max(5, y.size // 10) | 1, mode="nearest")
-    height = float((y - base).max())
+    base = _running_median(region[0])
+    height = float((region[0] - base).max())
     level = float(np.median(base))
     return level / height if height > 0 and level > 0 else 0.0
 

@@ -553,14 +553,19 @@ def _handheld(cv, port, out, c, t):
     ``handheld_trace``, clean traffic with ``handheld_fa``. Officers at the vehicle do
     it: no bay, scanner or team is held."""
     dur = _draw(port, port.handheld_dist, cv.u[c, U_TRIAGE_S])
-    u = cv.u[c, U_TRIAGE]
+    return t + dur, _handheld_reads(cv, port, out, c, cv.u[c, U_TRIAGE])
+
+
+@njit(**_INLINE)
+def _handheld_reads(cv, port, out, c, u):
+    """Does the handheld check of ``c`` read an anomaly, for the uniform draw ``u``?"""
     if cv.decoy[c]:
-        return t + dur, u < port.handheld_trace
+        return u < port.handheld_trace
     if cv.drug[c] >= 0:
-        return t + dur, u < port.handheld_detect[cv.drug[c], cv.conc[c]]
+        return u < port.handheld_detect[cv.drug[c], cv.conc[c]]
     anomaly = u < port.handheld_fa
     out.false_alarm[c] = out.false_alarm[c] or anomaly
-    return t + dur, anomaly
+    return anomaly
 
 
 @njit(**_INLINE)
@@ -580,13 +585,7 @@ def _handheld_after_scan(cv, port, out, c, t):
         p = port.scanner_fa[ty]
     v = (u - p) / (1.0 - p) if p < 1.0 else 0.0
     dur = _draw(port, port.handheld_dist, cv.u[c, U_INLAND])
-    if cv.decoy[c]:
-        return t + dur, v < port.handheld_trace
-    if cv.drug[c] >= 0:
-        return t + dur, v < port.handheld_detect[cv.drug[c], cv.conc[c]]
-    anomaly = v < port.handheld_fa
-    out.false_alarm[c] = out.false_alarm[c] or anomaly
-    return t + dur, anomaly
+    return t + dur, _handheld_reads(cv, port, out, c, v)
 
 
 @njit(**_INLINE)
