@@ -49,7 +49,7 @@ CASES: list[Case] = [
     ("GET", "/v1/shipments", lambda w, r: None,
      _expect({**OK_READ, "carrier": 200, "other_carrier": 200})),
     ("GET", "/v1/shipments/{sid}", lambda w, r: None,
-     _expect({**OK_READ, "carrier": 200, "other_carrier": 404})),
+     _expect({**OK_READ, "carrier": 200, "other_carrier": 404, "other_officer": 404})),
     ("GET", "/v1/shipments/NOPE-1", lambda w, r: None,
      _expect({**{k: 404 for k in OK_READ}, "carrier": 404, "other_carrier": 404})),
     ("POST", "/v1/telemetry", lambda w, r: w["trip"].lines[:3],

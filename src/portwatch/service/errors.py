@@ -40,7 +40,11 @@ async def _portwatch_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PortwatchError)
     status = status_of(exc)
     if status >= 500:
+        # the cause names the database (host, user, schema) and the failing statement:
+        # for the operator's log, not for every caller with a token
         log.error("store failure: %s", exc)
+        return JSONResponse({"detail": "database: the request failed in the database; "
+                             "the service log has the cause"}, status_code=status)
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
