@@ -160,3 +160,14 @@ def test_a_database_failure_does_not_tell_the_caller_where_the_database_is(
     detail = r.json()["detail"]
     assert svc.state.db.name not in detail and "postgresql" not in detail, detail
     assert detail.startswith("database: ")
+
+
+@pytest.mark.parametrize("path,role", [("/v1/arrivals", "officer"),
+                                       ("/v1/policies", "admin"),
+                                       ("/v1/alerts/abc/ack", "officer")])
+def test_a_body_that_is_not_json_is_422_naming_the_body(svc: Svc, path: str,
+                                                        role: str) -> None:
+    r = svc.client.post(path, content=b'{"mode": "truck", ', headers={
+        **svc.h(role), "content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith("body: not JSON"), r.text

@@ -53,6 +53,10 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     lines = []
     for err in errors[:5]:
+        if err.get("type") == "json_invalid":  # its loc is a character offset, not a field
+            why = (err.get("ctx") or {}).get("error", "invalid")
+            lines.append(f"body: not JSON ({why} at character {err['loc'][-1]})")
+            continue
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
         lines.append(f"{where}: {err.get('msg', 'invalid')}")
     return JSONResponse({"detail": "; ".join(lines)}, status_code=422)
