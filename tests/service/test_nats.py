@@ -16,6 +16,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -283,3 +284,48 @@ def test_forged_and_replayed_messages_through_nats_are_caught(nats_url: str,
         assert {"bad_signature", "unknown_seal"} <= kinds, kinds
     finally:
         state.close()
+
+
+def test_a_slow_commit_beats_its_ack_wait_and_is_not_redelivered(nats_url: str) -> None:
+    """A batch that takes longer than the ack wait to commit sends in-progress
+    heartbeats, so the other instance, fetching all the while, is not handed it again;
+    the consumer on the server has the ack wait and deliveries set on purpose."""
+    cfg = _cfg(ack_wait_s=1.5, batch=10, fetch_timeout_s=0.2)
+    slow_calls: list[list[str]] = []
+    other_calls: list[list[str]] = []
+
+    def slow(lines: list[str]) -> None:
+        slow_calls.append(list(lines))
+        time.sleep(4 * cfg.ack_wait_s)  # the commit outlasts the ack wait several times
+
+    async def run() -> tuple[Any, int]:
+        nc, js = await _js(nats_url)
+        a = Consumer(js, cfg, slow)
+        b = Consumer(js, cfg, lambda lines: other_calls.append(lines) if lines else None)
+        await a.start()
+        await b.start()
+        await publish(js, cfg, "r1", ['{"seal_id":"S","seq":1}'])
+        done = asyncio.Event()
+
+        async def other() -> None:
+            while not done.is_set():
+                await b.step()
+
+        watcher = asyncio.create_task(other())
+        while not slow_calls:
+            await a.step()
+        done.set()
+        await watcher
+        info = await js.consumer_info(cfg.stream, cfg.durable)
+        for c in (a, b):
+            await c.sub.unsubscribe()
+        for name in (cfg.stream, cfg.dead_letter_stream):
+            await js.delete_stream(name)
+        await nc.drain()
+        return info.config, a.acked
+
+    config, acked = asyncio.run(run())
+    assert len(slow_calls) == 1 and acked == 1
+    assert other_calls == []
+    assert (config.ack_wait, config.max_deliver, config.durable_name) == (
+        cfg.ack_wait_s, cfg.max_deliver, cfg.durable)
