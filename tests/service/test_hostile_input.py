@@ -171,3 +171,21 @@ def test_a_body_that_is_not_json_is_422_naming_the_body(svc: Svc, path: str,
         **svc.h(role), "content-type": "application/json"})
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith("body: not JSON"), r.text
+
+
+def test_nul_and_control_characters_in_telemetry_are_rejected_messages(svc: Svc) -> None:
+    """Raw or JSON-escaped, in a key, a value or the seal id: each such line is one
+    rejected message (with its alert stored), never a failed batch."""
+    t = trip(0)
+    assert svc.client.post("/v1/shipments", json=t.shipment,
+                           headers=svc.h("admin")).status_code == 201
+    seal = t.shipment["seal"]["seal_id"]
+    lines = ["\x00", t.lines[0].replace('"kind"', '"ki\x00nd"'),
+             t.lines[1].replace(seal, seal + "\\u0000"),
+             t.lines[2][:-1] + ',"x":"\\u0000\\u001b"}', t.lines[3]]
+    r = svc.client.post("/v1/telemetry", content="\n".join(lines).encode(), headers={
+        **svc.h("gateway"), "content-type": "application/x-ndjson"})
+    assert r.status_code == 200, r.text
+    status = [x["status"] for x in r.json()["results"]]
+    assert status == ["rejected"] * 4 + ["accepted"]
+    assert r.json()["alerts_raised"] >= 1
