@@ -189,3 +189,15 @@ def test_nul_and_control_characters_in_telemetry_are_rejected_messages(svc: Svc)
     status = [x["status"] for x in r.json()["results"]]
     assert status == ["rejected"] * 4 + ["accepted"]
     assert r.json()["alerts_raised"] >= 1
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"role": "carrier", "name": "c"}, "carrier_id"),
+    ({"role": "officer", "name": "o"}, "port_code"),
+    ({"role": "analyst", "name": "n" * 41}, "name"),
+])
+def test_token_requests_name_the_api_field_not_the_cli_option(svc: Svc, body: Any,
+                                                               field: str) -> None:
+    r = svc.client.post("/v1/tokens", json=body, headers=svc.h("admin"))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(field), r.text

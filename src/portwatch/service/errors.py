@@ -57,8 +57,13 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
             why = (err.get("ctx") or {}).get("error", "invalid")
             lines.append(f"body: not JSON ({why} at character {err['loc'][-1]})")
             continue
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        lines.append(f"{where}: {err.get('msg', 'invalid')}")
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        msg = str(err.get("msg", "invalid"))
+        if not where and err.get("type") == "value_error":
+            # a check across fields, whose message names the field itself
+            lines.append(msg.removeprefix("Value error, "))
+            continue
+        lines.append(f"{where or 'body'}: {msg}")
     return JSONResponse({"detail": "; ".join(lines)}, status_code=422)
 
 

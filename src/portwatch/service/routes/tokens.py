@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portwatch.service import auth
 from portwatch.service.auth import Role
@@ -21,6 +21,16 @@ class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=auth.MAX_NAME, pattern=PRINTABLE)
     carrier_id: str | None = Field(default=None, pattern=ID)
     port_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+
+    @model_validator(mode="after")
+    def _scoped(self) -> TokenCreate:
+        # said here with the API's field names; ``auth.create_token`` says it with the
+        # command line's options
+        if self.role is Role.CARRIER and not self.carrier_id:
+            raise ValueError("carrier_id: a carrier token needs the carrier's party id")
+        if self.role is Role.OFFICER and not self.port_code:
+            raise ValueError("port_code: an officer token needs its port code")
+        return self
 
 
 class TokenPublic(BaseModel):
