@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portwatch.custody.tripgen import Attack
+from portwatch.domain.errors import InputError
 from portwatch.service.auth import create_token
 from portwatch.store.schema import event_log
 
@@ -201,3 +202,10 @@ def test_token_requests_name_the_api_field_not_the_cli_option(svc: Svc, body: An
     r = svc.client.post("/v1/tokens", json=body, headers=svc.h("admin"))
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith(field), r.text
+
+
+@pytest.mark.parametrize("carrier_id", ["CAR-1\n", "CAR\x00-1", ""])
+def test_the_token_command_refuses_a_carrier_id_the_api_would(svc: Svc,
+                                                              carrier_id: str) -> None:
+    with pytest.raises(InputError, match="--carrier"):
+        create_token(svc.state.db, "carrier", "c", carrier_id=carrier_id)

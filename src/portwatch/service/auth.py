@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from portwatch.domain.errors import ConflictError, InputError, NotFoundError
+from portwatch.service.text import ID
 from portwatch.store import service_store as ss
 from portwatch.store.database import Database
 
@@ -31,7 +32,6 @@ TOKEN_PREFIX = "pwt_"
 MAX_NAME = 40
 """Longest token name: who did a write (``role:name#token_id``, see ``Principal.who``)
 is stored in 64-character columns, which PostgreSQL enforces."""
-_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class Role(StrEnum):
@@ -86,7 +86,7 @@ def create_token(db: Database, role: str, name: str, carrier_id: str | None = No
         raise InputError(f"--name: must be 1-{MAX_NAME} printable characters")
     if r is Role.CARRIER and not carrier_id:
         raise InputError("--carrier: a carrier token needs the carrier's party id")
-    if carrier_id is not None and not _ID.match(carrier_id):
+    if carrier_id is not None and not re.fullmatch(ID, carrier_id):
         raise InputError(f"--carrier: must be a party id (letters, digits, '._:-', at most "
                          f"64), got {carrier_id!r}")
     if r is Role.OFFICER and not port_code:
