@@ -29,7 +29,7 @@ from portwatch.store import service_store as ss
 from portwatch.store.database import Database
 
 TOKEN_PREFIX = "pwt_"
-MAX_NAME = 40
+MAX_TOKEN_NAME = 40
 """Longest token name: who did a write (``role:name#token_id``, see ``Principal.who``)
 is stored in 64-character columns, which PostgreSQL enforces."""
 
@@ -55,8 +55,8 @@ class Principal:
     @property
     def who(self) -> str:
         """How the audit log names the caller (never the token itself); the name is cut
-        to ``MAX_NAME`` (a token made before that limit), the id keeps it unique."""
-        return f"{self.role.value}:{self.name[:MAX_NAME]}#{self.token_id}"
+        to ``MAX_TOKEN_NAME`` (a token made before that limit), the id keeps it unique."""
+        return f"{self.role.value}:{self.name[:MAX_TOKEN_NAME]}#{self.token_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +82,8 @@ def create_token(db: Database, role: str, name: str, carrier_id: str | None = No
     except ValueError:
         raise InputError(f"--role: must be one of {[x.value for x in Role]}, "
                          f"got {role!r}") from None
-    if not name or len(name) > MAX_NAME or not name.isprintable():
-        raise InputError(f"--name: must be 1-{MAX_NAME} printable characters")
+    if not name or len(name) > MAX_TOKEN_NAME or not name.isprintable():
+        raise InputError(f"--name: must be 1-{MAX_TOKEN_NAME} printable characters")
     if r is Role.CARRIER and not carrier_id:
         raise InputError("--carrier: a carrier token needs the carrier's party id")
     if carrier_id is not None and not re.fullmatch(ID, carrier_id):
@@ -138,5 +138,5 @@ def authenticate(db: Database, token: str) -> Principal | None:
     return Principal(row.token_id, Role(row.role), row.name, row.carrier_id, row.port_code)
 
 
-__all__ = ["MAX_NAME", "IssuedToken", "Principal", "Role", "authenticate", "create_token",
-           "list_tokens", "revoke_token", "token_hash"]
+__all__ = ["MAX_TOKEN_NAME", "IssuedToken", "Principal", "Role", "authenticate",
+           "create_token", "list_tokens", "revoke_token", "token_hash"]

@@ -22,7 +22,7 @@ from portwatch.targeting.policy import Policy
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
-MAX_NAME = 128
+MAX_POLICY_NAME = 128
 """The column's length (``policies.name``)."""
 
 
@@ -52,8 +52,8 @@ def create(state: StateDep, who: Admin,
            document: Annotated[dict[str, Any], Body()]) -> PolicyVersion:
     """Store a policy (its JSON form, ``format: portwatch.policy``) as a new version."""
     policy = Policy.from_dict(document, where="policy")
-    if not 0 < len(policy.name) <= MAX_NAME or not policy.name.isprintable():
-        raise InputError(f"policy.name: must be 1-{MAX_NAME} printable characters")
+    if not 0 < len(policy.name) <= MAX_POLICY_NAME or not policy.name.isprintable():
+        raise InputError(f"policy.name: must be 1-{MAX_POLICY_NAME} printable characters")
     at = state.clock().isoformat()
     with state.write() as conn:
         version = ss.next_policy_version(conn)

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
-    name: str = Field(min_length=1, max_length=auth.MAX_NAME, pattern=PRINTABLE)
+    name: str = Field(min_length=1, max_length=auth.MAX_TOKEN_NAME, pattern=PRINTABLE)
     carrier_id: str | None = Field(default=None, pattern=ID)
     port_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
 
