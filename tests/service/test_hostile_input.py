@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from portwatch.custody.tripgen import Attack
 from portwatch.domain.errors import InputError
-from portwatch.service.auth import create_token
+from portwatch.service.auth import Principal, Role, create_token
 from portwatch.store.schema import event_log
 
 from .conftest import PORT, Svc, policy_doc, setup_port, trip
@@ -30,12 +30,6 @@ def _alert(s: Svc) -> str:
     assert s.client.post("/v1/telemetry", json=t.lines,
                          headers=s.h("gateway")).json()["alerts_raised"] > 0
     return str(s.client.get("/v1/alerts", headers=s.h("admin")).json()[0]["alert_id"])
-
-
-def _policy(name: str) -> dict[str, Any]:
-    doc = policy_doc(0.2)
-    doc["name"] = name
-    return doc
 
 
 # (role, method, path, json body, the field the answer must name)
@@ -58,8 +52,8 @@ HOSTILE: list[tuple[str, str, str, Any, str]] = [
     ("officer", "POST", "/v1/inspections",
      {"port_code": PORT, "action": "secondary", "outcome": "seized",
       "seized": [{"substance": "coc\x00aine", "mass_kg": 1.0}]}, "substance"),
-    ("admin", "POST", "/v1/policies", _policy("night\x00shift"), "name"),
-    ("admin", "POST", "/v1/policies", _policy("p" * 200), "name"),
+    ("admin", "POST", "/v1/policies", policy_doc(0.2, name="night\x00shift"), "name"),
+    ("admin", "POST", "/v1/policies", policy_doc(0.2, name="p" * 200), "name"),
 ]
 
 
@@ -81,7 +75,7 @@ def test_a_token_named_at_the_limit_can_write_everywhere(svc: Svc) -> None:
     """Who did it (``role:name#id``) goes into 64-character columns: a name the token
     command accepts must fit them, on PostgreSQL too, and a longer one is refused."""
     db = svc.state.db
-    with pytest.raises(Exception, match="--name"):
+    with pytest.raises(InputError, match="--name"):
         create_token(db, "officer", "o" * 41, port_code=PORT)
     officer = create_token(db, "officer", "o" * 40, port_code=PORT).token
     admin = create_token(db, "admin", "a" * 40).token
@@ -103,8 +97,6 @@ def test_a_token_named_at_the_limit_can_write_everywhere(svc: Svc) -> None:
 
 
 def test_a_long_name_of_an_older_token_still_fits_the_columns() -> None:
-    from portwatch.service.auth import Principal, Role
-
     p = Principal("0123456789", Role.ANALYST, "n" * 64)
     assert len(p.who) <= 64 and p.who.endswith("#0123456789")
 
@@ -132,9 +124,8 @@ def test_nested_json_bodies_of_other_endpoints_are_4xx(svc: Svc, path: str,
 def test_an_officer_reads_only_its_ports_shipments(svc: Svc) -> None:
     """The shipment's verdict carries its alerts as evidence: another port's officer
     would read through it the alerts it is not shown in the list."""
-    alert = _alert(svc)  # on a shipment naming no port: the service's own (2506)
+    _alert(svc)  # on a shipment naming no port: the service's own (2506)
     sid = svc.client.get("/v1/alerts", headers=svc.h("admin")).json()[0]["shipment_id"]
-    assert alert
     mine = svc.client.get(f"/v1/shipments/{sid}", headers=svc.h("officer"))
     assert mine.status_code == 200 and mine.json()["evidence"]["alerts"]
     theirs = svc.client.get(f"/v1/shipments/{sid}", headers=svc.h("other_officer"))
