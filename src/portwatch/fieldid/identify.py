@@ -929,11 +929,11 @@ def _release_or_unknown(
     clean = analysis.largest_unexplained <= RELEASE_MAX_UNEXPLAINED
     bound, worst = largest_upper(analysis, thresholds.release_upper_max)
     if score >= 1.0 and (others or bags) and clean and bound >= thresholds.release_upper_max:
-        noisy = [
-            b for b in analysis.forced
-            if b.name == worst and b.z < BOUND_MIN_Z
+        noisy = any(
+            b.name == worst and b.z < BOUND_MIN_Z
             and noise_limited(b, thresholds.release_upper_max)
-        ]  # fmt: skip
+            for b in analysis.forced
+        )  # fmt: skip
         why = " (the noise alone allows that much: measure longer)" if noisy else ""
         reason = (
             f"cannot exclude {worst}: the fit allows up to {bound:.1%} of it{why} "
