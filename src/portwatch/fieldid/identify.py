@@ -940,10 +940,7 @@ def _release_or_unknown(
             f"(a release needs below {thresholds.release_upper_max:.1%}); confirm in a lab"
         )
         if drifted:
-            reason += (
-                f" (axis off by {analysis.shift_cm1:+.1f} cm-1, beyond the stated accuracy: "
-                "calibrate with the polystyrene standard)"
-            )
+            reason += _drift_note(analysis)
         return _result(
             analysis, Verdict.INCONCLUSIVE, (), bags, reason, confidence, "cannot_exclude"
         )
@@ -955,10 +952,7 @@ def _release_or_unknown(
         )
         reason = f"explained by {names}"
         if drifted:
-            reason += (
-                f" (axis off by {analysis.shift_cm1:+.1f} cm-1, beyond the stated accuracy: "
-                "calibrate with the polystyrene standard)"
-            )
+            reason += _drift_note(analysis)
         return _result(analysis, Verdict.BENIGN, shown, bags, reason, confidence, "benign")
     hints = ", ".join(f"{h.name} (HQI {h.hqi:.2f})" for h in analysis.hits[:3])
     left = ", ".join(f"{p:.0f}" for p in analysis.unexplained_cm1[:6]) or "none"
@@ -973,6 +967,14 @@ def _release_or_unknown(
     )
     return _result(
         analysis, Verdict.INCONCLUSIVE, (), packaging, reason, confidence, "not_in_library"
+    )
+
+
+def _drift_note(analysis: Analysis) -> str:
+    """What a release or a bound says of an axis drifted beyond the stated accuracy."""
+    return (
+        f" (axis off by {analysis.shift_cm1:+.1f} cm-1, beyond the stated accuracy: "
+        "calibrate with the polystyrene standard)"
     )
 
 
