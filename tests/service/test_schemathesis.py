@@ -16,6 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from tests.service.conftest import PORT, policy_doc, trip
+from tests.store.conftest import _missing
 
 from portwatch.service import Settings, create_app
 from portwatch.service.auth import create_token
@@ -100,9 +101,7 @@ def test_no_server_error(case: schemathesis.Case, role: str) -> None:
 @pytest.fixture
 def _postgres() -> None:
     if PG_PROBLEM is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL required under CI=true: {PG_PROBLEM}")
-        pytest.skip(PG_PROBLEM)
+        _missing(PG_PROBLEM)  # skips, or fails under CI=true
 
 
 @pytest.mark.integration
