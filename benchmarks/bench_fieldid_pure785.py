@@ -19,7 +19,7 @@ shipped thresholds:
 
 A sample counts as found when the verdict is controlled and names the drug (or its
 analogue). Seeded: a rerun gives the same tables. Run: ``python -m benchmarks
-fieldid_pure785`` (about a minute on one core).
+fieldid_pure785`` (about 30 s on one core, as docs/fieldid.md says).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from portwatch.domain.substances import SubstanceClass
+from portwatch.domain.substances import SubstanceClass, Verdict
 from portwatch.fieldid.calibrate import Measured, accepted_names
 from portwatch.fieldid.cases import BAGS, HEROIN_FLUORESCENCE_FACTOR, MAX_DRIFT_CM1, build_cases
 from portwatch.fieldid.cases import peak_table as load_table
 from portwatch.fieldid.evaluate import Outcome
 from portwatch.fieldid.identify import Analysis, Calibration, analyse, decide, load_calibration
-from portwatch.fieldid.library import default_library
+from portwatch.fieldid.library import PeakEntry, default_library
 from portwatch.fieldid.realeval import wilson
 from portwatch.fieldid.samples import Recipe, names_of, render
 from portwatch.fieldid.search import PreparedLibrary, one_blas_thread, prepare
@@ -47,6 +47,7 @@ SEED = 7851
 N_PER_CELL = 12
 BANDS = ((0.5, 6.0), (6.0, 12.0), (12.0, 20.0))
 SNR_LEVELS = (20.0, 50.0)
+PeakTable = dict[str, PeakEntry]
 
 
 def own_evidence(a: Analysis, drug: str) -> tuple[float, float] | None:
@@ -59,7 +60,7 @@ def own_evidence(a: Analysis, drug: str) -> tuple[float, float] | None:
 
 def _found(a: Analysis, drug: str, cal: Calibration) -> bool:
     result = decide(a, cal.thresholds[LASER_NM], cal)
-    return result.verdict.value == "controlled" and bool(
+    return result.verdict is Verdict.CONTROLLED and bool(
         accepted_names(drug) & set(result.flagged_names())
     )
 
@@ -72,7 +73,14 @@ def _medians(rows: Sequence[tuple[float, float] | None]) -> str:
     return f"{z:.1f} | {f:.0f}"
 
 
-def _redraw(recipe: Recipe, drug: str, key: Sequence[int], prepared, cal, table) -> str:  # type: ignore[no-untyped-def]
+def _redraw(
+    recipe: Recipe,
+    drug: str,
+    key: Sequence[int],
+    prepared: PreparedLibrary,
+    cal: Calibration,
+    table: PeakTable,
+) -> str:
     found, evidence = 0, []
     for k in range(DRAWS):
         rng = np.random.default_rng([*key, k])
@@ -82,7 +90,7 @@ def _redraw(recipe: Recipe, drug: str, key: Sequence[int], prepared, cal, table)
     return f"{found}/{DRAWS} | {_medians(evidence)}"
 
 
-def dev_misses(prepared: PreparedLibrary, cal: Calibration, table) -> None:  # type: ignore[no-untyped-def]
+def dev_misses(prepared: PreparedLibrary, cal: Calibration, table: PeakTable) -> None:
     print(f"\nMisses among the pure drugs of seeds {', '.join(map(str, DEV_SEEDS))} "
           f"(--repeats {REPEATS}), each measured again {DRAWS} times")  # fmt: skip
     print("| seed | drug | bag | SNR | background | verdict | found again | "
@@ -109,7 +117,7 @@ def dev_misses(prepared: PreparedLibrary, cal: Calibration, table) -> None:  # t
     print(f"\nfound {hits}/{total} ({hits / total:.1%}, 95% CI {low:.1%}-{high:.1%})")
 
 
-def by_condition(prepared: PreparedLibrary, cal: Calibration, table) -> None:  # type: ignore[no-untyped-def]
+def by_condition(prepared: PreparedLibrary, cal: Calibration, table: PeakTable) -> None:
     drugs = names_of(table, SubstanceClass.CONTROLLED)
     print(f"\nDetection by condition, {N_PER_CELL} samples per cell (random bag or none)")
     print("| drug | SNR | background | found | 95% CI | diagnostic z (median) | "
@@ -117,13 +125,13 @@ def by_condition(prepared: PreparedLibrary, cal: Calibration, table) -> None:  #
     print("|---" * 7 + "|")
     bags: tuple[str | None, ...] = (None, *BAGS)
     for d, drug in enumerate(drugs):
+        factor = HEROIN_FLUORESCENCE_FACTOR if drug == "heroin_hcl" else 1.0
         for snr in SNR_LEVELS:
             for b, (low, high) in enumerate(BANDS):
                 found, evidence = 0, []
                 for i in range(N_PER_CELL):
                     rng = np.random.default_rng([SEED, d, int(snr), b, i])
                     bag = bags[int(rng.integers(len(bags)))]
-                    factor = HEROIN_FLUORESCENCE_FACTOR if drug == "heroin_hcl" else 1.0
                     recipe = Recipe(
                         ((drug, 1.0),), LASER_NM, bag,
                         float(rng.uniform(0.2, 0.8)) if bag else 0.0, snr,
