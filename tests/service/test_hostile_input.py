@@ -200,3 +200,11 @@ def test_the_token_command_refuses_a_carrier_id_the_api_would(svc: Svc,
                                                               carrier_id: str) -> None:
     with pytest.raises(InputError, match="--carrier"):
         create_token(svc.state.db, "carrier", "c", carrier_id=carrier_id)
+
+
+@pytest.mark.parametrize("port_code", ["\u0662\u0665\u0660\u0666", "2506\n", "250"])
+def test_the_token_command_refuses_a_port_code_the_api_would(svc: Svc,
+                                                             port_code: str) -> None:
+    # str.isdigit() holds for other scripts' digits too: "٢٥٠٦" is no port code
+    with pytest.raises(InputError, match="--port"):
+        create_token(svc.state.db, "officer", "o", port_code=port_code)

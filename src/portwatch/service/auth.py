@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from portwatch.domain.errors import ConflictError, InputError, NotFoundError
-from portwatch.service.text import ID
+from portwatch.service.text import ID, PORT_CODE
 from portwatch.store import service_store as ss
 from portwatch.store.database import Database
 
@@ -91,7 +91,7 @@ def create_token(db: Database, role: str, name: str, carrier_id: str | None = No
                          f"64), got {carrier_id!r}")
     if r is Role.OFFICER and not port_code:
         raise InputError("--port: an officer token needs its port code")
-    if port_code is not None and not (len(port_code) == 4 and port_code.isdigit()):
+    if port_code is not None and not re.fullmatch(PORT_CODE, port_code):
         raise InputError(f"--port: must be a 4-digit port code, got {port_code!r}")
     token_id = secrets.token_hex(5)
     token = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"

@@ -8,9 +8,11 @@ ID = r"^[A-Za-z0-9._:-]{1,64}$"
 """A shipment, seal or party id (as ``portwatch.custody.registry`` enrolls them)."""
 SHORT_ID = r"^[A-Za-z0-9._:-]{1,40}$"
 """An alert or decision id."""
+PORT_CODE = r"^[0-9]{4}$"
+"""A port of entry's four-digit code (ASCII digits only)."""
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 """A one-line name: no control characters."""
 TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 """Free text (comments, notes): tab, newline and carriage return allowed."""
 
-__all__ = ["ID", "PRINTABLE", "SHORT_ID", "TEXT"]
+__all__ = ["ID", "PORT_CODE", "PRINTABLE", "SHORT_ID", "TEXT"]
