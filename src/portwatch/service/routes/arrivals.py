@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from portwatch.domain.modes import Mode
 from portwatch.service.decisions import Arrival, decide
 from portwatch.service.deps import Officer, StateDep, port_of
-from portwatch.service.text import ID, PRINTABLE
+from portwatch.service.text import ID, PORT_CODE, PRINTABLE
 
 router = APIRouter(prefix="/v1", tags=["arrivals"])
 
@@ -30,7 +30,7 @@ class ArrivalIn(BaseModel):
     plate: str = Field(min_length=1, max_length=32, pattern=PRINTABLE)
     driver_card: str | None = Field(default=None, max_length=64, pattern=PRINTABLE)
     shipment_id: str | None = Field(default=None, pattern=ID)
-    port_code: str = Field(pattern=r"^[0-9]{4}$")
+    port_code: str = Field(pattern=PORT_CODE)
     lane: Literal["general", "express"] = "general"
     """The primary lane it came through."""
     advance: Advance | None = None

@@ -20,7 +20,7 @@ from portwatch.domain.errors import ConflictError, InputError, NotFoundError
 from portwatch.service.auth import Principal, Role
 from portwatch.service.deps import Officer, Reader, StateDep, port_of
 from portwatch.service.state import ServiceState
-from portwatch.service.text import ID, PRINTABLE, SHORT_ID, TEXT
+from portwatch.service.text import ID, PORT_CODE, PRINTABLE, SHORT_ID, TEXT
 from portwatch.store import service_store as ss
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
@@ -43,7 +43,7 @@ class Seizure(BaseModel):
 
 class InspectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    port_code: str = Field(pattern=r"^[0-9]{4}$")
+    port_code: str = Field(pattern=PORT_CODE)
     decision_id: str | None = Field(default=None, pattern=SHORT_ID)
     shipment_id: str | None = Field(default=None, pattern=ID)
     action: Literal["secondary", "full_search", "canine", "x_ray", "document_check"]

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from portwatch.service.auth import Role
 from portwatch.service.decisions import queue_since
 from portwatch.service.deps import Reader, StateDep
+from portwatch.service.text import PORT_CODE
 from portwatch.store import service_store as ss
 
 router = APIRouter(prefix="/v1", tags=["stats"])
@@ -40,7 +41,7 @@ class Stats(BaseModel):
 
 @router.get("/stats", response_model=Stats)
 def stats(state: StateDep, who: Reader, port_code: str | None = Query(None,
-          pattern=r"^[0-9]{4}$"), hours: int = Query(24, ge=1, le=24 * 31)) -> Stats:
+          pattern=PORT_CODE), hours: int = Query(24, ge=1, le=24 * 31)) -> Stats:
     """Decisions per hour, express share, referral rate, the secondary queue,
     inspection outcomes and identifications at a port (an officer: its own)."""
     port = who.port_code if who.role is Role.OFFICER else (port_code or

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from portwatch.service import auth
 from portwatch.service.auth import Role
 from portwatch.service.deps import Admin, StateDep
-from portwatch.service.text import ID, PRINTABLE
+from portwatch.service.text import ID, PORT_CODE, PRINTABLE
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -20,7 +20,7 @@ class TokenCreate(BaseModel):
     role: Role
     name: str = Field(min_length=1, max_length=auth.MAX_TOKEN_NAME, pattern=PRINTABLE)
     carrier_id: str | None = Field(default=None, pattern=ID)
-    port_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    port_code: str | None = Field(default=None, pattern=PORT_CODE)
 
     @model_validator(mode="after")
     def _scoped(self) -> TokenCreate:
