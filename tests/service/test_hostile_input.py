@@ -43,6 +43,9 @@ HOSTILE: list[tuple[str, str, str, Any, str]] = [
     ("admin", "POST", "/v1/tokens",
      {"role": "carrier", "name": "c", "carrier_id": "CAR\x00-1"}, "carrier_id"),
     ("admin", "POST", "/v1/tokens", {"role": "analyst", "name": "a\x1bb"}, "name"),
+    # C1 controls too: NEL (U+0085) breaks a line, CSI (U+009B) starts a terminal escape
+    ("admin", "POST", "/v1/tokens", {"role": "analyst", "name": "a\x85b"}, "name"),
+    ("officer", "POST", "/v1/alerts/{alert}/ack", {"comment": "seen\x9b2J"}, "comment"),
     ("officer", "POST", "/v1/inspections",
      {"port_code": PORT, "action": "secondary", "outcome": "found",
       "decision_id": "D\x00"}, "decision_id"),

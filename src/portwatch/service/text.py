@@ -10,9 +10,9 @@ SHORT_ID = r"^[A-Za-z0-9._:-]{1,40}$"
 """An alert or decision id."""
 PORT_CODE = r"^[0-9]{4}$"
 """A port of entry's four-digit code (ASCII digits only)."""
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
-"""A one-line name: no control characters."""
-TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+"""A one-line name: no control characters (C0, DEL or C1, whose NEL breaks a line)."""
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 """Free text (comments, notes): tab, newline and carriage return allowed."""
 
 __all__ = ["ID", "PORT_CODE", "PRINTABLE", "SHORT_ID", "TEXT"]
