@@ -73,7 +73,7 @@ def plan_command(
             "scenario": sc.name, "policy_file": str(out), "defender_utility":
             sol.defender_utility, "proven_optimal": sol.details.get("proven_optimal"),
             "attacked": attacked, "capacity_use_by_block": [float(u) for u in use],
-            "coverage": rows}, indent=2))
+            "robust": sol.details.get("robust"), "coverage": rows}, indent=2))
         return
     typer.echo(f"{sc.name}: {len(rows)} targets (mode, lane, {blocks} blocks), "
                f"{len(result.game.types)} attacker types; expected harm per attempted load "
@@ -88,6 +88,11 @@ def plan_command(
     typer.echo("bay time used by block: " + ", ".join(f"{u:.0%}" for u in use))
     for name, where in attacked.items():
         typer.echo(f"{name} attacks {where}")
+    robust = sol.details.get("robust")
+    if robust:
+        typer.echo(f"robust to a learning attacker: {robust['chosen']} (share of the best "
+                   "candidate: " + ", ".join(f"{m} {x:.2f}" for m, x in
+                                             robust["share_of_best"].items()) + ")")
     typer.echo(f"wrote {out}")
 
 
