@@ -4,6 +4,7 @@ best-response floor."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -89,3 +90,14 @@ def test_the_learner_at_zero_rationality_follows_the_traffic():
     used = traffic > 0
     assert np.all(game.attacker_covered[used] < game.attacker_uncovered[used])
     assert np.all(game.defender_covered[used] >= game.defender_uncovered[used])
+
+
+@pytest.mark.parametrize("settings,expected", [
+    ({"robust_best_response_loss": 1.5}, "robust_best_response_loss: must be in [0, 1]"),
+    ({"rationality_levels": (10.0, -1.0)}, "rationality_levels: must be numbers >= 0"),
+])
+def test_bad_robust_settings_are_refused(settings, expected):
+    from portwatch.domain.errors import InputError
+
+    with pytest.raises(InputError, match=re.escape(expected)):
+        plan_port(SC, PlanSettings(**settings))

@@ -282,6 +282,12 @@ def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
     s = s or PlanSettings()
     if s.n_blocks < 1 or 24 % s.n_blocks:
         raise InputError(f"--blocks: must divide 24 hours, got {s.n_blocks}")
+    if not 0.0 <= s.robust_best_response_loss <= 1.0:
+        raise InputError("robust_best_response_loss: must be in [0, 1], got "
+                         f"{s.robust_best_response_loss}")
+    if any(not (np.isfinite(x) and x >= 0) for x in s.rationality_levels):
+        raise InputError(f"rationality_levels: must be numbers >= 0, got "
+                         f"{list(s.rationality_levels)}")
     types = s.types or default_types(sc)
     unknown = [t.drug for t in types if t.drug not in sc.drugs]
     if unknown:

@@ -135,6 +135,7 @@ class _Learner:
         (l0, c0), (l1, c1) = ((pooled(a), pooled(b)) for a, b in rows)
         l1, c1 = np.maximum(l1, l0 + 1e-9), np.maximum(c1, c0)
         # at the bay time the Stackelberg plan uses (equal capacity), within each block's
+        # budget
         game = SecurityGame(c1, c0, -l1, -l0, used_s, like.costs, like.groups,
                             like.group_resources)
         return game, np.log(np.maximum(mass, 1e-12))
