@@ -195,3 +195,47 @@ def test_a_forced_drug_with_no_signal_for_it_does_not_bound(prepared785):
     a = _with_forced(prepared785, ("sucrose", "polyethylene"))
     a = replace(a, forced=(replace(a.forced[0], z=0.5),))
     assert decide(a, t).verdict is Verdict.BENIGN
+
+
+def test_a_forced_drug_the_noise_alone_cannot_exclude_bounds_the_release(prepared785):
+    # a cut measured at SNR 20 under a fluorescence background: the forced-in drug's
+    # share is about zero (z under 1), but the shot noise alone allows 5.8% of it, so the
+    # spectrum cannot exclude the drug at the 5% a release allows
+    from dataclasses import replace
+
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.05)
+    a = _with_forced(prepared785, ("sucrose", "polyethylene"))
+    a = replace(a, forced=(replace(a.forced[0], fraction=0.0, fraction_sd=0.04, z=0.0,
+                                    noise_sd=0.035),))  # fmt: skip
+    result = decide(a, t)
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason_code == "cannot_exclude"
+    assert "noise" in result.reason
+
+
+def test_a_forced_drug_bounded_by_misfit_alone_still_does_not_bound(prepared785):
+    # measured references from another instrument: the upper limit comes from band-shape
+    # misfit (Newey-West), the noise carried from the raw counts is small
+    from dataclasses import replace
+
+    t = Thresholds(fit_r2_min=0.7, explained_min=0.5, release_upper_max=0.05)
+    a = _with_forced(prepared785, ("sucrose", "polyethylene"))
+    a = replace(a, forced=(replace(a.forced[0], z=0.5, fraction_sd=0.04, noise_sd=0.005),))
+    assert decide(a, t).verdict is Verdict.BENIGN
+
+
+def test_a_noisy_cut_with_a_tenth_of_fentanyl_is_not_released(table):
+    """10% fentanyl in caffeine at SNR 20 under a background 8-12x: the fit drops the
+    drug (its forced-in share about zero), and the old rule released such cuts as
+    caffeine; the noise alone leaves room for more than the 5% a release allows."""
+    from portwatch.fieldid.identify import load_calibration
+    from portwatch.fieldid.samples import Recipe, render
+
+    cal = load_calibration()
+    released = 0
+    for seed in range(12):
+        rng = np.random.default_rng([10, seed])
+        recipe = Recipe((("fentanyl", 0.1), ("caffeine", 0.9)), 785, None, 0.0, 20.0,
+                        float(rng.uniform(8.0, 12.0)), 0.0)  # fmt: skip
+        result = identify(render(recipe, table, rng), laser_nm=785, thresholds=cal)
+        released += result.verdict is Verdict.BENIGN
+    assert released == 0

@@ -195,6 +195,11 @@ def test_alerts_filter_ack_and_resumable_stream(svc: Svc) -> None:
 
 def test_metrics(svc: Svc) -> None:
     setup_port(svc, 0.5)
+    forged = trip(4, Attack.FORGERY)
+    svc.client.post("/v1/shipments", json=forged.shipment, headers=svc.h("admin"))
+    tel = svc.client.post("/v1/telemetry", json=forged.lines, headers=svc.h("gateway")).json()
+    kinds = {a["kind"] for a in svc.client.get("/v1/alerts?limit=1000",
+                                                headers=svc.h("analyst")).json()}
     for _ in range(5):
         svc.client.post("/v1/arrivals", headers=svc.h("officer"),
                         json={"mode": "car", "plate": "P", "port_code": PORT})
@@ -205,6 +210,14 @@ def test_metrics(svc: Svc) -> None:
                 if line.startswith("portwatch_decisions_total{"))
     assert lanes == 5
     assert "portwatch_http_request_seconds_bucket" in text
+    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+              for line in text.splitlines() if line and not line.startswith("#")}
+    assert kinds and all(values[f'portwatch_alerts{{kind="{k}"}}'] > 0 for k in kinds)
+    assert values['portwatch_telemetry_messages_total{result="accepted",via="http"}'] == \
+        tel["accepted"]
+    assert values['portwatch_telemetry_messages_total{result="rejected",via="http"}'] == \
+        tel["rejected"] > 0
+    assert values["portwatch_ingest_lag_seconds_count"] > 0
     for stage in ("wait", "decide", "append", "commit"):  # one observation per decision
         line = f'portwatch_decision_stage_seconds_count{{stage="{stage}"}} 5.0'
         assert line in text.splitlines(), stage
@@ -216,8 +229,22 @@ def test_every_write_is_audited_with_who_and_no_token_is_logged(svc: Svc, caplog
     t = trip(0)
     svc.client.post("/v1/shipments", json=t.shipment, headers=svc.h("admin"))
     svc.client.post("/v1/telemetry", json=t.lines[:10], headers=svc.h("gateway"))
-    svc.client.post("/v1/arrivals", headers=svc.h("officer"),
-                    json={"mode": "truck", "plate": "P", "port_code": PORT})
+    d = svc.client.post("/v1/arrivals", headers=svc.h("officer"),
+                        json={"mode": "truck", "plate": "P", "port_code": PORT}).json()
+    svc.client.post("/v1/inspections", headers=svc.h("officer"), json={
+        "port_code": PORT, "decision_id": d["decision_id"], "action": "secondary",
+        "outcome": "nothing_found"})
+    forged = trip(4, Attack.FORGERY)
+    svc.client.post("/v1/shipments", json=forged.shipment, headers=svc.h("admin"))
+    svc.client.post("/v1/telemetry", json=forged.lines, headers=svc.h("gateway"))
+    alert = svc.client.get("/v1/alerts", headers=svc.h("officer")).json()[0]["alert_id"]
+    svc.client.post(f"/v1/alerts/{alert}/ack", json={"comment": "seen"},
+                    headers=svc.h("officer"))
+    setup_port(svc, 0.3)
+    svc.client.post("/v1/policies/rollback", headers=svc.h("admin"))
+    made = svc.client.post("/v1/tokens", json={"role": "analyst", "name": "temp"},
+                           headers=svc.h("admin")).json()
+    svc.client.post(f"/v1/tokens/{made['token_id']}/revoke", headers=svc.h("admin"))
     report = svc.state.db.audit()
     assert report.records > 0
     from sqlalchemy import select
@@ -226,11 +253,20 @@ def test_every_write_is_audited_with_who_and_no_token_is_logged(svc: Svc, caplog
     with svc.state.db.reading() as conn:  # decisions are audited on the parallel streams
         rows = [r for log in (event_log, stream_log) for r in conn.execute(
             select(log.c.kind, log.c.body).where(log.c.kind.like("service.%")))]
-    kinds = [r.kind for r in rows]
-    for k in ("service.token.create", "service.policy.create", "service.policy.activate",
-              "service.shipment.register", "service.telemetry.batch", "service.arrival.decide"):
-        assert k in kinds
-    assert all(json.loads(r.body)["who"] for r in rows)
+    # every kind of write, each recorded with the caller that made it
+    by_kind: dict[str, set[str]] = {}
+    for r in rows:
+        by_kind.setdefault(r.kind, set()).add(json.loads(r.body)["who"].split("#")[0])
+    admin, officer, gateway = "admin:root", "officer:booth-3", "gateway:gw-1"
+    expected = {"service.policy.create": {admin}, "service.policy.activate": {admin},
+                "service.policy.rollback": {admin}, "service.shipment.register": {admin},
+                "service.telemetry.batch": {gateway}, "service.arrival.decide": {officer},
+                "service.inspection.record": {officer}, "service.alert.ack": {officer},
+                "service.token.revoke": {admin}}
+    for kind, who in expected.items():
+        assert by_kind.get(kind) == who, (kind, by_kind.get(kind))
+    assert admin in by_kind["service.token.create"]  # the API's; the fixture's are "cli"
+    assert report.problems == ()
     secrets_ = list(svc.tokens.values())
     everything = "\n".join(r.body for r in rows) + "\n".join(
         rec.getMessage() for rec in caplog.records)

@@ -93,6 +93,12 @@ def test_dockerfile_command_and_extras_exist() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     for extra in extras.split(","):
         assert re.search(rf"^{extra} = \[", pyproject, re.M), extra
+    # the image's own default database lies in a directory its user owns
+    env = dict(re.findall(r"^ENV (PORTWATCH_[A-Z_]+)=(\S+)$", text, re.M))
+    assert set(env) <= KNOWN_ENV and "PORTWATCH_DATABASE_URL" in env
+    data_dir = env["PORTWATCH_DATABASE_URL"].rsplit("/", 1)[0]
+    assert re.search(rf"chown portwatch {re.escape(data_dir)}\b", text)
+    assert re.search(r"^USER portwatch$", text, re.M)
 
 
 def test_deploy_doc_commands_parse_with_the_cli() -> None:

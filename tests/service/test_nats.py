@@ -8,6 +8,7 @@ skip, and under ``CI=true`` a missing server fails them.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -225,3 +227,105 @@ def test_poison_message_is_dead_lettered_after_max_deliveries(nats_url: str) -> 
     consumer, dead = asyncio.run(run())
     assert sorted(committed) == ['{"seal_id":"S","seq":1}', '{"seal_id":"S","seq":2}']
     assert consumer.dead == 1 and dead == [b"poison"]
+
+
+def test_forged_and_replayed_messages_through_nats_are_caught(nats_url: str,
+                                                             tmp_path: Path) -> None:
+    """An attacker who can publish to the subjects: a forged copy of a message already
+    stored (same seal and seq, another signature) is not dropped as a duplicate but
+    reaches the verifier, is rejected and raises an alert; a verbatim replay is stored
+    once; a message of an unknown seal is rejected. All are acknowledged."""
+    from portwatch.service import Settings
+    from portwatch.service.routes.telemetry import ingest
+    from portwatch.service.state import ServiceState
+    from portwatch.store import service_store as ss
+
+    state = ServiceState.open(Settings(database_url=str(tmp_path / "forged.db"),
+                                       environment="development", seed=1))
+    t = trip(0)
+    state.custody.register(shipment_from_mapping(t.shipment))
+    good = t.lines[:20]
+    # the position moved, the seal's signature kept: what a forger without the key sends
+    doc = json.loads(good[10])
+    doc["lat_e7"] += 100_000
+    forged = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    stranger = good[11].replace(t.shipment["seal"]["seal_id"], "SEAL-NOBODY")
+    cfg = _cfg(batch=50, fetch_timeout_s=0.2)
+
+    async def run() -> tuple[int, Consumer]:
+        nc, js = await _js(nats_url)
+        consumer = Consumer(js, cfg, lambda lines: ingest(state, lines, "nats:test", "nats"))
+        await consumer.start()
+        first = await publish(js, cfg, "r1", good)
+        # after the first copies were consumed and acked: their ids leave nothing to
+        # drop a forgery by, and a replay after the window must be idempotent anyway
+        while consumer.acked < first:
+            await consumer.step()
+        later = await publish(js, cfg, "r2", [forged, good[10], stranger])
+        while consumer.acked < first + later:
+            await consumer.step()
+        for _ in range(600):  # acks reach the server asynchronously: wait, bounded
+            info = await js.stream_info(cfg.stream)
+            if not info.state.messages:
+                break
+            await asyncio.sleep(0.05)
+        for name in (cfg.stream, cfg.dead_letter_stream):
+            await js.delete_stream(name)
+        await nc.drain()
+        return int(info.state.messages), consumer
+
+    try:
+        left, consumer = asyncio.run(run())
+        assert left == 0 and consumer.dead == 0
+        assert _stored(state.db) == (len(set(good)), len(set(good)))
+        with state.db.reading() as conn:
+            alerts = ss.alert_rows(conn, limit=100)
+        kinds = {a.kind for a in alerts}
+        assert {"bad_signature", "unknown_seal"} <= kinds, kinds
+    finally:
+        state.close()
+
+
+def test_a_slow_commit_beats_its_ack_wait_and_is_not_redelivered(nats_url: str) -> None:
+    """A batch that takes longer than the ack wait to commit sends in-progress
+    heartbeats, so the other instance, fetching all the while, is not handed it again;
+    the consumer on the server has the ack wait and deliveries set on purpose."""
+    cfg = _cfg(ack_wait_s=1.5, batch=10, fetch_timeout_s=0.2)
+    slow_calls: list[list[str]] = []
+    other_calls: list[list[str]] = []
+
+    def slow(lines: list[str]) -> None:
+        slow_calls.append(list(lines))
+        time.sleep(4 * cfg.ack_wait_s)  # the commit outlasts the ack wait several times
+
+    async def run() -> tuple[Any, int]:
+        nc, js = await _js(nats_url)
+        a = Consumer(js, cfg, slow)
+        b = Consumer(js, cfg, lambda lines: other_calls.append(lines) if lines else None)
+        await a.start()
+        await b.start()
+        await publish(js, cfg, "r1", ['{"seal_id":"S","seq":1}'])
+        done = asyncio.Event()
+
+        async def other() -> None:
+            while not done.is_set():
+                await b.step()
+
+        watcher = asyncio.create_task(other())
+        while not slow_calls:
+            await a.step()
+        done.set()
+        await watcher
+        info = await js.consumer_info(cfg.stream, cfg.durable)
+        for c in (a, b):
+            await c.sub.unsubscribe()
+        for name in (cfg.stream, cfg.dead_letter_stream):
+            await js.delete_stream(name)
+        await nc.drain()
+        return info.config, a.acked
+
+    config, acked = asyncio.run(run())
+    assert len(slow_calls) == 1 and acked == 1
+    assert other_calls == []
+    assert (config.ack_wait, config.max_deliver, config.durable_name) == (
+        cfg.ack_wait_s, cfg.max_deliver, cfg.durable)

@@ -76,8 +76,8 @@ def test_serve_replay_drives_the_running_service(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert seen > 0
         alerts = httpx.get(f"http://127.0.0.1:{port}/v1/alerts",
-                           headers={"Authorization": f"Bearer {token}"}).json()
-        assert isinstance(alerts, list)
+                           headers={"Authorization": f"Bearer {token}"})
+        assert alerts.status_code == 200 and isinstance(alerts.json(), list)
     finally:
         proc.kill()
         proc.wait()

@@ -27,8 +27,10 @@ def _world(s: Svc) -> dict[str, Any]:
     assert d.status_code == 200, d.text
     alerts = s.client.get("/v1/alerts", headers=s.h("admin")).json()
     assert alerts, "the forged trip raises alerts"
+    spare = s.client.post("/v1/tokens", json={"role": "analyst", "name": "spare"},
+                          headers=s.h("admin")).json()["token_id"]
     return {"trip": t, "version": version, "decision": d.json()["decision_id"],
-            "alert": alerts[0]["alert_id"], "forged": forged}
+            "alert": alerts[0]["alert_id"], "forged": forged, "spare": spare}
 
 
 Case = tuple[str, str, Callable[[dict[str, Any], str], Any], dict[str, int]]
@@ -45,11 +47,12 @@ CASES: list[Case] = [
     ("GET", "/v1/tokens", lambda w, r: None, _expect({"admin": 200})),
     ("POST", "/v1/tokens", lambda w, r: {"role": "analyst", "name": f"new-{r}"},
      _expect({"admin": 201})),
+    ("POST", "/v1/tokens/{spare}/revoke", lambda w, r: None, _expect({"admin": 204})),
     ("POST", "/v1/shipments", lambda w, r: trip(5).shipment, _expect({"admin": 201})),
     ("GET", "/v1/shipments", lambda w, r: None,
      _expect({**OK_READ, "carrier": 200, "other_carrier": 200})),
     ("GET", "/v1/shipments/{sid}", lambda w, r: None,
-     _expect({**OK_READ, "carrier": 200, "other_carrier": 404})),
+     _expect({**OK_READ, "carrier": 200, "other_carrier": 404, "other_officer": 404})),
     ("GET", "/v1/shipments/NOPE-1", lambda w, r: None,
      _expect({**{k: 404 for k in OK_READ}, "carrier": 404, "other_carrier": 404})),
     ("POST", "/v1/telemetry", lambda w, r: w["trip"].lines[:3],
@@ -81,7 +84,8 @@ CASES: list[Case] = [
 def test_every_role(svc: Svc, method: str, path: str, body: Any,
                     expected: dict[str, int]) -> None:
     w = _world(svc)
-    url = path.format(sid=w["trip"].shipment_id, version=w["version"], alert=w["alert"])
+    url = path.format(sid=w["trip"].shipment_id, version=w["version"], alert=w["alert"],
+                      spare=w["spare"])
     # no token, a malformed one and an unknown one: 401 everywhere
     for headers in ({}, {"Authorization": "Basic abc"},
                     {"Authorization": "Bearer pwt_0000000000_notatoken"}):
@@ -161,3 +165,15 @@ def test_analyst_reads_a_schedule_only_after_its_shift(svc: Svc) -> None:
     assert svc.client.get(f"/v1/policies/{v2}", headers=svc.h("analyst")).status_code == 403
     for role in ("gateway", "carrier", "officer"):
         assert svc.client.get(f"/v1/policies/{v1}", headers=svc.h(role)).status_code == 403
+
+
+def test_health_and_the_dashboard_page_need_no_token_and_tell_nothing(svc: Svc) -> None:
+    h = svc.client.get("/v1/health")
+    assert h.status_code == 200 and h.json()["status"] == "ok"
+    assert set(h.json()) == {"status", "version", "database"}
+    page = svc.client.get("/dashboard")
+    assert page.status_code == 200 and "default-src 'self'" in \
+        page.headers["content-security-policy"]
+    assert svc.client.get("/dashboard/app.js").status_code == 200
+    # the page's data all comes from the API, which wants a token
+    assert svc.client.get("/v1/stats").status_code == 401

@@ -457,7 +457,7 @@ def analyse(
     return Analysis(
         spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
         flagged, explained, left, noise, supported, largest,
-        forced_bounds(prepared, query, dec), background_ratio(spectrum),
+        forced_bounds(prepared, query, dec, noise), background_ratio(spectrum),
     )  # fmt: skip
 
 
@@ -740,7 +740,19 @@ def _names_a_cut(a: Analysis) -> bool:
     )
 
 
-def largest_upper(a: Analysis) -> tuple[float, str]:
+def noise_limited(b: ForcedBound, limit: float) -> bool:
+    """Whether the noise alone, carried from the raw counts, leaves room for ``limit`` of ``b``.
+
+    Then a forced-in share near zero (z under ``BOUND_MIN_Z``) does not exclude the
+    drug: its upper limit reaches ``limit`` from the shot noise, whatever the estimate.
+    Only the carried noise counts here, never the misfit term of ``fraction_sd``: on
+    measured spectra from another instrument than the library's references, band-shape
+    misfit, not noise, lets a drug reference take a few percent (``largest_upper``).
+    """
+    return UPPER_BOUND_Z * b.noise_sd >= limit
+
+
+def largest_upper(a: Analysis, limit: float = Thresholds.release_upper_max) -> tuple[float, str]:
     """The largest upper limit on a controlled or explosive fraction the fit allows.
 
     Over the flagged components with signal of their own (unique z >= ``BOUND_MIN_Z``)
@@ -755,6 +767,8 @@ def largest_upper(a: Analysis) -> tuple[float, str]:
     bounded this way (measured on other instruments, their band-shape misfit lets an
     explosive reference take 5-10% at z 1-3, which sent 4 of the fresh split's 25
     released in-library spectra to the lab). A drug is hidden in a cut, not in a wafer.
+    A forced-in drug under ``BOUND_MIN_Z`` still counts when the noise alone leaves
+    room for ``limit`` of it (``noise_limited``): a noisy cut cannot exclude the drug.
     """
     limits = [
         (fraction_upper(f), f.component.name)
@@ -762,7 +776,11 @@ def largest_upper(a: Analysis) -> tuple[float, str]:
         if f.component.unique_z >= BOUND_MIN_Z
     ]
     if _names_a_cut(a):
-        limits += [(forced_upper(b), b.name) for b in a.forced if b.z >= BOUND_MIN_Z]
+        limits += [
+            (forced_upper(b), b.name)
+            for b in a.forced
+            if b.z >= BOUND_MIN_Z or noise_limited(b, limit)
+        ]
     if not limits:
         return 0.0, ""
     return max(limits)
@@ -774,7 +792,7 @@ def release_score(a: Analysis, t: Thresholds) -> float:
     1 where the weakest of fit, band explanation and ``release_upper_max`` over the
     largest upper limit on a flagged fraction just meets its threshold.
     """
-    bound, _ = largest_upper(a)
+    bound, _ = largest_upper(a, t.release_upper_max)
     room = t.release_upper_max / bound if bound > 0 else 2.0
     return float(min(benign_score(a, t), room))
 
@@ -909,10 +927,16 @@ def _release_or_unknown(
     # a bag priced in at a negligible share names nothing (as ``_shown`` for contents)
     bags = [c for c in packaging if c.name in own and c.fraction >= 0.05]
     clean = analysis.largest_unexplained <= RELEASE_MAX_UNEXPLAINED
-    bound, worst = largest_upper(analysis)
+    bound, worst = largest_upper(analysis, thresholds.release_upper_max)
     if score >= 1.0 and (others or bags) and clean and bound >= thresholds.release_upper_max:
+        noisy = [
+            b for b in analysis.forced
+            if b.name == worst and b.z < BOUND_MIN_Z
+            and noise_limited(b, thresholds.release_upper_max)
+        ]  # fmt: skip
+        why = " (the noise alone allows that much: measure longer)" if noisy else ""
         reason = (
-            f"cannot exclude {worst}: the fit allows up to {bound:.1%} of it "
+            f"cannot exclude {worst}: the fit allows up to {bound:.1%} of it{why} "
             f"(a release needs below {thresholds.release_upper_max:.1%}); confirm in a lab"
         )
         if drifted:

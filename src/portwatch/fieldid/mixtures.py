@@ -280,7 +280,9 @@ class ForcedBound:
     final fit with a free coefficient (either sign); ``fraction_sd`` the delta-method
     standard error of that share, counting the noise as the smoothing correlates it,
     or the fit's local, correlated misfit where that is larger (``_misfit_sd``);
-    ``z`` its coefficient over that coefficient's standard error.
+    ``z`` its coefficient over that coefficient's standard error; ``noise_sd`` the
+    standard error of the share from the noise carried from the raw counts alone
+    (correlated by the smoothing; 0 when that noise is not known), without the misfit.
     """
 
     index: int
@@ -289,10 +291,11 @@ class ForcedBound:
     fraction: float
     fraction_sd: float
     z: float
+    noise_sd: float = 0.0
 
 
 def forced_bounds(
-    prepared: PreparedLibrary, query: np.ndarray, decomposition: Decomposition
+    prepared: PreparedLibrary, query: np.ndarray, decomposition: Decomposition, noise: float = 0.0
 ) -> tuple[ForcedBound, ...]:
     """Each controlled or explosive reference outside the fit, forced in: its share and error.
 
@@ -304,7 +307,8 @@ def forced_bounds(
     bands drops out) gives the share the spectrum allows it. An analogue of a
     reference already in the fit (correlation above ``ANALOGUE_CORRELATION``) is not
     forced in: the two columns could not be told apart, and the one in the fit
-    already carries the bound.
+    already carries the bound. ``noise`` is the query's per-point noise carried from the
+    raw counts (``ForcedBound.noise_sd``).
     """
     q = np.asarray(query, dtype=float)
     refs = prepared.matrix
@@ -351,7 +355,8 @@ def forced_bounds(
         sd = max(_linear_sd(v, sigma, rho), _misfit_sd(v, residual, MISFIT_LAGS))
         sd_b = max(_linear_sd(solve[k], sigma, rho), _misfit_sd(solve[k], residual, MISFIT_LAGS))
         z = float(b[k] / sd_b) if sd_b > 0 else 0.0
-        out.append(ForcedBound(i, ref.name, ref.substance_class, fraction, sd, z))
+        noise_sd = _linear_sd(v, noise, rho)
+        out.append(ForcedBound(i, ref.name, ref.substance_class, fraction, sd, z, noise_sd))
     return tuple(out)
 
 

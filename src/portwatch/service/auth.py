@@ -16,6 +16,7 @@ Roles, and what each may do:
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,10 @@ from portwatch.store import service_store as ss
 from portwatch.store.database import Database
 
 TOKEN_PREFIX = "pwt_"
+MAX_NAME = 40
+"""Longest token name: who did a write (``role:name#token_id``, see ``Principal.who``)
+is stored in 64-character columns, which PostgreSQL enforces."""
+_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class Role(StrEnum):
@@ -49,8 +54,9 @@ class Principal:
 
     @property
     def who(self) -> str:
-        """How the audit log names the caller (never the token itself)."""
-        return f"{self.role.value}:{self.name}#{self.token_id}"
+        """How the audit log names the caller (never the token itself); the name is cut
+        to ``MAX_NAME`` (a token made before that limit), the id keeps it unique."""
+        return f"{self.role.value}:{self.name[:MAX_NAME]}#{self.token_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +82,13 @@ def create_token(db: Database, role: str, name: str, carrier_id: str | None = No
     except ValueError:
         raise InputError(f"--role: must be one of {[x.value for x in Role]}, "
                          f"got {role!r}") from None
-    if not name or len(name) > 64 or not name.isprintable():
-        raise InputError("--name: must be 1-64 printable characters")
+    if not name or len(name) > MAX_NAME or not name.isprintable():
+        raise InputError(f"--name: must be 1-{MAX_NAME} printable characters")
     if r is Role.CARRIER and not carrier_id:
         raise InputError("--carrier: a carrier token needs the carrier's party id")
+    if carrier_id is not None and not _ID.match(carrier_id):
+        raise InputError(f"--carrier: must be a party id (letters, digits, '._:-', at most "
+                         f"64), got {carrier_id!r}")
     if r is Role.OFFICER and not port_code:
         raise InputError("--port: an officer token needs its port code")
     if port_code is not None and not (len(port_code) == 4 and port_code.isdigit()):
@@ -129,5 +138,5 @@ def authenticate(db: Database, token: str) -> Principal | None:
     return Principal(row.token_id, Role(row.role), row.name, row.carrier_id, row.port_code)
 
 
-__all__ = ["IssuedToken", "Principal", "Role", "authenticate", "create_token", "list_tokens",
-           "revoke_token", "token_hash"]
+__all__ = ["MAX_NAME", "IssuedToken", "Principal", "Role", "authenticate", "create_token",
+           "list_tokens", "revoke_token", "token_hash"]

@@ -40,7 +40,11 @@ async def _portwatch_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PortwatchError)
     status = status_of(exc)
     if status >= 500:
+        # the cause names the database (host, user, schema) and the failing statement:
+        # for the operator's log, not for every caller with a token
         log.error("store failure: %s", exc)
+        return JSONResponse({"detail": "database: the request failed in the database; "
+                             "the service log has the cause"}, status_code=status)
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
@@ -49,8 +53,17 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     lines = []
     for err in errors[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        lines.append(f"{where}: {err.get('msg', 'invalid')}")
+        if err.get("type") == "json_invalid":  # its loc is a character offset, not a field
+            why = (err.get("ctx") or {}).get("error", "invalid")
+            lines.append(f"body: not JSON ({why} at character {err['loc'][-1]})")
+            continue
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        msg = str(err.get("msg", "invalid"))
+        if not where and err.get("type") == "value_error":
+            # a check across fields, whose message names the field itself
+            lines.append(msg.removeprefix("Value error, "))
+            continue
+        lines.append(f"{where or 'body'}: {msg}")
     return JSONResponse({"detail": "; ".join(lines)}, status_code=422)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from portwatch.service.auth import Principal, Role
 from portwatch.service.deps import AlertReader, Officer, StateDep
 from portwatch.service.routes.shipments import visible
 from portwatch.service.state import ServiceState
+from portwatch.service.text import ID, SHORT_ID, TEXT
 from portwatch.store import custody_store as cs
 from portwatch.store import service_store as ss
 
@@ -54,7 +55,7 @@ class AlertOut(BaseModel):
 
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    comment: str = Field(min_length=1, max_length=2000)
+    comment: str = Field(min_length=1, max_length=2000, pattern=TEXT)
 
 
 class AckOut(BaseModel):
@@ -110,14 +111,16 @@ def query(state: ServiceState, who: Principal, after: int, kind: str | None,
 @router.get("", response_model=list[AlertOut])
 def list_alerts(state: StateDep, who: AlertReader, after: int = Query(0, ge=0, le=2**62),
                 kind: str | None = None, severity: str | None = None,
-                shipment_id: str | None = None, acked: bool | None = None,
+                shipment_id: str | None = Query(None, pattern=ID),
+                acked: bool | None = None,
                 limit: int = Query(100, ge=1, le=1000)) -> list[AlertOut]:
     """Alerts after event id ``after``, oldest first, filtered."""
     return query(state, who, after, kind, severity, shipment_id, acked, limit)
 
 
 @router.post("/{alert_id}/ack", response_model=AckOut)
-def ack(alert_id: str, body: AckIn, state: StateDep, who: Officer) -> AckOut:
+def ack(alert_id: Annotated[str, Path(pattern=SHORT_ID)], body: AckIn, state: StateDep,
+        who: Officer) -> AckOut:
     """Acknowledge an alert with a comment (once); another port's alert is "not found",
     so that its id tells an officer nothing."""
     at = state.clock().isoformat()

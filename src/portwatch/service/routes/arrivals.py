@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from portwatch.domain.modes import Mode
 from portwatch.service.decisions import Arrival, decide
 from portwatch.service.deps import Officer, StateDep, port_of
+from portwatch.service.text import ID, PRINTABLE
 
 router = APIRouter(prefix="/v1", tags=["arrivals"])
 
@@ -23,16 +24,12 @@ class Advance(BaseModel):
     """A canine or detector alarm at primary."""
 
 
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
-"""No control characters (a NUL cannot be stored in PostgreSQL text at all)."""
-
-
 class ArrivalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mode: Mode
     plate: str = Field(min_length=1, max_length=32, pattern=PRINTABLE)
     driver_card: str | None = Field(default=None, max_length=64, pattern=PRINTABLE)
-    shipment_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    shipment_id: str | None = Field(default=None, pattern=ID)
     port_code: str = Field(pattern=r"^[0-9]{4}$")
     lane: Literal["general", "express"] = "general"
     """The primary lane it came through."""

@@ -13,12 +13,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from portwatch.domain.errors import ConflictError, InputError, NotFoundError
 from portwatch.service.auth import Principal, Role
 from portwatch.service.deps import Officer, Reader, StateDep, port_of
 from portwatch.service.state import ServiceState
+from portwatch.service.text import ID, PRINTABLE, SHORT_ID, TEXT
 from portwatch.store import service_store as ss
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
@@ -35,19 +37,19 @@ class SpectrumIn(BaseModel):
 
 class Seizure(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    substance: str = Field(min_length=1, max_length=64)
+    substance: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
     mass_kg: float = Field(ge=0, le=100_000)
 
 
 class InspectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     port_code: str = Field(pattern=r"^[0-9]{4}$")
-    decision_id: str | None = Field(default=None, max_length=40)
-    shipment_id: str | None = Field(default=None, max_length=64)
+    decision_id: str | None = Field(default=None, pattern=SHORT_ID)
+    shipment_id: str | None = Field(default=None, pattern=ID)
     action: Literal["secondary", "full_search", "canine", "x_ray", "document_check"]
     outcome: Literal["nothing_found", "found", "seized"]
     seized: list[Seizure] = Field(default_factory=list, max_length=50)
-    notes: str = Field(default="", max_length=4000)
+    notes: str = Field(default="", max_length=4000, pattern=TEXT)
     spectrum: SpectrumIn | None = None
 
 
@@ -106,11 +108,9 @@ def record(state: ServiceState, body: InspectionIn, who: Principal) -> Inspectio
                           {k: v for k, v in row.items() if k != "inspected_by"})
         try:
             ss.add_inspection(conn, {**row, "log_id": log_id})
-        except Exception as exc:  # noqa: BLE001 - the unique decision_id, said plainly
-            if "decision_id" in str(exc) or "unique" in str(exc).lower():
-                raise ConflictError(f"decision_id: decision {body.decision_id} already "
-                                    "has an inspection") from None
-            raise
+        except IntegrityError:  # the one unique column a caller chooses: decision_id
+            raise ConflictError(f"decision_id: decision {body.decision_id} already "
+                                "has an inspection") from None
     return InspectionOut(inspection_id=inspection_id, inspected_at=at, port_code=body.port_code,
                          decision_id=body.decision_id, shipment_id=shipment_id,
                          outcome=body.outcome, inspected_by=who.who, record=doc)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, status
 from pydantic import BaseModel
 
+from portwatch.domain.errors import InputError
 from portwatch.service import policies as pol
 from portwatch.service.auth import Role
 from portwatch.service.deps import Admin, Reader, StateDep
@@ -21,6 +22,8 @@ from portwatch.targeting.policy import Policy
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_NAME = 128
+"""The column's length (``policies.name``)."""
 
 
 class PolicyVersion(BaseModel):
@@ -49,6 +52,8 @@ def create(state: StateDep, who: Admin,
            document: Annotated[dict[str, Any], Body()]) -> PolicyVersion:
     """Store a policy (its JSON form, ``format: portwatch.policy``) as a new version."""
     policy = Policy.from_dict(document, where="policy")
+    if not 0 < len(policy.name) <= MAX_NAME or not policy.name.isprintable():
+        raise InputError(f"policy.name: must be 1-{MAX_NAME} printable characters")
     at = state.clock().isoformat()
     with state.write() as conn:
         version = ss.next_policy_version(conn)

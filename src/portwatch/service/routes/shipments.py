@@ -1,7 +1,9 @@
 """``/v1/shipments``: enroll a shipment (admin) and read its status and verdict.
 
-A carrier sees only shipments naming it as their carrier; any other id answers 404,
-exactly as an unknown one, so ids do not leak.
+A carrier sees only shipments naming it as their carrier, an officer only those of its
+port (the route's ``port_code``; a route naming none: the service's own port, as for
+alerts, since a verdict's evidence lists the shipment's alerts); any other id answers
+404, exactly as an unknown one, so ids do not leak.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel
 
 from portwatch.custody.registry import shipment_from_mapping
@@ -17,6 +19,7 @@ from portwatch.domain.errors import NotFoundError
 from portwatch.service.auth import Principal, Role
 from portwatch.service.deps import Admin, ShipmentReader, StateDep
 from portwatch.service.state import ServiceState
+from portwatch.service.text import ID
 from portwatch.store import custody_store as cs
 from portwatch.store import service_store as ss
 
@@ -46,14 +49,24 @@ def carrier_of(document: dict[str, Any]) -> str | None:
 
 
 def visible(principal: Principal, document: dict[str, Any]) -> bool:
+    """Whether a carrier may see it (every other role: yes; see ``readable``)."""
     return principal.role is not Role.CARRIER or carrier_of(document) == principal.carrier_id
+
+
+def readable(state: ServiceState, principal: Principal, row: Any,
+             document: dict[str, Any]) -> bool:
+    """Whether ``principal`` may read the shipment of ``row``: a carrier its own, an
+    officer those of its port."""
+    if principal.role is Role.OFFICER:
+        return (row.port_code or state.settings.port_code) == principal.port_code
+    return visible(principal, document)
 
 
 def _document(state: ServiceState, principal: Principal, shipment_id: str) -> dict[str, Any]:
     with state.db.reading() as conn:
         row = cs.shipment_row(conn, shipment_id)
     doc = None if row is None else json.loads(row.document)
-    if doc is None or not visible(principal, doc):
+    if doc is None or not readable(state, principal, row, doc):
         raise NotFoundError(f"shipment {shipment_id}: not registered")
     return doc
 
@@ -83,7 +96,7 @@ def list_shipments(state: StateDep, who: ShipmentReader,
     out = []
     for row in rows:
         doc = json.loads(row.document)
-        if not visible(who, doc):
+        if not readable(state, who, row, doc):
             continue
         out.append(ShipmentSummary(
             shipment_id=row.shipment_id, container_id=doc["container_id"], seal_id=row.seal_id,
@@ -95,7 +108,8 @@ def list_shipments(state: StateDep, who: ShipmentReader,
 
 
 @router.get("/{shipment_id}")
-def read(shipment_id: str, state: StateDep, who: ShipmentReader) -> dict[str, Any]:
+def read(shipment_id: Annotated[str, Path(pattern=ID)], state: StateDep,
+         who: ShipmentReader) -> dict[str, Any]:
     """Status (state, last position, progress, silence) and the custody verdict, with
     the alerts and reasons that decided it."""
     _document(state, who, shipment_id)

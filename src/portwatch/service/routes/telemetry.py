@@ -62,6 +62,8 @@ def lines_of(body: bytes, content_type: str) -> list[str]:
     except json.JSONDecodeError as exc:
         raise InputError(f"body: not JSON ({exc.msg} at line {exc.lineno}); send a JSON "
                          f"array, or {NDJSON}") from None
+    except RecursionError:  # the parser's stack, not ours: a hostile body, said plainly
+        raise InputError("body: JSON nested too deeply; a seal message is flat") from None
     if not isinstance(items, list):
         raise InputError("body: must be a JSON array of seal messages")
     lines = []

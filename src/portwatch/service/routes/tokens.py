@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portwatch.service import auth
 from portwatch.service.auth import Role
 from portwatch.service.deps import Admin, StateDep
+from portwatch.service.text import ID, PRINTABLE
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -15,9 +18,19 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
-    name: str = Field(min_length=1, max_length=64)
-    carrier_id: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=auth.MAX_NAME, pattern=PRINTABLE)
+    carrier_id: str | None = Field(default=None, pattern=ID)
     port_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+
+    @model_validator(mode="after")
+    def _scoped(self) -> TokenCreate:
+        # said here with the API's field names; ``auth.create_token`` says it with the
+        # command line's options
+        if self.role is Role.CARRIER and not self.carrier_id:
+            raise ValueError("carrier_id: a carrier token needs the carrier's party id")
+        if self.role is Role.OFFICER and not self.port_code:
+            raise ValueError("port_code: an officer token needs its port code")
+        return self
 
 
 class TokenPublic(BaseModel):
@@ -50,6 +63,7 @@ def list_all(state: StateDep, _who: Admin) -> list[TokenPublic]:
 
 
 @router.post("/{token_id}/revoke", status_code=status.HTTP_204_NO_CONTENT)
-def revoke(token_id: str, state: StateDep, who: Admin) -> None:
+def revoke(token_id: Annotated[str, Path(pattern=r"^[0-9a-f]{1,16}$")], state: StateDep,
+           who: Admin) -> None:
     auth.revoke_token(state.db, token_id, revoked_by=who.who)
     state.tokens.clear()  # this process stops trusting it at once
