@@ -44,6 +44,11 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   and, where the scenario sets a canine pass, the dog time of their follow-up checks
   (the game prices neither); ``portwatch compare --decoy-pairs`` measures what they take
   away in the twin.
+- **Robust to a learner**: with ``rationality_levels`` set (the default), the strong
+  Stackelberg coverage is one candidate among plans against a learning attacker and
+  mixtures of the two, and ``portwatch.plan.robust`` keeps the one with the best worst
+  case over the learner's levels within ``robust_best_response_loss`` of the
+  Stackelberg plan against the best responders.
 """
 
 from __future__ import annotations
