@@ -121,6 +121,7 @@ def test_compare_console_table(capsys):
     (["--adversary-param", "pirates=3"], "adversary naive: "),
     (["--adversary-param", "loads_per_day"], "--adversary-param loads_per_day: use KEY=VALUE"),
     (["--set", "canine.sweep_s=-3"], "canine.sweep_s: must be > 0, got -3"),
+    (["--best-response-loss", "1.5"], "--best-response-loss"),
 ])
 def test_compare_bad_options(capsys, args, expected):
     assert run(["compare", "test-port", "--adversaries", "naive", *args]) == 2

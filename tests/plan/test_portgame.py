@@ -57,11 +57,13 @@ def test_plan_command_writes_the_policy(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["scenario"] == "test-port" and len(report["capacity_use_by_block"]) == 6
     assert set(report["attacked"]) == {"single-load", "shotgun", "insider", "adaptive"}
+    assert report["robust"]["chosen"] in report["robust"]["caught"]
     policy = Policy.from_json(out.read_text())
     assert policy.alert_first_check == "nii_scan"
     assert run(["plan", "test-port", "--out", str(out), "--blocks", "4"]) == 0
     text = capsys.readouterr().out
     assert "bay time used by block:" in text and text.strip().endswith(f"wrote {out}")
+    assert "robust to a learning attacker:" in text
 
 
 @pytest.mark.parametrize("args,expected", [

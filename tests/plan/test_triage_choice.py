@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portwatch.cli.main import run
+from portwatch.domain.errors import PortwatchError
 from portwatch.plan.portgame import PlanSettings, choose_triage, triage_name
 from portwatch.targeting.eraser import evaluate
 from portwatch.targeting.policy import Policy
@@ -64,3 +65,30 @@ def test_an_option_that_backs_up_primary_is_not_chosen():
     assert waits["nii_scan_handheld-covered-bay"] > 1.1 * guarded.reference_p95_s
     assert waits["handheld-covered-bay"] <= 1.1 * guarded.reference_p95_s
     assert guarded.option == ("handheld", True) and guarded.wait_guard_met
+
+
+def test_the_guard_counts_the_queue_decoys_cause():
+    # test-port with a 30 s canine pass and a shotgun of 30 loads behind 15 decoys a
+    # day: on legitimate traffic alone the scan-first option passes the guard, but the
+    # freed dogs alert on the decoys, each alert's scan waits for the one car scanner,
+    # secondary fills and primary backs up. A guard that runs the shotgun's day sees it.
+    sc = load_scenario("test-port", ["canine.sweep_s=30"])
+    options = (("nii_scan_handheld", True), ("handheld", True))
+    s = PlanSettings(time_limit_s=20.0, rationality_levels=())
+    reference = Policy.uniform(0.03, capacity_rule="hold")
+    legit = choose_triage(sc, s, options, reference=reference)
+    assert legit.option == ("nii_scan_handheld", True)
+    shotgun = ("shotgun", {"loads": 30, "decoys": 15})
+    guarded = choose_triage(sc, s, options, reference=reference, guard_adversary=shotgun)
+    waits, ref = guarded.p95_truck_wait_with_decoys_s, guarded.reference_p95_with_decoys_s
+    assert waits["nii_scan_handheld-covered-bay"] > 1.1 * ref
+    assert waits["handheld-covered-bay"] <= 1.1 * ref
+    assert guarded.option == ("handheld", True) and guarded.wait_guard_met
+
+
+def test_an_unknown_guard_adversary_is_refused():
+    sc = load_scenario("test-port")
+    with pytest.raises(PortwatchError, match="adversary"):
+        choose_triage(sc, PlanSettings(time_limit_s=5.0, rationality_levels=()),
+                      (("handheld", True),), reference=Policy.uniform(0.03),
+                      guard_adversary=("smuggler-x", {}))

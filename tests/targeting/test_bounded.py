@@ -39,6 +39,34 @@ def test_qr_attack_probabilities_follow_the_logit_rule():
     assert q == pytest.approx([np.e / (np.e + 1), 1 / (np.e + 1)])
 
 
+def test_qr_with_a_prior_weighs_each_target_by_it():
+    """A Hedge learner started from ``prior``: q ~ prior * exp(lambda * Ua)."""
+    game = SecurityGame([1, 1, 1], [0, 0, 0], [0, 0, 0], [2, 1, 1], 0.0)
+    prior = np.array([0.1, 0.6, 0.3])
+    q = attack_distribution(qr_logits(game, 1.0, np.log(prior)), np.zeros(3))
+    w = prior * np.exp([2.0, 1.0, 1.0])
+    assert q == pytest.approx(w / w.sum())
+
+
+def test_qr_with_a_prior_and_zero_rationality_covers_by_prior_times_gain():
+    """lambda = 0 with a prior: the attacker follows the prior, so the defender's
+    utility is linear with gains prior * (Ud_c - Ud_u): a fractional knapsack again,
+    filled in another order than without the prior."""
+    game = SecurityGame(defender_covered=[10, 4, 8, 1], defender_uncovered=[0, 0, -2, 0],
+                        attacker_covered=[0, 0, 0, 0], attacker_uncovered=[1, 1, 1, 1],
+                        resources=1.5, cost=[1.0, 0.5, 2.0, 1.0])
+    prior = np.array([0.05, 0.05, 0.8, 0.1])
+    sol = quantal_response(game, 0.0, rng=np.random.default_rng(1), log_prior=np.log(prior))
+    # gain per cost: 0.5, 0.4, 4.0, 0.1 -> t2 takes all 1.5 units (0.75 of its cost 2)
+    assert sol.coverage == pytest.approx([0.0, 0.0, 0.75, 0.0], abs=1e-5)
+
+
+def test_a_prior_of_the_wrong_length_is_refused():
+    game = random_security_game(np.random.default_rng(3), 3)
+    with pytest.raises(InputError, match="log_prior"):
+        qr_logits(game, 1.0, np.zeros(2))
+
+
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("model", ["qr", "suqr"])
 def test_no_random_feasible_coverage_beats_the_solution(seed, model):

@@ -73,7 +73,7 @@ def plan_command(
             "scenario": sc.name, "policy_file": str(out), "defender_utility":
             sol.defender_utility, "proven_optimal": sol.details.get("proven_optimal"),
             "attacked": attacked, "capacity_use_by_block": [float(u) for u in use],
-            "coverage": rows}, indent=2))
+            "robust": sol.details.get("robust"), "coverage": rows}, indent=2))
         return
     typer.echo(f"{sc.name}: {len(rows)} targets (mode, lane, {blocks} blocks), "
                f"{len(result.game.types)} attacker types; expected harm per attempted load "
@@ -88,6 +88,11 @@ def plan_command(
     typer.echo("bay time used by block: " + ", ".join(f"{u:.0%}" for u in use))
     for name, where in attacked.items():
         typer.echo(f"{name} attacks {where}")
+    robust = sol.details.get("robust")
+    if robust:
+        typer.echo(f"robust to a learning attacker: {robust['chosen']} (share of the best "
+                   "candidate: " + ", ".join(f"{m} {x:.2f}" for m, x in
+                                             robust["share_of_best"].items()) + ")")
     typer.echo(f"wrote {out}")
 
 
@@ -136,6 +141,10 @@ def compare_command(
         "nii_scan, handheld, nii_scan_handheld (a scan, then the handheld check when it is "
         "clean), each also with -covered-bay (an alert the plan selected anyway goes "
         "straight to a bay); default all six.")] = "",
+    best_response_loss: Annotated[float, typer.Option(
+        "--best-response-loss", min=0.0, max=1.0, help="Share of the Stackelberg plan's "
+        "harm interdicted from best responders the plan robust to a learning attacker may "
+        "give up (assumed 0.05; 0 keeps the Stackelberg plan).")] = 0.05,
 ) -> None:
     """Plan the port, then run uniform random (at the plan's bay time), fixed rules, risk
     threshold, the game-theoretic plan and the plan with decoy triage against each
@@ -160,7 +169,8 @@ def compare_command(
     from portwatch.plan.portgame import PlanSettings
 
     result = compare(sc, adversaries=names, days=days, replications=replications, seed=seed,
-                     adversary_params=params, settings=PlanSettings(time_limit_s=time_limit),
+                     adversary_params=params, settings=PlanSettings(
+                         time_limit_s=time_limit, robust_best_response_loss=best_response_loss),
                      warmup_days=warmup_days, decoy_pairs=decoy_pairs,
                      triage_options=options)
     data = result.to_dict()
@@ -189,6 +199,11 @@ def _print_compare(result, data: dict, out: Path | None) -> None:
                       "defender utility by option: " + ", ".join(
                           f"{k} {v:.3f}" for k, v in
                           result.triage_choice["defender_utility"].items()))
+        robust = result.triage_choice.get("robust") or {}
+        console.print("robust to the learner: " + ", ".join(
+            f"{k} {v['chosen']} (share of the best: " + ", ".join(
+                f"{m} {x:.2f}" for m, x in v["share_of_best"].items()) + ")"
+            for k, v in robust.items() if v))
     if result.decoy_triage is not None:
         for key, taken in result.decoy_triage["decoys_take"].items():
             rec = result.decoy_triage["triage_recovers"][key]

@@ -44,11 +44,17 @@ interdiction model; solved by the targeting solvers; the answer written as a ``P
   and, where the scenario sets a canine pass, the dog time of their follow-up checks
   (the game prices neither); ``portwatch compare --decoy-pairs`` measures what they take
   away in the twin.
+- **Robust to a learner**: with ``rationality_levels`` set (the default), the strong
+  Stackelberg coverage is one candidate among plans against a learning attacker and
+  mixtures of the two, and ``portwatch.plan.robust`` keeps the one with the best worst
+  case over the learner's levels within ``robust_best_response_loss`` of the
+  Stackelberg plan against the best responders.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -69,6 +75,10 @@ from portwatch.twin.process.interdiction import (
 )
 from portwatch.twin.process.plan import SEALED, TRAP, TRUCK
 from portwatch.twin.scenario import CompiledScenario
+
+RATIONALITY_LEVELS: tuple[float, ...] = (10.0, 100.0, 1000.0)
+"""Assumed rationalities of a learning attacker the plan is made robust to (see
+``portwatch.plan.robust``)."""
 
 HOUR_S = 3600.0
 
@@ -104,6 +114,12 @@ class PlanSettings:
     alert_first_check: str = "bay"
     types: tuple[AttackerType, ...] = field(default=())
     alert_covered_to_bay: bool = False  # triage only the alerts the plan did not select
+    # learner rationalities the plan is made robust to (plan.robust; assumed); () keeps
+    # the strong Stackelberg plan
+    rationality_levels: tuple[float, ...] = RATIONALITY_LEVELS
+    # share of the Stackelberg plan's harm interdicted from best responders the robust
+    # plan may give up (assumed)
+    robust_best_response_loss: float = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,6 +241,21 @@ def _game_at(sc: CompiledScenario, policy: Policy, coverage: np.ndarray,
     return _game(sc, cells, pu, pc, cost, budget, types, s), pu, pc
 
 
+def _type_mass(sc: CompiledScenario, cells: list[tuple[int, int, int]],
+               at: AttackerType) -> np.ndarray:
+    """Mean load mass per target; a pedestrian carries at most PEDESTRIAN_MAX_KG (the
+    twin's adversaries' limit)."""
+    mean = float(sc.drug_mass_kg_mean[sc.drugs.index(at.drug)])
+    return np.array([min(mean, PEDESTRIAN_MAX_KG) if m == PEDESTRIAN else mean
+                     for m, _, _ in cells])
+
+
+def type_harm(sc: CompiledScenario, cells: list[tuple[int, int, int]],
+              at: AttackerType) -> np.ndarray:
+    """Harm of a load of type ``at`` per target (cells as (mode, lane, block) indices)."""
+    return float(sc.drug_harm_per_kg[sc.drugs.index(at.drug)]) * _type_mass(sc, cells, at)
+
+
 def _game(sc: CompiledScenario, cells: list[tuple[int, int, int]], pu: np.ndarray,
           pc: np.ndarray, cost: np.ndarray, budget: np.ndarray,
           types: tuple[AttackerType, ...], s: PlanSettings) -> BayesianSecurityGame:
@@ -232,10 +263,7 @@ def _game(sc: CompiledScenario, cells: list[tuple[int, int, int]], pu: np.ndarra
     games = []
     for k, at in enumerate(types):
         d = sc.drugs.index(at.drug)
-        # a pedestrian carries at most PEDESTRIAN_MAX_KG (the twin's adversaries' limit)
-        mass = np.array([min(float(sc.drug_mass_kg_mean[d]), PEDESTRIAN_MAX_KG)
-                         if m == PEDESTRIAN else float(sc.drug_mass_kg_mean[d])
-                         for m, _, _ in cells])
+        mass = _type_mass(sc, cells, at)
         value = float(sc.drug_value_usd_per_kg[d]) * mass
         harm = float(sc.drug_harm_per_kg[d]) * mass
         loss = s.seizure_loss_share * value
@@ -259,6 +287,12 @@ def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
     s = s or PlanSettings()
     if s.n_blocks < 1 or 24 % s.n_blocks:
         raise InputError(f"--blocks: must divide 24 hours, got {s.n_blocks}")
+    if not 0.0 <= s.robust_best_response_loss <= 1.0:
+        raise InputError("robust_best_response_loss: must be in [0, 1], got "
+                         f"{s.robust_best_response_loss}")
+    if any(not (np.isfinite(x) and x >= 0) for x in s.rationality_levels):
+        raise InputError(f"rationality_levels: must be numbers >= 0, got "
+                         f"{list(s.rationality_levels)}")
     types = s.types or default_types(sc)
     unknown = [t.drug for t in types if t.drug not in sc.drugs]
     if unknown:
@@ -297,6 +331,18 @@ def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
         policy = _policy(sc, cells, coverage, s.n_blocks, name, s)
     assert best is not None
     value, policy, coverage, game, pu, pc, details = best
+    if s.rationality_levels:
+        from portwatch.plan.robust import robust_choice, worst_share
+
+        chosen, scored = robust_choice(sc, cells, coverage, cost, budget, types, s, name)
+        details = {**details, "robust": {
+            "chosen": chosen.name, "levels": list(s.rationality_levels),
+            "share_of_best": worst_share(chosen, scored),
+            "caught": {c.name: c.caught for c in scored}}}
+        if chosen.name != "stackelberg":
+            policy, coverage, game = chosen.policy, chosen.coverage, chosen.game
+            pu, pc = chosen.p_uncovered, chosen.p_covered
+            value = evaluate(game, coverage)[0]
     _, attacked, per_type = evaluate(game, coverage)
     sol = BayesianSecuritySolution("bayesian-eraser", coverage, value, attacked, per_type,
                                    {**details, "defender_utility_by_round": history})
@@ -332,23 +378,42 @@ more than this share is not chosen (the issue's bound on the wait)."""
 
 
 def p95_truck_wait_s(sc: CompiledScenario, policy: Policy, days: int = WAIT_DAYS,
-                     seed: int = 0) -> float:
+                     seed: int = 0, adversary: tuple[str, dict[str, Any]] | None = None,
+                     ) -> float:
     """The 95th percentile of the primary wait of trucks (of every mode where the port
     has no trucks) on the port's legitimate traffic under ``policy``: the kernel run
-    ``days`` days after a day of warm-up, on a fixed seed (common random numbers)."""
+    ``days`` days after a day of warm-up, on a fixed seed (common random numbers). With
+    ``adversary`` (a twin adversary's name and parameters, e.g. the shotgun), its loads
+    and decoys of each day cross too (planned on a stream of their own), so the wait
+    counts the alerts and checks they cause."""
+    from portwatch.twin.adversaries import make_adversary
+    from portwatch.twin.adversaries.base import AdversaryView
     from portwatch.twin.process.interdiction import _port_lookup
-    from portwatch.twin.process.kernel import PortState, prepare, run_day
-    from portwatch.twin.process.traffic import draw_legit, legit_uniforms, score_traffic
+    from portwatch.twin.process.kernel import N_UNIFORMS, PortState, prepare, run_day
+    from portwatch.twin.process.traffic import (
+        compose_day,
+        draw_legit,
+        legit_uniforms,
+        plan_traffic,
+        score_traffic,
+    )
 
     model, state = prepare(sc, policy), PortState(sc)
     rng = np.random.default_rng(seed)
+    adv = None if adversary is None else make_adversary(adversary[0], **adversary[1])
+    adv_rng = np.random.default_rng([seed, 1])
     lookup = _port_lookup(sc, policy)
     waits = []
     for day in range(days + 1):
-        tr = score_traffic(sc, draw_legit(sc, day, rng), lookup)
+        legit = draw_legit(sc, day, rng)
+        u = legit_uniforms(legit, rng)
+        if adv is not None:
+            plan = adv.plan_day(AdversaryView.blank(sc, policy, day), adv_rng)
+            u_plan = adv_rng.random((len(plan), N_UNIFORMS)).astype(u.dtype)
+            legit, u = compose_day(legit, plan_traffic(sc, day, plan, adv_rng), u, u_plan)
+        tr = score_traffic(sc, legit, lookup)
         run = run_day(model, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
-                      tr.risk, tr.drug, tr.concealment, tr.is_decoy,
-                      legit_uniforms(tr, rng), state)
+                      tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, state)
         keep = (run.balked == 0) & ((tr.mode == TRUCK) if sc.mode_present[TRUCK] else True)
         if day > 0:
             waits.append((run.primary_start_at - tr.arrive_at_s)[keep])
@@ -368,6 +433,9 @@ class TriageChoice:
     p95_truck_wait_s: dict[str, float] = field(default_factory=dict)
     reference_p95_s: float = float("nan")
     wait_guard_met: bool = True  # False: no option passed, the best of all was kept
+    # the same on days with the guard adversary's loads and decoys (empty without one)
+    p95_truck_wait_with_decoys_s: dict[str, float] = field(default_factory=dict)
+    reference_p95_with_decoys_s: float = float("nan")
 
     def values(self) -> dict[str, float]:
         """The defender's expected utility (minus the harm per attempted load) per
@@ -378,7 +446,9 @@ class TriageChoice:
 def choose_triage(sc: CompiledScenario, s: PlanSettings | None = None,
                   options: tuple[tuple[str, bool], ...] = TRIAGE_OPTIONS,
                   reference: Policy | None = None,
-                  max_wait_increase: float | None = MAX_WAIT_INCREASE) -> TriageChoice:
+                  max_wait_increase: float | None = MAX_WAIT_INCREASE,
+                  guard_adversary: tuple[str, dict[str, Any]] | None = None,
+                  ) -> TriageChoice:
     """Solve the port game under each triage option and keep the one best for the
     defender. Each option's game reads the interdiction model under that option (the
     model the informed adversary reads when the policy runs it), so the choice is made
@@ -387,26 +457,36 @@ def choose_triage(sc: CompiledScenario, s: PlanSettings | None = None,
     ``max_wait_increase`` set, an option whose p95 truck wait on legitimate traffic
     (``p95_truck_wait_s``) exceeds the reference's by more than that share is passed
     over; when every option fails, the best of all is kept and ``wait_guard_met`` is
-    False."""
+    False. With ``guard_adversary`` (e.g. ``("shotgun", params)``) the guard also runs
+    days on which that adversary's loads and decoys cross, and an option must pass on
+    both: the queue decoys cause at a quick check is what legitimate traffic alone does
+    not show."""
     if not options:
         raise InputError("triage options: at least one is needed")
     s = s or PlanSettings()
     plans = {triage_name(check, covered): plan_port(sc, replace(
         s, alert_first_check=check, alert_covered_to_bay=covered))
         for check, covered in options}
-    waits: dict[str, float] = {}
-    ref = float("nan")
+    if guard_adversary is not None:  # an unknown adversary fails before any wait is run
+        from portwatch.twin.adversaries import make_adversary
+
+        make_adversary(guard_adversary[0], **guard_adversary[1])
+    guards: list[tuple[dict[str, float], float]] = []
     allowed = list(plans)
     if reference is not None and max_wait_increase is not None:
-        ref = p95_truck_wait_s(sc, reference, seed=s.seed)
-        waits = {k: p95_truck_wait_s(sc, p.policy, seed=s.seed) for k, p in plans.items()}
-        allowed = [k for k, w in waits.items() if not w > (1.0 + max_wait_increase) * ref]
+        for adversary in [None] + ([guard_adversary] if guard_adversary else []):
+            ref = p95_truck_wait_s(sc, reference, seed=s.seed, adversary=adversary)
+            waits = {k: p95_truck_wait_s(sc, p.policy, seed=s.seed, adversary=adversary)
+                     for k, p in plans.items()}
+            guards.append((waits, ref))
+            allowed = [k for k in allowed if not waits[k] > (1.0 + max_wait_increase) * ref]
     met = bool(allowed)
     name = max(allowed or list(plans), key=lambda k: float(plans[k].solution.defender_utility))
     option = next(o for o in options if triage_name(*o) == name)
-    return TriageChoice(plans[name], option, plans, waits, ref, met)
+    (waits, ref), (dwaits, dref) = (guards + [({}, float("nan"))] * 2)[:2]
+    return TriageChoice(plans[name], option, plans, waits, ref, met, dwaits, dref)
 
 
-__all__ = ["MAX_WAIT_INCREASE", "TRIAGE_OPTIONS", "AttackerType", "PlanSettings", "PortPlan",
-           "TriageChoice", "choose_triage", "default_types", "p95_truck_wait_s", "plan_port",
-           "triage_name", "with_triage"]
+__all__ = ["MAX_WAIT_INCREASE", "RATIONALITY_LEVELS", "TRIAGE_OPTIONS", "AttackerType",
+           "PlanSettings", "PortPlan", "TriageChoice", "choose_triage", "default_types",
+           "p95_truck_wait_s", "plan_port", "triage_name", "type_harm", "with_triage"]

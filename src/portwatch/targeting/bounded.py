@@ -40,12 +40,21 @@ SUQR_WEIGHTS_NGUYEN_2013: tuple[float, float, float] = (-9.85, 0.37, 0.15)
 Logits = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def qr_logits(game: SecurityGame, lam: float) -> Logits:
-    """Quantal-response logits ``lambda * Ua_t(c)``."""
+def qr_logits(game: SecurityGame, lam: float,
+              log_prior: np.ndarray | None = None) -> Logits:
+    """Quantal-response logits ``lambda * Ua_t(c)``, plus ``log_prior[t]`` when given:
+    ``q_t ~ prior_t exp(lambda * Ua_t(c))``, the distribution of an exponential-weights
+    (Hedge) learner that started from ``prior`` and has seen its expected utilities for
+    ``lambda`` rounds of its learning rate (``lambda = eta * T``)."""
     if not (np.isfinite(lam) and lam >= 0):
         raise InputError(f"lambda: must be a number >= 0, got {lam}")
     slope = lam * (game.attacker_covered - game.attacker_uncovered)
-    return lambda c: (lam * game.attacker_utilities(c), slope)
+    if log_prior is None:
+        return lambda c: (lam * game.attacker_utilities(c), slope)
+    base = np.asarray(log_prior, dtype=np.float64)
+    if base.shape != (game.n_targets,) or not np.all(np.isfinite(base)):
+        raise InputError(f"log_prior: one finite number per target ({game.n_targets})")
+    return lambda c: (base + lam * game.attacker_utilities(c), slope)
 
 
 def suqr_logits(game: SecurityGame, weights: tuple[float, float, float]) -> Logits:
@@ -136,9 +145,12 @@ def solve_bounded(game: SecurityGame, logits: Logits, method: str, *,
 
 
 def quantal_response(game: SecurityGame, lam: float, *, rng: np.random.Generator,
-                     n_starts: int = 8) -> SecuritySolution:
-    """Best coverage against a quantal-response attacker of rationality ``lam``."""
-    return solve_bounded(game, qr_logits(game, lam), "qr", rng=rng, n_starts=n_starts)
+                     n_starts: int = 8, log_prior: np.ndarray | None = None,
+                     ) -> SecuritySolution:
+    """Best coverage against a quantal-response attacker of rationality ``lam`` (with
+    the prior weights ``exp(log_prior)`` when given, see ``qr_logits``)."""
+    return solve_bounded(game, qr_logits(game, lam, log_prior), "qr", rng=rng,
+                         n_starts=n_starts)
 
 
 def suqr(game: SecurityGame, weights: tuple[float, float, float] = SUQR_WEIGHTS_NGUYEN_2013,

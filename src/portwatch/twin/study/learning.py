@@ -78,6 +78,24 @@ def cell_loss(scenario: CompiledScenario, model: InterdictionModel,
     return out / value
 
 
+def cell_harm_caught(scenario: CompiledScenario, model: InterdictionModel,
+                     cells: np.ndarray) -> np.ndarray:
+    """Expected harm interdicted per load sent into each flat cell, with the drug drawn
+    by the scenario's shares and the concealment as ``concealment_for`` draws it (the
+    adaptive adversary's loads), in the scenario's harm units."""
+    sc = scenario
+    mode, lane, hour = unravel(cells)
+    out = np.zeros(len(cells))
+    for i in range(len(cells)):
+        conc = concealment_pmf(sc, int(mode[i]), int(lane[i]))
+        p = model.p[mode[i], lane[i], hour[i]]  # [drug, concealment]
+        for d in range(len(sc.drugs)):
+            mass = _mean_value_usd(sc, d, int(mode[i])) / float(sc.drug_value_usd_per_kg[d])
+            out[i] += (sc.drug_share[d] * mass * float(sc.drug_harm_per_kg[d])
+                       * float(p[d] @ conc))
+    return out
+
+
 @dataclass(frozen=True)
 class LearningTrace:
     """Per day (before that day's plan): the learner's expected loss per load, its
@@ -121,4 +139,4 @@ def learn_offline(scenario: CompiledScenario, model: InterdictionModel,
                          float(loss_of.min()))
 
 
-__all__ = ["LearningTrace", "cell_loss", "concealment_pmf", "learn_offline"]
+__all__ = ["LearningTrace", "cell_harm_caught", "cell_loss", "concealment_pmf", "learn_offline"]
