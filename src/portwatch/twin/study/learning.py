@@ -11,6 +11,7 @@ best response can then be followed day by day. Used by the tests and by the figu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,21 @@ def _mean_value_usd(scenario: CompiledScenario, drug: int, mode: int) -> float:
     return mean * float(sc.drug_value_usd_per_kg[drug])
 
 
+def _expected_per_load(scenario: CompiledScenario, model: InterdictionModel,
+                       cells: np.ndarray, weight: Callable[[int, int], float]) -> np.ndarray:
+    """Sum over drugs of share x ``weight(drug, mode)`` x the chance a load of that drug
+    is interdicted in each flat cell, concealment drawn as ``concealment_for`` draws it."""
+    sc = scenario
+    mode, lane, hour = unravel(cells)
+    out = np.zeros(len(cells))
+    for i in range(len(cells)):
+        conc = concealment_pmf(sc, int(mode[i]), int(lane[i]))
+        p = model.p[mode[i], lane[i], hour[i]]  # [drug, concealment]
+        for d in range(len(sc.drugs)):
+            out[i] += sc.drug_share[d] * weight(d, int(mode[i])) * float(p[d] @ conc)
+    return out
+
+
 def cell_loss(scenario: CompiledScenario, model: InterdictionModel,
               cells: np.ndarray) -> np.ndarray:
     """Expected value seized per load sent into each flat cell, as a share of the mean
@@ -67,15 +83,8 @@ def cell_loss(scenario: CompiledScenario, model: InterdictionModel,
     ``concealment_for`` draws it."""
     sc = scenario
     value = Economics.of(sc).value_per_load_usd
-    mode, lane, hour = unravel(cells)
-    out = np.zeros(len(cells))
-    for i in range(len(cells)):
-        conc = concealment_pmf(sc, int(mode[i]), int(lane[i]))
-        p = model.p[mode[i], lane[i], hour[i]]  # [drug, concealment]
-        for d in range(len(sc.drugs)):
-            out[i] += (sc.drug_share[d] * _mean_value_usd(sc, d, int(mode[i]))
-                       * float(p[d] @ conc))
-    return out / value
+    return _expected_per_load(sc, model, cells,
+                              lambda d, m: _mean_value_usd(sc, d, m)) / value
 
 
 def cell_harm_caught(scenario: CompiledScenario, model: InterdictionModel,
@@ -84,16 +93,12 @@ def cell_harm_caught(scenario: CompiledScenario, model: InterdictionModel,
     by the scenario's shares and the concealment as ``concealment_for`` draws it (the
     adaptive adversary's loads), in the scenario's harm units."""
     sc = scenario
-    mode, lane, hour = unravel(cells)
-    out = np.zeros(len(cells))
-    for i in range(len(cells)):
-        conc = concealment_pmf(sc, int(mode[i]), int(lane[i]))
-        p = model.p[mode[i], lane[i], hour[i]]  # [drug, concealment]
-        for d in range(len(sc.drugs)):
-            mass = _mean_value_usd(sc, d, int(mode[i])) / float(sc.drug_value_usd_per_kg[d])
-            out[i] += (sc.drug_share[d] * mass * float(sc.drug_harm_per_kg[d])
-                       * float(p[d] @ conc))
-    return out
+
+    def harm(d: int, m: int) -> float:
+        mass_kg = _mean_value_usd(sc, d, m) / float(sc.drug_value_usd_per_kg[d])
+        return mass_kg * float(sc.drug_harm_per_kg[d])
+
+    return _expected_per_load(sc, model, cells, harm)
 
 
 @dataclass(frozen=True)
