@@ -1,0 +1,227 @@
+"""Where the plan's advantage against the adaptive learner goes between the offline model
+and the twin (Otay Mesa, 100 loads a day, 90 learning days, 2 measured days).
+
+The plans are those ``portwatch compare`` makes (``--time-limit 300``): the bay plan,
+the plan with ``nii_scan_handheld-covered-bay`` triage, and uniform at the bay plan's
+bay time. Run one at a time, they see the very streams ``compare`` gives them (each
+policy's arm has its own generators from the replication's seed), so the twin figures
+below are ``compare``'s for these three policies. Per policy, harm caught per learner
+load, five ways, each closer to the twin:
+
+1. ``offline``: the learner followed offline against the interdiction model for the
+   same 90 days (``learning.learn_offline``, seeds 1-3, no waits), its distribution on
+   day 90 times the model's harm caught per load in each cell;
+2. ``twin p``: the twin learner's own distribution on each measured day (averaged over
+   replications) times the same per-cell figure: what the twin learner learned, without
+   the draw of its loads and of their seizures;
+3. ``twin loads, model``: the twin's actual loads (cells, drugs, masses), each counted
+   at the model's chance: the draw of the loads added;
+4. ``twin``: the twin's realised seizures of those loads.
+
+Steps 1 -> 2 is how differently the twin's learner learns (its public-wait credit, its
+seizures drawn by the twin's process); 2 -> 3 is the sampling of loads; 3 -> 4 is the
+twin's detection against the model's. The same for the learner with ``wait_bonus=0``
+isolates the wait credit. Then by mode group (foot, car lanes, trucks, buses), the
+learner's share of loads and the harm caught per load, and how much of the realised
+harm the few largest seizures carry.
+
+``PORTWATCH_BENCH_GAP_REPS`` (default 20) replications, ``PORTWATCH_BENCH_GAP_PORT``
+(default ``otay-mesa``); ``PORTWATCH_BENCH_GAP_CACHE`` a folder to keep the planned
+policies in between runs (planning takes minutes). Prints; writes nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from portwatch.domain.modes import Mode
+from portwatch.plan.compare import equal_capacity_rate, ratio_of_means
+from portwatch.plan.portgame import PlanSettings, plan_port
+from portwatch.targeting.policy import N_LANES, N_MODES, Policy, mode_index
+from portwatch.twin.adversaries import AdaptiveAdversary, AdversaryView, DayOutcome
+from portwatch.twin.adversaries.base import register_adversary
+from portwatch.twin.adversaries.helpers import PEDESTRIAN, unravel
+from portwatch.twin.process.interdiction import interdiction_model
+from portwatch.twin.process.plan import LoadPlan
+from portwatch.twin.scenario import CompiledScenario, load_scenario
+from portwatch.twin.study.learning import cell_harm_caught, learn_offline
+from portwatch.twin.study.replications import run_study
+
+WARMUP_DAYS = 90
+DAYS = 2
+SEED = 2026
+LOADS_PER_DAY = 100.0
+GROUPS = {"foot": (PEDESTRIAN,), "car": (mode_index(Mode.CAR),),
+          "truck": (mode_index(Mode.TRUCK),), "bus": (mode_index(Mode.BUS),),
+          "rail": (mode_index(Mode.RAIL),)}
+
+
+@register_adversary("adaptive-recorded")
+class _Recorded(AdaptiveAdversary):
+    """The adaptive adversary, unchanged, keeping what it did on the measured days."""
+
+    log: list[dict[str, Any]] = []
+    warmup_days = WARMUP_DAYS
+
+    def plan_day(self, view: AdversaryView, rng: np.random.Generator) -> LoadPlan:
+        self._policy_name, self._day = view.policy.name, view.day
+        return super().plan_day(view, rng)
+
+    def observe(self, outcome: DayOutcome) -> None:
+        if self._day >= self.warmup_days:
+            assert self.last_probabilities is not None
+            self.log.append({"policy": self._policy_name, "day": self._day,
+                             "p": self.last_probabilities.copy(), "cells": self.cells,
+                             "plan": outcome.plan, "seized": outcome.interdicted.copy()})
+        super().observe(outcome)
+
+
+def _policies(sc: CompiledScenario, cache: Path | None) -> list[Policy]:
+    names = ("uniform", "plan", "plan-triage")
+    if cache is not None and all((cache / f"{n}.json").exists() for n in names):
+        return [Policy.from_json((cache / f"{n}.json").read_text()) for n in names]
+    s = PlanSettings(time_limit_s=300.0)
+    plan = plan_port(sc, s)
+    triaged = plan_port(sc, replace(s, alert_first_check="nii_scan_handheld",
+                                    alert_covered_to_bay=True))
+    pols = [Policy.uniform(equal_capacity_rate(sc, plan), capacity_rule="hold",
+                           name="uniform"), plan.policy, triaged.policy]
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        for n, p in zip(names, pols, strict=True):
+            (cache / f"{n}.json").write_text(p.to_json())
+    return pols
+
+
+def _group_of(sc: CompiledScenario, cells: np.ndarray) -> np.ndarray:
+    mode = unravel(cells)[0]
+    out = np.full(len(cells), "", dtype=object)
+    for g, modes in GROUPS.items():
+        out[np.isin(mode, modes)] = g
+    return out
+
+
+def _offline(sc: CompiledScenario, policy: Policy, params: dict[str, Any],
+             seeds: tuple[int, ...] = (1, 2, 3)) -> tuple[np.ndarray, np.ndarray]:
+    """The learner's mean distribution after ``WARMUP_DAYS`` offline, and its cells."""
+    model = interdiction_model(sc, policy)
+    ps = []
+    for seed in seeds:
+        adv = AdaptiveAdversary(**params)
+        learn_offline(sc, model, adv, WARMUP_DAYS, np.random.default_rng(seed))
+        ps.append(adv.probabilities())
+    assert adv.cells is not None
+    return np.mean(ps, axis=0), adv.cells
+
+
+def _twin(sc: CompiledScenario, pols: list[Policy], params: dict[str, Any],
+          reps: int) -> tuple[Any, list[dict[str, Any]]]:
+    _Recorded.log = []
+    res = run_study(sc, pols, "adaptive-recorded", days=DAYS, replications=reps, seed=SEED,
+                    adversary_params=params, warmup_days=WARMUP_DAYS)
+    return res, list(_Recorded.log)
+
+
+def _by_group(sc: CompiledScenario, cells: np.ndarray, p: np.ndarray, harm: np.ndarray,
+              refer: np.ndarray) -> str:
+    g = _group_of(sc, cells)
+    parts = []
+    for name in GROUPS:
+        m = g == name
+        share = float(p[m].sum())
+        if share > 0:
+            parts.append(f"{name} {share:.2f} ({p[m] @ harm[m] / share:.2f}, "
+                         f"{p[m] @ refer[m] / share:.2%})")
+    return ", ".join(parts)
+
+
+def _loads(sc: CompiledScenario, pol: Policy, recs: list[dict[str, Any]],
+           ) -> dict[str, np.ndarray]:
+    """Per measured load: harm, the model's chance, seized, its group, its replication."""
+    model = interdiction_model(sc, pol)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("harm", "chance", "seized",
+                                                          "group", "rep")}
+    for i, r in enumerate(recs):
+        plan, loads = r["plan"], ~r["plan"].is_decoy
+        cells = np.ravel_multi_index((plan.mode, plan.lane,
+                                      (plan.arrive_at_s // 3600).astype(np.int64)),
+                                     (N_MODES, N_LANES, 24))
+        cols["harm"].append((plan.mass_kg * sc.drug_harm_per_kg[plan.drug])[loads])
+        cols["chance"].append(np.nan_to_num(model.of_plan(plan))[loads])
+        cols["seized"].append(r["seized"][loads].astype(np.float64))
+        cols["group"].append(_group_of(sc, cells[loads]))
+        cols["rep"].append(np.full(int(loads.sum()), i // DAYS))
+    return {k: np.concatenate(v) for k, v in cols.items()}
+
+
+def _per_rep(x: dict[str, np.ndarray], weights: np.ndarray, reps: int) -> list[float]:
+    return list(np.bincount(x["rep"], weights=weights, minlength=reps) / DAYS)
+
+
+def _report(sc: CompiledScenario, pols: list[Policy], params: dict[str, Any],
+            reps: int) -> None:
+    res, log = _twin(sc, pols, params, reps)
+    print(f"-- learner {params}, {reps} replications")
+    rows: dict[str, dict[str, float]] = {}
+    days: dict[str, dict[str, list[float]]] = {}
+    for pol in pols:
+        model = interdiction_model(sc, pol)
+        p_off, cells = _offline(sc, pol, params)
+        harm_cell = cell_harm_caught(sc, model, cells)
+        recs = [r for r in log if r["policy"] == pol.name]
+        p_twin = np.mean([r["p"] for r in recs], axis=0)
+        x = _loads(sc, pol, recs)
+        n, caught = len(x["harm"]), x["harm"] * x["seized"]
+        top = np.sort(caught)[::-1]
+        rows[pol.name] = {"offline": float(p_off @ harm_cell),
+                          "twin p": float(p_twin @ harm_cell),
+                          "twin loads, model": float(x["harm"] @ x["chance"] / n),
+                          "twin": float(caught.sum() / n)}
+        days[pol.name] = {"model": _per_rep(x, x["harm"] * x["chance"], reps),
+                          "twin": _per_rep(x, caught, reps)}
+        print(f"{pol.name:>28}: " + ", ".join(f"{k} {v:.3f}" for k, v in rows[pol.name].items())
+              + f"; loads {n}, the 5 largest seizures carry "
+              f"{top[:5].sum() / max(caught.sum(), 1e-12):.0%} of the harm caught")
+        refer = pol.referral_by_hour().ravel()[cells]
+        print(f"{'':>30}offline by group: share (harm caught per load, referral) "
+              + _by_group(sc, cells, p_off, harm_cell, refer))
+        print(f"{'':>30}twin p by group:  "
+              + _by_group(sc, cells, p_twin, harm_cell, refer))
+        print(f"{'':>30}seizures, twin / model (harm caught, twin / model): " + ", ".join(
+            f"{g} {x['seized'][m].sum():.0f} / {x['chance'][m].sum():.1f} "
+            f"({caught[m].sum():.0f} / {x['harm'][m] @ x['chance'][m]:.0f})"
+            for g in GROUPS if (m := x["group"] == g).any()))
+    base = pols[0].name
+    for pol in pols[1:]:
+        print(f"{pol.name:>28} over uniform: " + ", ".join(
+            f"{k} {rows[pol.name][k] / rows[base][k]:.2f}x" for k in rows[base]))
+        for k in ("twin", "model"):
+            r = ratio_of_means(days[pol.name][k], days[base][k])
+            print(f"{'':>30}harm a day, {k}: {np.mean(days[pol.name][k]):.2f} against "
+                  f"{np.mean(days[base][k]):.2f}, {r['mean']:.2f}x "
+                  f"[{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]")
+        r = ratio_of_means(res.summary(pol.name)["per_replication"]["harm_interdicted"],
+                           res.summary(base)["per_replication"]["harm_interdicted"])
+        print(f"{'':>30}compare's figure: {r['mean']:.2f}x [{r['ci95'][0]:.2f}, "
+              f"{r['ci95'][1]:.2f}]")
+
+
+def main() -> None:
+    reps = int(os.environ.get("PORTWATCH_BENCH_GAP_REPS", "20"))
+    port = os.environ.get("PORTWATCH_BENCH_GAP_PORT", "otay-mesa")
+    cache = os.environ.get("PORTWATCH_BENCH_GAP_CACHE")
+    sc = load_scenario(port)
+    pols = _policies(sc, Path(cache) if cache else None)
+    variants = {"default": {}, "wait0": {"wait_bonus": 0.0}}
+    wanted = os.environ.get("PORTWATCH_BENCH_GAP_LEARNERS", "default,wait0").split(",")
+    for extra in (variants[w] for w in wanted):
+        _report(sc, pols, {"loads_per_day": LOADS_PER_DAY, **extra}, reps)
+
+
+if __name__ == "__main__":
+    main()
