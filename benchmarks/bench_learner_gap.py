@@ -184,9 +184,14 @@ def _report(sc: CompiledScenario, pols: list[Policy], params: dict[str, Any],
                           "twin": float(caught.sum() / n)}
         days[pol.name] = {"model": _per_rep(x, x["harm"] * x["chance"], reps),
                           "twin": _per_rep(x, caught, reps)}
+        # the realised harm against the model's, in standard errors of the seizure draws
+        # given the loads (each load seized or not with the model's chance)
+        sd = float(np.sqrt(np.sum(x["harm"] ** 2 * x["chance"] * (1 - x["chance"]))))
+        z = (caught.sum() - x["harm"] @ x["chance"]) / max(sd, 1e-12)
         print(f"{pol.name:>28}: " + ", ".join(f"{k} {v:.3f}" for k, v in rows[pol.name].items())
-              + f"; loads {n}, the 5 largest seizures carry "
-              f"{top[:5].sum() / max(caught.sum(), 1e-12):.0%} of the harm caught")
+              + f"; loads {n}, seizures {x['seized'].sum():.0f} (model "
+              f"{x['chance'].sum():.1f}), realised harm {z:+.1f} s.e. from the model's, the "
+              f"5 largest seizures carry {top[:5].sum() / max(caught.sum(), 1e-12):.0%}")
         refer = pol.referral_by_hour().ravel()[cells]
         print(f"{'':>30}offline by group: share (harm caught per load, referral) "
               + _by_group(sc, cells, p_off, harm_cell, refer))
@@ -205,10 +210,17 @@ def _report(sc: CompiledScenario, pols: list[Policy], params: dict[str, Any],
             print(f"{'':>30}harm a day, {k}: {np.mean(days[pol.name][k]):.2f} against "
                   f"{np.mean(days[base][k]):.2f}, {r['mean']:.2f}x "
                   f"[{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]")
-        r = ratio_of_means(res.summary(pol.name)["per_replication"]["harm_interdicted"],
-                           res.summary(base)["per_replication"]["harm_interdicted"])
+        harm = [res.summary(q.name)["per_replication"]["harm_interdicted"]
+                for q in (pol, pols[0])]
+        r = ratio_of_means(*harm)
+        p95 = [res.summary(q.name)["wait_s"]["truck"]["p95"] / 60 for q in (pol, pols[0])]
         print(f"{'':>30}compare's figure: {r['mean']:.2f}x [{r['ci95'][0]:.2f}, "
-              f"{r['ci95'][1]:.2f}]")
+              f"{r['ci95'][1]:.2f}]; p95 truck wait {p95[0]:.1f} against {p95[1]:.1f} min "
+              f"({p95[0] / p95[1] - 1:+.1%})")
+        for lo in range(0, reps, 40):  # by blocks of 40 replications
+            r = ratio_of_means(harm[0][lo:lo + 40], harm[1][lo:lo + 40])
+            print(f"{'':>30}replications {lo + 1}-{min(lo + 40, reps)}: {r['mean']:.2f}x "
+                  f"[{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]")
 
 
 def main() -> None:

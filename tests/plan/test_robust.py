@@ -92,7 +92,19 @@ def test_the_learner_at_zero_rationality_follows_the_traffic():
     assert np.all(game.defender_covered[used] >= game.defender_uncovered[used])
 
 
+def test_the_learner_keeps_exploring_along_the_traffic():
+    s = PlanSettings(n_blocks=6)
+    learner = _Learner(SC, _cells(SC, s.n_blocks), s.n_blocks)
+    loss = np.random.default_rng(3).uniform(0.0, 0.1, len(learner.share))
+    q = learner.distribution(loss, 1e6, 0.1)  # all but the exploration on the best cell
+    assert q.sum() == pytest.approx(1.0)
+    assert np.all(q >= 0.1 * learner.share - 1e-12)
+    assert q[np.argmin(loss)] == pytest.approx(0.9 + 0.1 * learner.share[np.argmin(loss)])
+    assert learner.distribution(loss, 0.0, 0.1) == pytest.approx(learner.share)
+
+
 @pytest.mark.parametrize("settings,expected", [
+    ({"learner_exploration": 1.0}, "learner_exploration: must be in [0, 1)"),
     ({"robust_best_response_loss": 1.5}, "robust_best_response_loss: must be in [0, 1]"),
     ({"rationality_levels": (10.0, -1.0)}, "rationality_levels: must be numbers >= 0"),
 ])

@@ -120,6 +120,9 @@ class PlanSettings:
     # share of the Stackelberg plan's harm interdicted from best responders the robust
     # plan may give up (assumed)
     robust_best_response_loss: float = 0.05
+    # share of the learner's loads that explore along the traffic shares whatever it
+    # has learned (EXP3's exploration; assumed, as the twin's adaptive adversary's gamma)
+    learner_exploration: float = 0.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,6 +293,9 @@ def plan_port(sc: CompiledScenario, s: PlanSettings | None = None) -> PortPlan:
     if not 0.0 <= s.robust_best_response_loss <= 1.0:
         raise InputError("robust_best_response_loss: must be in [0, 1], got "
                          f"{s.robust_best_response_loss}")
+    if not 0.0 <= s.learner_exploration < 1.0:
+        raise InputError("learner_exploration: must be in [0, 1), got "
+                         f"{s.learner_exploration}")
     if any(not (np.isfinite(x) and x >= 0) for x in s.rationality_levels):
         raise InputError(f"rationality_levels: must be numbers >= 0, got "
                          f"{list(s.rationality_levels)}")

@@ -102,17 +102,21 @@ class _Learner:
         self.target = np.array([where.get((int(m), int(ln), int(h) // per_block), -1)
                                 for m, ln, h in zip(mode, lane, hour, strict=True)])
 
+    def distribution(self, loss: np.ndarray, lam: float, explore: float) -> np.ndarray:
+        """Where a learner of rationality ``lam`` sends its loads, per hour cell: the
+        logit response to ``loss`` from the traffic shares, a share ``explore`` of its
+        loads still spread along the traffic (EXP3's exploration)."""
+        z = np.log(np.maximum(self.share, 1e-300)) - lam * loss
+        p = np.exp(z - z.max())
+        return (1.0 - explore) * p / p.sum() + explore * self.share
+
     def caught(self, sc: CompiledScenario, model: InterdictionModel,
-               levels: tuple[float, ...]) -> dict[str, float]:
+               levels: tuple[float, ...], explore: float) -> dict[str, float]:
         """Harm interdicted per load of a learner at each level, per hour cell."""
         loss = cell_loss(sc, model, self.cells)
         harm = cell_harm_caught(sc, model, self.cells)
-        out = {}
-        for lam in levels:
-            z = np.log(np.maximum(self.share, 1e-300)) - lam * loss
-            p = np.exp(z - z.max())
-            out[f"learner-{lam:g}"] = float(p @ harm / p.sum())
-        return out
+        return {f"learner-{lam:g}": float(self.distribution(loss, lam, explore) @ harm)
+                for lam in levels}
 
     def game(self, sc: CompiledScenario, policy: Policy, base: np.ndarray,
              full: np.ndarray, paths: Any, n_targets: int, like: SecurityGame,
@@ -173,7 +177,7 @@ def robust_choice(sc: CompiledScenario, cells: list[tuple[int, int, int]],
         model = InterdictionModel(sc, policy, probabilities_given(sc, policy, paths), paths)
         caught = {"best-response": _best_response_caught(sc, cells, game, types, pu, pc,
                                                          coverage),
-                  **learner.caught(sc, model, levels)}
+                  **learner.caught(sc, model, levels, s.learner_exploration)}
         return (Scored(label, coverage, policy, game, pu, pc, caught),
                 (policy, base, full, paths))
 
