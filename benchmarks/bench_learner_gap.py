@@ -25,9 +25,16 @@ isolates the wait credit. Then by mode group (foot, car lanes, trucks, buses), t
 learner's share of loads and the harm caught per load, and how much of the realised
 harm the few largest seizures carry.
 
+Realised harm is compared with the model's for the same loads in standard errors of
+the seizure draws; ``compare``'s ratio is also given by blocks of 40 replications, with
+the p95 truck waits.
+
 ``PORTWATCH_BENCH_GAP_REPS`` (default 20) replications, ``PORTWATCH_BENCH_GAP_PORT``
-(default ``otay-mesa``); ``PORTWATCH_BENCH_GAP_CACHE`` a folder to keep the planned
-policies in between runs (planning takes minutes). Prints; writes nothing else.
+(default ``otay-mesa``), ``PORTWATCH_BENCH_GAP_LEARNERS`` (``default,wait0``: the
+learner as the twin runs it, and with ``wait_bonus=0``); ``PORTWATCH_BENCH_GAP_ADVERSARY
+=informed`` runs the informed adversary instead (no warm-up), ratios and waits only.
+``PORTWATCH_BENCH_GAP_CACHE`` a folder to keep the planned policies in between runs
+(planning takes minutes). Prints; writes nothing else.
 """
 
 from __future__ import annotations
@@ -203,21 +210,28 @@ def _report(sc: CompiledScenario, pols: list[Policy], params: dict[str, Any],
             for g in GROUPS if (m := x["group"] == g).any()))
     base = pols[0].name
     for pol in pols[1:]:
-        print(f"{pol.name:>28} over uniform: " + ", ".join(
+        print(f"{pol.name:>28} over uniform, per learner load: " + ", ".join(
             f"{k} {rows[pol.name][k] / rows[base][k]:.2f}x" for k in rows[base]))
         for k in ("twin", "model"):
             r = ratio_of_means(days[pol.name][k], days[base][k])
             print(f"{'':>30}harm a day, {k}: {np.mean(days[pol.name][k]):.2f} against "
                   f"{np.mean(days[base][k]):.2f}, {r['mean']:.2f}x "
                   f"[{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]")
-        harm = [res.summary(q.name)["per_replication"]["harm_interdicted"]
-                for q in (pol, pols[0])]
+    _ratios(res, pols, reps)
+
+
+def _ratios(res: Any, pols: list[Policy], reps: int) -> None:
+    """``compare``'s harm ratio to uniform with its interval, by blocks of 40
+    replications too, and the p95 truck waits."""
+    base = pols[0]
+    for pol in pols[1:]:
+        harm = [res.summary(q.name)["per_replication"]["harm_interdicted"] for q in (pol, base)]
         r = ratio_of_means(*harm)
-        p95 = [res.summary(q.name)["wait_s"]["truck"]["p95"] / 60 for q in (pol, pols[0])]
-        print(f"{'':>30}compare's figure: {r['mean']:.2f}x [{r['ci95'][0]:.2f}, "
-              f"{r['ci95'][1]:.2f}]; p95 truck wait {p95[0]:.1f} against {p95[1]:.1f} min "
-              f"({p95[0] / p95[1] - 1:+.1%})")
-        for lo in range(0, reps, 40):  # by blocks of 40 replications
+        p95 = [res.summary(q.name)["wait_s"]["truck"]["p95"] / 60 for q in (pol, base)]
+        print(f"{pol.name:>28} over uniform, compare's figure: {r['mean']:.2f}x "
+              f"[{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]; p95 truck wait {p95[0]:.1f} "
+              f"against {p95[1]:.1f} min ({p95[0] / p95[1] - 1:+.1%})")
+        for lo in range(0, reps, 40):
             r = ratio_of_means(harm[0][lo:lo + 40], harm[1][lo:lo + 40])
             print(f"{'':>30}replications {lo + 1}-{min(lo + 40, reps)}: {r['mean']:.2f}x "
                   f"[{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]")
@@ -229,6 +243,14 @@ def main() -> None:
     cache = os.environ.get("PORTWATCH_BENCH_GAP_CACHE")
     sc = load_scenario(port)
     pols = _policies(sc, Path(cache) if cache else None)
+    if os.environ.get("PORTWATCH_BENCH_GAP_ADVERSARY") == "informed":
+        # the informed adversary, as compare runs it (no warm-up): the same three
+        # policies on compare's streams, for more replications than compare's run
+        res = run_study(sc, pols, "informed", days=DAYS, replications=reps, seed=SEED,
+                        adversary_params={"loads_per_day": LOADS_PER_DAY})
+        print(f"-- informed, {reps} replications")
+        _ratios(res, pols, reps)
+        return
     variants = {"default": {}, "wait0": {"wait_bonus": 0.0}}
     wanted = os.environ.get("PORTWATCH_BENCH_GAP_LEARNERS", "default,wait0").split(",")
     for extra in (variants[w] for w in wanted):
