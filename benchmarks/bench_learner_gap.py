@@ -33,6 +33,7 @@ the p95 truck waits.
 (default ``otay-mesa``), ``PORTWATCH_BENCH_GAP_LEARNERS`` (``default,wait0``: the
 learner as the twin runs it, and with ``wait_bonus=0``); ``PORTWATCH_BENCH_GAP_ADVERSARY
 =informed`` runs the informed adversary instead (no warm-up), ratios and waits only.
+``PORTWATCH_BENCH_GAP_BR_LOSS`` is ``compare --best-response-loss`` (assumed 0.05).
 ``PORTWATCH_BENCH_GAP_CACHE`` a folder to keep the planned policies in between runs
 (planning takes minutes). Prints; writes nothing else.
 """
@@ -92,7 +93,8 @@ def _policies(sc: CompiledScenario, cache: Path | None) -> list[Policy]:
     names = ("uniform", "plan", "plan-triage")
     if cache is not None and all((cache / f"{n}.json").exists() for n in names):
         return [Policy.from_json((cache / f"{n}.json").read_text()) for n in names]
-    s = PlanSettings(time_limit_s=300.0)
+    s = PlanSettings(time_limit_s=300.0, robust_best_response_loss=float(
+        os.environ.get("PORTWATCH_BENCH_GAP_BR_LOSS", "0.05")))
     plan = plan_port(sc, s)
     triaged = plan_port(sc, replace(s, alert_first_check="nii_scan_handheld",
                                     alert_covered_to_bay=True))
