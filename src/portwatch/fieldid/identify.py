@@ -18,15 +18,17 @@ correction, library search, mixture decomposition and the band-level evidence.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.substances import ACTION_FOR_VERDICT, Action, SubstanceClass, Verdict
 from portwatch.fieldid import evidence as ev
+from portwatch.fieldid.acquisitions import acquisitions_of
 from portwatch.fieldid.gates import (
     FLUORESCENCE_ADVICE_RATIO,
     GateFailure,
@@ -34,6 +36,7 @@ from portwatch.fieldid.gates import (
     check_file_size,
     noise_sigma,
     run_gates,
+    snr,
 )
 from portwatch.fieldid.library import Library, default_library
 from portwatch.fieldid.mixtures import (
@@ -46,6 +49,9 @@ from portwatch.fieldid.mixtures import (
 from portwatch.fieldid.preprocess import FINGERPRINT_CM1, Pipeline
 from portwatch.fieldid.search import Hit, PreparedLibrary, hqi_scores, prepare
 from portwatch.fieldid.spectrum import Spectrum
+
+if TYPE_CHECKING:
+    from portwatch.fieldid.remeasure import Remeasure
 
 DEFAULT_LASER_NM = 785
 PEAK_TOLERANCE_CM1 = ev.PEAK_TOLERANCE_CM1
@@ -191,6 +197,10 @@ class FlaggedEvidence:
     diagnostic_heights: tuple[float, ...] = ()
     #: the diagnostic bands tested together with their shape (``evidence.matched_bands``)
     matched: ev.MatchedBands = field(default_factory=ev.MatchedBands)
+    #: per band of ``missing_cm1``: its height, and the factor on the co-added
+    #: acquisitions its own matched filter needs to stand (inf: more will not show it)
+    missing_heights: tuple[float, ...] = ()
+    missing_need: tuple[float, ...] = ()
 
 
 #: A release is refused while a band at least this tall (relative to the query's tallest)
@@ -267,6 +277,10 @@ class Analysis:
     forced: tuple[ForcedBound, ...] = ()
     #: the broad background's level over the tallest band (``gates.background_ratio``)
     background: float = 0.0
+    #: how many acquisitions of the sample were co-added (``acquisitions.coadd``)
+    acquisitions: int = 1
+    #: the signal-to-noise gate's value (``gates.snr``), when that gate refused it
+    snr: float = 0.0
 
 
 #: Linear interpolation onto the common axis at a random phase between two pixels keeps
@@ -346,6 +360,9 @@ class Identification:
     reason_code: str = ""
     shift_cm1: float = 0.0
     explained: float = 0.0
+    #: how many acquisitions were co-added, and what more the engine asks for
+    acquisitions: int = 1
+    remeasure: Remeasure | None = None
 
     @property
     def presumptive(self) -> bool:
@@ -384,6 +401,8 @@ class Identification:
                 for h in self.hits
             ],
         }
+        doc["acquisitions"] = self.acquisitions
+        doc["remeasure"] = self.remeasure.to_json() if self.remeasure else None
         if self.presumptive:
             doc["note"] = PRESUMPTIVE_NOTE
         return doc
@@ -400,10 +419,15 @@ def analyse(
     """Gate, preprocess, correct drift, search, decompose and gather band evidence."""
     stated = laser_nm or spectrum.laser_nm
     laser = stated or (prepared.laser_nm if prepared is not None else DEFAULT_LASER_NM)
+    count = acquisitions_of(spectrum)
     spectrum, gate = run_gates(spectrum, stated)
     if gate is not None:
-        background = background_ratio(spectrum) if gate.code == "low_snr" else 0.0
-        return Analysis(spectrum.source, laser, gate, background=background)
+        weak = gate.code == "low_snr"
+        background = background_ratio(spectrum) if weak else 0.0
+        return Analysis(
+            spectrum.source, laser, gate, background=background, acquisitions=count,
+            snr=snr(spectrum) if weak else 0.0,
+        )  # fmt: skip
     if prepared is None:
         prepared = prepare(library or default_library(), laser, pipeline)
     axis = prepared.axis_cm1
@@ -457,7 +481,7 @@ def analyse(
     return Analysis(
         spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
         flagged, explained, left, noise, supported, largest,
-        forced_bounds(prepared, query, dec, noise), background_ratio(spectrum),
+        forced_bounds(prepared, query, dec, noise), background_ratio(spectrum), count,
     )  # fmt: skip
 
 
@@ -634,9 +658,11 @@ def _flagged_evidence(
     present = tuple(d for d in diagnostic if found.present(d, tolerance))
     coverage, matched_cm1, missing = ev.band_coverage(found, bands, tolerance)
     joint = ev.MatchedBands()
+    alone: dict[float, ev.MatchedBands] = {}
     if p is not None:
         joint = _matched(prepared, p, diagnostic) if diagnostic else joint
-        rescued = tuple(b for b in missing if matched_met(_matched(prepared, p, (b,))))
+        alone = {b: _matched(prepared, p, (b,)) for b in missing}
+        rescued = tuple(b for b in missing if matched_met(alone[b]))
         if rescued:
             strong = [b for b in bands if b.height >= ev.STRONG_BAND_MIN_HEIGHT]
             matched_cm1 = tuple(sorted((*matched_cm1, *rescued)))
@@ -645,9 +671,32 @@ def _flagged_evidence(
             coverage = sum(b.height for b in strong if b.position_cm1 in matched_cm1) / total
     height = {b.position_cm1: b.height for b in bands}
     heights = tuple(height.get(d, 1.0) for d in diagnostic)
+    need = tuple(coadd_factor(alone[b]) if b in alone else np.inf for b in missing)
     return FlaggedEvidence(
-        c, hqi, diagnostic, present, coverage, matched_cm1, missing, heights, joint
-    )
+        c, hqi, diagnostic, present, coverage, matched_cm1, missing, heights, joint,
+        tuple(height.get(b, 0.0) for b in missing), need,
+    )  # fmt: skip
+
+
+def coadd_factor(m: ev.MatchedBands) -> float:
+    """How many times the co-added acquisitions a matched-filter test needs to stand.
+
+    Its z grows with the square root of the acquisitions co-added (the noise, shot
+    noise of bands and fluorescence alike, falls so): it needs ``(MATCHED_Z_MIN / z)^2``.
+    Its amplitude and alignment are read off the same noise: the amplitude is uncertain
+    by about ``amplitude / z``, and under ``MATCHED_Z_MIN`` the slid pattern projects
+    more by chance as often as not. So a test with signal (z > 0) whose amplitude is
+    within two of its standard errors of ``MATCHED_AMPLITUDE_MIN`` counts as noise-limited;
+    misaligned at ``MATCHED_Z_MIN`` or more, or well under the height, it will not stand
+    by co-adding (inf).
+    """
+    if matched_met(m):
+        return 1.0
+    if m.z <= 0 or (m.aligned is False and m.z >= MATCHED_Z_MIN):
+        return float("inf")
+    if m.amplitude * (1.0 + 2.0 / m.z) < MATCHED_AMPLITUDE_MIN:
+        return float("inf")
+    return float((MATCHED_Z_MIN / m.z) ** 2)
 
 
 def supporting_peaks(
@@ -852,7 +901,26 @@ def _trace(f: FlaggedEvidence, t: Thresholds) -> bool:
 def decide(
     analysis: Analysis, thresholds: Thresholds, calibration: Calibration | None = None
 ) -> Identification:
-    """Apply ``thresholds`` to ``analysis``: the verdict, the action and a confidence."""
+    """Apply ``thresholds`` to ``analysis``: the verdict, the action and a confidence.
+
+    An inconclusive answer that more co-added acquisitions of the same sample could
+    settle also says how many (``remeasure.request``).
+    """
+    from portwatch.fieldid.remeasure import request
+
+    result = _verdict(analysis, thresholds, calibration)
+    wanted = request(analysis, result, thresholds)
+    if wanted is not None:
+        reason = f"{result.reason}; {wanted.advice()}"
+        return replace(result, reason=reason, remeasure=wanted,
+                       acquisitions=analysis.acquisitions)  # fmt: skip
+    return replace(result, acquisitions=analysis.acquisitions)
+
+
+def _verdict(
+    analysis: Analysis, thresholds: Thresholds, calibration: Calibration | None = None
+) -> Identification:
+    """The verdict, action and confidence ``decide`` gives, before any request."""
     laser = analysis.laser_nm
     maps = calibration or Calibration({laser: thresholds})
     if analysis.gate is not None or analysis.decomposition is None:

@@ -1,0 +1,166 @@
+"""Several acquisitions of one sample, co-added; and the engine's re-measurement request."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from portwatch.cli.main import run
+from portwatch.domain.errors import InputError
+from portwatch.fieldid.acquisitions import coadd, identify_acquisitions
+from portwatch.fieldid.gates import noise_sigma
+from portwatch.fieldid.readers import write_columns
+from portwatch.fieldid.samples import Recipe, acquire, expected_counts, render
+from portwatch.fieldid.spectrum import Spectrum
+
+from .fieldid_helpers import simulate
+
+
+def _acquisitions(table, recipe: Recipe, n: int, seed: int = 5) -> list[Spectrum]:
+    """``n`` acquisitions of one sample: one truth, independent noise."""
+    axis, counts = expected_counts(recipe, table, np.random.default_rng(seed))
+    return [
+        acquire(axis, counts, recipe, np.random.default_rng([seed, k]), f"a{k}.csv")
+        for k in range(n)
+    ]
+
+
+def _write(tmp_path, spectrum: Spectrum, name: str):
+    path = tmp_path / name
+    write_columns(spectrum, path)
+    return path
+
+
+# --- bad input first -----------------------------------------------------------------
+
+
+def test_acquisitions_on_different_axes_are_refused_on_one_line(table):
+    a = simulate(table, [("lactose", 1.0)], seed=1)
+    b = simulate(table, [("lactose", 1.0)], seed=2)  # another pixel axis
+    with pytest.raises(InputError) as err:
+        coadd([a, b])
+    message = str(err.value)
+    assert "\n" not in message and "axis" in message and b.source in message
+
+
+def test_acquisitions_with_different_lasers_are_refused(table):
+    a = simulate(table, [("lactose", 1.0)], laser=785, seed=1)
+    b = Spectrum(a.shift_cm1, a.intensity, 1064, "b.csv")
+    with pytest.raises(InputError) as err:
+        coadd([a, b])
+    assert "laser" in str(err.value) and "b.csv" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_no_acquisition_is_refused():
+    with pytest.raises(InputError, match="at least one"):
+        coadd([])
+
+
+def test_a_saturated_acquisition_makes_the_sample_inconclusive(tmp_path, table):
+    recipe = Recipe((("lactose", 1.0),), 1064, snr=150.0, fluorescence=0.2)
+    a, b = _acquisitions(table, recipe, 2)
+    y = a.intensity
+    clipped = Spectrum(a.shift_cm1, np.minimum(y, np.quantile(y, 0.9)), a.laser_nm, "a0.csv")
+    # co-added with an unclipped acquisition, the flat top is gone: checked per acquisition
+    assert _write(tmp_path, clipped, "a0.csv") and _write(tmp_path, b, "a1.csv")
+    result = identify_acquisitions([tmp_path / "a0.csv", tmp_path / "a1.csv"])
+    assert result.reason_code == "saturated" and "a0.csv" in result.reason
+
+
+def test_cli_same_sample_refuses_different_axes_with_one_line(tmp_path, table, capsys):
+    a = _write(tmp_path, simulate(table, [("lactose", 1.0)], seed=1), "a.csv")
+    b = _write(tmp_path, simulate(table, [("lactose", 1.0)], seed=2), "b.csv")
+    assert run(["identify", str(a), str(b), "--same-sample"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "b.csv" in err
+
+
+def test_cli_same_sample_refuses_different_lasers(tmp_path, table, capsys):
+    a = simulate(table, [("lactose", 1.0)], laser=785, seed=1)
+    pa = _write(tmp_path, a, "a.csv")
+    pb = _write(tmp_path, Spectrum(a.shift_cm1, a.intensity, 1064, "b"), "b.csv")
+    assert run(["identify", str(pa), str(pb), "--same-sample"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "laser" in err and "\n" not in err
+
+
+def test_cli_same_sample_unreadable_acquisition_is_one_line(tmp_path, table, capsys):
+    a = _write(tmp_path, simulate(table, [("lactose", 1.0)], seed=1), "a.csv")
+    bad = tmp_path / "b.csv"
+    bad.write_text("shift,intensity\n100,1\n200,oops\n")
+    assert run(["identify", str(a), str(bad), "--same-sample"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "b.csv" in err and "\n" not in err
+
+
+# --- what co-adding does ---------------------------------------------------------------
+
+
+def test_the_first_acquisition_is_the_single_rendering(table):
+    recipe = Recipe((("cocaine_hcl", 1.0),), 785, "pet", 0.4, 20.0, 8.0, 1.0)
+    single = render(recipe, table, np.random.default_rng(11))
+    axis, counts = expected_counts(recipe, table, rng := np.random.default_rng(11))
+    again = acquire(axis, counts, recipe, rng)
+    assert np.array_equal(single.intensity, again.intensity)
+
+
+def test_coadding_n_acquisitions_lowers_the_noise_by_sqrt_n(table):
+    recipe = Recipe((("cocaine_hcl", 1.0),), 785, None, 0.0, 20.0, 10.0, 0.0)
+    shots = _acquisitions(table, recipe, 16)
+    one = np.median([noise_sigma(s.intensity) for s in shots])
+    many = noise_sigma(coadd(shots).intensity)
+    assert 3.2 < one / many < 4.8  # sqrt(16) = 4
+    assert coadd(shots).metadata["acquisitions"] == "16"
+
+
+def test_coadding_a_coadded_sample_counts_every_acquisition(table):
+    recipe = Recipe((("lactose", 1.0),), 1064, snr=50.0)
+    shots = _acquisitions(table, recipe, 5)
+    both = coadd([coadd(shots[:2]), coadd(shots[2:])])
+    assert both.metadata["acquisitions"] == "5"
+    assert np.allclose(both.intensity, coadd(shots).intensity)
+
+
+# --- the re-measurement request ------------------------------------------------------
+
+
+def test_a_clear_result_asks_for_nothing(table):
+    shot = simulate(table, [("cocaine_hcl", 1.0)], laser=1064, snr=150.0)
+    result = identify_acquisitions_of([shot])
+    assert result.verdict.value == "controlled" and result.remeasure is None
+
+
+def test_too_weak_a_signal_asks_for_more_and_following_it_passes_the_gate(table):
+    # heroin at 785 nm under a background 120 times its tallest band: refused as low_snr
+    recipe = Recipe((("heroin_hcl", 1.0),), 785, snr=20.0, fluorescence=120.0)
+    shots = _acquisitions(table, recipe, 64, seed=1)
+    result, n = identify_acquisitions_of(shots[:1]), 1
+    assert result.reason_code == "low_snr" and result.remeasure is not None
+    assert str(result.remeasure.acquisitions_needed) in result.reason
+    while result.remeasure is not None and result.reason_code == "low_snr":
+        assert result.remeasure.acquisitions_now == n
+        assert result.remeasure.acquisitions_needed > n
+        n = result.remeasure.acquisitions_needed
+        assert n <= 64
+        result = identify_acquisitions_of(shots[:n])
+    assert result.reason_code != "low_snr" and result.acquisitions == n
+
+
+def test_the_request_is_in_the_json(tmp_path, table, capsys):
+    recipe = Recipe((("heroin_hcl", 1.0),), 785, snr=20.0, fluorescence=120.0)
+    shots = _acquisitions(table, recipe, 2)
+    paths = [_write(tmp_path, s, f"s{i}.csv") for i, s in enumerate(shots)]
+    assert run(["identify", *map(str, paths), "--same-sample", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["acquisitions"] == 2 and doc["files"] == [str(p) for p in paths]
+    assert doc["reason_code"] == "low_snr" and doc["remeasure"]["acquisitions_needed"] > 2
+
+
+def identify_acquisitions_of(shots: list[Spectrum]):
+    """Identify co-added in-memory acquisitions (as ``identify_acquisitions`` does files)."""
+    from portwatch.fieldid.acquisitions import identify_coadded
+
+    return identify_coadded(shots)
