@@ -430,6 +430,34 @@ def analyse(
         )  # fmt: skip
     if prepared is None:
         prepared = prepare(library or default_library(), laser, pipeline)
+    q = _aligned_query(spectrum, prepared, calibration_shift_cm1)
+    hqi, dhqi = hqi_scores(prepared, q.query)
+    dec = decompose(prepared, q.query)
+    b = _band_evidence(prepared, q, dec, hqi, laser)
+    return Analysis(
+        spectrum.source, laser, None, q.shift_cm1, q.shift_from, q.query,
+        _top_hits(prepared, hqi, dhqi), dec, b.peaks, b.display, b.flagged, b.explained,
+        b.left, q.noise, b.supported, b.largest, forced_bounds(prepared, q.query, dec, q.noise),
+        background_ratio(spectrum), count,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The query on the library's axis: drift-corrected, unit area, with its noise."""
+
+    query: np.ndarray
+    shift_cm1: float
+    shift_from: str
+    #: noise per point carried from the raw counts, and the smoothing's noise gain
+    noise: float
+    gain: float
+
+
+def _aligned_query(
+    spectrum: Spectrum, prepared: PreparedLibrary, calibration_shift_cm1: float | None
+) -> _Query:
+    """Preprocess, correct the axis drift (measured or estimated), scale to unit area."""
     axis = prepared.axis_cm1
     _, raw, divisor = prepared.pipeline.apply_scaled(spectrum)
     shift_from, base_shift, window = "estimated", 0.0, SHIFT_SEARCH_CM1
@@ -442,47 +470,60 @@ def analyse(
         sharp = ev.shifted(axis, prepared.sharp_pipeline().apply(spectrum)[1], base_shift)
     extra = _drift(axis, sharp, rows, window, calibration_shift_cm1 is None)
     query = ev.shifted(axis, query, extra)
-    total = base_shift + extra
     area = max(float(np.abs(query).sum()), 1e-30)
-    query = query / area
     # the smoothing stage lowers the noise by its gain (and correlates neighbours)
     gain = prepared.pipeline.noise_gain()
     noise = _raw_noise(spectrum) * np.sqrt(INTERPOLATION_VARIANCE) * gain / divisor / area
-    hqi, dhqi = hqi_scores(prepared, query)
+    return _Query(query / area, base_shift + extra, shift_from, noise, gain)
+
+
+def _top_hits(prepared: PreparedLibrary, hqi: np.ndarray, dhqi: np.ndarray) -> tuple[Hit, ...]:
+    """The five references of highest HQI, with their derivative HQI."""
     order = np.argsort(-hqi, kind="stable")[:5]
-    hits = tuple(
+    return tuple(
         Hit(prepared.references[i].name, prepared.references[i].substance_class,
             float(hqi[i]), float(dhqi[i]))
         for i in order
     )  # fmt: skip
-    dec = decompose(prepared, query)
+
+
+@dataclass(frozen=True)
+class _Bands:
+    """The band-level evidence ``analyse`` gathers on a decomposition."""
+
+    peaks: dict[str, tuple[float, ...]]
+    display: dict[str, str]
+    flagged: tuple[FlaggedEvidence, ...]
+    explained: float
+    left: tuple[float, ...]
+    supported: tuple[str, ...]
+    largest: float
+
+
+def _band_evidence(
+    prepared: PreparedLibrary, q: _Query, dec: Decomposition, hqi: np.ndarray, laser: int
+) -> _Bands:
+    """Supporting peaks, supported references, explained bands and flagged evidence."""
+    query, noise = q.query, q.noise
     tolerance = PEAK_TOLERANCE_CM1.get(laser, 8.0)
     peaks = {
         c.name: supporting_peaks(prepared, query, dec, c, laser, noise or None)
         for c in dec.components
     }
     display = {c.name: prepared.references[c.index].display_name for c in dec.components}
-    found = ev.query_bands(axis, query, sigma=_band_noise(query, noise, gain))
+    found = ev.query_bands(prepared.axis_cm1, query, sigma=_band_noise(query, noise, q.gain))
     support_fit, supported = _supported(prepared, dec, query, laser)
     explained, left = ev.explained_share(found, query, support_fit)
-    largest = _largest_unexplained(found, left)
     flagged = tuple(
         _flagged_evidence(
-            prepared,
-            c,
-            found,
-            float(hqi[c.index]),
-            tolerance,
+            prepared, c, found, float(hqi[c.index]), tolerance,
             _partial(prepared, dec, c, query, noise),
         )  # fmt: skip
         for c in dec.components
         if c.substance_class in ev.FLAGGED
     )
-    return Analysis(
-        spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
-        flagged, explained, left, noise, supported, largest,
-        forced_bounds(prepared, query, dec, noise), background_ratio(spectrum), count,
-    )  # fmt: skip
+    largest = _largest_unexplained(found, left)
+    return _Bands(peaks, display, flagged, explained, left, supported, largest)
 
 
 def _band_noise(query: np.ndarray, carried: float, gain: float) -> float:
