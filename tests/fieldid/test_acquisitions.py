@@ -242,3 +242,16 @@ def test_the_budget_bounds_the_acquisitions(table):
     first, prepared, cal = _first(case, (2, 785, 0), table)
     assert first.remeasure is not None
     assert follow(case, (2, 785, 0), first, table, prepared, cal, budget=3).acquisitions <= 3
+
+
+def test_a_drug_one_acquisition_could_not_exclude_stays_bounded_after_co_adding():
+    """The noise-limited release bound counts one acquisition's noise: co-adding lowers
+    the noise of the share, but a drug is then excluded only by its whole upper limit."""
+    from portwatch.domain.substances import SubstanceClass
+    from portwatch.fieldid.identify import noise_limited
+    from portwatch.fieldid.mixtures import ForcedBound
+
+    # four co-added acquisitions: noise of the share 0.02, so 0.04 for one of them
+    b = ForcedBound(0, "fentanyl", SubstanceClass.CONTROLLED, 0.0, 0.02, 0.2, noise_sd=0.02)
+    assert not noise_limited(b, 0.05)  # 1.645 x 0.02 = 0.033: under the limit
+    assert noise_limited(b, 0.05, acquisitions=4)  # 1.645 x 0.04 = 0.066: one could not

@@ -830,7 +830,7 @@ def _names_a_cut(a: Analysis) -> bool:
     )
 
 
-def noise_limited(b: ForcedBound, limit: float) -> bool:
+def noise_limited(b: ForcedBound, limit: float, acquisitions: int = 1) -> bool:
     """Whether the noise alone, carried from the raw counts, leaves room for ``limit`` of ``b``.
 
     Then a forced-in share near zero (z under ``BOUND_MIN_Z``) does not exclude the
@@ -838,8 +838,16 @@ def noise_limited(b: ForcedBound, limit: float) -> bool:
     Only the carried noise counts here, never the misfit term of ``fraction_sd``: on
     measured spectra from another instrument than the library's references, band-shape
     misfit, not noise, lets a drug reference take a few percent (``largest_upper``).
+
+    With ``acquisitions`` co-added, the noise of *one* of them is what counts
+    (``noise_sd * sqrt(acquisitions)``): a drug one acquisition could not exclude stays
+    bounded after co-adding, and is excluded only when its whole upper limit (misfit
+    included) falls under ``limit``, not because co-adding took it out of this rule.
+    Without that, following a request to exclude a drug released 5-20% drug cuts the
+    single acquisition had sent to the lab (development seed 3001, 785 nm: 13 of 34
+    new releases).
     """
-    return UPPER_BOUND_Z * b.noise_sd >= limit
+    return UPPER_BOUND_Z * b.noise_sd * np.sqrt(max(acquisitions, 1)) >= limit
 
 
 def largest_upper(a: Analysis, limit: float = Thresholds.release_upper_max) -> tuple[float, str]:
@@ -869,7 +877,7 @@ def largest_upper(a: Analysis, limit: float = Thresholds.release_upper_max) -> t
         limits += [
             (forced_upper(b), b.name)
             for b in a.forced
-            if b.z >= BOUND_MIN_Z or noise_limited(b, limit)
+            if b.z >= BOUND_MIN_Z or noise_limited(b, limit, a.acquisitions)
         ]
     if not limits:
         return 0.0, ""
