@@ -77,6 +77,11 @@ class Settings(BaseModel):
                                  "allowed only in development")
         return self
 
+    def owning_port(self, port_code: str | None) -> str:
+        """The port a shipment, or an alert, belongs to: the one its route names
+        (``port_code``), else this service's own."""
+        return port_code or self.port_code
+
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from ``PORTWATCH_*`` variables, then ``overrides`` (not ``None``)."""
