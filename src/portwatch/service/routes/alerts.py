@@ -22,7 +22,7 @@ from portwatch.domain.custody import AlertKind, Severity
 from portwatch.domain.errors import ConflictError, InputError, NotFoundError
 from portwatch.service.auth import Principal, Role
 from portwatch.service.deps import AlertReader, Officer, StateDep
-from portwatch.service.routes.shipments import visible
+from portwatch.service.routes.shipments import readable
 from portwatch.service.state import ServiceState
 from portwatch.service.text import ID, SHORT_ID, TEXT
 from portwatch.store import custody_store as cs
@@ -87,7 +87,7 @@ def _carrier_shipments(state: ServiceState, who: Principal) -> list[str] | None:
         return None
     with state.db.reading() as conn:
         rows = cs.shipment_rows(conn)
-    return [r.shipment_id for r in rows if visible(who, json.loads(r.document))]
+    return [r.shipment_id for r in rows if readable(state, who, r, json.loads(r.document))]
 
 
 def query(state: ServiceState, who: Principal, after: int, kind: str | None,
