@@ -13,9 +13,10 @@ from the noise alone shrinks with ``1/sqrt(n)``. Three answers get a request:
 * ``low_snr``: the gate's signal-to-noise up to ``MIN_SNR``;
 * ``possible X``: every failed test of X's own evidence that the noise limits (unique
   z, unique HQI, the benign-explanation F, the diagnostic bands' matched filter, the
-  strong bands' coverage through their matched filters) up to its threshold; a failed
-  test that co-adding does not move (the fraction, the fit, a band not there at half
-  its predicted height) means no request;
+  strong bands' coverage through their matched filters, the noise-corrected fit when
+  its noise credit is capped) up to its threshold; a failed test that co-adding does
+  not move (the fraction, the fit otherwise, a band not there at half its predicted
+  height) means no request;
 * ``cannot exclude X (the noise alone allows that much)``: the noise's upper limit on
   X's share under the release limit.
 
@@ -50,6 +51,13 @@ MARGIN = 1.25
 #: What a handheld's time allows (assumed; docs/fieldid.md, "Re-measurement"): beyond
 #: this many acquisitions the request says so and the lab is the answer.
 MAX_ACQUISITIONS = 16
+
+#: The signal-to-noise gate scores pure noise up to this (the worst of 125 noise
+#: spectra, tests/fieldid/test_gates.py): below it no band is measurable, and the
+#: count cannot be read off the spectrum.
+NOISE_CEILING_SNR = 4.2
+#: Then the co-added acquisitions are multiplied by this (assumed: halves the noise).
+BLIND_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -200,14 +208,6 @@ def request(analysis: Analysis, result: Identification, t: Thresholds) -> Remeas
     now = analysis.acquisitions
     needed = max(math.ceil(now * factor * MARGIN), now + 1)
     return Remeasure(now, needed, why)
-
-
-#: The signal-to-noise gate scores pure noise up to this (the worst of 125 noise
-#: spectra, tests/fieldid/test_gates.py): below it no band is measurable, and the
-#: count cannot be read off the spectrum.
-NOISE_CEILING_SNR = 4.2
-#: Then the co-added acquisitions are multiplied by this (assumed: halves the noise).
-BLIND_FACTOR = 4.0
 
 
 def _snr_factor(value: float) -> float:
