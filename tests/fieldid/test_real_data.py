@@ -146,3 +146,24 @@ def test_horiba_polystyrene_perturbed_as_the_docs_say():
     nm = 1e7 / (1e7 / 785 - ps.shift_cm1)
     assert identify(Spectrum(nm, y, 785)).verdict is Verdict.BENIGN
     assert identify(Spectrum(nm, y, None)).reason_code == "axis_units"
+
+
+def test_co_added_real_repeat_acquisitions_raise_no_alarm(real_data_dir):
+    """The TiO2 pigment's repeated acquisitions (the spectra that once read as
+    methamphetamine), co-added in pairs and all together: never an alarm, and the
+    verdict is one of the single acquisitions' own."""
+    from portwatch.fieldid.acquisitions import identify_coadded
+    from portwatch.fieldid.realeval import repeat_groups
+
+    lib = default_library()
+    groups = repeat_groups(realdata.catalogue(real_data_dir))
+    assert len(groups) >= 10
+    for group in groups[::3]:
+        prepared = prepare(lib, group[0].laser_nm)
+        spectra = [realdata.load(s, real_data_dir) for s in group]
+        singles = {identify(x, lib, prepared=prepared).verdict for x in spectra[:2]}
+        for chosen in (spectra[:2], spectra):
+            got = identify_coadded(chosen, lib, prepared=prepared)
+            assert got.verdict not in ALARMS, (group[0].key, got.reason)
+            assert got.acquisitions == len(chosen)
+        assert identify_coadded(spectra[:2], lib, prepared=prepared).verdict in singles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 from pathlib import Path
@@ -117,9 +118,11 @@ def test_custody_verdicts_drive_the_lane(svc: Svc) -> None:
     d = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
         **base, "shipment_id": forged.shipment_id}).json()
     assert (d["custody"], d["lane"]) == ("broken", "full_search")
-    r = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
-        **base, "shipment_id": "SHP-NONE"})
-    assert r.status_code == 404 and "shipment_id" in r.json()["detail"]
+    # an id nobody registered answers as another port's shipment (test_arrival_ports)
+    d = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={
+        **base, "shipment_id": "SHP-NONE"}).json()
+    assert (d["custody"], d["lane"]) == ("broken", "full_search")
+    assert d["reason"] == "custody broken: shipment not declared for this port"
     r = svc.client.post("/v1/arrivals", headers=svc.h("officer"), json={**base, "mode": "boat"})
     assert r.status_code == 422 and "mode" in r.json()["detail"]
 
@@ -289,6 +292,37 @@ def test_settings_refuse_unsafe_defaults() -> None:
     ok = Settings.load({"PORTWATCH_ENV": "development", "PORTWATCH_SEED": "3"})
     assert ok.seed == 3
     assert np.isfinite(ok.max_body_bytes)
+
+
+@pytest.mark.parametrize("code", ["2506", "\u0662\u0665\u0660\u0666", "2506\n", "250",
+                                  "25060", " 2506", "\u0662506"])
+def test_settings_shipments_and_tokens_take_the_same_port_codes(code: str,
+                                                                 tmp_path: Path) -> None:
+    """One pattern of a port code everywhere: the settings, a shipment's route and a
+    token's port (Arabic-Indic digits and a trailing newline refused by all, each
+    naming its field)."""
+    from portwatch.custody.registry import shipment_from_mapping
+    from portwatch.domain.errors import PortwatchError
+    from portwatch.service import Settings
+    from portwatch.service.auth import create_token
+    from portwatch.store.database import Database
+
+    doc = copy.deepcopy(trip(0).shipment)  # its route is the example's, shared
+    doc["route"]["port_code"] = code
+    db = Database(str(tmp_path / "tokens.db"))
+    takes = {
+        "PORTWATCH_PORT_CODE": lambda: Settings.load({"PORTWATCH_PORT_CODE": code}),
+        "port_code": lambda: shipment_from_mapping(doc, "shipment"),
+        "--port": lambda: create_token(db, "officer", "booth", port_code=code),
+    }
+    for field, take in takes.items():
+        try:
+            take()
+        except PortwatchError as exc:
+            assert code != "2506" and field in str(exc)
+        else:
+            assert code == "2506", f"{field} took {code!r}"
+    db.close()
 
 
 def test_service_writes_do_not_make_the_ingestor_drop_its_caches(svc: Svc, monkeypatch) -> None:

@@ -16,10 +16,7 @@ import pytest
 
 from portwatch.engine.decide import R_ALERT
 from portwatch.targeting.policy import Policy
-from portwatch.twin.adversaries import AdversaryView, make_adversary
 from portwatch.twin.process.interdiction import interdiction_model
-from portwatch.twin.process.kernel import N_UNIFORMS, PortState, prepare, run_day
-from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
 from portwatch.twin.scenario import load_scenario
 from portwatch.twin.study.replications import run_study, wilson_interval
 from portwatch.twin.study.runner import rules_policy
@@ -29,22 +26,14 @@ from portwatch.twin.study.runner import rules_policy
 ALERTING = ["canine.sweep_s=30", "canine.detection.*.*=1.0", "contraband.decoys_per_day=0"]
 
 
-def _alerted_loads(policy: Policy, sets: list[str], days: int = 3,
+def _alerted_loads(naive_days, policy: Policy, sets: list[str], days: int = 3,
                    modes: tuple[int, ...] | None = None):
-    """(found at the port, handheld-checked, predicted) over the loads a dog alerted on."""
+    """(found at the port, handheld-checked, predicted) over the loads a dog alerted on,
+    ``naive_days`` the fixture of that name."""
     sc = load_scenario("test-port", [*ALERTING, "contraband.loads_per_day=300", *sets])
-    naive = make_adversary("naive")
-    rng = np.random.default_rng(17)
-    kernel, state = prepare(sc, policy), PortState(sc)
     found, checked, predicted = [], [], []
-    for day in range(days):
-        legit = draw_legit(sc, day, rng)
-        plan = naive.plan_day(AdversaryView.blank(sc, policy, day), rng)
-        planned = plan_traffic(sc, day, plan, rng)
-        tr, u = compose_day(legit, planned, rng.random((len(legit), N_UNIFORMS)),
-                            rng.random((len(planned), N_UNIFORMS)))
-        run = run_day(kernel, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
-                      tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, state)
+    for d in naive_days(sc, policy, days, np.random.default_rng(17)):
+        tr, run = d.traffic, d.run
         rows = (tr.plan_row >= 0) & run.alert & (run.reason_code == R_ALERT)  # no broken seal
         if modes is not None:
             rows &= np.isin(tr.mode, modes)
@@ -85,36 +74,40 @@ def test_the_scenario_names_the_handheld_check_and_its_defaults_are_assumed():
     assert np.all(tuned.handheld_detect == 0.6)
 
 
-def test_a_handheld_check_finds_alerted_loads_as_the_model_says():
+def test_a_handheld_check_finds_alerted_loads_as_the_model_says(naive_days):
     # the handheld's own detection (not the Raman analyzer's identification chance)
     # decides an alerted load; a clean check releases it
     policy = replace(Policy.uniform(0.0, capacity_rule="hold"), alert_first_check="handheld")
-    found, checked, predicted = _alerted_loads(policy, ["handheld.detection.*.*=0.5"])
+    found, checked, predicted = _alerted_loads(naive_days, policy,
+                                               ["handheld.detection.*.*=0.5"])
     assert len(found) > 150 and checked.all()
     ok, info = _within(found, predicted)
     assert ok, info
     assert predicted.mean() == pytest.approx(0.5 * 0.95)
 
 
-def test_the_bay_path_finds_alerted_loads_as_the_model_says():
-    found, checked, predicted = _alerted_loads(Policy.uniform(0.0, capacity_rule="hold"), [])
+def test_the_bay_path_finds_alerted_loads_as_the_model_says(naive_days):
+    found, checked, predicted = _alerted_loads(
+        naive_days, Policy.uniform(0.0, capacity_rule="hold"), [])
     assert len(found) > 150 and not checked.any()
     ok, info = _within(found, predicted)
     assert ok, info
 
 
-def test_an_alert_the_plan_selected_anyway_goes_straight_to_the_bay():
+def test_an_alert_the_plan_selected_anyway_goes_straight_to_the_bay(naive_days):
     # half the traffic referred: half the alerts go to the bay, the rest to the handheld
     policy = replace(Policy.uniform(0.5, capacity_rule="hold"), alert_first_check="handheld",
                      alert_covered_to_bay=True)
-    found, checked, predicted = _alerted_loads(policy, ["handheld.detection.*.*=0.3"])
+    found, checked, predicted = _alerted_loads(naive_days, policy,
+                                               ["handheld.detection.*.*=0.3"])
     assert 0.3 < checked.mean() < 0.7
     ok, info = _within(found, predicted)
     assert ok, info
     # triage lowers the detection of an alerted load below the bay path by exactly what
     # the model says, and with the rule by less than without it
     alone = replace(policy, alert_covered_to_bay=False)
-    found_alone, _, predicted_alone = _alerted_loads(alone, ["handheld.detection.*.*=0.3"])
+    found_alone, _, predicted_alone = _alerted_loads(naive_days, alone,
+                                                     ["handheld.detection.*.*=0.3"])
     assert predicted_alone.mean() < predicted.mean()
     assert found_alone.mean() < found.mean()
 
@@ -146,7 +139,7 @@ def test_the_model_moves_with_the_handheld_and_the_rule():
     assert bay.sum() > 0
 
 
-def test_a_clean_scan_then_goes_to_the_handheld_check():
+def test_a_clean_scan_then_goes_to_the_handheld_check(naive_days):
     # nii_scan_handheld: an alert is scanned first where a scanner covers the mode, and a
     # clean scan goes on to the handheld check; a load is missed only when both miss it
     sets = ["handheld.detection.*.*=0.5", "scanners.0.detection.*.*=0.4",
@@ -155,8 +148,8 @@ def test_a_clean_scan_then_goes_to_the_handheld_check():
                      alert_first_check="nii_scan_handheld")
     sc = load_scenario("test-port", [*ALERTING, *sets])
     assert sc.scanner_modes[:, 0].any()  # trucks are scanned at test-port
-    found, _, _ = _alerted_loads(policy, sets)
-    trucks = _alerted_loads(policy, sets, modes=(0,))[0]
+    found, _, _ = _alerted_loads(naive_days, policy, sets)
+    trucks = _alerted_loads(naive_days, policy, sets, modes=(0,))[0]
     expected = (1.0 - 0.6 * 0.5) * 0.95
     low, high = wilson_interval(int(trucks.sum()), len(trucks))
     assert len(trucks) > 60 and low <= expected <= high, (expected, low, high)

@@ -14,8 +14,6 @@ from portwatch.targeting.policy import N_MODES
 from portwatch.twin.adversaries import AdversaryView, make_adversary
 from portwatch.twin.adversaries.helpers import cell_arrivals_per_hour
 from portwatch.twin.process.interdiction import interdiction_model
-from portwatch.twin.process.kernel import N_UNIFORMS, PortState, prepare, run_day
-from portwatch.twin.process.traffic import compose_day, draw_legit, plan_traffic
 from portwatch.twin.scenario import load_scenario
 from portwatch.twin.study.replications import run_study, wilson_interval
 from portwatch.twin.study.runner import parse_policy
@@ -39,28 +37,18 @@ def test_the_informed_prediction_lies_in_the_realised_interval(port):
     assert low <= predicted <= high, (predicted, low, high, data["interdiction_rate_pooled"])
 
 
-def test_the_model_is_calibrated_on_plans_it_did_not_choose():
+def test_the_model_is_calibrated_on_plans_it_did_not_choose(naive_days):
     # the naive adversary spreads loads like traffic: every mode, lane and hour
     sc = load_scenario("laredo", ["contraband.loads_per_day=150",
                                   "contraband.decoys_per_day=0"])
     policy = parse_policy("uniform:0.05")
     model = interdiction_model(sc, policy)
-    naive = make_adversary("naive")
-    rng = np.random.default_rng(7)
-    kernel, state = prepare(sc, policy), PortState(sc)
     predicted, caught = [], []
-    for day in range(4):
-        legit = draw_legit(sc, day, rng)
-        plan = naive.plan_day(AdversaryView.blank(sc, policy, day), rng)
-        planned = plan_traffic(sc, day, plan, rng)
-        tr, u = compose_day(legit, planned, rng.random((len(legit), N_UNIFORMS)),
-                            rng.random((len(planned), N_UNIFORMS)))
-        run = run_day(kernel, tr.arrive_at_s, tr.mode, tr.lane, tr.enrolled, tr.custody,
-                      tr.risk, tr.drug, tr.concealment, tr.is_decoy, u, state)
-        rows = tr.plan_row >= 0
-        if day > 0:  # the first day starts from an empty port
-            predicted.append(model.of_plan(plan)[tr.plan_row[rows]])
-            caught.append(run.detected_by[rows] > 0)
+    for d in naive_days(sc, policy, 4, np.random.default_rng(7)):
+        rows = d.traffic.plan_row >= 0
+        if d.day > 0:  # the first day starts from an empty port
+            predicted.append(model.of_plan(d.plan)[d.traffic.plan_row[rows]])
+            caught.append(d.run.detected_by[rows] > 0)
     p, hit = np.concatenate(predicted), np.concatenate(caught)
     low, high = wilson_interval(int(hit.sum()), len(hit))
     assert len(hit) > 400

@@ -72,6 +72,14 @@ def identify_command(
             "the ASTM E1840 bands corrects the axis of every spectrum.",
         ),
     ] = None,
+    same_sample: Annotated[
+        bool,
+        typer.Option(
+            "--same-sample",
+            help="The files are acquisitions of one sample on one instrument: co-add them "
+            "(same axis and laser, each checked for saturation) and give one answer.",
+        ),
+    ] = False,
 ) -> None:
     """Identify what each spectrum shows: verdict, components, bands, action, confidence.
 
@@ -102,6 +110,9 @@ def identify_command(
         print(f"calibration: axis offset {shift:+.2f} cm-1 from {calibration}", file=sys.stderr)
     prepared = {k: prepare_cached(lib, k) for k in (laser,) if k is not None}
     with one_blas_thread():
+        if same_sample:
+            _identify_same_sample(files, lib, laser, table, shift, prepared, as_json)
+            return
         failed = _identify_batch(files, lib, laser, table, shift, prepared, as_json)
     if failed:
         raise typer.Exit(2)
@@ -129,9 +140,23 @@ def _identify_batch(files, lib, laser, table, shift, prepared, as_json) -> int: 
     return failed
 
 
+def _identify_same_sample(files, lib, laser, table, shift, prepared, as_json) -> None:  # noqa: ANN001
+    """Co-add the files as acquisitions of one sample and print one answer."""
+    from portwatch.fieldid.acquisitions import identify_acquisitions
+
+    result = identify_acquisitions(files, lib, laser, table, shift, prepared)
+    if as_json:
+        doc = result.to_json()
+        doc["files"] = [str(p) for p in files]
+        typer.echo(json.dumps(doc))
+    else:
+        typer.echo(_human(result))
+
+
 def _human(result) -> str:  # noqa: ANN001 - Identification, imported lazily
+    coadded = f" ({result.acquisitions} acquisitions co-added)" if result.acquisitions > 1 else ""
     lines = [
-        f"{result.source}: {result.verdict.value.upper()} -> {result.action.value} "
+        f"{result.source}{coadded}: {result.verdict.value.upper()} -> {result.action.value} "
         f"({result.laser_nm} nm; confidence {result.confidence:.2f}; {result.reason})"
     ]
     for c in result.components:

@@ -28,6 +28,7 @@ from portwatch.custody.keys import load_public_key
 from portwatch.custody.thresholds import pydantic_message
 from portwatch.domain.custody import Party, PartyRole, Standing
 from portwatch.domain.errors import InputError
+from portwatch.domain.fields import PortCode
 
 _ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 
@@ -167,7 +168,7 @@ class _RouteIn(BaseModel):
     crossing: _ZoneIn
     destination: _ZoneIn
     stops: list[_ZoneIn] = Field(default_factory=list)
-    port_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$")
+    port_code: PortCode | None = None
 
     @field_validator("line")
     @classmethod

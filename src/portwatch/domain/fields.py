@@ -33,4 +33,12 @@ Count = Annotated[int, Field(ge=0, strict=True)]
 Seed = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]
 """A random seed in [0, 2**63 - 1]."""
 
-__all__ = ["Count", "FiniteFloat", "NonNegativeFinite", "PositiveFinite", "Probability", "Seed"]
+PORT_CODE = r"^[0-9]{4}$"
+"""A port of entry's four-digit CBP code (``2506``: Otay Mesa), ASCII digits only: the
+one pattern of a port code, for pydantic fields (``PortCode``) and ``re.fullmatch``."""
+
+PortCode = Annotated[str, Field(pattern=PORT_CODE)]
+"""A port of entry's code (``PORT_CODE``)."""
+
+__all__ = ["PORT_CODE", "Count", "FiniteFloat", "NonNegativeFinite", "PortCode",
+           "PositiveFinite", "Probability", "Seed"]

@@ -2,10 +2,13 @@
 
 Read a spectrum (``read_spectrum``), identify it against the reference library
 (``identify``: verdict, components with fractions and supporting peaks, action), manage
-the library (``default_library``, ``load_library``, ``add_to_library_file``) and
-reproduce the evaluation (``evaluate``). See docs/fieldid.md.
+the library (``default_library``, ``load_library``, ``add_to_library_file``), co-add
+acquisitions of one sample (``coadd``, ``identify_acquisitions``; an inconclusive answer
+says how many it needs: ``Remeasure``) and reproduce the evaluation (``evaluate``). See
+docs/fieldid.md.
 """
 
+from portwatch.fieldid.acquisitions import coadd, identify_acquisitions
 from portwatch.fieldid.calibrate import calibrate
 from portwatch.fieldid.evaluate import Report, evaluate
 from portwatch.fieldid.identify import (
@@ -39,6 +42,7 @@ from portwatch.fieldid.preprocess import (
     default_pipeline,
 )
 from portwatch.fieldid.readers import read_spectrum, write_columns
+from portwatch.fieldid.remeasure import Remeasure
 from portwatch.fieldid.search import Hit, PreparedLibrary, prepare, search
 from portwatch.fieldid.spectrum import Spectrum
 
@@ -55,6 +59,7 @@ __all__ = [
     "Pipeline",
     "PreparedLibrary",
     "Reference",
+    "Remeasure",
     "RemoveBaseline",
     "ReportedComponent",
     "Report",
@@ -65,12 +70,14 @@ __all__ = [
     "analyse",
     "build_default_library",
     "calibrate",
+    "coadd",
     "decide",
     "decompose",
     "default_library",
     "default_pipeline",
     "evaluate",
     "identify",
+    "identify_acquisitions",
     "load_library",
     "load_thresholds",
     "measured_reference",

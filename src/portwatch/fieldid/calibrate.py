@@ -64,7 +64,7 @@ HQI_MARGIN = 0.05
 RELEASE_MARGIN = 0.02
 #: Below this fit a drug pattern is never confirmed, whatever the tuning set allows. Set
 #: after a floor of 0.3 let two held-out Horiba silicon spectra be called HMX (see
-#: docs/fieldid.md, "How the held-out split was used").
+#: docs/fieldid.md, "How the measured splits were used").
 CONFIRM_R2_FLOOR = 0.6
 CALIBRATION_SEED_OFFSET = 1_000_003
 

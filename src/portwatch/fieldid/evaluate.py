@@ -67,6 +67,9 @@ class Report:
         default_factory=dict
     )
     reliability: dict[int, list[dict[str, float]]] = field(default_factory=dict)
+    #: per laser and budget (acquisitions per sample): the figures with the engine's
+    #: re-measurement request followed (``protocol.follow``)
+    protocol: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """The report as JSON-ready data."""
@@ -97,7 +100,88 @@ def evaluate(
         outcomes = [Outcome(m, decide(m.analysis, t, cal)) for m in measured]
         _summarise(report, laser, outcomes, t)
         report.reliability[laser] = reliability([(o.identification, _right(o)) for o in outcomes])
+        report.protocol[laser] = {
+            str(b): _protocol(outcomes, seed, laser, library, cal, b) for b in PROTOCOL_BUDGETS
+        }
     return report, cal
+
+
+#: Acquisitions per sample the protocol may take (assumed; docs/fieldid.md,
+#: "Re-measurement"): a short budget and the engine's own cap.
+PROTOCOL_BUDGETS = (4, 16)
+
+
+def _protocol(
+    outcomes: list[Outcome],
+    seed: int,
+    laser: int,
+    library: Library | None,
+    cal: Calibration,
+    budget: int,
+) -> dict[str, float]:
+    """The evaluation stream's figures with every re-measurement request followed."""
+    from portwatch.fieldid.cases import peak_table
+    from portwatch.fieldid.library import default_library
+    from portwatch.fieldid.protocol import follow
+    from portwatch.fieldid.search import prepare
+
+    table = peak_table()
+    prepared = prepare(library or default_library(), laser)
+    after: list[Outcome] = []
+    used: list[int] = []
+    for i, o in enumerate(outcomes):
+        got = follow(o.measured.case, (seed, laser, i), o.identification, table, prepared,
+                     cal, budget)  # fmt: skip
+        after.append(Outcome(o.measured, got.identification))
+        used.append(got.acquisitions)
+    return _protocol_figures(outcomes, after, used, budget)
+
+
+def _protocol_figures(
+    before: list[Outcome], after: list[Outcome], used: list[int], budget: int
+) -> dict[str, float]:
+    """Counts before and after the protocol (plain numbers, JSON-ready)."""
+    def count(rows: list[Outcome], test: Callable[[Outcome], bool]) -> int:
+        return sum(bool(test(o)) for o in rows)
+
+    def pure(kind: str) -> Callable[[Outcome], bool]:
+        return lambda o: o.measured.case.kind == kind and _named_exactly(o)
+
+    def negative(o: Outcome) -> bool:
+        return o.measured.case.truth not in ("controlled", "explosive")
+
+    def released(o: Outcome) -> bool:
+        return o.identification.verdict is Verdict.BENIGN
+
+    out: dict[str, float] = {"budget": budget}
+    for label, rows in (("single", before), ("protocol", after)):
+        out[f"{label}_pure_drugs_named"] = count(rows, pure("pure_drug"))
+        out[f"{label}_pure_explosives_named"] = count(rows, pure("pure_explosive"))
+        out[f"{label}_false_alarms"] = count(
+            rows, lambda o: negative(o) and o.identification.verdict in ALARMS
+        )
+        out[f"{label}_drug_bearing_released"] = count(
+            rows, lambda o: o.measured.case.truth == "controlled" and released(o)
+        )
+        out[f"{label}_drug_free_to_lab"] = count(
+            rows, lambda o: negative(o) and o.identification.verdict is Verdict.INCONCLUSIVE
+        )
+        out[f"{label}_drug_bearing_called"] = count(
+            rows, lambda o: o.measured.case.truth == "controlled" and o.detected
+        )
+    out["pure_drugs"] = count(before, lambda o: o.measured.case.kind == "pure_drug")
+    out["pure_explosives"] = count(before, lambda o: o.measured.case.kind == "pure_explosive")
+    out["negatives"] = count(before, negative)
+    out["drug_bearing"] = count(before, lambda o: o.measured.case.truth == "controlled")
+    asked = [n for n in used if n > 1]
+    out["asked_again"] = len(asked)
+    out["mean_acquisitions_when_asked"] = float(np.mean(asked)) if asked else 0.0
+    out["at_budget"] = sum(n >= budget for n in asked)
+    out["verdict_changed"] = sum(
+        a.identification.verdict is not b.identification.verdict
+        for a, b in zip(after, before, strict=True)
+    )
+    return out
 
 
 def _right(o: Outcome) -> bool | None:
@@ -353,8 +437,57 @@ def render_markdown(report: Report) -> str:
                     f"{limits[m]:.0%}" if limits[m] is not None else "-" for m in SWEEP_MATRICES
                 ]
                 out.append(f"| {drug} | " + " | ".join(cells) + " |")
+        out += _render_protocol(report, laser)
         out.append("")
     return "\n".join(out)
+
+
+PROTOCOL_ROWS = (
+    ("pure drugs named exactly", "pure_drugs_named", "pure_drugs"),
+    ("pure explosives named exactly", "pure_explosives_named", "pure_explosives"),
+    ("drug-free samples called controlled or explosive", "false_alarms", "negatives"),
+    ("drug-free samples sent to the lab", "drug_free_to_lab", "negatives"),
+    ("drug-bearing samples released as benign", "drug_bearing_released", "drug_bearing"),
+    ("drug-bearing samples with the drug named", "drug_bearing_called", "drug_bearing"),
+)
+
+
+def _render_protocol(report: Report, laser: int) -> list[str]:
+    """The single-acquisition figures beside the re-measurement protocol's, per budget."""
+    from portwatch.fieldid.realeval import wilson
+
+    runs = report.protocol.get(laser, {})
+    if not runs:
+        return []
+    budgets = sorted(runs, key=int)
+    out = [
+        "",
+        "Re-measurement protocol: each request to co-add more acquisitions of the same "
+        "sample followed, at most B acquisitions per sample (assumed); single-acquisition "
+        "thresholds throughout. Counts with 95% Wilson intervals.",
+        "",
+        "| figure | single acquisition | " + " | ".join(f"B = {b}" for b in budgets) + " |",
+        "|---|---|" + "---|" * len(budgets),
+    ]
+    first = runs[budgets[0]]
+
+    def cell(k: float, n: float) -> str:
+        lo, hi = wilson(int(k), int(n))
+        return f"{int(k)}/{int(n)} ({k / n:.1%}, {lo:.1%}-{hi:.1%})" if n else "-"
+
+    for title, key, total in PROTOCOL_ROWS:
+        n = first[total]
+        cells = [cell(first[f"single_{key}"], n)]
+        cells += [cell(runs[b][f"protocol_{key}"], n) for b in budgets]
+        out.append(f"| {title} | " + " | ".join(cells) + " |")
+    asked = [
+        f"B = {b}: {int(runs[b]['asked_again'])} samples asked again, "
+        f"{runs[b]['mean_acquisitions_when_asked']:.1f} acquisitions on average when asked, "
+        f"{int(runs[b]['at_budget'])} stopped at the budget, "
+        f"{int(runs[b]['verdict_changed'])} verdicts changed"
+        for b in budgets
+    ]
+    return [*out, "", "; ".join(asked) + "."]
 
 
 def plot_sensitivity(report: Report, path: Path) -> None:

@@ -18,15 +18,17 @@ correction, library search, mixture decomposition and the band-level evidence.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from portwatch.domain.errors import ConfigError
 from portwatch.domain.substances import ACTION_FOR_VERDICT, Action, SubstanceClass, Verdict
 from portwatch.fieldid import evidence as ev
+from portwatch.fieldid.acquisitions import acquisitions_of
 from portwatch.fieldid.gates import (
     FLUORESCENCE_ADVICE_RATIO,
     GateFailure,
@@ -34,6 +36,7 @@ from portwatch.fieldid.gates import (
     check_file_size,
     noise_sigma,
     run_gates,
+    snr,
 )
 from portwatch.fieldid.library import Library, default_library
 from portwatch.fieldid.mixtures import (
@@ -46,6 +49,9 @@ from portwatch.fieldid.mixtures import (
 from portwatch.fieldid.preprocess import FINGERPRINT_CM1, Pipeline
 from portwatch.fieldid.search import Hit, PreparedLibrary, hqi_scores, prepare
 from portwatch.fieldid.spectrum import Spectrum
+
+if TYPE_CHECKING:
+    from portwatch.fieldid.remeasure import Remeasure
 
 DEFAULT_LASER_NM = 785
 PEAK_TOLERANCE_CM1 = ev.PEAK_TOLERANCE_CM1
@@ -191,6 +197,10 @@ class FlaggedEvidence:
     diagnostic_heights: tuple[float, ...] = ()
     #: the diagnostic bands tested together with their shape (``evidence.matched_bands``)
     matched: ev.MatchedBands = field(default_factory=ev.MatchedBands)
+    #: per band of ``missing_cm1``: its height, and the factor on the co-added
+    #: acquisitions its own matched filter needs to stand (inf: more will not show it)
+    missing_heights: tuple[float, ...] = ()
+    missing_need: tuple[float, ...] = ()
 
 
 #: A release is refused while a band at least this tall (relative to the query's tallest)
@@ -267,6 +277,10 @@ class Analysis:
     forced: tuple[ForcedBound, ...] = ()
     #: the broad background's level over the tallest band (``gates.background_ratio``)
     background: float = 0.0
+    #: how many acquisitions of the sample were co-added (``acquisitions.coadd``)
+    acquisitions: int = 1
+    #: the signal-to-noise gate's value (``gates.snr``), when that gate refused it
+    snr: float = 0.0
 
 
 #: Linear interpolation onto the common axis at a random phase between two pixels keeps
@@ -346,6 +360,9 @@ class Identification:
     reason_code: str = ""
     shift_cm1: float = 0.0
     explained: float = 0.0
+    #: how many acquisitions were co-added, and what more the engine asks for
+    acquisitions: int = 1
+    remeasure: Remeasure | None = None
 
     @property
     def presumptive(self) -> bool:
@@ -384,6 +401,8 @@ class Identification:
                 for h in self.hits
             ],
         }
+        doc["acquisitions"] = self.acquisitions
+        doc["remeasure"] = self.remeasure.to_json() if self.remeasure else None
         if self.presumptive:
             doc["note"] = PRESUMPTIVE_NOTE
         return doc
@@ -400,12 +419,45 @@ def analyse(
     """Gate, preprocess, correct drift, search, decompose and gather band evidence."""
     stated = laser_nm or spectrum.laser_nm
     laser = stated or (prepared.laser_nm if prepared is not None else DEFAULT_LASER_NM)
+    count = acquisitions_of(spectrum)
     spectrum, gate = run_gates(spectrum, stated)
     if gate is not None:
-        background = background_ratio(spectrum) if gate.code == "low_snr" else 0.0
-        return Analysis(spectrum.source, laser, gate, background=background)
+        weak = gate.code == "low_snr"
+        background = background_ratio(spectrum) if weak else 0.0
+        return Analysis(
+            spectrum.source, laser, gate, background=background, acquisitions=count,
+            snr=snr(spectrum) if weak else 0.0,
+        )  # fmt: skip
     if prepared is None:
         prepared = prepare(library or default_library(), laser, pipeline)
+    q = _aligned_query(spectrum, prepared, calibration_shift_cm1)
+    hqi, dhqi = hqi_scores(prepared, q.query)
+    dec = decompose(prepared, q.query)
+    b = _band_evidence(prepared, q, dec, hqi, laser)
+    return Analysis(
+        spectrum.source, laser, None, q.shift_cm1, q.shift_from, q.query,
+        _top_hits(prepared, hqi, dhqi), dec, b.peaks, b.display, b.flagged, b.explained,
+        b.left, q.noise, b.supported, b.largest, forced_bounds(prepared, q.query, dec, q.noise),
+        background_ratio(spectrum), count,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The query on the library's axis: drift-corrected, unit area, with its noise."""
+
+    query: np.ndarray
+    shift_cm1: float
+    shift_from: str
+    #: noise per point carried from the raw counts, and the smoothing's noise gain
+    noise: float
+    gain: float
+
+
+def _aligned_query(
+    spectrum: Spectrum, prepared: PreparedLibrary, calibration_shift_cm1: float | None
+) -> _Query:
+    """Preprocess, correct the axis drift (measured or estimated), scale to unit area."""
     axis = prepared.axis_cm1
     _, raw, divisor = prepared.pipeline.apply_scaled(spectrum)
     shift_from, base_shift, window = "estimated", 0.0, SHIFT_SEARCH_CM1
@@ -418,47 +470,60 @@ def analyse(
         sharp = ev.shifted(axis, prepared.sharp_pipeline().apply(spectrum)[1], base_shift)
     extra = _drift(axis, sharp, rows, window, calibration_shift_cm1 is None)
     query = ev.shifted(axis, query, extra)
-    total = base_shift + extra
     area = max(float(np.abs(query).sum()), 1e-30)
-    query = query / area
     # the smoothing stage lowers the noise by its gain (and correlates neighbours)
     gain = prepared.pipeline.noise_gain()
     noise = _raw_noise(spectrum) * np.sqrt(INTERPOLATION_VARIANCE) * gain / divisor / area
-    hqi, dhqi = hqi_scores(prepared, query)
+    return _Query(query / area, base_shift + extra, shift_from, noise, gain)
+
+
+def _top_hits(prepared: PreparedLibrary, hqi: np.ndarray, dhqi: np.ndarray) -> tuple[Hit, ...]:
+    """The five references of highest HQI, with their derivative HQI."""
     order = np.argsort(-hqi, kind="stable")[:5]
-    hits = tuple(
+    return tuple(
         Hit(prepared.references[i].name, prepared.references[i].substance_class,
             float(hqi[i]), float(dhqi[i]))
         for i in order
     )  # fmt: skip
-    dec = decompose(prepared, query)
+
+
+@dataclass(frozen=True)
+class _Bands:
+    """The band-level evidence ``analyse`` gathers on a decomposition."""
+
+    peaks: dict[str, tuple[float, ...]]
+    display: dict[str, str]
+    flagged: tuple[FlaggedEvidence, ...]
+    explained: float
+    left: tuple[float, ...]
+    supported: tuple[str, ...]
+    largest: float
+
+
+def _band_evidence(
+    prepared: PreparedLibrary, q: _Query, dec: Decomposition, hqi: np.ndarray, laser: int
+) -> _Bands:
+    """Supporting peaks, supported references, explained bands and flagged evidence."""
+    query, noise = q.query, q.noise
     tolerance = PEAK_TOLERANCE_CM1.get(laser, 8.0)
     peaks = {
         c.name: supporting_peaks(prepared, query, dec, c, laser, noise or None)
         for c in dec.components
     }
     display = {c.name: prepared.references[c.index].display_name for c in dec.components}
-    found = ev.query_bands(axis, query, sigma=_band_noise(query, noise, gain))
+    found = ev.query_bands(prepared.axis_cm1, query, sigma=_band_noise(query, noise, q.gain))
     support_fit, supported = _supported(prepared, dec, query, laser)
     explained, left = ev.explained_share(found, query, support_fit)
-    largest = _largest_unexplained(found, left)
     flagged = tuple(
         _flagged_evidence(
-            prepared,
-            c,
-            found,
-            float(hqi[c.index]),
-            tolerance,
+            prepared, c, found, float(hqi[c.index]), tolerance,
             _partial(prepared, dec, c, query, noise),
         )  # fmt: skip
         for c in dec.components
         if c.substance_class in ev.FLAGGED
     )
-    return Analysis(
-        spectrum.source, laser, None, total, shift_from, query, hits, dec, peaks, display,
-        flagged, explained, left, noise, supported, largest,
-        forced_bounds(prepared, query, dec, noise), background_ratio(spectrum),
-    )  # fmt: skip
+    largest = _largest_unexplained(found, left)
+    return _Bands(peaks, display, flagged, explained, left, supported, largest)
 
 
 def _band_noise(query: np.ndarray, carried: float, gain: float) -> float:
@@ -634,9 +699,11 @@ def _flagged_evidence(
     present = tuple(d for d in diagnostic if found.present(d, tolerance))
     coverage, matched_cm1, missing = ev.band_coverage(found, bands, tolerance)
     joint = ev.MatchedBands()
+    alone: dict[float, ev.MatchedBands] = {}
     if p is not None:
         joint = _matched(prepared, p, diagnostic) if diagnostic else joint
-        rescued = tuple(b for b in missing if matched_met(_matched(prepared, p, (b,))))
+        alone = {b: _matched(prepared, p, (b,)) for b in missing}
+        rescued = tuple(b for b in missing if matched_met(alone[b]))
         if rescued:
             strong = [b for b in bands if b.height >= ev.STRONG_BAND_MIN_HEIGHT]
             matched_cm1 = tuple(sorted((*matched_cm1, *rescued)))
@@ -645,9 +712,32 @@ def _flagged_evidence(
             coverage = sum(b.height for b in strong if b.position_cm1 in matched_cm1) / total
     height = {b.position_cm1: b.height for b in bands}
     heights = tuple(height.get(d, 1.0) for d in diagnostic)
+    need = tuple(coadd_factor(alone[b]) if b in alone else np.inf for b in missing)
     return FlaggedEvidence(
-        c, hqi, diagnostic, present, coverage, matched_cm1, missing, heights, joint
-    )
+        c, hqi, diagnostic, present, coverage, matched_cm1, missing, heights, joint,
+        tuple(height.get(b, 0.0) for b in missing), need,
+    )  # fmt: skip
+
+
+def coadd_factor(m: ev.MatchedBands) -> float:
+    """How many times the co-added acquisitions a matched-filter test needs to stand.
+
+    Its z grows with the square root of the acquisitions co-added (the noise, shot
+    noise of bands and fluorescence alike, falls so): it needs ``(MATCHED_Z_MIN / z)^2``.
+    Its amplitude and alignment are read off the same noise: the amplitude is uncertain
+    by about ``amplitude / z``, and under ``MATCHED_Z_MIN`` the slid pattern projects
+    more by chance as often as not. So a test with signal (z > 0) whose amplitude is
+    within two of its standard errors of ``MATCHED_AMPLITUDE_MIN`` counts as noise-limited;
+    misaligned at ``MATCHED_Z_MIN`` or more, or well under the height, it will not stand
+    by co-adding (inf).
+    """
+    if matched_met(m):
+        return 1.0
+    if m.z <= 0 or (m.aligned is False and m.z >= MATCHED_Z_MIN):
+        return float("inf")
+    if m.amplitude * (1.0 + 2.0 / m.z) < MATCHED_AMPLITUDE_MIN:
+        return float("inf")
+    return float((MATCHED_Z_MIN / m.z) ** 2)
 
 
 def supporting_peaks(
@@ -740,7 +830,7 @@ def _names_a_cut(a: Analysis) -> bool:
     )
 
 
-def noise_limited(b: ForcedBound, limit: float) -> bool:
+def noise_limited(b: ForcedBound, limit: float, acquisitions: int = 1) -> bool:
     """Whether the noise alone, carried from the raw counts, leaves room for ``limit`` of ``b``.
 
     Then a forced-in share near zero (z under ``BOUND_MIN_Z``) does not exclude the
@@ -748,8 +838,16 @@ def noise_limited(b: ForcedBound, limit: float) -> bool:
     Only the carried noise counts here, never the misfit term of ``fraction_sd``: on
     measured spectra from another instrument than the library's references, band-shape
     misfit, not noise, lets a drug reference take a few percent (``largest_upper``).
+
+    With ``acquisitions`` co-added, the noise of *one* of them is what counts
+    (``noise_sd * sqrt(acquisitions)``): a drug one acquisition could not exclude stays
+    bounded after co-adding, and is excluded only when its whole upper limit (misfit
+    included) falls under ``limit``, not because co-adding took it out of this rule.
+    Without that, following a request to exclude a drug released 5-20% drug cuts the
+    single acquisition had sent to the lab (development seed 3001, 785 nm: 13 of 34
+    new releases).
     """
-    return UPPER_BOUND_Z * b.noise_sd >= limit
+    return UPPER_BOUND_Z * b.noise_sd * np.sqrt(max(acquisitions, 1)) >= limit
 
 
 def largest_upper(a: Analysis, limit: float = Thresholds.release_upper_max) -> tuple[float, str]:
@@ -779,7 +877,7 @@ def largest_upper(a: Analysis, limit: float = Thresholds.release_upper_max) -> t
         limits += [
             (forced_upper(b), b.name)
             for b in a.forced
-            if b.z >= BOUND_MIN_Z or noise_limited(b, limit)
+            if b.z >= BOUND_MIN_Z or noise_limited(b, limit, a.acquisitions)
         ]
     if not limits:
         return 0.0, ""
@@ -852,7 +950,26 @@ def _trace(f: FlaggedEvidence, t: Thresholds) -> bool:
 def decide(
     analysis: Analysis, thresholds: Thresholds, calibration: Calibration | None = None
 ) -> Identification:
-    """Apply ``thresholds`` to ``analysis``: the verdict, the action and a confidence."""
+    """Apply ``thresholds`` to ``analysis``: the verdict, the action and a confidence.
+
+    An inconclusive answer that more co-added acquisitions of the same sample could
+    settle also says how many (``remeasure.request``).
+    """
+    from portwatch.fieldid.remeasure import request
+
+    result = _verdict(analysis, thresholds, calibration)
+    wanted = request(analysis, result, thresholds)
+    if wanted is not None:
+        reason = f"{result.reason}; {wanted.advice()}"
+        return replace(result, reason=reason, remeasure=wanted,
+                       acquisitions=analysis.acquisitions)  # fmt: skip
+    return replace(result, acquisitions=analysis.acquisitions)
+
+
+def _verdict(
+    analysis: Analysis, thresholds: Thresholds, calibration: Calibration | None = None
+) -> Identification:
+    """The verdict, action and confidence ``decide`` gives, before any request."""
     laser = analysis.laser_nm
     maps = calibration or Calibration({laser: thresholds})
     if analysis.gate is not None or analysis.decomposition is None:

@@ -210,60 +210,91 @@ def _summarise(
     that carry one independent term (``_correlation_points``), and the unique signal's
     z-score uses the variance of a sum of correlated points.
     """
-    refs = prepared.matrix
+    fit = _final_fit(prepared, q, chosen, poly)
     points = _correlation_points(rho)
-    drift = prepared.drift_matrix
-    a, owner = _final_design(refs, chosen, poly, drift)
-    coef, rss = _fit(a, q) if a.shape[1] else (np.zeros(0), float(q @ q))
-    fitted = a @ coef if a.shape[1] else np.zeros_like(q)
-    n_active = int((coef > 0).sum())
-    dof = max(q.size - n_active, 1)
-    sigma2 = max(rss / dof, 1e-30)
-    classes = [prepared.references[i].substance_class for i in chosen]
-    ref_coef = coef[: len(chosen)]
-    contents = np.array([c is not SubstanceClass.PACKAGING for c in classes], dtype=bool)
-    contents_total = float(ref_coef[contents].sum()) if contents.any() else 0.0
-    all_total = float(ref_coef.sum())
-    cov = _covariance(a, coef, sigma2)[: len(chosen), : len(chosen)]
-    components = []
-    for k, i in enumerate(chosen):
-        mine = owner == k
-        without = a[:, ~mine]
-        rss_without = _fit(without, q)[1] if without.shape[1] else float(q @ q)
-        if classes[k] in (SubstanceClass.CONTROLLED, SubstanceClass.EXPLOSIVE):
-            rss_without = _best_replacement(prepared, q, without, chosen, rss_without)
-        evidence = max(rss_without - rss, 0.0) / sigma2 / points
-        group = contents if contents[k] else np.ones(len(chosen), dtype=bool)
-        total = contents_total if contents[k] else all_total
-        fraction = float(ref_coef[k] / total) if total > 0 else 0.0
-        fraction_sd = _ratio_sd(k, group, ref_coef, cov, total)
-        partial = q - fitted + a[:, mine] @ coef[mine]
-        shape_hqi = _shape_hqi(refs[i], partial)
-        unique_z, unique_hqi = _unique_signal(
-            ref_coef[k] * refs[i], fitted, partial, refs[i], np.sqrt(sigma2), rho
-        )
-        components.append(
-            Component(
-                int(i),
-                prepared.references[i].name,
-                classes[k],
-                float(ref_coef[k]),
-                fraction,
-                fraction_sd,
-                float(evidence),
-                shape_hqi,
-                unique_z,
-                unique_hqi,
-            )
-        )
+    components = [_component(prepared, q, fit, k, points, rho) for k in range(len(chosen))]
     components.sort(key=lambda c: (c.substance_class is SubstanceClass.PACKAGING, -c.fraction))
+    a, coef, owner, rss = fit.design, fit.coef, fit.owner, fit.rss
     fit_r2 = 1.0 - rss / tss if tss > 0 else 0.0
     refs_only = owner >= 0
     fitted_refs = a[:, refs_only] @ coef[refs_only] if refs_only.any() else np.zeros_like(q)
     parts = {int(i): a[:, owner == k] @ coef[owner == k] for k, i in enumerate(chosen)}
     return Decomposition(
-        tuple(components), fitted, q - fitted, float(fit_r2), float(rss), fitted_refs, parts
+        tuple(components), fit.fitted, q - fit.fitted, float(fit_r2), float(rss), fitted_refs,
+        parts,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _FinalFit:
+    """The final least-squares fit of the chosen references (``_summarise``)."""
+
+    chosen: list[int]
+    design: np.ndarray
+    owner: np.ndarray
+    coef: np.ndarray
+    rss: float
+    fitted: np.ndarray
+    sigma2: float
+    classes: list[SubstanceClass]
+    #: which chosen references are contents (not packaging), and the coefficient totals
+    contents: np.ndarray
+    contents_total: float
+    all_total: float
+    cov: np.ndarray
+
+
+def _final_fit(
+    prepared: PreparedLibrary, q: np.ndarray, chosen: list[int], poly: np.ndarray
+) -> _FinalFit:
+    """Fit the chosen references with the polynomial and drift columns; noise and totals."""
+    a, owner = _final_design(prepared.matrix, chosen, poly, prepared.drift_matrix)
+    coef, rss = _fit(a, q) if a.shape[1] else (np.zeros(0), float(q @ q))
+    fitted = a @ coef if a.shape[1] else np.zeros_like(q)
+    dof = max(q.size - int((coef > 0).sum()), 1)
+    sigma2 = max(rss / dof, 1e-30)
+    classes = [prepared.references[i].substance_class for i in chosen]
+    ref_coef = coef[: len(chosen)]
+    contents = np.array([c is not SubstanceClass.PACKAGING for c in classes], dtype=bool)
+    contents_total = float(ref_coef[contents].sum()) if contents.any() else 0.0
+    cov = _covariance(a, coef, sigma2)[: len(chosen), : len(chosen)]
+    return _FinalFit(
+        chosen, a, owner, coef, rss, fitted, sigma2, classes, contents, contents_total,
+        float(ref_coef.sum()), cov,
+    )  # fmt: skip
+
+
+def _component(
+    prepared: PreparedLibrary,
+    q: np.ndarray,
+    fit: _FinalFit,
+    k: int,
+    points: float,
+    rho: np.ndarray,
+) -> Component:
+    """The ``k``-th chosen reference as a component: share, evidence, unique signal."""
+    i = fit.chosen[k]
+    ref = prepared.matrix[i]
+    a, coef, rss = fit.design, fit.coef, fit.rss
+    ref_coef = coef[: len(fit.chosen)]
+    mine = fit.owner == k
+    without = a[:, ~mine]
+    rss_without = _fit(without, q)[1] if without.shape[1] else float(q @ q)
+    if fit.classes[k] in (SubstanceClass.CONTROLLED, SubstanceClass.EXPLOSIVE):
+        rss_without = _best_replacement(prepared, q, without, fit.chosen, rss_without)
+    evidence = max(rss_without - rss, 0.0) / fit.sigma2 / points
+    group = fit.contents if fit.contents[k] else np.ones(len(fit.chosen), dtype=bool)
+    total = fit.contents_total if fit.contents[k] else fit.all_total
+    fraction = float(ref_coef[k] / total) if total > 0 else 0.0
+    fraction_sd = _ratio_sd(k, group, ref_coef, fit.cov, total)
+    partial = q - fit.fitted + a[:, mine] @ coef[mine]
+    unique_z, unique_hqi = _unique_signal(
+        ref_coef[k] * ref, fit.fitted, partial, ref, np.sqrt(fit.sigma2), rho
     )
+    return Component(
+        int(i), prepared.references[i].name, fit.classes[k], float(ref_coef[k]), fraction,
+        fraction_sd, float(evidence), _shape_hqi(ref, partial), unique_z, unique_hqi,
+    )  # fmt: skip
 
 
 #: Lags (points) over which the residual's misfit is taken as correlated in the

@@ -11,6 +11,8 @@ written in nm, with and without the laser line.
 
 from __future__ import annotations
 
+import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,11 +113,13 @@ def evaluate_real(
         raise ValueError(f"split: only heldout or fresh are used for reported figures, not {split}")
     report = RealReport()
     rows: list[tuple[Identification, bool | None]] = []
+    singles: dict[str, Identification] = {}
     for i, s in enumerate(samples):
         if s.split != split:
             raise ValueError(f"{s.key}: belongs to the {s.split} split, not {split}")
         spectrum = load(s, cache_dir)
         ident = _identify(spectrum, s.laser_nm, library, calibration)
+        singles[s.key] = ident
         _count(report, s, ident)
         named = ident.verdict is not Verdict.INCONCLUSIVE
         rows.append((ident, right_answer(s, ident) if named else None))
@@ -124,7 +128,54 @@ def evaluate_real(
         if progress is not None:
             progress()
     report.reliability = reliability(rows)
+    _coadded_repeats(report, samples, singles, library, calibration, cache_dir)
     return report
+
+
+#: A file of a repeated acquisition: the same name but for a trailing ``_N``.
+_REPEAT = re.compile(r"_(\d+)(\.[A-Za-z]+)$")
+COADD_REPEATS = "co-added repeat acquisitions of one sample (pairs, and all)"
+COADD_NOISE = "co-added with itself plus noise at its own level"
+
+
+def repeat_groups(samples: Sequence[RealSample]) -> list[list[RealSample]]:
+    """Repeated acquisitions of one sample: same instrument and file name but ``_N``."""
+    groups: dict[tuple[str, str], list[RealSample]] = {}
+    for s in samples:
+        stem = _REPEAT.sub(r"\2", s.key)
+        if stem != s.key:
+            groups.setdefault((s.instrument, stem), []).append(s)
+    return [sorted(g, key=lambda s: s.key) for g in groups.values() if len(g) >= 2]
+
+
+def _coadded_repeats(
+    report: RealReport,
+    samples: Sequence[RealSample],
+    singles: dict[str, Identification],
+    library: Library,
+    cal: Calibration,
+    cache_dir: Path | None,
+) -> None:
+    """Co-add repeated real acquisitions in pairs and all together: verdicts unchanged?
+
+    A pass is a right answer (``right_answer``); a verdict counts as changed when it is
+    none of the co-added acquisitions' own single verdicts.
+    """
+    from portwatch.fieldid.acquisitions import identify_coadded
+
+    for group in repeat_groups(samples):
+        spectra = [load(s, cache_dir) for s in group]
+        laser = group[0].laser_nm
+        prepared = prepare(library, laser)
+        combos = [list(range(k, k + 2)) for k in range(0, len(group) - 1, 2)]
+        combos.append(list(range(len(group))))
+        for combo in combos:
+            got = identify_coadded([spectra[k] for k in combo], library, laser, cal,
+                                   prepared=prepared)  # fmt: skip
+            own = {singles[group[k].key].verdict for k in combo}
+            _tally(report, COADD_REPEATS, right_answer(group[0], got), got.verdict not in own)
+            if got.verdict in ALARMS:
+                report.alarm_files.append(f"{group[0].key} co-added: {got.reason}")
 
 
 def _count(report: RealReport, s: RealSample, ident: Identification) -> None:
@@ -188,6 +239,31 @@ def _perturbations(
     unlabelled = Spectrum(nm, spectrum.intensity[keep], None, spectrum.source)
     got = _identify(unlabelled, None, library, cal)
     _tally(report, "axis in nm, laser unknown (refused)", got.reason_code == "axis_units")
+    _coadded_with_noise(report, s, spectrum, base, library, cal)
+
+
+def _coadded_with_noise(
+    report: RealReport,
+    s: RealSample,
+    spectrum: Spectrum,
+    base: Identification,
+    library: Library,
+    cal: Calibration,
+) -> None:
+    """The spectrum co-added with a second acquisition: itself plus white noise at its
+    own raw noise level (second differences), seeded by the file's key."""
+    from portwatch.fieldid.acquisitions import identify_coadded
+    from portwatch.fieldid.gates import noise_sigma
+
+    rng = np.random.default_rng(zlib.crc32(s.key.encode()))
+    y = np.asarray(spectrum.intensity, dtype=float)
+    second = Spectrum(spectrum.shift_cm1, y + rng.normal(0.0, noise_sigma(y), y.size),
+                      s.laser_nm, spectrum.source)  # fmt: skip
+    got = identify_coadded([spectrum, second], library, s.laser_nm, cal,
+                           prepared=prepare(library, s.laser_nm))  # fmt: skip
+    _tally(report, COADD_NOISE, right_answer(s, got), got.verdict is not base.verdict)
+    if got.verdict in ALARMS:
+        report.alarm_files.append(f"{s.key} co-added with noise: {got.reason}")
 
 
 def render_real(report: RealReport, title: str = "held-out split") -> str:

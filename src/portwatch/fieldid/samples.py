@@ -65,6 +65,19 @@ class Recipe:
 
 def render(recipe: Recipe, table: Mapping[str, PeakEntry], rng: np.random.Generator) -> Spectrum:
     """One simulated measurement of ``recipe`` (raw counts on a pixel axis of its own)."""
+    axis, counts = expected_counts(recipe, table, rng)
+    return acquire(axis, counts, recipe, rng)
+
+
+def expected_counts(
+    recipe: Recipe, table: Mapping[str, PeakEntry], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sample in front of the instrument: its pixel axis and noiseless mean counts.
+
+    Everything ``render`` draws except the noise: the axis, each compound's perturbed
+    bands and strength, the fluorescence and the detector offset. Acquisitions of one
+    sample share it (``acquire`` adds the noise of each).
+    """
     start = rng.uniform(180.0, 260.0)
     step = rng.uniform(1.4, 2.6)
     axis = np.arange(start, AXIS_END_CM1[recipe.laser_nm], step)
@@ -82,11 +95,24 @@ def render(recipe: Recipe, table: Mapping[str, PeakEntry], rng: np.random.Genera
     counts = raman / raman.max() * peak_counts
     counts += recipe.fluorescence * peak_counts * _fluorescence_shape(axis, rng)
     counts += DETECTOR_OFFSET_COUNTS
+    return axis, counts
+
+
+def acquire(
+    axis: np.ndarray,
+    counts: np.ndarray,
+    recipe: Recipe,
+    rng: np.random.Generator,
+    source: str = "simulated",
+) -> Spectrum:
+    """One acquisition of mean ``counts``: shot noise on everything (the fluorescence's
+    too), read noise and cosmic-ray spikes, drawn from ``rng``."""
     noisy = rng.normal(counts, np.sqrt(counts + READ_NOISE_COUNTS**2))
+    peak_counts = recipe.snr**2
     for _ in range(rng.poisson(0.5)):
         at = rng.integers(axis.size)
         noisy[at] += rng.uniform(0.3, 1.0) * peak_counts
-    return Spectrum(axis, noisy, recipe.laser_nm, "simulated")
+    return Spectrum(axis, noisy, recipe.laser_nm, source)
 
 
 def _compound(
@@ -138,4 +164,12 @@ def names_of(table: Mapping[str, PeakEntry], substance_class: SubstanceClass) ->
     return [k for k, e in table.items() if e.substance_class is substance_class]
 
 
-__all__ = ["AXIS_END_CM1", "Recipe", "names_of", "random_unknown", "render"]
+__all__ = [
+    "AXIS_END_CM1",
+    "Recipe",
+    "acquire",
+    "expected_counts",
+    "names_of",
+    "random_unknown",
+    "render",
+]

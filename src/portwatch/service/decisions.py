@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from portwatch.custody.registry import Shipment, shipment_from_mapping
 from portwatch.domain.custody import PartyRole
-from portwatch.domain.errors import NotFoundError
 from portwatch.engine import decide_lane
+from portwatch.engine.decide import R_CUSTODY_BROKEN, REASONS
 from portwatch.service import policies as pol
 from portwatch.service.state import ServiceState
 from portwatch.store import custody_store as cs
@@ -49,16 +49,36 @@ class Made:
     enrolled: bool
 
 
-def _shipment(state: ServiceState, shipment_id: str) -> Shipment:
+NOT_DECLARED = "shipment not declared for this port"
+"""Why an arrival naming a shipment not declared for its port (another port's, or none
+registered) is judged as a diversion (custody ``broken``)."""
+
+
+def undeclared_reason(engine_reason: str) -> str:
+    """The reason of a decision on a shipment not declared for the port: the engine's
+    ``custody broken`` explained, or, where the policy does not send broken custody to a
+    full search, what it did with the note appended (every one fits the 64 characters
+    of a stored reason)."""
+    if engine_reason == REASONS[R_CUSTODY_BROKEN]:
+        return f"{engine_reason}: {NOT_DECLARED}"
+    return f"{engine_reason}; not declared for this port"
+
+
+def _declared(state: ServiceState, shipment_id: str, port_code: str) -> Shipment | None:
+    """The shipment when it is declared for ``port_code`` (its route's port, or the
+    service's own when the route names none); ``None`` for another port's shipment
+    and for an unknown id alike, so that the answer tells the caller nothing of it."""
     cache = state.shipments
     if shipment_id not in cache:
         with state.db.reading() as conn:
             row = cs.shipment_row(conn, shipment_id)
         if row is None:
-            raise NotFoundError(f"shipment_id: shipment {shipment_id} is not registered")
+            return None
         cache[shipment_id] = shipment_from_mapping(json.loads(row.document),
                                                    f"stored {shipment_id}")
     shipment: Shipment = cache[shipment_id]
+    if state.settings.owning_port(shipment.route.port_code) != port_code:
+        return None
     return shipment
 
 
@@ -84,6 +104,8 @@ class _Job:
     custody: str
     enrolled: bool
     u: float
+    declared: bool
+    """False for a shipment not declared for the arrival's port (``NOT_DECLARED``)."""
     queued_at: float = field(default_factory=time.perf_counter)
     """When it asked for its group (perf_counter s), for the 'wait' stage metric."""
     done: threading.Event = field(default_factory=threading.Event)
@@ -266,30 +288,42 @@ def _decide_one(state: ServiceState, gc: GroupCommit, job: _Job, version: int,
             gc._inflight[port] += 1
             referred[port] += 1
     referral = d.lane.value in ("secondary", "full_search")
+    reason = d.reason
+    if not job.declared:
+        reason = undeclared_reason(reason)
     decision_id = "D-" + secrets.token_hex(8)
     row: dict[str, object] = {
         "decision_id": decision_id, "decided_at": now.isoformat(),
         "port_code": arrival.port_code, "mode": arrival.mode, "plate": arrival.plate,
         "driver_card": arrival.driver_card, "shipment_id": arrival.shipment_id,
         "custody": job.custody, "lane": d.lane.value, "referral": referral,
-        "reason": d.reason, "policy_version": version, "u": job.u, "decided_by": job.who}
-    return job, Made(decision_id, now, d.lane.value, referral, d.reason, version,
+        "reason": reason, "policy_version": version, "u": job.u, "decided_by": job.who}
+    return job, Made(decision_id, now, d.lane.value, referral, reason, version,
                      job.custody, job.enrolled), row
 
 
 def decide(state: ServiceState, arrival: Arrival, who: str) -> Made:
     """Decide, store and audit one arrival's lane (committed with the arrivals that
-    came at the same time, see ``GroupCommit``)."""
+    came at the same time, see ``GroupCommit``).
+
+    A shipment not declared for the arrival's port (another port's, or an id nobody
+    registered) is a diversion: its custody is ``broken``, as a diversion alert makes
+    the verdict, without reading that shipment's verdict, alerts or enrollment, and the
+    reason says why (``NOT_DECLARED``)."""
     now = state.clock()
-    custody, is_enrolled = "none", False
+    custody, is_enrolled, declared = "none", False, True
     if arrival.shipment_id is not None:
-        shipment = _shipment(state, arrival.shipment_id)
-        # the verdict reads its row (or the log) on its own connection: no lock needed
-        verdict = state.custody.verdict(arrival.shipment_id, as_of=now)
-        custody = verdict.verdict.value
-        is_enrolled = enrolled(shipment, arrival.driver_card)
-    job = _Job(arrival, who, now, custody, is_enrolled, state.draw())
+        shipment = _declared(state, arrival.shipment_id, arrival.port_code)
+        if shipment is None:
+            custody, declared = "broken", False
+        else:
+            # the verdict reads its row (or the log) on its own connection: no lock needed
+            verdict = state.custody.verdict(arrival.shipment_id, as_of=now)
+            custody = verdict.verdict.value
+            is_enrolled = enrolled(shipment, arrival.driver_card)
+    job = _Job(arrival, who, now, custody, is_enrolled, state.draw(), declared)
     return state.decisions.run(state, job)
 
 
-__all__ = ["Arrival", "GroupCommit", "Made", "decide", "enrolled"]
+__all__ = ["NOT_DECLARED", "Arrival", "GroupCommit", "Made", "decide", "enrolled",
+           "undeclared_reason"]

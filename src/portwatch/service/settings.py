@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from portwatch.domain.errors import ConfigError
+from portwatch.domain.fields import PortCode
 
 ENV_PREFIX = "PORTWATCH_"
 _ENV_FIELDS = {
@@ -39,7 +40,7 @@ class Settings(BaseModel):
     database_url: str = Field(default="portwatch.db", min_length=1)
     """A SQLite file, or a SQLAlchemy URL (``postgresql+psycopg://...``)."""
     environment: Literal["development", "production"] = "production"
-    port_code: str = Field(default="2506", pattern=r"^[0-9]{4}$")
+    port_code: PortCode = "2506"
     """The port whose queue and hours the service reports by default (2506: Otay Mesa)."""
     port_timezone: str = "America/Los_Angeles"
     """Policies refer by local hour of day; this is the port's clock."""
@@ -76,6 +77,11 @@ class Settings(BaseModel):
                 raise ValueError("seed: a fixed seed makes referrals predictable; "
                                  "allowed only in development")
         return self
+
+    def owning_port(self, port_code: str | None) -> str:
+        """The port a shipment, or an alert, belongs to: the one its route names
+        (``port_code``), else this service's own."""
+        return port_code or self.port_code
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -3,6 +3,8 @@ can append to; the other tables are indexes over it that queries use."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -28,16 +30,25 @@ log_head = Table(
     Column("last_hash", String(64), nullable=False),
 )
 
+
+def _chained_record() -> list[Column[Any]]:
+    """The columns of one hash-chained record, the same in the event log and in each
+    audit stream (``portwatch.store.eventlog``, ``portwatch.store.streams``)."""
+    return [
+        Column("recorded_at", String(32), nullable=False),
+        Column("kind", String(64), nullable=False),
+        Column("subject", String(64), nullable=True),
+        Column("body", Text, nullable=False),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    ]
+
+
 event_log = Table(
     "event_log",
     metadata,
     Column("id", _ID, primary_key=True, autoincrement=False),
-    Column("recorded_at", String(32), nullable=False),
-    Column("kind", String(64), nullable=False),
-    Column("subject", String(64), nullable=True),
-    Column("body", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    *_chained_record(),
 )
 # a verdict reads the records about its shipment (and seal) straight from the log
 Index("ix_event_log_subject", event_log.c.subject, event_log.c.id)
@@ -57,12 +68,7 @@ stream_log = Table(
     metadata,
     Column("stream", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("recorded_at", String(32), nullable=False),
-    Column("kind", String(64), nullable=False),
-    Column("subject", String(64), nullable=True),
-    Column("body", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    *_chained_record(),
 )
 
 parties = Table(

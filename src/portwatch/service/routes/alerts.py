@@ -22,7 +22,7 @@ from portwatch.domain.custody import AlertKind, Severity
 from portwatch.domain.errors import ConflictError, InputError, NotFoundError
 from portwatch.service.auth import Principal, Role
 from portwatch.service.deps import AlertReader, Officer, StateDep
-from portwatch.service.routes.shipments import visible
+from portwatch.service.routes.shipments import readable
 from portwatch.service.state import ServiceState
 from portwatch.service.text import ID, SHORT_ID, TEXT
 from portwatch.store import custody_store as cs
@@ -65,13 +65,13 @@ class AckOut(BaseModel):
     comment: str
 
 
-def _out(r: Any, home_port: str) -> AlertOut:
+def _out(r: Any, state: ServiceState) -> AlertOut:
     return AlertOut(event_id=int(r.log_id), alert_id=r.alert_id, kind=r.kind,
                     severity=r.severity, at=r.at, shipment_id=r.shipment_id,
                     seal_id=r.seal_id, seq=r.seq, lat=r.lat, lon=r.lon, detail=r.detail,
                     after_border=bool(r.after_border), source=r.source, acked_at=r.acked_at,
                     acked_by=r.acked_by, ack_comment=r.comment,
-                    port_code=r.port_code or home_port)
+                    port_code=state.settings.owning_port(r.port_code))
 
 
 def port_scope(state: ServiceState, who: Principal) -> tuple[str, bool] | None:
@@ -87,7 +87,7 @@ def _carrier_shipments(state: ServiceState, who: Principal) -> list[str] | None:
         return None
     with state.db.reading() as conn:
         rows = cs.shipment_rows(conn)
-    return [r.shipment_id for r in rows if visible(who, json.loads(r.document))]
+    return [r.shipment_id for r in rows if readable(state, who, r, json.loads(r.document))]
 
 
 def query(state: ServiceState, who: Principal, after: int, kind: str | None,
@@ -104,8 +104,7 @@ def query(state: ServiceState, who: Principal, after: int, kind: str | None,
         rows = ss.alert_rows(conn, after_log_id=after, kind=kind, severity=severity,
                              shipment_ids=scope, acked=acked, limit=max(1, min(limit, 1000)),
                              port=port_scope(state, who))
-    home = state.settings.port_code
-    return [_out(r, home) for r in rows]
+    return [_out(r, state) for r in rows]
 
 
 @router.get("", response_model=list[AlertOut])
@@ -127,7 +126,7 @@ def ack(alert_id: Annotated[str, Path(pattern=SHORT_ID)], body: AckIn, state: St
     scope = port_scope(state, who)
     with state.write() as conn:
         exists, port = ss.alert_port(conn, alert_id)
-        if not exists or (scope is not None and (port or state.settings.port_code) != scope[0]):
+        if not exists or (scope is not None and state.settings.owning_port(port) != scope[0]):
             raise NotFoundError(f"alert {alert_id}: no such alert")
         prior = ss.ack_row(conn, alert_id)
         if prior is not None:

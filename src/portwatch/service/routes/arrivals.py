@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter
@@ -37,6 +38,8 @@ class ArrivalIn(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    """The public form of ``portwatch.service.decisions.Made``."""
+
     decision_id: str
     decided_at: str
     lane: str
@@ -55,8 +58,5 @@ def arrive(body: ArrivalIn, state: StateDep, who: Officer) -> DecisionOut:
     made = decide(state, Arrival(body.mode.value, body.plate, body.driver_card,
                                  body.shipment_id, body.port_code, body.lane, adv.risk,
                                  adv.alert), who.who)
-    return DecisionOut(decision_id=made.decision_id,
-                       decided_at=made.decided_at.isoformat().replace("+00:00", "Z"),
-                       lane=made.lane, referral=made.referral, reason=made.reason,
-                       policy_version=made.policy_version, custody=made.custody,
-                       enrolled=made.enrolled)
+    return DecisionOut(**{**asdict(made),
+                          "decided_at": made.decided_at.isoformat().replace("+00:00", "Z")})

@@ -48,18 +48,16 @@ def carrier_of(document: dict[str, Any]) -> str | None:
     return None
 
 
-def visible(principal: Principal, document: dict[str, Any]) -> bool:
-    """Whether a carrier may see it (every other role: yes; see ``readable``)."""
-    return principal.role is not Role.CARRIER or carrier_of(document) == principal.carrier_id
-
-
 def readable(state: ServiceState, principal: Principal, row: Any,
              document: dict[str, Any]) -> bool:
-    """Whether ``principal`` may read the shipment of ``row``: a carrier its own, an
-    officer those of its port."""
+    """Whether ``principal`` may read the shipment of ``row`` (its ``document``) and
+    with it its alerts: a carrier those naming it as their carrier, an officer those of
+    its port, an analyst or an admin every one."""
     if principal.role is Role.OFFICER:
-        return (row.port_code or state.settings.port_code) == principal.port_code
-    return visible(principal, document)
+        return state.settings.owning_port(row.port_code) == principal.port_code
+    if principal.role is Role.CARRIER:
+        return carrier_of(document) == principal.carrier_id
+    return True
 
 
 def _document(state: ServiceState, principal: Principal, shipment_id: str) -> dict[str, Any]:
