@@ -18,7 +18,9 @@ from portwatch.twin.scenario import load_scenario
 
 @pytest.fixture(scope="module")
 def planned():
-    return plan_port(load_scenario("test-port"), PlanSettings(n_blocks=6))
+    # a time limit far above the solve time: the MILPs finish, so the answer
+    # never depends on the machine's load
+    return plan_port(load_scenario("test-port"), PlanSettings(n_blocks=6, time_limit_s=600.0))
 
 
 def test_the_plan_is_a_policy_within_each_blocks_bay_time(planned):
@@ -86,7 +88,7 @@ def test_a_learner_that_fears_referral_and_the_defender_counting_the_seizure():
     sc = load_scenario("test-port")
     types = (AttackerType("single-load", 0.5, "fentanyl"),
              AttackerType("watcher", 0.5, "fentanyl", fears_referral=True))
-    planned = plan_port(sc, PlanSettings(n_blocks=6, types=types))
+    planned = plan_port(sc, PlanSettings(n_blocks=6, types=types, time_limit_s=600.0))
     single, learner = planned.game.types
     # same drug, same lanes: the uncovered payoffs agree, the covered ones do not
     assert np.allclose(learner.attacker_uncovered, single.attacker_uncovered)
@@ -108,7 +110,7 @@ def test_the_game_reads_the_model_the_informed_adversary_reads(planned):
     from portwatch.twin.process.interdiction import interdiction_model
 
     sc = load_scenario("test-port")
-    s = PlanSettings(n_blocks=6)
+    s = PlanSettings(n_blocks=6, time_limit_s=600.0)
     model = interdiction_model(sc, planned.policy, s.days, s.seed).p
     per_block = 24 // s.n_blocks
     for k, at in enumerate(planned.game.names):

@@ -40,7 +40,9 @@ def test_the_choice_keeps_the_best_response_floor():
 
 @pytest.fixture(scope="module")
 def plans():
-    s = PlanSettings(n_blocks=6)
+    # a time limit far above the solve time: the MILPs finish, so the answer
+    # never depends on the machine's load
+    s = PlanSettings(n_blocks=6, time_limit_s=600.0)
     return plan_port(SC, replace(s, rationality_levels=())), plan_port(SC, s)
 
 
@@ -69,7 +71,7 @@ def test_the_robust_plan_is_no_worse_against_the_learner_levels(plans):
 
 
 def test_the_learner_at_zero_rationality_follows_the_traffic():
-    s = PlanSettings(n_blocks=6)
+    s = PlanSettings(n_blocks=6, time_limit_s=600.0)
     cells = _cells(SC, s.n_blocks)
     learner = _Learner(SC, cells, s.n_blocks)
     policy = _policy(SC, cells, np.zeros(len(cells)), s.n_blocks, "none", s)
@@ -93,7 +95,7 @@ def test_the_learner_at_zero_rationality_follows_the_traffic():
 
 
 def test_the_learner_keeps_exploring_along_the_traffic():
-    s = PlanSettings(n_blocks=6)
+    s = PlanSettings(n_blocks=6, time_limit_s=600.0)
     learner = _Learner(SC, _cells(SC, s.n_blocks), s.n_blocks)
     loss = np.random.default_rng(3).uniform(0.0, 0.1, len(learner.share))
     q = learner.distribution(loss, 1e6, 0.1)  # all but the exploration on the best cell
