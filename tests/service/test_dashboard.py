@@ -85,6 +85,8 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
             page.click("#connect")
             page.wait_for_selector("#alerts tr", timeout=30_000)
             page.wait_for_selector("#map circle.truck", timeout=30_000)
+            # the statistics (chart, counters) load beside the map, not before it
+            page.wait_for_selector("#chart rect.bar", timeout=30_000)
             assert page.locator("#map path.route").count() >= 1
             assert page.locator("#chart rect.bar").count() >= 4
             assert page.inner_text("#k-decisions") == "40"
