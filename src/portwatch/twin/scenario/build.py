@@ -305,7 +305,7 @@ SRC_SWEEP = (
     "the shortest pass tried (60, 90, 120, 150, 180, 240 s) at which false alerts at the "
     "rate above, taken per pass, leave the rules policy feasible at Laredo with a margin: "
     "at most 0.5% of referrals waved through on two seeds (150 s: 0.95% on one) "
-    "(docs/targeting.md)"
+    "(docs/twin-model.md)"
 )
 SWEEP_UNSET = {"2504"}
 """Ports left with the full check on every screened vehicle: at San Ysidro (2504) the
@@ -313,7 +313,7 @@ informed adversary's prediction falls below its realised interval with a pass se
 SRC_NO_SWEEP = (
     "no pass time (sweep_s unset, every screened vehicle gets the full check): with a "
     "180 s pass the interdiction model under-predicts the informed adversary here "
-    "(docs/targeting.md)"
+    "(docs/twin-model.md)"
 )
 SRC_CANINE = (
     "canine check 5-6 min per vehicle (CBP); detection: fully trained drug dogs gave 87.7% "
