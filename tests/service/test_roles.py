@@ -43,7 +43,8 @@ def _expect(allowed: dict[str, int], default: int = 403) -> dict[str, int]:
 
 
 CASES: list[Case] = [
-    ("GET", "/metrics", lambda w, r: None, _expect(OK_READ)),
+    # the counts are every port's: an officer reads its own port's through /v1/stats
+    ("GET", "/metrics", lambda w, r: None, _expect({"analyst": 200, "admin": 200})),
     ("GET", "/v1/tokens", lambda w, r: None, _expect({"admin": 200})),
     ("POST", "/v1/tokens", lambda w, r: {"role": "analyst", "name": f"new-{r}"},
      _expect({"admin": 201})),

@@ -57,6 +57,8 @@ Gateway = Annotated[Principal, require(Role.GATEWAY)]
 Officer = Annotated[Principal, require(Role.OFFICER)]
 Reader = Annotated[Principal, require(Role.OFFICER, Role.ANALYST)]
 """Officers, analysts and admins."""
+Analyst = Annotated[Principal, require(Role.ANALYST)]
+"""Analysts and admins: readers of every port."""
 ShipmentReader = Annotated[Principal, require(Role.CARRIER, Role.OFFICER, Role.ANALYST)]
 AlertReader = Annotated[Principal, require(Role.CARRIER, Role.OFFICER, Role.ANALYST)]
 
@@ -68,5 +70,5 @@ def port_of(principal: Principal, port_code: str) -> None:
                                  f"may not act at port {port_code}")
 
 
-__all__ = ["Admin", "AlertReader", "Gateway", "Officer", "Reader", "ShipmentReader",
+__all__ = ["Admin", "AlertReader", "Analyst", "Gateway", "Officer", "Reader", "ShipmentReader",
            "StateDep", "current_principal", "get_state", "port_of", "require"]

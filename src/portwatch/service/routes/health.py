@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from portwatch import __version__
-from portwatch.service.deps import Reader, StateDep
+from portwatch.service.deps import Analyst, StateDep
 from portwatch.store import service_store as ss
 
 router = APIRouter()
@@ -28,9 +28,10 @@ def health(state: StateDep) -> Health:
 
 @router.get("/metrics", tags=["health"], response_class=Response,
             responses={200: {"content": {"text/plain": {}}}})
-def metrics(state: StateDep, _who: Reader) -> Response:
+def metrics(state: StateDep, _who: Analyst) -> Response:
     """Prometheus text format: requests, latencies, alerts by kind, decisions by lane,
-    telemetry and ingest lag (a Bearer token of an officer, analyst or admin)."""
+    telemetry and ingest lag, counted over every port (a Bearer token of an analyst
+    or admin; an officer reads its own port's counts on ``/v1/stats``)."""
 
     def count() -> dict[str, int]:
         with state.db.reading() as conn:
