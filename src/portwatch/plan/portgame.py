@@ -67,6 +67,7 @@ from portwatch.targeting.eraser import (
 )
 from portwatch.targeting.games import SecurityGame
 from portwatch.targeting.policy import LANE_ORDER, MODE_ORDER, N_LANES, N_MODES, Policy
+from portwatch.twin.adversaries.adaptive import EXPLORATION
 from portwatch.twin.adversaries.helpers import PEDESTRIAN, PEDESTRIAN_MAX_KG
 from portwatch.twin.process.interdiction import (
     MODEL_DAYS,
@@ -122,7 +123,7 @@ class PlanSettings:
     robust_best_response_loss: float = 0.05
     # share of the learner's loads that explore along the traffic shares whatever it
     # has learned (EXP3's exploration; assumed, as the twin's adaptive adversary's gamma)
-    learner_exploration: float = 0.1
+    learner_exploration: float = EXPLORATION
 
 
 @dataclass(frozen=True, eq=False)

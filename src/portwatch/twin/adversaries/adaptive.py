@@ -30,6 +30,10 @@ from portwatch.twin.adversaries.helpers import (
 from portwatch.twin.process.plan import HOUR_S, LoadPlan
 from portwatch.twin.scenario.schema import CompiledScenario
 
+#: The share of loads the learner spreads along the traffic whatever it has learned
+#: (EXP3's gamma; assumed). The planner scores its plans against the same exploration.
+EXPLORATION = 0.1
+
 
 @register_adversary("adaptive")
 class AdaptiveAdversary(Adversary):
@@ -65,7 +69,7 @@ class AdaptiveAdversary(Adversary):
     and a test holds it to that.
     """
 
-    def __init__(self, gamma: float = 0.1, eta: float = 1.0, wait_bonus: float = 0.01,
+    def __init__(self, gamma: float = EXPLORATION, eta: float = 1.0, wait_bonus: float = 0.01,
                  loads_per_day: float | None = None,
                  decoys_per_day: float | None = None) -> None:
         super().__init__()
