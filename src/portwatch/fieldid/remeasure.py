@@ -183,20 +183,22 @@ def _fit_factor(analysis: Analysis) -> float:
 
 def request(analysis: Analysis, result: Identification, t: Thresholds) -> Remeasure | None:
     """The acquisitions ``result`` needs in all, if co-adding more could settle it."""
-    from portwatch.fieldid.identify import signal_r2
+    from portwatch.fieldid.identify import reported_name, signal_r2
 
     code = result.reason_code
     factor, why = math.inf, ""
     if code == "low_snr":
         factor, why = _snr_factor(analysis.snr), "signal-to-noise"
     elif code == "possible":
+        # by the name reported (a pair the spectrum cannot tell apart: "fentanyl or
+        # carfentanil"), not the reference fitted
         named = {c.name for c in result.components}
         fit = signal_r2(analysis)
         refit = _fit_factor(analysis)
         options = [
             flagged_factor(f, t, fit, refit)
             for f in analysis.flagged
-            if f.component.name in named
+            if reported_name(f) in named
         ]
         if options:
             factor, name = min(options)

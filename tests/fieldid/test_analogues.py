@@ -1,0 +1,128 @@
+"""Fentanyl or carfentanil: a precise name only when the ester band near 1730 cm-1 says so."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from portwatch.domain.substances import Action, SubstanceClass, Verdict
+from portwatch.fieldid.identify import identify
+
+from .fieldid_helpers import simulate
+
+PAIR = "fentanyl or carfentanil"
+
+
+def _top(result):
+    assert result.components, result.reason
+    return result.components[0]
+
+
+@pytest.mark.parametrize("drug", ["fentanyl", "carfentanil"])
+@pytest.mark.parametrize("seed", [41, 42])
+def test_a_fentanyl_in_pet_is_named_as_the_pair(table, drug, seed):
+    # PET's 1729 cm-1 band (0.6 of its tallest) stands where carfentanil's ester band is
+    spectrum = simulate(table, [(drug, 1.0)], laser=785, bag="pet", share=0.5, snr=150,
+                        fl=0.5, seed=seed)  # fmt: skip
+    result = identify(spectrum)
+    assert result.verdict is Verdict.CONTROLLED and result.action is Action.SEIZE_AND_SECURE
+    top = _top(result)
+    assert top.name == PAIR and top.substance_class is SubstanceClass.CONTROLLED
+    assert top.candidates == ("fentanyl", "carfentanil")
+    assert top.analogue is not None and not top.analogue.resolved
+    assert "pet" in top.analogue.masked_by
+    assert PAIR in result.reason and "1730" in result.reason
+    # handled as the more potent of the two
+    assert result.handling is not None and result.handling.compound == "carfentanil"
+
+
+def test_carfentanil_with_a_clear_ester_band_is_named(table):
+    spectrum = simulate(table, [("carfentanil", 1.0)], laser=785, snr=150, fl=0.5, seed=43)
+    result = identify(spectrum)
+    assert result.verdict is Verdict.CONTROLLED
+    top = _top(result)
+    assert top.name == "carfentanil" and top.analogue is not None and top.analogue.resolved
+    assert top.analogue.z >= 4.0
+    assert result.handling is not None and result.handling.compound == "carfentanil"
+
+
+@pytest.mark.parametrize("laser", [785, 1064])
+def test_bare_fentanyl_at_high_snr_is_named(table, laser):
+    spectrum = simulate(table, [("fentanyl", 1.0)], laser=laser, snr=150, fl=0.5, seed=44)
+    result = identify(spectrum)
+    assert result.verdict is Verdict.CONTROLLED
+    top = _top(result)
+    assert top.name == "fentanyl" and top.analogue is not None and top.analogue.resolved
+    assert result.handling is not None and result.handling.compound == "fentanyl"
+
+
+def test_an_ester_band_at_the_noise_gives_the_pair(table):
+    # bare, but SNR 20 under a background 6 times the tallest band: the ester (0.15 of
+    # the tallest) is about one noise standard deviation per point
+    names = []
+    for seed in range(50, 56):
+        spectrum = simulate(table, [("fentanyl", 1.0)], laser=785, snr=20, fl=6.0, seed=seed)
+        result = identify(spectrum)
+        flagged = [c for c in result.components if c.substance_class is SubstanceClass.CONTROLLED]
+        names += [c.name for c in flagged]
+    assert names, "no fentanyl found at all: the test says nothing"
+    assert "carfentanil" not in names
+    assert PAIR in names
+
+
+@pytest.mark.parametrize(
+    ("contents", "bag"),
+    [
+        ([], "pet"),
+        ([("lactose", 1.0)], "pet"),
+        ([("procaine", 1.0)], "pet"),
+        ([("caffeine", 0.5), ("mannitol", 0.5)], None),
+        ([("cocaine_hcl", 1.0)], "pet"),
+    ],
+)
+def test_a_fentanyl_free_sample_never_gets_the_pair(table, contents, bag):
+    for seed in (45, 46):
+        result = identify(simulate(table, contents, laser=785, bag=bag, share=0.5, snr=150,
+                                   fl=0.5, seed=seed))  # fmt: skip
+        named = [c.name for c in (*result.components, *result.packaging)]
+        assert PAIR not in named and "fentanyl" not in named and "carfentanil" not in named
+        assert PAIR not in result.reason
+        assert result.handling is None
+
+
+def test_json_of_the_pair_adds_fields_and_keeps_the_old_ones(table):
+    spectrum = simulate(table, [("fentanyl", 1.0)], laser=785, bag="pet", share=0.5, snr=150,
+                        fl=0.5, seed=41)  # fmt: skip
+    doc = json.loads(json.dumps(identify(spectrum).to_json()))
+    top = doc["components"][0]
+    for key in ("name", "display_name", "class", "fraction", "fraction_sd", "confidence", "hqi",
+                "supporting_peaks_cm1", "matched_bands_cm1", "missing_bands_cm1"):  # fmt: skip
+        assert key in top
+    assert top["name"] == PAIR and top["class"] == "controlled"
+    assert top["analogue"]["candidates"] == ["fentanyl", "carfentanil"]
+    assert top["analogue"]["resolved"] is False and top["analogue"]["masked_by"] == ["pet"]
+    assert doc["handling"]["handle_as"] == "carfentanil"
+    assert doc["verdict"] == "controlled" and doc["action"] == "seize-and-secure"
+    packaging = [c for c in doc["components"] if c["class"] == "packaging"]
+    assert packaging and all(c["analogue"] is None for c in packaging)
+
+
+def test_a_benign_answer_has_no_handling_in_json(table):
+    doc = identify(simulate(table, [("lactose", 1.0)], bag="pet", share=0.3, seed=33)).to_json()
+    assert doc["handling"] is None
+
+
+def test_the_inspector_reads_the_pair_and_carfentanils_precautions(tmp_path, table, capsys):
+    from portwatch.cli.main import run
+    from portwatch.fieldid.readers import write_columns
+
+    path = tmp_path / "bag.csv"
+    spectrum = simulate(table, [("fentanyl", 1.0)], laser=785, bag="pet", share=0.5, snr=150,
+                        fl=0.5, seed=41)  # fmt: skip
+    write_columns(spectrum, path)
+    assert run(["identify", str(path), "--laser", "785"]) == 0
+    out = capsys.readouterr().out
+    assert "CONTROLLED -> seize-and-secure" in out
+    assert "Fentanyl (HCl / citrate) or Carfentanil (fentanyl-related compound)" in out
+    assert "HANDLE AS carfentanil: about 100 times as potent as fentanyl" in out
