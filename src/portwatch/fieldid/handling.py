@@ -44,18 +44,19 @@ class Handling:
         }
 
 
-_FENTANYL = (
+_PPE = (
     "nitrile gloves; do not open or shake the package; a NIOSH-approved respirator and eye "
-    "protection if powder may become airborne; naloxone at hand; confirm in the lab"
+    "protection if powder may become airborne; "
 )
 HANDLING: dict[str, Handling] = {
-    "fentanyl": Handling("fentanyl", 1.0, _FENTANYL, FENTANYL_SOURCE),
+    "fentanyl": Handling(
+        "fentanyl", 1.0, _PPE + "naloxone at hand; confirm in the lab", FENTANYL_SOURCE
+    ),
     "carfentanil": Handling(
         "carfentanil",
         100.0,
-        "about 100 times as potent as fentanyl: "
-        + _FENTANYL.replace("naloxone at hand", "several doses of naloxone at hand")
-        + "; seal and label it for the lab as carfentanil",
+        "about 100 times as potent as fentanyl: " + _PPE + "several doses of naloxone at "
+        "hand; seal it and send it to the lab labelled as possible carfentanil",
         f"{CARFENTANIL_SOURCE}; {FENTANYL_SOURCE}",
     ),
 }
