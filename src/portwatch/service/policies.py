@@ -1,5 +1,6 @@
-"""Policies as the service keeps them: numbered versions, an activation history, and
-the active one (the last activation or rollback)."""
+"""Policies as the service keeps them: numbered versions, an activation history, the
+active one (the last activation or rollback), and the reads of their schedules by
+non-admins, which keep a version from becoming active again without an override."""
 
 from __future__ import annotations
 
@@ -56,8 +57,21 @@ def previous_version(conn: Connection) -> int:
     raise ConflictError(f"policy {current}: no earlier version was active")
 
 
+def read_by_non_admins(conn: Connection, version: int) -> str | None:
+    """Why ``version`` must not become active again without an override: one line
+    naming its last read by a non-admin (``None`` when nobody but admins read it)."""
+    count, last = ss.policy_reads_of(conn, version)
+    if last is None:
+        return None
+    times = f" ({count} reads by non-admins)" if count > 1 else ""
+    return (f"policy {version}: read by {last.role} at {last.read_at}{times}, so its "
+            "schedule may be known outside the admins; store a newly planned policy and "
+            "activate it instead (or send force with a reason)")
+
+
 def canonical(policy: Policy) -> str:
     return json.dumps(policy.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
-__all__ = ["active", "active_as", "canonical", "ever_ended", "load", "previous_version"]
+__all__ = ["active", "active_as", "canonical", "ever_ended", "load", "previous_version",
+           "read_by_non_admins"]
