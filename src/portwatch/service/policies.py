@@ -5,6 +5,7 @@ non-admins, which keep a version from becoming active again without an override.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -57,13 +58,10 @@ def previous_version(conn: Connection) -> int:
     raise ConflictError(f"policy {current}: no earlier version was active")
 
 
-def read_by_non_admins(conn: Connection, version: int) -> str | None:
-    """Why ``version`` must not become active again without an override: one line
-    naming its last read by a non-admin (``None`` when nobody but admins read it)."""
-    count, last = ss.policy_reads_of(conn, version)
-    if last is None:
-        return None
-    times = f" ({count} reads by non-admins)" if count > 1 else ""
+def read_refusal(version: int, reads: int, last: Any) -> str:
+    """The one-line reason an activation of ``version`` is refused: ``reads`` reads of
+    its schedule by non-admins, ``last`` the last one's row (``policy_reads``)."""
+    times = f" ({reads} reads by non-admins)" if reads > 1 else ""
     return (f"policy {version}: read by {last.role} at {last.read_at}{times}, so its "
             "schedule may be known outside the admins; store a newly planned policy and "
             "activate it instead (or send force with a reason)")
@@ -74,4 +72,4 @@ def canonical(policy: Policy) -> str:
 
 
 __all__ = ["active", "active_as", "canonical", "ever_ended", "load", "previous_version",
-           "read_by_non_admins"]
+           "read_refusal"]

@@ -94,6 +94,10 @@ def create(state: StateDep, who: Admin,
                          created_by=who.who, active=False)
 
 
+def _reads(found: tuple[int, str] | None) -> dict[str, Any]:
+    return {} if found is None else {"non_admin_reads": found[0], "last_read_at": found[1]}
+
+
 @router.get("", response_model=PolicyIndex)
 def index(state: StateDep, who: Reader) -> PolicyIndex:
     """Versions and the activation history (no referral probabilities)."""
@@ -107,8 +111,7 @@ def index(state: StateDep, who: Reader) -> PolicyIndex:
         active_version=current,
         versions=[PolicyVersion(version=r.version, name=r.name, created_at=r.created_at,
                                 created_by=r.created_by, active=r.version == current,
-                                non_admin_reads=reads.get(r.version, (0, None))[0],
-                                last_read_at=reads.get(r.version, (0, None))[1])
+                                **_reads(reads.get(r.version)))
                   for r in rows],
         history=[Activation(version=a.version, action=a.action, activated_at=a.activated_at,
                             activated_by=a.activated_by, override_reason=a.override_reason)
@@ -149,13 +152,12 @@ def _activate(state: Any, who: Any, version: int | None, action: str,
     with state.write() as conn:
         chosen = pol.previous_version(conn) if version is None else version
         pol.load(state, conn, chosen)
-        refusal = pol.read_by_non_admins(conn, chosen)
-        if refusal is not None and reason is None:
-            raise ConflictError(refusal)
+        reads, last = ss.policy_reads_of(conn, chosen)
+        if last is not None and reason is None:
+            raise ConflictError(pol.read_refusal(chosen, reads, last))
         detail: dict[str, Any] = {"version": chosen}
         if reason is not None:
-            detail |= {"override_reason": reason,
-                       "non_admin_reads": ss.policy_reads_of(conn, chosen)[0]}
+            detail |= {"override_reason": reason, "non_admin_reads": reads}
         log_id = ss.audit(conn, at, who.who, f"policy.{action}", str(chosen), detail)
         ss.add_activation(conn, {"version": chosen, "action": action, "activated_at": at,
                                  "activated_by": who.who, "log_id": log_id,
