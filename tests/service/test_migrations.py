@@ -168,15 +168,22 @@ def _as_made_by_0004(url: str) -> None:
     engine.dispose()
 
 
+def _upgraded(url: str) -> Database:
+    """The database at ``url`` opened, so upgraded to the head, with the code's schema."""
+    db = Database(url)
+    assert _same_schema(db) == []
+    with db.reading() as conn:
+        assert migrate.current(conn) == migrate.head()
+    return db
+
+
 def _assert_upgrade_from_0004(url: str) -> None:
     from portwatch.store import streams
     from portwatch.store.service_tables import decisions
 
     _as_made_by_0004(url)
-    db = Database(url)  # upgrades to the head
-    assert _same_schema(db) == []
+    db = _upgraded(url)
     with db.reading() as conn:
-        assert migrate.current(conn) == migrate.head()
         old = conn.execute(select(decisions).where(decisions.c.decision_id == "D-old")).one()
         assert old.log_stream is None  # its record stays in the event log
         rec = conn.execute(select(eventlog.event_log.c.subject)
@@ -234,10 +241,8 @@ def _assert_upgrade_from_0005(url: str) -> None:
     from portwatch.store.service_tables import policy_reads
 
     _as_made_by_0005(url)
-    db = Database(url)  # upgrades to the head
-    assert _same_schema(db) == []
+    db = _upgraded(url)
     with db.reading() as conn:
-        assert migrate.current(conn) == migrate.head()
         history = [(a.version, a.action, a.activated_at, a.override_reason)
                    for a in ss.activations(conn)]
         assert conn.execute(select(policy_reads)).all() == []
