@@ -171,3 +171,30 @@ def test_a_noisy_ester_reading_never_settles_on_fentanyl(table):
     assert noisy is not None and 0.8 < noisy.amplitude_sd < 2.0
     assert noisy.amplitude + 1.645 * noisy.amplitude_sd < 0.5  # the old rule named fentanyl
     assert noisy.named is None and noisy.name == PAIR
+
+
+@pytest.mark.parametrize("drug", ["fentanyl", "carfentanil"])
+def test_a_pair_at_the_noise_asks_for_acquisitions_that_settle_it(table, drug):
+    # bare, SNR 20 under a background 6 times the tallest band: the ester band is at the
+    # noise (not masked), so co-adding can tell; the request counts what it needs
+    import numpy as np
+
+    from portwatch.fieldid.acquisitions import identify_coadded
+    from portwatch.fieldid.samples import Recipe, acquire, expected_counts
+
+    recipe = Recipe(((drug, 1.0),), 785, snr=20.0, fluorescence=6.0)
+    axis, counts = expected_counts(recipe, table, np.random.default_rng(7))
+    shots = [acquire(axis, counts, recipe, np.random.default_rng([7, k])) for k in range(64)]
+    first = identify_coadded(shots[:1])
+    assert first.components and first.components[0].name == PAIR, first.reason
+    assert first.remeasure is not None
+    assert str(first.remeasure.acquisitions_needed) in first.reason
+    n, result, asked = 1, first, []
+    while result.remeasure is not None and n < 64:
+        asked.append(result.remeasure.limited_by)
+        n = min(result.remeasure.acquisitions_needed, 64)
+        result = identify_coadded(shots[:n])
+    # a controlled pair at the noise asks for the ester band in its own words
+    assert any("ester band" in why for why in asked), asked
+    assert result.components[0].name == drug, (n, result.reason)
+    assert result.verdict is Verdict.CONTROLLED
