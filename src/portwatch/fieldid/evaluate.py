@@ -176,10 +176,14 @@ def _protocol_figures(
         out[f"{label}_drug_bearing_called"] = count(
             rows, lambda o: o.measured.case.truth == "controlled" and o.detected
         )
+        named = analogue_counts(rows)
+        for kind in ("exact", "pair", "other"):
+            out[f"{label}_fentanyls_{kind}"] = named[kind]
     out["pure_drugs"] = count(before, lambda o: o.measured.case.kind == "pure_drug")
     out["pure_explosives"] = count(before, lambda o: o.measured.case.kind == "pure_explosive")
     out["negatives"] = count(before, negative)
     out["drug_bearing"] = count(before, lambda o: o.measured.case.truth == "controlled")
+    out["fentanyls"] = analogue_counts(before)["samples"]
     asked = [n for n in used if n > 1]
     out["asked_again"] = len(asked)
     out["mean_acquisitions_when_asked"] = float(np.mean(asked)) if asked else 0.0
@@ -547,6 +551,9 @@ PROTOCOL_ROWS = (
     ("drug-free samples sent to the lab", "drug_free_to_lab", "negatives"),
     ("drug-bearing samples released as benign", "drug_bearing_released", "drug_bearing"),
     ("drug-bearing samples with the drug named", "drug_bearing_called", "drug_bearing"),
+    ("fentanyl- or carfentanil-bearing, controlled, own name", "fentanyls_exact", "fentanyls"),
+    ("same, as fentanyl or carfentanil", "fentanyls_pair", "fentanyls"),
+    ("same, as the other of the two", "fentanyls_other", "fentanyls"),
 )
 
 
