@@ -198,3 +198,21 @@ def test_a_pair_at_the_noise_asks_for_acquisitions_that_settle_it(table, drug):
     assert any("ester band" in why for why in asked), asked
     assert result.components[0].name == drug, (n, result.reason)
     assert result.verdict is Verdict.CONTROLLED
+
+
+def test_the_pair_request_counts_from_the_ester_reading():
+    from portwatch.fieldid.analogues import PAIRS, Resolution
+    from portwatch.fieldid.remeasure import pair_factor
+
+    pair = PAIRS[0]
+    # read as there at z 2: four times the acquisitions reach z 4
+    assert pair_factor(Resolution(pair, None, 2.0, 0.8, 0.4, True)) == pytest.approx(4.0)
+    # the same misaligned (a chance at z 2) still counts; at z 5 misaligned it cannot
+    assert pair_factor(Resolution(pair, None, 2.0, 0.8, 0.4, False)) == pytest.approx(4.0)
+    assert pair_factor(Resolution(pair, None, 5.0, 0.8, 0.16, False)) == float("inf")
+    # read as absent with sd 0.5: the band must become visible, sd 1/4 (x4), and its
+    # upper limit under half: 0.0 + 1.645 x 0.5 / sqrt(n) < 0.5 (x2.7)
+    assert pair_factor(Resolution(pair, None, 0.0, 0.0, 0.5, True)) == pytest.approx(4.0)
+    # masked: co-adding does not unmask it; settled: nothing to do
+    assert pair_factor(Resolution(pair, None, 1.0, 0.3, 0.3, True, ("pet",))) == float("inf")
+    assert pair_factor(Resolution(pair, "fentanyl", 0.0, 0.0, 0.1, True)) == 1.0

@@ -229,7 +229,7 @@ def pair_factor(r: Resolution) -> float:
     """Co-add factor that lets the marker band settle an analogue pair (inf: it cannot).
 
     The band's amplitude has a standard error ``sd`` that falls as ``1/sqrt(n)``. Read
-    as there (at least ``MATCHED_AMPLITUDE_MIN``, aligned), it needs z ``MATCHED_Z_MIN``;
+    as there (at least ``MATCHED_AMPLITUDE_MIN``), it needs z ``MATCHED_Z_MIN``;
     read as absent, the test must be able to see it (``sd <= 1/MATCHED_Z_MIN``) and its
     upper limit must fall under ``MATCHED_AMPLITUDE_MIN``. A masked band (another
     component's band stands there) is not helped by co-adding; a settled one needs
@@ -240,7 +240,11 @@ def pair_factor(r: Resolution) -> float:
     if r.masked_by or r.amplitude_sd <= 0:
         return math.inf
     sd = r.amplitude_sd
-    if r.aligned and r.amplitude >= MATCHED_AMPLITUDE_MIN:
+    if r.amplitude >= MATCHED_AMPLITUDE_MIN:
+        # under z 4 the slid pattern projects more by chance as often as not
+        # (``identify.coadd_factor``): only a misaligned band at z 4 or more is hopeless
+        if not r.aligned and r.z >= MATCHED_Z_MIN:
+            return math.inf
         return _z_factor(r.z, MATCHED_Z_MIN)
     room = MATCHED_AMPLITUDE_MIN - max(r.amplitude, 0.0)
     return max((MATCHED_Z_MIN * sd) ** 2, (ABSENT_Z * sd / room) ** 2, 1.0)
