@@ -216,3 +216,16 @@ def test_the_pair_request_counts_from_the_ester_reading():
     # masked: co-adding does not unmask it; settled: nothing to do
     assert pair_factor(Resolution(pair, None, 1.0, 0.3, 0.3, True, ("pet",))) == float("inf")
     assert pair_factor(Resolution(pair, "fentanyl", 0.0, 0.0, 0.1, True)) == 1.0
+
+
+def test_handling_takes_the_most_potent_compound_a_name_may_stand_for():
+    from portwatch.fieldid.handling import handling_for, handling_for_bound
+
+    assert handling_for(["fentanyl"]).compound == "fentanyl"
+    assert handling_for([PAIR]).compound == "carfentanil"
+    assert handling_for(["cocaine_hcl", "fentanyl"]).compound == "fentanyl"
+    assert handling_for(["cocaine_hcl", "lactose"]) is None
+    # a release bound cannot tell the pair apart either: "cannot exclude fentanyl"
+    assert handling_for_bound("fentanyl").compound == "carfentanil"
+    assert handling_for_bound("tnt") is None
+    assert "naloxone" in handling_for([PAIR]).precautions
