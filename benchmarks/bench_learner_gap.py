@@ -1,5 +1,6 @@
 """Where the plan's advantage against the adaptive learner goes between the offline model
-and the twin (Otay Mesa, 100 loads a day, 90 learning days, 2 measured days).
+and the twin (Otay Mesa, 100 loads a day, 90 learning days unless told otherwise, 2
+measured days).
 
 The plans are those ``portwatch compare`` makes (``--time-limit 300``): the bay plan,
 the plan with ``nii_scan_handheld-covered-bay`` triage, and uniform at the bay plan's
@@ -9,8 +10,9 @@ below are ``compare``'s for these three policies. Per policy, harm caught per le
 load, five ways, each closer to the twin:
 
 1. ``offline``: the learner followed offline against the interdiction model for the
-   same 90 days (``learning.learn_offline``, seeds 1-3, no waits), its distribution on
-   day 90 times the model's harm caught per load in each cell;
+   same learning days (``learning.learn_offline``, seeds 1-3, no waits), its
+   distribution on the first measured day times the model's harm caught per load in
+   each cell;
 2. ``twin p``: the twin learner's own distribution on each measured day (averaged over
    replications) times the same per-cell figure: what the twin learner learned, without
    the draw of its loads and of their seizures;
@@ -34,6 +36,11 @@ the p95 truck waits.
 learner as the twin runs it, and with ``wait_bonus=0``); ``PORTWATCH_BENCH_GAP_ADVERSARY
 =informed`` runs the informed adversary instead (no warm-up), ratios and waits only.
 ``PORTWATCH_BENCH_GAP_BR_LOSS`` is ``compare --best-response-loss`` (assumed 0.05).
+``PORTWATCH_BENCH_GAP_WARMUP`` (default 90, assumed) is the learner's learning days
+before the measured days (``compare --warmup-days``). ``PORTWATCH_BENCH_GAP_ADVERSARY
+=offline`` runs no twin: step 1 alone, the harm caught per learner load and the ratios
+to uniform after each number of learning days in ``PORTWATCH_BENCH_GAP_OFFLINE_DAYS``
+(default ``30,90,180,365``).
 ``PORTWATCH_BENCH_GAP_CACHE`` a folder to keep the planned policies in between runs
 (planning takes minutes). Prints; writes nothing else.
 """
@@ -115,24 +122,29 @@ def _group_of(sc: CompiledScenario, cells: np.ndarray) -> np.ndarray:
     return out
 
 
-def _offline(sc: CompiledScenario, policy: Policy, params: dict[str, Any],
+def _warmup_days() -> int:
+    return int(os.environ.get("PORTWATCH_BENCH_GAP_WARMUP", str(WARMUP_DAYS)))
+
+
+def _offline(sc: CompiledScenario, policy: Policy, params: dict[str, Any], warmup: int,
              seeds: tuple[int, ...] = (1, 2, 3)) -> tuple[np.ndarray, np.ndarray]:
-    """The learner's mean distribution after ``WARMUP_DAYS`` offline, and its cells."""
+    """The learner's mean distribution after ``warmup`` days offline, and its cells."""
     model = interdiction_model(sc, policy)
     ps = []
     for seed in seeds:
         adv = AdaptiveAdversary(**params)
-        learn_offline(sc, model, adv, WARMUP_DAYS, np.random.default_rng(seed))
+        learn_offline(sc, model, adv, warmup, np.random.default_rng(seed))
         ps.append(adv.probabilities())
     assert adv.cells is not None
     return np.mean(ps, axis=0), adv.cells
 
 
 def _twin(sc: CompiledScenario, pols: list[Policy], params: dict[str, Any],
-          reps: int) -> tuple[Any, list[dict[str, Any]]]:
+          reps: int, warmup: int) -> tuple[Any, list[dict[str, Any]]]:
     _Recorded.log = []
+    _Recorded.warmup_days = warmup
     res = run_study(sc, pols, "adaptive-recorded", days=DAYS, replications=reps, seed=SEED,
-                    adversary_params=params, warmup_days=WARMUP_DAYS)
+                    adversary_params=params, warmup_days=warmup)
     return res, list(_Recorded.log)
 
 
@@ -173,14 +185,15 @@ def _per_rep(x: dict[str, np.ndarray], weights: np.ndarray, reps: int) -> list[f
 
 
 def _report(sc: CompiledScenario, pols: list[Policy], params: dict[str, Any],
-            reps: int) -> None:
-    res, log = _twin(sc, pols, params, reps)
-    print(f"-- learner {params}, {reps} replications")
+            reps: int, warmup: int) -> None:
+    res, log = _twin(sc, pols, params, reps, warmup)
+    after = "" if warmup == WARMUP_DAYS else f", after {warmup} learning days"
+    print(f"-- learner {params}, {reps} replications{after}")
     rows: dict[str, dict[str, float]] = {}
     days: dict[str, dict[str, list[float]]] = {}
     for pol in pols:
         model = interdiction_model(sc, pol)
-        p_off, cells = _offline(sc, pol, params)
+        p_off, cells = _offline(sc, pol, params, warmup)
         harm_cell = cell_harm_caught(sc, model, cells)
         recs = [r for r in log if r["policy"] == pol.name]
         p_twin = np.mean([r["p"] for r in recs], axis=0)
@@ -239,6 +252,24 @@ def _ratios(res: Any, pols: list[Policy], reps: int) -> None:
                   f"[{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]")
 
 
+def _offline_by_days(sc: CompiledScenario, pols: list[Policy], params: dict[str, Any],
+                     days: list[int]) -> None:
+    """Step 1 alone after each number of learning days: harm caught per learner load
+    under each policy, and each plan's ratio to uniform (the first policy)."""
+    print(f"-- learner {params}, offline (seeds 1-3)")
+    harm_cell = {}
+    for pol in pols:
+        model = interdiction_model(sc, pol)
+        harm_cell[pol.name] = cell_harm_caught(sc, model, _offline(sc, pol, params, 1)[1])
+    for d in days:
+        per_load = {pol.name: float(_offline(sc, pol, params, d)[0] @ harm_cell[pol.name])
+                    for pol in pols}
+        base = per_load[pols[0].name]
+        print(f"after {d:>3} learning days, harm caught per load: " + ", ".join(
+            f"{n} {v:.3f}" for n, v in per_load.items()) + "; over uniform: " + ", ".join(
+            f"{n} {v / base:.2f}x" for n, v in list(per_load.items())[1:]), flush=True)
+
+
 def main() -> None:
     reps = int(os.environ.get("PORTWATCH_BENCH_GAP_REPS", "20"))
     port = os.environ.get("PORTWATCH_BENCH_GAP_PORT", "otay-mesa")
@@ -255,8 +286,14 @@ def main() -> None:
         return
     variants = {"default": {}, "wait0": {"wait_bonus": 0.0}}
     wanted = os.environ.get("PORTWATCH_BENCH_GAP_LEARNERS", "default,wait0").split(",")
+    if os.environ.get("PORTWATCH_BENCH_GAP_ADVERSARY") == "offline":
+        days = [int(d) for d in os.environ.get("PORTWATCH_BENCH_GAP_OFFLINE_DAYS",
+                                               "30,90,180,365").split(",")]
+        for extra in (variants[w] for w in wanted):
+            _offline_by_days(sc, pols, {"loads_per_day": LOADS_PER_DAY, **extra}, days)
+        return
     for extra in (variants[w] for w in wanted):
-        _report(sc, pols, {"loads_per_day": LOADS_PER_DAY, **extra}, reps)
+        _report(sc, pols, {"loads_per_day": LOADS_PER_DAY, **extra}, reps, _warmup_days())
 
 
 if __name__ == "__main__":
