@@ -82,7 +82,7 @@ def _run() -> None:
             t0 = time.perf_counter()
             result = decide(analyse(spectrum, prepared=prepared), thresholds, calibration)
             times.append(time.perf_counter() - t0)
-            correct += bool(accepted_names(drug) & set(result.flagged_names()))
+            correct += bool(accepted_names(drug) & result.flagged_candidates())
         peer_times, peer_correct = [], 0
         n_peer = PEER_QUERIES[size]
         for drug, spectrum in queries[:n_peer]:

@@ -93,7 +93,7 @@ def _count(stage: AnyBaseline) -> Counter[str]:
         if case.kind.startswith("pure") and case.drug is not None:
             out[case.kind] += 1
             out[f"{case.kind} named"] += alarm and bool(
-                accepted_names(case.drug) & set(result.flagged_names())
+                accepted_names(case.drug) & result.flagged_candidates()
             )
         else:
             out["negatives"] += 1

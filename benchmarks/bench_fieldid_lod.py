@@ -107,7 +107,7 @@ def _row(laser, matrix, snr, prepared, t, cal, table) -> None:  # type: ignore[n
             if not fraction:
                 alarms += flagged
                 continue
-            hit = flagged and bool(accepted_names(DRUG) & set(result.flagged_names()))
+            hit = flagged and bool(accepted_names(DRUG) & result.flagged_candidates())
             found += hit
             if fraction == 0.1 and not hit:
                 why[why_missed(a, t) if a.gate is None else f"gate {a.gate.code}"] += 1

@@ -61,7 +61,7 @@ def own_evidence(a: Analysis, drug: str) -> tuple[float, float] | None:
 def _found(a: Analysis, drug: str, cal: Calibration) -> bool:
     result = decide(a, cal.thresholds[LASER_NM], cal)
     return result.verdict is Verdict.CONTROLLED and bool(
-        accepted_names(drug) & set(result.flagged_names())
+        accepted_names(drug) & result.flagged_candidates()
     )
 
 

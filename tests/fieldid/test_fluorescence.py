@@ -39,8 +39,9 @@ def test_noisy_fluorescent_pure_drug_is_named_at_785(prepared785, table, name):
         recipe = Recipe(((name, 1.0),), 785, snr=20.0, fluorescence=8.0)
         result = identify(render(recipe, table, np.random.default_rng(seed)), prepared=prepared785)
         accepted = {name, "fentanyl"} if name == "carfentanil" else {name}
+        # "fentanyl or carfentanil" (the ester band at the noise) counts: both are in it
         named += result.verdict is Verdict.CONTROLLED and bool(
-            accepted & set(result.flagged_names())
+            accepted & result.flagged_candidates()
         )
     assert named >= (6 if name == "carfentanil" else 7)
 

@@ -167,3 +167,15 @@ def test_co_added_real_repeat_acquisitions_raise_no_alarm(real_data_dir):
             assert got.verdict not in ALARMS, (group[0].key, got.reason)
             assert got.acquisitions == len(chosen)
         assert identify_coadded(spectra[:2], lib, prepared=prepared).verdict in singles
+
+
+def test_the_perturbation_table_names_its_split() -> None:
+    from portwatch.cli.fieldid import FRESH_TITLE
+    from portwatch.fieldid.realeval import RealReport, render_real
+
+    report = RealReport(samples={785: 1}, perturbations={"axis shift": {
+        "n": 2, "passed": 2, "verdict_changed": 0}})
+    assert "| perturbation of a spectrum of the held-out split |" in render_real(report)
+    fresh = render_real(report, FRESH_TITLE)
+    assert "| perturbation of a spectrum of the fresh split |" in fresh
+    assert "held-out" not in fresh

@@ -4,6 +4,7 @@ migration fails here)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect, select
 from tests.service import legacy_schema_v0, legacy_schema_v1
-from tests.service.conftest import trip
+from tests.service.conftest import make_svc, policy_doc, trip
 
 from portwatch.custody.registry import shipment_from_mapping
 from portwatch.custody.service import CustodyService
@@ -112,6 +113,8 @@ def _as_made_by_0003(url: str) -> tuple[str, str]:
     db.close()
     engine = open_engine(url)
     with engine.begin() as conn:
+        conn.execute(text("DROP TABLE policy_reads"))
+        conn.execute(text("ALTER TABLE policy_activations DROP COLUMN override_reason"))
         conn.execute(text("DROP TABLE stream_log"))
         conn.execute(text("DROP TABLE stream_heads"))
         conn.execute(text("ALTER TABLE decisions DROP COLUMN log_stream"))
@@ -165,15 +168,22 @@ def _as_made_by_0004(url: str) -> None:
     engine.dispose()
 
 
+def _upgraded(url: str) -> Database:
+    """The database at ``url`` opened, so upgraded to the head, with the code's schema."""
+    db = Database(url)
+    assert _same_schema(db) == []
+    with db.reading() as conn:
+        assert migrate.current(conn) == migrate.head()
+    return db
+
+
 def _assert_upgrade_from_0004(url: str) -> None:
     from portwatch.store import streams
     from portwatch.store.service_tables import decisions
 
     _as_made_by_0004(url)
-    db = Database(url)  # upgrades to the head
-    assert _same_schema(db) == []
+    db = _upgraded(url)
     with db.reading() as conn:
-        assert migrate.current(conn) == migrate.head()
         old = conn.execute(select(decisions).where(decisions.c.decision_id == "D-old")).one()
         assert old.log_stream is None  # its record stays in the event log
         rec = conn.execute(select(eventlog.event_log.c.subject)
@@ -197,3 +207,68 @@ def test_a_0004_database_upgrades_to_audit_streams(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_a_0004_database_upgrades_to_audit_streams_on_postgresql(postgres_url: str) -> None:
     _assert_upgrade_from_0004(postgres_url)
+
+
+def _as_made_by_0005(url: str) -> None:
+    """A database migrated to revision 0005 (and no further), with two policy versions
+    activated one after the other, as the service of 0005 stored them."""
+    from alembic import command
+    from sqlalchemy import text
+
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(migrate._config(conn), "0005")
+        eventlog.ensure_head(conn)
+        for v in (1, 2):
+            at = f"2026-01-0{v}T00:00:00+00:00"
+            made, activated = eventlog.append(conn, [
+                LogRecord("service.policy.create", str(v), '{"who":"admin:a"}'),
+                LogRecord("service.policy.activate", str(v), '{"who":"admin:a"}')], at)
+            conn.execute(text(
+                "INSERT INTO policies (version, name, document, created_at, created_by, "
+                "log_id) VALUES (:v, :name, :doc, :at, 'admin:a', :log_id)"),
+                {"v": v, "name": f"p{v}", "at": at, "log_id": made,
+                 "doc": json.dumps(policy_doc(0.1 * v, name=f"p{v}"))})
+            conn.execute(text(
+                "INSERT INTO policy_activations (version, action, activated_at, "
+                "activated_by, log_id) VALUES (:v, 'activate', :at, 'admin:a', :log_id)"),
+                {"v": v, "at": at, "log_id": activated})
+    engine.dispose()
+
+
+def _assert_upgrade_from_0005(url: str) -> None:
+    from portwatch.store import service_store as ss
+    from portwatch.store.service_tables import policy_reads
+
+    _as_made_by_0005(url)
+    db = _upgraded(url)
+    with db.reading() as conn:
+        history = [(a.version, a.action, a.activated_at, a.override_reason)
+                   for a in ss.activations(conn)]
+        assert conn.execute(select(policy_reads)).all() == []
+        assert ss.active_version(conn) == 2
+    # the history is kept, none forced; no version counts as read
+    assert history == [(1, "activate", "2026-01-01T00:00:00+00:00", None),
+                       (2, "activate", "2026-01-02T00:00:00+00:00", None)]
+    assert db.check().ok
+    db.close()
+    # and the service on it records a read and refuses to bring the read version back
+    svc_gen = make_svc(url)
+    svc = next(svc_gen)
+    try:
+        assert svc.client.get("/v1/policies/1", headers=svc.h("analyst")).status_code == 200
+        r = svc.client.post("/v1/policies/rollback", headers=svc.h("admin"))
+        assert r.status_code == 409 and r.json()["detail"].startswith("policy 1: read by")
+        assert svc.state.db.check().ok
+    finally:
+        svc_gen.close()
+
+
+def test_a_0005_database_keeps_its_policy_history_and_gets_reads(tmp_path: Path) -> None:
+    _assert_upgrade_from_0005(str(tmp_path / "v5.db"))
+
+
+@pytest.mark.integration
+def test_a_0005_database_keeps_its_policy_history_and_gets_reads_on_postgresql(
+        postgres_url: str) -> None:
+    _assert_upgrade_from_0005(postgres_url)

@@ -171,6 +171,8 @@ def _human(result) -> str:  # noqa: ANN001 - Identification, imported lazily
         lines.append(f"  packaging: {c.display_name}")
     if result.presumptive:
         lines.append("  PRESUMPTIVE: confirm in the lab")
+    if result.handling is not None:
+        lines.append(f"  HANDLE AS {result.handling.compound}: {result.handling.precautions}")
     return "\n".join(lines)
 
 

@@ -41,7 +41,7 @@ class Outcome:
         drug = self.measured.case.drug
         if drug is None or self.identification.verdict not in ALARMS:
             return False
-        return bool(accepted_names(drug) & set(self.identification.flagged_names()))
+        return bool(accepted_names(drug) & self.identification.flagged_candidates())
 
 
 @dataclass
@@ -70,6 +70,9 @@ class Report:
     #: per laser and budget (acquisitions per sample): the figures with the engine's
     #: re-measurement request followed (``protocol.follow``)
     protocol: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
+    #: per laser: how samples bearing one of an analogue pair (fentanyl, carfentanil) are
+    #: named: exactly, as the pair, as the other (``analogue_counts``)
+    analogues: dict[int, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """The report as JSON-ready data."""
@@ -156,6 +159,10 @@ def _protocol_figures(
     out: dict[str, float] = {"budget": budget}
     for label, rows in (("single", before), ("protocol", after)):
         out[f"{label}_pure_drugs_named"] = count(rows, pure("pure_drug"))
+        out[f"{label}_pure_drugs_named_or_pair"] = count(
+            rows, lambda o: o.measured.case.kind == "pure_drug" and (
+                _named_exactly(o) or _named_as_pair(o))
+        )  # fmt: skip
         out[f"{label}_pure_explosives_named"] = count(rows, pure("pure_explosive"))
         out[f"{label}_false_alarms"] = count(
             rows, lambda o: negative(o) and o.identification.verdict in ALARMS
@@ -169,10 +176,14 @@ def _protocol_figures(
         out[f"{label}_drug_bearing_called"] = count(
             rows, lambda o: o.measured.case.truth == "controlled" and o.detected
         )
+        named = analogue_counts(rows)
+        for kind in ("exact", "pair", "other"):
+            out[f"{label}_fentanyls_{kind}"] = named[kind]
     out["pure_drugs"] = count(before, lambda o: o.measured.case.kind == "pure_drug")
     out["pure_explosives"] = count(before, lambda o: o.measured.case.kind == "pure_explosive")
     out["negatives"] = count(before, negative)
     out["drug_bearing"] = count(before, lambda o: o.measured.case.truth == "controlled")
+    out["fentanyls"] = analogue_counts(before)["samples"]
     asked = [n for n in used if n > 1]
     out["asked_again"] = len(asked)
     out["mean_acquisitions_when_asked"] = float(np.mean(asked)) if asked else 0.0
@@ -225,6 +236,7 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
     report.confusion[laser] = {k: dict(v) for k, v in confusion.items()}
 
     report.per_drug[laser] = _per_drug(outcomes)
+    report.analogues[laser] = analogue_counts(outcomes)
 
     pure = [o for o in outcomes if o.measured.case.kind in ("pure_drug", "pure_explosive")]
     pure_table: dict[str, float] = {}
@@ -248,6 +260,9 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
         group = [o for o in pure if o.measured.case.kind == kind]
         named = sum(_named_exactly(o) for o in group)
         pure_table[label] = _share(named, len(group))
+    drugs = [o for o in pure if o.measured.case.kind == "pure_drug"]
+    pair = sum(_named_exactly(o) or _named_as_pair(o) for o in drugs)
+    pure_table["drugs_or_pair"] = _share(pair, len(drugs))
     pure_table["class_level"] = _share(sum(o.detected for o in pure), len(pure))
     report.pure[laser] = pure_table
 
@@ -267,6 +282,19 @@ def _summarise(report: Report, laser: int, outcomes: list[Outcome], thresholds: 
     _summarise_sweeps(report, laser, outcomes)
 
 
+def _named_as_pair(o: Outcome) -> bool:
+    """A flagged verdict whose top component is the pair the case's drug belongs to."""
+    from portwatch.fieldid.analogues import pair_of
+
+    ident, pair = o.identification, pair_of(o.measured.case.drug or "")
+    return (
+        pair is not None
+        and ident.verdict in ALARMS
+        and bool(ident.components)
+        and ident.components[0].name == pair.label
+    )
+
+
 def _named_exactly(o: Outcome) -> bool:
     """A flagged verdict whose top component is the case's own compound."""
     ident = o.identification
@@ -275,6 +303,51 @@ def _named_exactly(o: Outcome) -> bool:
         and bool(ident.components)
         and ident.components[0].name == o.measured.case.drug
     )
+
+
+ANALOGUE_NAMINGS = ("exact", "pair", "other", "other_drug")
+
+
+def analogue_counts(outcomes: Sequence[Outcome]) -> dict[str, int]:
+    """How samples bearing one of an analogue pair are named, and drug-free ones.
+
+    For each sample whose drug belongs to a pair (fentanyl or carfentanil): named by a
+    controlled verdict ``exact`` (its own name), as the ``pair`` (``fentanyl or
+    carfentanil``), as the ``other`` of the pair, or another drug only (``other_drug``);
+    the same with ``possible_`` for an inconclusive "possible" answer; ``pure_`` for the
+    pure samples; ``drug_free_with_pair``: samples with no drug reported with the pair.
+    """
+    from portwatch.fieldid.analogues import candidates_of, pair_of
+
+    out = {"samples": 0, "pure_samples": 0, "drug_free_with_pair": 0, "not_named": 0}
+    for prefix in ("", "possible_", "pure_"):
+        out.update({prefix + k: 0 for k in ANALOGUE_NAMINGS})
+    for o in outcomes:
+        ident, case = o.identification, o.measured.case
+        named = {c.name for c in ident.components}
+        if case.truth not in ("controlled", "explosive"):
+            out["drug_free_with_pair"] += any(len(candidates_of(n)) > 1 for n in named)
+            continue
+        pair = pair_of(case.drug or "")
+        if pair is None:
+            continue
+        other = next(n for n in pair.names if n != case.drug)
+        kind = next(
+            (k for k, n in (("exact", case.drug), ("pair", pair.label), ("other", other))
+             if n in named),
+            "other_drug" if named else "",
+        )  # fmt: skip
+        out["samples"] += 1
+        pure = case.kind == "pure_drug"
+        out["pure_samples"] += pure
+        if ident.verdict in ALARMS and kind:
+            out[kind] += 1
+            out["pure_" + kind] += pure
+        elif ident.reason_code == "possible" and kind:
+            out["possible_" + kind] += 1
+        else:
+            out["not_named"] += 1
+    return out
 
 
 def _per_drug(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
@@ -415,6 +488,7 @@ def render_markdown(report: Report) -> str:
                 f"| {drug} | {int(stats['samples'])} | {stats['sensitivity']:.1%} | "
                 f"{stats['exact_name']:.1%} | {stats['false_positive_rate']:.2%} |"
             )
+        out += _render_analogues(report, laser)
         tables = [
             ("the drug named (or its analogue), all SNR pooled", report.detection_limit[laser]),
             ("any controlled verdict (seize), all SNR pooled", report.detection_limit_alarm[laser]),
@@ -442,13 +516,44 @@ def render_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
+def _render_analogues(report: Report, laser: int) -> list[str]:
+    """How fentanyl- and carfentanil-bearing samples are named (``analogue_counts``)."""
+    a = report.analogues.get(laser)
+    if not a:
+        return []
+    cells = ("exact", "pair", "other", "other_drug")
+    head = "| samples | n | own name | fentanyl or carfentanil | the other | another drug only |"
+    rows = [
+        ("controlled verdict", "", a["samples"]),
+        ("pure, controlled verdict", "pure_", a["pure_samples"]),
+        ("possible (to the lab)", "possible_", a["samples"]),
+    ]
+    out = [
+        "",
+        "Fentanyl- and carfentanil-bearing samples by the name given (the pair when the "
+        f"ester band near 1730 cm-1 cannot settle it); not named: {a['not_named']}; "
+        f"drug-free samples given the pair: {a['drug_free_with_pair']}.",
+        "",
+        head,
+        "|---|---|---|---|---|---|",
+    ]
+    for label, prefix, n in rows:
+        out.append(f"| {label} | {n} | " + " | ".join(str(a[prefix + c]) for c in cells) + " |")
+    return out
+
+
 PROTOCOL_ROWS = (
     ("pure drugs named exactly", "pure_drugs_named", "pure_drugs"),
+    ("pure drugs named exactly or as fentanyl or carfentanil", "pure_drugs_named_or_pair",
+     "pure_drugs"),
     ("pure explosives named exactly", "pure_explosives_named", "pure_explosives"),
     ("drug-free samples called controlled or explosive", "false_alarms", "negatives"),
     ("drug-free samples sent to the lab", "drug_free_to_lab", "negatives"),
     ("drug-bearing samples released as benign", "drug_bearing_released", "drug_bearing"),
     ("drug-bearing samples with the drug named", "drug_bearing_called", "drug_bearing"),
+    ("fentanyl- or carfentanil-bearing, controlled, own name", "fentanyls_exact", "fentanyls"),
+    ("same, as fentanyl or carfentanil", "fentanyls_pair", "fentanyls"),
+    ("same, as the other of the two", "fentanyls_other", "fentanyls"),
 )
 
 

@@ -222,12 +222,14 @@ class MatchedBands:
     ``amplitude``: the height the query shows there over the height predicted (1 when
     the bands stand exactly as the fitted weight predicts); ``aligned``: the projection
     is larger at the bands' own positions than with the pattern slid by the match
-    tolerance either way (a neighbouring band's flank projects more when slid onto it).
+    tolerance either way (a neighbouring band's flank projects more when slid onto it);
+    ``amplitude_sd``: the noise's standard deviation of ``amplitude`` (0 when unknown).
     """
 
     z: float = 0.0
     amplitude: float = 0.0
     aligned: bool = False
+    amplitude_sd: float = 0.0
 
 
 def matched_bands(
@@ -269,7 +271,9 @@ def matched_bands(
         norm = float(np.sqrt(t_s @ t_s))
         if norm > 0 and float(r_s @ t_s) / norm > projection / np.sqrt(energy):
             aligned = False
-    return MatchedBands(projection / (sigma * spread), projection / energy, aligned)
+    return MatchedBands(
+        projection / (sigma * spread), projection / energy, aligned, sigma * spread / energy
+    )
 
 
 def _detrended_windows(

@@ -29,6 +29,7 @@ from portwatch.domain.errors import ConfigError
 from portwatch.domain.substances import ACTION_FOR_VERDICT, Action, SubstanceClass, Verdict
 from portwatch.fieldid import evidence as ev
 from portwatch.fieldid.acquisitions import acquisitions_of
+from portwatch.fieldid.analogues import Resolution, candidates_of, pair_of, resolve
 from portwatch.fieldid.gates import (
     FLUORESCENCE_ADVICE_RATIO,
     GateFailure,
@@ -38,6 +39,7 @@ from portwatch.fieldid.gates import (
     run_gates,
     snr,
 )
+from portwatch.fieldid.handling import Handling, handling_for, handling_for_bound
 from portwatch.fieldid.library import Library, default_library
 from portwatch.fieldid.mixtures import (
     Component,
@@ -201,6 +203,9 @@ class FlaggedEvidence:
     #: acquisitions its own matched filter needs to stand (inf: more will not show it)
     missing_heights: tuple[float, ...] = ()
     missing_need: tuple[float, ...] = ()
+    #: for one of an analogue pair (fentanyl, carfentanil): what its marker band settles
+    #: (``analogues.resolve``); None for any other compound
+    analogue: Resolution | None = None
 
 
 #: A release is refused while a band at least this tall (relative to the query's tallest)
@@ -326,9 +331,14 @@ class ReportedComponent:
     hqi: float = 0.0
     matched_bands_cm1: tuple[float, ...] = ()
     missing_bands_cm1: tuple[float, ...] = ()
+    #: the compounds ``name`` stands for: two when the spectrum cannot tell an analogue
+    #: pair apart (``fentanyl or carfentanil``), else the name itself
+    candidates: tuple[str, ...] = ()
+    #: for one of an analogue pair: what its marker band settles (``analogues``)
+    analogue: Resolution | None = None
 
     def to_json(self) -> dict[str, object]:
-        """JSON form: name, class, fraction, confidence, HQI, bands."""
+        """JSON form: name, class, fraction, confidence, HQI, bands, analogue evidence."""
         return {
             "name": self.name,
             "display_name": self.display_name,
@@ -340,6 +350,7 @@ class ReportedComponent:
             "supporting_peaks_cm1": [round(p, 1) for p in self.supporting_peaks_cm1],
             "matched_bands_cm1": [round(p, 1) for p in self.matched_bands_cm1],
             "missing_bands_cm1": [round(p, 1) for p in self.missing_bands_cm1],
+            "analogue": self.analogue.to_json() if self.analogue else None,
         }
 
 
@@ -363,6 +374,8 @@ class Identification:
     #: how many acquisitions were co-added, and what more the engine asks for
     acquisitions: int = 1
     remeasure: Remeasure | None = None
+    #: precautions for handling the sample (the most potent compound it may be), if any
+    handling: Handling | None = None
 
     @property
     def presumptive(self) -> bool:
@@ -376,6 +389,11 @@ class Identification:
     def flagged_names(self) -> list[str]:
         """Names of the controlled or explosive components reported."""
         return [c.name for c in self.components if c.substance_class in ev.FLAGGED]
+
+    def flagged_candidates(self) -> set[str]:
+        """Every compound the controlled or explosive components may be (a pair: both)."""
+        return {n for c in self.components if c.substance_class in ev.FLAGGED
+                for n in (c.candidates or (c.name,))}  # fmt: skip
 
     def to_json(self) -> dict[str, object]:
         """One JSON object: file, verdict, components, action and the rest."""
@@ -403,6 +421,7 @@ class Identification:
         }
         doc["acquisitions"] = self.acquisitions
         doc["remeasure"] = self.remeasure.to_json() if self.remeasure else None
+        doc["handling"] = self.handling.to_json() if self.handling else None
         if self.presumptive:
             doc["note"] = PRESUMPTIVE_NOTE
         return doc
@@ -505,25 +524,43 @@ def _band_evidence(
 ) -> _Bands:
     """Supporting peaks, supported references, explained bands and flagged evidence."""
     query, noise = q.query, q.noise
-    tolerance = PEAK_TOLERANCE_CM1.get(laser, 8.0)
     peaks = {
         c.name: supporting_peaks(prepared, query, dec, c, laser, noise or None)
         for c in dec.components
     }
     display = {c.name: prepared.references[c.index].display_name for c in dec.components}
+    # the other of an analogue pair may be the name reported (``_report``)
+    display.update({r.name: r.display_name for r in prepared.references if pair_of(r.name)})
     found = ev.query_bands(prepared.axis_cm1, query, sigma=_band_noise(query, noise, q.gain))
     support_fit, supported = _supported(prepared, dec, query, laser)
     explained, left = ev.explained_share(found, query, support_fit)
     flagged = tuple(
-        _flagged_evidence(
-            prepared, c, found, float(hqi[c.index]), tolerance,
-            _partial(prepared, dec, c, query, noise),
-        )  # fmt: skip
+        _with_analogue(
+            prepared, dec, c, found, float(hqi[c.index]), _partial(prepared, dec, c, query, noise)
+        )
         for c in dec.components
         if c.substance_class in ev.FLAGGED
     )
     largest = _largest_unexplained(found, left)
     return _Bands(peaks, display, flagged, explained, left, supported, largest)
+
+
+def _with_analogue(
+    prepared: PreparedLibrary,
+    dec: Decomposition,
+    c: Component,
+    found: ev.QueryBands,
+    hqi: float,
+    p: _Partial,
+) -> FlaggedEvidence:
+    """A flagged component's band evidence, with what its analogue's marker band settles."""
+    tolerance = PEAK_TOLERANCE_CM1.get(prepared.laser_nm, 8.0)
+    f = _flagged_evidence(prepared, c, found, hqi, tolerance, p)
+    window = MATCHED_WINDOW_TOLERANCES * tolerance
+    settled = resolve(
+        prepared, dec, c, p.partial, p.sigma, window, MATCHED_Z_MIN, MATCHED_AMPLITUDE_MIN
+    )
+    return replace(f, analogue=settled) if settled is not None else f
 
 
 def _band_noise(query: np.ndarray, carried: float, gain: float) -> float:
@@ -1005,8 +1042,9 @@ def _verdict(
         verdict = Verdict.EXPLOSIVE if explosive else Verdict.CONTROLLED
         best = max(flagged_score(f, thresholds) for f in confirmed)
         confidence = maps.confidence_map(laser, "flagged")(best)
-        names = ", ".join(f.component.name for f in confirmed)
+        names = ", ".join(reported_name(f) for f in confirmed)
         reason = f"{verdict.value} substance identified: {names} ({PRESUMPTIVE_NOTE})"
+        reason += _analogue_note(confirmed)
         shown = [_report(analysis, f.component, confidence, f) for f in confirmed]
         return _result(analysis, verdict, shown, packaging, reason, confidence, "identified")
     if not suspected:
@@ -1016,8 +1054,9 @@ def _verdict(
     if suspected:
         best = max(flagged_score(f, thresholds) for f in suspected)
         confidence = maps.confidence_map(laser, "flagged")(best)
-        names = ", ".join(f.component.name for f in suspected)
+        names = ", ".join(reported_name(f) for f in suspected)
         reason = f"possible {names} below the confirmation threshold; confirm in a lab"
+        reason += _analogue_note(suspected)
         shown = [_report(analysis, f.component, confidence, f) for f in suspected]
         return _result(
             analysis, Verdict.INCONCLUSIVE, shown, packaging, reason, confidence, "possible"
@@ -1059,8 +1098,9 @@ def _release_or_unknown(
         if drifted:
             reason += _drift_note(analysis)
         return _result(
-            analysis, Verdict.INCONCLUSIVE, (), bags, reason, confidence, "cannot_exclude"
-        )
+            analysis, Verdict.INCONCLUSIVE, (), bags, reason, confidence, "cannot_exclude",
+            handling_for_bound(worst),
+        )  # fmt: skip
     if score >= 1.0 and (others or bags) and clean:
         shown = [_report(analysis, c, confidence) for c in others if _shown(analysis, c)]
         names = (
@@ -1087,6 +1127,21 @@ def _release_or_unknown(
     )
 
 
+def reported_name(f: FlaggedEvidence) -> str:
+    """The name a flagged component is reported under: an analogue pair's settled name."""
+    return f.analogue.name if f.analogue is not None else f.component.name
+
+
+def _analogue_note(flagged: list[FlaggedEvidence]) -> str:
+    """What the reason adds for an analogue pair the spectrum cannot tell apart."""
+    notes = [f.analogue for f in flagged if f.analogue is not None and not f.analogue.resolved]
+    if not notes:
+        return ""
+    worst = handling_for(r.pair.label for r in notes)
+    handle = f"; handle as {worst.compound}" if worst is not None else ""
+    return "; " + "; ".join(r.reason() for r in notes) + handle
+
+
 def _drift_note(analysis: Analysis) -> str:
     """What a release or a bound says of an axis drifted beyond the stated accuracy."""
     return (
@@ -1103,9 +1158,11 @@ def _shown(analysis: Analysis, c: Component) -> bool:
 def _report(
     analysis: Analysis, c: Component, confidence: float, f: FlaggedEvidence | None = None
 ) -> ReportedComponent:
+    settled = f.analogue if f is not None else None
+    name = settled.name if settled is not None else c.name
     return ReportedComponent(
-        c.name,
-        analysis.display_names.get(c.name, c.name),
+        name,
+        _display_name(analysis, settled) if settled else analysis.display_names.get(name, name),
         c.substance_class,
         c.fraction,
         c.fraction_sd,
@@ -1114,7 +1171,18 @@ def _report(
         f.hqi if f else next((h.hqi for h in analysis.hits if h.name == c.name), c.shape_hqi),
         f.matched_cm1 if f else analysis.supporting_peaks.get(c.name, ()),
         f.missing_cm1 if f else (),
+        candidates_of(name),
+        settled,
     )
+
+
+def _display_name(analysis: Analysis, settled: Resolution) -> str:
+    """The settled compound's display name, or the pair's: ``Fentanyl or Carfentanil (...)``."""
+    if settled.named is not None:
+        return analysis.display_names.get(settled.named, settled.named)
+    pair = settled.pair
+    plain, marked = (analysis.display_names.get(n, n) for n in pair.names)
+    return f"{plain} or {marked} ({pair.group})"
 
 
 #: Inconclusive answers a stronger signal could settle (not a gate on the file or axis).
@@ -1148,10 +1216,13 @@ def _result(
     reason: str,
     confidence: float,
     code: str,
+    handling: Handling | None = None,
 ) -> Identification:
     dec = analysis.decomposition
     if verdict is Verdict.INCONCLUSIVE and code in ADVICE_CODES:
         reason += fluorescence_advice(analysis)
+    flagged = [c.name for c in shown if c.substance_class in ev.FLAGGED]
+    handling = handling or handling_for(flagged)
     return Identification(
         analysis.source,
         analysis.laser_nm,
@@ -1166,6 +1237,7 @@ def _result(
         code,
         analysis.shift_cm1,
         analysis.explained,
+        handling=handling,
     )
 
 
@@ -1254,6 +1326,7 @@ __all__ = [
     "identify_file",
     "load_calibration",
     "load_thresholds",
+    "reported_name",
     "signal_r2",
     "supporting_peaks",
 ]

@@ -290,8 +290,8 @@ def render_real(report: RealReport, title: str = "held-out split") -> str:
             f"{_frac(il['named_right'], il['n'])} | "
             f"{_frac(il['inconclusive_or_right'], il['n'])} |"
         )
-    out += ["", "| perturbation of a held-out spectrum | n | passed | verdict changed |",
-            "|---|---|---|---|"]  # fmt: skip
+    out += ["", f"| perturbation of a spectrum of the {title.split(' (')[0]} | n | passed "
+            "| verdict changed |", "|---|---|---|---|"]  # fmt: skip
     for kind, row in report.perturbations.items():
         out.append(
             f"| {kind} | {row['n']} | {_frac(row['passed'], row['n'])} | {row['verdict_changed']} |"

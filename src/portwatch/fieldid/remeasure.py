@@ -3,12 +3,13 @@
 Commercial handhelds co-add scans or extend the integration until the signal-to-noise
 suffices. Here the engine says how many acquisitions of the same sample, co-added
 (``acquisitions.coadd``), it needs when its answer is inconclusive because the signal
-is too weak to decide, from its own measured noise: in the shot-noise limit the noise
+is too weak to decide (or names ``fentanyl or carfentanil`` with the ester band that
+tells them apart at the noise), from its own measured noise: in the shot-noise limit the noise
 of ``n`` co-added acquisitions is ``1/sqrt(n)`` of one, the fluorescence's shot noise
 included (it is in the noise read from the raw counts). So a statistic in noise
 standard deviations (a z, a signal-to-noise) grows with ``sqrt(n)``, an F statistic
 (a ratio of sums of squares over the noise variance) with ``n``, and an upper limit
-from the noise alone shrinks with ``1/sqrt(n)``. Three answers get a request:
+from the noise alone shrinks with ``1/sqrt(n)``. Four answers get a request:
 
 * ``low_snr``: the gate's signal-to-noise up to ``MIN_SNR``;
 * ``possible X``: every failed test of X's own evidence that the noise limits (unique
@@ -18,7 +19,10 @@ from the noise alone shrinks with ``1/sqrt(n)``. Three answers get a request:
   not move (the fraction, the fit otherwise, a band not there at half its predicted
   height) means no request;
 * ``cannot exclude X (the noise alone allows that much)``: the noise's upper limit on
-  X's share under the release limit.
+  X's share under the release limit;
+* a controlled ``fentanyl or carfentanil`` whose ester band is at the noise (not masked
+  by another component: co-adding does not unmask it), until the band would stand at
+  ``MATCHED_Z_MIN`` at its predicted height and its reading decides (``pair_factor``).
 
 The request is a count, not a promise: the statistics were read off one noisy
 spectrum, and a drug that is not there will not appear however long the sample is
@@ -30,9 +34,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from portwatch.fieldid.analogues import ABSENT_Z, Resolution
 from portwatch.fieldid.gates import MIN_SNR
 from portwatch.fieldid.identify import (
     BOUND_MIN_Z,
+    MATCHED_AMPLITUDE_MIN,
+    MATCHED_Z_MIN,
     MAX_NOISE_SHARE,
     UPPER_BOUND_Z,
     Analysis,
@@ -183,31 +190,64 @@ def _fit_factor(analysis: Analysis) -> float:
 
 def request(analysis: Analysis, result: Identification, t: Thresholds) -> Remeasure | None:
     """The acquisitions ``result`` needs in all, if co-adding more could settle it."""
-    from portwatch.fieldid.identify import signal_r2
+    from portwatch.fieldid.identify import reported_name, signal_r2
 
     code = result.reason_code
     factor, why = math.inf, ""
     if code == "low_snr":
         factor, why = _snr_factor(analysis.snr), "signal-to-noise"
     elif code == "possible":
+        # by the name reported (a pair the spectrum cannot tell apart: "fentanyl or
+        # carfentanil"), not the reference fitted
         named = {c.name for c in result.components}
         fit = signal_r2(analysis)
         refit = _fit_factor(analysis)
         options = [
             flagged_factor(f, t, fit, refit)
             for f in analysis.flagged
-            if f.component.name in named
+            if reported_name(f) in named
         ]
         if options:
             factor, name = min(options)
             why = f"{name} of " + ", ".join(sorted(named))
     elif code == "cannot_exclude":
         factor, why = _exclusion_factor(analysis, t)
+    elif code == "identified":
+        pairs = [c.analogue for c in result.components if c.analogue is not None]
+        options = [(pair_factor(r), r.pair.marker_cm1, r) for r in pairs]
+        if options:
+            factor, _, r = min(options, key=lambda o: o[:2])
+            why = f"{r.pair.marked}'s {r.pair.marker} near {r.pair.marker_cm1:.0f} cm-1"
     if math.isinf(factor) or factor <= 1.0:
         return None
     now = analysis.acquisitions
     needed = max(math.ceil(now * factor * MARGIN), now + 1)
     return Remeasure(now, needed, why)
+
+
+def pair_factor(r: Resolution) -> float:
+    """Co-add factor that lets the marker band settle an analogue pair (inf: it cannot).
+
+    The band's amplitude has a standard error ``sd`` that falls as ``1/sqrt(n)``. Read
+    as there (at least ``MATCHED_AMPLITUDE_MIN``), it needs z ``MATCHED_Z_MIN``;
+    read as absent, the test must be able to see it (``sd <= 1/MATCHED_Z_MIN``) and its
+    upper limit must fall under ``MATCHED_AMPLITUDE_MIN``. A masked band (another
+    component's band stands there) is not helped by co-adding; a settled one needs
+    nothing.
+    """
+    if r.resolved:
+        return 1.0
+    if r.masked_by or r.amplitude_sd <= 0:
+        return math.inf
+    sd = r.amplitude_sd
+    if r.amplitude >= MATCHED_AMPLITUDE_MIN:
+        # under z 4 the slid pattern projects more by chance as often as not
+        # (``identify.coadd_factor``): only a misaligned band at z 4 or more is hopeless
+        if not r.aligned and r.z >= MATCHED_Z_MIN:
+            return math.inf
+        return _z_factor(r.z, MATCHED_Z_MIN)
+    room = MATCHED_AMPLITUDE_MIN - max(r.amplitude, 0.0)
+    return max((MATCHED_Z_MIN * sd) ** 2, (ABSENT_Z * sd / room) ** 2, 1.0)
 
 
 def _snr_factor(value: float) -> float:
@@ -236,4 +276,4 @@ def _exclusion_factor(analysis: Analysis, t: Thresholds) -> tuple[float, str]:
     return _z_factor(limit, UPPER_BOUND_Z * b.noise_sd), f"the upper limit on {b.name}"
 
 
-__all__ = ["MARGIN", "MAX_ACQUISITIONS", "Remeasure", "flagged_factor", "request"]
+__all__ = ["MARGIN", "MAX_ACQUISITIONS", "Remeasure", "flagged_factor", "pair_factor", "request"]

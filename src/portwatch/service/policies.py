@@ -1,9 +1,11 @@
-"""Policies as the service keeps them: numbered versions, an activation history, and
-the active one (the last activation or rollback)."""
+"""Policies as the service keeps them: numbered versions, an activation history, the
+active one (the last activation or rollback), and the reads of their schedules by
+non-admins, which keep a version from becoming active again without an override."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -56,8 +58,18 @@ def previous_version(conn: Connection) -> int:
     raise ConflictError(f"policy {current}: no earlier version was active")
 
 
+def read_refusal(version: int, reads: int, last: Any) -> str:
+    """The one-line reason an activation of ``version`` is refused: ``reads`` reads of
+    its schedule by non-admins, ``last`` the last one's row (``policy_reads``)."""
+    times = f" ({reads} reads by non-admins)" if reads > 1 else ""
+    return (f"policy {version}: read by {last.role} at {last.read_at}{times}, so its "
+            "schedule may be known outside the admins; store a newly planned policy and "
+            "activate it instead (or send force with a reason)")
+
+
 def canonical(policy: Policy) -> str:
     return json.dumps(policy.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
-__all__ = ["active", "active_as", "canonical", "ever_ended", "load", "previous_version"]
+__all__ = ["active", "active_as", "canonical", "ever_ended", "load", "previous_version",
+           "read_refusal"]

@@ -24,6 +24,7 @@ from portwatch.store.service_tables import (
     inspections,
     policies,
     policy_activations,
+    policy_reads,
 )
 
 
@@ -123,6 +124,32 @@ def active_version(conn: Connection) -> int | None:
 
 def add_activation(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(insert(policy_activations).values(**row))
+
+
+def add_policy_read(conn: Connection, row: dict[str, Any]) -> None:
+    """Record a read of a version's schedule by a non-admin."""
+    conn.execute(insert(policy_reads).values(**row))
+
+
+def policy_reads_of(conn: Connection, version: int) -> tuple[int, Any | None]:
+    """How many reads by non-admins ``version`` has had, and the last one (in the order
+    they were committed)."""
+    mine = policy_reads.c.version == version
+    count = int(conn.execute(select(func.count()).select_from(policy_reads)
+                            .where(mine)).scalar_one())
+    last = conn.execute(select(policy_reads).where(mine)
+                        .order_by(policy_reads.c.id.desc()).limit(1)).first()
+    return count, last
+
+
+def policy_read_counts(conn: Connection) -> dict[int, tuple[int, str]]:
+    """Version -> (reads by non-admins, the instant of the last), for read versions."""
+    per = (select(policy_reads.c.version, func.count().label("n"),
+                  func.max(policy_reads.c.id).label("last"))
+           .group_by(policy_reads.c.version).subquery())
+    rows = conn.execute(select(per.c.version, per.c.n, policy_reads.c.read_at)
+                        .join(policy_reads, policy_reads.c.id == per.c.last))
+    return {int(r.version): (int(r.n), str(r.read_at)) for r in rows}
 
 
 # ---------------------------------------------------------------- decisions
@@ -273,6 +300,7 @@ __all__ = [
     "add_decisions",
     "add_inspection",
     "add_policy",
+    "add_policy_read",
     "add_token",
     "alert_counts",
     "alert_exists",
@@ -287,6 +315,8 @@ __all__ = [
     "in_secondary",
     "inspection_rows",
     "next_policy_version",
+    "policy_read_counts",
+    "policy_reads_of",
     "policy_row",
     "policy_rows",
     "revoke_token",

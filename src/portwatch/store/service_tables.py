@@ -1,5 +1,6 @@
-"""Tables of the operations service: API tokens, policies and their activations,
-lane decisions, inspections and alert acknowledgements.
+"""Tables of the operations service: API tokens, policies, their activations and the
+reads of their schedules by non-admins, lane decisions, inspections and alert
+acknowledgements.
 
 Every row also has a record in the event log (``log_id``), written in the same
 transaction, which says who did it; a decision's record is in one of the parallel
@@ -48,7 +49,23 @@ policy_activations = Table(
     Column("activated_at", String(32), nullable=False),
     Column("activated_by", String(64), nullable=False),
     Column("log_id", BigInteger, nullable=False),
+    # an admin's reason for activating a version read by a non-admin (NULL: not forced)
+    Column("override_reason", Text, nullable=True),
 )
+
+# each read of a version's schedule by a non-admin: such a version is never made live
+# again without an admin's recorded override (portwatch.service.routes.policies)
+policy_reads = Table(
+    "policy_reads",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("version", Integer, nullable=False),
+    Column("read_at", String(32), nullable=False),
+    Column("read_by", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("log_id", BigInteger, nullable=False),
+)
+Index("ix_policy_reads_version", policy_reads.c.version)
 
 decisions = Table(
     "decisions",
@@ -108,4 +125,5 @@ __all__ = [
     "inspections",
     "policies",
     "policy_activations",
+    "policy_reads",
 ]

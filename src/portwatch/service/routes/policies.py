@@ -2,7 +2,8 @@
 
 The referral probabilities of a policy are the port's randomised schedule: an admin
 reads any version, an analyst only one whose shift is over (activated once, active no
-longer); nobody else reads them.
+longer); nobody else reads them. Each analyst's read is recorded, and a version so read
+becomes active again only when an admin forces it with a reason.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from portwatch.domain.errors import InputError
+from portwatch.domain.errors import ConflictError, InputError
 from portwatch.service import policies as pol
 from portwatch.service.auth import Role
 from portwatch.service.deps import Admin, Reader, StateDep
+from portwatch.service.text import PRINTABLE
 from portwatch.store import service_store as ss
 from portwatch.targeting.policy import Policy
 
@@ -24,6 +26,7 @@ router = APIRouter(prefix="/v1/policies", tags=["policies"])
 VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MAX_POLICY_NAME = 128
 """The column's length (``policies.name``)."""
+MAX_OVERRIDE_REASON = 500
 
 
 class PolicyVersion(BaseModel):
@@ -32,6 +35,9 @@ class PolicyVersion(BaseModel):
     created_at: str
     created_by: str
     active: bool
+    non_admin_reads: int = 0
+    """Reads of its schedule by non-admins (each blocks its activation)."""
+    last_read_at: str | None = None
 
 
 class Activation(BaseModel):
@@ -39,6 +45,28 @@ class Activation(BaseModel):
     action: str
     activated_at: str
     activated_by: str
+    override_reason: str | None = None
+    """Set when an admin forced it (``force``), whether or not it had been read."""
+
+
+class ActivateIn(BaseModel):
+    """An admin's override: activate a version even though a non-admin has read it."""
+
+    model_config = ConfigDict(extra="forbid")
+    force: StrictBool = False
+    reason: str | None = Field(None, min_length=1, max_length=MAX_OVERRIDE_REASON,
+                               pattern=PRINTABLE)
+
+    @model_validator(mode="after")
+    def _reason_goes_with_force(self) -> ActivateIn:
+        if self.force and self.reason is None:
+            raise ValueError("reason: required with force (kept in the activation history)")
+        if not self.force and self.reason is not None:
+            raise ValueError("reason: only with force true")
+        return self
+
+
+Override = Annotated[ActivateIn | None, Body()]
 
 
 class PolicyIndex(BaseModel):
@@ -66,6 +94,10 @@ def create(state: StateDep, who: Admin,
                          created_by=who.who, active=False)
 
 
+def _reads(found: tuple[int, str] | None) -> dict[str, Any]:
+    return {} if found is None else {"non_admin_reads": found[0], "last_read_at": found[1]}
+
+
 @router.get("", response_model=PolicyIndex)
 def index(state: StateDep, who: Reader) -> PolicyIndex:
     """Versions and the activation history (no referral probabilities)."""
@@ -74,49 +106,76 @@ def index(state: StateDep, who: Reader) -> PolicyIndex:
     with state.db.reading() as conn:
         current = ss.active_version(conn)
         rows, history = ss.policy_rows(conn), ss.activations(conn)
+        reads = ss.policy_read_counts(conn)
     return PolicyIndex(
         active_version=current,
         versions=[PolicyVersion(version=r.version, name=r.name, created_at=r.created_at,
-                                created_by=r.created_by, active=r.version == current)
+                                created_by=r.created_by, active=r.version == current,
+                                **_reads(reads.get(r.version)))
                   for r in rows],
         history=[Activation(version=a.version, action=a.action, activated_at=a.activated_at,
-                            activated_by=a.activated_by) for a in history])
+                            activated_by=a.activated_by, override_reason=a.override_reason)
+                 for a in history])
 
 
 @router.get("/{version}")
 def read(version: VersionPath, state: StateDep, who: Reader) -> dict[str, Any]:
-    """A version's full policy: admins always, analysts once its shift is over."""
+    """A version's full policy: admins always, analysts once its shift is over; an
+    analyst's read is recorded before the answer."""
     if who.role is Role.OFFICER:
         raise HTTPException(403, "role officer may not do this")
-    with state.db.reading() as conn:
+    if who.role is Role.ADMIN:
+        with state.db.reading() as conn:
+            return pol.load(state, conn, version).to_dict()
+    at = state.clock().isoformat()
+    # a write transaction, which holds the log head's lock from its start, as every
+    # activation's does: no activation commits between this check and this record
+    with state.write() as conn:
         policy = pol.load(state, conn, version)
-        if who.role is not Role.ADMIN and not pol.ever_ended(conn, version):
+        if not pol.ever_ended(conn, version):
             raise HTTPException(403, f"policy {version}: its schedule is readable by "
                                      "analysts only after its shift")
+        log_id = ss.audit(conn, at, who.who, "policy.read", str(version),
+                          {"version": version, "role": who.role.value})
+        ss.add_policy_read(conn, {"version": version, "read_at": at, "read_by": who.who,
+                                  "role": who.role.value, "log_id": log_id})
     return policy.to_dict()
 
 
-def _activate(state: Any, who: Any, version: int | None, action: str) -> Activation:
+def _activate(state: Any, who: Any, version: int | None, action: str,
+              override: ActivateIn | None) -> Activation:
     """Record an activation; ``version=None`` picks the previous one (a rollback), in the
-    same transaction, so two rollbacks cannot race."""
+    same transaction, so two rollbacks cannot race. A version read by a non-admin is
+    refused (409) unless ``override`` forces it."""
     at = state.clock().isoformat()
+    reason = None if override is None else override.reason
     with state.write() as conn:
         chosen = pol.previous_version(conn) if version is None else version
         pol.load(state, conn, chosen)
-        log_id = ss.audit(conn, at, who.who, f"policy.{action}", str(chosen),
-                          {"version": chosen})
+        reads, last = ss.policy_reads_of(conn, chosen)
+        if last is not None and reason is None:
+            raise ConflictError(pol.read_refusal(chosen, reads, last))
+        detail: dict[str, Any] = {"version": chosen}
+        if reason is not None:
+            detail |= {"override_reason": reason, "non_admin_reads": reads}
+        log_id = ss.audit(conn, at, who.who, f"policy.{action}", str(chosen), detail)
         ss.add_activation(conn, {"version": chosen, "action": action, "activated_at": at,
-                                 "activated_by": who.who, "log_id": log_id})
-    return Activation(version=chosen, action=action, activated_at=at, activated_by=who.who)
+                                 "activated_by": who.who, "log_id": log_id,
+                                 "override_reason": reason})
+    return Activation(version=chosen, action=action, activated_at=at, activated_by=who.who,
+                      override_reason=reason)
 
 
 @router.post("/rollback", response_model=Activation)
-def rollback(state: StateDep, who: Admin) -> Activation:
-    """Re-activate the version that was active before the current one."""
-    return _activate(state, who, None, "rollback")
+def rollback(state: StateDep, who: Admin, override: Override = None) -> Activation:
+    """Re-activate the version that was active before the current one (409 when a
+    non-admin has read it, unless forced with a reason)."""
+    return _activate(state, who, None, "rollback", override)
 
 
 @router.post("/{version}/activate", response_model=Activation)
-def activate(version: VersionPath, state: StateDep, who: Admin) -> Activation:
-    """Make ``version`` the policy every following decision uses."""
-    return _activate(state, who, version, "activate")
+def activate(version: VersionPath, state: StateDep, who: Admin,
+             override: Override = None) -> Activation:
+    """Make ``version`` the policy every following decision uses (409 when a non-admin
+    has read it, unless forced with a reason)."""
+    return _activate(state, who, version, "activate", override)
