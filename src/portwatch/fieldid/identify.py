@@ -1159,7 +1159,7 @@ def _report(
     analysis: Analysis, c: Component, confidence: float, f: FlaggedEvidence | None = None
 ) -> ReportedComponent:
     settled = f.analogue if f is not None else None
-    name = settled.name if settled is not None else c.name
+    name = reported_name(f) if f is not None else c.name
     return ReportedComponent(
         name,
         _display_name(analysis, settled) if settled else analysis.display_names.get(name, name),
